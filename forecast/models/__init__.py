@@ -1,0 +1,13 @@
+"""Models: one protocol, a registry by name, and the registered models.
+
+Importing this package imports each model module once, which fills the registry. Heavy
+libraries (Prophet) are imported inside the model's ``fit``.
+"""
+
+from __future__ import annotations
+
+from forecast.models import naive  # noqa: F401  (registers naive, seasonal_naive, drift, mean)
+from forecast.models.base import BaseModel, Capabilities
+from forecast.models.registry import available, get, register, resolve
+
+__all__ = ["BaseModel", "Capabilities", "available", "get", "register", "resolve"]

@@ -1,0 +1,436 @@
+"""The model contract: one model forecasts one series.
+
+A model is built unfitted with its hyperparameters, ``fit`` on one series (and, for the
+structural models, cohort retention), then ``predict`` returns point forecasts and prediction
+intervals at any levels, and ``sample`` returns joint sample paths. The public methods here do
+every check (capabilities, history length, gaps, bounds, the log transform, the promised
+columns); subclasses write ``_fit``, ``_predict`` and ``_sample`` only.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Literal, Self
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from forecast.errors import (
+    CapabilityError,
+    ConfigError,
+    DomainError,
+    FitError,
+    ForecastError,
+    HistoryError,
+    NotFittedError,
+    SchemaError,
+    format_rows,
+)
+from forecast.schema import (
+    DS,
+    QUALIFIER,
+    UNIQUE_ID,
+    Y,
+    Frequency,
+    check_levels,
+    future_dates,
+    infer_frequency,
+    level_column,
+    missing_dates,
+    validate_retention,
+    validate_series,
+)
+
+__all__ = [
+    "Capabilities",
+    "BaseModel",
+    "Intervals",
+    "normal_intervals",
+    "quantile_intervals",
+    "check_horizon",
+]
+
+Intervals = dict[float, tuple[np.ndarray, np.ndarray]]
+"""Prediction intervals by level: ``{80.0: (lower, upper), ...}``, each an array of length h."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a model can do; the drivers and the contract test rely on these.
+
+    Attributes
+    ----------
+    intervals : bool
+        Returns ``yhat_lo_<L>`` and ``yhat_hi_<L>`` for any level.
+    irregular : bool
+        Accepts series with gaps in ``ds`` (missing steps of the inferred frequency).
+    needs_retention : bool
+        ``fit`` requires a cohort retention frame.
+    min_history : int
+        Fewest observations ``fit`` accepts.
+    bounds : bool
+        Honours ``qualifier`` ``>=`` and ``<=`` as one-sided bounds; models without it refuse
+        series that contain bounds rather than treat them as points.
+    updates : bool
+        ``update`` can extend the fitted state with new observations without re-estimating.
+    """
+
+    intervals: bool = True
+    irregular: bool = False
+    needs_retention: bool = False
+    min_history: int = 2
+    bounds: bool = False
+    updates: bool = False
+
+
+def check_horizon(h: object) -> int:
+    """Return ``h`` as a positive int or raise :class:`ConfigError`."""
+    if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or int(h) < 1:
+        raise ConfigError(f"horizon h must be a positive whole number of periods, not {h!r}.")
+    return int(h)
+
+
+def normal_intervals(mean: np.ndarray, sd: np.ndarray, levels: Sequence[float]) -> Intervals:
+    """Symmetric Gaussian intervals ``mean -/+ z * sd`` for each level."""
+    out: Intervals = {}
+    for level in levels:
+        z = stats.norm.ppf(0.5 + level / 200.0)
+        out[level] = (np.asarray(mean - z * sd, dtype=float), np.asarray(mean + z * sd, dtype=float))
+    return out
+
+
+def quantile_intervals(paths: np.ndarray, levels: Sequence[float]) -> Intervals:
+    """Equal-tailed intervals from sample paths of shape ``(n, h)``."""
+    out: Intervals = {}
+    for level in levels:
+        tail = (100.0 - level) / 200.0
+        lo, hi = np.quantile(paths, [tail, 1.0 - tail], axis=0)
+        out[level] = (lo, hi)
+    return out
+
+
+class BaseModel:
+    """Base class of the registered models.
+
+    Parameters
+    ----------
+    seasonal_period : int, optional
+        Season length in steps; by default from the inferred frequency (7 daily, 52 weekly,
+        12 monthly, 4 quarterly, 1 otherwise).
+    transform : {"log"}, optional
+        Fit on ``log(y)`` and back-transform forecasts and intervals with ``exp``, which keeps
+        forecasts of positive counts positive (the point forecast is then the median).
+    freq : str, optional
+        A pandas offset alias (``"D"``, ``"W-SUN"``, ``"MS"``, ``"QS"``) overriding the inferred
+        frequency of the series.
+
+    Attributes
+    ----------
+    params_ : dict
+        Fitted parameters, where the model has them.
+    frequency_ : Frequency
+        The step of the fitted series.
+    seasonal_period_ : int
+        The season length used.
+    """
+
+    name: ClassVar[str] = "base"
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(
+        self,
+        *,
+        seasonal_period: int | None = None,
+        transform: Literal["log"] | None = None,
+        freq: str | None = None,
+    ) -> None:
+        if seasonal_period is not None and (isinstance(seasonal_period, bool) or int(seasonal_period) < 1):
+            raise ConfigError(f"seasonal_period must be a positive integer, not {seasonal_period!r}.")
+        if transform not in (None, "log"):
+            raise ConfigError(f"transform must be None or 'log', not {transform!r}.")
+        self.seasonal_period = seasonal_period
+        self.transform = transform
+        self.freq = freq
+
+    # ------------------------------------------------------------------------------ public API
+    def fit(self, series: pd.DataFrame, *, retention: pd.DataFrame | None = None) -> Self:
+        """Fit the model to one series.
+
+        Parameters
+        ----------
+        series : DataFrame
+            One series: ``ds``, ``y`` and optionally ``unique_id`` (one value) and ``qualifier``.
+        retention : DataFrame, optional
+            Cohort retention observations (see :func:`forecast.schema.validate_retention`).
+
+        Returns
+        -------
+        Self
+            The fitted model; fitting again replaces all fitted state.
+
+        Raises
+        ------
+        DataError
+            The series breaks the data contract, is too short, has gaps the model cannot
+            handle, or (with ``transform="log"``) has values that are not positive.
+        CapabilityError
+            Retention is required but missing, or the series holds bounds the model cannot use.
+        FitError
+            The estimation failed.
+        """
+        data = self._prepare(series)
+        uid = str(data[UNIQUE_ID].iloc[0])
+        caps = self.capabilities
+        if caps.needs_retention and retention is None:
+            raise CapabilityError(f"model {self.name!r} needs cohort retention data: pass retention=... to fit.")
+        clean_retention = validate_retention(retention) if retention is not None else None
+        if len(data) < caps.min_history:
+            raise HistoryError(
+                f"series {uid!r} has {len(data)} observation(s); model {self.name!r} needs at least "
+                f"{caps.min_history}. Use a simpler model (e.g. 'naive') or a longer history.",
+                series=uid,
+                column=DS,
+            )
+        frequency = self._frequency(data, uid)
+        gaps = missing_dates(data[DS], frequency)
+        if len(gaps) and not caps.irregular:
+            shown = [d.strftime("%Y-%m-%d") for d in gaps]
+            raise HistoryError(
+                f"series {uid!r} is {frequency.name} with {len(gaps)} missing date(s) in column 'ds' "
+                f"({format_rows(shown)}); model {self.name!r} needs regular steps. Fill the gaps "
+                "yourself (and say how) or use a model that handles irregular data.",
+                series=uid,
+                column=DS,
+                rows=shown,
+            )
+        bounded = data[QUALIFIER].isin([">=", "<="])
+        if bounded.any() and not caps.bounds:
+            rows = [d.strftime("%Y-%m-%d") for d in data.loc[bounded, DS]]
+            raise CapabilityError(
+                f"series {uid!r} holds one-sided bounds in column 'qualifier' (dates {format_rows(rows)}); "
+                f"model {self.name!r} would treat them as points. Use a growth model that honours "
+                "bounds ('bass', 'logistic', 'gompertz', 'retention_feedback') or remove those rows."
+            )
+        if self.transform == "log":
+            bad = data[Y] <= 0
+            if bad.any():
+                rows = [d.strftime("%Y-%m-%d") for d in data.loc[bad, DS]]
+                raise DomainError(
+                    f"series {uid!r} has {int(bad.sum())} value(s) <= 0 in column 'y' (dates "
+                    f"{format_rows(rows)}); transform='log' needs positive values. Drop the "
+                    "transform or correct the data.",
+                    series=uid,
+                    column=Y,
+                    rows=rows,
+                )
+            data[Y] = np.log(data[Y].to_numpy())
+        self._reset()
+        self.series_id_ = uid
+        self.frequency_ = frequency
+        self.seasonal_period_ = int(self.seasonal_period or frequency.seasonal_period)
+        self.last_ds_ = data[DS].iloc[-1]
+        self.n_obs_ = len(data)
+        self.params_: dict[str, float] = {}
+        try:
+            self._fit(data, clean_retention)
+        except ForecastError:
+            raise
+        except (np.linalg.LinAlgError, ValueError, RuntimeError, FloatingPointError) as err:
+            raise FitError(f"model {self.name!r} failed to fit series {uid!r}: {err}") from err
+        self.is_fitted_ = True
+        return self
+
+    def predict(self, h: int, *, levels: Sequence[float] = (80, 95)) -> pd.DataFrame:
+        """Forecast ``h`` steps ahead with prediction intervals.
+
+        Parameters
+        ----------
+        h : int
+            Horizon in steps of the series' own frequency.
+        levels : sequence of float
+            Interval levels in percent, each strictly between 0 and 100.
+
+        Returns
+        -------
+        DataFrame
+            ``ds``, ``yhat``, then ``yhat_lo_<L>``, ``yhat_hi_<L>`` for each level in increasing
+            order; intervals nest around the point forecast.
+
+        Raises
+        ------
+        NotFittedError, ConfigError, CapabilityError, FitError
+        """
+        self._check_fitted()
+        h = check_horizon(h)
+        levels = check_levels(levels)
+        if levels and not self.capabilities.intervals:
+            raise CapabilityError(f"model {self.name!r} gives no prediction intervals; pass levels=().")
+        point, intervals = self._predict(h, levels)
+        point = self._inverse(np.asarray(point, dtype=float))
+        frame = pd.DataFrame({DS: self.future_dates(h), "yhat": point})
+        for level in levels:
+            lo, hi = intervals[level]
+            frame[level_column(level, "lo")] = self._inverse(np.asarray(lo, dtype=float))
+            frame[level_column(level, "hi")] = self._inverse(np.asarray(hi, dtype=float))
+        self._check_output(frame, levels, h)
+        return frame
+
+    def sample(self, h: int, n: int = 1000, seed: int = 0) -> np.ndarray:
+        """Draw ``n`` joint sample paths of the next ``h`` steps.
+
+        Parameters
+        ----------
+        h : int
+            Horizon in steps.
+        n : int
+            Number of paths.
+        seed : int
+            Seed of the random generator; the same seed gives the same paths.
+
+        Returns
+        -------
+        ndarray
+            Shape ``(n, h)``, on the scale of ``y``.
+        """
+        self._check_fitted()
+        h = check_horizon(h)
+        if isinstance(n, bool) or int(n) < 1:
+            raise ConfigError(f"n must be a positive number of paths, not {n!r}.")
+        paths = np.asarray(self._sample(h, int(n), np.random.default_rng(seed)), dtype=float)
+        if paths.shape != (int(n), h):
+            raise FitError(f"model {self.name!r} returned paths of shape {paths.shape}, expected {(n, h)}.")
+        return self._inverse(paths)
+
+    def update(self, series: pd.DataFrame) -> Self:
+        """Extend the fitted state with newer observations, keeping the estimated parameters.
+
+        Parameters
+        ----------
+        series : DataFrame
+            The full series: the fitted history followed by new observations.
+
+        Returns
+        -------
+        Self
+        """
+        self._check_fitted()
+        if not self.capabilities.updates:
+            raise CapabilityError(f"model {self.name!r} cannot update its state; refit it instead.")
+        data = self._prepare(series)
+        if self.transform == "log":
+            data[Y] = np.log(data[Y].to_numpy())
+        self._update(data)
+        self.last_ds_ = data[DS].iloc[-1]
+        self.n_obs_ = len(data)
+        return self
+
+    def warm_start(self, previous: BaseModel) -> None:
+        """Let the next ``fit`` start from the estimates of ``previous``, a fitted model of the
+        same kind (backtests use it between windows). The default does nothing; models whose
+        estimation is iterative override it. The result of ``fit`` must not depend on it
+        beyond the optimiser's tolerance."""
+
+    def clone(self) -> Self:
+        """An unfitted copy with the same hyperparameters."""
+        fresh = copy.deepcopy(self)
+        fresh._reset()
+        return fresh
+
+    def future_dates(self, h: int) -> pd.DatetimeIndex:
+        """The ``h`` dates after the last fitted date."""
+        self._check_fitted()
+        return future_dates(self.last_ds_, self.frequency_, h)
+
+    @property
+    def is_fitted(self) -> bool:
+        """True once ``fit`` has succeeded."""
+        return bool(getattr(self, "is_fitted_", False))
+
+    def __repr__(self) -> str:
+        params = {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
+        inner = ", ".join(f"{k}={v!r}" for k, v in params.items() if v is not None)
+        return f"{type(self).__name__}({inner})"
+
+    # ---------------------------------------------------------------------- for subclasses
+    def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
+        """Estimate from ``data`` (columns ``ds``, ``y``, ``qualifier``; ``y`` already transformed)."""
+        raise NotImplementedError
+
+    def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
+        """Point forecasts and intervals on the model's (transformed) scale."""
+        raise NotImplementedError
+
+    def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Sample paths ``(n, h)`` on the model's (transformed) scale."""
+        raise NotImplementedError
+
+    def _update(self, data: pd.DataFrame) -> None:
+        """Extend the state with ``data`` (the full series) without re-estimating."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------------------- helpers
+    def _prepare(self, series: pd.DataFrame) -> pd.DataFrame:
+        if not isinstance(series, pd.DataFrame):
+            raise SchemaError(f"model {self.name!r} fits a DataFrame with 'ds' and 'y', not {type(series).__name__}.")
+        frame = series if UNIQUE_ID in series.columns else series.assign(**{UNIQUE_ID: "series"})
+        data = validate_series(frame)
+        ids = data[UNIQUE_ID].unique()
+        if len(ids) != 1:
+            raise SchemaError(
+                f"model {self.name!r} fits one series at a time, got {len(ids)} ({', '.join(map(repr, ids[:3]))}); "
+                "use fc.forecast for many series.",
+                column=UNIQUE_ID,
+            )
+        return data
+
+    def _frequency(self, data: pd.DataFrame, uid: str) -> Frequency:
+        if self.freq is not None:
+            try:
+                offset = pd.tseries.frequencies.to_offset(self.freq)
+            except ValueError as err:
+                raise ConfigError(f"freq {self.freq!r} is not a pandas offset alias such as 'D', 'W-SUN' or 'MS'.") from err
+            inferred = infer_frequency(pd.DatetimeIndex([data[DS].iloc[0], data[DS].iloc[0] + offset]))
+            period = inferred.seasonal_period if inferred else 1
+            return Frequency(inferred.name if inferred else str(self.freq), offset, period)
+        frequency = infer_frequency(data[DS])
+        if frequency is None:
+            raise HistoryError(
+                f"series {uid!r} has a single date, so its frequency is unknown; pass freq='D' "
+                "(or another pandas alias) to the model.",
+                series=uid,
+                column=DS,
+            )
+        return frequency
+
+    def _inverse(self, values: np.ndarray) -> np.ndarray:
+        return np.exp(values) if self.transform == "log" else values
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(f"model {self.name!r} is not fitted; call fit(series) first.")
+
+    def _reset(self) -> None:
+        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
+            delattr(self, key)
+
+    def _check_output(self, frame: pd.DataFrame, levels: tuple[float, ...], h: int) -> None:
+        values = frame.drop(columns=DS).to_numpy(dtype=float)
+        if len(frame) != h or not np.all(np.isfinite(values)):
+            raise FitError(
+                f"model {self.name!r} produced non-finite forecasts for series {self.series_id_!r}; "
+                "try transform='log', a simpler model, or a longer history."
+            )
+        tolerance = 1e-9 * (1.0 + np.abs(frame["yhat"].to_numpy()))
+        inner_lo = inner_hi = frame["yhat"].to_numpy()
+        for level in levels:
+            lo = frame[level_column(level, "lo")].to_numpy()
+            hi = frame[level_column(level, "hi")].to_numpy()
+            if np.any(lo > inner_lo + tolerance) or np.any(hi < inner_hi - tolerance):
+                raise FitError(
+                    f"model {self.name!r} produced intervals that do not nest at level {level:g} for "
+                    f"series {self.series_id_!r}."
+                )
+            inner_lo, inner_hi = lo, hi
