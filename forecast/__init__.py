@@ -47,7 +47,7 @@ _LAZY_FUNCTIONS = {
     "evaluate": "forecast.metrics",
     "rank_models": "forecast.ranking",
     "plot": "forecast.plotting",
-    "plot_backtest": "forecast.plotting",
+    "plot_backtest": "forecast.plotting_backtest",
     "scenario": "forecast.scenarios",
     "shares": "forecast.share",
     "reconcile": "forecast.reconcile",
