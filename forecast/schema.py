@@ -200,6 +200,10 @@ class Frequency:
         return self.name
 
 
+def _seconds(ds: pd.DatetimeIndex) -> np.ndarray:
+    return ds.to_numpy().astype("datetime64[s]").astype(np.int64)
+
+
 def _month_index(ds: pd.DatetimeIndex) -> np.ndarray:
     return np.asarray(ds.year * 12 + ds.month - 1, dtype=np.int64)
 
@@ -240,17 +244,17 @@ def infer_frequency(ds: Sequence[pd.Timestamp] | pd.Series | pd.DatetimeIndex) -
                     else:
                         offset = pd.DateOffset(months=step)
                     return Frequency(name, offset, period)
-        days = np.diff(index.asi8) // (86_400 * 10**9)
+        days = np.diff(_seconds(index)) // 86_400
         if np.all(days % 7 == 0):
             return Frequency("weekly", pd.offsets.Week(weekday=index[0].weekday()), 52)
         return Frequency("daily", pd.offsets.Day(1), 7)
-    seconds = np.diff(index.asi8) // 10**9
+    seconds = np.diff(_seconds(index))
     step = int(np.gcd.reduce(seconds.astype(np.int64)))
     if step <= 0:
         step = 1
-    delta = pd.Timedelta(seconds=step)
-    period = int(round(86_400 / step)) if step < 86_400 and 86_400 % step == 0 else 1
-    return Frequency(f"every {delta}", pd.DateOffset(seconds=step), period)
+    period = 86_400 // step if step < 86_400 and 86_400 % step == 0 else 1
+    name = "hourly" if step == 3_600 else f"every {pd.tseries.frequencies.to_offset(pd.Timedelta(seconds=step)).freqstr}"
+    return Frequency(name, pd.DateOffset(seconds=step), period)
 
 
 def future_dates(last: pd.Timestamp, frequency: Frequency, h: int) -> pd.DatetimeIndex:
@@ -336,10 +340,16 @@ def _check_columns(df: pd.DataFrame, required: Sequence[str], kind: str, hint: s
 
 def _parse_dates(df: pd.DataFrame, column: str) -> pd.Series:
     raw = df[column]
-    parsed = pd.to_datetime(raw, errors="coerce")
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        parsed = pd.to_datetime(raw)
+        numbers = pd.Series(False, index=df.index)
+    else:
+        numbers = raw.map(lambda v: isinstance(v, (bool, int, float, np.number)) and not pd.isna(v)).astype(bool)
+        text = raw.where(~numbers, None).astype(object)
+        parsed = pd.to_datetime(text, errors="coerce", format="mixed")
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
-    bad = parsed.isna()
+    bad = parsed.isna() | numbers
     if bad.any():
         series = _series_of(df, bad)
         where = f" of series {series!r}" if series is not None else ""
