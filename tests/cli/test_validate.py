@@ -1,0 +1,71 @@
+"""`forecast validate`, `--version` and the one-line error of the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+import forecast as fc
+from forecast.cli import cli
+
+
+def _write(tmp_path: Path, frame: pd.DataFrame, name: str = "dau.csv") -> str:
+    path = tmp_path / name
+    if name.endswith(".parquet"):
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+    return str(path)
+
+
+def test_valid_file_exits_0_with_frequency_and_gaps(tmp_path: Path):
+    frame = pd.DataFrame(
+        {"unique_id": "a", "ds": ["2024-01-01", "2024-01-02", "2024-01-04"], "y": [1, 2, 3]}
+    )
+    result = CliRunner().invoke(cli, ["validate", _write(tmp_path, frame, "dau.parquet")])
+    assert result.exit_code == 0, result.output
+    assert "daily" in result.output and "2024-01-03" in result.output
+    assert "valid: 1 series, 3 rows" in result.output
+
+
+def test_duplicated_date_prints_one_line_and_exits_1(tmp_path: Path):
+    frame = pd.DataFrame(
+        {"unique_id": ["kimi", "kimi", "kimi"], "ds": ["2024-01-01", "2024-01-02", "2024-01-02"], "y": [1, 2, 3]}
+    )
+    result = CliRunner().invoke(cli, ["validate", _write(tmp_path, frame)])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert "DuplicateError" in lines[0] and "'kimi'" in lines[0] and "rows 1 and 2" in lines[0]
+
+
+def test_retention_kind(tmp_path: Path):
+    frame = pd.DataFrame({"cohort": "2024-01-01", "age": [0, 1], "retention": [1.0, 1.4]})
+    result = CliRunner().invoke(cli, ["validate", "--kind", "retention", _write(tmp_path, frame)])
+    assert result.exit_code == 1 and "outside [0, 1]" in result.output
+
+
+def test_missing_file_is_one_line_without_traceback(tmp_path: Path):
+    result = CliRunner().invoke(cli, ["validate", str(tmp_path / "nope.csv")])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("error: SchemaError:") and "does not exist" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_extension(tmp_path: Path):
+    path = tmp_path / "dau.xlsx"
+    path.write_text("x")
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 1 and "unknown extension" in result.output
+
+
+def test_version():
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0 and fc.__version__ in result.output
+
+
+def test_help_shows_an_example():
+    result = CliRunner().invoke(cli, ["validate", "--help"])
+    assert result.exit_code == 0 and "forecast validate dau.csv" in result.output
