@@ -54,6 +54,11 @@ __all__ = [
     "AGE",
     "RETENTION",
     "COHORT_SIZE",
+    "WINDOW",
+    "STEP",
+    "SCALE",
+    "SEASONAL_PERIOD",
+    "NOTE",
     "QUALIFIERS",
     "COUNT_METRICS",
     "Frequency",
@@ -87,6 +92,16 @@ COHORT = "cohort"
 AGE = "age"
 RETENTION = "retention"
 COHORT_SIZE = "cohort_size"
+WINDOW = "window"
+"""Backtests: the number of the rolling-origin window, 0 for the earliest cutoff."""
+STEP = "step"
+"""Backtests: the horizon step of a forecast, 1 for the first date after its cutoff."""
+SCALE = "scale"
+"""Backtests: the in-sample seasonal-naive mean absolute error of the training window (MASE's scale)."""
+SEASONAL_PERIOD = "seasonal_period"
+"""Backtests: the season length behind ``scale``."""
+NOTE = "note"
+"""Metrics: why a value is NaN (empty when every value is defined)."""
 
 SERIES_REQUIRED = (UNIQUE_ID, DS, Y)
 SERIES_OPTIONAL = (ENTITY, METRIC, CHANNEL, QUALIFIER, SOURCE)
