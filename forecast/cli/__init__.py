@@ -12,7 +12,9 @@ import sys
 import click
 
 from forecast.cli._common import ForecastGroup
+from forecast.cli.batch import batch_command
 from forecast.cli.data import datasets_group, validate_command
+from forecast.cli.run import models_command, run_command
 
 __all__ = ["main", "cli"]
 
@@ -35,6 +37,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 cli.add_command(datasets_group)
 cli.add_command(validate_command)
+cli.add_command(batch_command)
+cli.add_command(models_command)
+cli.add_command(run_command)
 
 
 def main() -> None:

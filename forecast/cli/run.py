@@ -1,0 +1,221 @@
+"""``forecast models`` and ``forecast run``."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from forecast.cli._common import echo_table, fail
+from forecast.errors import ConfigError, ForecastWarning
+from forecast.io import atomic_write_bytes, read_frame, write_frame
+from forecast.models.base import BaseModel
+from forecast.schema import DS, MODEL, UNIQUE_ID, forecast_columns, validate_series
+
+__all__ = ["models_command", "run_command", "parse_model_spec"]
+
+_MAX_PLOT_PANELS = 12
+_MAX_TABLE_ROWS = 200
+
+
+def _parse_value(text: str) -> object:
+    lowered = text.strip().lower()
+    if lowered in ("none", "null"):
+        return None
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text.strip()
+
+
+def parse_model_spec(spec: str) -> tuple[str, BaseModel]:
+    """Build a model from ``name`` or ``name:key=value,key=value``.
+
+    Parameters
+    ----------
+    spec : str
+        A registry name, optionally followed by ``:`` and comma-separated hyperparameters;
+        values are read as None (``none``), booleans (``true``, ``false``), integers, floats or
+        strings, e.g. ``ets:transform=log`` or ``seasonal_naive:seasonal_period=4``.
+
+    Returns
+    -------
+    tuple
+        The label (the spec as given, without spaces) and the unfitted model.
+
+    Raises
+    ------
+    ConfigError
+        A parameter that is not ``key=value``, or one the model does not take.
+    UnknownModelError
+        A name that is not registered.
+    """
+    from forecast.models import get
+
+    name, _, rest = spec.partition(":")
+    params: dict[str, object] = {}
+    for item in filter(None, (part.strip() for part in rest.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(
+                f"model parameter {item!r} in {spec!r} is not key=value; write e.g. 'ets:transform=log'."
+            )
+        params[key.strip()] = _parse_value(value)
+    return spec.replace(" ", ""), get(name.strip(), **params)
+
+
+def _load_series(data: str | None, dataset: str | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    if (data is None) == (dataset is None):
+        raise ConfigError("give exactly one of --data FILE or --dataset NAME (see 'forecast datasets list').")
+    if data is not None:
+        return read_frame(data), None
+    from forecast.datasets import load
+
+    loaded = load(dataset)
+    return loaded.series, loaded.retention
+
+
+def _select_series(frame: pd.DataFrame, series: tuple[str, ...]) -> pd.DataFrame:
+    clean = validate_series(frame)
+    if not series:
+        return clean
+    known = list(dict.fromkeys(clean[UNIQUE_ID]))
+    unknown = [s for s in series if s not in known]
+    if unknown:
+        raise ConfigError(
+            f"series {', '.join(map(repr, unknown))} not in the data; it has "
+            f"{', '.join(map(repr, known[:20]))}{' ...' if len(known) > 20 else ''}."
+        )
+    return clean[clean[UNIQUE_ID].isin(series)].reset_index(drop=True)
+
+
+def _readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """The forecast frame with dates as text and numbers rounded to the data's scale."""
+    numbers = [c for c in frame.columns if c not in (UNIQUE_ID, MODEL, DS)]
+    scale = float(frame[numbers].abs().max().max()) if len(frame) else 0.0
+    decimals = 0 if scale >= 1000 else 1 if scale >= 100 else 2 if scale >= 1 else 4
+    out = frame.copy()
+    out[DS] = out[DS].dt.strftime("%Y-%m-%d")
+    for column in numbers:
+        out[column] = out[column].map(lambda v: f"{v:,.{decimals}f}")
+    return out
+
+
+def _save_plot(history: pd.DataFrame, forecasts: pd.DataFrame, path: str) -> None:
+    from forecast.plotting import plot
+
+    figure = plot(history, forecasts, max_panels=_MAX_PLOT_PANELS)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=150)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+@click.command("models")
+def models_command() -> None:
+    """List the registered models and their capabilities.
+
+    \b
+    Example:
+      forecast models
+    """
+    from forecast.models import available
+
+    echo_table(available())
+
+
+@click.command("run")
+@click.option("--data", type=click.Path(dir_okay=False), help="Series file (CSV, Parquet or JSON) in long format.")
+@click.option("--dataset", help="A bundled dataset instead of --data (see 'forecast datasets list').")
+@click.option("--series", "series", multiple=True, help="Forecast only this unique_id (repeatable).")
+@click.option(
+    "--model",
+    "model_specs",
+    multiple=True,
+    required=True,
+    help="Model name (repeatable), with optional parameters: 'ets:transform=log'.",
+)
+@click.option("--horizon", "horizon", type=int, required=True, help="Steps ahead, in the series' own frequency.")
+@click.option(
+    "--level",
+    "levels",
+    type=float,
+    multiple=True,
+    default=(80.0, 95.0),
+    show_default=True,
+    help="Prediction-interval level in percent (repeatable).",
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the forecasts to FILE (.csv, .parquet or .json).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Save a fan chart to FILE.png.")
+@click.option("--retention", "retention_path", type=click.Path(dir_okay=False), help="Cohort retention file for models that use it.")
+@click.option("--jobs", type=int, default=1, show_default=True, help="Worker processes (-1: every core).")
+def run_command(
+    data: str | None,
+    dataset: str | None,
+    series: tuple[str, ...],
+    model_specs: tuple[str, ...],
+    horizon: int,
+    levels: tuple[float, ...],
+    out: str | None,
+    plot_path: str | None,
+    retention_path: str | None,
+    jobs: int,
+) -> None:
+    """Forecast series with one or more models.
+
+    Every selected series is forecast with every model; the forecasts (unique_id, model, ds,
+    yhat and the interval bounds) are printed as a table, or written to --out. A series a model
+    cannot handle (too short, irregular, bounds) is reported as a warning on stderr and the
+    others still run. Parameters follow a model's name after a colon, comma-separated:
+    --model 'seasonal_naive:seasonal_period=4'.
+
+    \b
+    Examples:
+      forecast run --dataset social-apps-quarterly --series twitter/mdau/all \\
+          --model ets --model arima --model prophet --horizon 8 --plot forecast.png
+      forecast run --data dau.csv --model naive --model 'ets:transform=log' \\
+          --horizon 30 --level 80 --level 95 --out forecasts.parquet --jobs 2
+    """
+    from forecast.driver import forecast
+
+    frame, retention = _load_series(data, dataset)
+    if retention_path is not None:
+        retention = read_frame(retention_path)
+    history = _select_series(frame, series)
+    n_series = history[UNIQUE_ID].nunique()
+    if plot_path is not None and n_series > _MAX_PLOT_PANELS:
+        raise ConfigError(
+            f"--plot draws at most {_MAX_PLOT_PANELS} series and {n_series} are selected; choose some with --series."
+        )
+    models: dict[str, BaseModel] = {}
+    for spec in model_specs:
+        label, model = parse_model_spec(spec)
+        if label in models:
+            raise ConfigError(f"--model {spec!r} is given twice; give each model once.")
+        models[label] = model
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ForecastWarning)
+        result = forecast(history, models, horizon, levels=levels, retention=retention, n_jobs=jobs)
+    for warning in caught:
+        if not issubclass(warning.category, ForecastWarning):
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    failures = result.attrs.get("failures")
+    if failures is not None:
+        for row in failures.itertuples(index=False):
+            click.echo(f"warning: no forecast of {row.unique_id!r} with {row.model!r}: {row.error_type}: {row.message}", err=True)
+    if result.empty:
+        fail("no forecast: every (series, model) pair failed (see the warnings above).")
+    if out is not None:
+        write_frame(result, out)
+        click.echo(f"wrote {len(result)} rows ({n_series} series x {len(models)} models) to {out}", err=True)
+    else:
+        echo_table(_readable(result[forecast_columns(levels)]), max_rows=_MAX_TABLE_ROWS)
+    if plot_path is not None:
+        _save_plot(history, result, plot_path)
+        click.echo(f"wrote the plot to {Path(plot_path)}", err=True)

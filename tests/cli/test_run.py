@@ -1,0 +1,133 @@
+"""``forecast models`` and ``forecast run`` through click's CliRunner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import forecast as fc
+from forecast.cli import cli
+from forecast.cli.run import parse_model_spec
+from forecast.errors import ConfigError, UnknownModelError
+from forecast.io import read_frame
+
+PNG_HEADER = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def data_file(tmp_path: Path) -> Path:
+    """A CSV of two monthly series, 'up' (30 months) and 'tiny' (3 months), seed 2."""
+    rng = np.random.default_rng(2)
+    ds = pd.date_range("2022-01-01", periods=30, freq="MS")
+    up = pd.DataFrame({"unique_id": "up", "ds": ds, "y": 1_000 + 40 * np.arange(30) + rng.normal(0, 20, 30)})
+    tiny = pd.DataFrame({"unique_id": "tiny", "ds": ds[:3], "y": [5.0, 6.0, 7.0]})
+    path = tmp_path / "dau.csv"
+    pd.concat([up, tiny], ignore_index=True).to_csv(path, index=False)
+    return path
+
+
+def _run(*args: str) -> object:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_models_lists_the_registry() -> None:
+    result = _run("models")
+    assert result.exit_code == 0
+    names = {line.split()[0] for line in result.output.splitlines()[1:]}
+    assert {"naive", "seasonal_naive", "drift", "mean"} <= names
+    assert "min_history" in result.output.splitlines()[0]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json"])
+def test_run_writes_each_format_that_reads_back_equal(tmp_path: Path, data_file: Path, suffix: str) -> None:
+    out = tmp_path / f"forecasts{suffix}"
+    result = _run("run", "--data", str(data_file), "--series", "up", "--model", "naive", "--model", "drift", "--horizon", "6", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    expected = fc.forecast(pd.read_csv(data_file).query("unique_id == 'up'"), ["naive", "drift"], h=6)
+    written = read_frame(out)
+    written["ds"] = pd.to_datetime(written["ds"]).astype("datetime64[ns]")
+    for column in ("unique_id", "model"):
+        written[column] = written[column].astype(str)
+        expected[column] = expected[column].astype(str)
+    pd.testing.assert_frame_equal(written, expected, check_exact=False, rtol=1e-12)
+
+
+def test_run_without_out_prints_a_readable_table(data_file: Path) -> None:
+    result = _run("run", "--data", str(data_file), "--series", "up", "--model", "drift", "--horizon", "3", "--level", "90")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["unique_id", "model", "ds", "yhat", "yhat_lo_90", "yhat_hi_90"]
+    assert len(lines) == 4
+    assert lines[1].split()[2] == "2024-07-01"
+    assert "," in lines[1]  # thousands separators
+
+
+def test_failures_are_warnings_on_stderr_and_the_rest_runs(data_file: Path) -> None:
+    result = _run("run", "--data", str(data_file), "--model", "naive", "--model", "seasonal_naive", "--horizon", "2")
+    assert result.exit_code == 0
+    assert "warning: no forecast of 'tiny' with 'seasonal_naive': HistoryError" in result.stderr
+    assert "warning" not in result.stdout
+    assert result.stdout.count("tiny") == 2 and result.stdout.count("up") == 4
+
+
+def test_plot_writes_a_png(tmp_path: Path, data_file: Path) -> None:
+    png = tmp_path / "fan.png"
+    result = _run("run", "--data", str(data_file), "--series", "up", "--model", "naive", "--horizon", "6", "--plot", str(png))
+    assert result.exit_code == 0
+    assert png.read_bytes()[:8] == PNG_HEADER
+
+
+def test_model_parameters_on_the_command_line(data_file: Path) -> None:
+    result = _run(
+        "run", "--data", str(data_file), "--series", "up", "--model", "seasonal_naive:seasonal_period=3",
+        "--model", "naive:transform=log", "--horizon", "3", "--level", "80",
+    )
+    assert result.exit_code == 0, result.output
+    assert "seasonal_naive:seasonal_period=3" in result.stdout and "naive:transform=log" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "naiv"], "error: UnknownModelError: unknown model 'naiv'. Did you mean 'naive'?"),
+        (["--model", "naive", "--series", "nope"], "error: ConfigError: series 'nope' not in the data"),
+        (["--model", "naive:transform"], "error: ConfigError: model parameter 'transform'"),
+        (["--model", "naive", "--model", "naive"], "error: ConfigError: --model 'naive' is given twice"),
+    ],
+)
+def test_errors_are_one_line_and_exit_1(data_file: Path, args: list[str], message: str) -> None:
+    result = _run("run", "--data", str(data_file), "--horizon", "2", *args)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stdout == ""
+
+
+def test_data_and_dataset_are_exclusive(data_file: Path) -> None:
+    result = _run("run", "--model", "naive", "--horizon", "2")
+    assert result.exit_code == 1 and "exactly one of --data FILE or --dataset NAME" in result.stderr
+
+
+def test_every_pair_failing_exits_1(data_file: Path) -> None:
+    result = _run("run", "--data", str(data_file), "--series", "tiny", "--model", "seasonal_naive", "--horizon", "2")
+    assert result.exit_code == 1
+    assert "error: no forecast" in result.stderr
+
+
+def test_parse_model_spec_reads_values() -> None:
+    label, model = parse_model_spec("seasonal_naive: seasonal_period=4, transform=none")
+    assert label == "seasonal_naive:seasonal_period=4,transform=none"
+    assert model.seasonal_period == 4 and model.transform is None
+    with pytest.raises(UnknownModelError):
+        parse_model_spec("nope")
+    with pytest.raises(ConfigError):
+        parse_model_spec("naive:color=red")
+
+
+def test_help_shows_examples() -> None:
+    result = _run("run", "--help")
+    assert result.exit_code == 0 and "Examples:" in result.output and "forecast run --dataset" in result.output
