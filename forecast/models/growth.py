@@ -1,0 +1,369 @@
+r"""Logistic and Gompertz growth curves, fitted to sparse, irregular data with bounds.
+
+Both rise from near zero to an asymptote :math:`K` (the capacity, in the units of ``y``), with
+time :math:`t` in steps of the series' frequency since the origin (by default one step before
+the first observation, so the first observed period is :math:`t = 1`):
+
+.. math::
+
+    \text{logistic:}\quad L(t) = \frac{K}{1 + e^{-r (t - t_0)}}, \qquad
+    \text{Gompertz:}\quad G(t) = K \exp\!\big(-b\, e^{-c t}\big),
+
+with growth rates :math:`r` and :math:`c` per step, the logistic's midpoint :math:`t_0` (in
+steps) and the Gompertz displacement :math:`b`. The logistic is symmetric about its midpoint;
+the Gompertz rises fast and approaches :math:`K` slowly (its inflection is at :math:`K/e`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import ConfigError
+from forecast.models import _curvefit as cf
+from forecast.models.base import BaseModel, Capabilities, Intervals
+from forecast.models.registry import register
+from forecast.schema import DS, QUALIFIER, Y
+
+__all__ = ["LogisticGrowth", "GompertzGrowth", "logistic_curve", "gompertz_curve"]
+
+Target = Literal["level", "cumulative", "adoptions"]
+
+
+def logistic_curve(t: np.ndarray, capacity: float | np.ndarray, r: float | np.ndarray, t0: float | np.ndarray) -> np.ndarray:
+    r"""The logistic curve :math:`K / (1 + e^{-r (t - t_0)})`.
+
+    Parameters
+    ----------
+    t : ndarray
+        Times in steps.
+    capacity, r, t0 : float or ndarray
+        The asymptote :math:`K`, the growth rate per step and the midpoint; arrays broadcast.
+
+    Returns
+    -------
+    ndarray
+        Values in ``(0, capacity)``, increasing in ``t`` when ``r > 0``.
+    """
+    t = np.asarray(t, dtype=float)
+    return capacity * 0.5 * (1.0 + np.tanh(0.5 * r * (t - t0)))
+
+
+def gompertz_curve(t: np.ndarray, capacity: float | np.ndarray, b: float | np.ndarray, c: float | np.ndarray) -> np.ndarray:
+    r"""The Gompertz curve :math:`K \exp(-b e^{-c t})`.
+
+    Parameters
+    ----------
+    t : ndarray
+        Times in steps.
+    capacity, b, c : float or ndarray
+        The asymptote :math:`K`, the displacement and the growth rate per step.
+
+    Returns
+    -------
+    ndarray
+        Values in ``(0, capacity)``, increasing in ``t`` when ``b, c > 0``.
+    """
+    t = np.asarray(t, dtype=float)
+    return capacity * np.exp(-b * np.exp(-c * t))
+
+
+class _CurveModel:
+    """Hyperparameters, fitting and forecasting shared by the logistic and Gompertz models.
+
+    A mixin (no state of its own beyond ``__init__``'s hyperparameters) so the registered
+    classes stay one level below :class:`BaseModel`.
+    """
+
+    names: ClassVar[tuple[str, str, str]]
+    prior_spec: ClassVar[cf.PriorSpec]
+
+    def _setup(
+        self,
+        target: Target,
+        launch: str | pd.Timestamp | None,
+        prior: Mapping[str, tuple[float, float]] | None,
+        capacity: float | None,
+        fix_capacity: bool,
+        sigma: float | None,
+        interval_method: Literal["laplace", "bootstrap"],
+        n_boot: int,
+        seed: int,
+    ) -> None:
+        if target not in ("level", "cumulative", "adoptions"):
+            raise ConfigError(f"target must be 'level', 'cumulative' or 'adoptions', not {target!r}.")
+        if capacity is not None and not (np.isfinite(capacity) and capacity > 0):
+            raise ConfigError(f"capacity must be a positive number, not {capacity!r}.")
+        if fix_capacity and capacity is None:
+            raise ConfigError("fix_capacity=True needs capacity=... (the value to fix K at).")
+        if interval_method not in ("laplace", "bootstrap"):
+            raise ConfigError(f"interval_method must be 'laplace' or 'bootstrap', not {interval_method!r}.")
+        self.target = target
+        self.launch = launch
+        self.prior = prior
+        self.capacity = capacity
+        self.fix_capacity = fix_capacity
+        self.sigma = sigma
+        self.interval_method = interval_method
+        self.n_boot = n_boot
+        self.seed = seed
+
+    def _shape(self, theta: np.ndarray, t: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _shape_starts(self, span: float) -> list[tuple[float, float]]:
+        raise NotImplementedError
+
+    def _natural(self, theta: np.ndarray) -> dict[str, float]:
+        raise NotImplementedError
+
+    def _values(self, theta: np.ndarray, t: np.ndarray) -> np.ndarray:
+        if self.target == "adoptions":
+            values = self._shape(theta, t) - self._shape(theta, t - 1.0)
+        else:
+            values = self._shape(theta, t)
+        return cf.on_scale(values, self.transform)
+
+    def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
+        offset = self.frequency_.offset
+        self.origin_ = cf.time_origin(data[DS].iloc[0], offset, self.launch, self.series_id_)
+        self.step_years_ = cf.step_in_years(self.origin_, offset)
+        self.observed_ds_ = pd.DatetimeIndex(data[DS])
+        t = cf.step_times(data[DS], self.origin_, offset)
+        y = data[Y].to_numpy(dtype=float)
+        original = np.exp(y) if self.transform == "log" else y
+        self.scale_ = float(np.max(np.abs(original))) or 1.0
+        span = max(float(t.max()), 1.0)
+        self.span_ = span
+        reference = float(np.mean(original) * span) if self.target == "adoptions" else float(np.max(original))
+        starts = [
+            np.array([np.log(c * reference / self.scale_), a, b])
+            for c in (1.1, 2.0, 5.0)
+            for a, b in self._shape_starts(span)
+        ]
+        prior_mean, prior_sd = cf.log_prior(self.prior, self.prior_spec, 3, self.step_years_, self.scale_, self.name)
+        lower, upper = np.full(3, -np.inf), np.full(3, np.inf)
+        if self.capacity is not None:
+            upper[0] = np.log(self.capacity / self.scale_)
+            if self.fix_capacity:
+                lower[0] = upper[0]
+        problem = cf.CurveProblem(
+            curve=self._values,
+            t=t,
+            y=y,
+            qualifier=data[QUALIFIER].to_numpy(dtype=object),
+            starts=starts,
+            lower=lower,
+            upper=upper,
+            prior_mean=prior_mean,
+            prior_sd=prior_sd,
+            sigma=self.sigma,
+            names=self.names,
+            series=self.series_id_,
+        )
+        self.curve_fit_ = cf.fit_curve(problem, method=self.interval_method, n_boot=self.n_boot, seed=self.seed)
+        self.params_ = self._natural(self.curve_fit_.theta) | {"sigma": float(self.curve_fit_.sigma)}
+
+    def fitted(self) -> pd.DataFrame:
+        """The fitted curve at the observed dates: ``ds`` and ``yhat`` (on the scale of ``y``).
+
+        Returns
+        -------
+        DataFrame
+        """
+        self._check_fitted()
+        values = self._inverse(self.curve_fit_.curve(self.curve_fit_.problem.t))
+        return pd.DataFrame({DS: self.observed_ds_, "yhat": values})
+
+    def _times(self, h: int) -> np.ndarray:
+        return cf.step_times(self.future_dates(h), self.origin_, self.frequency_.offset)
+
+    def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
+        return self.curve_fit_.predict(self._times(h), levels, seed=self.seed)
+
+    def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self.curve_fit_.sample(self._times(h), n, rng)
+
+
+@register("logistic")
+class LogisticGrowth(_CurveModel, BaseModel):
+    r"""Logistic growth to a capacity K, with rate r and midpoint t0; honours bounds.
+
+    Parameters
+    ----------
+    target : {"level", "cumulative", "adoptions"}
+        What ``y`` is: an active-user level or a cumulative count (both the curve itself,
+        default ``"level"``), or new users per period (the curve's increase over the period
+        ending at ``t``).
+    launch : str or Timestamp, optional
+        The date of ``t = 0``; by default one step before the first observation. Irregular
+        dates get fractional step counts (see :func:`forecast.models._curvefit.step_times`).
+    prior : mapping, optional
+        Log-normal priors as penalties on ``"K"`` and ``"r"``, ``{name: (centre, sd of log)}``; rates are per year
+        and rescaled to the step (times the step length in years); the capacity ``K`` is in
+        data units. None (default) gives plain least squares.
+    capacity : float, optional
+        An upper bound on ``K``, or its fixed value with ``fix_capacity=True``.
+    fix_capacity : bool
+        Fix ``K`` at ``capacity``.
+    sigma : float, optional
+        Fixed observation noise on the fitted scale; estimated when None.
+    interval_method : {"laplace", "bootstrap"}
+        Parameter uncertainty by a Laplace approximation or a parametric bootstrap.
+    n_boot : int
+        Bootstrap replicates.
+    seed : int
+        Seed of the bootstrap and of the paths behind the intervals.
+    transform : {"log"}, optional
+        Fit on the log scale (multiplicative errors).
+    freq : str, optional
+        A pandas offset alias overriding the inferred frequency.
+
+    Attributes
+    ----------
+    params_ : dict
+        ``K``, ``r`` (per step), ``t0`` (steps since the origin), ``r_per_year`` and ``sigma``.
+
+    Notes
+    -----
+    :math:`L(t) = K / (1 + e^{-r(t - t_0)})`, estimated on :math:`\log(K/s), \log r, t_0/T`
+    (``s`` the largest observation, ``T`` the span in steps) by penalised least squares from
+    several starts; bounds, ``~`` points, priors and intervals as in
+    :mod:`forecast.models._curvefit`.
+
+    References
+    ----------
+    .. [1] Verhulst, P.-F. (1838). Notice sur la loi que la population suit dans son
+       accroissement. Correspondance mathematique et physique, 10, 113-121.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, forecast as fc
+    >>> t = np.arange(1, 25)
+    >>> df = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=24, freq="MS"),
+    ...                    "y": 1000 / (1 + np.exp(-0.5 * (t - 12)))})
+    >>> round(fc.models.get("logistic").fit(df).params_["K"])
+    1000
+    """
+
+    capabilities = Capabilities(irregular=True, bounds=True, min_history=3)
+    names = ("K", "r", "t0")
+    prior_spec: ClassVar[cf.PriorSpec] = {"K": (0, "scale"), "r": (1, "rate")}
+
+    def __init__(
+        self,
+        *,
+        target: Target = "level",
+        launch: str | pd.Timestamp | None = None,
+        prior: Mapping[str, tuple[float, float]] | None = None,
+        capacity: float | None = None,
+        fix_capacity: bool = False,
+        sigma: float | None = None,
+        interval_method: Literal["laplace", "bootstrap"] = "laplace",
+        n_boot: int = 200,
+        seed: int = 0,
+        transform: Literal["log"] | None = None,
+        freq: str | None = None,
+    ) -> None:
+        BaseModel.__init__(self, transform=transform, freq=freq)
+        self._setup(target, launch, prior, capacity, fix_capacity, sigma, interval_method, n_boot, seed)
+
+    def _shape(self, theta: np.ndarray, t: np.ndarray) -> np.ndarray:
+        capacity = self.scale_ * np.exp(theta[..., 0:1])
+        return logistic_curve(t, capacity, np.exp(theta[..., 1:2]), theta[..., 2:3] * self.span_)
+
+    def _shape_starts(self, span: float) -> list[tuple[float, float]]:
+        return [(np.log(k / span), m) for k in (4.0, 10.0, 25.0) for m in (0.5, 1.0, 2.0)]
+
+    def _natural(self, theta: np.ndarray) -> dict[str, float]:
+        r = float(np.exp(theta[1]))
+        return {"K": float(self.scale_ * np.exp(theta[0])), "r": r, "t0": float(theta[2] * self.span_), "r_per_year": r / self.step_years_}
+
+
+@register("gompertz")
+class GompertzGrowth(_CurveModel, BaseModel):
+    r"""Gompertz growth to a capacity K, with displacement b and rate c; honours bounds.
+
+    Parameters
+    ----------
+    target : {"level", "cumulative", "adoptions"}
+        What ``y`` is: an active-user level or a cumulative count (both the curve itself,
+        default ``"level"``), or new users per period (the curve's increase over the period
+        ending at ``t``).
+    launch : str or Timestamp, optional
+        The date of ``t = 0``; by default one step before the first observation. Irregular
+        dates get fractional step counts (see :func:`forecast.models._curvefit.step_times`).
+    prior : mapping, optional
+        Log-normal priors as penalties on ``"K"``, ``"b"`` and ``"c"``, ``{name: (centre, sd of log)}``; rates are per year
+        and rescaled to the step (times the step length in years); the capacity ``K`` is in
+        data units. None (default) gives plain least squares.
+    capacity : float, optional
+        An upper bound on ``K``, or its fixed value with ``fix_capacity=True``.
+    fix_capacity : bool
+        Fix ``K`` at ``capacity``.
+    sigma : float, optional
+        Fixed observation noise on the fitted scale; estimated when None.
+    interval_method : {"laplace", "bootstrap"}
+        Parameter uncertainty by a Laplace approximation or a parametric bootstrap.
+    n_boot : int
+        Bootstrap replicates.
+    seed : int
+        Seed of the bootstrap and of the paths behind the intervals.
+    transform : {"log"}, optional
+        Fit on the log scale (multiplicative errors).
+    freq : str, optional
+        A pandas offset alias overriding the inferred frequency.
+
+    Attributes
+    ----------
+    params_ : dict
+        ``K``, ``b``, ``c`` (per step), ``c_per_year`` and ``sigma``.
+
+    Notes
+    -----
+    :math:`G(t) = K \exp(-b e^{-ct})`, estimated on :math:`\log(K/s), \log b, \log c` by
+    penalised least squares from several starts; bounds, ``~`` points, priors (on ``"K"``,
+    ``"b"``, ``"c"``) and intervals as in :mod:`forecast.models._curvefit`.
+
+    References
+    ----------
+    .. [1] Gompertz, B. (1825). On the nature of the function expressive of the law of human
+       mortality. Philosophical Transactions of the Royal Society, 115, 513-583.
+    .. [2] Winsor, C. P. (1932). The Gompertz curve as a growth curve. PNAS, 18(1), 1-8.
+    """
+
+    capabilities = Capabilities(irregular=True, bounds=True, min_history=3)
+    names = ("K", "b", "c")
+    prior_spec: ClassVar[cf.PriorSpec] = {"K": (0, "scale"), "b": (1, "plain"), "c": (2, "rate")}
+
+    def __init__(
+        self,
+        *,
+        target: Target = "level",
+        launch: str | pd.Timestamp | None = None,
+        prior: Mapping[str, tuple[float, float]] | None = None,
+        capacity: float | None = None,
+        fix_capacity: bool = False,
+        sigma: float | None = None,
+        interval_method: Literal["laplace", "bootstrap"] = "laplace",
+        n_boot: int = 200,
+        seed: int = 0,
+        transform: Literal["log"] | None = None,
+        freq: str | None = None,
+    ) -> None:
+        BaseModel.__init__(self, transform=transform, freq=freq)
+        self._setup(target, launch, prior, capacity, fix_capacity, sigma, interval_method, n_boot, seed)
+
+    def _shape(self, theta: np.ndarray, t: np.ndarray) -> np.ndarray:
+        capacity = self.scale_ * np.exp(theta[..., 0:1])
+        return gompertz_curve(t, capacity, np.exp(theta[..., 1:2]), np.exp(theta[..., 2:3]))
+
+    def _shape_starts(self, span: float) -> list[tuple[float, float]]:
+        return [(np.log(b), np.log(c / span)) for b in (1.0, 4.0, 15.0) for c in (1.5, 4.0, 10.0)]
+
+    def _natural(self, theta: np.ndarray) -> dict[str, float]:
+        c = float(np.exp(theta[2]))
+        return {"K": float(self.scale_ * np.exp(theta[0])), "b": float(np.exp(theta[1])), "c": c, "c_per_year": c / self.step_years_}
