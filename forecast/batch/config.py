@@ -1,0 +1,384 @@
+"""The batch job configuration: a TOML file validated by pydantic, with one-line errors.
+
+A job file has five tables::
+
+    [data]                      # exactly one source
+    path = "dau.parquet"        # a CSV, Parquet or JSON file
+    # glob = "data/*.parquet"   # many files
+    # dataset = "ai-assistants-cn"
+    # simulate = { markets = 100, n_products = 3, periods = 730, seed = 0 }
+    ids = ["kimi/dau/all"]      # optional series filter: ids, a regex, a metric
+    regex = "^kimi/"
+    metric = "dau"
+
+    [forecast]
+    models = ["naive", "ets"]
+    horizon = 30
+    levels = [80, 95]
+    [forecast.params.ets]       # keyword arguments of a model, by registry name
+    damped = true
+
+    [backtest]                  # optional
+    windows = 3
+    step = 30
+    metrics = ["mase", "smape", "coverage_80"]
+
+    [output]
+    dir = "out"
+    formats = ["parquet"]       # parquet, csv, json
+    plots = false
+
+    [executor]
+    kind = "local"              # local or dask
+    address = ""                # a dask scheduler; empty: a LocalCluster the job starts
+    workers = 2
+    chunk_size = 100            # series per task
+
+Relative paths are resolved against the folder of the job file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from forecast.errors import ConfigError, ForecastError, UnknownModelError
+from forecast.io import FORMATS
+from forecast.schema import check_levels
+
+__all__ = [
+    "OUTPUT_FORMATS",
+    "SimulateConfig",
+    "DataConfig",
+    "ForecastConfig",
+    "BacktestConfig",
+    "OutputConfig",
+    "ExecutorConfig",
+    "BatchConfig",
+    "load_config",
+    "config_hash",
+    "input_files",
+]
+
+OUTPUT_FORMATS: tuple[str, ...] = ("parquet", "csv", "json")
+"""Formats of the combined outputs."""
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SimulateConfig(_Table):
+    """``[data] simulate = {...}``: markets drawn by :func:`forecast.datasets.simulate_market`.
+
+    Attributes
+    ----------
+    markets : int
+        Independent markets to simulate; market ``k`` is drawn with a seed derived from
+        (``seed``, ``k``), so every series is the same whatever the chunk size, and its
+        ``unique_id`` starts with ``m<k>/`` (``m00012/kimi/dau/all``).
+    seed : int
+        The job's seed.
+    options : dict
+        Every other key is passed to ``simulate_market`` (``n_products``, ``periods``, ``freq``,
+        ...).
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    markets: Annotated[int, Field(gt=0)] = 1
+    seed: Annotated[int, Field(ge=0)] = 0
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments for ``simulate_market`` other than the seed."""
+        return dict(self.model_extra or {})
+
+
+class DataConfig(_Table):
+    """``[data]``: one source (``path``, ``glob``, ``dataset`` or ``simulate``) and a series filter."""
+
+    path: str | None = None
+    glob: str | None = None
+    dataset: str | None = None
+    simulate: SimulateConfig | None = None
+    ids: list[str] | None = None
+    regex: str | None = None
+    metric: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataConfig:
+        given = [k for k in ("path", "glob", "dataset", "simulate") if getattr(self, k) is not None]
+        if len(given) != 1:
+            what = "none" if not given else ", ".join(given)
+            raise ValueError(f"give exactly one of path, glob, dataset, simulate (got {what})")
+        return self
+
+    @field_validator("regex")
+    @classmethod
+    def _regex_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as err:
+                raise ValueError(f"not a valid regular expression: {err}") from None
+        return value
+
+    @field_validator("path", "glob")
+    @classmethod
+    def _known_extension(cls, value: str | None) -> str | None:
+        if value is not None and Path(value).suffix.lower() not in FORMATS:
+            raise ValueError(f"the file extension must be one of {', '.join(sorted(FORMATS))}")
+        return value
+
+
+class ForecastConfig(_Table):
+    """``[forecast]``: registry names of the models, horizon, levels and per-model parameters."""
+
+    models: Annotated[list[str], Field(min_length=1)]
+    horizon: Annotated[int, Field(gt=0)]
+    levels: list[float] = [80.0, 95.0]
+    params: dict[str, dict[str, Any]] = {}
+
+    @field_validator("models")
+    @classmethod
+    def _known_models(cls, value: list[str]) -> list[str]:
+        from forecast.models.registry import get
+
+        for name in value:
+            try:
+                get(name)
+            except UnknownModelError as err:
+                raise ValueError(str(err)) from None
+        if len(set(value)) != len(value):
+            raise ValueError("a model is listed twice")
+        return value
+
+    @field_validator("levels")
+    @classmethod
+    def _levels(cls, value: list[float]) -> list[float]:
+        return list(check_levels(value))
+
+    @model_validator(mode="after")
+    def _params_of_listed_models(self) -> ForecastConfig:
+        from forecast.models.registry import get
+
+        for name, params in self.params.items():
+            if name not in self.models:
+                raise ValueError(f"params.{name}: parameters given for a model not in models {self.models}")
+            try:
+                get(name, **params)
+            except ConfigError as err:
+                raise ValueError(f"params.{name}: {err}") from None
+        return self
+
+
+_METRIC_NAME = re.compile(r"^[a-z][a-z0-9_.]*$")
+
+
+class BacktestConfig(_Table):
+    """``[backtest]``: rolling-origin windows, their step, and the metrics to keep."""
+
+    windows: Annotated[int, Field(gt=0)]
+    step: Annotated[int, Field(gt=0)] | None = None
+    metrics: list[str] | None = None
+
+    @field_validator("metrics")
+    @classmethod
+    def _metric_names(cls, value: list[str] | None) -> list[str] | None:
+        for name in value or []:
+            if not _METRIC_NAME.match(name):
+                raise ValueError(f"{name!r} is not a metric name (such as mase, smape, coverage_80)")
+        return value
+
+
+class OutputConfig(_Table):
+    """``[output]``: the folder, the formats of the combined outputs, and plots on or off."""
+
+    dir: str = "batch-output"
+    formats: Annotated[list[Literal["parquet", "csv", "json"]], Field(min_length=1)] = ["parquet"]
+    plots: bool = False
+
+
+class ExecutorConfig(_Table):
+    """``[executor]``: where chunks run and how many series each holds."""
+
+    kind: Literal["local", "dask"] = "local"
+    address: str | None = None
+    workers: Annotated[int, Field(gt=0)] | None = None
+    chunk_size: Annotated[int, Field(gt=0)] = 100
+
+    @model_validator(mode="after")
+    def _address_needs_dask(self) -> ExecutorConfig:
+        if self.address and self.kind != "dask":
+            raise ValueError("address is only used with kind = 'dask'")
+        return self
+
+
+class BatchConfig(_Table):
+    """A whole batch job: ``[data]``, ``[forecast]``, optional ``[backtest]``, ``[output]``, ``[executor]``.
+
+    Attributes
+    ----------
+    base_dir : str
+        The folder relative paths are resolved against (the job file's folder).
+    """
+
+    data: DataConfig
+    forecast: ForecastConfig
+    backtest: BacktestConfig | None = None
+    output: OutputConfig = OutputConfig()
+    executor: ExecutorConfig = ExecutorConfig()
+    base_dir: str = "."
+
+    @model_validator(mode="after")
+    def _inputs_exist(self) -> BatchConfig:
+        data = self.data
+        if data.path is not None and not self.resolve(data.path).is_file():
+            raise ValueError(f"[data] path = {data.path!r}: file {str(self.resolve(data.path))!r} does not exist")
+        if data.glob is not None and not input_files(self):
+            raise ValueError(f"[data] glob = {data.glob!r}: no file matches in {self.base_dir!r}")
+        if data.dataset is not None:
+            from forecast.datasets import list_datasets
+
+            names = sorted(list_datasets()["name"])
+            if data.dataset not in names:
+                raise ValueError(f"[data] dataset = {data.dataset!r} is not bundled; allowed values: {', '.join(names)}")
+        return self
+
+    def resolve(self, path: str) -> Path:
+        """``path`` made absolute against :attr:`base_dir`."""
+        return (Path(self.base_dir) / os.path.expanduser(path)).resolve()
+
+    @property
+    def output_dir(self) -> Path:
+        """The output folder, absolute."""
+        return self.resolve(self.output.dir)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The configuration as plain JSON-able data (without ``base_dir``)."""
+        return self.model_dump(mode="json", exclude={"base_dir"}, exclude_none=True)
+
+
+def input_files(config: BatchConfig) -> list[Path]:
+    """The input files of a ``path`` or ``glob`` source, sorted; empty for other sources."""
+    data = config.data
+    if data.path is not None:
+        return [config.resolve(data.path)]
+    if data.glob is not None:
+        pattern = os.path.expanduser(data.glob)
+        root = Path(config.base_dir)
+        matches = Path(pattern).parent.glob(Path(pattern).name) if Path(pattern).is_absolute() else root.glob(pattern)
+        return sorted(p.resolve() for p in matches if p.is_file() and p.suffix.lower() in FORMATS)
+    return []
+
+
+def config_hash(config: BatchConfig) -> str:
+    """SHA-256 of the configuration's canonical JSON (sorted keys), as hex."""
+    text = json.dumps(config.to_dict(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in loc if not isinstance(p, int))
+
+
+def _one_line(err: ValidationError) -> str:
+    first = err.errors()[0]
+    key = _where(first["loc"])
+    kind = first["type"]
+    ctx = first.get("ctx") or {}
+    where = f"[{key.rsplit('.', 1)[0]}] {key.rsplit('.', 1)[-1]}" if "." in key else key
+    if kind == "extra_forbidden":
+        table, _, name = key.rpartition(".")
+        model = _MODEL_OF.get(table.split(".")[0] if table else "", BatchConfig)
+        if table.startswith("forecast.params"):
+            model = None
+        allowed = ", ".join(k for k in model.model_fields if k != "base_dir") if model else ""
+        place = f"[{table}]" if table else "the job file"
+        return f"unknown key {name!r} in {place}; allowed keys: {allowed}."
+    if kind == "missing":
+        return f"missing key {where}; it is required."
+    if kind == "literal_error":
+        return f"{where} = {first['input']!r} is not allowed; allowed values: {ctx.get('expected')}."
+    if kind in {"greater_than", "greater_than_equal"}:
+        bound = ctx.get("gt", ctx.get("ge"))
+        sign = ">" if kind == "greater_than" else ">="
+        return f"{where} = {first['input']!r} is not allowed; it must be an integer {sign} {bound}."
+    message = str(first["msg"]).removeprefix("Value error, ").rstrip(".")
+    if isinstance(first["input"], dict):
+        return f"[{key}] {message}." if key else f"{message}."
+    return f"{where}: {message} (got {first['input']!r})."
+
+
+_MODEL_OF: dict[str, type[BaseModel]] = {
+    "data": DataConfig,
+    "forecast": ForecastConfig,
+    "backtest": BacktestConfig,
+    "output": OutputConfig,
+    "executor": ExecutorConfig,
+}
+
+
+def load_config(source: str | os.PathLike[str] | dict[str, Any] | BatchConfig) -> BatchConfig:
+    """Read and validate a batch job: a TOML file, a dict of its tables, or a config.
+
+    Parameters
+    ----------
+    source : path, dict or BatchConfig
+        A ``.toml`` job file (relative paths inside it are resolved against its folder), a
+        dict with the same tables (relative paths against the current folder), or an
+        already validated config (returned as is).
+
+    Returns
+    -------
+    BatchConfig
+
+    Raises
+    ------
+    ConfigError
+        The file is missing or not TOML, or a key is unknown, missing or out of range; the
+        one-line message names the key and the allowed values.
+
+    Examples
+    --------
+    >>> cfg = load_config({"data": {"dataset": "ai-assistants-cn"},
+    ...                    "forecast": {"models": ["naive"], "horizon": 7}})
+    >>> cfg.executor.kind, cfg.output.formats
+    ('local', ['parquet'])
+    """
+    if isinstance(source, BatchConfig):
+        return source
+    if isinstance(source, dict):
+        raw, base = dict(source), Path.cwd()
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise ConfigError(f"job file {str(path)!r} does not exist.")
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            raise ConfigError(f"job file {str(path)!r} is not valid TOML: {err}.") from err
+        base = path.resolve().parent
+        raw["base_dir"] = str(base)
+    raw.setdefault("base_dir", str(base))
+    try:
+        return BatchConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_one_line(err)) from None
+    except ForecastError as err:
+        raise ConfigError(str(err)) from None

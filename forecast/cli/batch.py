@@ -1,0 +1,62 @@
+"""``forecast batch JOB.toml``: run a batch job from its configuration file."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+__all__ = ["batch_command"]
+
+
+@click.command("batch")
+@click.argument("job", type=click.Path(dir_okay=False))
+@click.option(
+    "--progress",
+    type=click.Choice(["auto", "bar", "log", "none"]),
+    default="auto",
+    show_default=True,
+    help="A progress bar in a terminal and log lines otherwise (auto), or one of them, or none.",
+)
+@click.option("--check", is_flag=True, help="Validate the job file and list its chunks, without running.")
+def batch_command(job: str, progress: str, check: bool) -> None:
+    """Run the batch job described by JOB (a TOML file): forecasts, backtest and metrics of
+    many series, in chunks, on local processes or a Dask cluster.
+
+    Outputs go to the [output] dir: forecasts, backtest, metrics and failures (Parquet, CSV or
+    JSON), per-chunk parts, and manifest.json. Run the same command again after a crash and it
+    skips the chunks already finished.
+
+    \b
+    Exit status:
+      0  every series and model succeeded
+      3  the job finished but some series or models failed (see the failures output)
+      1  bad configuration or data (one line on stderr names the key or the file)
+      2  usage error (a missing argument or an unknown option)
+
+    \b
+    Examples:
+      forecast batch examples/batch_job.toml
+      forecast batch nightly.toml --progress log     # under cron or CI
+      forecast batch nightly.toml --check            # validate only
+    """
+    from forecast.batch import load_config, run
+    from forecast.batch.manifest import parts_key
+    from forecast.batch.sources import plan_chunks
+
+    config = load_config(job)
+    if check:
+        chunks = plan_chunks(config)
+        n_series = sum(len(chunk.ids) for chunk in chunks)
+        click.echo(
+            f"valid: {n_series} series in {len(chunks)} chunks, models {', '.join(config.forecast.models)}; "
+            f"parts key {parts_key(config)}; outputs in {config.output_dir}"
+        )
+        return
+    result = run(config, progress=progress)  # type: ignore[arg-type]
+    counts = result.manifest["counts"]
+    click.echo(
+        f"{counts['series']} series, {counts['models']} models, {counts['chunks']} chunks "
+        f"({counts['chunks_reused']} reused), {counts['failures']} failures; outputs in {result.out}"
+    )
+    sys.exit(result.exit_status)

@@ -1,0 +1,121 @@
+"""fc.batch.run: chunked outputs equal the drivers' results, failures are isolated, the manifest is complete."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+import forecast as fc
+from forecast.batch import EXIT_FAILURES, EXIT_OK
+from forecast.schema import MODEL, UNIQUE_ID
+
+from .conftest import make_panel
+
+
+def _job(tmp_path: Path, **tables: dict) -> dict:
+    job = {
+        "data": {"path": "data.parquet"},
+        "forecast": {"models": ["naive", "drift"], "horizon": 5},
+        "output": {"dir": "out"},
+        "executor": {"chunk_size": 5, "workers": 1},
+        "base_dir": str(tmp_path),
+    }
+    for name, table in tables.items():
+        job[name] = {**job.get(name, {}), **table}
+    return job
+
+
+def test_outputs_are_partitioned_by_chunk_and_equal_one_forecast_call(tmp_path: Path, panel_file: Path) -> None:
+    result = fc.batch.run(_job(tmp_path), progress="none")
+    out = tmp_path / "out"
+    assert result.exit_status == EXIT_OK
+    parts = sorted((out / result.manifest["parts"] / "forecasts").glob("chunk-*.parquet"))
+    assert [p.name for p in parts] == ["chunk-00000.parquet", "chunk-00001.parquet", "chunk-00002.parquet"]
+    assert sorted(pd.read_parquet(parts[0])[UNIQUE_ID].unique()) == ["s00", "s01", "s02", "s03", "s04"]
+    expected = fc.forecast(pd.read_parquet(panel_file), ["naive", "drift"], 5)
+    pdt.assert_frame_equal(result.read("forecasts"), expected)
+    assert result.read("failures").empty
+
+
+def test_the_manifest_records_versions_config_counts_and_stages(tmp_path: Path, panel_file: Path) -> None:
+    result = fc.batch.run(_job(tmp_path), progress="none")
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest == json.loads(json.dumps(result.manifest, default=str))
+    assert manifest["status"] == "succeeded" and manifest["exit_status"] == 0
+    assert manifest["versions"]["forecast"] == fc.__version__
+    assert manifest["versions"]["pandas"] == pd.__version__
+    assert manifest["config"]["forecast"]["models"] == ["naive", "drift"]
+    assert len(manifest["config_hash"]) == 64
+    assert manifest["started"] <= manifest["finished"]
+    counts = manifest["counts"]
+    assert (counts["series"], counts["models"], counts["chunks"], counts["failures"]) == (12, 2, 3, 0)
+    assert counts["rows"]["forecasts"] == 12 * 2 * 5
+    assert {"plan", "read", "validate", "forecast", "write", "combine", "total"} <= set(manifest["seconds"])
+    assert manifest["outputs"]["forecasts"] == ["forecasts.parquet"]
+
+
+def test_a_failing_series_lands_in_failures_and_the_rest_goes_on(tmp_path: Path) -> None:
+    make_panel(short=("s03",)).to_parquet(tmp_path / "data.parquet", index=False)
+    result = fc.batch.run(_job(tmp_path), progress="none")
+    assert result.exit_status == EXIT_FAILURES
+    failures = result.read("failures")
+    assert failures[[UNIQUE_ID, MODEL]].values.tolist() == [["s03", "drift"], ["s03", "naive"]]
+    assert set(failures["error_type"]) == {"HistoryError"}
+    assert failures["cutoff"].isna().all()
+    assert all("s03" in message or "observation" in message for message in failures["message"])
+    forecasts = result.read("forecasts")
+    assert sorted(forecasts[UNIQUE_ID].unique()) == [f"s{i:02d}" for i in range(12) if i != 3]
+    assert result.manifest["status"] == "failures" and result.manifest["counts"]["failures"] == 2
+
+
+def test_a_series_breaking_the_data_contract_fails_alone(tmp_path: Path) -> None:
+    panel = make_panel()
+    broken = pd.concat([panel, panel[panel[UNIQUE_ID] == "s07"].head(1)], ignore_index=True)  # a duplicate date
+    broken.to_parquet(tmp_path / "data.parquet", index=False)
+    result = fc.batch.run(_job(tmp_path), progress="none")
+    failures = result.read("failures")
+    assert set(failures[UNIQUE_ID]) == {"s07"} and set(failures["error_type"]) == {"DuplicateError"}
+    assert result.read("forecasts")[UNIQUE_ID].nunique() == 11
+
+
+def test_filters_formats_and_processes(tmp_path: Path, panel_file: Path) -> None:
+    job = _job(
+        tmp_path,
+        data={"regex": "^s0[0-5]$", "ids": ["s01", "s02", "s04", "s09"]},
+        output={"formats": ["csv", "json", "parquet"]},
+        executor={"workers": 2, "chunk_size": 1},
+    )
+    result = fc.batch.run(job, progress="none")
+    forecasts = result.read("forecasts")
+    assert sorted(forecasts[UNIQUE_ID].unique()) == ["s01", "s02", "s04"]
+    from_csv = pd.read_csv(tmp_path / "out" / "forecasts.csv", parse_dates=["ds"])
+    from_json = pd.read_json(tmp_path / "out" / "forecasts.json", orient="records")
+    assert len(from_csv) == len(from_json) == len(forecasts) == 3 * 2 * 5
+    pdt.assert_frame_equal(from_csv, forecasts.astype({"ds": from_csv["ds"].dtype}), check_exact=False, rtol=1e-12)
+    assert (tmp_path / "out" / "failures.csv").read_text().splitlines() == ["unique_id,model,cutoff,error_type,message"]
+
+
+def test_ids_that_are_not_in_the_data_fail_before_any_work(tmp_path: Path, panel_file: Path) -> None:
+    with pytest.raises(fc.DataError, match="'zz'"):
+        fc.batch.run(_job(tmp_path, data={"ids": ["s01", "zz"]}), progress="none")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_glob_of_csv_files_gives_the_same_forecasts(tmp_path: Path) -> None:
+    panel = make_panel()
+    (tmp_path / "in").mkdir()
+    for number, (uid, rows) in enumerate(panel.groupby(UNIQUE_ID)):
+        rows.to_csv(tmp_path / "in" / f"part-{number // 4}.csv", index=False, mode="a", header=number % 4 == 0)
+    result = fc.batch.run(_job(tmp_path, data={"path": None, "glob": "in/*.csv"}), progress="none")
+    pdt.assert_frame_equal(result.read("forecasts"), fc.forecast(panel, ["naive", "drift"], 5))
+
+
+def test_log_lines_when_not_in_a_terminal(tmp_path: Path, panel_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fc.batch.run(_job(tmp_path), progress="auto")
+    lines = capsys.readouterr().err.splitlines()
+    assert sum("chunk" in line and "done" in line for line in lines) == 3
+    assert lines[-1].startswith("forecast batch: 12 series, 2 models, 0 failures")
