@@ -33,6 +33,10 @@ from forecast.errors import (
 )
 from forecast.schema import validate
 
+# Imported eagerly: importing the submodule forecast.backtest binds it as the attribute
+# forecast.backtest, which would otherwise hide the lazily imported function fc.backtest.
+from forecast.backtest import backtest, make_cutoffs  # noqa: E402
+
 try:
     __version__ = version("forecast")
 except PackageNotFoundError:  # running from a source tree that was not installed

@@ -1,0 +1,239 @@
+"""Backtests: shared cutoffs, no leakage (poisoned futures, a spy model), refit/update chains,
+sliding windows, failures collected, identical results for any n_jobs, intervals nest."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import forecast as fc
+from forecast.errors import ConfigError, ForecastWarning, HistoryError
+from forecast.metrics import levels_of
+from forecast.models.base import BaseModel, Capabilities, normal_intervals
+from forecast.models.registry import register, unregister
+from forecast.schema import level_column
+
+POISON = 1e12
+
+
+class _Spy(BaseModel):
+    """Forecasts, at every step, the day number of the last training date it has seen; the
+    lower bound lies that many training rows below: leakage shows up in the output."""
+
+    capabilities = Capabilities(updates=True, min_history=1)
+
+    def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
+        self._record(data)
+
+    def _update(self, data: pd.DataFrame) -> None:
+        self._record(data)
+
+    def _record(self, data: pd.DataFrame) -> None:
+        self.last_day_ = float(data["ds"].iloc[-1].toordinal())
+        self.rows_ = float(len(data))
+
+    def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, dict]:
+        point = np.full(h, self.last_day_)
+        return point, {level: (point - self.rows_, point + 1.0) for level in levels}
+
+
+@pytest.fixture
+def spy():
+    register("_spy")(_Spy)
+    yield "_spy"
+    unregister("_spy")
+
+
+def _series(n: int = 60, uid: str = "a", seed: int = 0, start: str = "2024-01-01", freq: str = "D") -> pd.DataFrame:
+    """A positive seasonal series (seeded)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = 50 + 0.3 * t + 5 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 1, n)
+    return pd.DataFrame({"unique_id": uid, "ds": pd.date_range(start, periods=n, freq=freq), "y": y})
+
+
+# --------------------------------------------------------------------------------- cutoffs
+def test_cutoffs_count_back_from_each_series_end_on_its_own_grid():
+    daily = _series(60, "daily")
+    monthly = _series(40, "monthly", start="2020-01-01", freq="MS")
+    cutoffs = fc.make_cutoffs(pd.concat([daily, monthly]), h=3, n_windows=2, step=2)
+    assert list(cutoffs.columns) == ["unique_id", "window", "cutoff"]
+    got = cutoffs.groupby("unique_id")["cutoff"].apply(list).to_dict()
+    assert got["daily"] == [pd.Timestamp("2024-02-24"), pd.Timestamp("2024-02-26")]
+    assert got["monthly"] == [pd.Timestamp("2022-11-01"), pd.Timestamp("2023-01-01")]
+
+
+def test_series_ending_together_share_cutoffs(two_daily_series):
+    cutoffs = fc.make_cutoffs(two_daily_series, h=7, n_windows=3)
+    a, b = (cutoffs.loc[cutoffs["unique_id"] == u, "cutoff"].tolist() for u in ("a", "b"))
+    assert a == b and len(a) == 3
+
+
+def test_a_series_too_short_for_the_windows_is_named():
+    with pytest.raises(HistoryError, match="series 'a'.*too short"):
+        fc.make_cutoffs(_series(10), h=7, n_windows=2)
+
+
+def test_bad_arguments_raise_config_errors():
+    df = _series()
+    with pytest.raises(ConfigError, match="n_windows"):
+        fc.backtest(df, "naive", h=7, n_windows=0)
+    with pytest.raises(ConfigError, match="window_size"):
+        fc.backtest(df, "naive", h=7, window="sliding")
+    with pytest.raises(ConfigError, match="window must be"):
+        fc.backtest(df, "naive", h=7, window="rolling")
+    with pytest.raises(ConfigError, match="more than once"):
+        fc.backtest(df, ["naive", "naive"], h=7)
+
+
+# -------------------------------------------------------------------------------- backtest
+def test_output_schema_actuals_and_scale():
+    df = _series()
+    bt = fc.backtest(df, ["naive", "seasonal_naive"], h=7, n_windows=2, levels=(80, 95))
+    assert list(bt.columns) == [
+        *fc.schema.forecast_columns((80, 95), backtest=True),
+        "scale",
+        "seasonal_period",
+    ]
+    assert len(bt) == 2 * 2 * 7
+    assert bt.equals(bt.sort_values(["unique_id", "model", "cutoff", "ds"]).reset_index(drop=True))
+    merged = bt.merge(df, on=["unique_id", "ds"], suffixes=("", "_true"))
+    np.testing.assert_array_equal(merged["y"], merged["y_true"])
+    first_cutoff = bt["cutoff"].min()
+    train = df.loc[df["ds"] <= first_cutoff, "y"].to_numpy()
+    expected = np.mean(np.abs(train[7:] - train[:-7]))
+    assert bt.loc[bt["cutoff"] == first_cutoff, "scale"].iloc[0] == pytest.approx(expected)
+    assert (bt["seasonal_period"] == 7).all()
+
+
+def test_naive_backtest_equals_a_hand_rolled_loop():
+    df = _series()
+    bt = fc.backtest(df, "naive", h=5, n_windows=3, step=4)
+    for cutoff, window in bt.groupby("cutoff"):
+        last = df.loc[df["ds"] <= cutoff, "y"].iloc[-1]
+        assert np.allclose(window["yhat"], last)
+        assert (window["ds"] > cutoff).all() and len(window) == 5
+
+
+def test_the_callers_model_is_never_fitted():
+    model = fc.models.get("naive")
+    fc.backtest(_series(), [model], h=7, n_windows=2)
+    assert not model.is_fitted
+
+
+def test_gaps_in_the_test_window_keep_the_forecast_with_a_missing_actual():
+    df = _series(60)
+    holed = df.drop(index=[57])
+    bt = fc.backtest(holed, "mean", h=7, n_windows=1)
+    assert bt["y"].isna().sum() == 1
+    assert fc.evaluate(bt)["n_missing"].iloc[0] == 1
+
+
+def test_failures_are_recorded_and_warned_once():
+    df = pd.concat([_series(60, "long"), _series(12, "short")])
+    with pytest.warns(ForecastWarning, match="failed"):
+        bt = fc.backtest(df, fc.models.get("seasonal_naive", seasonal_period=10), h=3, n_windows=2)
+    failures = bt.attrs["failures"]
+    assert list(failures.columns) == ["unique_id", "model", "cutoff", "error_type", "message"]
+    assert set(failures["unique_id"]) == {"short"} and len(failures) == 2
+    assert (failures["error_type"] == "HistoryError").all()
+    assert set(bt["unique_id"]) == {"long"}
+
+
+def test_given_cutoffs_are_used_as_they_are():
+    df = _series()
+    cutoffs = pd.DataFrame({"unique_id": "a", "cutoff": pd.to_datetime(["2024-02-01", "2024-02-10"])})
+    bt = fc.backtest(df, "naive", h=3, cutoffs=cutoffs)
+    assert sorted(bt["cutoff"].unique()) == list(cutoffs["cutoff"])
+
+
+def test_sliding_windows_train_on_the_last_observations(spy):
+    bt = fc.backtest(_series(), spy, h=4, n_windows=3, window="sliding", window_size=20, levels=(80,))
+    assert np.allclose(bt["yhat"] - bt["yhat_lo_80"], 20)
+    expanding = fc.backtest(_series(), spy, h=4, n_windows=3, levels=(80,))
+    assert sorted(set(expanding["yhat"] - expanding["yhat_lo_80"])) == [48, 52, 56]
+
+
+def test_refit_every_k_windows_updates_in_between(spy):
+    df = _series()
+    refit = fc.backtest(df, spy, h=4, n_windows=4, refit=True, levels=())
+    updated = fc.backtest(df, spy, h=4, n_windows=4, refit=2, levels=())
+    pd.testing.assert_frame_equal(refit, updated)
+    naive_refit = fc.backtest(df, "naive", h=4, n_windows=4, refit=True)
+    naive_never = fc.backtest(df, "naive", h=4, n_windows=4, refit=False)
+    np.testing.assert_allclose(naive_refit["yhat"], naive_never["yhat"])
+    # sigma is estimated once with refit=False: the interval widths of later windows keep it
+    widths = naive_never.groupby("cutoff")["yhat_hi_80"].first() - naive_never.groupby("cutoff")["yhat"].first()
+    assert np.allclose(widths, widths.iloc[0])
+    assert not np.allclose(naive_refit.groupby("cutoff")["yhat_hi_80"].first() - naive_refit.groupby("cutoff")["yhat"].first(), widths.iloc[0])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    h=st.integers(1, 6),
+    n_windows=st.integers(1, 4),
+    step=st.integers(1, 6),
+    sliding=st.booleans(),
+    refit=st.sampled_from([True, False, 2, 3]),
+)
+def test_no_training_row_is_later_than_its_cutoff(spy, h, n_windows, step, sliding, refit):
+    df = _series(50)
+    kwargs = {"window": "sliding", "window_size": 15} if sliding else {}
+    bt = fc.backtest(df, spy, h=h, n_windows=n_windows, step=step, refit=refit, levels=(80,), **kwargs)
+    cutoff_days = bt["cutoff"].map(lambda c: float(c.toordinal()))
+    assert np.array_equal(bt["yhat"].to_numpy(), cutoff_days.to_numpy())
+    if refit is True:
+        available = bt["cutoff"].map(lambda c: int((df["ds"] <= c).sum()))
+        expected = np.minimum(available, 15) if sliding else available
+        assert np.array_equal((bt["yhat"] - bt["yhat_lo_80"]).to_numpy(), expected.to_numpy())
+    assert len(bt) == n_windows * h
+
+
+def _fixture_models() -> list[str]:
+    table = fc.models.available()
+    return sorted(table.loc[~table["needs_retention"], "name"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _fixture_models())
+def test_poisoning_every_value_after_the_cutoff_changes_no_forecast(name, daily_series):
+    df = daily_series
+    cutoffs = fc.make_cutoffs(df, h=7, n_windows=2, step=7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastWarning)
+        clean = fc.backtest(df, name, h=7, cutoffs=cutoffs)
+        for cutoff in cutoffs["cutoff"]:
+            poisoned = df.assign(y=np.where(df["ds"] > cutoff, POISON, df["y"]))
+            one = cutoffs.loc[cutoffs["cutoff"] == cutoff]
+            dirty = fc.backtest(poisoned, name, h=7, cutoffs=one)
+            expected = clean.loc[clean["cutoff"] == cutoff].drop(columns="y").reset_index(drop=True)
+            assert len(dirty) == len(expected)
+            pd.testing.assert_frame_equal(dirty.drop(columns="y"), expected)
+
+
+def test_results_are_identical_for_any_n_jobs(two_daily_series):
+    kwargs = dict(h=7, n_windows=3, refit=2, levels=(80, 95))
+    models = ["naive", "seasonal_naive", "drift", "mean"]
+    one = fc.backtest(two_daily_series, models, n_jobs=1, **kwargs)
+    two = fc.backtest(two_daily_series, models, n_jobs=2, **kwargs)
+    pd.testing.assert_frame_equal(one, two)
+
+
+def test_intervals_nest_around_the_point(two_daily_series):
+    bt = fc.backtest(two_daily_series, ["naive", "drift", "seasonal_naive"], h=7, n_windows=2, levels=(50, 80, 95))
+    inner_lo = inner_hi = bt["yhat"]
+    for level in levels_of(bt):
+        lo, hi = bt[level_column(level, "lo")], bt[level_column(level, "hi")]
+        assert (lo <= inner_lo + 1e-9).all() and (hi >= inner_hi - 1e-9).all()
+        inner_lo, inner_hi = lo, hi
+
+
+def test_progress_is_reported_for_every_unit_of_work():
+    calls = []
+    fc.backtest(_series(), ["naive", "mean"], h=3, n_windows=3, progress=lambda a, t: calls.append((a, t)))
+    assert sum(a for a, _ in calls) == 6 and {t for _, t in calls} == {6}
