@@ -67,6 +67,7 @@ __all__ = [
     "interval_score",
     "pinball_loss",
     "seasonal_naive_scale",
+    "row_losses",
     "metric_column",
     "levels_of",
     "add_step",
@@ -293,7 +294,24 @@ def _check_by(by: Sequence[str] | str, frame: pd.DataFrame) -> list[str]:
     return keys
 
 
-def _row_terms(frame: pd.DataFrame, levels: tuple[float, ...]) -> pd.DataFrame:
+def row_losses(frame: pd.DataFrame, levels: tuple[float, ...] | None = None) -> pd.DataFrame:
+    """Each metric's term for every forecast of a backtest frame, before averaging.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A backtest frame.
+    levels : tuple of float, optional
+        Interval levels; those of the frame by default.
+
+    Returns
+    -------
+    DataFrame
+        Same index as ``frame``; one column per metric (``rmse`` holds squared errors, the
+        interval metrics one column per level) plus private ``_`` flags used for notes. NaN
+        marks an undefined term (MAPE of a zero actual, MASE of a zero scale).
+    """
+    levels = levels_of(frame) if levels is None else levels
     y = frame[Y].to_numpy(dtype=float)
     f = frame[YHAT].to_numpy(dtype=float)
     e = f - y
@@ -396,7 +414,7 @@ def evaluate(
     levels = levels_of(frame)
     inner_keys = keys if UNIQUE_ID in keys else [UNIQUE_ID, *keys]
     scored = frame[Y].notna().to_numpy()
-    terms = _row_terms(frame, levels)
+    terms = row_losses(frame, levels)
     terms[inner_keys] = frame[inner_keys]
     terms["_scored"] = scored.astype(float)
     terms["_missing"] = (~scored).astype(float)
