@@ -9,6 +9,7 @@ from __future__ import annotations
 from forecast.models import naive  # noqa: F401  (registers naive, seasonal_naive, drift, mean)
 from forecast.models import bass  # noqa: F401  (registers bass)
 from forecast.models import growth  # noqa: F401  (registers logistic, gompertz)
+from forecast.models import feedback  # noqa: F401  (registers retention_feedback)
 from forecast.models.base import BaseModel, Capabilities
 from forecast.models.registry import available, get, register, resolve
 
