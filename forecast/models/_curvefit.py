@@ -97,6 +97,7 @@ __all__ = [
     "PriorSpec",
     "log_prior",
     "on_scale",
+    "start_values",
 ]
 
 APPROX_ERROR_FACTOR = 3.0
@@ -234,6 +235,12 @@ def log_prior(
         factor = step_years if kind == "rate" else (1.0 / scale if kind == "scale" else 1.0)
         mean[index], sd[index] = np.log(centre * factor), spread
     return mean, sd
+
+
+def start_values(y: np.ndarray, qualifier: np.ndarray) -> np.ndarray:
+    """The values starting guesses should use: the points (``=``, ``~``), or all when none."""
+    points = np.isin(qualifier, ["=", "~"])
+    return y[points] if points.any() else y
 
 
 def on_scale(values: np.ndarray, transform: Literal["log"] | None) -> np.ndarray:

@@ -270,7 +270,7 @@ class BassDiffusion(BaseModel):
             t=t,
             y=y,
             qualifier=data[QUALIFIER].to_numpy(dtype=object),
-            starts=self._starts(t, original, prior_mean),
+            starts=self._starts(t, cf.start_values(original, data[QUALIFIER].to_numpy(dtype=object)), prior_mean),
             lower=lower,
             upper=upper,
             prior_mean=prior_mean,

@@ -138,7 +138,8 @@ class _CurveModel:
         self.scale_ = float(np.max(np.abs(original))) or 1.0
         span = max(float(t.max()), 1.0)
         self.span_ = span
-        reference = float(np.mean(original) * span) if self.target == "adoptions" else float(np.max(original))
+        known = cf.start_values(original, data[QUALIFIER].to_numpy(dtype=object))
+        reference = float(np.mean(known) * span) if self.target == "adoptions" else float(np.max(known))
         starts = [
             np.array([np.log(c * reference / self.scale_), a, b])
             for c in (1.1, 2.0, 5.0)
