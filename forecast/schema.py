@@ -54,6 +54,9 @@ __all__ = [
     "AGE",
     "RETENTION",
     "COHORT_SIZE",
+    "SHARE",
+    "PART",
+    "N_FLOORED",
     "WINDOW",
     "STEP",
     "SCALE",
@@ -92,6 +95,12 @@ COHORT = "cohort"
 AGE = "age"
 RETENTION = "retention"
 COHORT_SIZE = "cohort_size"
+SHARE = "share"
+"""Shares: the share of a product in its market, a fraction in [0, 1]."""
+PART = "part"
+"""Shares: ``"history"`` for observed shares, ``"forecast"`` for forecast ones."""
+N_FLOORED = "n_floored"
+"""Shares: how many sample paths of a product had a negative value floored at zero on that date."""
 WINDOW = "window"
 """Backtests: the number of the rolling-origin window, 0 for the earliest cutoff."""
 STEP = "step"
@@ -156,11 +165,12 @@ def _format_level(level: float) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def level_column(level: float, side: Literal["lo", "hi"]) -> str:
-    """Name of the interval column for ``level`` on ``side``: ``yhat_lo_80``, ``yhat_hi_97.5``."""
+def level_column(level: float, side: Literal["lo", "hi"], *, prefix: str = YHAT) -> str:
+    """Name of the interval column for ``level`` on ``side``: ``yhat_lo_80``, ``yhat_hi_97.5``
+    (``share_lo_80`` with ``prefix=SHARE``)."""
     if side not in ("lo", "hi"):
         raise ConfigError(f"side must be 'lo' or 'hi', not {side!r}.")
-    return f"{YHAT}_{side}_{_format_level(level)}"
+    return f"{prefix}_{side}_{_format_level(level)}"
 
 
 def parse_level_column(name: str) -> tuple[Literal["lo", "hi"], float] | None:
