@@ -36,6 +36,7 @@ from forecast.schema import validate
 # Imported eagerly: importing the submodule forecast.backtest binds it as the attribute
 # forecast.backtest, which would otherwise hide the lazily imported function fc.backtest.
 from forecast.backtest import backtest, make_cutoffs  # noqa: E402
+from forecast.reconcile import reconcile  # noqa: E402  (same reason: fc.reconcile)
 
 try:
     __version__ = version("forecast")
