@@ -78,7 +78,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import betaln, roots_jacobi
+from scipy.special import betaln
 
 from forecast.errors import ConfigError
 
@@ -164,6 +164,36 @@ def survival_curve(kind: SurvivalKind, ages: ArrayLike, **params: float) -> np.n
     return np.exp(betaln(alpha, beta + age) - betaln(alpha, beta))
 
 
+def _gauss_jacobi(a: np.ndarray, b: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Jacobi nodes and weights for the weight (1 - x)^a (1 + x)^b, batched over a and b.
+
+    Golub-Welsch: the nodes are the eigenvalues of the symmetric tridiagonal Jacobi matrix of
+    the three-term recurrence, the weights the squared first components of its eigenvectors
+    (up to a constant, which the caller normalises away).
+    """
+    n = np.arange(k, dtype=float)
+    a_, b_ = a[..., None], b[..., None]
+    total = 2.0 * n + a_ + b_
+    with np.errstate(invalid="ignore", divide="ignore"):
+        diagonal = (b_**2 - a_**2) / (total * (total + 2.0))
+    diagonal[..., 0] = ((b - a) / (a + b + 2.0))
+    m = n[1:]
+    t = 2.0 * m + a_ + b_
+    with np.errstate(invalid="ignore", divide="ignore"):
+        off_squared = 4.0 * m * (m + a_) * (m + b_) * (m + a_ + b_) / (t**2 * (t + 1.0) * (t - 1.0))
+    if k > 1:
+        # The first term has the factor (1 + a + b) in both numerator and denominator.
+        off_squared[..., 0] = 4.0 * (1.0 + a) * (1.0 + b) / ((2.0 + a + b) ** 2 * (3.0 + a + b))
+    matrix = np.zeros(a.shape + (k, k))
+    index = np.arange(k)
+    matrix[..., index, index] = diagonal
+    off = np.sqrt(off_squared)
+    matrix[..., index[:-1], index[1:]] = off
+    matrix[..., index[1:], index[:-1]] = off
+    nodes, vectors = np.linalg.eigh(matrix)
+    return nodes, vectors[..., 0, :] ** 2
+
+
 @dataclass(frozen=True)
 class ExponentialMixture:
     r"""A survival curve :math:`S(a) = \sum_k w_k \rho_k^a`: a mixture of geometric curves.
@@ -235,14 +265,10 @@ class ExponentialMixture:
             raise ConfigError("sBG parameters 'alpha' and 'beta' must be finite and > 0.")
         if int(n_components) < 1:
             raise ConfigError(f"n_components must be at least 1, not {n_components!r}.")
-        k = int(n_components)
-        weights = np.empty(a.shape + (k,))
-        rates = np.empty(a.shape + (k,))
-        for index in np.ndindex(a.shape):
-            # Beta(alpha, beta) density in x = 2 theta - 1 is prop. to (1 - x)^(beta-1) (1 + x)^(alpha-1).
-            nodes, node_weights = roots_jacobi(k, b[index] - 1.0, a[index] - 1.0)
-            weights[index] = node_weights / node_weights.sum()
-            rates[index] = np.clip((1.0 - nodes) / 2.0, 0.0, 1.0)
+        nodes, node_weights = _gauss_jacobi(b - 1.0, a - 1.0, int(n_components))
+        # Beta(alpha, beta) in x = 2 theta - 1 has density prop. to (1 - x)^(beta-1) (1 + x)^(alpha-1).
+        weights = node_weights / node_weights.sum(axis=-1, keepdims=True)
+        rates = np.clip((1.0 - nodes) / 2.0, 0.0, 1.0)
         return cls(weights, rates)
 
     @classmethod
@@ -397,6 +423,8 @@ def _run(
         kernel = _ArrayKernel(survival, shape, periods)
     out = {name: np.zeros((periods,) + shape) for name in FeedbackPaths.__dataclass_fields__}
     market = m[:, None]
+    steps = np.ascontiguousarray(np.moveaxis(multipliers, -1, 0))
+    zeros = np.zeros(shape)
     dau_prev = np.zeros(shape)
     drive = initial.copy()
     ever = initial.sum(axis=1, keepdims=True)
@@ -404,17 +432,16 @@ def _run(
     cumulative = np.zeros(shape)
     for t in range(periods):
         retained = kernel.carry(t) + permanent
-        churned = dau_prev - retained
+        churned = dau_prev - retained if t else zeros
         remaining = market - ever
-        demand = (p + q * drive / market) * remaining * multipliers[..., t]
+        demand = (p + q * drive / market) * remaining * steps[t]
         total = demand.sum(axis=1, keepdims=True)
         scale = np.divide(remaining, total, out=np.ones_like(total), where=total > remaining)
         from_market = demand * scale
         ever = ever + from_market.sum(axis=1, keepdims=True)
         acquired = from_market + initial if t == 0 else from_market
         if switching is None:
-            switched_in = np.zeros(shape)
-            switched_out = switched_in
+            switched_in = switched_out = zeros
         else:
             switched_in = np.einsum("nij,ni->nj", switching, churned)
             switched_out = churned * switching.sum(axis=2)
