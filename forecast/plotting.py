@@ -35,7 +35,8 @@ _HISTORY_COLOR = "#1f1f1f"
 _BOUND_COLOR = "#6b6b6b"
 # Colour-blind-safe palette (Okabe and Ito, 2008), history being black.
 _MODEL_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#999999")
-_PANEL_SIZE = (6.4, 3.6)
+_PANEL_WIDTH = {True: 8.0, False: 6.4}  # inches, for one column or several
+_PANEL_HEIGHT = 3.8
 
 
 def _format_number(value: float, _position: object = None) -> str:
@@ -98,10 +99,18 @@ def _grid(n: int) -> tuple[int, int]:
     return int(np.ceil(n / cols)), cols
 
 
-def _alphas(levels: tuple[float, ...]) -> dict[float, float]:
-    """Opacity per level: the narrowest band darkest, wider bands lighter."""
+def _alphas(levels: tuple[float, ...], n_models: int = 1) -> dict[float, float]:
+    """Opacity per level: the narrowest band darkest, wider bands lighter, all lighter when
+    several models overlap."""
     ordered = sorted(levels)
-    return {level: 0.34 - 0.2 * i / max(len(ordered) - 1, 1) for i, level in enumerate(ordered)}
+    scale = 1.0 if n_models <= 1 else 0.65
+    return {level: scale * (0.34 - 0.2 * i / max(len(ordered) - 1, 1)) for i, level in enumerate(ordered)}
+
+
+def _row_major(labels: list[str], ncol: int) -> list[str]:
+    """Reorder labels so that matplotlib, which fills legend columns first, shows them by rows."""
+    rows = -(-len(labels) // ncol)
+    return [labels[i * ncol + j] for j in range(ncol) for i in range(rows) if i * ncol + j < len(labels)]
 
 
 def _draw_history(ax: Axes, history: pd.DataFrame) -> None:
@@ -123,13 +132,18 @@ def _draw_forecast(
     color: str,
     label: str,
     levels: tuple[float, ...],
+    n_models: int,
 ) -> None:
-    alphas = _alphas(levels)
+    alphas = _alphas(levels, n_models)
     for level in sorted(levels, reverse=True):
         ax.fill_between(
             frame[DS], frame[level_column(level, "lo")], frame[level_column(level, "hi")],
             color=color, alpha=alphas[level], linewidth=0, zorder=2,
         )
+    if n_models > 1 and levels:
+        widest = max(levels)
+        for side in ("lo", "hi"):
+            ax.plot(frame[DS], frame[level_column(widest, side)], color=color, lw=0.7, alpha=0.7, zorder=2)
     ax.plot(frame[DS], frame[YHAT], color=color, lw=1.9, marker="o", ms=2.5, label=label, zorder=3)
 
 
@@ -227,13 +241,13 @@ def plot(
     if ax is None:
         rows, cols = _grid(len(chosen_ids))
         fig, axes = plt.subplots(
-            rows, cols, figsize=(_PANEL_SIZE[0] * cols, _PANEL_SIZE[1] * rows + 0.5),
+            rows, cols, figsize=(_PANEL_WIDTH[cols == 1] * cols, _PANEL_HEIGHT * rows + 0.6),
             squeeze=False, layout="constrained",
         )
         plt.close(fig)
         panels = list(axes.ravel())
     else:
-        fig, panels = ax.figure, [ax]
+        fig, panels, cols = ax.figure, [ax], 1
     for panel in panels[len(chosen_ids):]:
         panel.set_visible(False)
     for uid, panel in zip(chosen_ids, panels, strict=False):
@@ -245,7 +259,7 @@ def plot(
         for model in chosen_models:
             frame = fcst[(fcst[UNIQUE_ID] == uid) & (fcst[MODEL] == model)]
             if len(frame):
-                _draw_forecast(panel, frame, colors[model], model, level_list)
+                _draw_forecast(panel, frame, colors[model], model, level_list, len(chosen_models))
                 drawn += 1
         _style_axes(panel, uid if drawn else f"{uid} (no forecast)")
 
@@ -253,12 +267,14 @@ def plot(
     for panel in panels[: len(chosen_ids)]:
         for handle, label in zip(*panel.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, handle)
-    alphas = _alphas(level_list)
+    alphas = _alphas(level_list, len(chosen_models))
     for level in level_list:
         handles[f"{level:g}% interval"] = Patch(facecolor="#555555", alpha=alphas[level], linewidth=0)
     if handles:
         target = fig if ax is None else ax
         location = "outside upper center" if ax is None else "best"
-        ncol = (len(handles) if len(handles) <= 7 else -(-len(handles) // 2)) if ax is None else 1
-        target.legend(list(handles.values()), list(handles), loc=location, ncol=ncol, frameon=False, fontsize=9)
+        per_row = (5 if cols == 1 else 4 * cols) if ax is None else 1
+        ncol = min(len(handles), per_row)
+        labels = _row_major(list(handles), ncol)
+        target.legend([handles[label] for label in labels], labels, loc=location, ncol=ncol, frameon=False, fontsize=9)
     return fig

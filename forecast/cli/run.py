@@ -119,7 +119,7 @@ def _save_plot(history: pd.DataFrame, forecasts: pd.DataFrame, path: str) -> Non
 
 @click.command("models")
 def models_command() -> None:
-    """List the registered models and their capabilities.
+    """List the registered models: capabilities first, then a one-line description.
 
     \b
     Example:
@@ -127,7 +127,11 @@ def models_command() -> None:
     """
     from forecast.models import available
 
-    echo_table(available())
+    table = available()
+    table = table[[c for c in table.columns if c != "description"] + ["description"]]
+    flags = [c for c in table.columns if table[c].dtype == bool]
+    table[flags] = table[flags].replace({True: "yes", False: "-"})
+    echo_table(table, max_rows=len(table) + 1)
 
 
 @click.command("run")
