@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from forecast._tasks import failure_record, failures_frame
-from forecast.batch.config import BatchConfig
+from forecast.batch.config import BacktestConfig, BatchConfig, ForecastConfig
 from forecast.batch.sources import ChunkSpec, load_chunk
 from forecast.errors import DataError, ForecastWarning
 from forecast.models.base import BaseModel
@@ -88,6 +88,32 @@ def _failures_of(frame: pd.DataFrame) -> list[dict[str, object]]:
     return [] if failures is None else failures.to_dict("records")
 
 
+def _backtest(
+    data: pd.DataFrame, models: dict[str, BaseModel], settings: ForecastConfig, bt: BacktestConfig
+) -> tuple[pd.DataFrame | None, list[dict[str, object]]]:
+    """Backtest the chunk; a series too short for the windows fails alone, for every model."""
+    from forecast import backtest
+
+    def one(frame: pd.DataFrame) -> pd.DataFrame:
+        return backtest(frame, models, settings.horizon, bt.windows, bt.step, levels=settings.levels)
+
+    try:
+        out = one(data)
+        return out, _failures_of(out)
+    except DataError:
+        pass
+    frames, failures = [], []
+    for uid, series in data.groupby(UNIQUE_ID, sort=True):
+        try:
+            out = one(series)
+        except DataError as err:
+            failures += [failure_record(str(uid), label, None, err) for label in models]
+            continue
+        failures += _failures_of(out)
+        frames.append(out)
+    return (pd.concat(frames, ignore_index=True) if frames else None), failures
+
+
 def _plots(history: pd.DataFrame, forecasts: pd.DataFrame) -> dict[str, bytes]:
     import matplotlib.pyplot as plt
 
@@ -124,7 +150,7 @@ def run_chunk(spec: ChunkSpec, config: BatchConfig) -> ChunkResult:
     DataError
         The chunk's data cannot be read at all (an unreadable file).
     """
-    from forecast import backtest, evaluate, forecast
+    from forecast import evaluate, forecast
 
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
@@ -150,14 +176,13 @@ def run_chunk(spec: ChunkSpec, config: BatchConfig) -> ChunkResult:
             failures += _failures_of(frames["forecasts"])
             lap("forecast")
             if config.backtest is not None:
-                bt = config.backtest
-                frames["backtest"] = backtest(
-                    data, models, settings.horizon, bt.windows, bt.step or settings.horizon, levels=settings.levels
-                )
-                failures += _failures_of(frames["backtest"])
+                backtested, backtest_failures = _backtest(data, models, settings, config.backtest)
+                failures += backtest_failures
                 lap("backtest")
-                frames["metrics"] = evaluate(frames["backtest"], metrics=bt.metrics)
-                lap("evaluate")
+                if backtested is not None:
+                    frames["backtest"] = backtested
+                    frames["metrics"] = evaluate(backtested, metrics=config.backtest.metrics)
+                    lap("evaluate")
     frames["failures"] = failures_frame(failures)
     plots = {}
     if config.output.plots and data is not None:

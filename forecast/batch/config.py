@@ -21,7 +21,7 @@ A job file has five tables::
     [backtest]                  # optional
     windows = 3
     step = 30
-    metrics = ["mase", "smape", "coverage_80"]
+    metrics = ["mase", "smape", "coverage"]
 
     [output]
     dir = "out"
@@ -187,11 +187,8 @@ class ForecastConfig(_Table):
         return self
 
 
-_METRIC_NAME = re.compile(r"^[a-z][a-z0-9_.]*$")
-
-
 class BacktestConfig(_Table):
-    """``[backtest]``: rolling-origin windows, their step, and the metrics to keep."""
+    """``[backtest]``: rolling-origin windows, their step (the horizon by default), the metrics to keep."""
 
     windows: Annotated[int, Field(gt=0)]
     step: Annotated[int, Field(gt=0)] | None = None
@@ -200,9 +197,11 @@ class BacktestConfig(_Table):
     @field_validator("metrics")
     @classmethod
     def _metric_names(cls, value: list[str] | None) -> list[str] | None:
-        for name in value or []:
-            if not _METRIC_NAME.match(name):
-                raise ValueError(f"{name!r} is not a metric name (such as mase, smape, coverage_80)")
+        from forecast.metrics import METRICS
+
+        unknown = [name for name in value or [] if name not in METRICS]
+        if unknown:
+            raise ValueError(f"unknown metric {unknown[0]!r}; allowed values: {', '.join(METRICS)}")
         return value
 
 

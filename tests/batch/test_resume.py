@@ -25,12 +25,14 @@ path = "data.parquet"
 [forecast]
 models = ["naive", "drift"]
 horizon = 7
+[backtest]
+windows = 1
 [output]
 dir = "{out}"
 formats = ["parquet", "csv"]
 [executor]
 kind = "local"
-workers = 2
+workers = 1
 chunk_size = 1
 """
 
@@ -51,7 +53,7 @@ def _markers(out: Path) -> list[Path]:
 
 @pytest.mark.slow
 def test_sigkill_halfway_then_rerun_equals_an_uninterrupted_run(tmp_path: Path) -> None:
-    n_series = 24
+    n_series = 16
     make_panel(n_series=n_series, periods=90).to_parquet(tmp_path / "data.parquet", index=False)
     job = write_job(tmp_path, JOB.format(out="killed"))
     reference_job = write_job(tmp_path, JOB.format(out="reference"), name="reference.toml")
@@ -82,7 +84,7 @@ def test_sigkill_halfway_then_rerun_equals_an_uninterrupted_run(tmp_path: Path) 
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["counts"]["chunks_reused"] == done_before
     assert manifest["counts"]["chunks"] == n_series
-    for kind in ("forecasts", "failures"):
+    for kind in ("forecasts", "backtest", "metrics", "failures"):
         resumed = pd.read_parquet(out / f"{kind}.parquet")
         pdt.assert_frame_equal(resumed, reference.read(kind))
         assert (out / f"{kind}.csv").read_bytes() == (tmp_path / "reference" / f"{kind}.csv").read_bytes()

@@ -119,3 +119,21 @@ def test_log_lines_when_not_in_a_terminal(tmp_path: Path, panel_file: Path, caps
     lines = capsys.readouterr().err.splitlines()
     assert sum("chunk" in line and "done" in line for line in lines) == 3
     assert lines[-1].startswith("forecast batch: 12 series, 2 models, 0 failures")
+
+
+def test_backtest_and_metrics_equal_the_drivers_and_short_series_fail_alone(tmp_path: Path) -> None:
+    panel = make_panel(n_series=6)
+    short = panel[panel[UNIQUE_ID] == "s02"].head(12)  # enough to forecast, too short for 3 windows of 5
+    panel = pd.concat([panel[panel[UNIQUE_ID] != "s02"], short], ignore_index=True)
+    panel.to_parquet(tmp_path / "data.parquet", index=False)
+    job = _job(tmp_path, backtest={"windows": 3, "step": 5, "metrics": ["mase", "coverage"]}, executor={"chunk_size": 4})
+    result = fc.batch.run(job, progress="none")
+    assert result.exit_status == EXIT_FAILURES
+    good = panel[panel[UNIQUE_ID] != "s02"]
+    expected = fc.backtest(good, ["naive", "drift"], 5, 3, 5)
+    pdt.assert_frame_equal(result.read("backtest"), expected)
+    pdt.assert_frame_equal(result.read("metrics"), fc.evaluate(expected, metrics=["mase", "coverage"]))
+    assert sorted(result.read("forecasts")[UNIQUE_ID].unique()) == sorted(panel[UNIQUE_ID].unique())
+    failures = result.read("failures")
+    assert failures[[UNIQUE_ID, MODEL]].values.tolist() == [["s02", "drift"], ["s02", "naive"]]
+    assert set(failures["error_type"]) == {"HistoryError"}
