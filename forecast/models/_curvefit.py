@@ -87,6 +87,7 @@ __all__ = [
     "BOUND_MARGIN",
     "BOUND_ROUNDS",
     "PREDICT_DRAWS",
+    "CAPACITY_CEILING",
     "CurveFunction",
     "CurveProblem",
     "CurveFit",
@@ -109,10 +110,16 @@ BOUND_MARGIN = 1e-6
 BOUND_ROUNDS = 6
 """Rounds of a hundredfold bound weight used to enforce bounds the plain fit violates."""
 
+CAPACITY_CEILING = 1e4
+"""Without a user-given capacity, an asymptote (``m``, ``K``) is kept below this many times the
+data's reference size (the largest level, or the mean adoption times the span in steps): data
+that show no saturation then give a curve that keeps growing instead of an overflow."""
+
 PREDICT_DRAWS = 4000
 """Paths behind the intervals of ``CurveFit.predict``."""
 
 _MAX_REJECTION_ROUNDS = 40
+_HUGE = 1e150
 
 CurveFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """``curve(theta, t)``: theta ``(..., k)``, t ``(n,)`` -> values ``(..., n)``."""
@@ -355,6 +362,12 @@ def _with_y(problem: CurveProblem, y: np.ndarray, starts: Sequence[np.ndarray]) 
 
 
 # ------------------------------------------------------------------------------------ residuals
+def _evaluate(curve: CurveFunction, theta: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The curve at ``theta`` and ``t``; overflow far from the data gives inf, not a warning."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        return np.asarray(curve(theta, t), dtype=float)
+
+
 def _bound_targets(problem: CurveProblem) -> tuple[np.ndarray, np.ndarray]:
     lo = problem.y[problem.lower_bounds]
     hi = problem.y[problem.upper_bounds]
@@ -362,7 +375,7 @@ def _bound_targets(problem: CurveProblem) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _residuals(theta: np.ndarray, problem: CurveProblem, sigma: float, stiffness: np.ndarray) -> np.ndarray:
-    f = problem.curve(theta, problem.t)
+    f = _evaluate(problem.curve, theta, problem.t)
     points = problem.points
     parts = [(problem.y[points] - f[points]) / (sigma * problem.point_scale)]
     lo, hi = _bound_targets(problem)
@@ -371,12 +384,12 @@ def _residuals(theta: np.ndarray, problem: CurveProblem, sigma: float, stiffness
     parts.append(stiffness[n_lo:] * np.maximum(0.0, f[problem.upper_bounds] - hi) / sigma)
     has_prior = np.isfinite(problem.prior_mean)
     parts.append((theta[has_prior] - problem.prior_mean[has_prior]) / problem.prior_sd[has_prior])
-    return np.concatenate(parts)
+    return np.nan_to_num(np.concatenate(parts), nan=_HUGE, posinf=_HUGE, neginf=-_HUGE)
 
 
 def _bound_violation(theta: np.ndarray, problem: CurveProblem) -> np.ndarray:
     """Per bound: how far the curve is on the wrong side of the exact bound (0 when not)."""
-    f = problem.curve(theta, problem.t)
+    f = _evaluate(problem.curve, theta, problem.t)
     below = problem.y[problem.lower_bounds] - f[problem.lower_bounds]
     above = f[problem.upper_bounds] - problem.y[problem.upper_bounds]
     return np.maximum(0.0, np.concatenate([below, above]))
@@ -425,7 +438,7 @@ def _objective(theta: np.ndarray, problem: CurveProblem, sigma: float, stiffness
 
 
 def _sigma_hat(theta: np.ndarray, problem: CurveProblem, dof: int) -> float:
-    f = problem.curve(theta, problem.t)
+    f = _evaluate(problem.curve, theta, problem.t)
     points = problem.points
     r = (problem.y[points] - f[points]) / problem.point_scale
     value = float(np.sqrt(np.sum(r**2) / dof))
@@ -497,7 +510,7 @@ def _estimate(problem: CurveProblem, n_polish: int = 4) -> tuple[np.ndarray, flo
 
 def _jacobian(theta: np.ndarray, problem: CurveProblem, sigma: float) -> np.ndarray:
     """Jacobian of the Laplace residuals: points, active bounds counted as points, prior."""
-    f0 = problem.curve(theta, problem.t)
+    f0 = _evaluate(problem.curve, theta, problem.t)
     tol = 1e-6 * (np.abs(problem.y) + sigma)
     active = (problem.lower_bounds | problem.upper_bounds) & (np.abs(f0 - problem.y) <= tol)
     rows = problem.points | active
@@ -510,7 +523,13 @@ def _jacobian(theta: np.ndarray, problem: CurveProblem, sigma: float) -> np.ndar
         up, down = theta.copy(), theta.copy()
         up[j] += step
         down[j] -= step
-        jac[:, j] = ((problem.curve(up, problem.t) - problem.curve(down, problem.t)) / (2 * step))[rows]
+        jac[:, j] = ((_evaluate(problem.curve, up, problem.t) - _evaluate(problem.curve, down, problem.t)) / (2 * step))[rows]
+    if not np.all(np.isfinite(jac)):
+        raise FitError(
+            f"the curve of series {problem.series!r} is not differentiable at its estimate "
+            f"({', '.join(problem.names) or 'parameters'} at the edge of what the data allow); give a "
+            "capacity or market size, a prior, or more data."
+        )
     jac = jac / (sigma * scale[rows])[:, None]
     has_prior = np.isfinite(problem.prior_mean)
     prior_rows = np.zeros((int(has_prior.sum()), k))
@@ -566,15 +585,14 @@ class CurveFit:
 
     def curve(self, t: np.ndarray) -> np.ndarray:
         """The fitted curve at times ``t``."""
-        return np.asarray(self.problem.curve(self.theta, np.asarray(t, dtype=float)), dtype=float)
+        return _evaluate(self.problem.curve, self.theta, np.asarray(t, dtype=float))
 
     def _feasible(self, thetas: np.ndarray) -> np.ndarray:
         problem = self.problem
         ok = np.all((thetas >= problem.lower) & (thetas <= problem.upper), axis=1)
         bounded = problem.lower_bounds | problem.upper_bounds
         if bounded.any():
-            with np.errstate(over="ignore", invalid="ignore"):
-                f = problem.curve(thetas, problem.t[bounded])
+            f = _evaluate(problem.curve, thetas, problem.t[bounded])
             q = problem.qualifier[bounded]
             b = problem.y[bounded]
             good = np.where(q == ">=", f >= b, f <= b)
@@ -625,8 +643,7 @@ class CurveFit:
         """Paths at times ``t``: drawn curves plus Gaussian observation noise, shape ``(n, len(t))``."""
         t = np.asarray(t, dtype=float)
         thetas, sigmas = self.draw(n, rng)
-        with np.errstate(over="ignore", invalid="ignore"):
-            curves = np.asarray(self.problem.curve(thetas, t), dtype=float)
+        curves = _evaluate(self.problem.curve, thetas, t)
         return curves + sigmas[:, None] * rng.standard_normal((n, t.size))
 
     def predict(self, t: np.ndarray, levels: Sequence[float], seed: int = 0) -> tuple[np.ndarray, Intervals]:

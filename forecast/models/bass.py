@@ -119,7 +119,9 @@ class BassDiffusion(BaseModel):
         ``None`` gives plain (bounded) least squares.
     market_size : float, optional
         An upper bound on ``m`` (a hard limit of the optimiser; draws beyond it are rejected),
-        or, with ``fix_market_size=True``, the fixed value of ``m``.
+        or, with ``fix_market_size=True``, the fixed value of ``m``. Without it, ``m`` is kept
+        below :data:`~forecast.models._curvefit.CAPACITY_CEILING` (1e4) times the data's
+        reference size (largest level, or mean adoption times the span in steps).
     fix_market_size : bool
         Fix ``m`` at ``market_size`` instead of bounding it.
     sigma : float, optional
@@ -233,9 +235,8 @@ class BassDiffusion(BaseModel):
             values = bass_cumulative(t, p, q, m) - bass_cumulative(t - 1.0, p, q, m)
         return cf.on_scale(values, self.transform)
 
-    def _starts(self, t: np.ndarray, y: np.ndarray, prior_mean: np.ndarray) -> list[np.ndarray]:
+    def _starts(self, t: np.ndarray, reference: float, prior_mean: np.ndarray) -> list[np.ndarray]:
         span = max(float(t.max()), 1.0)
-        reference = float(np.mean(y) * span) if self.target == "adoptions" else float(np.max(y))
         log_m = [np.log(c * reference / self.scale_) for c in (1.2, 2.0, 5.0)]
         starts = []
         for lm in log_m:
@@ -259,7 +260,11 @@ class BassDiffusion(BaseModel):
         prior = DEFAULT_BASS_PRIOR if self.prior == "default" else self.prior
         spec: cf.PriorSpec = {"m": (0, "scale"), "p": (1, "rate"), "q": (2, "rate")}
         prior_mean, prior_sd = cf.log_prior(prior, spec, 3, self.step_years_, self.scale_, self.name)
+        known = cf.start_values(original, data[QUALIFIER].to_numpy(dtype=object))
+        span = max(float(t.max()), 1.0)
+        reference = float(np.mean(known) * span) if self.target == "adoptions" else float(np.max(known))
         lower, upper = np.full(3, -np.inf), np.full(3, np.inf)
+        upper[0] = np.log(cf.CAPACITY_CEILING * reference / self.scale_)
         if self.market_size is not None:
             bound = np.log(self.market_size / self.scale_)
             upper[0] = bound
@@ -270,7 +275,7 @@ class BassDiffusion(BaseModel):
             t=t,
             y=y,
             qualifier=data[QUALIFIER].to_numpy(dtype=object),
-            starts=self._starts(t, cf.start_values(original, data[QUALIFIER].to_numpy(dtype=object)), prior_mean),
+            starts=self._starts(t, reference, prior_mean),
             lower=lower,
             upper=upper,
             prior_mean=prior_mean,

@@ -147,6 +147,7 @@ class _CurveModel:
         ]
         prior_mean, prior_sd = cf.log_prior(self.prior, self.prior_spec, 3, self.step_years_, self.scale_, self.name)
         lower, upper = np.full(3, -np.inf), np.full(3, np.inf)
+        upper[0] = np.log(cf.CAPACITY_CEILING * reference / self.scale_)
         if self.capacity is not None:
             upper[0] = np.log(self.capacity / self.scale_)
             if self.fix_capacity:
@@ -207,7 +208,9 @@ class LogisticGrowth(_CurveModel, BaseModel):
         and rescaled to the step (times the step length in years); the capacity ``K`` is in
         data units. None (default) gives plain least squares.
     capacity : float, optional
-        An upper bound on ``K``, or its fixed value with ``fix_capacity=True``.
+        An upper bound on ``K``, or its fixed value with ``fix_capacity=True``. Without it,
+        ``K`` is kept below :data:`~forecast.models._curvefit.CAPACITY_CEILING` (1e4) times
+        the largest level (or the mean adoption times the span in steps).
     fix_capacity : bool
         Fix ``K`` at ``capacity``.
     sigma : float, optional
@@ -302,7 +305,9 @@ class GompertzGrowth(_CurveModel, BaseModel):
         and rescaled to the step (times the step length in years); the capacity ``K`` is in
         data units. None (default) gives plain least squares.
     capacity : float, optional
-        An upper bound on ``K``, or its fixed value with ``fix_capacity=True``.
+        An upper bound on ``K``, or its fixed value with ``fix_capacity=True``. Without it,
+        ``K`` is kept below :data:`~forecast.models._curvefit.CAPACITY_CEILING` (1e4) times
+        the largest level (or the mean adoption times the span in steps).
     fix_capacity : bool
         Fix ``K`` at ``capacity``.
     sigma : float, optional
