@@ -463,7 +463,7 @@ class RetentionFeedback(BaseModel):
             jac=True,
             method="L-BFGS-B",
             bounds=[tuple(b) for b in self.bounds_],
-            options={"maxiter": 500, "ftol": 1e-12, "gtol": 1e-7},
+            options={"maxiter": 300, "ftol": 1e-9, "gtol": 1e-5},
         )
         if not np.all(np.isfinite(result.x)) or result.fun >= 1e12:
             raise FitError(f"retention_feedback found no finite fit for series {self.series_id_!r}: {result.message}")
