@@ -103,6 +103,12 @@ class SimulateConfig(_Table):
     markets: Annotated[int, Field(gt=0)] = 1
     seed: Annotated[int, Field(ge=0)] = 0
 
+    @model_validator(mode="after")
+    def _markets_are_ours(self) -> SimulateConfig:
+        if "n_markets" in (self.model_extra or {}):
+            raise ValueError("give the number of markets as markets, not n_markets")
+        return self
+
     @property
     def options(self) -> dict[str, Any]:
         """Keyword arguments for ``simulate_market`` other than the seed."""

@@ -84,20 +84,27 @@ def market_prefix(market: int, n_markets: int) -> str:
     return f"m{market:0{width}d}/"
 
 
-def _simulate_market(options: dict[str, object], seed: int) -> pd.DataFrame:
+def _simulate_market(options: dict[str, object], seed: int, market: int, n_markets: int) -> pd.DataFrame:
+    """One market of the simulator, its series renamed ``m<k>/<product>/dau/<channel>``."""
     from forecast.datasets import simulate_market
 
     try:
-        return simulate_market(seed=seed, **options).series  # type: ignore[arg-type]
+        series = simulate_market(seed=seed, n_markets=1, **options).series  # type: ignore[arg-type]
     except TypeError as err:
         raise ConfigError(f"[data] simulate: {err}; see help(forecast.datasets.simulate_market).") from err
+    name = market_prefix(market, n_markets)
+    local = series[UNIQUE_ID].astype(str).str.split("/", n=1).str[1]
+    out = series.assign(**{UNIQUE_ID: name + local})
+    if "market" in out.columns:
+        out["market"] = name.rstrip("/")
+    return out
 
 
 def _simulated(spec: ChunkSpec) -> pd.DataFrame:
-    frames = []
-    for market in spec.markets:
-        series = _simulate_market(spec.simulate, market_seed(spec.seed, market))
-        frames.append(series.assign(**{UNIQUE_ID: market_prefix(market, spec.n_markets) + series[UNIQUE_ID].astype(str)}))
+    frames = [
+        _simulate_market(spec.simulate, market_seed(spec.seed, market), market, spec.n_markets)
+        for market in spec.markets
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -202,18 +209,16 @@ def _cut(ids: list[str], size: int) -> list[tuple[str, ...]]:
 
 
 def _plan_simulate(config: BatchConfig, sim: SimulateConfig) -> list[ChunkSpec]:
-    first = _simulate_market(sim.options, market_seed(sim.seed, 0))
-    local = _index(first)
-    per_market = len(local)
     n = sim.markets
-    frames = [local.assign(**{UNIQUE_ID: market_prefix(k, n) + local[UNIQUE_ID]}) for k in range(n)]
-    index = pd.concat(frames, ignore_index=True)
+    first = _index(_simulate_market(sim.options, market_seed(sim.seed, 0), 0, n))
+    local = first[UNIQUE_ID].str.removeprefix(market_prefix(0, n))
+    index = pd.concat([first.assign(**{UNIQUE_ID: market_prefix(k, n) + local}) for k in range(n)], ignore_index=True)
     selected = set(_select(index, config))
-    markets_per_chunk = max(1, config.executor.chunk_size // max(per_market, 1))
+    markets_per_chunk = max(1, config.executor.chunk_size // max(len(first), 1))
     chunks = []
     for start in range(0, n, markets_per_chunk):
         markets = tuple(range(start, min(start + markets_per_chunk, n)))
-        ids = tuple(sorted(uid for k in markets for uid in market_prefix(k, n) + local[UNIQUE_ID] if uid in selected))
+        ids = tuple(sorted(uid for k in markets for uid in market_prefix(k, n) + local if uid in selected))
         if ids:
             chunks.append(
                 ChunkSpec(len(chunks), ids, markets=markets, simulate=sim.options, seed=sim.seed, n_markets=n)

@@ -123,6 +123,9 @@ def test_simulate_keeps_its_extra_arguments(tmp_path: Path) -> None:
     config = load_config(raw)
     assert config.data.simulate is not None
     assert config.data.simulate.options == {"n_products": 2, "periods": 100}
+    raw["data"]["simulate"]["n_markets"] = 2
+    with pytest.raises(ConfigError, match="as markets, not n_markets"):
+        load_config(raw)
     raw["data"]["simulate"]["markets"] = 0
     with pytest.raises(ConfigError, match=r"markets = 0 is not allowed"):
         load_config(raw)

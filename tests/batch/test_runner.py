@@ -137,3 +137,37 @@ def test_backtest_and_metrics_equal_the_drivers_and_short_series_fail_alone(tmp_
     failures = result.read("failures")
     assert failures[[UNIQUE_ID, MODEL]].values.tolist() == [["s02", "drift"], ["s02", "naive"]]
     assert set(failures["error_type"]) == {"HistoryError"}
+
+
+def test_simulated_series_do_not_depend_on_the_chunk_size(tmp_path: Path) -> None:
+    from forecast.batch.sources import market_seed
+    from forecast.datasets import simulate_market
+
+    simulate = {"markets": 4, "seed": 3, "n_products": 2, "periods": 60, "retention_ages": []}
+    results = []
+    for chunk_size in (2, 6):
+        job = _job(tmp_path, data={"path": None, "simulate": simulate}, executor={"chunk_size": chunk_size})
+        job["output"] = {"dir": f"out-{chunk_size}"}
+        results.append(fc.batch.run(job, progress="none"))
+    assert [r.manifest["counts"]["chunks"] for r in results] == [4, 2]
+    pdt.assert_frame_equal(results[0].read("forecasts"), results[1].read("forecasts"))
+    market_2 = simulate_market(n_products=2, periods=60, seed=market_seed(3, 2), retention_ages=()).series
+    expected = fc.forecast(market_2.assign(unique_id=market_2[UNIQUE_ID].str.replace("m0/", "m00002/")), ["naive", "drift"], 5)
+    got = results[0].read("forecasts")
+    pdt.assert_frame_equal(got[got[UNIQUE_ID].str.startswith("m00002/")].reset_index(drop=True), expected)
+
+
+def test_a_bundled_dataset_with_plots(tmp_path: Path) -> None:
+    from forecast.batch.chunk import plot_name
+    from forecast.datasets import load
+
+    job = _job(tmp_path, data={"path": None, "dataset": "social-apps-quarterly"}, output={"plots": True})
+    job["forecast"]["models"] = ["naive"]
+    result = fc.batch.run(job, progress="none")
+    series = load("social-apps-quarterly").series
+    expected = fc.forecast(series, "naive", 5)
+    failed = set(result.read("failures")[UNIQUE_ID])
+    pdt.assert_frame_equal(result.read("forecasts"), expected)
+    for uid in sorted(set(expected[UNIQUE_ID]) - failed):
+        png = tmp_path / "out" / "plots" / plot_name(uid)
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
