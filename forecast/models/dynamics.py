@@ -380,8 +380,8 @@ def _check_survival_array(survival: np.ndarray, periods: int) -> np.ndarray:
             f"it has shape {survival.shape}."
         )
     curve = survival[..., :periods]
-    if not np.all(np.isfinite(curve)) or np.any((curve < 0) | (curve > 1)):
-        raise ConfigError("survival values must be fractions in [0, 1].")
+    if not np.all(np.isfinite(curve)) or np.any((curve < -1e-12) | (curve > 1 + 1e-12)):
+        raise ConfigError("survival values must be fractions in [0, 1] (to within 1e-12 for rounding).")
     if not np.allclose(curve[..., 0], 1.0, rtol=0, atol=1e-12):
         raise ConfigError("a survival curve starts at 1: survival[..., 0] must equal 1.")
     if np.any(np.diff(curve, axis=-1) > 1e-12):
@@ -413,14 +413,21 @@ def _run(
     scale_effect: np.ndarray,
     initial: np.ndarray,
     switching: np.ndarray | None,
+    later: tuple[int, np.ndarray | ExponentialMixture] | None = None,
 ) -> FeedbackPaths:
-    """The engine on arrays of shape (n, k): n markets, k products sharing each market."""
+    """The engine on arrays of shape (n, k): n markets, k products sharing each market.
+
+    ``later = (start, survival)``: cohorts acquired from period ``start`` on follow that curve."""
     shape = p.shape
     kernel: _ArrayKernel | _MixtureKernel
     if isinstance(survival, ExponentialMixture):
         kernel = _MixtureKernel(survival, shape)
     else:
         kernel = _ArrayKernel(survival, shape, periods)
+    start, second = periods, None
+    if later is not None:
+        start = later[0]
+        second = _MixtureKernel(later[1], shape) if isinstance(later[1], ExponentialMixture) else _ArrayKernel(later[1], shape, periods)
     out = {name: np.zeros((periods,) + shape) for name in FeedbackPaths.__dataclass_fields__}
     market = m[:, None]
     steps = np.ascontiguousarray(np.moveaxis(multipliers, -1, 0))
@@ -432,6 +439,8 @@ def _run(
     cumulative = np.zeros(shape)
     for t in range(periods):
         retained = kernel.carry(t) + permanent
+        if second is not None:
+            retained = retained + second.carry(t)
         churned = dau_prev - retained if t else zeros
         remaining = market - ever
         demand = (p + q * drive / market) * remaining * steps[t]
@@ -448,7 +457,10 @@ def _run(
         new = acquired + switched_in
         uplift = np.minimum(1.0, scale_effect * drive / market)
         permanent = permanent + uplift * new
-        kernel.push(t, (1.0 - uplift) * new)
+        fresh = (1.0 - uplift) * new
+        kernel.push(t, fresh if t < start else zeros)
+        if second is not None:
+            second.push(t, zeros if t < start else fresh)
         dau = retained + new
         cumulative = cumulative + acquired
         for name, value in (
@@ -490,6 +502,7 @@ def simulate_feedback(
     multipliers: ArrayLike | None = None,
     scale_effect: ArrayLike = 0.0,
     initial: ArrayLike = 0.0,
+    survival_from: tuple[int, ArrayLike | ExponentialMixture] | None = None,
 ) -> FeedbackPaths:
     r"""Paths of the feedback model for independent series (one product per market).
 
@@ -517,6 +530,9 @@ def simulate_feedback(
         A launch base, scalar or ``(n_series,)``: users acquired in period 0 on top of the
         demand, which in period 0 is driven by them
         (:math:`a_0 = I + \min((p + qI/M)(M - I)\mu_0,\ M - I)`).
+    survival_from : (int, array_like or ExponentialMixture), optional
+        ``(start, survival)``: cohorts acquired from period ``start`` on follow this curve
+        (shaped like ``survival``) instead; earlier cohorts keep theirs.
 
     Returns
     -------
@@ -559,8 +575,16 @@ def simulate_feedback(
         multipliers=None if multipliers is None else _as_array("multipliers", multipliers, n + (periods,))[:, None, :],
         scale_effect=_as_array("scale_effect", scale_effect, n)[:, None],
         initial=_as_array("initial", initial, n)[:, None],
+        survival_from=None if survival_from is None else (survival_from[0], _per_series(_survival_input(survival_from[1], periods))),
     )
     return FeedbackPaths(**{name: getattr(paths, name)[:, 0, :] for name in FeedbackPaths.__dataclass_fields__})
+
+
+def _per_series(curve: np.ndarray | ExponentialMixture) -> np.ndarray | ExponentialMixture:
+    """A per-series curve of :func:`simulate_feedback` with the product axis added."""
+    if isinstance(curve, ExponentialMixture):
+        return ExponentialMixture(curve.weights[..., None, :], curve.rates[..., None, :]) if curve.weights.ndim > 1 else curve
+    return curve[..., None, :] if curve.ndim > 1 else curve
 
 
 def simulate_competition(
@@ -574,6 +598,7 @@ def simulate_competition(
     multipliers: ArrayLike | None = None,
     scale_effect: ArrayLike = 0.0,
     initial: ArrayLike = 0.0,
+    survival_from: tuple[int, ArrayLike | ExponentialMixture] | None = None,
 ) -> FeedbackPaths:
     r"""Paths of products competing for one market potential per series (market).
 
@@ -603,6 +628,10 @@ def simulate_competition(
         :math:`e` >= 0 broadcastable to ``(n_markets, n_products)``.
     initial : array_like
         Launch bases broadcastable to ``(n_markets, n_products)``, together at most ``m``.
+    survival_from : (int, array_like or ExponentialMixture), optional
+        ``(start, survival)``: cohorts acquired from period ``start`` on follow this curve
+        instead of ``survival`` (a scenario of changed retention from a date); earlier
+        cohorts keep theirs.
 
     Returns
     -------
@@ -661,4 +690,10 @@ def simulate_competition(
             raise ConfigError("the switching matrix needs a zero diagonal (users do not switch to the product they left).")
         if np.any(matrix.sum(axis=2) > 1 + 1e-12):
             raise ConfigError("each row of the switching matrix must sum to at most 1 (shares of the churned users).")
-    return _run(p_arr, q_arr, m_arr, curve, periods, mult, effect, initial_arr, matrix)
+    later = None
+    if survival_from is not None:
+        start, other = survival_from
+        if isinstance(start, bool) or int(start) != start or int(start) < 0:
+            raise ConfigError(f"the start period of survival_from must be a whole number >= 0, not {start!r}.")
+        later = (int(start), _survival_input(other, periods))
+    return _run(p_arr, q_arr, m_arr, curve, periods, mult, effect, initial_arr, matrix, later)
