@@ -180,7 +180,9 @@ def plot(
     history : DataFrame
         The series that were forecast (``unique_id``, ``ds``, ``y``, optional ``qualifier``).
         Points are drawn as a line; one-sided bounds (``qualifier`` ``>=`` or ``<=``) as
-        upward or downward triangles.
+        upward or downward triangles. History may run past the forecasts' start (to compare
+        held-out forecasts with what happened); a dashed line marks the forecast origin, the
+        last observation before the first forecast.
     forecasts : DataFrame
         A forecast frame from :func:`forecast.forecast`.
     ids : sequence of str, optional
@@ -253,11 +255,13 @@ def plot(
     for uid, panel in zip(chosen_ids, panels, strict=False):
         series = hist[hist[UNIQUE_ID] == uid]
         _draw_history(panel, series)
-        if len(series):
-            panel.axvline(series[DS].iloc[-1], color="#b0b0b0", lw=0.8, ls="--", zorder=1)
+        own = fcst[(fcst[UNIQUE_ID] == uid) & fcst[MODEL].isin(chosen_models)]
+        origin = series.loc[series[DS] < own[DS].min(), DS] if len(own) else series[DS].iloc[:0]
+        if len(origin):
+            panel.axvline(origin.iloc[-1], color="#b0b0b0", lw=0.8, ls="--", zorder=1)
         drawn = 0
         for model in chosen_models:
-            frame = fcst[(fcst[UNIQUE_ID] == uid) & (fcst[MODEL] == model)]
+            frame = own[own[MODEL] == model]
             if len(frame):
                 _draw_forecast(panel, frame, colors[model], model, level_list, len(chosen_models))
                 drawn += 1

@@ -149,3 +149,15 @@ def test_inputs_are_not_modified(two_daily_series: pd.DataFrame, forecasts: pd.D
     pd.testing.assert_frame_equal(two_daily_series, history)
     pd.testing.assert_frame_equal(forecasts, before)
     assert np.isfinite(forecasts["yhat"]).all()
+
+
+def test_origin_line_marks_the_last_observation_before_the_forecasts(daily_series: pd.DataFrame) -> None:
+    import matplotlib.dates as mdates
+
+    train = daily_series.iloc[:-10]
+    fig = fc.plot(daily_series, fc.forecast(train, "naive", h=10))
+    origins = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == "--"]
+    assert len(origins) == 1
+    x = origins[0].get_xdata()[0]
+    x = mdates.date2num(x) if not isinstance(x, float) else x
+    assert mdates.num2date(x).replace(tzinfo=None) == train["ds"].iloc[-1]
