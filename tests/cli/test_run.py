@@ -131,3 +131,19 @@ def test_parse_model_spec_reads_values() -> None:
 def test_help_shows_examples() -> None:
     result = _run("run", "--help")
     assert result.exit_code == 0 and "Examples:" in result.output and "forecast run --dataset" in result.output
+
+
+def test_run_on_a_bundled_dataset(tmp_path: Path) -> None:
+    out = tmp_path / "twitter.csv"
+    result = _run(
+        "run", "--dataset", "social-apps-quarterly", "--series", "twitter/mdau/all",
+        "--model", "naive", "--model", "drift", "--horizon", "8", "--out", str(out),
+    )
+    assert result.exit_code == 0, result.output
+    frame = read_frame(out)
+    assert set(frame["unique_id"]) == {"twitter/mdau/all"} and len(frame) == 16
+    twitter = fc.datasets.load("social-apps-quarterly").series.query("unique_id == 'twitter/mdau/all'")
+    last = twitter.sort_values("ds").iloc[-1]
+    naive = frame[frame["model"] == "naive"]
+    assert np.allclose(naive["yhat"], last["y"])
+    assert pd.Timestamp(naive["ds"].iloc[0]) == last["ds"] + pd.offsets.QuarterBegin(startingMonth=1)
