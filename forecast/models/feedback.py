@@ -65,7 +65,7 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -253,20 +253,37 @@ class RetentionFeedback(BaseModel):
         z = np.column_stack([cols[f"z_{name}"] for name in family.param_names])
         return {"p": np.exp(cols["log_p"]), "q": np.exp(cols["log_q"]), "m": m, "z": z, "e": e, "sigma": np.exp(cols["log_sigma"])}
 
-    def _simulate(self, theta: np.ndarray, periods: int) -> FeedbackPaths:
+    def _simulate(
+        self,
+        theta: np.ndarray,
+        periods: int,
+        *,
+        curve_change: Callable[[np.ndarray], np.ndarray] | None = None,
+        change_from: int = 0,
+        extra_multipliers: np.ndarray | None = None,
+    ) -> FeedbackPaths:
         parts = self._unpack(theta)
         family = get_family(self.retention_family)
         survival = family.survival(np.arange(periods, dtype=float), parts["z"])
         survival[:, 0] = 1.0
         survival = np.minimum.accumulate(np.clip(survival, 0.0, 1.0), axis=1)
+        multipliers = self._multipliers(periods)
+        if extra_multipliers is not None:
+            multipliers = multipliers * extra_multipliers[:periods]
+        later = None
+        if curve_change is not None:
+            changed = np.asarray(curve_change(survival.copy()), dtype=float)
+            changed[:, 0] = 1.0
+            later = (int(change_from), np.minimum.accumulate(np.clip(changed, 0.0, 1.0), axis=1))
         return simulate_feedback(
             parts["p"],
             parts["q"],
             parts["m"],
             survival,
             periods,
-            multipliers=np.broadcast_to(self._multipliers(periods), (len(parts["p"]), periods)),
+            multipliers=np.broadcast_to(multipliers, (len(parts["p"]), periods)),
             scale_effect=parts["e"],
+            survival_from=later,
         )
 
     def _multipliers(self, periods: int) -> np.ndarray:
@@ -527,30 +544,68 @@ class RetentionFeedback(BaseModel):
         self._check_fitted()
         return self.posterior_[rng.integers(0, len(self.posterior_), size=n)]
 
-    def paths(self, h: int, theta: np.ndarray | None = None) -> FeedbackPaths:
-        """Paths from launch to ``h`` periods after the last observation, at ``theta`` (the estimate by default)."""
-        self._check_fitted()
-        return self._simulate(self.theta_ if theta is None else theta, len(self.grid_) + h)
+    def paths(
+        self,
+        h: int,
+        theta: np.ndarray | None = None,
+        *,
+        curve_change: Callable[[np.ndarray], np.ndarray] | None = None,
+        change_from: int | None = None,
+        extra_multipliers: np.ndarray | None = None,
+    ) -> FeedbackPaths:
+        """Paths from launch to ``h`` periods after the last observation.
 
-    def _sample_paths(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
-        theta = self.draws(n, rng)
-        dau = self.paths(h, theta).dau[:, len(self.grid_) :]
+        Parameters
+        ----------
+        h : int
+            Periods after the last observation.
+        theta : ndarray, optional
+            Unconstrained parameters, one row per path; the estimate by default.
+        curve_change : callable, optional
+            Maps the retention curves (array ``(n, periods)`` by age) to changed curves that
+            cohorts acquired from period ``change_from`` on follow (a scenario); the result is
+            made to start at 1 and kept non-increasing within [0, 1].
+        change_from : int, optional
+            Period (0 = launch) from which ``curve_change`` applies; the first forecast period
+            by default.
+        extra_multipliers : ndarray, optional
+            Acquisition multipliers per period from launch (length ``len(grid_) + h``), applied
+            on top of the model's events.
+
+        Returns
+        -------
+        FeedbackPaths
+            Arrays of shape ``(n, len(grid_) + h)``.
+        """
+        self._check_fitted()
+        return self._simulate(
+            self.theta_ if theta is None else theta,
+            len(self.grid_) + h,
+            curve_change=curve_change,
+            change_from=len(self.grid_) if change_from is None else change_from,
+            extra_multipliers=extra_multipliers,
+        )
+
+    def all_dates(self, h: int) -> pd.DatetimeIndex:
+        """Dates of every period from launch to ``h`` periods after the last observation."""
+        self._check_fitted()
+        return self.grid_.append(self.future_dates(h)) if h else self.grid_
+
+    def noisy(self, dau: np.ndarray, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Observations around ``dau`` (rows matching ``theta``) with the model's noise."""
         sigma = self._unpack(theta)["sigma"][:, None]
-        noisy = np.log1p(np.maximum(dau, 0.0)) + sigma * rng.standard_normal(dau.shape)
-        return np.expm1(noisy)
+        return np.expm1(np.log1p(np.maximum(dau, 0.0)) + sigma * rng.standard_normal(dau.shape))
 
     def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
         point = self.paths(h).dau[0, len(self.grid_) :]
-        rng = np.random.default_rng(self.seed)
         theta = self.posterior_
-        dau = self.paths(h, theta).dau[:, len(self.grid_) :]
-        sigma = self._unpack(theta)["sigma"][:, None]
-        samples = np.expm1(np.log1p(np.maximum(dau, 0.0)) + sigma * rng.standard_normal(dau.shape))
+        samples = self.noisy(self.paths(h, theta).dau[:, len(self.grid_) :], theta, np.random.default_rng(self.seed))
         intervals = quantile_intervals(samples, levels)
         return point, {lv: (np.minimum(lo, point), np.maximum(hi, point)) for lv, (lo, hi) in intervals.items()}
 
     def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
-        return self._sample_paths(h, n, rng)
+        theta = self.draws(n, rng)
+        return self.noisy(self.paths(h, theta).dau[:, len(self.grid_) :], theta, rng)
 
     # ----------------------------------------------------------------------------- reports
     def fitted_values(self) -> pd.DataFrame:
@@ -577,8 +632,7 @@ class RetentionFeedback(BaseModel):
         if isinstance(h, bool) or int(h) < 0:
             raise ConfigError(f"h must be a whole number >= 0, not {h!r}.")
         paths = self.paths(int(h))
-        dates = self.grid_.append(self.future_dates(int(h))) if h else self.grid_
-        frame = pd.DataFrame({DS: dates})
+        frame = pd.DataFrame({DS: self.all_dates(int(h))})
         for name in ACCOUNTING_COLUMNS:
             frame[name] = getattr(paths, name)[0]
         frame["is_forecast"] = np.arange(len(frame)) >= len(self.grid_)

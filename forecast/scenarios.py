@@ -1,0 +1,193 @@
+"""What-if runs of the retention-driven feedback model: ``fc.scenario``.
+
+A scenario changes retention, acquisition or events of a fitted ``retention_feedback`` model
+from a start date (the first forecast period by default) and simulates it next to the
+unchanged baseline, with the same parameter draws and the same observation noise, so the
+difference between the two is measured path by path.
+
+>>> import forecast as fc
+>>> data = fc.datasets.simulate_market(n_products=1, periods=120, seed=0, seasonality=0.0)
+>>> model = fc.models.get("retention_feedback", retention_family="sbg", n_draws=50)
+>>> model = model.fit(data.series[["unique_id", "ds", "y"]], retention=data.retention)
+>>> table = fc.scenario(model, retention=+0.03, h=30)
+>>> sorted(table["model"].unique())
+['baseline', 'difference', 'scenario']
+>>> bool(table[table["model"] == "difference"]["yhat"].iloc[-1] > 0)
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import CapabilityError, ConfigError, NotFittedError
+from forecast.models.base import BaseModel, check_horizon, quantile_intervals
+from forecast.models.feedback import EventsLike, RetentionFeedback, events_multipliers
+from forecast.schema import DS, MODEL, UNIQUE_ID, YHAT, check_levels, forecast_columns, level_column
+
+__all__ = ["scenario", "parse_change", "BASELINE", "SCENARIO", "DIFFERENCE"]
+
+BASELINE = "baseline"
+SCENARIO = "scenario"
+DIFFERENCE = "difference"
+"""Values of the ``model`` column of :func:`scenario`'s frame."""
+
+
+def parse_change(value: float | str, what: str) -> tuple[str, float]:
+    """Read a change such as ``+0.03``, ``"-0.02"``, ``"x1.1"`` into ``("add" | "times", amount)``.
+
+    Parameters
+    ----------
+    value : float or str
+        A number or ``"+0.03"`` / ``"-0.02"`` (added), or ``"x1.1"`` / ``"*1.1"`` (multiplied).
+    what : str
+        Name of the argument, for messages.
+
+    Raises
+    ------
+    ConfigError
+        Anything else.
+    """
+    if isinstance(value, bool):
+        raise ConfigError(f"{what}={value!r} is not a change; give +0.03 (added) or 'x1.1' (multiplied).")
+    if isinstance(value, (int, float, np.floating, np.integer)):
+        return "add", float(value)
+    text = str(value).strip().lower()
+    try:
+        if text[:1] in ("x", "*"):
+            factor = float(text[1:])
+            if not factor >= 0:
+                raise ValueError(text)
+            return "times", factor
+        return "add", float(text)
+    except (ValueError, IndexError) as err:
+        raise ConfigError(f"{what}={value!r} is not a change; give +0.03 (added) or 'x1.1' (multiplied).") from err
+
+
+def _curve_change(retention: float | str) -> Callable[[np.ndarray], np.ndarray]:
+    kind, amount = parse_change(retention, "retention")
+
+    def change(curve: np.ndarray) -> np.ndarray:
+        changed = curve + amount if kind == "add" else curve * amount
+        return np.clip(changed, 0.0, 1.0)
+
+    return change
+
+
+def _acquisition_factor(acquisition: float | str) -> float:
+    kind, amount = parse_change(acquisition, "acquisition")
+    if kind == "times":
+        factor = amount
+    elif isinstance(acquisition, str):
+        factor = 1.0 + amount
+    else:
+        factor = amount
+    if not np.isfinite(factor) or factor < 0:
+        raise ConfigError(f"acquisition={acquisition!r} gives a negative multiplier; give e.g. 1.2 or 'x1.2'.")
+    return factor
+
+
+def scenario(
+    model: BaseModel,
+    *,
+    h: int,
+    retention: float | str | None = None,
+    acquisition: float | str | None = None,
+    events: EventsLike = None,
+    start: object | None = None,
+    levels: Sequence[float] = (80, 95),
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Baseline and scenario forecasts of a fitted ``retention_feedback`` model, and their difference.
+
+    Parameters
+    ----------
+    model : RetentionFeedback
+        A fitted ``retention_feedback`` model (the only structural model with cohorts).
+    h : int
+        Horizon in periods of the series.
+    retention : float or str, optional
+        Change of the retention curve of the cohorts acquired from ``start`` on: a number or
+        ``"+0.03"`` adds that many points at every age >= 1 (``-0.02`` removes), ``"x1.1"``
+        multiplies the curve; the result is kept within [0, 1] and non-increasing.
+    acquisition : float or str, optional
+        Multiplier of new users from ``start`` on: ``1.2`` or ``"x1.2"`` (20% more); a string
+        such as ``"+0.2"`` adds to 1 (also 20% more).
+    events : list of (date, multiplier) or DataFrame, optional
+        Extra acquisition steps on top of the model's own events (a competitor's launch:
+        ``[("2024-04-15", 0.7)]``).
+    start : date, optional
+        When the retention and acquisition changes begin; the first forecast date by default.
+        It may lie in the history (a counterfactual) but not before launch.
+    levels : sequence of float
+        Interval levels in percent.
+    seed : int
+        Seed of the observation noise shared by both runs.
+
+    Returns
+    -------
+    DataFrame
+        Forecast columns (``unique_id``, ``model``, ``ds``, ``yhat``, ``yhat_lo_<L>``,
+        ``yhat_hi_<L>``) with ``model`` equal to ``"baseline"``, ``"scenario"`` and
+        ``"difference"`` (scenario minus baseline, with intervals from the paired paths), for
+        the ``h`` dates after the last observation.
+
+    Raises
+    ------
+    CapabilityError
+        ``model`` is not a ``retention_feedback`` model.
+    NotFittedError
+        ``model`` is not fitted.
+    ConfigError
+        A change that cannot be read, a ``start`` before launch, or no change at all.
+    """
+    if not isinstance(model, RetentionFeedback):
+        raise CapabilityError(
+            f"scenarios need the cohort structure of 'retention_feedback'; got {type(model).__name__}. "
+            "Fit fc.models.get('retention_feedback') and pass it."
+        )
+    if not model.is_fitted:
+        raise NotFittedError("the model is not fitted; call model.fit(series, retention=...) first.")
+    h = check_horizon(h)
+    levels = check_levels(levels)
+    if retention is None and acquisition is None and events is None:
+        raise ConfigError("a scenario needs a change: give retention=, acquisition= or events=.")
+    dates = model.all_dates(h)
+    n_history = len(model.grid_)
+    if start is None:
+        change_from = n_history
+    else:
+        when = pd.Timestamp(start)
+        if when < dates[0]:
+            raise ConfigError(f"start {when:%Y-%m-%d} is before the model's launch {dates[0]:%Y-%m-%d}.")
+        change_from = int(dates.searchsorted(when, side="left"))
+    extra = np.ones(len(dates))
+    if acquisition is not None:
+        extra[change_from:] *= _acquisition_factor(acquisition)
+    extra *= events_multipliers(events, dates)
+    curve = _curve_change(retention) if retention is not None else None
+
+    def run(theta: np.ndarray | None, changed: bool) -> np.ndarray:
+        if not changed:
+            return model.paths(h, theta).dau[:, n_history:]
+        return model.paths(h, theta, curve_change=curve, change_from=change_from, extra_multipliers=extra).dau[:, n_history:]
+
+    theta = model.posterior_
+    points = {BASELINE: run(None, False)[0], SCENARIO: run(None, True)[0]}
+    points[DIFFERENCE] = points[SCENARIO] - points[BASELINE]
+    samples = {}
+    for name, changed in ((BASELINE, False), (SCENARIO, True)):
+        samples[name] = model.noisy(run(theta, changed), theta, np.random.default_rng(seed))
+    samples[DIFFERENCE] = samples[SCENARIO] - samples[BASELINE]
+    frames = []
+    future = dates[n_history:]
+    for name in (BASELINE, SCENARIO, DIFFERENCE):
+        frame = pd.DataFrame({UNIQUE_ID: model.series_id_, MODEL: name, DS: future, YHAT: points[name]})
+        for level, (lo, hi) in quantile_intervals(samples[name], levels).items():
+            frame[level_column(level, "lo")] = np.minimum(lo, points[name])
+            frame[level_column(level, "hi")] = np.maximum(hi, points[name])
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)[forecast_columns(levels)]
