@@ -1,0 +1,66 @@
+"""``ensemble``: combined points, pooled-path intervals, inverse-error weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import forecast as fc
+from forecast.errors import ConfigError, FitError
+
+FAST = ["naive", "seasonal_naive", "drift"]
+
+
+def test_median_and_mean_combine_the_members_points(daily_series):
+    points = np.vstack([fc.models.get(m).fit(daily_series).predict(5, levels=())["yhat"] for m in FAST])
+    median = fc.models.get("ensemble", members=FAST).fit(daily_series).predict(5)
+    mean = fc.models.get("ensemble", members=FAST, combine="mean").fit(daily_series).predict(5)
+    np.testing.assert_allclose(median["yhat"], np.median(points, axis=0))
+    np.testing.assert_allclose(mean["yhat"], points.mean(axis=0))
+
+
+def test_weights_are_inverse_inner_errors(daily_series):
+    model = fc.models.get("ensemble", members=FAST, combine="weighted").fit(daily_series)
+    scores = fc.models.get("auto", candidates=FAST).fit(daily_series).scores_
+    inverse = {k: 1 / v for k, v in scores.items()}
+    expected = {k: v / sum(inverse.values()) for k, v in inverse.items()}
+    assert model.weights_ == pytest.approx(expected)
+    assert sum(model.weights_.values()) == pytest.approx(1.0)
+    assert max(model.weights_, key=model.weights_.get) == min(scores, key=scores.get)
+
+
+def test_intervals_are_pooled_path_quantiles_and_nest(daily_series):
+    model = fc.models.get("ensemble", members=FAST, n_paths=4000, seed=3).fit(daily_series)
+    frame = model.predict(7, levels=(50, 80, 95))
+    paths = model.sample(7, 4000, seed=3)
+    assert paths.shape == (4000, 7)
+    lo, hi = np.quantile(paths, [0.1, 0.9], axis=0)
+    np.testing.assert_allclose(frame["yhat_lo_80"], np.minimum(lo, frame["yhat"]))
+    np.testing.assert_allclose(frame["yhat_hi_80"], np.maximum(hi, frame["yhat"]))
+    assert (frame["yhat_lo_95"] <= frame["yhat_lo_80"]).all() and (frame["yhat_lo_80"] <= frame["yhat_lo_50"]).all()
+    assert (frame["yhat_hi_95"] >= frame["yhat_hi_80"]).all()
+    # the pool is wider than any member's interval alone where members disagree
+    widths = [fc.models.get(m).fit(daily_series).predict(7, levels=(80,)) for m in FAST]
+    narrowest = np.min([w["yhat_hi_80"] - w["yhat_lo_80"] for w in widths], axis=0)
+    assert ((frame["yhat_hi_80"] - frame["yhat_lo_80"]) >= narrowest - 1e-9).all()
+
+
+def test_same_seed_same_intervals(daily_series):
+    first = fc.models.get("ensemble", members=FAST).fit(daily_series).predict(5)
+    second = fc.models.get("ensemble", members=FAST).fit(daily_series).predict(5)
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_a_failing_member_fails_the_ensemble():
+    df = pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2024-01-01", periods=20), "y": np.arange(20.0) + 1})
+    members = ["naive", fc.models.get("seasonal_naive", seasonal_period=30)]
+    with pytest.raises(FitError, match="seasonal_naive"):
+        fc.models.get("ensemble", members=members).fit(df)
+
+
+def test_bad_parameters_raise():
+    with pytest.raises(ConfigError, match="combine"):
+        fc.models.get("ensemble", members=FAST, combine="vote")
+    with pytest.raises(ConfigError, match="members"):
+        fc.models.get("ensemble", members=[])
