@@ -16,10 +16,11 @@ from forecast.models.dynamics import (
 )
 
 
-def _reference(p, q, m, curves, periods, *, switching=None, multipliers=None, scale_effect=None, initial=None):
+def _reference(p, q, m, curves, periods, *, switching=None, multipliers=None, scale_effect=None, initial=None, later=None):
     """One market, plain loops over products and cohorts, straight from the module's equations.
 
-    ``curves[j]`` is product j's survival array; returns dau, new, churned, cumulative (k, T).
+    ``curves[j]`` is product j's survival array; ``later = (start, curves2)`` gives cohorts
+    acquired from ``start`` on the curves ``curves2``; returns dau, new, churned, cumulative (k, T).
     """
     k = len(p)
     switching = np.zeros((k, k)) if switching is None else np.asarray(switching)
@@ -38,7 +39,7 @@ def _reference(p, q, m, curves, periods, *, switching=None, multipliers=None, sc
         for j in range(k):
             total = 0.0
             for c, size, u in cohorts[j]:
-                s = curves[j][t - c]
+                s = later[1][j][t - c] if later is not None and c >= later[0] else curves[j][t - c]
                 total += size * (s + u * (1 - s))
             retained.append(total)
         lost = [(dau[j, t - 1] if t else 0.0) - retained[j] for j in range(k)]
@@ -116,6 +117,20 @@ def test_vectorised_equals_loop_reference_with_arrays():
     np.testing.assert_allclose(paths.new[0], new, rtol=1e-10)
     np.testing.assert_allclose(paths.churned[0], churned, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(paths.cumulative[0], cumulative, rtol=1e-10)
+
+
+def test_cohorts_from_a_start_period_follow_another_curve():
+    periods = 50
+    before = np.stack([survival_curve("sbg", np.arange(periods), alpha=0.7, beta=1.2)] * 2)
+    after = np.stack([survival_curve("sbg", np.arange(periods), alpha=0.5, beta=3.0)] * 2)
+    kwargs = dict(switching=[[0, 0.1], [0.2, 0]], scale_effect=[[0.3, 0.0]])
+    paths = simulate_competition([[0.01, 0.004]], [[0.2, 0.4]], 1e5, before[None], periods, survival_from=(20, after[None]), **kwargs)
+    dau, new, _, _ = _reference([0.01, 0.004], [0.2, 0.4], 1e5, before, periods, switching=np.array(kwargs["switching"]), scale_effect=[0.3, 0.0], later=(20, after))
+    np.testing.assert_allclose(paths.dau[0], dau, rtol=1e-10)
+    np.testing.assert_allclose(paths.new[0], new, rtol=1e-10)
+    unchanged = simulate_competition([[0.01, 0.004]], [[0.2, 0.4]], 1e5, before[None], periods, **kwargs)
+    np.testing.assert_allclose(paths.dau[..., :20], unchanged.dau[..., :20], rtol=1e-12)
+    assert paths.dau[0, 0, -1] > unchanged.dau[0, 0, -1]  # the later curve keeps more users
 
 
 def test_mixture_path_equals_array_path():
