@@ -313,7 +313,9 @@ def _retention_frame(
     records = []
     for index, age in enumerate(ages_arr, start=1):
         level = curve[..., index][..., None] + uplift * (1.0 - curve[..., index][..., None])
-        alive = rng.binomial(alive, np.clip(level / previous, 0.0, 1.0))
+        # Conditional survival from the previous observed age; the clip only absorbs rounding.
+        ratio = np.divide(level, previous, out=np.zeros_like(level), where=previous > 0)
+        alive = rng.binomial(alive, np.clip(ratio, 0.0, 1.0))
         previous = level
         records.append(alive)
     counts = np.stack(records, axis=-1)  # (n, k, C, A)
@@ -322,7 +324,11 @@ def _retention_frame(
     n, k = sizes.shape[:2]
     uid_codes = np.broadcast_to(np.arange(n * k).reshape(n, k)[:, :, None, None], counts.shape)
     order = np.argsort(labels.reshape(-1), kind="stable")
-    pick = lambda a: a.reshape(n * k, -1)[order].reshape(-1)  # noqa: E731
+
+    def pick(array: np.ndarray) -> np.ndarray:
+        """Flatten (n, k, C, A) with the series in the order of their sorted names."""
+        return array.reshape(n * k, -1)[order].reshape(-1)
+
     mask = pick(observed)
     cohort = np.broadcast_to(dates.values.astype("datetime64[ns]")[starts][None, None, :, None], counts.shape)
     age = np.broadcast_to(ages_arr, counts.shape)
@@ -501,7 +507,10 @@ def simulate_market(
 
     labels = np.array([[f"{mk}/{pr}" for pr in products] for mk in markets], dtype=object)
     totals = (labels + "/dau/all").reshape(-1)
-    names, entities, kinds, market_col, values = [totals], [np.tile(np.array(products, dtype=object), n)], [np.full(n * k, "all", dtype=object)], [np.repeat(np.array(markets, dtype=object), k)], [y.reshape(n * k, periods)]
+    product_of = np.tile(np.array(products, dtype=object), n)
+    market_of = np.repeat(np.array(markets, dtype=object), k)
+    names, entities, kinds, market_col = [totals], [product_of], [np.full(n * k, "all", dtype=object)], [market_of]
+    values = [y.reshape(n * k, periods)]
     channel_table = None
     if channels is not None:
         channel_names, parts, channel_table = _channel_split(y, channels, channel_rng, markets, products)
