@@ -13,6 +13,8 @@ API
     Time zero: ``launch``, or one step before the first date (first period at ``t = 1``).
 ``log_prior(prior, spec, k, step_years, scale, model)``
     Prior arrays from ``{name: (centre, sd of log)}``; rate centres per year become per step.
+``delta_standard_errors(natural, theta, cov)``
+    Standard errors of named functions of ``theta`` (the delta method).
 ``on_scale(values, transform)``
     Curve values on the fitted scale (their log with ``transform="log"``).
 ``step_in_years(origin, offset)``
@@ -99,6 +101,7 @@ __all__ = [
     "log_prior",
     "on_scale",
     "start_values",
+    "delta_standard_errors",
 ]
 
 APPROX_ERROR_FACTOR = 3.0
@@ -248,6 +251,25 @@ def start_values(y: np.ndarray, qualifier: np.ndarray) -> np.ndarray:
     """The values starting guesses should use: the points (``=``, ``~``), or all when none."""
     points = np.isin(qualifier, ["=", "~"])
     return y[points] if points.any() else y
+
+
+def delta_standard_errors(natural: Callable[[np.ndarray], dict[str, float]], theta: np.ndarray, cov: np.ndarray) -> dict[str, float]:
+    """Standard errors of the named parameters ``natural(theta)`` by the delta method.
+
+    The gradient of each named value with respect to ``theta`` is taken by central
+    differences; the variance is ``g' cov g``.
+    """
+    base = natural(theta)
+    grads = {name: np.zeros(theta.size) for name in base}
+    for j in range(theta.size):
+        step = 1e-6 * max(1.0, abs(theta[j]))
+        up, down = theta.copy(), theta.copy()
+        up[j] += step
+        down[j] -= step
+        high, low = natural(up), natural(down)
+        for name in base:
+            grads[name][j] = (high[name] - low[name]) / (2 * step)
+    return {name: float(np.sqrt(max(g @ cov @ g, 0.0))) for name, g in grads.items()}
 
 
 def on_scale(values: np.ndarray, transform: Literal["log"] | None) -> np.ndarray:

@@ -168,6 +168,7 @@ class _CurveModel:
         )
         self.curve_fit_ = cf.fit_curve(problem, method=self.interval_method, n_boot=self.n_boot, seed=self.seed)
         self.params_ = self._natural(self.curve_fit_.theta) | {"sigma": float(self.curve_fit_.sigma)}
+        self.standard_errors_ = cf.delta_standard_errors(self._natural, self.curve_fit_.theta, self.curve_fit_.cov)
 
     def fitted(self) -> pd.DataFrame:
         """The fitted curve at the observed dates: ``ds`` and ``yhat`` (on the scale of ``y``).
@@ -230,6 +231,8 @@ class LogisticGrowth(_CurveModel, BaseModel):
     ----------
     params_ : dict
         ``K``, ``r`` (per step), ``t0`` (steps since the origin), ``r_per_year`` and ``sigma``.
+    standard_errors_ : dict
+        Laplace standard errors of the same parameters but ``sigma`` (delta method).
 
     Notes
     -----
@@ -327,6 +330,8 @@ class GompertzGrowth(_CurveModel, BaseModel):
     ----------
     params_ : dict
         ``K``, ``b``, ``c`` (per step), ``c_per_year`` and ``sigma``.
+    standard_errors_ : dict
+        Laplace standard errors of the same parameters but ``sigma`` (delta method).
 
     Notes
     -----

@@ -257,18 +257,28 @@ def test_irregular_dates_are_fractional_steps() -> None:
 
 
 def _kimi_frame() -> pd.DataFrame:
-    """Kimi's all-platform DAU as reported: about 100k in October 2023 (dated mid-month, '~'),
-    at least 1.2M on 2024-03-10 and 2.25M on 2024-03-25 (the article), and over 3M in March
-    2024 (a brokerage report; dated the 31st: with growing DAU, over 3M some day in March
-    implies at least 3M at its end)."""
-    return pd.DataFrame(
-        {
-            "unique_id": "kimi/dau/all",
-            "ds": pd.to_datetime(["2023-10-15", "2024-03-10", "2024-03-25", "2024-03-31"]),
-            "y": [100_000.0, 1_200_000.0, 2_250_000.0, 3_000_000.0],
-            "qualifier": ["~", ">=", ">=", ">="],
-        }
-    )
+    """Kimi's all-platform DAU from the bundled 'ai-assistants-cn' data, on a daily grid.
+
+    The dataset dates a monthly figure on the first of its month. For a daily curve, the
+    approximate October 2023 figure (about 100k, '~') is dated mid-month, and the March 2024
+    bound (over 3M some day in March) at the month's end, which growing DAU then also
+    exceeds; the daily bounds (at least 1.2M on 2024-03-10, 2.25M on 2024-03-25) stay.
+    """
+    series = fc.datasets.load("ai-assistants-cn").series
+    kimi = series[series["unique_id"] == "kimi/dau/all"][["unique_id", "ds", "y", "qualifier", "period"]]
+    monthly = kimi["period"].str.len() == 7
+    month_end = kimi["ds"] + pd.offsets.MonthEnd(0)
+    mid_month = kimi["ds"] + pd.Timedelta(days=14)
+    kimi["ds"] = np.where(monthly, np.where(kimi["qualifier"] == ">=", month_end, mid_month), kimi["ds"])
+    return kimi.drop(columns="period").sort_values("ds").reset_index(drop=True)
+
+
+def test_kimi_frame_holds_the_reported_figures() -> None:
+    kimi = _kimi_frame().set_index("ds")
+    assert kimi.loc[pd.Timestamp("2024-03-25"), ["y", "qualifier"]].tolist() == [2_250_000.0, ">="]
+    assert kimi.loc[pd.Timestamp("2024-03-10"), ["y", "qualifier"]].tolist() == [1_200_000.0, ">="]
+    assert kimi.loc[pd.Timestamp("2024-03-31"), "qualifier"] == ">="
+    assert kimi.loc[pd.Timestamp("2023-10-15"), "qualifier"] == "~"
 
 
 def test_kimi_dau_projection_respects_bounds() -> None:

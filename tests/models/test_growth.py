@@ -28,6 +28,9 @@ def test_logistic_recovers_parameters() -> None:
     assert model.params_["r"] == pytest.approx(0.25, rel=0.03)
     assert model.params_["t0"] == pytest.approx(20.0, abs=0.3)
     assert model.params_["r_per_year"] == pytest.approx(0.25 * 12, rel=0.03)
+    se = model.standard_errors_
+    assert set(se) == {"K", "r", "t0", "r_per_year"}
+    assert 0 < se["K"] < 0.01 * 5e6 and se["r_per_year"] == pytest.approx(se["r"] / model.step_years_, rel=1e-4)
 
 
 def test_gompertz_recovers_parameters() -> None:
