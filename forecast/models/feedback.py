@@ -166,6 +166,9 @@ class RetentionFeedback(BaseModel):
         Parameter draws (sample paths) behind the intervals.
     seed : int
         Seed of the draws behind ``predict``.
+    transform : {"log"}, optional
+        Accepted for the common interface; the model always works on counts (its noise is
+        already multiplicative on ``1 + y``), so the forecasts are the same with or without it.
     freq : str, optional
         A pandas offset alias overriding the inferred frequency.
 
@@ -200,9 +203,10 @@ class RetentionFeedback(BaseModel):
         retention_sigma: float = 0.02,
         n_draws: int = 250,
         seed: int = 0,
+        transform: Literal["log"] | None = None,
         freq: str | None = None,
     ) -> None:
-        super().__init__(freq=freq)
+        super().__init__(transform=transform, freq=freq)
         get_family(retention_family)
         if prior not in ("default", None):
             raise ConfigError(f"prior must be 'default' or None, not {prior!r}.")
@@ -292,6 +296,8 @@ class RetentionFeedback(BaseModel):
 
     # ------------------------------------------------------------------------------ fitting
     def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
+        if self.transform == "log":
+            data = data.assign(**{Y: np.exp(data[Y].to_numpy())})
         self._build_grid(data)
         self._observations(data)
         self._retention_observations(retention)
@@ -601,11 +607,18 @@ class RetentionFeedback(BaseModel):
         theta = self.posterior_
         samples = self.noisy(self.paths(h, theta).dau[:, len(self.grid_) :], theta, np.random.default_rng(self.seed))
         intervals = quantile_intervals(samples, levels)
-        return point, {lv: (np.minimum(lo, point), np.maximum(hi, point)) for lv, (lo, hi) in intervals.items()}
+        widened = {lv: (np.minimum(lo, point), np.maximum(hi, point)) for lv, (lo, hi) in intervals.items()}
+        return self._scale(point), {lv: (self._scale(lo), self._scale(hi)) for lv, (lo, hi) in widened.items()}
 
     def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
         theta = self.draws(n, rng)
-        return self.noisy(self.paths(h, theta).dau[:, len(self.grid_) :], theta, rng)
+        return self._scale(self.noisy(self.paths(h, theta).dau[:, len(self.grid_) :], theta, rng))
+
+    def _scale(self, values: np.ndarray) -> np.ndarray:
+        """Counts on the scale ``BaseModel`` transforms back (log counts with ``transform='log'``)."""
+        if self.transform != "log":
+            return values
+        return np.log(np.maximum(values, np.finfo(float).tiny))
 
     # ----------------------------------------------------------------------------- reports
     def fitted_values(self) -> pd.DataFrame:
