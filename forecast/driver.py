@@ -9,7 +9,7 @@ the others: see :func:`forecast` for how failures are reported.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 import pandas as pd
@@ -130,6 +130,7 @@ def forecast(
     retention: pd.DataFrame | None = None,
     n_jobs: int = 1,
     on_error: Literal["collect", "raise"] = "collect",
+    progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
     """Forecast every series of ``df`` with every model.
 
@@ -160,6 +161,9 @@ def forecast(
         model needs regular steps, or holding bounds the model cannot use. ``"collect"``
         (default) forecasts all the other pairs, records each failure and warns once;
         ``"raise"`` raises the first failure (in the order of series, then models).
+    progress : callable, optional
+        Called with the number of (series, model) pairs finished since the last call, e.g.
+        the ``update`` method of a progress bar over ``n_series * n_models`` pairs.
 
     Returns
     -------
@@ -226,7 +230,7 @@ def forecast(
         for uid, series in data.groupby(UNIQUE_ID, sort=True)
         for label, model in labelled.items()
     ]
-    results: list[TaskResult] = parallel_map(fit_predict_task, tasks, n_jobs=n_jobs)
+    results: list[TaskResult] = parallel_map(fit_predict_task, tasks, n_jobs=n_jobs, progress=progress)
     failed = [result for result in results if result.error is not None]
     if failed and on_error == "raise":
         raise failed[0].error  # type: ignore[misc]

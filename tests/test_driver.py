@@ -139,3 +139,9 @@ def test_retention_is_passed_per_product(daily_series: pd.DataFrame) -> None:
     assert _retention_for(retention, daily_series.assign(unique_id="b"), "b") is None
     out = fc.forecast(daily_series, "naive", h=2, retention=retention)
     assert len(out) == 2
+
+
+def test_progress_counts_every_pair(two_daily_series: pd.DataFrame) -> None:
+    done: list[int] = []
+    fc.forecast(two_daily_series, ["naive", "drift", "mean"], h=2, progress=done.append)
+    assert sum(done) == 6

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 import warnings
 from pathlib import Path
 
@@ -203,9 +204,10 @@ def run_command(
         if label in models:
             raise ConfigError(f"--model {spec!r} is given twice; give each model once.")
         models[label] = model
-    with warnings.catch_warnings(record=True) as caught:
+    bar = click.progressbar(length=n_series * len(models), label="forecasting", file=sys.stderr)
+    with bar, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ForecastWarning)
-        result = forecast(history, models, horizon, levels=levels, retention=retention, n_jobs=jobs)
+        result = forecast(history, models, horizon, levels=levels, retention=retention, n_jobs=jobs, progress=bar.update)
     for warning in caught:
         if not issubclass(warning.category, ForecastWarning):
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
