@@ -194,7 +194,9 @@ def forecast(
     Notes
     -----
     Only :class:`~forecast.ForecastError` is treated as the failure of a pair; any other
-    exception is a bug and propagates at once.
+    exception is a bug and propagates at once. pandas carries ``attrs`` into frames derived
+    from the result but cannot ``pd.concat`` two frames that both hold a failures frame there;
+    take it out first with ``failures = out.attrs.pop("failures", None)``.
 
     Examples
     --------

@@ -145,3 +145,16 @@ def test_progress_counts_every_pair(two_daily_series: pd.DataFrame) -> None:
     done: list[int] = []
     fc.forecast(two_daily_series, ["naive", "drift", "mean"], h=2, progress=done.append)
     assert sum(done) == 6
+
+
+def test_results_concatenate_once_failures_are_popped(three_series: pd.DataFrame) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastWarning)
+        first = fc.forecast(three_series, ["naive", "seasonal_naive"], h=2)
+        second = fc.forecast(three_series, ["drift", "seasonal_naive"], h=2)
+    failures = [first.attrs.pop("failures"), second.attrs.pop("failures")]
+    both = pd.concat([first, second], ignore_index=True)
+    assert len(both) == len(first) + len(second)
+    assert [len(f) for f in failures] == [1, 1]
+    clean = fc.forecast(three_series, ["naive"], h=2)
+    assert len(pd.concat([clean, clean])) == 2 * len(clean)  # no failures: nothing in attrs to clash
