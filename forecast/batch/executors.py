@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -99,9 +100,10 @@ def _run_dask(specs: Sequence[ChunkSpec], config: BatchConfig, on_done: OnDone) 
         )
         client = Client(cluster)
         where = f"dask: LocalCluster of {workers} workers"
+    token = uuid.uuid4().hex[:8]
     try:
         futures = {
-            client.submit(run_chunk, spec, config, key=f"forecast-batch-{spec.name}-{id(spec)}", pure=False): spec
+            client.submit(run_chunk, spec, config, key=f"forecast-batch-{spec.name}-{token}", pure=False): spec
             for spec in specs
         }
         for future in as_completed(futures):

@@ -26,6 +26,7 @@ from forecast.batch.manifest import parts_key, utc_now, versions, write_manifest
 from forecast.batch.progress import Progress, ProgressMode
 from forecast.batch.sources import ChunkSpec, plan_chunks
 from forecast.batch.store import PartStore
+from forecast.errors import ConfigError
 
 __all__ = ["EXIT_OK", "EXIT_FAILURES", "BatchResult", "run"]
 
@@ -64,11 +65,17 @@ class BatchResult:
         return int(self.manifest["counts"]["failures"])
 
     def read(self, kind: str) -> pd.DataFrame:
-        """Read a combined output (``forecasts``, ``backtest``, ``metrics``, ``failures``)."""
+        """Read a combined output (``forecasts``, ``backtest``, ``metrics``, ``failures``).
+
+        Raises
+        ------
+        ConfigError
+            The job wrote no output of that kind (``backtest`` without a ``[backtest]`` table).
+        """
         from forecast.io import read_frame
 
         if kind not in self.outputs:
-            raise KeyError(f"this job wrote no {kind!r} output; it wrote {sorted(self.outputs)}")
+            raise ConfigError(f"this job wrote no {kind!r} output; it wrote {', '.join(sorted(self.outputs))}.")
         return read_frame(self.outputs[kind][0])
 
 

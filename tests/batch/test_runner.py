@@ -171,3 +171,10 @@ def test_a_bundled_dataset_with_plots(tmp_path: Path) -> None:
     for uid in sorted(set(expected[UNIQUE_ID]) - failed):
         png = tmp_path / "out" / "plots" / plot_name(uid)
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_progress_bar_when_asked(tmp_path: Path, panel_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fc.batch.run(_job(tmp_path), progress="bar")
+    err = capsys.readouterr().err
+    assert "chunks" in err and "3/3" in err
+    assert "chunk 0 done" not in err

@@ -1,0 +1,199 @@
+"""Batch jobs at scale: series per second on local processes and on Dask, scaling, peak memory.
+
+Simulated daily DAU series of two years (``fc.datasets.simulate_market``, 3 products per
+market, written once to Parquet so every run reads its chunks with a pyarrow filter) are
+forecast with ``naive`` and ``ets`` (h = 30) and backtested on 3 windows (step 30). Each job
+runs as its own process (``python -m forecast.cli batch JOB.toml``), as a user would run it;
+its wall time includes starting Python and, for Dask, the LocalCluster. While it runs, the RSS
+of the job's process and of every process below it (local worker processes, Dask nannies and
+workers) is sampled every 0.1 s with psutil.
+
+Measured:
+
+1. throughput: series per second with ``local`` and ``dask`` on 1 and on 2 workers, and the
+   scaling efficiency from 1 to 2 workers, ``(T1 / T2) / 2``;
+2. memory: the peak RSS of the largest worker and of the job process against the chunk size,
+   and against the number of series at a fixed chunk size (``naive`` only, same backtest).
+
+Usage (the full run of the issue; hours on a 2-core machine)::
+
+    python benchmarks/bench_batch.py --series 10000 --memory-series 10000 2500
+
+Reduced run (what BENCHMARKS.md reports)::
+
+    python benchmarks/bench_batch.py --series 120 --ets-spec fixed --memory-series 1000 250
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+__all__ = ["make_data", "measure", "main"]
+
+ETS_FIXED = {"error": "add", "trend": "add", "damped_trend": True, "seasonal": "add"}
+"""The ETS(A,Ad,A) specification used with ``--ets-spec fixed`` (one fit instead of a search)."""
+
+
+def make_data(folder: Path, n_series: int) -> Path:
+    """Write ``n_series`` simulated daily series of 730 days to ``folder/data-<n>.parquet``."""
+    from forecast.datasets import simulate_market
+
+    path = folder / f"data-{n_series}.parquet"
+    if not path.exists():
+        markets = -(-n_series // 3)
+        series = simulate_market(n_products=3, periods=730, seed=0, n_markets=markets, retention_ages=()).series
+        keep = sorted(series["unique_id"].unique())[:n_series]
+        series[series["unique_id"].isin(keep)].to_parquet(path, index=False)
+    return path
+
+
+def _job_text(data: Path, out: Path, models: list[str], ets_spec: str, kind: str, workers: int, chunk_size: int) -> str:
+    lines = [
+        "[data]",
+        f'path = "{data.as_posix()}"',
+        "[forecast]",
+        f"models = {json.dumps(models)}",
+        "horizon = 30",
+        "levels = [80, 95]",
+    ]
+    if "ets" in models and ets_spec == "fixed":
+        lines += ["[forecast.params.ets]"] + [f"{k} = {json.dumps(v)}" for k, v in ETS_FIXED.items()]
+    lines += [
+        "[backtest]",
+        "windows = 3",
+        "step = 30",
+        "[output]",
+        f'dir = "{out.as_posix()}"',
+        "[executor]",
+        f'kind = "{kind}"',
+        f"workers = {workers}",
+        f"chunk_size = {chunk_size}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _sample(process: psutil.Process, peaks: dict[str, int], stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            own = process.memory_info().rss
+            children = []
+            for child in process.children(recursive=True):
+                try:
+                    children.append(child.memory_info().rss)
+                except psutil.Error:
+                    continue
+        except psutil.Error:
+            break
+        peaks["job"] = max(peaks["job"], own)
+        peaks["worker"] = max([peaks["worker"], *children])
+        peaks["tree"] = max(peaks["tree"], own + sum(children))
+        stop.wait(0.1)
+
+
+def measure(job: Path) -> dict[str, float]:
+    """Run one job as a process; return its wall time, exit status and peak RSS (MiB)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "forecast.cli", "batch", str(job), "--progress", "none"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    peaks = {"job": 0, "worker": 0, "tree": 0}
+    stop = threading.Event()
+    sampler = threading.Thread(target=_sample, args=(psutil.Process(process.pid), peaks, stop))
+    sampler.start()
+    _, stderr = process.communicate()
+    seconds = time.perf_counter() - start
+    stop.set()
+    sampler.join()
+    if process.returncode not in (0, 3):
+        raise SystemExit(f"job {job} failed with status {process.returncode}: {stderr}")
+    mib = 2**20
+    return {
+        "seconds": seconds,
+        "exit_status": process.returncode,
+        "peak_job_mib": peaks["job"] / mib,
+        "peak_worker_mib": peaks["worker"] / mib,
+        "peak_tree_mib": peaks["tree"] / mib,
+    }
+
+
+def _run(folder: Path, name: str, text: str) -> dict[str, float]:
+    job = folder / f"{name}.toml"
+    job.write_text(text)
+    result = measure(job)
+    manifest = json.loads((folder / name / "manifest.json").read_text())
+    result["series"] = manifest["counts"]["series"]
+    result["failures"] = manifest["counts"]["failures"]
+    result["series_per_second"] = result["series"] / result["seconds"]
+    print(f"{name}: {json.dumps({k: round(v, 3) for k, v in result.items()})}", flush=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    """Run the benchmark and print its tables (Markdown)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--series", type=int, default=10_000, help="series of the throughput runs")
+    parser.add_argument("--models", nargs="+", default=["naive", "ets"])
+    parser.add_argument("--ets-spec", choices=["auto", "fixed"], default="auto", help="ets: automatic choice or ETS(A,Ad,A)")
+    parser.add_argument("--chunk-size", type=int, default=None, help="series per chunk of the throughput runs")
+    parser.add_argument("--memory-series", type=int, nargs="+", default=[10_000, 2_500])
+    parser.add_argument("--memory-chunk-sizes", type=int, nargs="+", default=[50, 200, 500])
+    parser.add_argument("--folder", type=Path, default=None, help="working folder (a temporary one by default)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
+    args = parser.parse_args(argv)
+    folder = args.folder or Path(tempfile.mkdtemp(prefix="bench-batch-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    chunk = args.chunk_size or max(1, args.series // 12)
+    data = make_data(folder, args.series)
+    throughput = {}
+    for kind in ("local", "dask"):
+        for workers in (1, 2):
+            name = f"{kind}-{workers}"
+            text = _job_text(data, folder / name, args.models, args.ets_spec, kind, workers, chunk)
+            throughput[name] = _run(folder, name, text)
+    memory = {}
+    largest = max(args.memory_series)
+    for n_series in args.memory_series:
+        sizes = args.memory_chunk_sizes if n_series == largest else [sorted(args.memory_chunk_sizes)[len(args.memory_chunk_sizes) // 2]]
+        for size in sizes:
+            name = f"memory-{n_series}-{size}"
+            text = _job_text(make_data(folder, n_series), folder / name, ["naive"], args.ets_spec, "local", 2, size)
+            memory[name] = _run(folder, name, text)
+
+    print(f"\nThroughput: {args.series} series x {args.models} (ets {args.ets_spec}), h=30, 3-window backtest, chunk {chunk}\n")
+    print("| executor | workers | wall s | series/s | failures |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, r in throughput.items():
+        kind, workers = name.split("-")
+        print(f"| {kind} | {workers} | {r['seconds']:.1f} | {r['series_per_second']:.2f} | {r['failures']:.0f} |")
+    for kind in ("local", "dask"):
+        efficiency = throughput[f"{kind}-1"]["seconds"] / throughput[f"{kind}-2"]["seconds"] / 2
+        print(f"\nscaling efficiency 1 -> 2 workers, {kind}: {efficiency:.0%}")
+    print("\nPeak memory (naive, forecast + 3-window backtest, local, 2 workers)\n")
+    print("| series | chunk size | wall s | peak worker RSS MiB | peak job RSS MiB | peak total MiB |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, r in memory.items():
+        _, n_series, size = name.split("-")
+        print(
+            f"| {n_series} | {size} | {r['seconds']:.1f} | {r['peak_worker_mib']:.0f} | "
+            f"{r['peak_job_mib']:.0f} | {r['peak_tree_mib']:.0f} |"
+        )
+    figures = {"throughput": throughput, "memory": memory, "chunk_size": chunk, "args": vars(args) | {"folder": str(folder), "json": str(args.json)}}
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1, default=str))
+    return figures
+
+
+if __name__ == "__main__":
+    main()
