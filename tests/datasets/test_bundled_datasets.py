@@ -233,3 +233,20 @@ def test_sbg_fit_on_years_1_to_7_matches_the_paper(segment, alpha, beta):
     fitted_alpha, fitted_beta = _sbg_fit(survivors)
     assert fitted_alpha == pytest.approx(alpha, abs=5e-4)
     assert fitted_beta == pytest.approx(beta, abs=5e-4)
+
+
+@pytest.mark.parametrize(
+    ("name", "phrases"),
+    [
+        # One phrase per caveat of ../shared/data/facts/README.md, as the datasheets word it.
+        ("ai-assistants-cn", ["2.33 million DAU is not given", "give no period", "about 2%", "web visits are not app MAU"]),
+        ("social-apps-quarterly", ["after 2022Q2", "159 instead of 160"]),
+        ("diffusion-classics", ["thousands of units in the literature", "depend on the estimation method", "p = 0.03, q = 0.38"]),
+        ("retention-fader-hardie-2007", ["| regular | 0.704 | 1.182 |", "| high end | 0.668 | 3.806 |", "1000 initial customers"]),
+    ],
+)
+def test_datasheets_keep_the_caveats_of_the_fact_tables(shared_data, name, phrases):
+    assert (shared_data / "facts" / "README.md").is_file()
+    text = " ".join(load(name).info.to_text().split())
+    for phrase in phrases:
+        assert phrase in text, phrase
