@@ -54,7 +54,37 @@ def execute(specs: Sequence[ChunkSpec], config: BatchConfig, on_done: OnDone) ->
     return _run_local(specs, config, on_done)
 
 
+def _pool_round(specs: Sequence[ChunkSpec], config: BatchConfig, workers: int, on_done: OnDone, final: bool) -> list[ChunkSpec]:
+    """Run chunks on a pool; return those lost to a dead worker (reported instead when ``final``)."""
+    broken = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: dict[Future[ChunkResult], ChunkSpec] = {pool.submit(run_chunk, s, config): s for s in specs}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: pending[f].index):
+                spec = pending.pop(future)
+                try:
+                    result = future.result()
+                except ForecastError as err:
+                    on_done(spec, None, err)
+                    continue
+                except BrokenProcessPool as err:
+                    if final:
+                        on_done(spec, None, err)
+                    else:
+                        broken.append(spec)
+                    continue
+                on_done(spec, result, None)
+    return sorted(broken, key=lambda spec: spec.index)
+
+
 def _run_local(specs: Sequence[ChunkSpec], config: BatchConfig, on_done: OnDone) -> str:
+    """Chunks on a process pool; when a worker dies, the pool is rebuilt for the chunks it lost.
+
+    A dead worker breaks the whole pool, so every chunk still queued is lost with the one that
+    killed it. They are run again on a fresh pool, and if that breaks too, each on a pool of its
+    own, so only the chunks that kill their worker are reported lost.
+    """
     workers = min(n_workers(config), max(len(specs), 1))
     if workers == 1:
         for spec in specs:
@@ -65,18 +95,11 @@ def _run_local(specs: Sequence[ChunkSpec], config: BatchConfig, on_done: OnDone)
                 continue
             on_done(spec, result, None)
         return "local: this process"
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending: dict[Future[ChunkResult], ChunkSpec] = {pool.submit(run_chunk, s, config): s for s in specs}
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=lambda f: pending[f].index):
-                spec = pending.pop(future)
-                try:
-                    result = future.result()
-                except (ForecastError, BrokenProcessPool) as err:
-                    on_done(spec, None, err)
-                    continue
-                on_done(spec, result, None)
+    remaining = _pool_round(specs, config, workers, on_done, final=False)
+    if remaining:
+        remaining = _pool_round(remaining, config, workers, on_done, final=False)
+    for spec in remaining:
+        _pool_round([spec], config, 1, on_done, final=True)
     return f"local: {workers} processes"
 
 

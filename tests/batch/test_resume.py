@@ -15,7 +15,9 @@ import pandas.testing as pdt
 import pytest
 
 import forecast as fc
-from forecast.schema import DS, MODEL, UNIQUE_ID
+from forecast.models import registry
+from forecast.models.naive import Naive
+from forecast.schema import DS, MODEL, UNIQUE_ID, Y
 
 from .conftest import make_panel, write_job
 
@@ -128,3 +130,53 @@ def test_a_changed_config_or_input_reuses_nothing(tmp_path: Path) -> None:
     rerun = fc.batch.run(_job(tmp_path, horizon=6), progress="none")
     assert rerun.manifest["counts"]["chunks_reused"] == 0
     pdt.assert_frame_equal(rerun.read("forecasts"), fc.forecast(new_data, "naive", 6))
+
+
+class _DiesOnS05(Naive):
+    """``naive``, except that fitting series ``s05`` kills the worker process while ``armed`` exists."""
+
+    armed: Path | None = None
+
+    def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
+        if self.armed is not None and self.armed.exists() and data[Y].iloc[0] == self.first_of_s05:
+            os._exit(1)
+        super()._fit(data, retention)
+
+    first_of_s05: float = float("nan")
+
+
+@pytest.fixture
+def dying_model(tmp_path: Path):
+    """Register ``dies_on_s05`` for one test (worker processes inherit it by fork)."""
+    registry.register("dies_on_s05")(_DiesOnS05)
+    _DiesOnS05.armed = tmp_path / "armed"
+    panel = make_panel()
+    _DiesOnS05.first_of_s05 = float(panel.loc[panel[UNIQUE_ID] == "s05", Y].iloc[0])
+    yield _DiesOnS05
+    registry.unregister("dies_on_s05")
+    _DiesOnS05.armed = None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != "linux", reason="the test model reaches worker processes by fork")
+def test_a_dead_worker_loses_only_its_chunks_which_the_next_run_redoes(tmp_path: Path, dying_model: type) -> None:
+    make_panel().to_parquet(tmp_path / "data.parquet", index=False)
+    job = _job(tmp_path)
+    job["forecast"]["models"] = ["dies_on_s05"]
+    job["executor"] = {"chunk_size": 4, "workers": 2}
+    (tmp_path / "armed").touch()
+    crashed = fc.batch.run(job, progress="none")
+    assert crashed.exit_status == 3
+    assert crashed.manifest["counts"]["chunks_lost"] == 1
+    failures = crashed.read("failures")
+    assert set(failures["error_type"]) == {"BrokenProcessPool"}
+    assert sorted(failures[UNIQUE_ID]) == ["s04", "s05", "s06", "s07"]
+    assert sorted(crashed.read("forecasts")[UNIQUE_ID].unique()) == ["s00", "s01", "s02", "s03", "s08", "s09", "s10", "s11"]
+
+    (tmp_path / "armed").unlink()
+    again = fc.batch.run(job, progress="none")
+    assert again.exit_status == 0
+    assert again.manifest["counts"]["chunks_reused"] == 2
+    assert again.read("failures").empty
+    expected = fc.forecast(make_panel(), "naive", 5).assign(model="dies_on_s05")
+    pdt.assert_frame_equal(again.read("forecasts"), expected)
