@@ -30,6 +30,9 @@ __all__ = ["OUTPUTS", "ChunkResult", "build_models", "plot_name", "run_chunk"]
 OUTPUTS: tuple[str, ...] = ("forecasts", "backtest", "metrics", "failures")
 """The frames every chunk produces (``backtest`` and ``metrics`` only with a ``[backtest]`` table)."""
 
+_SUMMARY = r"(?s).*The full list is in frame\.attrs\['failures'\]"
+"""The drivers' warning that summarises failed (series, model) pairs."""
+
 
 @dataclass
 class ChunkResult:
@@ -169,8 +172,8 @@ def run_chunk(spec: ChunkSpec, config: BatchConfig) -> ChunkResult:
     settings = config.forecast
     frames: dict[str, pd.DataFrame] = {}
     with warnings.catch_warnings():
-        # Failures are recorded in the failures output; the drivers' summary warning is not needed.
-        warnings.simplefilter("ignore", ForecastWarning)
+        # Failures are rows of the failures output, so the drivers' summary of them is not repeated.
+        warnings.filterwarnings("ignore", message=_SUMMARY, category=ForecastWarning)
         if data is not None:
             frames["forecasts"] = forecast(data, models, settings.horizon, levels=settings.levels)
             failures += _failures_of(frames["forecasts"])
