@@ -133,14 +133,27 @@ def make_cutoffs(df: pd.DataFrame, h: int, n_windows: int = 1, step: int | None 
     h = check_horizon(h)
     n_windows = _positive_int(n_windows, "n_windows")
     step = h if step is None else _positive_int(step, "step")
-    data = validate_series(df)
+    table, problems = _cutoff_table(validate_series(df), h, n_windows, step)
+    if problems:
+        raise next(iter(problems.values()))
+    return table
+
+
+def _cutoff_table(data: pd.DataFrame, h: int, n_windows: int, step: int) -> tuple[pd.DataFrame, dict[str, HistoryError]]:
+    """Cutoffs of every series that has room for them, and the error of each that has not."""
     rows = []
+    problems: dict[str, HistoryError] = {}
     for uid, group in data.groupby(UNIQUE_ID, sort=True):
-        for window, cutoff in enumerate(_series_cutoffs(group, str(uid), h, n_windows, step)):
+        try:
+            cutoffs = _series_cutoffs(group, str(uid), h, n_windows, step)
+        except HistoryError as err:
+            problems[str(uid)] = err
+            continue
+        for window, cutoff in enumerate(cutoffs):
             rows.append({UNIQUE_ID: str(uid), WINDOW: window, CUTOFF: cutoff})
     out = pd.DataFrame(rows, columns=[UNIQUE_ID, WINDOW, CUTOFF])
     out[CUTOFF] = pd.to_datetime(out[CUTOFF]).astype("datetime64[ns]")
-    return out
+    return out, problems
 
 
 def _check_cutoffs(cutoffs: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
@@ -307,15 +320,17 @@ def _scales(
             rows.append({UNIQUE_ID: str(uid), CUTOFF: cutoff, SCALE: scale, SEASONAL_PERIOD: m})
     out = pd.DataFrame(rows, columns=[UNIQUE_ID, CUTOFF, SCALE, SEASONAL_PERIOD])
     out[CUTOFF] = pd.to_datetime(out[CUTOFF]).astype("datetime64[ns]")
+    out[SCALE] = out[SCALE].astype("float64")
     out[SEASONAL_PERIOD] = out[SEASONAL_PERIOD].astype("int64")
     return out
 
 
 def _summary(failures: pd.DataFrame, n_windows: int) -> str:
     first = failures.iloc[0]
+    where = "with no room for the windows" if pd.isna(first[CUTOFF]) else f"at cutoff {first[CUTOFF]:%Y-%m-%d}"
     return (
         f"{len(failures)} of {n_windows} backtest window(s) failed (the first: model {first[MODEL]!r} on "
-        f"series {first[UNIQUE_ID]!r} at cutoff {first[CUTOFF]:%Y-%m-%d}: {first['error_type']}: "
+        f"series {first[UNIQUE_ID]!r} {where}: {first['error_type']}: "
         f"{first['message']}). The full list is in frame.attrs['failures']."
     )
 
@@ -384,12 +399,13 @@ def backtest(
         (the in-sample seasonal-naive MAE of the training window, MASE's denominator) and
         ``seasonal_period``, sorted by ``unique_id``, ``model``, ``cutoff``, ``ds``. When some
         windows failed, ``frame.attrs["failures"]`` lists them (``unique_id``, ``model``,
-        ``cutoff``, ``error_type``, ``message``) and a :class:`ForecastWarning` says so.
+        ``cutoff``, ``error_type``, ``message``) and a :class:`ForecastWarning` says so; a series
+        too short for the windows is listed there once per model, with a missing cutoff.
 
     Raises
     ------
     DataError
-        The frame breaks the data contract, or a series is too short for the windows.
+        The frame breaks the data contract.
     ConfigError
         An invalid argument.
 
@@ -425,8 +441,13 @@ def backtest(
         seasonal_period = _positive_int(seasonal_period, "seasonal_period")
     labelled = _labelled_models(models)
     data = validate_series(df)
-    table = make_cutoffs(data, h, n_windows, step) if cutoffs is None else _check_cutoffs(cutoffs, data)
-    every = _refit_every(refit, int(table.groupby(UNIQUE_ID).size().max()))
+    if cutoffs is None:
+        table, problems = _cutoff_table(data, h, n_windows, step)
+    else:
+        table, problems = _check_cutoffs(cutoffs, data), {}
+    records = [failure_record(uid, label, None, err) for uid, err in problems.items() for label, _ in labelled]
+    data = data.loc[~data[UNIQUE_ID].isin(list(problems))]
+    every = _refit_every(refit, int(table.groupby(UNIQUE_ID).size().max()) if len(table) else 1)
 
     tasks: list[BacktestTask] = []
     for uid, group in data.groupby(UNIQUE_ID, sort=True):
@@ -450,14 +471,18 @@ def backtest(
     tick = None if progress is None else (lambda advance: progress(advance, len(tasks)))
     results = parallel_map(run_backtest_task, tasks, n_jobs=n_jobs, progress=tick)
 
-    frames, records = [], []
+    frames = []
     for task, (task_frames, task_failures) in zip(tasks, results, strict=True):
         for frame in task_frames:
             frames.append(frame.assign(**{UNIQUE_ID: task.unique_id, MODEL: task.label}))
         records += task_failures
     columns = backtest_columns(levels)
     predicted_columns = [c for c in columns if c not in (Y, SCALE, SEASONAL_PERIOD)]
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=predicted_columns)
+    if frames:
+        out = pd.concat(frames, ignore_index=True)
+    else:
+        out = pd.DataFrame({c: pd.Series(dtype="float64") for c in predicted_columns})
+        out[[UNIQUE_ID, MODEL]] = out[[UNIQUE_ID, MODEL]].astype(str)
     for column in (CUTOFF, DS):
         out[column] = pd.to_datetime(out[column]).astype("datetime64[ns]")
     actuals = data[[UNIQUE_ID, DS, Y]].assign(**{DS: data[DS].astype("datetime64[ns]")})
@@ -467,5 +492,6 @@ def backtest(
     if records:
         failures = failures_frame(records)
         out.attrs["failures"] = failures
-        warnings.warn(_summary(failures, sum(len(t.cutoffs) for t in tasks)), ForecastWarning, stacklevel=2)
+        total = sum(len(t.cutoffs) for t in tasks) + len(problems) * len(labelled)
+        warnings.warn(_summary(failures, total), ForecastWarning, stacklevel=2)
     return out

@@ -251,3 +251,18 @@ def test_progress_is_reported_for_every_unit_of_work():
     calls = []
     fc.backtest(_series(), ["naive", "mean"], h=3, n_windows=3, progress=lambda a, t: calls.append((a, t)))
     assert sum(a for a, _ in calls) == 6 and {t for _, t in calls} == {6}
+
+
+def test_plot_backtest_draws_windows_and_errors_by_step(two_daily_series):
+    from matplotlib.figure import Figure
+
+    bt = fc.backtest(two_daily_series, ["naive", "seasonal_naive"], h=7, n_windows=2)
+    figure = fc.plot_backtest(bt, two_daily_series, metric="mae")
+    assert isinstance(figure, Figure) and len(figure.axes) == 4
+    forecast_axis, step_axis = figure.axes[0], figure.axes[1]
+    assert len(forecast_axis.lines) >= 1 + 2 * 2  # actuals, then 2 models x 2 windows
+    assert [len(line.get_xdata()) for line in step_axis.lines] == [7, 7]
+    with pytest.raises(ConfigError, match="cannot be drawn"):
+        fc.plot_backtest(bt, metric="coverage")
+    with pytest.raises(ConfigError, match="not in the backtest"):
+        fc.plot_backtest(bt, series=["zzz"])

@@ -1,0 +1,145 @@
+"""``fc.plot_backtest``: each window's forecasts over the actuals, and error by horizon step."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import ConfigError
+from forecast.metrics import METRICS, evaluate, levels_of
+from forecast.schema import CUTOFF, DS, MODEL, STEP, UNIQUE_ID, Y, YHAT, level_column
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["plot_backtest"]
+
+
+def plot_backtest(
+    backtest_frame: pd.DataFrame,
+    history: pd.DataFrame | None = None,
+    *,
+    series: Sequence[str] | None = None,
+    models: Sequence[str] | None = None,
+    metric: str = "mase",
+    level: float | None = None,
+    max_series: int = 4,
+) -> Figure:
+    """Plot a backtest: forecasts of every window over the actuals, and error by horizon step.
+
+    Parameters
+    ----------
+    backtest_frame : DataFrame
+        The output of :func:`forecast.backtest`.
+    history : DataFrame, optional
+        The series frame, to draw the actuals before and between the windows too; without it
+        the actuals of the forecast dates are drawn.
+    series : sequence of str, optional
+        Series to draw (the first ``max_series`` by default).
+    models : sequence of str, optional
+        Models to draw (all by default).
+    metric : str
+        Metric of the error panel, computed by :func:`forecast.evaluate` per model and horizon
+        step (averaged over the drawn series).
+    level : float, optional
+        Interval band drawn around each forecast; the widest level of the frame by default,
+        none when the frame has no intervals.
+    max_series : int
+        Most series drawn, one row of panels each.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per series: the forecasts (left, cutoffs dashed) and the metric by horizon
+        step of each model (right).
+
+    Raises
+    ------
+    ConfigError
+        Unknown series, models or metric, or an empty frame.
+    """
+    import matplotlib.pyplot as plt
+
+    if len(backtest_frame) == 0:
+        raise ConfigError("the backtest frame is empty: nothing to plot (every window failed?).")
+    if metric not in METRICS or metric in ("coverage", "width", "interval_score", "msis"):
+        raise ConfigError(f"metric {metric!r} cannot be drawn by step; use one of mae, rmse, mape, smape, mase, bias, pinball.")
+    frame = backtest_frame
+    chosen_series = _choose(frame[UNIQUE_ID], series, "series", max_series)
+    chosen_models = _choose(frame[MODEL], models, "models", None)
+    frame = frame.loc[frame[UNIQUE_ID].isin(chosen_series) & frame[MODEL].isin(chosen_models)]
+    levels = levels_of(frame)
+    band = (max(levels) if levels else None) if level is None else float(level)
+    if band is not None and band not in levels:
+        raise ConfigError(f"level {band:g} is not in the frame; it has {', '.join(f'{v:g}' for v in levels) or 'none'}.")
+    colours = dict(zip(chosen_models, plt.get_cmap("tab10").colors * 3, strict=False))
+    figure, axes = plt.subplots(
+        len(chosen_series), 2, figsize=(13, 3.6 * len(chosen_series)), squeeze=False, width_ratios=(3, 1.2)
+    )
+    for row, uid in enumerate(chosen_series):
+        _draw_windows(axes[row, 0], frame.loc[frame[UNIQUE_ID] == uid], history, uid, colours, band)
+        _draw_steps(axes[row, 1], frame.loc[frame[UNIQUE_ID] == uid], metric, colours)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="upper center", ncol=min(len(labels), 6), frameon=False)
+    figure.tight_layout(rect=(0, 0, 1, 0.95 if len(chosen_series) > 1 else 0.9))
+    return figure
+
+
+def _choose(values: pd.Series, wanted: Sequence[str] | None, what: str, limit: int | None) -> list[str]:
+    present = list(dict.fromkeys(values.astype(str)))
+    if wanted is None:
+        return present[:limit] if limit else present
+    unknown = [w for w in wanted if w not in present]
+    if unknown:
+        raise ConfigError(f"{what} {', '.join(map(repr, unknown))} not in the backtest; it has {', '.join(map(repr, present[:20]))}.")
+    return list(wanted)
+
+
+def _draw_windows(axis, frame: pd.DataFrame, history: pd.DataFrame | None, uid: str, colours: dict, band: float | None) -> None:  # noqa: ANN001
+    import matplotlib.dates as mdates
+
+    start = frame[CUTOFF].min() - (frame[DS].max() - frame[CUTOFF].min()) * 0.5
+    if history is not None:
+        actual = history.loc[(history[UNIQUE_ID].astype(str) == uid) & (pd.to_datetime(history[DS]) >= start)]
+        axis.plot(pd.to_datetime(actual[DS]), actual[Y], color="black", lw=1.0, label="actual")
+    else:
+        actual = frame.drop_duplicates(DS).sort_values(DS)
+        axis.plot(actual[DS], actual[Y], color="black", lw=1.0, label="actual")
+    for cutoff in frame[CUTOFF].unique():
+        axis.axvline(cutoff, color="grey", lw=0.8, ls="--")
+    for model, group in frame.groupby(MODEL, sort=False):
+        for number, (_, window) in enumerate(group.groupby(CUTOFF)):
+            window = window.sort_values(DS)
+            axis.plot(window[DS], window[YHAT], color=colours[model], lw=1.4, label=model if number == 0 else None)
+            if band is not None:
+                axis.fill_between(
+                    window[DS],
+                    window[level_column(band, "lo")],
+                    window[level_column(band, "hi")],
+                    color=colours[model],
+                    alpha=0.12,
+                    lw=0,
+                )
+    shade = f", {band:g}% intervals shaded" if band is not None else ""
+    axis.set_title(f"{uid}: forecasts of each window (cutoffs dashed{shade})", fontsize=10, loc="left")
+    locator = mdates.AutoDateLocator()
+    axis.xaxis.set_major_locator(locator)
+    axis.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    axis.grid(alpha=0.3)
+
+
+def _draw_steps(axis, frame: pd.DataFrame, metric: str, colours: dict) -> None:  # noqa: ANN001
+    from matplotlib.ticker import MaxNLocator
+
+    table = evaluate(frame, metrics=[metric], by=(MODEL, STEP))
+    for model, group in table.groupby(MODEL, sort=False):
+        axis.plot(group[STEP], group[metric], marker="o", ms=3, color=colours[model])
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_xlabel("horizon step")
+    axis.set_title(f"{metric} by horizon step", fontsize=10, loc="left")
+    axis.grid(alpha=0.3)
+    if np.all(table[metric].isna()):
+        axis.text(0.5, 0.5, f"{metric} undefined\n(see fc.evaluate's note)", ha="center", va="center", transform=axis.transAxes)

@@ -1,0 +1,72 @@
+"""``forecast backtest`` with click's CliRunner: ranking table, files written, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import forecast as fc
+from forecast.cli import cli
+
+
+@pytest.fixture
+def data_file(tmp_path, two_daily_series):
+    path = tmp_path / "dau.csv"
+    two_daily_series.to_csv(path, index=False)
+    return path
+
+
+def test_prints_the_ranking_and_writes_every_file(tmp_path, data_file, two_daily_series):
+    out, metrics, plot = tmp_path / "bt.parquet", tmp_path / "metrics.csv", tmp_path / "bt.png"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "backtest", "--data", str(data_file), "--model", "naive", "--model", "seasonal_naive",
+            "--horizon", "7", "--windows", "3", "--step", "7", "--out", str(out),
+            "--metrics-out", str(metrics), "--plot", str(plot), "--jobs", "1",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].split()[:3] == ["rank", "model", "mase"]
+    assert lines[1].split()[:2] == ["1", "seasonal_naive"]
+    saved = pd.read_parquet(out)
+    expected = fc.backtest(two_daily_series, ["naive", "seasonal_naive"], h=7, n_windows=3, step=7)
+    pd.testing.assert_frame_equal(saved, expected, check_dtype=False)
+    table = pd.read_csv(metrics)
+    assert set(table["model"]) == {"naive", "seasonal_naive"} and len(table) == 4
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_model_parameters_refit_and_sliding_windows(data_file):
+    result = CliRunner().invoke(
+        cli,
+        [
+            "backtest", "--data", str(data_file), "--model", "seasonal_naive:seasonal_period=14",
+            "--model", "drift", "--horizon", "5", "--windows", "4", "--window", "sliding",
+            "--window-size", "40", "--refit", "2", "--metric", "smape",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "seasonal_naive:seasonal_period=14" in result.stdout and "smape" in result.stdout
+
+
+def test_errors_are_one_line_and_exit_one(data_file):
+    runner = CliRunner()
+    unknown = runner.invoke(cli, ["backtest", "--data", str(data_file), "--model", "nave", "--horizon", "7"])
+    assert unknown.exit_code == 1 and "Did you mean 'naive'" in unknown.stderr
+    both = runner.invoke(cli, ["backtest", "--model", "naive", "--horizon", "7"])
+    assert both.exit_code == 1 and "exactly one of --data" in both.stderr
+    refit = runner.invoke(cli, ["backtest", "--data", str(data_file), "--model", "naive", "--horizon", "7", "--refit", "x"])
+    assert refit.exit_code == 1 and "--refit" in refit.stderr
+
+
+def test_failed_windows_are_reported_and_the_rest_runs(tmp_path, two_daily_series):
+    short = pd.DataFrame({"unique_id": "short", "ds": pd.date_range("2024-04-01", periods=5), "y": np.arange(5.0) + 1})
+    path = tmp_path / "mixed.csv"
+    pd.concat([two_daily_series, short]).to_csv(path, index=False)
+    result = CliRunner().invoke(cli, ["backtest", "--data", str(path), "--model", "naive", "--horizon", "7", "--windows", "2"])
+    assert result.exit_code == 0, result.output
+    assert "warning: 1 of 5 backtest window(s) failed" in result.stderr and "'short'" in result.stderr
