@@ -1,0 +1,545 @@
+"""Seasonal ARIMA (statsmodels SARIMAX) with a stepwise order search by AICc."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import ConfigError, FitError
+from forecast.models._statsmodels import aicc, quiet_estimation
+from forecast.models.base import BaseModel, Capabilities, Intervals
+from forecast.models.registry import register
+from forecast.schema import Y
+
+__all__ = ["ARIMA", "ArimaSpec", "css_fit", "exact_fit", "kpss_ndiffs", "seasonal_strength", "seasonal_ndiffs"]
+
+_STRENGTH_THRESHOLD = 0.64
+"""Seasonal strength above which one seasonal difference is taken (as R's ``nsdiffs``)."""
+
+_ROOT_MARGIN = 1.01
+"""Models with AR or MA roots closer to the unit circle than this are rejected (as R's auto.arima)."""
+
+
+@dataclass(frozen=True, order=True)
+class ArimaSpec:
+    """ARIMA(p, d, q)(P, D, Q)m with or without a constant (a drift when differenced once)."""
+
+    p: int
+    d: int
+    q: int
+    P: int = 0
+    D: int = 0
+    Q: int = 0
+    m: int = 0
+    constant: bool = False
+
+    @property
+    def label(self) -> str:
+        """``"ARIMA(0,1,1)(0,1,1)12"``, with ``" with drift"`` or ``" with constant"``."""
+        text = f"ARIMA({self.p},{self.d},{self.q})"
+        if self.m > 1 and (self.P or self.D or self.Q):
+            text += f"({self.P},{self.D},{self.Q}){self.m}"
+        if self.constant:
+            text += " with drift" if self.d + self.D == 1 else " with constant"
+        return text
+
+    @property
+    def order(self) -> tuple[int, int, int]:
+        """``(p, d, q)``."""
+        return (self.p, self.d, self.q)
+
+    @property
+    def seasonal_order(self) -> tuple[int, int, int, int]:
+        """``(P, D, Q, m)``, or zeros when not seasonal."""
+        if self.m > 1 and (self.P or self.D or self.Q):
+            return (self.P, self.D, self.Q, self.m)
+        return (0, 0, 0, 0)
+
+    @property
+    def trend(self) -> Literal["c", "n"]:
+        """SARIMAX's ``trend`` argument: the constant enters the differenced equation."""
+        return "c" if self.constant else "n"
+
+    def replace(self, **changes: int | bool) -> ArimaSpec:
+        """A copy with some orders changed."""
+        values = {**self.__dict__, **changes}
+        return ArimaSpec(**values)
+
+
+def kpss_ndiffs(y: np.ndarray, max_d: int = 2, alpha: float = 0.05) -> int:
+    """Number of first differences that make ``y`` level-stationary by repeated KPSS tests.
+
+    As R's ``forecast::ndiffs(test="kpss")``: test the level-stationarity null at ``alpha``
+    (5%) with ``trunc(3 sqrt(n) / 13)`` lags, and difference while the null is rejected.
+
+    Parameters
+    ----------
+    y : ndarray
+        The series (already seasonally differenced, if at all).
+    max_d : int
+        Most differences to take.
+    alpha : float
+        Size of the test: 0.1, 0.05, 0.025 or 0.01.
+
+    Returns
+    -------
+    int
+    """
+    from statsmodels.tsa.stattools import kpss
+
+    key = {0.1: "10%", 0.05: "5%", 0.025: "2.5%", 0.01: "1%"}[alpha]
+    x = np.asarray(y, dtype=float)
+    d = 0
+    with quiet_estimation():
+        while d < max_d and len(x) > 3 and np.ptp(x) > 0:
+            lags = min(int(3 * np.sqrt(len(x)) / 13), len(x) - 2)
+            result = kpss(x, regression="c", nlags=lags, result_object=True)
+            if result.statistic <= result.critical_values[key]:
+                break
+            x = np.diff(x)
+            d += 1
+    return d
+
+
+def seasonal_strength(y: np.ndarray, period: int) -> float:
+    r"""Strength of seasonality of Wang, Smith and Hyndman (2006) from an STL decomposition.
+
+    .. math:: F_S = \max\left(0, 1 - \frac{\operatorname{Var}(R_t)}{\operatorname{Var}(S_t + R_t)}\right)
+
+    Returns 0 for series shorter than two seasons.
+    """
+    from statsmodels.tsa.seasonal import STL
+
+    x = np.asarray(y, dtype=float)
+    if period < 2 or len(x) < 2 * period or np.ptp(x) == 0:
+        return 0.0
+    result = STL(x, period=period).fit()
+    remainder = np.asarray(result.resid)
+    total = np.var(remainder + np.asarray(result.seasonal))
+    if total == 0:
+        return 0.0
+    return float(max(0.0, min(1.0, 1.0 - np.var(remainder) / total)))
+
+
+def seasonal_ndiffs(y: np.ndarray, period: int, max_D: int = 1) -> int:
+    """Seasonal differences to take: one when the seasonal strength exceeds 0.64.
+
+    This is R's ``forecast::nsdiffs(test="seas")``, the default of ``auto.arima`` since
+    forecast 8.0, applied repeatedly up to ``max_D``.
+    """
+    x = np.asarray(y, dtype=float)
+    D = 0
+    while D < max_D and seasonal_strength(x, period) > _STRENGTH_THRESHOLD:
+        x = x[period:] - x[:-period]
+        D += 1
+    return D
+
+
+def _difference(y: np.ndarray, d: int, D: int, m: int) -> np.ndarray:
+    x = np.asarray(y, dtype=float)
+    for _ in range(D):
+        x = x[m:] - x[:-m]
+    for _ in range(d):
+        x = np.diff(x)
+    return x
+
+
+def _lag_polynomial(coefficients: np.ndarray, step: int, sign: float) -> np.ndarray:
+    poly = np.zeros(step * len(coefficients) + 1)
+    poly[0] = 1.0
+    poly[step::step] = sign * np.asarray(coefficients, dtype=float)
+    return poly
+
+
+def _polynomials(params: np.ndarray, spec: ArimaSpec) -> tuple[float, np.ndarray, np.ndarray]:
+    """Intercept and the expanded AR and MA lag polynomials from SARIMAX-ordered parameters."""
+    i = int(spec.constant)
+    intercept = float(params[0]) if spec.constant else 0.0
+    ar, ma = params[i : i + spec.p], params[i + spec.p : i + spec.p + spec.q]
+    j = i + spec.p + spec.q
+    sar, sma = params[j : j + spec.P], params[j + spec.P : j + spec.P + spec.Q]
+    ar_poly = np.convolve(_lag_polynomial(ar, 1, -1.0), _lag_polynomial(sar, max(spec.m, 1), -1.0))
+    ma_poly = np.convolve(_lag_polynomial(ma, 1, 1.0), _lag_polynomial(sma, max(spec.m, 1), 1.0))
+    return intercept, ar_poly, ma_poly
+
+
+def _min_root(poly: np.ndarray) -> float:
+    """Smallest modulus of the roots of a lag polynomial (``inf`` for a constant)."""
+    trimmed = np.trim_zeros(poly, "b")
+    if len(trimmed) <= 1:
+        return np.inf
+    return float(np.min(np.abs(np.roots(trimmed[::-1]))))
+
+
+def css_fit(y: np.ndarray, spec: ArimaSpec) -> tuple[np.ndarray, float, int, float]:
+    r"""Conditional-sum-of-squares estimate of an ARIMA, as R's ``arima(method="CSS")``.
+
+    The series is differenced, the first ``p + mP`` differenced values condition the AR part,
+    pre-sample innovations are zero, and the squared innovations
+    :math:`\varepsilon = \theta(B)^{-1}\Theta(B^m)^{-1}(\phi(B)\Phi(B^m) w_t - c)` are minimised
+    by least squares.
+
+    Returns
+    -------
+    params : ndarray
+        In SARIMAX's order: intercept (if any), AR, MA, seasonal AR, seasonal MA.
+    loglike : float
+        The Gaussian log-likelihood at the CSS variance, ``-n/2 (log(2 pi sigma2) + 1)``.
+    n_used : int
+        Innovations in the sum of squares.
+    sigma2 : float
+        Mean squared innovation.
+    """
+    from scipy.optimize import least_squares
+    from scipy.signal import lfilter
+
+    w = _difference(y, spec.d, spec.D, spec.m)
+    n_cond = spec.p + max(spec.m, 1) * spec.P
+    k = int(spec.constant) + spec.p + spec.q + spec.P + spec.Q
+
+    def innovations(params: np.ndarray) -> np.ndarray:
+        intercept, ar_poly, ma_poly = _polynomials(params, spec)
+        return lfilter([1.0], ma_poly, lfilter(ar_poly, [1.0], w)[n_cond:] - intercept)
+
+    x0 = np.zeros(k)
+    if spec.constant:
+        x0[0] = float(np.mean(w))
+    n_used = len(w) - n_cond
+    if n_used <= k + 1:
+        raise ValueError(f"{n_used} differenced observations are too few for {k} coefficients")
+    params = least_squares(innovations, x0, method="lm").x if k else x0
+    sigma2 = float(np.mean(innovations(params) ** 2))
+    if not sigma2 > 0:
+        raise ValueError("the conditional sum of squares is zero")
+    return params, -0.5 * n_used * (np.log(2 * np.pi * sigma2) + 1.0), n_used, sigma2
+
+
+@dataclass
+class _Search:
+    """State of one stepwise search: the cache of fitted orders and the limits."""
+
+    y: np.ndarray
+    max_models: int
+    deadline: float
+    maxiter: int
+    approximation: bool
+    scores: dict[ArimaSpec, float] = field(default_factory=dict)
+    estimates: dict[ArimaSpec, tuple[np.ndarray, float, int, float]] = field(default_factory=dict)
+    stopped: str | None = None
+
+    def exhausted(self) -> bool:
+        if len(self.scores) >= self.max_models:
+            self.stopped = "max_models"
+        elif self.scores and time.monotonic() > self.deadline:
+            self.stopped = "time_limit"
+        return self.stopped is not None
+
+    def score(self, spec: ArimaSpec) -> float:
+        """AICc of ``spec`` (fitted once, then cached); ``inf`` when it fails or is near a unit root."""
+        if spec in self.scores:
+            return self.scores[spec]
+        try:
+            if self.approximation:
+                estimate = css_fit(self.y, spec)
+            else:
+                estimate = exact_fit(self.y, spec, self.maxiter)
+        except (ValueError, np.linalg.LinAlgError):
+            self.scores[spec] = np.inf  # a candidate that cannot be estimated loses the comparison
+            return np.inf
+        params, loglike, n_used, _ = estimate
+        _, ar_poly, ma_poly = _polynomials(params, spec)
+        value = np.inf
+        if np.isfinite(loglike) and min(_min_root(ar_poly), _min_root(ma_poly)) >= _ROOT_MARGIN:
+            value = aicc(loglike, len(params) + 1, n_used)
+            self.estimates[spec] = estimate
+        self.scores[spec] = value
+        return value
+
+
+def exact_fit(
+    y: np.ndarray, spec: ArimaSpec, maxiter: int, start_params: np.ndarray | None = None
+) -> tuple[np.ndarray, float, int, float]:
+    """Exact maximum likelihood on the differenced series (SARIMAX, variance concentrated out).
+
+    Returns the coefficients in SARIMAX's order (without the variance), the log-likelihood,
+    the number of differenced observations and the innovation variance.
+    """
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    model = SARIMAX(
+        y,
+        order=spec.order,
+        seasonal_order=spec.seasonal_order,
+        trend=spec.trend,
+        simple_differencing=True,
+        concentrate_scale=True,
+    )
+    if model.k_params:
+        result = model.fit(start_params=start_params, disp=False, cov_type="none", maxiter=maxiter)
+    else:
+        result = model.smooth([], cov_type="none")
+    return np.asarray(result.params, dtype=float), float(result.llf), int(model.nobs), float(result.scale)
+
+
+def _neighbours(spec: ArimaSpec, limits: dict[str, int], allow_constant: bool) -> Iterator[ArimaSpec]:
+    """The stepwise moves of Hyndman and Khandakar (2008), in the order of R's auto.arima."""
+    seasonal = spec.m > 1
+    moves: list[dict[str, int]] = []
+    if seasonal:
+        moves += [{"P": -1}, {"Q": -1}, {"P": 1}, {"Q": 1}, {"P": -1, "Q": -1}, {"P": -1, "Q": 1}]
+        moves += [{"P": 1, "Q": -1}, {"P": 1, "Q": 1}]
+    moves += [{"p": -1}, {"q": -1}, {"p": 1}, {"q": 1}, {"p": -1, "q": -1}, {"p": -1, "q": 1}]
+    moves += [{"p": 1, "q": -1}, {"p": 1, "q": 1}]
+    for move in moves:
+        values = {k: getattr(spec, k) + v for k, v in move.items()}
+        if any(v < 0 or v > limits[k] for k, v in values.items()):
+            continue
+        yield spec.replace(**values)
+    if allow_constant:
+        yield spec.replace(constant=not spec.constant)
+
+
+@register("arima")
+class ARIMA(BaseModel):
+    r"""Seasonal ARIMA from statsmodels' SARIMAX, orders chosen by a stepwise AICc search.
+
+    Parameters
+    ----------
+    order : tuple of int, optional
+        ``(p, d, q)``; fixes the model (no search).
+    seasonal_order : tuple of int, optional
+        ``(P, D, Q)`` or ``(P, D, Q, m)`` with a fixed ``order``; default no seasonal part.
+    include_constant : bool, optional
+        Constant (a drift when ``d + D = 1``). By default the search decides where
+        ``d + D <= 1``, and a fixed order has one only when ``d + D = 0``.
+    max_p, max_q, max_P, max_Q : int
+        Bounds of the stepwise search (R's defaults: 5, 5, 2, 2; like R's stepwise search,
+        no bound on ``p + q + P + Q``).
+    max_d, max_D : int
+        Most regular and seasonal differences (2 and 1).
+    time_limit : float
+        Seconds after which the search stops and keeps the best model so far.
+    max_models : int
+        Most models the search fits (94, as R's ``nmodels``).
+    maxiter : int
+        Iteration limit of each likelihood optimisation (statsmodels' default, 50).
+    approximation : bool, optional
+        Compare candidates by conditional sums of squares (CSS) instead of exact likelihood;
+        by default for series longer than 150 or seasons longer than 12, as R's auto.arima.
+        The chosen model is always re-estimated by exact maximum likelihood.
+    seasonal_period, transform, freq
+        See :class:`~forecast.models.base.BaseModel`.
+
+    Attributes
+    ----------
+    spec_ : ArimaSpec
+        The chosen orders.
+    results_ : statsmodels SARIMAXResults
+        The final model on the undifferenced series.
+    candidates_ : DataFrame
+        Every model the search fitted and its AICc (``inf`` when rejected), in fitting order.
+    params_ : dict
+        ``spec``, ``order``, ``seasonal_order``, ``constant``, ``aicc``, ``n_models``,
+        ``stopped`` (None, ``"time_limit"`` or ``"max_models"``), the coefficients by
+        statsmodels' names and ``sigma2``.
+
+    Notes
+    -----
+    The automatic search follows Hyndman and Khandakar (2008) and R's ``forecast::auto.arima``:
+
+    1. ``D`` (0 or 1) from the seasonal strength of an STL decomposition (Wang, Smith and
+       Hyndman, 2006): one seasonal difference when it exceeds 0.64, which is ``nsdiffs``'s
+       default ``"seas"`` test (not the OCSB or Canova-Hansen tests);
+    2. ``d`` from repeated KPSS tests at 5% on the seasonally differenced series;
+    3. four start models, ARIMA(2,d,2)(1,D,1), (0,d,0)(0,D,0), (1,d,0)(1,D,0) and
+       (0,d,1)(0,D,1), with a constant when ``d + D <= 1``, and (0,d,0)(0,D,0) without one;
+    4. moves of ``p``, ``q``, ``P``, ``Q`` by one (singly and in pairs) and toggling the
+       constant, accepting the first that lowers AICc, until none does, ``max_models`` are
+       fitted or ``time_limit`` seconds pass.
+
+    Each candidate is fitted once (a cache of orders) by exact maximum likelihood on the
+    differenced series (SARIMAX with ``simple_differencing=True``, the likelihood R's
+    ``arima`` maximises, the variance concentrated out, no covariance matrix), or, with
+    ``approximation``, by conditional sums of squares (:func:`css_fit`, as R's
+    ``method="CSS"``), which is two orders of magnitude faster on long series. AICc counts
+    the coefficients and the variance on the differenced observations. Models with AR or MA
+    roots inside 1.01 are rejected. The chosen model is estimated by exact maximum likelihood
+    (started from its CSS estimates) and its coefficients put in a SARIMAX on the
+    undifferenced series, whose Kalman filter gives the forecasts, the Gaussian intervals,
+    simulated paths and updates with new observations.
+
+    References
+    ----------
+    .. [1] Hyndman, R. J. and Khandakar, Y. (2008). Automatic time series forecasting: the
+       forecast package for R. Journal of Statistical Software, 27(3).
+    .. [2] Wang, X., Smith, K. A. and Hyndman, R. J. (2006). Characteristic-based clustering
+       for time series data. Data Mining and Knowledge Discovery, 13(3), 335-364.
+    """
+
+    capabilities = Capabilities(min_history=8, updates=True)
+
+    def __init__(
+        self,
+        *,
+        order: tuple[int, int, int] | None = None,
+        seasonal_order: tuple[int, ...] | None = None,
+        include_constant: bool | None = None,
+        max_p: int = 5,
+        max_q: int = 5,
+        max_P: int = 2,
+        max_Q: int = 2,
+        max_d: int = 2,
+        max_D: int = 1,
+        time_limit: float = 60.0,
+        max_models: int = 94,
+        maxiter: int = 50,
+        approximation: bool | None = None,
+        seasonal_period: int | None = None,
+        transform: Literal["log"] | None = None,
+        freq: str | None = None,
+    ) -> None:
+        super().__init__(seasonal_period=seasonal_period, transform=transform, freq=freq)
+        if order is not None and (len(order) != 3 or any(int(v) < 0 for v in order)):
+            raise ConfigError(f"arima: order must be three non-negative integers (p, d, q), not {order!r}.")
+        if seasonal_order is not None:
+            if order is None:
+                raise ConfigError("arima: seasonal_order needs order as well; pass both or neither.")
+            if len(seasonal_order) not in (3, 4) or any(int(v) < 0 for v in seasonal_order):
+                raise ConfigError(f"arima: seasonal_order must be (P, D, Q) or (P, D, Q, m), not {seasonal_order!r}.")
+        if float(time_limit) <= 0 or int(max_models) < 1 or int(maxiter) < 1:
+            raise ConfigError("arima: time_limit, max_models and maxiter must be positive.")
+        self.order = None if order is None else tuple(int(v) for v in order)
+        self.seasonal_order = None if seasonal_order is None else tuple(int(v) for v in seasonal_order)
+        self.include_constant = include_constant
+        self.max_p, self.max_q, self.max_P, self.max_Q = int(max_p), int(max_q), int(max_P), int(max_Q)
+        self.max_d, self.max_D = int(max_d), int(max_D)
+        self.time_limit = float(time_limit)
+        self.max_models = int(max_models)
+        self.maxiter = int(maxiter)
+        self.approximation = approximation
+
+    # ------------------------------------------------------------------------------- fitting
+    def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
+        from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+        y = data[Y].to_numpy(dtype=float)
+        if self.order is not None:
+            spec = self._fixed_spec()
+            with quiet_estimation():
+                model = SARIMAX(y, order=spec.order, seasonal_order=spec.seasonal_order, trend=spec.trend)
+                self.results_ = model.fit(disp=False, maxiter=self.maxiter)
+            self.spec_, self.candidates_ = spec, pd.DataFrame({"spec": [spec.label], "aicc": [np.nan]})
+            self.params_ = self._params(stopped=None, n_models=1, score=float(self.results_.aicc))
+            return
+        search = self._search(y)
+        spec = min(search.scores, key=lambda s: (search.scores[s], s))
+        if not np.isfinite(search.scores[spec]):
+            raise FitError(
+                f"arima: no candidate model could be fitted to series {self.series_id_!r}; "
+                "try transform='log' or a fixed order."
+            )
+        with quiet_estimation():
+            params, loglike, n_used, sigma2 = search.estimates[spec]
+            if search.approximation:
+                params, loglike, n_used, sigma2 = exact_fit(y, spec, self.maxiter, start_params=params)
+            model = SARIMAX(y, order=spec.order, seasonal_order=spec.seasonal_order, trend=spec.trend)
+            self.results_ = model.smooth(np.r_[params, sigma2])
+        score = aicc(loglike, len(params) + 1, n_used)
+        self.spec_ = spec
+        self.candidates_ = pd.DataFrame({"spec": [s.label for s in search.scores], "aicc": list(search.scores.values())})
+        self.params_ = self._params(stopped=search.stopped, n_models=len(search.scores), score=score)
+
+    def _fixed_spec(self) -> ArimaSpec:
+        p, d, q = self.order
+        P, D, Q, m = (tuple(self.seasonal_order) + (self.seasonal_period_,))[:4] if self.seasonal_order else (0, 0, 0, 0)
+        if (P or D or Q) and m < 2:
+            raise ConfigError(f"arima: a seasonal order needs a season of at least 2 steps, not {m}.")
+        constant = (d + D == 0) if self.include_constant is None else bool(self.include_constant)
+        return ArimaSpec(p, d, q, P, D, Q, m if (P or D or Q) else 0, constant)
+
+    def _search(self, y: np.ndarray) -> _Search:
+        m = self.seasonal_period_
+        seasonal = m > 1 and len(y) >= 2 * m + 2
+        D = seasonal_ndiffs(y, m, self.max_D) if seasonal else 0
+        x = y[m * D :] - y[: len(y) - m * D] if D else y
+        d = kpss_ndiffs(x, self.max_d)
+        toggle = self.include_constant is None and d + D <= 1
+        constant = d + D <= 1 if self.include_constant is None else bool(self.include_constant)
+        max_P = self.max_P if seasonal else 0
+        max_Q = self.max_Q if seasonal else 0
+        limits = {"p": self.max_p, "q": self.max_q, "P": max_P, "Q": max_Q}
+        base = ArimaSpec(0, d, 0, 0, D, 0, m if seasonal else 0, constant)
+        starts = [
+            base.replace(p=min(2, self.max_p), q=min(2, self.max_q), P=min(1, max_P), Q=min(1, max_Q)),
+            base,
+            base.replace(p=min(1, self.max_p), P=min(1, max_P)),
+            base.replace(q=min(1, self.max_q), Q=min(1, max_Q)),
+        ]
+        if constant and toggle:
+            starts.append(base.replace(constant=False))
+        approximation = self.approximation
+        if approximation is None:
+            approximation = len(y) > 150 or m > 12
+        search = _Search(y, self.max_models, time.monotonic() + self.time_limit, self.maxiter, approximation)
+        with quiet_estimation():
+            for spec in starts:
+                if not search.exhausted():
+                    search.score(spec)
+            best = min(search.scores, key=lambda s: (search.scores[s], s))
+            improved = True
+            while improved and not search.exhausted():
+                improved = False
+                for candidate in _neighbours(best, limits, toggle):
+                    if search.exhausted():
+                        break
+                    if search.score(candidate) < search.scores[best]:
+                        best, improved = candidate, True
+                        break
+        return search
+
+    def _params(self, *, stopped: str | None, n_models: int, score: float) -> dict[str, object]:
+        out: dict[str, object] = {
+            "spec": self.spec_.label,
+            "order": self.spec_.order,
+            "seasonal_order": self.spec_.seasonal_order,
+            "constant": self.spec_.constant,
+            "aicc": score,
+            "n_models": n_models,
+            "stopped": stopped,
+        }
+        names = self.results_.model.param_names
+        out.update({str(k): float(v) for k, v in zip(names, np.asarray(self.results_.params, dtype=float))})
+        return out
+
+    def _update(self, data: pd.DataFrame) -> None:
+        y = data[Y].to_numpy(dtype=float)
+        fitted = int(self.results_.nobs)
+        if len(y) < fitted:
+            raise ConfigError(
+                f"arima: update needs the fitted history plus new observations; got {len(y)} "
+                f"observations for a model fitted on {fitted}."
+            )
+        if len(y) > fitted:
+            with quiet_estimation():
+                self.results_ = self.results_.append(y[fitted:], refit=False)
+
+    # ---------------------------------------------------------------------------- forecasting
+    def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
+        with quiet_estimation():
+            forecast = self.results_.get_forecast(h)
+        point = np.asarray(forecast.predicted_mean, dtype=float)
+        intervals: Intervals = {}
+        for level in levels:
+            bounds = np.asarray(forecast.conf_int(alpha=1.0 - level / 100.0), dtype=float)
+            intervals[level] = (bounds[:, 0], bounds[:, 1])
+        return point, intervals
+
+    def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        with quiet_estimation():
+            paths = self.results_.simulate(h, anchor="end", repetitions=n, rng=rng)
+        return np.asarray(paths, dtype=float).reshape(h, n).T

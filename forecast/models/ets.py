@@ -1,0 +1,307 @@
+"""Exponential smoothing state-space models (ETS) with automatic selection by AICc."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import ConfigError, FitError, HistoryError
+from forecast.models._statsmodels import quiet_estimation
+from forecast.models.base import BaseModel, Capabilities, Intervals
+from forecast.models.registry import register
+from forecast.schema import Y
+
+__all__ = ["ETS", "ETSSpec", "candidate_specs"]
+
+Component = Literal["add", "mul"]
+
+_MAX_SEASON = 24
+"""Longest season the automatic search considers (as R's ``forecast::ets``)."""
+
+
+@dataclass(frozen=True)
+class ETSSpec:
+    """One ETS specification: error, trend (with damping) and seasonality.
+
+    Attributes
+    ----------
+    error : {"add", "mul"}
+    trend : {"add", "mul"} or None
+    damped_trend : bool
+    seasonal : {"add", "mul"} or None
+    """
+
+    error: Component
+    trend: Component | None
+    damped_trend: bool
+    seasonal: Component | None
+
+    @property
+    def label(self) -> str:
+        """The ETS(E,T,S) label of Hyndman et al., e.g. ``"ETS(M,Ad,M)"``."""
+        letter = {"add": "A", "mul": "M", None: "N"}
+        trend = letter[self.trend] + ("d" if self.damped_trend else "")
+        return f"ETS({letter[self.error]},{trend},{letter[self.seasonal]})"
+
+    def n_params(self, seasonal_period: int) -> int:
+        """Smoothing parameters, damping, initial states and the variance."""
+        count = 2 + 1  # alpha, initial level, sigma
+        if self.trend is not None:
+            count += 2 + int(self.damped_trend)  # beta, initial trend, phi
+        if self.seasonal is not None:
+            count += 1 + seasonal_period - 1  # gamma, free initial seasonal states
+        return count
+
+
+def candidate_specs(
+    *,
+    positive: bool,
+    seasonal_allowed: bool,
+    error: str = "auto",
+    trend: str | None = "auto",
+    damped_trend: bool | str = "auto",
+    seasonal: str | None = "auto",
+) -> list[ETSSpec]:
+    """The admissible ETS specifications for a series, as in R's ``forecast::ets``.
+
+    Multiplicative error and seasonality need strictly positive data; seasonality needs a
+    season the data can estimate; multiplicative trend is considered only when asked for;
+    additive error with multiplicative seasonality (infinite-variance forecasts, excluded by
+    ``restrict=TRUE`` in ``forecast::ets``) is left out of the automatic search.
+
+    Parameters
+    ----------
+    positive : bool
+        The data are strictly positive.
+    seasonal_allowed : bool
+        A seasonal component can be estimated (season > 1, at most 24, and two full seasons).
+    error, trend, damped_trend, seasonal
+        ``"auto"`` to search, or a fixed value that restricts the search.
+
+    Returns
+    -------
+    list of ETSSpec
+        In a fixed order (simple models first).
+    """
+    errors = ["add", "mul"] if error == "auto" else [error]
+    trends = [None, "add"] if trend == "auto" else [trend]
+    dampings = [False, True] if damped_trend == "auto" else [bool(damped_trend)]
+    seasonals = [None, "add", "mul"] if seasonal == "auto" else [seasonal]
+    specs = []
+    for e in errors:
+        for t in trends:
+            for d in dampings:
+                for s in seasonals:
+                    if t is None and d:
+                        continue
+                    if not positive and "mul" in (e, t, s):
+                        continue
+                    if s is not None and not seasonal_allowed:
+                        continue
+                    if e == "add" and s == "mul" and not (error == "add" and seasonal == "mul"):
+                        continue
+                    specs.append(ETSSpec(e, t, d, s))
+    return specs
+
+
+@register("ets")
+class ETS(BaseModel):
+    r"""Exponential smoothing (ETS) state-space model, chosen automatically by AICc.
+
+    Parameters
+    ----------
+    error : {"auto", "add", "mul"}
+        Error type; ``"auto"`` searches both (multiplicative only for positive data).
+    trend : {"auto", None, "add", "mul"}
+        Trend type; ``"auto"`` searches none and additive (multiplicative only when fixed).
+    damped_trend : {"auto", True, False}
+        Damping of the trend; ``"auto"`` searches both.
+    seasonal : {"auto", None, "add", "mul"}
+        Seasonal type; ``"auto"`` searches none, additive and multiplicative.
+    maxiter : int
+        Iteration limit of the likelihood optimiser (statsmodels' default, 1000).
+    simulate_repetitions : int
+        Paths simulated for intervals of models without closed-form variances.
+    seed : int
+        Seed of those simulations, so predictions are reproducible.
+    seasonal_period, transform, freq
+        See :class:`~forecast.models.base.BaseModel`.
+
+    Attributes
+    ----------
+    spec_ : ETSSpec
+        The chosen specification.
+    results_ : statsmodels ETSResults
+        The fitted statsmodels results.
+    candidates_ : DataFrame
+        Every specification tried with its AICc (``inf`` when the fit failed).
+    params_ : dict
+        ``spec`` (label), ``aicc``, ``smoothing_level``, ``smoothing_trend``,
+        ``smoothing_seasonal``, ``damping_trend`` (those the model has) and ``sigma2``.
+
+    Notes
+    -----
+    The innovations state-space models of Hyndman et al. (2008), estimated by maximum
+    likelihood with statsmodels' :class:`~statsmodels.tsa.exponential_smoothing.ets.ETSModel`
+    (initial states estimated). With every component on ``"auto"``, the candidates are the
+    admissible set of R's ``forecast::ets`` (see :func:`candidate_specs`): error A/M, trend
+    N/A/Ad, seasonality N/A/M, multiplicative parts only for strictly positive data, no
+    ETS(A,*,M), seasonality only for seasons of 2 to 24 steps with two full seasons of data,
+    and only specifications with fewer parameters than ``n - 4``. Each is fitted once and the
+    smallest AICc wins. Intervals come from the chosen model: closed-form variances where they
+    exist, otherwise ``simulate_repetitions`` simulated paths (seeded). ``update`` re-runs the
+    filter on the extended series with the estimated parameters.
+
+    References
+    ----------
+    .. [1] Hyndman, R. J., Koehler, A. B., Ord, J. K. and Snyder, R. D. (2008). Forecasting
+       with Exponential Smoothing: The State Space Approach. Springer.
+    .. [2] Hyndman, R. J. and Athanasopoulos, G. (2021). Forecasting: Principles and Practice,
+       3rd ed., chapter 8.
+    """
+
+    capabilities = Capabilities(min_history=8, updates=True)
+
+    def __init__(
+        self,
+        *,
+        error: Literal["auto", "add", "mul"] = "auto",
+        trend: Literal["auto", "add", "mul"] | None = "auto",
+        damped_trend: bool | Literal["auto"] = "auto",
+        seasonal: Literal["auto", "add", "mul"] | None = "auto",
+        maxiter: int = 1000,
+        simulate_repetitions: int = 1000,
+        seed: int = 0,
+        seasonal_period: int | None = None,
+        transform: Literal["log"] | None = None,
+        freq: str | None = None,
+    ) -> None:
+        super().__init__(seasonal_period=seasonal_period, transform=transform, freq=freq)
+        for name, value, allowed in (
+            ("error", error, ("auto", "add", "mul")),
+            ("trend", trend, ("auto", None, "add", "mul")),
+            ("damped_trend", damped_trend, ("auto", True, False)),
+            ("seasonal", seasonal, ("auto", None, "add", "mul")),
+        ):
+            if value not in allowed:
+                raise ConfigError(f"ets: {name} must be one of {allowed}, not {value!r}.")
+        if damped_trend is True and trend is None:
+            raise ConfigError("ets: damped_trend=True needs a trend; pass trend='add' or 'auto'.")
+        if int(maxiter) < 1 or int(simulate_repetitions) < 1:
+            raise ConfigError("ets: maxiter and simulate_repetitions must be positive integers.")
+        self.error = error
+        self.trend = trend
+        self.damped_trend = damped_trend
+        self.seasonal = seasonal
+        self.maxiter = int(maxiter)
+        self.simulate_repetitions = int(simulate_repetitions)
+        self.seed = int(seed)
+
+    # ------------------------------------------------------------------------------- fitting
+    def _model(self, y: np.ndarray, spec: ETSSpec):  # noqa: ANN202 (statsmodels type)
+        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+        return ETSModel(
+            pd.Series(y),
+            error=spec.error,
+            trend=spec.trend,
+            damped_trend=spec.damped_trend,
+            seasonal=spec.seasonal,
+            seasonal_periods=self.seasonal_period_ if spec.seasonal else None,
+        )
+
+    def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
+        y = data[Y].to_numpy(dtype=float)
+        n, m = len(y), self.seasonal_period_
+        seasonal_allowed = 1 < m <= _MAX_SEASON and n >= 2 * m
+        if self.seasonal not in ("auto", None) and not (m > 1 and n >= 2 * m):
+            raise HistoryError(
+                f"series {self.series_id_!r} has {n} observations; a seasonal ETS with season {m} "
+                f"needs at least {2 * m}. Pass seasonal=None or a longer history.",
+                series=self.series_id_,
+                column=Y,
+            )
+        if self.seasonal not in ("auto", None):
+            seasonal_allowed = True
+        specs = candidate_specs(
+            positive=bool(np.all(y > 0)),
+            seasonal_allowed=seasonal_allowed,
+            error=self.error,
+            trend=self.trend,
+            damped_trend=self.damped_trend,
+            seasonal=self.seasonal,
+        )
+        if not specs:
+            raise FitError(
+                f"ets: no admissible specification for series {self.series_id_!r} (multiplicative "
+                "components need strictly positive data); choose additive components."
+            )
+        automatic = len(specs) > 1
+        if automatic:
+            specs = [s for s in specs if s.n_params(m) < n - 4] or specs[:1]
+        rows, best, best_aicc = [], None, np.inf
+        with quiet_estimation():
+            for spec in specs:
+                try:
+                    results = self._model(y, spec).fit(disp=False, maxiter=self.maxiter)
+                    score = float(results.aicc)
+                except (ValueError, np.linalg.LinAlgError, ZeroDivisionError) as err:
+                    if not automatic:
+                        raise FitError(f"ets: {spec.label} failed on series {self.series_id_!r}: {err}") from err
+                    results, score = None, np.inf
+                if not np.isfinite(score):
+                    score = np.inf
+                rows.append({"spec": spec.label, "aicc": score})
+                if results is not None and (best is None or score < best_aicc):
+                    best, best_aicc, self.spec_, self.results_ = results, score, spec, results
+        if best is None:
+            raise FitError(f"ets: every candidate failed on series {self.series_id_!r}; try transform='log'.")
+        self.candidates_ = pd.DataFrame(rows)
+        self.params_ = self._params()
+
+    def _params(self) -> dict[str, object]:
+        names = ("smoothing_level", "smoothing_trend", "smoothing_seasonal", "damping_trend")
+        values = dict(zip(self.results_.param_names, np.asarray(self.results_.params, dtype=float)))
+        out: dict[str, object] = {
+            "spec": self.spec_.label,
+            "error": self.spec_.error,
+            "trend": self.spec_.trend,
+            "damped_trend": self.spec_.damped_trend,
+            "seasonal": self.spec_.seasonal,
+            "aicc": float(self.results_.aicc),
+        }
+        out.update({k: float(values[k]) for k in names if k in values})
+        out["sigma2"] = float(self.results_.mse if self.spec_.error == "add" else np.mean(self.results_.resid**2))
+        return out
+
+    def _update(self, data: pd.DataFrame) -> None:
+        y = data[Y].to_numpy(dtype=float)
+        with quiet_estimation():
+            self.results_ = self._model(y, self.spec_).smooth(self.results_.params)
+
+    # ---------------------------------------------------------------------------- forecasting
+    def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
+        point = np.asarray(self.results_.forecast(h), dtype=float)
+        if not levels:
+            return point, {}
+        n = int(self.results_.nobs)
+        with quiet_estimation():
+            prediction = self.results_.get_prediction(
+                start=n,
+                end=n + h - 1,
+                simulate_repetitions=self.simulate_repetitions,
+                rng=np.random.default_rng(self.seed),
+            )
+        intervals: Intervals = {}
+        for level in levels:
+            bounds = np.asarray(prediction.pred_int(alpha=1.0 - level / 100.0), dtype=float)
+            intervals[level] = (bounds[:, 0], bounds[:, 1])
+        return point, intervals
+
+    def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        with quiet_estimation():
+            paths = self.results_.simulate(h, anchor="end", repetitions=n, rng=rng)
+        return np.asarray(paths, dtype=float).reshape(h, n).T

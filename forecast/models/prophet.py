@@ -1,0 +1,289 @@
+"""Prophet (linear or logistic growth, seasonalities, holidays) with intervals at any levels."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import ConfigError
+from forecast.models.base import BaseModel, Capabilities, Intervals, quantile_intervals
+from forecast.models.registry import register
+from forecast.schema import DS, Y
+
+__all__ = ["ProphetModel", "quiet_prophet"]
+
+_LOGGERS = ("prophet", "cmdstanpy")
+_CAP_MARGIN = 0.2
+"""An estimated capacity is the largest value of the history plus 20% of its magnitude."""
+
+
+@contextmanager
+def quiet_prophet(level: int = logging.WARNING) -> Iterator[None]:
+    """Quiet Prophet and cmdstanpy for the duration of a block.
+
+    Their loggers' INFO messages (disabled seasonalities, chain start and end) are dropped;
+    warnings and errors still show. Deprecation warnings that pandas raises about Prophet's
+    own code (``inplace=`` and the like) are ignored: the caller cannot act on them. Logger
+    levels and warning filters are restored on exit, so nothing changes globally.
+    """
+    from cmdstanpy.utils import get_logger
+
+    get_logger()  # cmdstanpy configures its logger on first use; let it happen before saving
+    loggers = [logging.getLogger(name) for name in _LOGGERS]
+    saved = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(max(level, logger.getEffectiveLevel()))
+    try:
+        with warnings.catch_warnings():
+            for category in (DeprecationWarning, FutureWarning, PendingDeprecationWarning):
+                warnings.filterwarnings("ignore", category=category, module=r"prophet(\..*)?$")
+            yield
+    finally:
+        for logger, previous in zip(loggers, saved):
+            logger.setLevel(previous)
+
+
+@contextmanager
+def _numpy_seed(seed: int) -> Iterator[None]:
+    """Seed numpy's global generator (which Prophet samples from) and restore its state after."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+@register("prophet")
+class ProphetModel(BaseModel):
+    r"""Prophet: piecewise linear or logistic trend, seasonalities and holidays.
+
+    Parameters
+    ----------
+    growth : {"linear", "logistic", "flat"}
+        Trend of the model.
+    cap : float, optional
+        Capacity of logistic growth (on the scale of the fitted values, i.e. of ``log(y)``
+        with ``transform="log"``). When omitted, it is estimated as
+        ``max(y) + 0.2 * |max(y)|`` (1.2 times the largest value of a positive history).
+    floor : float, optional
+        Saturating minimum of logistic growth (Prophet's default is 0).
+    seasonalities : sequence of dict, optional
+        Extra seasonalities, each passed to ``Prophet.add_seasonality`` (keys ``name``,
+        ``period``, ``fourier_order`` and optionally ``prior_scale``, ``mode``).
+    holidays : DataFrame, optional
+        Holidays and events (``holiday``, ``ds``, optional ``lower_window``,
+        ``upper_window``, ``prior_scale``), passed to Prophet unchanged.
+    yearly_seasonality, weekly_seasonality, daily_seasonality : {"auto"} or bool or int
+        As in Prophet (an int is a Fourier order).
+    seasonality_mode : {"additive", "multiplicative"}
+    changepoint_prior_scale, seasonality_prior_scale, holidays_prior_scale : float
+    n_changepoints : int
+    changepoint_range : float
+    uncertainty_samples : int
+        Predictive paths simulated once per ``predict`` call; every level's interval is a
+        pair of quantiles of the same paths.
+    seed : int
+        Seed of those paths (numpy's global generator is seeded for the call and restored).
+    seasonal_period, transform, freq
+        See :class:`~forecast.models.base.BaseModel`; ``seasonal_period`` is not used
+        (Prophet's seasonalities are set by the options above).
+
+    Attributes
+    ----------
+    model_ : prophet.Prophet
+        The fitted Prophet object.
+    cap_ : float or None
+        The capacity used (given or estimated) for logistic growth.
+    params_ : dict
+        ``k`` (base growth rate), ``m`` (offset), ``sigma_obs``, ``n_changepoints``,
+        ``delta_mean_abs`` and ``delta_max_abs`` (rate changes), ``cap`` and ``floor``;
+        ``k``, ``m`` and ``delta`` are on Prophet's scaled axis (``y / y_scale``).
+    stan_init_ : dict
+        The MAP estimates (``k``, ``m``, ``sigma_obs``, ``delta``, ``beta``) in the form Stan
+        takes as initial values; :meth:`warm_start` passes them to the next fit.
+
+    Notes
+    -----
+    :math:`y(t) = g(t) + s(t) + h(t) + \varepsilon_t`, fitted by Prophet's MAP estimate
+    (L-BFGS in Stan). The point forecast is Prophet's ``yhat``. Intervals come from one call of
+    ``Prophet.predictive_samples`` with ``uncertainty_samples`` paths (trend changes simulated
+    into the future plus Gaussian noise), whose quantiles give every requested level, so no
+    level needs a refit (Prophet's own ``interval_width`` is one level per model).
+
+    References
+    ----------
+    .. [1] Taylor, S. J. and Letham, B. (2018). Forecasting at scale. The American
+       Statistician, 72(1), 37-45.
+    """
+
+    capabilities = Capabilities(min_history=3, irregular=True)
+
+    def __init__(
+        self,
+        *,
+        growth: Literal["linear", "logistic", "flat"] = "linear",
+        cap: float | None = None,
+        floor: float | None = None,
+        seasonalities: Sequence[Mapping[str, Any]] = (),
+        holidays: pd.DataFrame | None = None,
+        yearly_seasonality: bool | int | Literal["auto"] = "auto",
+        weekly_seasonality: bool | int | Literal["auto"] = "auto",
+        daily_seasonality: bool | int | Literal["auto"] = "auto",
+        seasonality_mode: Literal["additive", "multiplicative"] = "additive",
+        changepoint_prior_scale: float = 0.05,
+        seasonality_prior_scale: float = 10.0,
+        holidays_prior_scale: float = 10.0,
+        n_changepoints: int = 25,
+        changepoint_range: float = 0.8,
+        uncertainty_samples: int = 1000,
+        seed: int = 0,
+        seasonal_period: int | None = None,
+        transform: Literal["log"] | None = None,
+        freq: str | None = None,
+    ) -> None:
+        super().__init__(seasonal_period=seasonal_period, transform=transform, freq=freq)
+        if growth not in ("linear", "logistic", "flat"):
+            raise ConfigError(f"prophet: growth must be 'linear', 'logistic' or 'flat', not {growth!r}.")
+        if (cap is not None or floor is not None) and growth != "logistic":
+            raise ConfigError("prophet: cap and floor apply to growth='logistic' only.")
+        if cap is not None and floor is not None and not float(cap) > float(floor):
+            raise ConfigError(f"prophet: cap ({cap}) must be greater than floor ({floor}).")
+        if holidays is not None and not isinstance(holidays, pd.DataFrame):
+            raise ConfigError("prophet: holidays must be a DataFrame with columns 'holiday' and 'ds'.")
+        for extra in seasonalities:
+            missing = {"name", "period", "fourier_order"} - set(extra)
+            if missing:
+                raise ConfigError(f"prophet: seasonality {dict(extra)!r} lacks {', '.join(sorted(missing))}.")
+        if int(uncertainty_samples) < 1:
+            raise ConfigError("prophet: uncertainty_samples must be a positive integer.")
+        self.growth = growth
+        self.cap = None if cap is None else float(cap)
+        self.floor = None if floor is None else float(floor)
+        self.seasonalities = [dict(extra) for extra in seasonalities]
+        self.holidays = holidays
+        self.yearly_seasonality = yearly_seasonality
+        self.weekly_seasonality = weekly_seasonality
+        self.daily_seasonality = daily_seasonality
+        self.seasonality_mode = seasonality_mode
+        self.changepoint_prior_scale = float(changepoint_prior_scale)
+        self.seasonality_prior_scale = float(seasonality_prior_scale)
+        self.holidays_prior_scale = float(holidays_prior_scale)
+        self.n_changepoints = int(n_changepoints)
+        self.changepoint_range = float(changepoint_range)
+        self.uncertainty_samples = int(uncertainty_samples)
+        self.seed = int(seed)
+        self._warm_init: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------------------- fitting
+    def prophet_settings(self) -> dict[str, Any]:
+        """Keyword arguments of ``prophet.Prophet`` this model uses (for direct comparisons)."""
+        return {
+            "growth": self.growth,
+            "holidays": self.holidays,
+            "yearly_seasonality": self.yearly_seasonality,
+            "weekly_seasonality": self.weekly_seasonality,
+            "daily_seasonality": self.daily_seasonality,
+            "seasonality_mode": self.seasonality_mode,
+            "changepoint_prior_scale": self.changepoint_prior_scale,
+            "seasonality_prior_scale": self.seasonality_prior_scale,
+            "holidays_prior_scale": self.holidays_prior_scale,
+            "n_changepoints": self.n_changepoints,
+            "changepoint_range": self.changepoint_range,
+            "uncertainty_samples": 0,
+        }
+
+    def warm_start(self, previous: BaseModel) -> None:
+        """Start the next ``fit`` from the MAP estimates of ``previous`` (a fitted ``prophet``).
+
+        The estimates are passed to Stan as initial values (``Prophet.fit(init=...)``); the
+        optimum is the same up to the optimiser's tolerance, reached in fewer iterations.
+
+        Raises
+        ------
+        ConfigError
+            ``previous`` is not a fitted Prophet model.
+        """
+        if not isinstance(previous, ProphetModel) or not previous.is_fitted:
+            raise ConfigError("prophet: warm_start needs a fitted 'prophet' model to start from.")
+        self._warm_init = previous.stan_init_
+
+    def _frame(self, ds: pd.Series | pd.DatetimeIndex) -> pd.DataFrame:
+        frame = pd.DataFrame({DS: pd.DatetimeIndex(ds)})
+        if self.growth == "logistic":
+            frame["cap"] = self.cap_
+            if self.floor is not None:
+                frame["floor"] = self.floor
+        return frame
+
+    def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
+        from prophet import Prophet
+
+        y = data[Y].to_numpy(dtype=float)
+        self.cap_ = None
+        if self.growth == "logistic":
+            top = float(np.max(y))
+            self.cap_ = self.cap if self.cap is not None else top + _CAP_MARGIN * abs(top)
+            if self.floor is not None and not self.cap_ > self.floor:
+                raise ConfigError(
+                    f"prophet: the capacity {self.cap_:g} of series {self.series_id_!r} is not above "
+                    f"floor {self.floor:g}; pass a larger cap."
+                )
+        history = self._frame(data[DS])
+        history[Y] = y
+        kwargs = {"init": self._warm_init} if self._warm_init is not None else {}
+        with quiet_prophet():
+            model = Prophet(**self.prophet_settings())
+            for extra in self.seasonalities:
+                model.add_seasonality(**extra)
+            model.fit(history, **kwargs)
+        self.model_ = model
+        params = model.params
+        delta = np.asarray(params["delta"], dtype=float)[0]
+        self.stan_init_ = {
+            "k": float(params["k"][0][0]),
+            "m": float(params["m"][0][0]),
+            "sigma_obs": float(params["sigma_obs"][0][0]),
+            "delta": delta.copy(),
+            "beta": np.asarray(params["beta"], dtype=float)[0].copy(),
+        }
+        self.params_ = {
+            "k": self.stan_init_["k"],
+            "m": self.stan_init_["m"],
+            "sigma_obs": self.stan_init_["sigma_obs"],
+            "n_changepoints": int(delta.size),
+            "delta_mean_abs": float(np.mean(np.abs(delta))) if delta.size else 0.0,
+            "delta_max_abs": float(np.max(np.abs(delta))) if delta.size else 0.0,
+            "y_scale": float(model.y_scale),
+            "cap": self.cap_,
+            "floor": self.floor,
+        }
+
+    # ---------------------------------------------------------------------------- forecasting
+    def _paths(self, h: int, n: int, seed: int) -> np.ndarray:
+        """Predictive paths ``(n, h)`` from Prophet, with numpy's global seed set and restored."""
+        future = self._frame(self.future_dates(h))
+        model = self.model_
+        model.uncertainty_samples = n
+        try:
+            with _numpy_seed(seed), quiet_prophet():
+                samples = model.predictive_samples(future)["yhat"]
+        finally:
+            model.uncertainty_samples = 0
+        return np.asarray(samples, dtype=float)[:, :n].T
+
+    def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
+        with quiet_prophet():
+            point = self.model_.predict(self._frame(self.future_dates(h)))["yhat"].to_numpy(dtype=float)
+        if not levels:
+            return point, {}
+        return point, quantile_intervals(self._paths(h, self.uncertainty_samples, self.seed), levels)
+
+    def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self._paths(h, n, int(rng.integers(2**32 - 1)))

@@ -1,0 +1,137 @@
+"""The Theta method (statsmodels ThetaModel), deseasonalised where a season is detected."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import ConfigError
+from forecast.models._statsmodels import quiet_estimation
+from forecast.models.base import BaseModel, Capabilities, Intervals
+from forecast.models.registry import register
+from forecast.schema import Y
+
+__all__ = ["Theta"]
+
+
+@register("theta")
+class Theta(BaseModel):
+    r"""The Theta method of Assimakopoulos and Nikolopoulos, seasonally adjusted when needed.
+
+    Parameters
+    ----------
+    theta : float
+        Weight of the linear trend against simple exponential smoothing (2 is the classic
+        Theta method).
+    deseasonalize : {"auto", True, False}
+        ``"auto"`` tests for a season (statsmodels' ACF test at 10% on the lag of the season)
+        and removes it by classical decomposition when found; ``True`` always removes it,
+        ``False`` never.
+    method : {"auto", "additive", "multiplicative"}
+        Decomposition used to remove the season; ``"auto"`` is multiplicative for strictly
+        positive data.
+    use_mle : bool
+        Estimate by maximum likelihood as an ARIMA(0,1,1) with drift instead of the default
+        two-step estimate (OLS trend and exponential smoothing).
+    seasonal_period, transform, freq
+        See :class:`~forecast.models.base.BaseModel`.
+
+    Attributes
+    ----------
+    results_ : statsmodels ThetaModelResults
+    params_ : dict
+        ``b0`` (trend slope), ``alpha`` (smoothing), ``sigma2``, ``theta`` and
+        ``deseasonalized`` (whether a season was removed).
+
+    Notes
+    -----
+    Forecasts and intervals come from statsmodels'
+    :class:`~statsmodels.tsa.forecasting.theta.ThetaModel`: the point is
+    :math:`\hat X_{T+h} = \tilde X_{T+h} + b_0 \left(h - 1 + \frac{1}{\alpha} -
+    \frac{(1-\alpha)^T}{\alpha}\right) \frac{\theta - 1}{\theta}` (reseasonalised), and the
+    interval at level :math:`L` is the point :math:`\pm z_L \sigma_h` with
+    :math:`\sigma_h^2 = \sigma^2 (1 + (h - 1)(1 + (\alpha - 1)^2))`, the variance statsmodels
+    derives from the integrated moving average form of the model.
+
+    Sample paths are an approximation consistent with those intervals: the point forecast plus
+    a Gaussian random walk whose first step has variance :math:`\sigma^2` and later steps
+    :math:`\sigma^2 (1 + (\alpha - 1)^2)`, so each step's marginal distribution is exactly
+    the one the intervals describe; the seasonal factors are not applied to the noise, as
+    statsmodels does not apply them to the interval widths either. Series shorter than two
+    seasons are not deseasonalised.
+
+    References
+    ----------
+    .. [1] Assimakopoulos, V. and Nikolopoulos, K. (2000). The theta model: a decomposition
+       approach to forecasting. International Journal of Forecasting, 16(4), 521-530.
+    .. [2] Hyndman, R. J. and Billah, B. (2003). Unmasking the Theta method. International
+       Journal of Forecasting, 19(2), 287-290.
+    """
+
+    capabilities = Capabilities(min_history=4)
+
+    def __init__(
+        self,
+        *,
+        theta: float = 2.0,
+        deseasonalize: bool | Literal["auto"] = "auto",
+        method: Literal["auto", "additive", "multiplicative"] = "auto",
+        use_mle: bool = False,
+        seasonal_period: int | None = None,
+        transform: Literal["log"] | None = None,
+        freq: str | None = None,
+    ) -> None:
+        super().__init__(seasonal_period=seasonal_period, transform=transform, freq=freq)
+        if deseasonalize not in ("auto", True, False):
+            raise ConfigError(f"theta: deseasonalize must be 'auto', True or False, not {deseasonalize!r}.")
+        if method not in ("auto", "additive", "multiplicative"):
+            raise ConfigError(f"theta: method must be 'auto', 'additive' or 'multiplicative', not {method!r}.")
+        if not np.isfinite(float(theta)) or float(theta) < 1:
+            raise ConfigError(f"theta: theta must be a number >= 1, not {theta!r}.")
+        self.theta = float(theta)
+        self.deseasonalize = deseasonalize
+        self.method = method
+        self.use_mle = bool(use_mle)
+
+    def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
+        from statsmodels.tsa.forecasting.theta import ThetaModel
+
+        y = data[Y].to_numpy(dtype=float)
+        m = self.seasonal_period_
+        seasonal = self.deseasonalize is not False and m > 1 and len(y) >= 2 * m
+        with quiet_estimation():
+            model = ThetaModel(
+                y,
+                period=m if seasonal else 1,
+                deseasonalize=seasonal,
+                use_test=self.deseasonalize == "auto",
+                method=self.method,
+            )
+            self.results_ = model.fit(use_mle=self.use_mle)
+            sigma2 = float(self.results_.sigma2)  # estimated lazily, by a fit of its own
+        self.deseasonalized_ = bool(seasonal and model._has_seasonality)
+        self.params_ = {
+            "b0": float(self.results_.params["b0"]),
+            "alpha": float(self.results_.params["alpha"]),
+            "sigma2": sigma2,
+            "theta": self.theta,
+            "deseasonalized": self.deseasonalized_,
+        }
+
+    def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
+        point = np.asarray(self.results_.forecast(h, theta=self.theta), dtype=float)
+        intervals: Intervals = {}
+        with quiet_estimation():
+            for level in levels:
+                bounds = self.results_.prediction_intervals(h, theta=self.theta, alpha=1.0 - level / 100.0)
+                intervals[level] = (bounds["lower"].to_numpy(dtype=float), bounds["upper"].to_numpy(dtype=float))
+        return point, intervals
+
+    def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        point = np.asarray(self.results_.forecast(h, theta=self.theta), dtype=float)
+        sigma2, alpha = self.params_["sigma2"], self.params_["alpha"]
+        scale = np.full(h, np.sqrt(sigma2 * (1.0 + (alpha - 1.0) ** 2)))
+        scale[0] = np.sqrt(sigma2)
+        return point + np.cumsum(rng.normal(0.0, 1.0, size=(n, h)) * scale, axis=1)
