@@ -55,7 +55,9 @@ side of every bound. The noise scale is estimated, unless fixed, by alternating 
 :math:`\hat\sigma^2 = \sum_{i} r_i^2 / (n - k)` over the point observations (``=`` and ``~``,
 with :math:`r_i` the weighted residuals, :math:`k` the number of free parameters); that needs
 ``n > k`` point observations, otherwise :class:`~forecast.errors.HistoryError` asks for a fixed
-``sigma``.
+``sigma``. (Without a prior the estimate of :math:`\theta` does not depend on :math:`\sigma`,
+so one pass suffices.) The optimiser is ``scipy.optimize.least_squares`` (trust-region
+reflective, box bounds), polishing the four best of the starting vectors.
 
 Intervals
 ---------
@@ -123,6 +125,8 @@ PREDICT_DRAWS = 4000
 
 _MAX_REJECTION_ROUNDS = 40
 _HUGE = 1e150
+_MAX_EVALUATIONS = 400
+_SIGMA_ROUNDS = 12
 
 CurveFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """``curve(theta, t)``: theta ``(..., k)``, t ``(n,)`` -> values ``(..., n)``."""
@@ -440,10 +444,10 @@ def _solve(theta0: np.ndarray, problem: CurveProblem, sigma: float, stiffness: n
             bounds=(problem.lower[free], problem.upper[free]),
             method="trf",
             x_scale="jac",
-            xtol=1e-10,
-            ftol=1e-10,
-            gtol=1e-10,
-            max_nfev=2000,
+            xtol=1e-9,
+            ftol=1e-9,
+            gtol=1e-9,
+            max_nfev=_MAX_EVALUATIONS,
         )
     theta = start.copy()
     theta[free] = result.x
@@ -505,11 +509,10 @@ def _estimate(problem: CurveProblem, n_polish: int = 4) -> tuple[np.ndarray, flo
     if best is None:
         raise FitError(f"the curve fit of series {problem.series!r} failed from every starting value.")
     theta = best
-    for _ in range(50):
-        if problem.sigma is not None:
-            break
+    has_prior = bool(np.any(np.isfinite(problem.prior_mean)))
+    for _ in range(_SIGMA_ROUNDS if problem.sigma is None and has_prior else 0):
         new_sigma = _sigma_hat(theta, problem, dof)
-        if abs(new_sigma / sigma - 1.0) < 1e-6:
+        if abs(new_sigma / sigma - 1.0) < 1e-4:
             sigma = new_sigma
             break
         sigma = new_sigma

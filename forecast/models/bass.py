@@ -178,7 +178,7 @@ class BassDiffusion(BaseModel):
     ['m', 'p', 'p_per_year', 'q', 'q_per_year', 'sigma']
     """
 
-    capabilities = Capabilities(irregular=True, bounds=True, min_history=3)
+    capabilities = Capabilities(irregular=True, bounds=True, min_history=4)
 
     def __init__(
         self,

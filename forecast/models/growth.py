@@ -256,7 +256,7 @@ class LogisticGrowth(_CurveModel, BaseModel):
     1000
     """
 
-    capabilities = Capabilities(irregular=True, bounds=True, min_history=3)
+    capabilities = Capabilities(irregular=True, bounds=True, min_history=4)
     names = ("K", "r", "t0")
     prior_spec: ClassVar[cf.PriorSpec] = {"K": (0, "scale"), "r": (1, "rate")}
 
@@ -346,7 +346,7 @@ class GompertzGrowth(_CurveModel, BaseModel):
     .. [2] Winsor, C. P. (1932). The Gompertz curve as a growth curve. PNAS, 18(1), 1-8.
     """
 
-    capabilities = Capabilities(irregular=True, bounds=True, min_history=3)
+    capabilities = Capabilities(irregular=True, bounds=True, min_history=4)
     names = ("K", "b", "c")
     prior_spec: ClassVar[cf.PriorSpec] = {"K": (0, "scale"), "b": (1, "plain"), "c": (2, "rate")}
 

@@ -109,9 +109,11 @@ def test_errors_name_what_to_do() -> None:
         GompertzGrowth(fix_capacity=True)
     with pytest.raises(ConfigError, match="no prior"):
         LogisticGrowth(prior={"t0": (1.0, 1.0)}).fit(_frame(logistic_curve(T, 1.0, 0.3, 20.0)))
-    sparse = _frame(np.array([1.0, 2.0, 3.0]), MONTHS[:3])
+    with pytest.raises(HistoryError, match="at least 4"):
+        GompertzGrowth().fit(_frame(np.array([1.0, 2.0, 3.0]), MONTHS[:3]))
+    three_points_one_bound = _frame(np.array([1.0, 2.0, 3.0, 5.0]), MONTHS[:4]).assign(qualifier=["=", "=", "=", ">="])
     with pytest.raises(HistoryError, match="sigma="):
-        GompertzGrowth().fit(sparse)
+        GompertzGrowth().fit(three_points_one_bound)
 
 
 def test_registered_and_sample_shape() -> None:
