@@ -458,15 +458,16 @@ class RetentionFeedback(BaseModel):
     def _start(self, data: pd.DataFrame) -> np.ndarray:
         warm = getattr(self, "_warm", None)
         family = get_family(self.retention_family)
-        z0 = family.to_z(dict(zip(family.param_names, family.start, strict=True)))
+        curves = [family.to_z(dict(zip(family.param_names, values, strict=True))) for values in (family.start, *family.alternatives)]
         largest = max(float(data[Y].max()), 1.0)
         grid = []
         for p in (1e-5, 1e-4, 1e-3, 1e-2):
             for q in (0.01, 0.05, 0.2, 0.6):
-                for mult in (1.5, 4.0, 20.0, 100.0):
-                    row = {"log_p": np.log(p), "log_q": np.log(q), "log_m": np.log(mult * largest), "log_e": 0.0, "log_sigma": np.log(0.1)}
-                    row.update({f"z_{n}": v for n, v in zip(family.param_names, z0, strict=True)})
-                    grid.append([row[n] for n in self.names_])
+                for mult in (1.5, 4.0, 20.0, 100.0, 1000.0, 10000.0):
+                    for z0 in curves:
+                        row = {"log_p": np.log(p), "log_q": np.log(q), "log_m": np.log(mult * largest), "log_e": 0.0, "log_sigma": np.log(0.1)}
+                        row.update({f"z_{n}": v for n, v in zip(family.param_names, z0, strict=True)})
+                        grid.append([row[n] for n in self.names_])
         candidates = np.clip(np.array(grid), self.bounds_[:, 0], self.bounds_[:, 1])
         if warm is not None and warm[0] == self.names_:
             candidates = np.vstack([np.clip(warm[1], self.bounds_[:, 0], self.bounds_[:, 1]), candidates])

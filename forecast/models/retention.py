@@ -97,6 +97,8 @@ class Family:
         How each natural parameter maps to its entry of ``z``.
     start : tuple of float
         A starting point in natural parameters for the optimiser.
+    alternatives : tuple of tuple of float
+        Further starting points (slow, fast and flat churn) for grids of starting values.
     """
 
     name: str
@@ -104,6 +106,7 @@ class Family:
     transforms: tuple[str, ...]
     start: tuple[float, ...]
     _log_survival: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    alternatives: tuple[tuple[float, ...], ...] = ()
 
     @property
     def n_params(self) -> int:
@@ -139,10 +142,10 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {
-    "sbg": Family("sbg", ("alpha", "beta"), ("log", "log"), (1.0, 1.0), _log_sbg),
-    "exponential": Family("exponential", ("churn",), ("logit",), (0.3,), _log_exponential),
-    "weibull": Family("weibull", ("alpha", "beta", "c"), ("log", "log", "log"), (1.0, 1.0, 1.0), _log_weibull),
-    "power": Family("power", ("floor", "b"), ("logit", "log"), (0.1, 0.5), _log_power),
+    "sbg": Family("sbg", ("alpha", "beta"), ("log", "log"), (1.0, 1.0), _log_sbg, ((1.0, 10.0), (0.5, 0.5))),
+    "exponential": Family("exponential", ("churn",), ("logit",), (0.3,), _log_exponential, ((0.9,), (0.05,))),
+    "weibull": Family("weibull", ("alpha", "beta", "c"), ("log", "log", "log"), (1.0, 1.0, 1.0), _log_weibull, ((1.0, 10.0, 1.0), (0.5, 2.0, 0.5))),
+    "power": Family("power", ("floor", "b"), ("logit", "log"), (0.1, 0.5), _log_power, ((0.005, 2.0), (0.3, 0.3))),
 }
 """The retention families by name."""
 
