@@ -147,3 +147,16 @@ def test_run_on_a_bundled_dataset(tmp_path: Path) -> None:
     naive = frame[frame["model"] == "naive"]
     assert np.allclose(naive["yhat"], last["y"])
     assert pd.Timestamp(naive["ds"].iloc[0]) == last["ds"] + pd.offsets.QuarterBegin(startingMonth=1)
+
+
+def test_outputs_get_the_usual_file_mode(tmp_path: Path, data_file: Path) -> None:
+    import os
+    import stat
+
+    out, png = tmp_path / "f.csv", tmp_path / "f.png"
+    result = _run("run", "--data", str(data_file), "--series", "up", "--model", "naive", "--horizon", "2", "--out", str(out), "--plot", str(png))
+    assert result.exit_code == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in (out, png):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
