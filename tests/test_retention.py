@@ -151,3 +151,12 @@ def test_curves_are_non_increasing_and_within_unit_interval(family: str, raw: li
     assert s[0] == pytest.approx(1.0)
     assert np.all(np.diff(s) <= 1e-12)
     assert np.all((s >= 0) & (s <= 1))
+
+
+@pytest.mark.parametrize(("segment", "alpha", "beta"), [("regular", 0.704, 1.182), ("high_end", 0.668, 3.806)])
+def test_bundled_fader_hardie_dataset_gives_the_published_estimates(segment: str, alpha: float, beta: float) -> None:
+    frame = fc.datasets.load("retention-fader-hardie-2007").retention
+    years_0_to_7 = frame[(frame["unique_id"] == segment) & (frame["age"] <= 7)]
+    curve = fc.retention.fit(years_0_to_7, family="sbg")
+    assert curve.params["alpha"] == pytest.approx(alpha, abs=0.005)
+    assert curve.params["beta"] == pytest.approx(beta, abs=0.005)
