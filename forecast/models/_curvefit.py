@@ -83,8 +83,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from forecast.errors import ConfigError, FitError, HistoryError
+from forecast.errors import ConfigError, DomainError, FitError, HistoryError
 from forecast.models.base import Intervals, quantile_intervals
+from forecast.schema import Y
 
 __all__ = [
     "APPROX_ERROR_FACTOR",
@@ -102,7 +103,7 @@ __all__ = [
     "PriorSpec",
     "log_prior",
     "on_scale",
-    "start_values",
+    "reference_size",
     "delta_standard_errors",
 ]
 
@@ -251,10 +252,27 @@ def log_prior(
     return mean, sd
 
 
-def start_values(y: np.ndarray, qualifier: np.ndarray) -> np.ndarray:
-    """The values starting guesses should use: the points (``=``, ``~``), or all when none."""
+def reference_size(y: np.ndarray, qualifier: np.ndarray, adoptions: bool, span: float, series: str) -> float:
+    """The size an asymptote is compared with: the largest level, or mean adoption times span.
+
+    Computed from the point observations (``=``, ``~``), or from all rows when there are none.
+
+    Raises
+    ------
+    DomainError
+        No observation is positive, so there is no growth to fit.
+    """
     points = np.isin(qualifier, ["=", "~"])
-    return y[points] if points.any() else y
+    known = y[points] if points.any() else y
+    reference = float(np.mean(known) * span) if adoptions else float(np.max(known))
+    if not reference > 0:
+        raise DomainError(
+            f"series {series!r} has no positive values in column {Y!r} (as points or bounds); a growth curve "
+            "needs some. Check the data, or use a model such as 'naive'.",
+            series=series,
+            column=Y,
+        )
+    return reference
 
 
 def delta_standard_errors(natural: Callable[[np.ndarray], dict[str, float]], theta: np.ndarray, cov: np.ndarray) -> dict[str, float]:

@@ -260,9 +260,9 @@ class BassDiffusion(BaseModel):
         prior = DEFAULT_BASS_PRIOR if self.prior == "default" else self.prior
         spec: cf.PriorSpec = {"m": (0, "scale"), "p": (1, "rate"), "q": (2, "rate")}
         prior_mean, prior_sd = cf.log_prior(prior, spec, 3, self.step_years_, self.scale_, self.name)
-        known = cf.start_values(original, data[QUALIFIER].to_numpy(dtype=object))
         span = max(float(t.max()), 1.0)
-        reference = float(np.mean(known) * span) if self.target == "adoptions" else float(np.max(known))
+        qualifier = data[QUALIFIER].to_numpy(dtype=object)
+        reference = cf.reference_size(original, qualifier, self.target == "adoptions", span, self.series_id_)
         lower, upper = np.full(3, -np.inf), np.full(3, np.inf)
         upper[0] = np.log(cf.CAPACITY_CEILING * reference / self.scale_)
         if self.market_size is not None:
@@ -274,7 +274,7 @@ class BassDiffusion(BaseModel):
             curve=self._values,
             t=t,
             y=y,
-            qualifier=data[QUALIFIER].to_numpy(dtype=object),
+            qualifier=qualifier,
             starts=self._starts(t, reference, prior_mean),
             lower=lower,
             upper=upper,

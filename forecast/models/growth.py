@@ -138,8 +138,8 @@ class _CurveModel:
         self.scale_ = float(np.max(np.abs(original))) or 1.0
         span = max(float(t.max()), 1.0)
         self.span_ = span
-        known = cf.start_values(original, data[QUALIFIER].to_numpy(dtype=object))
-        reference = float(np.mean(known) * span) if self.target == "adoptions" else float(np.max(known))
+        qualifier = data[QUALIFIER].to_numpy(dtype=object)
+        reference = cf.reference_size(original, qualifier, self.target == "adoptions", span, self.series_id_)
         starts = [
             np.array([np.log(c * reference / self.scale_), a, b])
             for c in (1.1, 2.0, 5.0)
@@ -156,7 +156,7 @@ class _CurveModel:
             curve=self._values,
             t=t,
             y=y,
-            qualifier=data[QUALIFIER].to_numpy(dtype=object),
+            qualifier=qualifier,
             starts=starts,
             lower=lower,
             upper=upper,

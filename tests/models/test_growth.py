@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import forecast as fc
-from forecast.errors import ConfigError, FitError, HistoryError
+from forecast.errors import ConfigError, DomainError, FitError, HistoryError
 from forecast.models.growth import GompertzGrowth, LogisticGrowth, gompertz_curve, logistic_curve
 
 MONTHS = pd.date_range("2020-01-01", periods=48, freq="MS")
@@ -138,3 +138,9 @@ def test_gompertz_is_monotone_and_below_capacity(capacity: float, b: float, c: f
     values = gompertz_curve(np.arange(0, 300, dtype=float), capacity, b, c)
     assert np.all(np.diff(values) >= 0)
     assert np.all((values >= 0) & (values <= capacity))
+
+
+def test_no_positive_values_is_a_domain_error() -> None:
+    zeros = _frame(np.zeros(12), MONTHS[:12])
+    with pytest.raises(DomainError, match="no positive values"):
+        LogisticGrowth().fit(zeros)
