@@ -1,0 +1,712 @@
+"""Market shares of competing products: observed, forecast from joint sample paths, and backtested.
+
+Three ways to forecast shares, chosen with ``method`` of :func:`shares`:
+
+``"paths"`` (default)
+    Fit one model per product to its own series (DAU, visits...), draw ``n_samples`` sample
+    paths of each product with ``model.sample(h, n, seed)`` (the seed of product ``i`` is derived
+    from ``seed`` and ``i`` with :class:`numpy.random.SeedSequence`, so a run is reproducible and
+    the products' paths are independent), and divide every path by the market total on every
+    date. Each path's shares sum to one (to rounding, below 1e-12). With
+    ``models="competition"`` the products are instead forecast jointly by
+    :class:`~forecast.models.competition.CompetitionModel`, whose paths share one market and
+    its switching flows.
+``"alr"`` / ``"ilr"``
+    Compositional forecasting: turn the observed shares into additive or isometric log-ratio
+    coordinates (:mod:`forecast.compositional`), forecast each coordinate with the model, and map
+    every sample path back to shares. Useful when only shares are known.
+
+Point shares are the **mean** over paths, so the point shares of a date sum to one; interval
+bounds are equal-tailed quantiles over paths, so the 80% interval lies inside the 95% one.
+
+Negative sample values (a random walk of a small product can cross zero) are never hidden:
+with ``negative="floor"`` (the default) they are set to zero and the number of paths floored
+is reported per product and date in column ``n_floored``; with ``negative="raise"`` they raise
+:class:`~forecast.errors.DomainError`. Passing ``transform="log"`` fits models given by name on
+``log(y)``, whose paths are positive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from forecast.compositional import (
+    aitchison_distance,
+    alr,
+    alr_inverse,
+    closure,
+    ilr,
+    ilr_inverse,
+    multiplicative_replacement,
+)
+from forecast.errors import ConfigError, DataError, DomainError, SchemaError, format_rows
+from forecast.models.base import BaseModel, check_horizon
+from forecast.models.competition import CompetitionModel
+from forecast.models.registry import get
+from forecast.schema import (
+    CUTOFF,
+    DS,
+    METRIC,
+    MODEL,
+    N_FLOORED,
+    PART,
+    QUALIFIER,
+    SHARE,
+    UNIQUE_ID,
+    Y,
+    check_levels,
+    level_column,
+    validate_series,
+)
+
+__all__ = [
+    "SharePaths",
+    "market_products",
+    "history_shares",
+    "share_paths",
+    "shares",
+    "share_columns",
+    "backtest_shares",
+    "evaluate_shares",
+    "HISTORY",
+    "FORECAST",
+    "OBSERVED",
+    "NAIVE_SHARE",
+]
+
+HISTORY = "history"
+"""Value of column ``part`` for observed shares."""
+FORECAST = "forecast"
+"""Value of column ``part`` for forecast shares."""
+OBSERVED = "observed"
+"""Value of column ``model`` for observed shares."""
+NAIVE_SHARE = "naive_share"
+"""Name of the benchmark in share backtests: the last observed shares, held constant."""
+
+ModelSpec = str | BaseModel | CompetitionModel
+Method = Literal["paths", "alr", "ilr"]
+_POINT_TYPES = ("=", "~")
+_MAE, _RMSE, _AITCHISON, _N = "mae", "rmse", "aitchison", "n"
+
+
+@dataclass(frozen=True)
+class SharePaths:
+    """Sample paths of the shares of a market.
+
+    Attributes
+    ----------
+    products : tuple of str
+        The products (``unique_id``), in the order of the last axis of ``paths``.
+    ds : DatetimeIndex
+        The ``h`` forecast dates.
+    paths : ndarray
+        Shape ``(n_samples, h, K)``; every ``paths[i, t]`` sums to one.
+    n_floored : ndarray
+        Shape ``(h, K)``: paths in which the product's value was negative and floored at zero.
+    models : tuple of str
+        The model used for each product (for ``"alr"``/``"ilr"``, ``"<method>:<model>"``).
+    """
+
+    products: tuple[str, ...]
+    ds: pd.DatetimeIndex
+    paths: np.ndarray
+    n_floored: np.ndarray
+    models: tuple[str, ...]
+
+
+# ----------------------------------------------------------------------------------- market
+def market_products(df: pd.DataFrame, market: Sequence[str] | None = None) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Validate a series frame and select the products of one market.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A series frame (see :func:`forecast.schema.validate_series`).
+    market : sequence of str, optional
+        The ``unique_id`` of each product. By default every series of the frame, which must
+        then all have the same ``metric`` (when the column is present).
+
+    Returns
+    -------
+    (DataFrame, tuple of str)
+        The validated rows of the market's products, and the products in sorted order.
+
+    Raises
+    ------
+    SchemaError
+        A product of ``market`` is not in the frame.
+    ConfigError
+        Fewer than two products, or several metrics without ``market``.
+    """
+    data = validate_series(df)
+    present = sorted(data[UNIQUE_ID].unique())
+    if market is None:
+        if METRIC in data.columns and data[METRIC].nunique() > 1:
+            metrics = sorted(map(str, data[METRIC].unique()))
+            raise ConfigError(
+                f"the frame holds several metrics ({', '.join(map(repr, metrics))}); shares compare one "
+                "metric: pass market=[...] with the unique_id of each product."
+            )
+        products = tuple(present)
+    else:
+        if isinstance(market, str):
+            raise ConfigError(f"market is a list of unique_id, not the string {market!r}; write market=[{market!r}, ...].")
+        products = tuple(sorted(dict.fromkeys(str(m) for m in market)))
+        missing = [p for p in products if p not in present]
+        if missing:
+            raise SchemaError(
+                f"market product(s) {', '.join(map(repr, missing))} are not in column 'unique_id' "
+                f"(the frame has {format_rows([repr(p) for p in present], limit=6)}).",
+                column=UNIQUE_ID,
+            )
+    if len(products) < 2:
+        raise ConfigError(f"a market needs at least two products, got {list(products)!r}.")
+    rows = data[data[UNIQUE_ID].isin(products)].reset_index(drop=True)
+    return rows, products
+
+
+def _wide_points(data: pd.DataFrame, products: tuple[str, ...]) -> pd.DataFrame:
+    points = data[data[QUALIFIER].isin(_POINT_TYPES)]
+    wide = points.pivot(index=DS, columns=UNIQUE_ID, values=Y).reindex(columns=list(products))
+    return wide.dropna(how="any")
+
+
+def history_shares(df: pd.DataFrame, market: Sequence[str] | None = None) -> pd.DataFrame:
+    """Observed shares of each product on the dates where every product has a point value.
+
+    A share needs every part of the market, so only dates on which every product has an
+    observation with qualifier ``=`` or ``~`` get shares; bounds (``>=``, ``<=``) are not points
+    and give no observed share.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A series frame.
+    market : sequence of str, optional
+        The products (see :func:`market_products`).
+
+    Returns
+    -------
+    DataFrame
+        ``unique_id``, ``ds``, ``share``, sorted by ``unique_id`` and ``ds`` (empty when no date
+        has every product).
+
+    Raises
+    ------
+    DomainError
+        A date on which every product has zero users (shares undefined).
+    """
+    data, products = market_products(df, market)
+    wide = _wide_points(data, products)
+    return _long_shares(wide, products)
+
+
+def _long_shares(wide: pd.DataFrame, products: tuple[str, ...]) -> pd.DataFrame:
+    if wide.empty:
+        return pd.DataFrame({UNIQUE_ID: pd.Series(dtype=object), DS: pd.Series(dtype="datetime64[ns]"), SHARE: pd.Series(dtype=float)})
+    totals = wide.sum(axis=1)
+    empty = totals <= 0
+    if empty.any():
+        dates = [d.strftime("%Y-%m-%d") for d in wide.index[empty]]
+        raise DomainError(
+            f"every product of the market has zero users on {len(dates)} date(s) ({format_rows(dates)}), "
+            "so shares are undefined there; remove those dates.",
+            column=Y,
+            rows=dates,
+        )
+    share = wide.div(totals, axis=0)
+    long = share.reset_index().melt(id_vars=DS, var_name=UNIQUE_ID, value_name=SHARE)
+    long = long[[UNIQUE_ID, DS, SHARE]].sort_values([UNIQUE_ID, DS], kind="mergesort")
+    return long.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------ paths
+def _product_seed(seed: int, index: int) -> int:
+    return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1)[0])
+
+
+def _model_for(spec: ModelSpec, transform: Literal["log"] | None) -> BaseModel:
+    if isinstance(spec, BaseModel):
+        return spec.clone()
+    if isinstance(spec, str):
+        return get(spec, transform=transform) if transform else get(spec)
+    raise ConfigError(f"a model is a registry name or a model instance, not {type(spec).__name__}.")
+
+
+def _spec_for(models: ModelSpec | Mapping[str, ModelSpec], product: str) -> ModelSpec:
+    if isinstance(models, Mapping):
+        if product not in models:
+            raise ConfigError(
+                f"models has no entry for product {product!r}; give one model per product "
+                f"(it has {', '.join(map(repr, models))})."
+            )
+        return models[product]
+    return models
+
+
+def _label(spec: ModelSpec) -> str:
+    return spec if isinstance(spec, str) else spec.name
+
+
+def _aligned_paths(model: BaseModel, grid: pd.DatetimeIndex, n: int, seed: int, product: str) -> np.ndarray:
+    """Sample ``model`` on the dates of ``grid``, which start at or after its own next date."""
+    h = len(grid)
+    own = model.future_dates(h)
+    gap = int(np.sum(own < grid[0]))
+    if gap:
+        own = model.future_dates(h + gap)
+    positions = own.get_indexer(grid)
+    if np.any(positions < 0):
+        raise DataError(
+            f"series {product!r} steps {model.frequency_.name} and its forecast dates do not fall on "
+            f"the market's dates (from {grid[0]:%Y-%m-%d}); give every product of the market the same "
+            "frequency and dates on the same grid.",
+            series=product,
+            column=DS,
+        )
+    return model.sample(len(own), n, seed)[:, positions]
+
+
+def _floor(values: np.ndarray, products: tuple[str, ...], grid: pd.DatetimeIndex, negative: str) -> tuple[np.ndarray, np.ndarray]:
+    below = values < 0
+    if below.any() and negative == "raise":
+        _, t, k = np.argwhere(below)[0]
+        raise DomainError(
+            f"{int(below.sum())} sampled value(s) are negative, the first for product {products[k]!r} "
+            f"on {grid[t]:%Y-%m-%d}; counts cannot be negative. Use transform='log', a model that "
+            "keeps counts positive, or negative='floor' (negatives set to zero and counted in "
+            "column 'n_floored').",
+            series=products[k],
+            column=Y,
+        )
+    return np.where(below, 0.0, values), below.sum(axis=0)
+
+
+def _close_paths(values: np.ndarray, products: tuple[str, ...], grid: pd.DatetimeIndex) -> np.ndarray:
+    totals = values.sum(axis=-1, keepdims=True)
+    empty = totals[..., 0] <= 0
+    if empty.any():
+        dates = sorted({grid[t].strftime("%Y-%m-%d") for t in np.argwhere(empty)[:, 1]})
+        raise DomainError(
+            f"{int(empty.sum())} sample path(s) have zero users in every product of the market (dates "
+            f"{format_rows(dates)}), so their shares are undefined. Use transform='log' or a model "
+            "that keeps counts positive."
+        )
+    return values / totals
+
+
+def _grid_of(models: list[BaseModel], h: int) -> pd.DatetimeIndex:
+    latest = max(models, key=lambda m: m.last_ds_)
+    return latest.future_dates(h)
+
+
+def share_paths(
+    df: pd.DataFrame,
+    models: ModelSpec | Mapping[str, ModelSpec] = "naive",
+    h: int = 1,
+    *,
+    market: Sequence[str] | None = None,
+    n_samples: int = 1000,
+    seed: int = 0,
+    method: Method = "paths",
+    transform: Literal["log"] | None = None,
+    negative: Literal["floor", "raise"] = "floor",
+    delta: float | None = None,
+) -> SharePaths:
+    """Draw sample paths of the market's shares ``h`` steps ahead.
+
+    Parameters are those of :func:`shares` (without ``levels``).
+
+    Returns
+    -------
+    SharePaths
+        The paths, shape ``(n_samples, h, K)``, each summing to one on every date.
+    """
+    h = check_horizon(h)
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
+        raise ConfigError(f"n_samples must be a whole number >= 2, not {n_samples!r}.")
+    if method not in ("paths", "alr", "ilr"):
+        raise ConfigError(f"method must be 'paths', 'alr' or 'ilr', not {method!r}.")
+    if negative not in ("floor", "raise"):
+        raise ConfigError(f"negative must be 'floor' or 'raise', not {negative!r}.")
+    data, products = market_products(df, market)
+    if _is_competition(models):
+        if method != "paths":
+            raise ConfigError("the competition model forecasts the products' users; use method='paths' with it.")
+        return _competition_paths(data, products, models, h, int(n_samples), seed, negative)
+    if method == "paths":
+        return _product_paths(data, products, models, h, int(n_samples), seed, transform, negative)
+    return _compositional_paths(data, products, models, h, int(n_samples), seed, method, transform, delta)
+
+
+def _is_competition(models: object) -> bool:
+    return isinstance(models, CompetitionModel) or (isinstance(models, str) and models == CompetitionModel.name)
+
+
+def _product_paths(
+    data: pd.DataFrame,
+    products: tuple[str, ...],
+    models: ModelSpec | Mapping[str, ModelSpec],
+    h: int,
+    n: int,
+    seed: int,
+    transform: Literal["log"] | None,
+    negative: str,
+) -> SharePaths:
+    fitted, labels = [], []
+    for product in products:
+        spec = _spec_for(models, product)
+        if _is_competition(spec):
+            raise ConfigError("the competition model forecasts all products at once; pass models='competition'.")
+        model = _model_for(spec, transform)
+        model.fit(data[data[UNIQUE_ID] == product])
+        fitted.append(model)
+        labels.append(_label(spec))
+    grid = _grid_of(fitted, h)
+    values = np.stack(
+        [_aligned_paths(model, grid, n, _product_seed(seed, i), products[i]) for i, model in enumerate(fitted)],
+        axis=-1,
+    )
+    values, n_floored = _floor(values, products, grid, negative)
+    return SharePaths(products, grid, _close_paths(values, products, grid), n_floored, tuple(labels))
+
+
+def _competition_paths(
+    data: pd.DataFrame,
+    products: tuple[str, ...],
+    models: ModelSpec,
+    h: int,
+    n: int,
+    seed: int,
+    negative: str,
+) -> SharePaths:
+    model = models.clone() if isinstance(models, CompetitionModel) else CompetitionModel()
+    model.fit(data)
+    grid = model.future_dates(h)
+    values = np.moveaxis(model.sample(h, n, seed), 0, -1)
+    values, n_floored = _floor(values, products, grid, negative)
+    labels = tuple(CompetitionModel.name for _ in products)
+    return SharePaths(products, grid, _close_paths(values, products, grid), n_floored, labels)
+
+
+def _compositional_paths(
+    data: pd.DataFrame,
+    products: tuple[str, ...],
+    models: ModelSpec | Mapping[str, ModelSpec],
+    h: int,
+    n: int,
+    seed: int,
+    method: str,
+    transform: Literal["log"] | None,
+    delta: float | None,
+) -> SharePaths:
+    if isinstance(models, Mapping):
+        raise ConfigError(f"method={method!r} forecasts log-ratio coordinates with one model; pass one name or instance.")
+    if transform is not None:
+        raise ConfigError(f"method={method!r} works on log-ratios, which may be negative; drop transform={transform!r}.")
+    wide = _wide_points(data, products)
+    if len(wide) < 2:
+        raise DataError(
+            f"method={method!r} needs observed shares on at least two dates, but only {len(wide)} date(s) "
+            "have a point value for every product.",
+            column=DS,
+        )
+    parts = wide.to_numpy(dtype=float)
+    if np.any(parts == 0):
+        if delta is None:
+            zeros = [f"{wide.columns[k]} on {wide.index[t]:%Y-%m-%d}" for t, k in np.argwhere(parts == 0)]
+            raise DomainError(
+                f"{len(zeros)} observed share(s) are zero ({format_rows(zeros)}); log-ratios are undefined "
+                "at zero. Pass delta=1e-6 (or another small share) to replace zeros multiplicatively, "
+                "or leave out the product.",
+                column=Y,
+                rows=zeros,
+            )
+        parts = multiplicative_replacement(parts, delta)
+    composition = closure(parts)
+    coords = alr(composition) if method == "alr" else ilr(composition)
+    paths, fitted = [], []
+    for j in range(coords.shape[1]):
+        frame = pd.DataFrame({UNIQUE_ID: f"{method}_{j + 1}", DS: wide.index, Y: coords[:, j]})
+        model = _model_for(models, None)
+        model.fit(frame)
+        fitted.append(model)
+    grid = fitted[0].future_dates(h)
+    for j, model in enumerate(fitted):
+        paths.append(model.sample(h, n, _product_seed(seed, j)))
+    stacked = np.stack(paths, axis=-1)
+    shares_paths = alr_inverse(stacked) if method == "alr" else ilr_inverse(stacked)
+    label = f"{method}:{_label(models)}"
+    return SharePaths(products, grid, shares_paths, np.zeros((h, len(products)), dtype=int), tuple(label for _ in products))
+
+
+# ------------------------------------------------------------------------------------ frames
+def share_columns(levels: Sequence[float]) -> list[str]:
+    """Columns of a share frame, in their fixed order.
+
+    ``unique_id``, ``model``, ``part``, ``ds``, ``share``, then ``share_lo_<L>``,
+    ``share_hi_<L>`` for each level, then ``n_floored``.
+    """
+    cols = [UNIQUE_ID, MODEL, PART, DS, SHARE]
+    for level in check_levels(levels):
+        cols += [level_column(level, "lo", prefix=SHARE), level_column(level, "hi", prefix=SHARE)]
+    return cols + [N_FLOORED]
+
+
+def _forecast_frame(result: SharePaths, levels: tuple[float, ...]) -> pd.DataFrame:
+    point = result.paths.mean(axis=0)
+    frames = []
+    for k, product in enumerate(result.products):
+        frame = pd.DataFrame(
+            {
+                UNIQUE_ID: product,
+                MODEL: result.models[k],
+                PART: FORECAST,
+                DS: result.ds,
+                SHARE: point[:, k],
+            }
+        )
+        for level in levels:
+            tail = (100.0 - level) / 200.0
+            lo, hi = np.quantile(result.paths[:, :, k], [tail, 1.0 - tail], axis=0)
+            frame[level_column(level, "lo", prefix=SHARE)] = lo
+            frame[level_column(level, "hi", prefix=SHARE)] = hi
+        frame[N_FLOORED] = result.n_floored[:, k].astype("int64")
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def shares(
+    df: pd.DataFrame,
+    models: ModelSpec | Mapping[str, ModelSpec] = "naive",
+    h: int = 1,
+    levels: Sequence[float] = (80, 95),
+    market: Sequence[str] | None = None,
+    n_samples: int = 1000,
+    seed: int = 0,
+    *,
+    method: Method = "paths",
+    transform: Literal["log"] | None = None,
+    negative: Literal["floor", "raise"] = "floor",
+    delta: float | None = None,
+) -> pd.DataFrame:
+    """Observed and forecast market shares of each product, with intervals from sample paths.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A series frame of the products' users (DAU, visits...).
+    models : str, model, or mapping of product to str or model
+        A registry name or model instance used for every product, one per product (``{"kimi":
+        "bass", "wenxin_yiyan": "logistic"}``), or ``"competition"`` (or a
+        :class:`~forecast.models.competition.CompetitionModel`) to forecast the products jointly.
+        With ``method="alr"`` or ``"ilr"``: the one model fitted to each log-ratio coordinate.
+    h : int
+        Horizon in steps of the series' frequency.
+    levels : sequence of float
+        Interval levels in percent.
+    market : sequence of str, optional
+        The products' ``unique_id``; by default every series (of one metric) in ``df``.
+    n_samples : int
+        Sample paths drawn per product.
+    seed : int
+        Seed; product ``i`` samples with a seed derived from ``(seed, i)``.
+    method : {"paths", "alr", "ilr"}
+        Forecast the products' users and divide by their total in every path, or forecast the
+        shares' log-ratio coordinates (see the module docstring).
+    transform : {"log"}, optional
+        Fit models given by name on ``log(y)`` (positive paths). Instances are used as given.
+    negative : {"floor", "raise"}
+        What to do with negative sampled users: set them to zero and count them in
+        ``n_floored``, or raise :class:`~forecast.errors.DomainError`.
+    delta : float, optional
+        For ``"alr"``/``"ilr"``: replace zero observed shares by ``delta`` (multiplicative
+        replacement); without it, zero shares raise :class:`~forecast.errors.DomainError`.
+
+    Returns
+    -------
+    DataFrame
+        Columns :func:`share_columns`: ``unique_id``, ``model`` (``"observed"`` on history rows),
+        ``part`` (``"history"`` or ``"forecast"``), ``ds``, ``share`` (observed, or the mean over
+        paths), ``share_lo_<L>`` and ``share_hi_<L>`` (equal-tailed quantiles over paths; NaN on
+        history rows, which carry no model uncertainty) and ``n_floored`` (0 on history rows).
+        Sorted by ``unique_id`` and ``ds``. Observed shares are given on the dates where every
+        product has a point value (see :func:`history_shares`).
+
+    Raises
+    ------
+    DataError
+        Bad frames, products on different date grids, negative paths with ``negative="raise"``,
+        zero shares without ``delta``.
+    ModelError
+        A model that cannot fit a product (for example a series holding bounds given to a model
+        without the ``bounds`` capability).
+
+    Examples
+    --------
+    >>> import pandas as pd, numpy as np, forecast as fc
+    >>> ds = pd.date_range("2024-01-01", periods=30, freq="D")
+    >>> df = pd.concat([pd.DataFrame({"unique_id": u, "ds": ds, "y": np.linspace(a, b, 30)})
+    ...                 for u, a, b in [("kimi", 100, 400), ("ernie", 500, 450)]])
+    >>> out = fc.shares(df, models="drift", h=7, n_samples=200)
+    >>> bool(np.allclose(out.groupby("ds")["share"].sum(), 1.0))
+    True
+    """
+    levels = check_levels(levels)
+    result = share_paths(
+        df,
+        models,
+        h,
+        market=market,
+        n_samples=n_samples,
+        seed=seed,
+        method=method,
+        transform=transform,
+        negative=negative,
+        delta=delta,
+    )
+    history = history_shares(df, result.products)
+    history = history.assign(**{MODEL: OBSERVED, PART: HISTORY, N_FLOORED: 0})
+    columns = share_columns(levels)
+    for column in columns:
+        if column not in history.columns:
+            history[column] = np.nan
+    history[N_FLOORED] = history[N_FLOORED].astype("int64")
+    future = _forecast_frame(result, levels)
+    out = pd.concat([history[columns], future[columns]], ignore_index=True) if len(history) else future[columns]
+    return out.sort_values([UNIQUE_ID, DS], kind="mergesort").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------- backtests
+def backtest_shares(
+    df: pd.DataFrame,
+    models: ModelSpec | Mapping[str, ModelSpec] = "naive",
+    h: int = 1,
+    n_windows: int = 3,
+    step: int | None = None,
+    levels: Sequence[float] = (80, 95),
+    market: Sequence[str] | None = None,
+    n_samples: int = 500,
+    seed: int = 0,
+    *,
+    method: Method = "paths",
+    transform: Literal["log"] | None = None,
+    negative: Literal["floor", "raise"] = "floor",
+    delta: float | None = None,
+    benchmark: bool = True,
+) -> pd.DataFrame:
+    """Rolling-origin backtest of share forecasts against the observed shares.
+
+    Cutoffs are dates with observed shares (see :func:`history_shares`): the latest is ``h``
+    such dates before the last one, and each earlier cutoff ``step`` dates before the next
+    (``step`` defaults to ``h``). At each cutoff the models are fitted on the rows with ``ds`` up
+    to the cutoff and forecast ``h`` steps.
+
+    Parameters
+    ----------
+    df, models, h, levels, market, n_samples, seed, method, transform, negative, delta
+        As for :func:`shares`.
+    n_windows : int
+        Number of cutoffs.
+    step : int, optional
+        Dates between cutoffs.
+    benchmark : bool
+        Also give the naive share forecast (model ``"naive_share"``): the shares of the cutoff
+        date held constant, without intervals (NaN).
+
+    Returns
+    -------
+    DataFrame
+        ``unique_id``, ``model``, ``cutoff``, ``ds``, ``share``, ``share_lo_<L>``,
+        ``share_hi_<L>`` and ``y``, the observed share (NaN on forecast dates without one).
+    """
+    levels = check_levels(levels)
+    h = check_horizon(h)
+    step = h if step is None else check_horizon(step)
+    if isinstance(n_windows, bool) or not isinstance(n_windows, (int, np.integer)) or n_windows < 1:
+        raise ConfigError(f"n_windows must be a positive whole number, not {n_windows!r}.")
+    data, products = market_products(df, market)
+    actual = history_shares(data, products)
+    dates = pd.DatetimeIndex(sorted(actual[DS].unique()))
+    last = len(dates) - 1 - h
+    positions = [last - k * step for k in range(int(n_windows))]
+    if positions[-1] < 1:
+        raise DataError(
+            f"the market has observed shares on {len(dates)} dates; {n_windows} windows of horizon {h} "
+            f"every {step} dates need at least {h + (n_windows - 1) * step + 2}. Use fewer windows.",
+            column=DS,
+        )
+    frames = []
+    keep = [UNIQUE_ID, MODEL, DS, SHARE] + share_columns(levels)[5:-1]
+    for position in sorted(positions):
+        cutoff = dates[position]
+        train = data[data[DS] <= cutoff]
+        result = share_paths(
+            train, models, h, market=products, n_samples=n_samples, seed=seed,
+            method=method, transform=transform, negative=negative, delta=delta,
+        )
+        frame = _forecast_frame(result, levels)[keep].assign(**{CUTOFF: cutoff})
+        frames.append(frame)
+        if benchmark:
+            last_shares = actual[actual[DS] == cutoff].set_index(UNIQUE_ID)[SHARE]
+            naive = pd.DataFrame(
+                [(p, NAIVE_SHARE, d, float(last_shares[p])) for p in products for d in result.ds],
+                columns=[UNIQUE_ID, MODEL, DS, SHARE],
+            ).assign(**{CUTOFF: cutoff})
+            frames.append(naive)
+    out = pd.concat(frames, ignore_index=True)
+    out = out.merge(actual.rename(columns={SHARE: Y}), on=[UNIQUE_ID, DS], how="left")
+    columns = [UNIQUE_ID, MODEL, CUTOFF, DS, SHARE] + share_columns(levels)[5:-1] + [Y]
+    out = out.reindex(columns=columns)
+    return out.sort_values([UNIQUE_ID, MODEL, CUTOFF, DS], kind="mergesort").reset_index(drop=True)
+
+
+def evaluate_shares(backtest: pd.DataFrame) -> pd.DataFrame:
+    """Errors of share forecasts per model: in share points, and the Aitchison distance.
+
+    Parameters
+    ----------
+    backtest : DataFrame
+        A frame with ``unique_id``, ``model``, ``ds``, ``share`` (forecast) and ``y`` (observed
+        share), and optionally ``cutoff``, as returned by :func:`backtest_shares`.
+
+    Returns
+    -------
+    DataFrame
+        One row per model: ``mae`` and ``rmse`` in share points (percentage points: an error of
+        0.02 in share is 2.0), ``aitchison``, the mean Aitchison distance between forecast and
+        observed compositions (over the (``cutoff``, ``ds``) with every product present and no
+        zero part; NaN when there is none), and ``n``, the (product, date) pairs with an observed
+        share. Rows without an observed share are not errors and are not counted.
+    """
+    needed = [UNIQUE_ID, MODEL, DS, SHARE, Y]
+    missing = [c for c in needed if c not in backtest.columns]
+    if missing:
+        raise SchemaError(f"a share backtest frame needs column(s) {', '.join(map(repr, missing))}.", column=missing[0])
+    keys = [CUTOFF, DS] if CUTOFF in backtest.columns else [DS]
+    rows = []
+    for model, group in backtest.groupby(MODEL, sort=True):
+        scored = group.dropna(subset=[Y])
+        error = 100.0 * (scored[SHARE].to_numpy(dtype=float) - scored[Y].to_numpy(dtype=float))
+        distances = []
+        n_products = group[UNIQUE_ID].nunique()
+        for _, composition in scored.groupby(keys, sort=True):
+            forecast = composition[SHARE].to_numpy(dtype=float)
+            observed = composition[Y].to_numpy(dtype=float)
+            if len(composition) == n_products and np.all(forecast > 0) and np.all(observed > 0):
+                distances.append(float(aitchison_distance(forecast, observed)))
+        rows.append(
+            {
+                MODEL: model,
+                _MAE: float(np.mean(np.abs(error))) if len(error) else np.nan,
+                _RMSE: float(np.sqrt(np.mean(error**2))) if len(error) else np.nan,
+                _AITCHISON: float(np.mean(distances)) if distances else np.nan,
+                _N: len(error),
+            }
+        )
+    return pd.DataFrame(rows, columns=[MODEL, _MAE, _RMSE, _AITCHISON, _N])
