@@ -163,3 +163,24 @@ def test_interval_score_is_at_least_the_width_and_equals_it_when_all_are_covered
     assert metrics.interval_score(y, lo, hi, level) == pytest.approx(metrics.interval_width(lo, hi))
     shifted = metrics.interval_score(y + 2 * half + 1, lo, hi, level)
     assert shifted >= metrics.interval_width(lo, hi)
+
+
+def test_evaluate_equals_utilsforecast_on_a_backtest():
+    losses = pytest.importorskip("utilsforecast.losses")
+    rng = np.random.default_rng(5)
+    t = np.arange(70)
+    series = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=70), "y": 30 + 4 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 1, 70)}
+    )
+    bt = fc.backtest(series, "naive", h=7, n_windows=1, levels=(80,))
+    train = series.loc[series["ds"] <= bt["cutoff"].iloc[0]]
+    ours = fc.evaluate(bt).iloc[0]
+    wide = bt.rename(columns={"yhat": "naive", "yhat_lo_80": "naive-lo-80", "yhat_hi_80": "naive-hi-80"})
+    wide = wide[["unique_id", "ds", "naive", "naive-lo-80", "naive-hi-80", "y"]]
+    assert ours["mae"] == pytest.approx(losses.mae(wide, ["naive"])["naive"].iloc[0])
+    assert ours["rmse"] == pytest.approx(losses.rmse(wide, ["naive"])["naive"].iloc[0])
+    assert ours["mape"] == pytest.approx(100 * losses.mape(wide, ["naive"])["naive"].iloc[0])
+    # utilsforecast's sMAPE is on the 0-1 scale, ours on M4's 0-200
+    assert ours["smape"] == pytest.approx(200 * losses.smape(wide, ["naive"])["naive"].iloc[0])
+    assert ours["mase"] == pytest.approx(losses.mase(wide, ["naive"], seasonality=7, train_df=train)["naive"].iloc[0])
+    assert ours["coverage_80"] == pytest.approx(100 * losses.coverage(wide, ["naive"], level=80)["naive"].iloc[0])
