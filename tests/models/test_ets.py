@@ -3,13 +3,23 @@ admissible specifications of R's ``forecast::ets``, and the literature's air-pas
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 import pytest
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+from threadpoolctl import threadpool_limits
 
 import forecast as fc
 from forecast.models.ets import ETSSpec, candidate_specs
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_blas_thread() -> Iterator[None]:
+    """Direct statsmodels calls run on one BLAS thread, as the models do (much faster here)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 @pytest.fixture(scope="module")
