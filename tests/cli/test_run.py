@@ -43,11 +43,15 @@ def test_models_lists_the_registry() -> None:
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json"])
-def test_run_writes_each_format_that_reads_back_equal(tmp_path: Path, data_file: Path, suffix: str) -> None:
+def test_run_writes_each_format_that_reads_back_equal(tmp_path: Path, suffix: str) -> None:
     out = tmp_path / f"forecasts{suffix}"
-    result = _run("run", "--data", str(data_file), "--series", "up", "--model", "naive", "--model", "drift", "--horizon", "6", "--out", str(out))
+    result = _run(
+        "run", "--dataset", "social-apps-quarterly", "--model", "naive", "--model", "drift",
+        "--horizon", "6", "--out", str(out),
+    )
     assert result.exit_code == 0, result.output
-    expected = fc.forecast(pd.read_csv(data_file).query("unique_id == 'up'"), ["naive", "drift"], h=6)
+    expected = fc.forecast(fc.datasets.load("social-apps-quarterly").series, ["naive", "drift"], h=6)
+    assert expected["unique_id"].nunique() == 3
     written = read_frame(out)
     written["ds"] = pd.to_datetime(written["ds"]).astype("datetime64[ns]")
     for column in ("unique_id", "model"):
