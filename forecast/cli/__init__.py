@@ -17,6 +17,7 @@ from forecast.cli.batch import batch_command
 from forecast.cli.data import datasets_group, validate_command
 from forecast.cli.run import models_command, run_command
 from forecast.cli.scenario import scenario_command
+from forecast.cli.share import reconcile_command, share_command
 
 __all__ = ["main", "cli"]
 
@@ -44,6 +45,8 @@ cli.add_command(models_command)
 cli.add_command(run_command)
 cli.add_command(scenario_command)
 cli.add_command(backtest_command)
+cli.add_command(share_command)
+cli.add_command(reconcile_command)
 
 
 def main() -> None:

@@ -1,0 +1,260 @@
+"""``forecast share`` and ``forecast reconcile``."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from forecast.cli._common import echo_table
+from forecast.errors import ConfigError, SchemaError
+from forecast.io import atomic_write_bytes, read_frame, write_frame
+from forecast.models.base import BaseModel
+from forecast.schema import DS
+
+__all__ = ["share_command", "reconcile_command", "parse_market_models", "parse_groups"]
+
+
+def _load(data: str | None, dataset: str | None) -> pd.DataFrame:
+    if (data is None) == (dataset is None):
+        raise ConfigError("give exactly one of --data FILE or --dataset NAME (see 'forecast datasets list').")
+    if data is not None:
+        return read_frame(data)
+    from forecast.datasets import load
+
+    return load(dataset).series
+
+
+def parse_market_models(specs: tuple[str, ...], market: tuple[str, ...]) -> str | BaseModel | dict[str, str | BaseModel]:
+    """Read ``--model`` options: one spec for every product, or ``PRODUCT=SPEC`` for each.
+
+    Parameters
+    ----------
+    specs : tuple of str
+        ``"ets:transform=log"``, ``"competition"``, or ``"kimi/dau/all=logistic:sigma=0.3"``
+        (the product before the first ``=`` that comes before any ``:``).
+    market : tuple of str
+        The products.
+
+    Returns
+    -------
+    str, model or dict
+        What :func:`forecast.shares` takes as ``models``.
+    """
+    from forecast.cli.run import parse_model_spec
+
+    if not specs:
+        raise ConfigError("give --model NAME (for every product) or --model PRODUCT=NAME for each product.")
+    per_product: dict[str, str | BaseModel] = {}
+    shared: list[str] = []
+    for spec in specs:
+        head = spec.split(":", 1)[0]
+        if "=" in head:
+            product, _, model = spec.partition("=")
+            per_product[product.strip()] = _one(model.strip(), parse_model_spec)
+        else:
+            shared.append(spec)
+    if shared and per_product:
+        raise ConfigError("mix of --model NAME and --model PRODUCT=NAME; give one model for all products or one per product.")
+    if len(shared) > 1:
+        raise ConfigError(f"several --model options {shared!r}; give one for all products, or PRODUCT=NAME for each.")
+    if shared:
+        return _one(shared[0], parse_model_spec)
+    unknown = sorted(set(per_product) - set(market))
+    if unknown:
+        raise ConfigError(f"--model names product(s) {', '.join(map(repr, unknown))} that are not in --market.")
+    return per_product
+
+
+def _one(spec: str, parse: object) -> str | BaseModel:
+    if spec == "competition":
+        return spec
+    return parse(spec)[1]  # type: ignore[operator]
+
+
+def _save_figure(figure: object, path: str) -> None:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)  # type: ignore[attr-defined]
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def _readable(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out[DS] = out[DS].dt.strftime("%Y-%m-%d")
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].map(lambda v: "" if pd.isna(v) else f"{v:.4f}")
+    return out
+
+
+@click.command("share")
+@click.option("--data", type=click.Path(dir_okay=False), help="Series file (CSV, Parquet or JSON) in long format.")
+@click.option("--dataset", help="A bundled dataset instead of --data (see 'forecast datasets list').")
+@click.option("--market", "market", multiple=True, required=True, help="A product's unique_id (repeat for each product).")
+@click.option(
+    "--model",
+    "model_specs",
+    multiple=True,
+    required=True,
+    help="Model for every product ('ets:transform=log', 'competition'), or PRODUCT=MODEL for each product.",
+)
+@click.option("--horizon", type=int, required=True, help="Steps ahead, in the series' own frequency.")
+@click.option("--method", type=click.Choice(["paths", "alr", "ilr"]), default="paths", show_default=True, help="Forecast users and divide (paths), or forecast log-ratios of the shares.")
+@click.option("--level", "levels", type=float, multiple=True, default=(80.0, 95.0), show_default=True, help="Interval level in percent (repeatable).")
+@click.option("--samples", type=int, default=1000, show_default=True, help="Sample paths per product.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample paths.")
+@click.option("--transform", type=click.Choice(["log"]), default=None, help="Fit models given by name on log(y).")
+@click.option("--negative", type=click.Choice(["floor", "raise"]), default="floor", show_default=True, help="Negative sampled users: floor at zero (counted in n_floored) or fail.")
+@click.option("--delta", type=float, default=None, help="alr/ilr: replace zero shares by this value (multiplicative replacement).")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the shares to FILE (.csv, .parquet or .json).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Save a stacked share chart with bands to FILE.png.")
+def share_command(
+    data: str | None,
+    dataset: str | None,
+    market: tuple[str, ...],
+    model_specs: tuple[str, ...],
+    horizon: int,
+    method: str,
+    levels: tuple[float, ...],
+    samples: int,
+    seed: int,
+    transform: str | None,
+    negative: str,
+    delta: float | None,
+    out: str | None,
+    plot_path: str | None,
+) -> None:
+    """Market shares of competing products: observed, and forecast with bands.
+
+    Each product's users are forecast by its model; the shares of every sample path sum to one,
+    the point share is the mean over paths and the bands are quantiles over paths. Rows say
+    whether they are history or forecast; n_floored counts sample paths whose negative users
+    were set to zero. Products given bounds ('>=' in qualifier) need a model that honours them
+    (bass, logistic, gompertz, retention_feedback).
+
+    \b
+    Examples:
+      forecast share --data dau.csv --market kimi --market wenxin --market tongyi \\
+          --model 'ets:transform=log' --horizon 30 --out shares.csv --plot shares.png
+      forecast share --data dau.csv --market kimi --market wenxin --model competition --horizon 60
+      forecast share --dataset ai-assistants-cn --market kimi/dau/all \\
+          --market wenxin_yiyan/dau/all --model 'logistic:sigma=0.3,transform=log' --horizon 30
+    """
+    from forecast.share import shares
+    from forecast.share_plot import plot_shares
+
+    frame = _load(data, dataset)
+    models = parse_market_models(model_specs, market)
+    result = shares(
+        frame,
+        models,
+        h=horizon,
+        levels=levels,
+        market=list(market),
+        n_samples=samples,
+        seed=seed,
+        method=method,  # type: ignore[arg-type]
+        transform=transform,  # type: ignore[arg-type]
+        negative=negative,  # type: ignore[arg-type]
+        delta=delta,
+    )
+    if out is not None:
+        write_frame(result, out)
+        click.echo(f"wrote {len(result)} rows to {out}", err=True)
+    else:
+        echo_table(_readable(result), max_rows=200)
+    if plot_path is not None:
+        _save_figure(plot_shares(result), plot_path)
+        click.echo(f"wrote the chart to {plot_path}", err=True)
+
+
+def parse_groups(groups: tuple[str, ...], hierarchy_path: str | None) -> dict[str, list[str]]:
+    """Read the hierarchy from ``--group PARENT=CHILD,CHILD`` options or a JSON file.
+
+    Parameters
+    ----------
+    groups : tuple of str
+        ``"kimi=kimi_web,kimi_app"``, one per aggregate.
+    hierarchy_path : str, optional
+        A JSON file ``{"kimi": ["kimi_web", "kimi_app"], ...}``.
+
+    Returns
+    -------
+    dict
+        ``{aggregate: [parts, ...]}``.
+    """
+    if bool(groups) == (hierarchy_path is not None):
+        raise ConfigError("give the hierarchy with --group PARENT=CHILD,CHILD (repeatable) or with --hierarchy FILE.json.")
+    if hierarchy_path is not None:
+        try:
+            loaded = json.loads(Path(hierarchy_path).read_text())
+        except (OSError, ValueError) as err:
+            raise SchemaError(f"--hierarchy {hierarchy_path!r} is not a readable JSON file: {err}") from err
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"--hierarchy {hierarchy_path!r} must hold a JSON object {{aggregate: [parts]}}.")
+        return {str(k): [str(c) for c in v] for k, v in loaded.items()}
+    out: dict[str, list[str]] = {}
+    for group in groups:
+        parent, sep, children = group.partition("=")
+        parts = [c.strip() for c in children.split(",") if c.strip()]
+        if not sep or not parent.strip() or not parts:
+            raise ConfigError(f"--group {group!r} is not PARENT=CHILD,CHILD; e.g. --group 'kimi=kimi_web,kimi_app'.")
+        out[parent.strip()] = parts
+    return out
+
+
+@click.command("reconcile")
+@click.option("--forecasts", "forecasts_path", type=click.Path(dir_okay=False), required=True, help="Base forecasts of every series (the output of 'forecast run').")
+@click.option("--group", "groups", multiple=True, help="An aggregate and its parts: PARENT=CHILD,CHILD (repeatable).")
+@click.option("--hierarchy", "hierarchy_path", type=click.Path(dir_okay=False), help="JSON file {aggregate: [parts]} instead of --group.")
+@click.option(
+    "--method",
+    type=click.Choice(["bottom_up", "top_down", "ols", "wls_struct", "mint_shrink"]),
+    default="mint_shrink",
+    show_default=True,
+    help="Reconciliation method.",
+)
+@click.option("--residuals", "residuals_path", type=click.Path(dir_okay=False), help="In-sample y and yhat of every series, e.g. a 'forecast backtest' output (mint_shrink).")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the coherent forecasts to FILE.")
+def reconcile_command(
+    forecasts_path: str,
+    groups: tuple[str, ...],
+    hierarchy_path: str | None,
+    method: str,
+    residuals_path: str | None,
+    out: str | None,
+) -> None:
+    """Make forecasts coherent: every aggregate equals the sum of its parts.
+
+    Channels under a product (web + app + mini-program = all) and products under a market are
+    aggregates of their parts; the base forecasts of every series are reconciled with
+    bottom_up, top_down (forecast proportions), ols, wls_struct or mint_shrink (which needs
+    in-sample residuals: a frame with unique_id, ds, y and yhat, such as a backtest output).
+
+    \b
+    Examples:
+      forecast reconcile --forecasts base.csv --group 'kimi=kimi_web,kimi_app,kimi_mini' \\
+          --method wls_struct --out coherent.csv
+      forecast reconcile --forecasts base.csv --hierarchy market.json \\
+          --method mint_shrink --residuals backtest.parquet
+    """
+    from forecast.reconcile import reconcile
+
+    hierarchy = parse_groups(groups, hierarchy_path)
+    forecasts = read_frame(forecasts_path)
+    forecasts[DS] = pd.to_datetime(forecasts[DS])
+    residuals = None
+    if residuals_path is not None:
+        residuals = read_frame(residuals_path)
+        residuals[DS] = pd.to_datetime(residuals[DS])
+    result = reconcile(forecasts, hierarchy, method, residuals=residuals)  # type: ignore[arg-type]
+    if out is not None:
+        write_frame(result, out)
+        click.echo(f"wrote {len(result)} rows to {out}", err=True)
+    else:
+        shown = result.copy()
+        shown[DS] = shown[DS].dt.strftime("%Y-%m-%d")
+        echo_table(shown, max_rows=200)
