@@ -222,6 +222,8 @@ def run_command(
         click.echo(f"wrote {len(result)} rows ({n_series} series x {len(models)} models) to {out}", err=True)
     else:
         echo_table(_readable(result[forecast_columns(levels)]), max_rows=_MAX_TABLE_ROWS)
+        if len(result) > _MAX_TABLE_ROWS:
+            click.echo(f"showing {_MAX_TABLE_ROWS} of {len(result)} rows; write them all with --out FILE", err=True)
     if plot_path is not None:
         _save_plot(history, result, plot_path)
         click.echo(f"wrote the plot to {Path(plot_path)}", err=True)

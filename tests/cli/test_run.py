@@ -164,3 +164,10 @@ def test_outputs_get_the_usual_file_mode(tmp_path: Path, data_file: Path) -> Non
     os.umask(umask)
     for path in (out, png):
         assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_long_tables_say_how_many_rows_are_shown(data_file: Path) -> None:
+    result = _run("run", "--data", str(data_file), "--series", "up", "--model", "naive", "--model", "drift", "--horizon", "120")
+    assert result.exit_code == 0
+    assert "showing 200 of 240 rows; write them all with --out FILE" in result.stderr
+    assert "..." in result.stdout
