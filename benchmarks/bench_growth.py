@@ -18,7 +18,7 @@ averaged over series with equal weights):
    product's public launch (Twitter July 2006, Spotify October 2008), because these series
    start a decade after launch and Bass's curve starts from zero at ``t = 0``.
 
-Run from the repository root (about four minutes on two cores)::
+Run from the repository root (two to three minutes on two cores)::
 
     python benchmarks/bench_growth.py
 """
