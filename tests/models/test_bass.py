@@ -321,3 +321,42 @@ def test_bass_adoption_is_increasing_and_bounded(p: float, q: float, m: float) -
     n = bass_cumulative(np.arange(0, 200), p, q, m)
     assert np.all(np.diff(n) >= 0) and np.all(n <= m)
     assert np.all(bass_density(np.arange(0, 200), p, q, m) >= 0)
+
+
+def test_intervals_are_quantiles_of_the_sample_paths() -> None:
+    # predict and sample share one machinery: with the model's seed and as many paths as
+    # predict draws, the 80% interval is the 10% and 90% quantiles of the paths.
+    model = BassDiffusion(prior=None).fit(_synthetic(30, 0.03, seed=11))
+    forecast = model.predict(6, levels=(80,))
+    paths = model.sample(6, n=cf.PREDICT_DRAWS, seed=model.seed)
+    lo, hi = np.quantile(paths, [0.1, 0.9], axis=0)
+    np.testing.assert_allclose(forecast["yhat_lo_80"], np.minimum(lo, forecast["yhat"]))
+    np.testing.assert_allclose(forecast["yhat_hi_80"], np.maximum(hi, forecast["yhat"]))
+
+
+def test_drawn_curves_respect_the_bounds() -> None:
+    model = BassDiffusion(target="level", transform="log", sigma=0.3, launch="2023-10-01").fit(_kimi_frame())
+    fit = model.curve_fit_
+    thetas, _ = fit.draw(500, np.random.default_rng(0))
+    bounded = fit.problem.lower_bounds
+    curves = fit.problem.curve(thetas, fit.problem.t[bounded])
+    assert np.all(curves >= fit.problem.y[bounded])
+
+
+def test_runs_in_the_forecast_and_backtest_drivers() -> None:
+    data = _synthetic(40, 0.03, seed=12)
+    model = BassDiffusion(prior=None)
+    forecast = fc.forecast(data, [model], h=6)
+    assert forecast["model"].unique().tolist() == ["bass"] and len(forecast) == 6
+    assert not model.is_fitted
+    backtest = fc.backtest(data, {"bass": model}, h=6, n_windows=2)
+    scores = fc.evaluate(backtest, metrics=["mase"])
+    assert scores["mase"].iloc[0] < 1.0
+
+
+def test_refit_replaces_state() -> None:
+    model = BassDiffusion(prior=None).fit(_synthetic(30, 0.03, seed=13))
+    first = dict(model.params_)
+    model.fit(_synthetic(40, 0.03, seed=14).assign(y=lambda d: 2 * d["y"]))
+    assert model.params_["m"] == pytest.approx(2 * first["m"], rel=0.1)
+    assert model.n_obs_ == 40
