@@ -42,6 +42,20 @@ class _Spy(BaseModel):
         return point, {level: (point - self.rows_, point + 1.0) for level in levels}
 
 
+class _WarmSpy(_Spy):
+    """A spy that warm-starts: its forecast's lower bound says which cutoff it started from."""
+
+    capabilities = Capabilities(min_history=1)
+
+    def warm_start(self, previous: BaseModel) -> None:
+        self.start_day = previous.last_day_
+
+    def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, dict]:
+        point = np.full(h, self.last_day_)
+        start = getattr(self, "start_day", 0.0)
+        return point, {level: (point - (self.last_day_ - start), point + 1.0) for level in levels}
+
+
 @pytest.fixture
 def spy():
     register("_spy")(_Spy)
@@ -266,3 +280,16 @@ def test_plot_backtest_draws_windows_and_errors_by_step(two_daily_series):
         fc.plot_backtest(bt, metric="coverage")
     with pytest.raises(ConfigError, match="not in the backtest"):
         fc.plot_backtest(bt, series=["zzz"])
+
+
+def test_warm_starting_models_start_each_window_from_the_previous_fit():
+    register("_warm_spy")(_WarmSpy)
+    try:
+        bt = fc.backtest(_series(), "_warm_spy", h=3, n_windows=4, levels=(80,))
+        twin = fc.backtest(_series(), "_warm_spy", h=3, n_windows=4, levels=(80,), n_jobs=2)
+    finally:
+        unregister("_warm_spy")
+    starts = bt.groupby("cutoff")["yhat_lo_80"].first().tolist()
+    cutoffs = [float(c.toordinal()) for c in sorted(bt["cutoff"].unique())]
+    assert starts == [0.0, *cutoffs[:-1]]
+    pd.testing.assert_frame_equal(bt, twin)
