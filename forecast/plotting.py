@@ -277,7 +277,7 @@ def plot(
     if handles:
         target = fig if ax is None else ax
         location = "outside upper center" if ax is None else "best"
-        per_row = (5 if cols == 1 else 4 * cols) if ax is None else 1
+        per_row = (7 if cols == 1 else 4 * cols) if ax is None else 1
         ncol = min(len(handles), per_row)
         labels = _row_major(list(handles), ncol)
         target.legend([handles[label] for label in labels], labels, loc=location, ncol=ncol, frameon=False, fontsize=9)
