@@ -554,7 +554,7 @@ def _estimate(problem: CurveProblem, n_polish: int = 4) -> tuple[np.ndarray, flo
 def _jacobian(theta: np.ndarray, problem: CurveProblem, sigma: float) -> np.ndarray:
     """Jacobian of the Laplace residuals: points, active bounds counted as points, prior."""
     f0 = _evaluate(problem.curve, theta, problem.t)
-    tol = 1e-6 * (np.abs(problem.y) + sigma)
+    tol = 1e-4 * (np.abs(problem.y) + sigma)
     active = (problem.lower_bounds | problem.upper_bounds) & (np.abs(f0 - problem.y) <= tol)
     rows = problem.points | active
     scale = np.ones(problem.y.size)
