@@ -333,19 +333,19 @@ class RetentionFeedback(BaseModel):
         self.obs_index_ = index
 
     def _observations(self, data: pd.DataFrame) -> None:
-        self.obs_log_ = np.log1p(np.maximum(data[Y].to_numpy(float), 0.0))
-        qualifier = data[QUALIFIER].to_numpy(str)
-        self.obs_kind_ = qualifier
-        if np.any(data[Y].to_numpy(float) < 0):
+        values = data[Y].to_numpy(float)
+        negative = values < 0
+        if negative.any():
+            rows = data.loc[negative, DS].dt.strftime("%Y-%m-%d").tolist()
             raise DataError(
-                f"series {self.series_id_!r} has negative values in column 'y'; active users cannot be negative.",
+                f"series {self.series_id_!r} has {int(negative.sum())} negative value(s) in column 'y' (dates "
+                f"{', '.join(rows[:3])}); active users cannot be negative. Correct the data.",
                 series=self.series_id_,
                 column=Y,
+                rows=rows,
             )
-        if not np.any(np.isin(qualifier, ["=", "~"])) and len(qualifier) > 0:
-            self.point_free_ = True
-        else:
-            self.point_free_ = False
+        self.obs_log_ = np.log1p(values)
+        self.obs_kind_ = data[QUALIFIER].to_numpy(str)
 
     def _retention_observations(self, retention: pd.DataFrame | None) -> None:
         self.ret_ = None
@@ -369,7 +369,7 @@ class RetentionFeedback(BaseModel):
             cohort_freq = infer_frequency(frame[COHORT].drop_duplicates())
             step = period_days(cohort_freq) / period_days(self.frequency_) if cohort_freq is not None else 1.0
         self.retention_step_ = float(step)
-        full = pd.date_range(self.grid_[0], periods=len(self.grid_) + 4000, freq=self.frequency_.offset)
+        full = pd.date_range(self.grid_[0], max(self.grid_[-1], frame[COHORT].max()), freq=self.frequency_.offset)
         cohort_index = full.searchsorted(frame[COHORT].to_numpy(), side="right") - 1
         self.ret_ = {
             "ages": frame[AGE].to_numpy(float) * self.retention_step_,

@@ -180,3 +180,9 @@ def test_retention_of_other_products_raises() -> None:
     retention = pd.concat([data.retention.assign(unique_id="x/one"), data.retention.assign(unique_id="y/two")])
     with pytest.raises(fc.SchemaError, match="unique_id"):
         fc.models.get("retention_feedback").fit(data.series[["unique_id", "ds", "y"]], retention=retention)
+
+
+def test_negative_active_users_raise() -> None:
+    frame = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=10), "y": [1, 2, 3, -4, 5, 6, 7, 8, 9, 10.0]})
+    with pytest.raises(fc.DataError, match="2024-01-04"):
+        fc.models.get("retention_feedback").fit(frame)
