@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import forecast as fc
 from forecast._tasks import FAILURE_COLUMNS
@@ -158,3 +160,44 @@ def test_results_concatenate_once_failures_are_popped(three_series: pd.DataFrame
     assert [len(f) for f in failures] == [1, 1]
     clean = fc.forecast(three_series, ["naive"], h=2)
     assert len(pd.concat([clean, clean])) == 2 * len(clean)  # no failures: nothing in attrs to clash
+
+
+class _Buggy(fc.models.BaseModel):
+    """A model with a bug: its fit divides by zero (never registered)."""
+
+    name = "buggy"
+
+    def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
+        raise ZeroDivisionError("a bug, not a data problem")
+
+
+def test_unexpected_exceptions_propagate(daily_series: pd.DataFrame) -> None:
+    with pytest.raises(ZeroDivisionError, match="a bug"):
+        fc.forecast(daily_series, ["naive", _Buggy()], h=2)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    lengths=st.lists(st.integers(1, 12), min_size=1, max_size=4),
+    h=st.integers(1, 5),
+    seed=st.integers(0, 2**16),
+)
+def test_every_pair_is_forecast_or_failed_and_row_order_does_not_matter(lengths: list[int], h: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    frames = [
+        pd.DataFrame({"unique_id": f"s{i}", "ds": pd.date_range("2024-01-01", periods=n, freq="D"), "y": rng.uniform(1, 100, n)})
+        for i, n in enumerate(lengths)
+    ]
+    df = pd.concat(frames, ignore_index=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastWarning)
+        out = fc.forecast(df, ["naive", "mean"], h=h)
+        shuffled = fc.forecast(df.sample(frac=1.0, random_state=seed), ["naive", "mean"], h=h)
+    pd.testing.assert_frame_equal(out, shuffled)
+    failures = out.attrs.get("failures", pd.DataFrame(columns=FAILURE_COLUMNS))
+    done = set(zip(out["unique_id"], out["model"], strict=True))
+    failed = set(zip(failures["unique_id"], failures["model"], strict=True))
+    assert done.isdisjoint(failed)
+    assert done | failed == {(f"s{i}", m) for i in range(len(lengths)) for m in ("naive", "mean")}
+    assert (out.groupby(["unique_id", "model"]).size() == h).all()
+    assert failed == {(f"s{i}", m) for i, n in enumerate(lengths) if n < 2 for m in ("naive", "mean")}
