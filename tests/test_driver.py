@@ -176,7 +176,8 @@ def test_unexpected_exceptions_propagate(daily_series: pd.DataFrame) -> None:
         fc.forecast(daily_series, ["naive", _Buggy()], h=2)
 
 
-@settings(max_examples=25, deadline=None)
+@pytest.mark.slow
+@settings(max_examples=12, deadline=None)
 @given(
     lengths=st.lists(st.integers(1, 12), min_size=1, max_size=4),
     h=st.integers(1, 5),
