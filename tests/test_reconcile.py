@@ -259,3 +259,21 @@ def test_bad_hierarchies_and_methods_raise():
         fc.reconcile(base_forecasts(grouped), grouped, "top_down")
     with pytest.raises(ConfigError):
         make_hierarchy({})
+
+
+def test_channels_of_the_shared_simulator_with_residuals_from_fc_backtest():
+    # web + app + mini-program under each product, products under the market; base forecasts from
+    # fc.forecast and mint_shrink's residuals from fc.backtest's output (cutoff and ds as keys).
+    data = fc.datasets.simulate_market(n_products=2, periods=90, seed=3, channels=("web", "app", "mini_program"), retention_ages=())
+    series = data.series[["unique_id", "ds", "y"]]
+    market = series[series["unique_id"].str.endswith("/all")].groupby("ds", as_index=False)["y"].sum().assign(unique_id="m0/market")
+    series = pd.concat([series, market], ignore_index=True)
+    products = ("product_a", "product_b")
+    hierarchy = {f"m0/{p}/dau/all": [f"m0/{p}/dau/{c}" for c in ("web", "app", "mini_program")] for p in products}
+    hierarchy["m0/market"] = [f"m0/{p}/dau/all" for p in products]
+    base = fc.forecast(series, ["naive"], h=7)
+    residuals = fc.backtest(series, ["naive"], h=7, n_windows=3)
+    out = fc.reconcile(base, hierarchy, "mint_shrink", residuals=residuals)
+    assert_coherent(out, hierarchy)
+    assert np.isfinite(out["yhat_lo_95"]).all() and (out["yhat_lo_95"] < out["yhat"]).all() and (out["yhat"] < out["yhat_hi_95"]).all()
+    assert set(out["model"]) == {"naive/mint_shrink"} and len(out) == len(base)
