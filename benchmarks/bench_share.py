@@ -31,7 +31,7 @@ import pandas as pd
 import forecast as fc
 from forecast.models.competition import CompetitionModel
 from forecast.reconcile import make_hierarchy
-from forecast.share import NAIVE_SHARE, backtest_shares, evaluate_shares
+from forecast.share_backtest import NAIVE_SHARE, backtest_shares, evaluate_shares
 
 NAMES = ("tongyi_qianwen", "wenxin_yiyan", "kimi")
 TRUE_SWITCHING = np.array([[0.0, 0.0, 0.003], [0.0, 0.0, 0.008], [0.0, 0.0, 0.0]])

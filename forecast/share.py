@@ -1,4 +1,4 @@
-"""Market shares of competing products: observed, forecast from joint sample paths, and backtested.
+"""Market shares of competing products: observed, and forecast from joint sample paths.
 
 Three ways to forecast shares, chosen with ``method`` of :func:`shares`:
 
@@ -36,7 +36,6 @@ import numpy as np
 import pandas as pd
 
 from forecast.compositional import (
-    aitchison_distance,
     alr,
     alr_inverse,
     closure,
@@ -49,7 +48,6 @@ from forecast.models.base import BaseModel, check_horizon
 from forecast.models.competition import CompetitionModel
 from forecast.models.registry import get
 from forecast.schema import (
-    CUTOFF,
     DS,
     METRIC,
     MODEL,
@@ -71,12 +69,10 @@ __all__ = [
     "share_paths",
     "shares",
     "share_columns",
-    "backtest_shares",
-    "evaluate_shares",
+    "paths_frame",
     "HISTORY",
     "FORECAST",
     "OBSERVED",
-    "NAIVE_SHARE",
 ]
 
 HISTORY = "history"
@@ -85,13 +81,10 @@ FORECAST = "forecast"
 """Value of column ``part`` for forecast shares."""
 OBSERVED = "observed"
 """Value of column ``model`` for observed shares."""
-NAIVE_SHARE = "naive_share"
-"""Name of the benchmark in share backtests: the last observed shares, held constant."""
 
 ModelSpec = str | BaseModel | CompetitionModel
 Method = Literal["paths", "alr", "ilr"]
 _POINT_TYPES = ("=", "~")
-_MAE, _RMSE, _AITCHISON, _N = "mae", "rmse", "aitchison", "n"
 
 
 @dataclass(frozen=True)
@@ -458,7 +451,22 @@ def share_columns(levels: Sequence[float]) -> list[str]:
     return cols + [N_FLOORED]
 
 
-def _forecast_frame(result: SharePaths, levels: tuple[float, ...]) -> pd.DataFrame:
+def paths_frame(result: SharePaths, levels: Sequence[float]) -> pd.DataFrame:
+    """The forecast rows of a share frame from sample paths: the mean and quantiles over paths.
+
+    Parameters
+    ----------
+    result : SharePaths
+        From :func:`share_paths`.
+    levels : sequence of float
+        Interval levels in percent.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`share_columns`, ``part`` ``"forecast"``, one row per product and date.
+    """
+    levels = check_levels(levels)
     point = result.paths.mean(axis=0)
     frames = []
     for k, product in enumerate(result.products):
@@ -577,136 +585,6 @@ def shares(
         if column not in history.columns:
             history[column] = np.nan
     history[N_FLOORED] = history[N_FLOORED].astype("int64")
-    future = _forecast_frame(result, levels)
+    future = paths_frame(result, levels)
     out = pd.concat([history[columns], future[columns]], ignore_index=True) if len(history) else future[columns]
     return out.sort_values([UNIQUE_ID, DS], kind="mergesort").reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------------- backtests
-def backtest_shares(
-    df: pd.DataFrame,
-    models: ModelSpec | Mapping[str, ModelSpec] = "naive",
-    h: int = 1,
-    n_windows: int = 3,
-    step: int | None = None,
-    levels: Sequence[float] = (80, 95),
-    market: Sequence[str] | None = None,
-    n_samples: int = 500,
-    seed: int = 0,
-    *,
-    method: Method = "paths",
-    transform: Literal["log"] | None = None,
-    negative: Literal["floor", "raise"] = "floor",
-    delta: float | None = None,
-    benchmark: bool = True,
-) -> pd.DataFrame:
-    """Rolling-origin backtest of share forecasts against the observed shares.
-
-    Cutoffs are dates with observed shares (see :func:`history_shares`): the latest is ``h``
-    such dates before the last one, and each earlier cutoff ``step`` dates before the next
-    (``step`` defaults to ``h``). At each cutoff the models are fitted on the rows with ``ds`` up
-    to the cutoff and forecast ``h`` steps.
-
-    Parameters
-    ----------
-    df, models, h, levels, market, n_samples, seed, method, transform, negative, delta
-        As for :func:`shares`.
-    n_windows : int
-        Number of cutoffs.
-    step : int, optional
-        Dates between cutoffs.
-    benchmark : bool
-        Also give the naive share forecast (model ``"naive_share"``): the shares of the cutoff
-        date held constant, without intervals (NaN).
-
-    Returns
-    -------
-    DataFrame
-        ``unique_id``, ``model``, ``cutoff``, ``ds``, ``share``, ``share_lo_<L>``,
-        ``share_hi_<L>`` and ``y``, the observed share (NaN on forecast dates without one).
-    """
-    levels = check_levels(levels)
-    h = check_horizon(h)
-    step = h if step is None else check_horizon(step)
-    if isinstance(n_windows, bool) or not isinstance(n_windows, (int, np.integer)) or n_windows < 1:
-        raise ConfigError(f"n_windows must be a positive whole number, not {n_windows!r}.")
-    data, products = market_products(df, market)
-    actual = history_shares(data, products)
-    dates = pd.DatetimeIndex(sorted(actual[DS].unique()))
-    last = len(dates) - 1 - h
-    positions = [last - k * step for k in range(int(n_windows))]
-    if positions[-1] < 1:
-        raise DataError(
-            f"the market has observed shares on {len(dates)} dates; {n_windows} windows of horizon {h} "
-            f"every {step} dates need at least {h + (n_windows - 1) * step + 2}. Use fewer windows.",
-            column=DS,
-        )
-    frames = []
-    keep = [UNIQUE_ID, MODEL, DS, SHARE] + share_columns(levels)[5:-1]
-    for position in sorted(positions):
-        cutoff = dates[position]
-        train = data[data[DS] <= cutoff]
-        result = share_paths(
-            train, models, h, market=products, n_samples=n_samples, seed=seed,
-            method=method, transform=transform, negative=negative, delta=delta,
-        )
-        frame = _forecast_frame(result, levels)[keep].assign(**{CUTOFF: cutoff})
-        frames.append(frame)
-        if benchmark:
-            last_shares = actual[actual[DS] == cutoff].set_index(UNIQUE_ID)[SHARE]
-            naive = pd.DataFrame(
-                [(p, NAIVE_SHARE, d, float(last_shares[p])) for p in products for d in result.ds],
-                columns=[UNIQUE_ID, MODEL, DS, SHARE],
-            ).assign(**{CUTOFF: cutoff})
-            frames.append(naive)
-    out = pd.concat(frames, ignore_index=True)
-    out = out.merge(actual.rename(columns={SHARE: Y}), on=[UNIQUE_ID, DS], how="left")
-    columns = [UNIQUE_ID, MODEL, CUTOFF, DS, SHARE] + share_columns(levels)[5:-1] + [Y]
-    out = out.reindex(columns=columns)
-    return out.sort_values([UNIQUE_ID, MODEL, CUTOFF, DS], kind="mergesort").reset_index(drop=True)
-
-
-def evaluate_shares(backtest: pd.DataFrame) -> pd.DataFrame:
-    """Errors of share forecasts per model: in share points, and the Aitchison distance.
-
-    Parameters
-    ----------
-    backtest : DataFrame
-        A frame with ``unique_id``, ``model``, ``ds``, ``share`` (forecast) and ``y`` (observed
-        share), and optionally ``cutoff``, as returned by :func:`backtest_shares`.
-
-    Returns
-    -------
-    DataFrame
-        One row per model: ``mae`` and ``rmse`` in share points (percentage points: an error of
-        0.02 in share is 2.0), ``aitchison``, the mean Aitchison distance between forecast and
-        observed compositions (over the (``cutoff``, ``ds``) with every product present and no
-        zero part; NaN when there is none), and ``n``, the (product, date) pairs with an observed
-        share. Rows without an observed share are not errors and are not counted.
-    """
-    needed = [UNIQUE_ID, MODEL, DS, SHARE, Y]
-    missing = [c for c in needed if c not in backtest.columns]
-    if missing:
-        raise SchemaError(f"a share backtest frame needs column(s) {', '.join(map(repr, missing))}.", column=missing[0])
-    keys = [CUTOFF, DS] if CUTOFF in backtest.columns else [DS]
-    rows = []
-    for model, group in backtest.groupby(MODEL, sort=True):
-        scored = group.dropna(subset=[Y])
-        error = 100.0 * (scored[SHARE].to_numpy(dtype=float) - scored[Y].to_numpy(dtype=float))
-        distances = []
-        n_products = group[UNIQUE_ID].nunique()
-        for _, composition in scored.groupby(keys, sort=True):
-            forecast = composition[SHARE].to_numpy(dtype=float)
-            observed = composition[Y].to_numpy(dtype=float)
-            if len(composition) == n_products and np.all(forecast > 0) and np.all(observed > 0):
-                distances.append(float(aitchison_distance(forecast, observed)))
-        rows.append(
-            {
-                MODEL: model,
-                _MAE: float(np.mean(np.abs(error))) if len(error) else np.nan,
-                _RMSE: float(np.sqrt(np.mean(error**2))) if len(error) else np.nan,
-                _AITCHISON: float(np.mean(distances)) if distances else np.nan,
-                _N: len(error),
-            }
-        )
-    return pd.DataFrame(rows, columns=[MODEL, _MAE, _RMSE, _AITCHISON, _N])

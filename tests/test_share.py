@@ -10,14 +10,8 @@ from hypothesis import strategies as st
 
 import forecast as fc
 from forecast.errors import CapabilityError, ConfigError, DataError, DomainError, SchemaError
-from forecast.share import (
-    NAIVE_SHARE,
-    backtest_shares,
-    evaluate_shares,
-    history_shares,
-    share_columns,
-    share_paths,
-)
+from forecast.share import history_shares, share_columns, share_paths
+from forecast.share_backtest import NAIVE_SHARE, backtest_shares, evaluate_shares
 from forecast.share_plot import plot_shares
 
 

@@ -1,0 +1,157 @@
+"""Backtests of share forecasts: rolling cutoffs, the naive share benchmark, errors in share points.
+
+:func:`backtest_shares` refits the share forecasts of :func:`forecast.shares` at each cutoff and
+puts the observed shares beside them; :func:`evaluate_shares` scores them per model by the
+mean absolute and root mean squared errors in share points (percentage points) and the mean
+Aitchison distance between forecast and observed compositions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from forecast.compositional import aitchison_distance
+from forecast.errors import ConfigError, DataError, SchemaError
+from forecast.models.base import check_horizon
+from forecast.schema import CUTOFF, DS, MODEL, SHARE, UNIQUE_ID, Y, check_levels
+from forecast.share import Method, ModelSpec, history_shares, market_products, paths_frame, share_columns, share_paths
+
+__all__ = ["backtest_shares", "evaluate_shares", "NAIVE_SHARE"]
+
+NAIVE_SHARE = "naive_share"
+"""Name of the benchmark in share backtests: the shares of the cutoff date, held constant."""
+
+_MAE, _RMSE, _AITCHISON, _N = "mae", "rmse", "aitchison", "n"
+
+
+def backtest_shares(
+    df: pd.DataFrame,
+    models: ModelSpec | Mapping[str, ModelSpec] = "naive",
+    h: int = 1,
+    n_windows: int = 3,
+    step: int | None = None,
+    levels: Sequence[float] = (80, 95),
+    market: Sequence[str] | None = None,
+    n_samples: int = 500,
+    seed: int = 0,
+    *,
+    method: Method = "paths",
+    transform: Literal["log"] | None = None,
+    negative: Literal["floor", "raise"] = "floor",
+    delta: float | None = None,
+    benchmark: bool = True,
+) -> pd.DataFrame:
+    """Rolling-origin backtest of share forecasts against the observed shares.
+
+    Cutoffs are dates with observed shares (see :func:`history_shares`): the latest is ``h``
+    such dates before the last one, and each earlier cutoff ``step`` dates before the next
+    (``step`` defaults to ``h``). At each cutoff the models are fitted on the rows with ``ds`` up
+    to the cutoff and forecast ``h`` steps.
+
+    Parameters
+    ----------
+    df, models, h, levels, market, n_samples, seed, method, transform, negative, delta
+        As for :func:`shares`.
+    n_windows : int
+        Number of cutoffs.
+    step : int, optional
+        Dates between cutoffs.
+    benchmark : bool
+        Also give the naive share forecast (model ``"naive_share"``): the shares of the cutoff
+        date held constant, without intervals (NaN).
+
+    Returns
+    -------
+    DataFrame
+        ``unique_id``, ``model``, ``cutoff``, ``ds``, ``share``, ``share_lo_<L>``,
+        ``share_hi_<L>`` and ``y``, the observed share (NaN on forecast dates without one).
+    """
+    levels = check_levels(levels)
+    h = check_horizon(h)
+    step = h if step is None else check_horizon(step)
+    if isinstance(n_windows, bool) or not isinstance(n_windows, (int, np.integer)) or n_windows < 1:
+        raise ConfigError(f"n_windows must be a positive whole number, not {n_windows!r}.")
+    data, products = market_products(df, market)
+    actual = history_shares(data, products)
+    dates = pd.DatetimeIndex(sorted(actual[DS].unique()))
+    last = len(dates) - 1 - h
+    positions = [last - k * step for k in range(int(n_windows))]
+    if positions[-1] < 1:
+        raise DataError(
+            f"the market has observed shares on {len(dates)} dates; {n_windows} windows of horizon {h} "
+            f"every {step} dates need at least {h + (n_windows - 1) * step + 2}. Use fewer windows.",
+            column=DS,
+        )
+    frames = []
+    keep = [UNIQUE_ID, MODEL, DS, SHARE] + share_columns(levels)[5:-1]
+    for position in sorted(positions):
+        cutoff = dates[position]
+        train = data[data[DS] <= cutoff]
+        result = share_paths(
+            train, models, h, market=products, n_samples=n_samples, seed=seed,
+            method=method, transform=transform, negative=negative, delta=delta,
+        )
+        frame = paths_frame(result, levels)[keep].assign(**{CUTOFF: cutoff})
+        frames.append(frame)
+        if benchmark:
+            last_shares = actual[actual[DS] == cutoff].set_index(UNIQUE_ID)[SHARE]
+            naive = pd.DataFrame(
+                [(p, NAIVE_SHARE, d, float(last_shares[p])) for p in products for d in result.ds],
+                columns=[UNIQUE_ID, MODEL, DS, SHARE],
+            ).assign(**{CUTOFF: cutoff})
+            frames.append(naive)
+    out = pd.concat(frames, ignore_index=True)
+    out = out.merge(actual.rename(columns={SHARE: Y}), on=[UNIQUE_ID, DS], how="left")
+    columns = [UNIQUE_ID, MODEL, CUTOFF, DS, SHARE] + share_columns(levels)[5:-1] + [Y]
+    out = out.reindex(columns=columns)
+    return out.sort_values([UNIQUE_ID, MODEL, CUTOFF, DS], kind="mergesort").reset_index(drop=True)
+
+
+def evaluate_shares(backtest: pd.DataFrame) -> pd.DataFrame:
+    """Errors of share forecasts per model: in share points, and the Aitchison distance.
+
+    Parameters
+    ----------
+    backtest : DataFrame
+        A frame with ``unique_id``, ``model``, ``ds``, ``share`` (forecast) and ``y`` (observed
+        share), and optionally ``cutoff``, as returned by :func:`backtest_shares`.
+
+    Returns
+    -------
+    DataFrame
+        One row per model: ``mae`` and ``rmse`` in share points (percentage points: an error of
+        0.02 in share is 2.0), ``aitchison``, the mean Aitchison distance between forecast and
+        observed compositions (over the (``cutoff``, ``ds``) with every product present and no
+        zero part; NaN when there is none), and ``n``, the (product, date) pairs with an observed
+        share. Rows without an observed share are not errors and are not counted.
+    """
+    needed = [UNIQUE_ID, MODEL, DS, SHARE, Y]
+    missing = [c for c in needed if c not in backtest.columns]
+    if missing:
+        raise SchemaError(f"a share backtest frame needs column(s) {', '.join(map(repr, missing))}.", column=missing[0])
+    keys = [CUTOFF, DS] if CUTOFF in backtest.columns else [DS]
+    rows = []
+    for model, group in backtest.groupby(MODEL, sort=True):
+        scored = group.dropna(subset=[Y])
+        error = 100.0 * (scored[SHARE].to_numpy(dtype=float) - scored[Y].to_numpy(dtype=float))
+        distances = []
+        n_products = group[UNIQUE_ID].nunique()
+        for _, composition in scored.groupby(keys, sort=True):
+            forecast = composition[SHARE].to_numpy(dtype=float)
+            observed = composition[Y].to_numpy(dtype=float)
+            if len(composition) == n_products and np.all(forecast > 0) and np.all(observed > 0):
+                distances.append(float(aitchison_distance(forecast, observed)))
+        rows.append(
+            {
+                MODEL: model,
+                _MAE: float(np.mean(np.abs(error))) if len(error) else np.nan,
+                _RMSE: float(np.sqrt(np.mean(error**2))) if len(error) else np.nan,
+                _AITCHISON: float(np.mean(distances)) if distances else np.nan,
+                _N: len(error),
+            }
+        )
+    return pd.DataFrame(rows, columns=[MODEL, _MAE, _RMSE, _AITCHISON, _N])
