@@ -237,3 +237,20 @@ def test_plot_shares_draws_both_panels():
     stack, bands = figure.axes[:2]
     assert len(stack.collections) >= 6 and len(bands.collections) >= 6
     assert stack.get_ylim() == (0.0, 1.0)
+
+
+def test_bounds_are_kept_by_a_model_with_the_bounds_capability():
+    # Kimi's users reported partly as '>=' bounds: 'logistic' honours them, 'naive' forecasts the
+    # product without bounds; the bound dates give no observed share.
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2024-01-01", periods=40)
+    t = np.arange(40)
+    level = 3e6 / (1 + np.exp(-0.15 * (t - 20))) * np.exp(rng.normal(0, 0.05, 40))
+    bound = t % 5 == 0
+    kimi = pd.DataFrame({"unique_id": "kimi", "ds": ds, "y": np.where(bound, 0.9 * level, level), "qualifier": np.where(bound, ">=", "=")})
+    wenxin = pd.DataFrame({"unique_id": "wenxin", "ds": ds, "y": 2e6 + rng.normal(0, 2e4, 40), "qualifier": "="})
+    models = {"kimi": fc.models.get("logistic", transform="log"), "wenxin": "naive"}
+    out = fc.shares(pd.concat([kimi, wenxin]), models, h=10, n_samples=300)
+    check_share_frame(out)
+    assert out.loc[out["part"] == "history", "ds"].nunique() == 40 - bound.sum()
+    assert set(out.loc[out["part"] == "forecast", "model"]) == {"logistic", "naive"}
