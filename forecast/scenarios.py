@@ -172,8 +172,10 @@ def scenario(
 
     def run(theta: np.ndarray | None, changed: bool) -> np.ndarray:
         if not changed:
-            return model.paths(h, theta).dau[:, n_history:]
-        return model.paths(h, theta, curve_change=curve, change_from=change_from, extra_multipliers=extra).dau[:, n_history:]
+            dau = model.paths(h, theta).dau[:, n_history:]
+        else:
+            dau = model.paths(h, theta, curve_change=curve, change_from=change_from, extra_multipliers=extra).dau[:, n_history:]
+        return model.expected(dau, theta, n_history)
 
     theta = model.posterior_
     points = {BASELINE: run(None, False)[0], SCENARIO: run(None, True)[0]}

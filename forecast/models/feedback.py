@@ -87,6 +87,7 @@ EventsLike = Sequence[tuple[object, float]] | pd.DataFrame | None
 ACCOUNTING_COLUMNS = ("dau", "new", "retained", "churned")
 """Columns of :meth:`RetentionFeedback.accounting` after ``ds`` (and before ``is_forecast``)."""
 
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAYS = {"daily": 1.0, "weekly": 7.0, "monthly": 30.4375, "quarterly": 91.3125, "yearly": 365.25}
 _TINY = 1e-300
 
@@ -162,6 +163,11 @@ class RetentionFeedback(BaseModel):
         (both on the log scale).
     retention_sigma : float
         Standard deviation of retention observations (fraction points).
+    weekly : bool or "auto"
+        Weekly seasonality of daily observations: ``y_t = DAU_t exp(w_{d(t)})`` with one factor
+        per weekday (log factors summing to zero, prior sd 0.5). ``"auto"`` turns it on for
+        daily series with at least 28 point observations. The active base and the growth
+        accounting stay those of ``DAU``; forecasts and fitted values include the factors.
     n_draws : int
         Parameter draws (sample paths) behind the intervals.
     seed : int
@@ -176,7 +182,8 @@ class RetentionFeedback(BaseModel):
     ----------
     params_ : dict
         ``p``, ``q``, ``m``, ``retention_<name>`` for each retention parameter,
-        ``scale_effect`` and ``sigma``.
+        ``scale_effect``, ``sigma`` and, with weekly seasonality, ``weekly_mon`` ...
+        ``weekly_sun`` (multiplicative factors).
     theta_ : ndarray
         The estimate on the unconstrained scale; ``cov_`` its Laplace covariance.
     posterior_ : ndarray
@@ -201,6 +208,7 @@ class RetentionFeedback(BaseModel):
         bound_sigma: float = 0.01,
         bound_margin: float = 0.01,
         retention_sigma: float = 0.02,
+        weekly: bool | Literal["auto"] = "auto",
         n_draws: int = 250,
         seed: int = 0,
         transform: Literal["log"] | None = None,
@@ -217,6 +225,8 @@ class RetentionFeedback(BaseModel):
         for name, value in (("approx_scale", approx_scale), ("bound_sigma", bound_sigma), ("retention_sigma", retention_sigma)):
             if not float(value) > 0:
                 raise ConfigError(f"{name} must be a positive number, not {value!r}.")
+        if weekly not in (True, False, "auto"):
+            raise ConfigError(f"weekly must be True, False or 'auto', not {weekly!r}.")
         if isinstance(n_draws, bool) or int(n_draws) < 20:
             raise ConfigError(f"n_draws must be a whole number >= 20, not {n_draws!r}.")
         events_multipliers(events, pd.DatetimeIndex([]))
@@ -231,6 +241,7 @@ class RetentionFeedback(BaseModel):
         self.bound_sigma = bound_sigma
         self.bound_margin = bound_margin
         self.retention_sigma = retention_sigma
+        self.weekly = weekly
         self.n_draws = n_draws
         self.seed = seed
 
@@ -243,6 +254,8 @@ class RetentionFeedback(BaseModel):
         names += [f"z_{name}" for name in family.param_names]
         if self.scale_effect is True:
             names.append("log_e")
+        if self.weekly_:
+            names += [f"w_{day}" for day in range(6)]
         return names + ["log_sigma"]
 
     def _unpack(self, theta: np.ndarray) -> dict[str, np.ndarray]:
@@ -255,7 +268,20 @@ class RetentionFeedback(BaseModel):
         else:
             e = np.full(len(theta), 0.0 if self.scale_effect is False else float(self.scale_effect))
         z = np.column_stack([cols[f"z_{name}"] for name in family.param_names])
-        return {"p": np.exp(cols["log_p"]), "q": np.exp(cols["log_q"]), "m": m, "z": z, "e": e, "sigma": np.exp(cols["log_sigma"])}
+        week = np.zeros((len(theta), 7))
+        if self.weekly_:
+            week[:, :6] = np.column_stack([cols[f"w_{day}"] for day in range(6)])
+            week[:, 6] = -week[:, :6].sum(axis=1)
+        return {"p": np.exp(cols["log_p"]), "q": np.exp(cols["log_q"]), "m": m, "z": z, "e": e, "week": week, "sigma": np.exp(cols["log_sigma"])}
+
+    def expected(self, dau: np.ndarray, theta: np.ndarray | None = None, first: int = 0) -> np.ndarray:
+        """Expected observations: ``dau`` (rows matching ``theta``, columns from period
+        ``first`` after launch) times the weekly factors, when the model has them."""
+        if not self.weekly_:
+            return dau
+        week = self._unpack(self.theta_ if theta is None else theta)["week"]
+        days = (self.dow0_ + first + np.arange(dau.shape[1])) % 7
+        return dau * np.exp(week[:, days])
 
     def _simulate(
         self,
@@ -301,6 +327,12 @@ class RetentionFeedback(BaseModel):
         self._build_grid(data)
         self._observations(data)
         self._retention_observations(retention)
+        points = int(np.isin(self.obs_kind_, ["=", "~"]).sum())
+        daily = self.frequency_.name == "daily"
+        if self.weekly is True and not daily:
+            raise ConfigError(f"weekly=True needs a daily series; series {self.series_id_!r} is {self.frequency_.name}.")
+        self.weekly_ = bool(self.weekly is True or (self.weekly == "auto" and daily and points >= 28))
+        self.dow0_ = int(self.grid_[0].weekday())
         self.names_ = self._names()
         self._prior_setup(data)
         self.bounds_ = self._box(data)
@@ -389,6 +421,8 @@ class RetentionFeedback(BaseModel):
             "log_sigma": np.log(0.1),
         }
         scale = {"log_p": 3.0, "log_q": 3.0, "log_m": 3.0, "log_e": 2.0, "log_sigma": 1.0}
+        for day in range(6):
+            centre[f"w_{day}"], scale[f"w_{day}"] = 0.0, 0.5
         start_z = family.to_z(dict(zip(family.param_names, family.start, strict=True)))
         for name, value in zip(family.param_names, start_z, strict=True):
             centre[f"z_{name}"] = float(value)
@@ -405,6 +439,7 @@ class RetentionFeedback(BaseModel):
             "log_e": (-15.0, 5.0),
             "log_sigma": (-7.0, 2.0),
         }
+        box.update({f"w_{day}": (-3.0, 3.0) for day in range(6)})
         return np.array([box.get(n, (-12.0, 12.0)) for n in self.names_])
 
     def _periods_needed(self) -> int:
@@ -420,7 +455,10 @@ class RetentionFeedback(BaseModel):
 
     def _loss(self, theta: np.ndarray, paths: FeedbackPaths) -> np.ndarray:
         parts = self._unpack(theta)
-        fitted = np.log1p(np.maximum(paths.dau[:, self.obs_index_], 0.0))
+        level = paths.dau[:, self.obs_index_]
+        if self.weekly_:
+            level = level * np.exp(parts["week"][:, (self.dow0_ + self.obs_index_) % 7])
+        fitted = np.log1p(np.maximum(level, 0.0))
         sigma = parts["sigma"][:, None]
         residual = self.obs_log_[None, :] - fitted
         kind = self.obs_kind_
@@ -466,6 +504,7 @@ class RetentionFeedback(BaseModel):
                 for mult in (1.5, 4.0, 20.0, 100.0, 1000.0, 10000.0):
                     for z0 in curves:
                         row = {"log_p": np.log(p), "log_q": np.log(q), "log_m": np.log(mult * largest), "log_e": 0.0, "log_sigma": np.log(0.1)}
+                        row.update({f"w_{day}": 0.0 for day in range(6)})
                         row.update({f"z_{n}": v for n, v in zip(family.param_names, z0, strict=True)})
                         grid.append([row[n] for n in self.names_])
         candidates = np.clip(np.array(grid), self.bounds_[:, 0], self.bounds_[:, 1])
@@ -516,6 +555,9 @@ class RetentionFeedback(BaseModel):
             params[f"retention_{name}"] = value
         params["scale_effect"] = float(parts["e"][0])
         params["sigma"] = float(parts["sigma"][0])
+        if self.weekly_:
+            for name, value in zip(_WEEKDAYS, np.exp(parts["week"][0]), strict=True):
+                params[f"weekly_{name}"] = float(value)
         self.params_ = params
 
     # --------------------------------------------------------------------------- forecasting
@@ -604,16 +646,18 @@ class RetentionFeedback(BaseModel):
         return np.expm1(np.log1p(np.maximum(dau, 0.0)) + sigma * rng.standard_normal(dau.shape))
 
     def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
-        point = self.paths(h).dau[0, len(self.grid_) :]
+        n = len(self.grid_)
+        point = self.expected(self.paths(h).dau[:, n:], None, n)[0]
         theta = self.posterior_
-        samples = self.noisy(self.paths(h, theta).dau[:, len(self.grid_) :], theta, np.random.default_rng(self.seed))
+        samples = self.noisy(self.expected(self.paths(h, theta).dau[:, n:], theta, n), theta, np.random.default_rng(self.seed))
         intervals = quantile_intervals(samples, levels)
         widened = {lv: (np.minimum(lo, point), np.maximum(hi, point)) for lv, (lo, hi) in intervals.items()}
         return self._scale(point), {lv: (self._scale(lo), self._scale(hi)) for lv, (lo, hi) in widened.items()}
 
     def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
         theta = self.draws(n, rng)
-        return self._scale(self.noisy(self.paths(h, theta).dau[:, len(self.grid_) :], theta, rng))
+        first = len(self.grid_)
+        return self._scale(self.noisy(self.expected(self.paths(h, theta).dau[:, first:], theta, first), theta, rng))
 
     def _scale(self, values: np.ndarray) -> np.ndarray:
         """Counts on the scale ``BaseModel`` transforms back (log counts with ``transform='log'``)."""
@@ -623,9 +667,10 @@ class RetentionFeedback(BaseModel):
 
     # ----------------------------------------------------------------------------- reports
     def fitted_values(self) -> pd.DataFrame:
-        """The fitted DAU at every period from launch to the last observation: ``ds``, ``yhat``."""
+        """The fitted observations (DAU times any weekly factor) from launch to the last
+        observation: ``ds``, ``yhat``."""
         self._check_fitted()
-        return pd.DataFrame({DS: self.grid_, "yhat": self.paths(0).dau[0]})
+        return pd.DataFrame({DS: self.grid_, "yhat": self.expected(self.paths(0).dau)[0]})
 
     def accounting(self, h: int = 0) -> pd.DataFrame:
         """Growth accounting of every period from launch to ``h`` periods past the last observation.

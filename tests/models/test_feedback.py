@@ -70,14 +70,19 @@ def test_accounting_balances_over_history_and_forecast(fitted_market) -> None:
     previous = np.concatenate([[0.0], dau[:-1]])
     np.testing.assert_allclose(dau, previous + table["new"] - table["churned"], rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(dau, table["new"] + table["retained"], rtol=1e-9)
-    np.testing.assert_allclose(table["dau"].to_numpy()[365:], model.predict(20, levels=())["yhat"].to_numpy())
+    # forecasts are the active base times the fitted weekday factors (on by default for daily data)
+    factors = np.array([model.params_[f"weekly_{day}"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")])
+    weekday = table["ds"].dt.day_of_week.to_numpy()[365:]
+    np.testing.assert_allclose(dau[365:] * factors[weekday], model.predict(20, levels=())["yhat"].to_numpy())
+    assert np.prod(factors) == pytest.approx(1.0)
 
 
 @settings(max_examples=25, deadline=None)
-@given(shift=st.lists(st.floats(-1.0, 1.0), min_size=6, max_size=6))
+@given(shift=st.lists(st.floats(-1.0, 1.0), min_size=12, max_size=12))
 def test_accounting_balances_for_any_parameters(fitted_market, shift: list[float]) -> None:
     model, _ = fitted_market
-    theta = np.clip(model.theta_ + np.asarray(shift), model.bounds_[:, 0], model.bounds_[:, 1])
+    k = len(model.theta_)
+    theta = np.clip(model.theta_ + np.asarray(shift[:k]), model.bounds_[:, 0], model.bounds_[:, 1])
     paths = model.paths(30, theta)
     dau = paths.dau[0]
     previous = np.concatenate([[0.0], dau[:-1]])
