@@ -1,9 +1,9 @@
 r"""Shared machinery of the curve models: time in steps, penalised least squares, intervals.
 
-The growth curves (``logistic``, ``gompertz``, ``bass``) and the retention-driven feedback
-model all fit a deterministic curve :math:`f(\theta, t)` to a series that may be sparse,
-irregular, approximate (``~``) or only a bound (``>=``, ``<=``). This module does that fitting
-once, for any curve.
+The growth curves (``logistic``, ``gompertz``, ``bass``) fit a deterministic curve
+:math:`f(\theta, t)` to a series that may be sparse, irregular, approximate (``~``) or only a
+bound (``>=``, ``<=``). This module does that fitting once, for any curve, so other structural
+models can reuse it.
 
 API
 ---
@@ -15,6 +15,8 @@ API
     Prior arrays from ``{name: (centre, sd of log)}``; rate centres per year become per step.
 ``delta_standard_errors(natural, theta, cov)``
     Standard errors of named functions of ``theta`` (the delta method).
+``reference_size(y, qualifier, adoptions, span, series)``
+    The size an asymptote is compared with (largest level, or mean adoption times span).
 ``on_scale(values, transform)``
     Curve values on the fitted scale (their log with ``transform="log"``).
 ``step_in_years(origin, offset)``
@@ -81,7 +83,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 
 from forecast.errors import ConfigError, DomainError, FitError, HistoryError
 from forecast.models.base import Intervals, quantile_intervals
