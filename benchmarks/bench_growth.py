@@ -33,10 +33,18 @@ import pandas as pd
 import forecast as fc
 from forecast.models.base import BaseModel
 
-__all__ = ["LAUNCHES", "curve_models", "saturating", "rise_and_fall", "quarterly", "score", "main"]
+__all__ = ["LAUNCHES", "PUBLISHED", "curve_models", "saturating", "rise_and_fall", "quarterly", "score", "classics", "main"]
 
 LAUNCHES = {"twitter": "2006-07-15", "spotify": "2008-10-07"}
 """Public launch dates of the products behind the quarterly series."""
+
+
+PUBLISHED = {
+    "room_air_conditioners": (0.010, 0.42),
+    "color_televisions": (0.005, 0.84),
+    "clothes_dryers": (0.017, 0.36),
+}
+"""Published rounded Bass estimates (p, q) per year of the classic series (Bass 1969 and later)."""
 
 
 def curve_models(launch: str | None = None) -> dict[str, str | BaseModel]:
@@ -94,8 +102,34 @@ def score(df: pd.DataFrame, h: int, n_windows: int, step: int, launches: Mapping
     return table.drop(columns=["note", "n_missing"])
 
 
+def classics() -> pd.DataFrame:
+    """Bass fitted by plain least squares to the classic yearly sales, in several variants.
+
+    Variants: the interval and density forms with ``t = 1`` for the first year, the interval
+    form with ``t = 2`` (launch two years before the first year), and the interval form on the
+    first six years only.
+    """
+    sales = fc.datasets.load("diffusion-classics").series
+    rows = []
+    for uid, group in sales.groupby("unique_id", sort=True):
+        product = str(uid).split("/")[0]
+        data = group[["unique_id", "ds", "y"]]
+        variants = {
+            "interval, t=1": (data, {}),
+            "density, t=1": (data, {"form": "density"}),
+            "interval, t=2": (data, {"launch": data["ds"].iloc[0] - pd.DateOffset(years=2)}),
+            "interval, t=1, first 6 years": (data.iloc[:6], {}),
+        }
+        for label, (frame, options) in variants.items():
+            params = fc.models.get("bass", prior=None, **options).fit(frame).params_
+            published = PUBLISHED[product]
+            rows.append({"product": product, "variant": label, "p": params["p"], "q": params["q"],
+                         "published_p": published[0], "published_q": published[1]})
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
-    """Print the three tables."""
+    """Print the three tables, then the classic-sales estimates."""
     runs = (
         ("saturating simulated markets (15 daily series, h=30, 3 windows)", saturating, (30, 3, 30, None)),
         ("rise-and-fall simulated markets (15 daily series, h=60, 3 windows)", rise_and_fall, (60, 3, 60, None)),
@@ -106,6 +140,8 @@ def main() -> None:
         table = score(data(), *args)
         print(f"\n{title} [{time.perf_counter() - start:.0f} s]")
         print(table.round(3).to_string(index=False))
+    print("\nBass on the classic yearly sales (plain least squares)")
+    print(classics().round(4).to_string(index=False))
 
 
 if __name__ == "__main__":
