@@ -21,7 +21,8 @@ Usage (the full run of the issue; hours on a 2-core machine)::
 
 Reduced run (what BENCHMARKS.md reports)::
 
-    python benchmarks/bench_batch.py --series 120 --ets-spec fixed --memory-series 1000 250
+    python benchmarks/bench_batch.py --series 120 --ets-spec fixed --chunk-size 10 \
+        --memory-series 1000 250 --memory-chunk-sizes 50 200 500
 """
 
 from __future__ import annotations
@@ -44,7 +45,11 @@ ETS_FIXED = {"error": "add", "trend": "add", "damped_trend": True, "seasonal": "
 
 
 def make_data(folder: Path, n_series: int) -> Path:
-    """Write ``n_series`` simulated daily series of 730 days to ``folder/data-<n>.parquet``."""
+    """Write ``n_series`` simulated daily series of 730 days to ``folder/data-<n>.parquet``.
+
+    The file is sorted by ``unique_id`` and written in row groups of 20 series, so that the
+    per-chunk pyarrow filter of a job reads only the row groups of its chunk.
+    """
     from forecast.datasets import simulate_market
 
     path = folder / f"data-{n_series}.parquet"
@@ -52,7 +57,9 @@ def make_data(folder: Path, n_series: int) -> Path:
         markets = -(-n_series // 3)
         series = simulate_market(n_products=3, periods=730, seed=0, n_markets=markets, retention_ages=()).series
         keep = sorted(series["unique_id"].unique())[:n_series]
-        series[series["unique_id"].isin(keep)].to_parquet(path, index=False)
+        # Sorted by unique_id, in row groups of 20 series, so a chunk's filter reads its own groups.
+        rows = series[series["unique_id"].isin(keep)].sort_values(["unique_id", "ds"])
+        rows.to_parquet(path, index=False, row_group_size=20 * 730)
     return path
 
 
@@ -147,7 +154,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--models", nargs="+", default=["naive", "ets"])
     parser.add_argument("--ets-spec", choices=["auto", "fixed"], default="auto", help="ets: automatic choice or ETS(A,Ad,A)")
     parser.add_argument("--chunk-size", type=int, default=None, help="series per chunk of the throughput runs")
-    parser.add_argument("--memory-series", type=int, nargs="+", default=[10_000, 2_500])
+    parser.add_argument("--memory-series", type=int, nargs="*", default=[10_000, 2_500], help="none: skip the memory runs")
     parser.add_argument("--memory-chunk-sizes", type=int, nargs="+", default=[50, 200, 500])
     parser.add_argument("--folder", type=Path, default=None, help="working folder (a temporary one by default)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
@@ -163,7 +170,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             text = _job_text(data, folder / name, args.models, args.ets_spec, kind, workers, chunk)
             throughput[name] = _run(folder, name, text)
     memory = {}
-    largest = max(args.memory_series)
+    largest = max(args.memory_series, default=0)
     for n_series in args.memory_series:
         sizes = args.memory_chunk_sizes if n_series == largest else [sorted(args.memory_chunk_sizes)[len(args.memory_chunk_sizes) // 2]]
         for size in sizes:

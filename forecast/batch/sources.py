@@ -147,6 +147,10 @@ def load_chunk(spec: ChunkSpec) -> pd.DataFrame:
     return frame[keep].reset_index(drop=True)
 
 
+_BATCH_ROWS = 1 << 18
+"""Rows read at a time when listing the series of a file."""
+
+
 def _metric_of(frame: pd.DataFrame) -> pd.Series:
     if METRIC in frame.columns:
         return frame[METRIC].astype(str)
@@ -162,23 +166,34 @@ def _index(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _file_index(path: Path) -> pd.DataFrame:
+    """Distinct (unique_id, metric) pairs of a file, read in batches so memory stays bounded."""
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         try:
-            names = pq.read_schema(path).names
-            columns = [c for c in (UNIQUE_ID, METRIC) if c in names]
-            return _index(pq.read_table(path, columns=columns).to_pandas())
+            parquet = pq.ParquetFile(path)
+            columns = [c for c in (UNIQUE_ID, METRIC) if c in parquet.schema_arrow.names]
+            parts = [
+                _index(pa.Table.from_batches([batch]).group_by(columns).aggregate([]).to_pandas())
+                for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, columns=columns)
+            ]
         except (OSError, ValueError) as err:
             raise SchemaError(f"file {str(path)!r} could not be read as parquet: {err}") from err
-    if suffix == ".csv":
+    elif suffix == ".csv":
         try:
             head = pd.read_csv(path, nrows=0).columns
-            return _index(pd.read_csv(path, usecols=[c for c in (UNIQUE_ID, METRIC) if c in head]))
+            columns = [c for c in (UNIQUE_ID, METRIC) if c in head]
+            with pd.read_csv(path, usecols=columns, chunksize=_BATCH_ROWS) as reader:
+                parts = [_index(batch) for batch in reader]
         except (ValueError, OSError) as err:
             raise SchemaError(f"file {str(path)!r} could not be read as csv: {err}") from err
-    return _index(read_frame(path))
+    else:
+        parts = [_index(read_frame(path))]
+    if not parts:
+        raise SchemaError(f"file {str(path)!r} holds no rows.")
+    return pd.concat(parts, ignore_index=True).drop_duplicates(ignore_index=True)
 
 
 def _select(index: pd.DataFrame, config: BatchConfig) -> list[str]:
