@@ -45,7 +45,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -62,6 +62,7 @@ from forecast.schema import check_levels
 
 __all__ = [
     "OUTPUT_FORMATS",
+    "OutputFormat",
     "SimulateConfig",
     "DataConfig",
     "ForecastConfig",
@@ -74,7 +75,9 @@ __all__ = [
     "input_files",
 ]
 
-OUTPUT_FORMATS: tuple[str, ...] = ("parquet", "csv", "json")
+OutputFormat = Literal["parquet", "csv", "json"]
+"""A format of the combined outputs."""
+OUTPUT_FORMATS: tuple[str, ...] = get_args(OutputFormat)
 """Formats of the combined outputs."""
 
 
@@ -90,7 +93,7 @@ class SimulateConfig(_Table):
     markets : int
         Independent markets to simulate; market ``k`` is drawn with a seed derived from
         (``seed``, ``k``), so every series is the same whatever the chunk size, and its
-        ``unique_id`` starts with ``m<k>/`` (``m00012/kimi/dau/all``).
+        ``unique_id`` starts with ``m<k>/`` (``m00012/product_a/dau/all``).
     seed : int
         The job's seed.
     options : dict
@@ -215,7 +218,7 @@ class OutputConfig(_Table):
     """``[output]``: the folder, the formats of the combined outputs, and plots on or off."""
 
     dir: str = "batch-output"
-    formats: Annotated[list[Literal["parquet", "csv", "json"]], Field(min_length=1)] = ["parquet"]
+    formats: Annotated[list[OutputFormat], Field(min_length=1)] = ["parquet"]
     plots: bool = False
 
 
