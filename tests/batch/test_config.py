@@ -129,3 +129,14 @@ def test_simulate_keeps_its_extra_arguments(tmp_path: Path) -> None:
     raw["data"]["simulate"]["markets"] = 0
     with pytest.raises(ConfigError, match=r"markets = 0 is not allowed"):
         load_config(raw)
+
+
+def test_the_example_job_is_valid() -> None:
+    from forecast.batch.sources import plan_chunks
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "batch_job.toml"
+    config = load_config(example)
+    chunks = plan_chunks(config)
+    assert [len(chunk.ids) for chunk in chunks] == [6, 6]
+    assert config.forecast.models == ["naive", "seasonal_naive", "ets"]
+    assert config.output_dir == example.parent / "batch-output"
