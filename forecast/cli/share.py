@@ -140,8 +140,8 @@ def share_command(
       forecast share --data dau.csv --market kimi --market wenxin --market tongyi \\
           --model 'ets:transform=log' --horizon 30 --out shares.csv --plot shares.png
       forecast share --data dau.csv --market kimi --market wenxin --model competition --horizon 60
-      forecast share --dataset ai-assistants-cn --market kimi/dau/all \\
-          --market wenxin_yiyan/dau/all --model 'logistic:sigma=0.3,transform=log' --horizon 30
+      forecast share --data dau.csv --market kimi --market wenxin \\
+          --model 'kimi=logistic:transform=log' --model wenxin=naive --horizon 30
     """
     from forecast.share import shares
     from forecast.share_plot import plot_shares
