@@ -56,9 +56,11 @@ from forecast.schema import (
     QUALIFIER,
     SHARE,
     UNIQUE_ID,
+    YHAT,
     Y,
     check_levels,
     level_column,
+    parse_level_column,
     validate_series,
 )
 
@@ -70,6 +72,7 @@ __all__ = [
     "shares",
     "share_columns",
     "paths_frame",
+    "share_levels",
     "HISTORY",
     "FORECAST",
     "OBSERVED",
@@ -449,6 +452,16 @@ def share_columns(levels: Sequence[float]) -> list[str]:
     for level in check_levels(levels):
         cols += [level_column(level, "lo", prefix=SHARE), level_column(level, "hi", prefix=SHARE)]
     return cols + [N_FLOORED]
+
+
+def share_levels(frame: pd.DataFrame) -> tuple[float, ...]:
+    """Interval levels of a share frame: those with both ``share_lo_<L>`` and ``share_hi_<L>``."""
+    found = []
+    for column in map(str, frame.columns):
+        parsed = parse_level_column(YHAT + column[len(SHARE) :]) if column.startswith(SHARE + "_") else None
+        if parsed is not None and parsed[0] == "lo" and level_column(parsed[1], "hi", prefix=SHARE) in frame.columns:
+            found.append(parsed[1])
+    return check_levels(found)
 
 
 def paths_frame(result: SharePaths, levels: Sequence[float]) -> pd.DataFrame:

@@ -17,15 +17,25 @@ import pandas as pd
 from forecast.compositional import aitchison_distance
 from forecast.errors import ConfigError, DataError, SchemaError
 from forecast.models.base import check_horizon
-from forecast.schema import CUTOFF, DS, MODEL, SHARE, UNIQUE_ID, Y, check_levels
-from forecast.share import Method, ModelSpec, history_shares, market_products, paths_frame, share_columns, share_paths
+from forecast.metrics import coverage, metric_column
+from forecast.schema import CUTOFF, DS, MODEL, SHARE, UNIQUE_ID, Y, check_levels, level_column
+from forecast.share import (
+    Method,
+    ModelSpec,
+    history_shares,
+    market_products,
+    paths_frame,
+    share_columns,
+    share_levels,
+    share_paths,
+)
 
 __all__ = ["backtest_shares", "evaluate_shares", "NAIVE_SHARE"]
 
 NAIVE_SHARE = "naive_share"
 """Name of the benchmark in share backtests: the shares of the cutoff date, held constant."""
 
-_MAE, _RMSE, _AITCHISON, _N = "mae", "rmse", "aitchison", "n"
+_AITCHISON, _N = "aitchison", "n"
 
 
 def backtest_shares(
@@ -112,32 +122,37 @@ def backtest_shares(
 
 
 def evaluate_shares(backtest: pd.DataFrame) -> pd.DataFrame:
-    """Errors of share forecasts per model: in share points, and the Aitchison distance.
+    """Errors of share forecasts per model: in share points, the Aitchison distance, coverage.
 
     Parameters
     ----------
     backtest : DataFrame
         A frame with ``unique_id``, ``model``, ``ds``, ``share`` (forecast) and ``y`` (observed
-        share), and optionally ``cutoff``, as returned by :func:`backtest_shares`.
+        share), and optionally ``cutoff`` and ``share_lo_<L>``, ``share_hi_<L>``, as returned by
+        :func:`backtest_shares`.
 
     Returns
     -------
     DataFrame
         One row per model: ``mae`` and ``rmse`` in share points (percentage points: an error of
-        0.02 in share is 2.0), ``aitchison``, the mean Aitchison distance between forecast and
+        0.02 in share is 2.0); ``aitchison``, the mean Aitchison distance between forecast and
         observed compositions (over the (``cutoff``, ``ds``) with every product present and no
-        zero part; NaN when there is none), and ``n``, the (product, date) pairs with an observed
-        share. Rows without an observed share are not errors and are not counted.
+        zero part; NaN when there is none); ``coverage_<L>``, the percentage of observed shares
+        inside the ``L``% band (NaN for a model without bands, such as ``naive_share``); and
+        ``n``, the (product, date) pairs with an observed share. Rows without an observed share
+        are not errors and are not counted.
     """
     needed = [UNIQUE_ID, MODEL, DS, SHARE, Y]
     missing = [c for c in needed if c not in backtest.columns]
     if missing:
         raise SchemaError(f"a share backtest frame needs column(s) {', '.join(map(repr, missing))}.", column=missing[0])
     keys = [CUTOFF, DS] if CUTOFF in backtest.columns else [DS]
+    levels = share_levels(backtest)
     rows = []
     for model, group in backtest.groupby(MODEL, sort=True):
         scored = group.dropna(subset=[Y])
-        error = 100.0 * (scored[SHARE].to_numpy(dtype=float) - scored[Y].to_numpy(dtype=float))
+        observed_all = scored[Y].to_numpy(dtype=float)
+        error = 100.0 * (scored[SHARE].to_numpy(dtype=float) - observed_all)
         distances = []
         n_products = group[UNIQUE_ID].nunique()
         for _, composition in scored.groupby(keys, sort=True):
@@ -145,13 +160,19 @@ def evaluate_shares(backtest: pd.DataFrame) -> pd.DataFrame:
             observed = composition[Y].to_numpy(dtype=float)
             if len(composition) == n_products and np.all(forecast > 0) and np.all(observed > 0):
                 distances.append(float(aitchison_distance(forecast, observed)))
-        rows.append(
-            {
-                MODEL: model,
-                _MAE: float(np.mean(np.abs(error))) if len(error) else np.nan,
-                _RMSE: float(np.sqrt(np.mean(error**2))) if len(error) else np.nan,
-                _AITCHISON: float(np.mean(distances)) if distances else np.nan,
-                _N: len(error),
-            }
-        )
-    return pd.DataFrame(rows, columns=[MODEL, _MAE, _RMSE, _AITCHISON, _N])
+        row: dict[str, object] = {
+            MODEL: model,
+            metric_column("mae"): float(np.mean(np.abs(error))) if len(error) else np.nan,
+            metric_column("rmse"): float(np.sqrt(np.mean(error**2))) if len(error) else np.nan,
+            _AITCHISON: float(np.mean(distances)) if distances else np.nan,
+        }
+        for level in levels:
+            lo = scored[level_column(level, "lo", prefix=SHARE)].to_numpy(dtype=float)
+            hi = scored[level_column(level, "hi", prefix=SHARE)].to_numpy(dtype=float)
+            has_band = len(lo) and not np.isnan(lo).all()
+            row[metric_column("coverage", level)] = coverage(observed_all, lo, hi) if has_band else np.nan
+        row[_N] = len(error)
+        rows.append(row)
+    columns = [MODEL, metric_column("mae"), metric_column("rmse"), _AITCHISON]
+    columns += [metric_column("coverage", level) for level in levels] + [_N]
+    return pd.DataFrame(rows, columns=columns)

@@ -8,23 +8,14 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import SchemaError
-from forecast.schema import DS, PART, SHARE, UNIQUE_ID, YHAT, check_levels, level_column, parse_level_column
+from forecast.schema import DS, PART, SHARE, UNIQUE_ID, level_column
+from forecast.share import FORECAST, HISTORY, share_levels
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["plot_shares"]
 
-_HISTORY, _FORECAST = "history", "forecast"
-
-
-def _levels_in(frame: pd.DataFrame) -> tuple[float, ...]:
-    found = []
-    for column in map(str, frame.columns):
-        parsed = parse_level_column(YHAT + column[len(SHARE) :]) if column.startswith(SHARE + "_") else None
-        if parsed is not None and parsed[0] == "lo" and level_column(parsed[1], "hi", prefix=SHARE) in frame.columns:
-            found.append(parsed[1])
-    return check_levels(found)
 
 
 def plot_shares(frame: pd.DataFrame, *, title: str | None = None) -> Figure:
@@ -51,17 +42,17 @@ def plot_shares(frame: pd.DataFrame, *, title: str | None = None) -> Figure:
     missing = [c for c in (UNIQUE_ID, PART, DS, SHARE) if c not in frame.columns]
     if missing:
         raise SchemaError(f"a share frame needs column(s) {', '.join(map(repr, missing))}; pass the output of fc.shares.")
-    levels = _levels_in(frame)
+    levels = share_levels(frame)
     products = sorted(frame[UNIQUE_ID].unique())
     wide = frame.pivot(index=DS, columns=UNIQUE_ID, values=SHARE).reindex(columns=products).sort_index()
     parts = frame.drop_duplicates(DS).set_index(DS)[PART].reindex(wide.index)
-    forecast_start = wide.index[parts.to_numpy() == _FORECAST].min()
+    forecast_start = wide.index[parts.to_numpy() == FORECAST].min()
     colors = plt.get_cmap("tab10").colors
 
     figure, (stack_ax, band_ax) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, height_ratios=(1, 1.2), layout="constrained")
-    for part, alpha, hatch in ((_HISTORY, 0.85, None), (_FORECAST, 0.4, "//")):
+    for part, alpha, hatch in ((HISTORY, 0.85, None), (FORECAST, 0.4, "//")):
         mask = np.array(parts == part, dtype=bool)
-        if part == _FORECAST and mask.any():
+        if part == FORECAST and mask.any():
             # join the forecast area to the last observed date so the stack has no gap
             previous = np.flatnonzero(mask)[0] - 1
             if previous >= 0:
@@ -75,7 +66,7 @@ def plot_shares(frame: pd.DataFrame, *, title: str | None = None) -> Figure:
             colors=[colors[i % len(colors)] for i in range(len(products))],
             alpha=alpha,
             hatch=hatch,
-            labels=products if part == _HISTORY or not (parts == _HISTORY).any() else (),
+            labels=products if part == HISTORY or not (parts == HISTORY).any() else (),
             edgecolor="white",
             linewidth=0.3,
         )
@@ -86,8 +77,8 @@ def plot_shares(frame: pd.DataFrame, *, title: str | None = None) -> Figure:
     for i, product in enumerate(products):
         color = colors[i % len(colors)]
         rows = frame[frame[UNIQUE_ID] == product].sort_values(DS)
-        history = rows[rows[PART] == _HISTORY]
-        future = rows[rows[PART] == _FORECAST]
+        history = rows[rows[PART] == HISTORY]
+        future = rows[rows[PART] == FORECAST]
         if len(history):
             band_ax.plot(history[DS], history[SHARE], color=color, marker="o" if len(history) < 30 else None, markersize=3, label=product)
         for k, level in enumerate(sorted(levels, reverse=True)):

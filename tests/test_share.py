@@ -213,8 +213,11 @@ def test_evaluate_shares_by_hand():
             "y": [0.5, 0.5, 0.5, np.nan],
         }
     )
+    frame["share_lo_80"] = [0.55, 0.45, 0.45, 0.45]
+    frame["share_hi_80"] = [0.65, 0.55, 0.55, 0.55]
     row = evaluate_shares(frame).iloc[0]
     assert row["mae"] == pytest.approx(20 / 3) and row["rmse"] == pytest.approx(np.sqrt(200 / 3))
+    assert row["coverage_80"] == pytest.approx(200 / 3)  # 0.5 is outside [0.55, 0.65], inside the others
     # two parts: clr = (+-log(x1 / x2) / 2), so the distance is |log(0.6 / 0.4)| / sqrt(2)
     assert row["aitchison"] == pytest.approx(abs(np.log(1.5)) / np.sqrt(2))
     assert row["n"] == 3
@@ -227,6 +230,9 @@ def test_backtest_shares_frame_and_cutoffs_before_the_forecasts():
     assert (frame["ds"] > frame["cutoff"]).all()
     assert frame["cutoff"].nunique() == 2 and set(frame["model"]) == {"naive", NAIVE_SHARE}
     assert frame["y"].notna().all()
+    scores = evaluate_shares(frame).set_index("model")
+    assert list(scores.columns) == ["mae", "rmse", "aitchison", "coverage_80", "coverage_95", "n"]
+    assert np.isnan(scores.loc[NAIVE_SHARE, "coverage_80"]) and 0 <= scores.loc["naive", "coverage_95"] <= 100
     with pytest.raises(DataError, match="fewer windows"):
         backtest_shares(df, "naive", h=30, n_windows=5)
 
