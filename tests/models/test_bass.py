@@ -396,3 +396,15 @@ def test_refit_replaces_state() -> None:
     model.fit(_synthetic(40, 0.03, seed=14).assign(y=lambda d: 2 * d["y"]))
     assert model.params_["m"] == pytest.approx(2 * first["m"], rel=0.1)
     assert model.n_obs_ == 40
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10_000), st.floats(0.005, 0.15), st.integers(8, 40))
+def test_intervals_nest_for_any_noisy_history(seed: int, noise: float, n: int) -> None:
+    forecast = BassDiffusion().fit(_synthetic(n, noise, seed=seed)).predict(12, levels=(50, 80, 95))
+    assert np.all(forecast["yhat_lo_95"] <= forecast["yhat_lo_80"])
+    assert np.all(forecast["yhat_lo_80"] <= forecast["yhat_lo_50"])
+    assert np.all(forecast["yhat_lo_50"] <= forecast["yhat"])
+    assert np.all(forecast["yhat"] <= forecast["yhat_hi_50"])
+    assert np.all(forecast["yhat_hi_50"] <= forecast["yhat_hi_80"])
+    assert np.all(forecast["yhat_hi_80"] <= forecast["yhat_hi_95"])
