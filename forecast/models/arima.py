@@ -432,7 +432,7 @@ class ARIMA(BaseModel):
             spec = self._fixed_spec()
             with quiet_estimation():
                 model = SARIMAX(y, order=spec.order, seasonal_order=spec.seasonal_order, trend=spec.trend)
-                self.results_ = model.fit(disp=False, maxiter=self.maxiter)
+                self.results_ = model.fit(disp=False, maxiter=self.maxiter, cov_type="none")
             self.spec_, self.candidates_ = spec, pd.DataFrame({"spec": [spec.label], "aicc": [np.nan]})
             self.params_ = self._params(stopped=None, n_models=1, score=float(self.results_.aicc))
             return
