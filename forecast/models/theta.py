@@ -7,7 +7,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ConfigError
+from forecast.errors import ConfigError, FitError
 from forecast.models._statsmodels import quiet_estimation
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import register
@@ -60,7 +60,8 @@ class Theta(BaseModel):
     :math:`\sigma^2 (1 + (\alpha - 1)^2)`, so each step's marginal distribution is exactly
     the one the intervals describe; the seasonal factors are not applied to the noise, as
     statsmodels does not apply them to the interval widths either. Series shorter than two
-    seasons are not deseasonalised.
+    seasons are not deseasonalised; constant series raise :class:`~forecast.errors.FitError`
+    (statsmodels' trend regression is degenerate on them).
 
     References
     ----------
@@ -99,6 +100,11 @@ class Theta(BaseModel):
         from statsmodels.tsa.forecasting.theta import ThetaModel
 
         y = data[Y].to_numpy(dtype=float)
+        if np.ptp(y) == 0:
+            raise FitError(
+                f"theta: series {self.series_id_!r} is constant ({y[0]:g}); statsmodels' Theta "
+                "regression is degenerate on constant data. Use 'naive' or 'mean' for it."
+            )
         m = self.seasonal_period_
         seasonal = self.deseasonalize is not False and m > 1 and len(y) >= 2 * m
         with quiet_estimation():

@@ -141,3 +141,13 @@ def test_air_passengers_logged_selects_the_airline_model(shared_data) -> None:  
     assert model.params_["aicc"] == pytest.approx(-483.21, abs=0.05)
     assert model.params_["ma.L1"] == pytest.approx(-0.4018, abs=2e-3)
     assert model.params_["ma.S.L12"] == pytest.approx(-0.5569, abs=2e-3)
+
+
+@pytest.mark.slow
+def test_css_search_also_selects_the_airline_model(shared_data) -> None:  # noqa: ANN001 (fixture)
+    # The approximate search (CSS, R's default for long series) compares candidates by
+    # conditional likelihood; the chosen model is re-estimated by exact likelihood.
+    air = pd.read_csv(shared_data / "example_air_passengers.csv", parse_dates=["ds"])
+    model = fc.models.get("arima", transform="log", approximation=True).fit(air)
+    assert model.spec_.label == "ARIMA(0,1,1)(0,1,1)12"
+    assert model.params_["aicc"] == pytest.approx(-483.21, abs=0.05)

@@ -56,6 +56,14 @@ def test_sample_paths_match_the_intervals() -> None:
     np.testing.assert_allclose(hi, out["yhat_hi_80"], atol=0.05 * sd.max())
 
 
+def test_constant_series_raises_a_fit_error() -> None:
+    # statsmodels' ThetaModel regresses on a constant and a trend; on constant data its
+    # add_trend skips the constant and the forecast is wrong (11 for a series of 5s)
+    flat = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=30, freq="D"), "y": 5.0})
+    with pytest.raises(fc.FitError, match="constant"):
+        fc.models.get("theta").fit(flat)
+
+
 def test_bad_parameters_raise() -> None:
     with pytest.raises(fc.ConfigError):
         fc.models.get("theta", theta=0.5)
