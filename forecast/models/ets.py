@@ -140,7 +140,8 @@ class ETS(BaseModel):
         Every specification tried with its AICc (``inf`` when the fit failed).
     params_ : dict
         ``spec`` (label), ``aicc``, ``smoothing_level``, ``smoothing_trend``,
-        ``smoothing_seasonal``, ``damping_trend`` (those the model has) and ``sigma2``.
+        ``smoothing_seasonal``, ``damping_trend`` (those the model has) and ``sigma2`` (the
+        variance of the errors: absolute for additive, relative for multiplicative error).
 
     Notes
     -----
@@ -274,7 +275,7 @@ class ETS(BaseModel):
             "aicc": float(self.results_.aicc),
         }
         out.update({k: float(values[k]) for k in names if k in values})
-        out["sigma2"] = float(self.results_.mse if self.spec_.error == "add" else np.mean(self.results_.resid**2))
+        out["sigma2"] = float(self.results_.mse)  # of the errors: absolute (A) or relative (M)
         return out
 
     def _update(self, data: pd.DataFrame) -> None:
