@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -188,6 +191,9 @@ def test_competition_shares_beat_the_naive_share_on_a_kimi_market():
     assert scores.loc["competition", "aitchison"] < scores.loc[NAIVE_SHARE, "aitchison"]
     out = fc.shares(df, "competition", h=10, n_samples=200)
     check_share_frame(out)
+    paths = share_paths(df, "competition", 10, n_samples=200)
+    np.testing.assert_allclose(paths.paths.sum(axis=-1), 1.0, atol=1e-12)
+    assert set(paths.models) == {"competition"}
 
 
 @pytest.mark.slow
@@ -260,3 +266,17 @@ def test_bounds_are_kept_by_a_model_with_the_bounds_capability():
     check_share_frame(out)
     assert out.loc[out["part"] == "history", "ds"].nunique() == 40 - bound.sum()
     assert set(out.loc[out["part"] == "forecast", "model"]) == {"logistic", "naive"}
+
+
+@pytest.mark.slow
+def test_readme_share_examples_run(tmp_path, monkeypatch):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("<!-- section:share -->") : readme.index("<!-- section:batch -->")]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) >= 4
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)
+    assert (tmp_path / "shares.png").read_bytes()[:4] == b"\x89PNG"
+    assert namespace["coherent"]["model"].eq("naive/wls_struct").all()
