@@ -49,7 +49,6 @@ References
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from typing import ClassVar, Self
 
@@ -297,11 +296,6 @@ class CompetitionModel:
 
     def __repr__(self) -> str:
         return f"CompetitionModel(m_range={self.m_range!r}, n_grid={self.n_grid!r})"
-
-    def __deepcopy__(self, memo: dict[int, object]) -> Self:
-        fresh = type(self).__new__(type(self))
-        fresh.__dict__.update(copy.deepcopy(self.__dict__, memo))
-        return fresh
 
     # ----------------------------------------------------------------------------- helpers
     def _check_fitted(self) -> None:
