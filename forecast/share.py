@@ -13,8 +13,11 @@ Three ways to forecast shares, chosen with ``method`` of :func:`shares`:
     its switching flows.
 ``"alr"`` / ``"ilr"``
     Compositional forecasting: turn the observed shares into additive or isometric log-ratio
-    coordinates (:mod:`forecast.compositional`), forecast each coordinate with the model, and map
-    every sample path back to shares. Useful when only shares are known.
+    coordinates (:mod:`forecast.compositional`), forecast each coordinate with the model (the
+    coordinates independently, seeded like the products), and map every sample path back to
+    shares. Useful when only shares are known. Log-ratios of zero are undefined: zero shares
+    raise :class:`~forecast.errors.DomainError` unless ``delta`` is given, which replaces them
+    multiplicatively (:func:`~forecast.compositional.multiplicative_replacement`).
 
 Point shares are the **mean** over paths, so the point shares of a date sum to one; interval
 bounds are equal-tailed quantiles over paths, so the 80% interval lies inside the 95% one.
