@@ -59,6 +59,11 @@ def fitted() -> dict[str, BaseModel]:
     return {}
 
 
+def _levels(name: str) -> tuple[int, ...]:
+    """The contract's levels, or none for a model that declares no intervals."""
+    return LEVELS if CAPABILITIES.loc[name, "intervals"] else ()
+
+
 def _fitted(cache: dict[str, BaseModel], name: str) -> BaseModel:
     if name not in cache:
         cache[name] = _fit(name, SERIES)
@@ -68,13 +73,16 @@ def _fitted(cache: dict[str, BaseModel], name: str) -> BaseModel:
 @pytest.mark.parametrize("name", NAMES)
 def test_predict_follows_the_contract(fitted: dict[str, BaseModel], name: str) -> None:
     model = _fitted(fitted, name)
-    out = model.predict(H, levels=LEVELS)
-    expected = [DS, "yhat"] + [level_column(lv, side) for lv in LEVELS for side in ("lo", "hi")]
+    levels = _levels(name)
+    out = model.predict(H, levels=levels)
+    expected = [DS, "yhat"] + [level_column(lv, side) for lv in levels for side in ("lo", "hi")]
     assert list(out.columns) == expected
     assert len(out) == H
     assert out[DS].iloc[0] == SERIES[DS].iloc[-1] + pd.Timedelta(days=1)
     assert (out[DS].diff().dropna() == pd.Timedelta(days=1)).all()
     assert np.isfinite(out.drop(columns=DS).to_numpy()).all()
+    if not levels:
+        return
     tol = 1e-9 * (1 + out["yhat"].abs())
     assert (out["yhat_lo_95"] <= out["yhat_lo_80"] + tol).all()
     assert (out["yhat_lo_80"] <= out["yhat"] + tol).all()
@@ -83,7 +91,7 @@ def test_predict_follows_the_contract(fitted: dict[str, BaseModel], name: str) -
     assert (out["yhat_hi_95"] - out["yhat_lo_95"] > 0).all()
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [n for n in NAMES if CAPABILITIES.loc[n, "intervals"]])
 def test_other_levels_without_refit(fitted: dict[str, BaseModel], name: str) -> None:
     model = _fitted(fitted, name)
     out = model.predict(5, levels=(50, 99))
@@ -93,13 +101,13 @@ def test_other_levels_without_refit(fitted: dict[str, BaseModel], name: str) -> 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_refit_replaces_state_and_same_input_gives_same_output(fitted: dict[str, BaseModel], name: str) -> None:
-    reference = _fitted(fitted, name).predict(H, levels=LEVELS)
+    reference = _fitted(fitted, name).predict(H, levels=_levels(name))
     model = _fit(name, OTHER)
     assert model.last_ds_ == OTHER[DS].iloc[-1]
     model.fit(SERIES, **({"retention": _retention()} if CAPABILITIES.loc[name, "needs_retention"] else {}))
     assert model.last_ds_ == SERIES[DS].iloc[-1]
     assert model.n_obs_ == len(SERIES)
-    pd.testing.assert_frame_equal(model.predict(H, levels=LEVELS), reference)
+    pd.testing.assert_frame_equal(model.predict(H, levels=_levels(name)), reference)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -164,6 +172,7 @@ def test_update_moves_the_origin(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_log_transform_keeps_forecasts_positive(name: str) -> None:
     series = SERIES.assign(y=SERIES[Y] / 1000.0)
-    out = _fit(name, series, transform="log").predict(H, levels=LEVELS)
+    out = _fit(name, series, transform="log").predict(H, levels=_levels(name))
     assert (out.drop(columns=DS).to_numpy() > 0).all()
-    assert (out["yhat_lo_95"] <= out["yhat"]).all() and (out["yhat"] <= out["yhat_hi_95"]).all()
+    if _levels(name):
+        assert (out["yhat_lo_95"] <= out["yhat"]).all() and (out["yhat"] <= out["yhat_hi_95"]).all()
