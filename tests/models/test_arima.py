@@ -122,6 +122,18 @@ def test_sample_paths_match_the_intervals(monthly: pd.DataFrame) -> None:
     np.testing.assert_allclose(hi, out["yhat_hi_80"], atol=0.06 * width.max())
 
 
+def test_warm_start_reaches_the_same_model(monthly: pd.DataFrame) -> None:
+    previous = fc.models.get("arima", approximation=True).fit(monthly.iloc[:90])
+    warm = fc.models.get("arima", approximation=True)
+    warm.warm_start(previous)
+    warm.fit(monthly)
+    cold = fc.models.get("arima", approximation=True).fit(monthly)
+    assert warm.spec_ == cold.spec_
+    np.testing.assert_allclose(warm.predict(6, levels=())["yhat"], cold.predict(6, levels=())["yhat"], rtol=1e-2)
+    with pytest.raises(fc.ConfigError):
+        warm.warm_start(fc.models.get("naive"))
+
+
 def test_bad_orders_raise() -> None:
     with pytest.raises(fc.ConfigError):
         fc.models.get("arima", order=(1, 1))

@@ -124,6 +124,19 @@ def test_log_transform_back_transforms_the_forecast(monthly: pd.DataFrame) -> No
     np.testing.assert_allclose(out["yhat"], np.exp(direct.forecast(6)), rtol=1e-10)
 
 
+def test_warm_start_reaches_the_same_model(monthly: pd.DataFrame) -> None:
+    previous = fc.models.get("ets").fit(monthly.iloc[:66])
+    warm = fc.models.get("ets")
+    warm.warm_start(previous)
+    warm.fit(monthly)
+    cold = fc.models.get("ets").fit(monthly)
+    assert warm.params_["spec"] == cold.params_["spec"]
+    np.testing.assert_allclose(warm.predict(6, levels=())["yhat"], cold.predict(6, levels=())["yhat"], rtol=1e-3)
+    assert set(warm.estimates_) == set(previous.estimates_)
+    with pytest.raises(fc.ConfigError):
+        warm.warm_start(fc.models.get("naive"))
+
+
 def test_bad_parameters_raise() -> None:
     with pytest.raises(fc.ConfigError):
         fc.models.get("ets", error="multiplicative")
