@@ -97,7 +97,7 @@ def test_interval_coverage_of_the_truth_over_seeds() -> None:
     hits = {"q": 0, "m": 0}
     for seed in range(30):
         data = _market(seed, periods=90)
-        model = fc.models.get("retention_feedback", retention_family="sbg", n_draws=50).fit(
+        model = fc.models.get("retention_feedback", retention_family="sbg", weekly=False, n_draws=50).fit(
             data.series[["unique_id", "ds", "y"]], retention=data.retention
         )
         table = model.param_intervals(90).set_index("parameter")
