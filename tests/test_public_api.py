@@ -1,0 +1,76 @@
+"""The public surface is pinned, so additions are deliberate."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import forecast as fc
+
+PUBLIC = {
+    "__version__",
+    "CapabilityError",
+    "ConfigError",
+    "DataError",
+    "DomainError",
+    "DuplicateError",
+    "FitError",
+    "ForecastError",
+    "ForecastWarning",
+    "HistoryError",
+    "MissingValueError",
+    "ModelError",
+    "NotFittedError",
+    "SchemaError",
+    "UnknownModelError",
+    "backtest",
+    "batch",
+    "datasets",
+    "evaluate",
+    "forecast",
+    "make_cutoffs",
+    "models",
+    "plot",
+    "plot_backtest",
+    "rank_models",
+    "reconcile",
+    "retention",
+    "scenario",
+    "shares",
+    "validate",
+}
+
+
+def test_exported_names_are_pinned():
+    assert set(fc.__all__) == PUBLIC
+
+
+def test_every_exported_name_resolves():
+    for name in fc.__all__:
+        assert getattr(fc, name) is not None, name
+    assert callable(fc.backtest) and callable(fc.reconcile) and callable(fc.forecast)
+    assert fc.retention.fit is not None and fc.batch.run is not None and fc.datasets.load is not None
+
+
+def test_functions_are_not_hidden_by_their_modules():
+    code = (
+        "import forecast.backtest, forecast.reconcile, forecast.driver, forecast.metrics\n"
+        "import forecast as fc\n"
+        "assert callable(fc.backtest) and callable(fc.reconcile) and callable(fc.forecast), "
+        "(fc.backtest, fc.reconcile, fc.forecast)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_exceptions_form_one_hierarchy():
+    for name in PUBLIC:
+        value = getattr(fc, name)
+        if isinstance(value, type) and issubclass(value, Exception) and not issubclass(value, Warning):
+            assert issubclass(value, fc.ForecastError), name
+    assert issubclass(fc.DataError, ValueError) and issubclass(fc.HistoryError, fc.DataError)
+
+
+def test_import_does_not_load_prophet_matplotlib_or_dask():
+    code = "import sys, forecast\nprint(sorted(m for m in ('prophet', 'matplotlib', 'dask') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
