@@ -19,11 +19,13 @@ given).
 Estimation (maximum a posteriori, ``prior=None`` for maximum likelihood)
 -------------------------------------------------------------------------
 The unconstrained parameters are :math:`\log p, \log q, \log M` (unless ``market_size`` fixes
-``M``), the retention family's log/logit parameters, :math:`\log e` (when ``scale_effect=True``)
-and :math:`\log\sigma`. The negative log-posterior adds
+``M``), the retention family's log/logit parameters, :math:`\log e` (when ``scale_effect=True``),
+six weekday log factors (with ``weekly``; the seventh is minus their sum) and
+:math:`\log\sigma`. The negative log-posterior adds
 
 * for every observation with qualifier ``=``: a Gaussian term in
-  :math:`\log(1 + y) - \log(1 + \widehat{\mathrm{DAU}})` with standard deviation
+  :math:`\log(1 + y) - \log(1 + \widehat{\mathrm{DAU}}\,e^{w_{d(t)}})` (:math:`w = 0` without
+  ``weekly``) with standard deviation
   :math:`\sigma`; ``~`` uses ``approx_scale`` times :math:`\sigma`;
 * for ``>=`` (``<=``): zero when the fit is above (below) the bound, else a stiff one-sided
   Gaussian penalty with standard deviation ``bound_sigma`` on the log scale, measured from the
@@ -36,7 +38,7 @@ and :math:`\log\sigma`. The negative log-posterior adds
   (1990), ``p = 0.03`` and ``q = 0.38`` per year rescaled to the series' period, standard
   deviation 3; :math:`\log M` on 20 times the largest observation, sd 3; retention
   parameters on the family's starting point, sd 2; :math:`\log e` on 0, sd 2;
-  :math:`\log \sigma` on :math:`\log 0.1`, sd 1.
+  :math:`\log \sigma` on :math:`\log 0.1`, sd 1; weekday log factors on 0, sd 0.5.
 
 The optimiser is L-BFGS-B from the best of a small grid of starting points; every objective,
 gradient (central differences) and Hessian evaluation is one vectorised call of the dynamics.
@@ -46,7 +48,8 @@ Intervals
 A Laplace approximation corrected by sampling-importance-resampling: proposals are drawn from
 a normal distribution at the estimate with twice the inverse Hessian of the negative
 log-posterior as covariance (eigenvalues floored, so directions the data do not determine get
-a large variance; draws kept inside the optimiser's box), weighted by the exact posterior over
+a large variance; proposals outside the optimiser's box are dropped), weighted by the exact
+posterior over
 the proposal density and resampled to ``n_draws`` draws (``ess_`` is the effective sample size
 of the weights). Every draw is simulated forward and observation noise
 :math:`\log(1 + y) = \log(1 + \widehat{\mathrm{DAU}}) + \sigma\varepsilon` added; intervals
