@@ -4,7 +4,8 @@ Simulated daily DAU series of two years (``fc.datasets.simulate_market``, 3 prod
 market, written once to Parquet so every run reads its chunks with a pyarrow filter) are
 forecast with ``naive`` and ``ets`` (h = 30) and backtested on 3 windows (step 30). Each job
 runs as its own process (``python -m forecast.cli batch JOB.toml``), as a user would run it;
-its wall time includes starting Python and, for Dask, the LocalCluster. While it runs, the RSS
+its wall time includes starting Python and, for Dask, the LocalCluster; its CPU time is that of
+every process of the job (``getrusage`` of the waited-for children). While it runs, the RSS
 of the job's process and of every process below it (local worker processes, Dask nannies and
 workers) is sampled every 0.1 s with psutil.
 
@@ -12,6 +13,9 @@ Measured:
 
 1. throughput: series per second with ``local`` and ``dask`` on 1 and on 2 workers, and the
    scaling efficiency from 1 to 2 workers, ``(T1 / T2) / 2``;
+   Worker utilisation, the time workers spent inside chunks (from the manifest) over
+   ``workers x wall time``, shows how much of the wall time the executor keeps every worker
+   busy (start-up, scheduling, stragglers are the rest).
 2. memory: the peak RSS of the largest worker and of the job process against the chunk size,
    and against the number of series at a fixed chunk size (``naive`` only, same backtest).
 
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -39,6 +44,9 @@ from pathlib import Path
 import psutil
 
 __all__ = ["make_data", "measure", "main"]
+
+CHUNK_STAGES = ("read", "validate", "forecast", "backtest", "evaluate", "plot")
+"""Stages of the manifest that workers spend inside chunks (summed over chunks)."""
 
 ETS_FIXED = {"error": "add", "trend": "add", "damped_trend": True, "seasonal": "add"}
 """The ETS(A,Ad,A) specification used with ``--ets-spec fixed`` (one fit instead of a search)."""
@@ -107,7 +115,8 @@ def _sample(process: psutil.Process, peaks: dict[str, int], stop: threading.Even
 
 
 def measure(job: Path) -> dict[str, float]:
-    """Run one job as a process; return its wall time, exit status and peak RSS (MiB)."""
+    """Run one job as a process; return its wall and CPU time, exit status and peak RSS (MiB)."""
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "forecast.cli", "batch", str(job), "--progress", "none"],
@@ -123,11 +132,14 @@ def measure(job: Path) -> dict[str, float]:
     seconds = time.perf_counter() - start
     stop.set()
     sampler.join()
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     if process.returncode not in (0, 3):
         raise SystemExit(f"job {job} failed with status {process.returncode}: {stderr}")
     mib = 2**20
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "exit_status": process.returncode,
         "peak_job_mib": peaks["job"] / mib,
         "peak_worker_mib": peaks["worker"] / mib,
@@ -135,7 +147,7 @@ def measure(job: Path) -> dict[str, float]:
     }
 
 
-def _run(folder: Path, name: str, text: str) -> dict[str, float]:
+def _run(folder: Path, name: str, text: str, workers: int) -> dict[str, float]:
     job = folder / f"{name}.toml"
     job.write_text(text)
     result = measure(job)
@@ -143,6 +155,9 @@ def _run(folder: Path, name: str, text: str) -> dict[str, float]:
     result["series"] = manifest["counts"]["series"]
     result["failures"] = manifest["counts"]["failures"]
     result["series_per_second"] = result["series"] / result["seconds"]
+    busy = sum(manifest["seconds"].get(stage, 0.0) for stage in CHUNK_STAGES)
+    result["busy_seconds"] = busy
+    result["utilisation"] = busy / (workers * result["seconds"])
     print(f"{name}: {json.dumps({k: round(v, 3) for k, v in result.items()})}", flush=True)
     return result
 
@@ -168,7 +183,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         for workers in (1, 2):
             name = f"{kind}-{workers}"
             text = _job_text(data, folder / name, args.models, args.ets_spec, kind, workers, chunk)
-            throughput[name] = _run(folder, name, text)
+            throughput[name] = _run(folder, name, text, workers)
     memory = {}
     largest = max(args.memory_series, default=0)
     for n_series in args.memory_series:
@@ -176,14 +191,17 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         for size in sizes:
             name = f"memory-{n_series}-{size}"
             text = _job_text(make_data(folder, n_series), folder / name, ["naive"], args.ets_spec, "local", 2, size)
-            memory[name] = _run(folder, name, text)
+            memory[name] = _run(folder, name, text, 2)
 
     print(f"\nThroughput: {args.series} series x {args.models} (ets {args.ets_spec}), h=30, 3-window backtest, chunk {chunk}\n")
-    print("| executor | workers | wall s | series/s | failures |")
-    print("| --- | --- | --- | --- | --- |")
+    print("| executor | workers | wall s | series/s | CPU s (all processes) | worker busy s | utilisation | failures |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, r in throughput.items():
         kind, workers = name.split("-")
-        print(f"| {kind} | {workers} | {r['seconds']:.1f} | {r['series_per_second']:.2f} | {r['failures']:.0f} |")
+        print(
+            f"| {kind} | {workers} | {r['seconds']:.1f} | {r['series_per_second']:.2f} | {r['cpu_seconds']:.1f} | "
+            f"{r['busy_seconds']:.1f} | {r['utilisation']:.0%} | {r['failures']:.0f} |"
+        )
     for kind in ("local", "dask"):
         efficiency = throughput[f"{kind}-1"]["seconds"] / throughput[f"{kind}-2"]["seconds"] / 2
         print(f"\nscaling efficiency 1 -> 2 workers, {kind}: {efficiency:.0%}")

@@ -17,6 +17,7 @@ def _job(tmp_path: Path, kind: str) -> dict:
     return {
         "data": {"path": "data.parquet"},
         "forecast": {"models": ["naive", "drift"], "horizon": 5},
+        "backtest": {"windows": 1},
         "output": {"dir": f"out-{kind}"},
         "executor": {"kind": kind, "workers": 2, "chunk_size": 3},
         "base_dir": str(tmp_path),
@@ -30,7 +31,7 @@ def test_dask_local_cluster_gives_the_outputs_of_local_processes(tmp_path: Path,
     assert on_dask.manifest["executor"] == "dask: LocalCluster of 2 workers"
     assert on_dask.manifest["counts"] == local.manifest["counts"]
     assert on_dask.manifest["parts_key"] == local.manifest["parts_key"]
-    for kind in ("forecasts", "failures"):
+    for kind in ("forecasts", "backtest", "metrics", "failures"):
         pdt.assert_frame_equal(on_dask.read(kind), local.read(kind))
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import tempfile
+import warnings
 from pathlib import Path
 
 import pandas as pd
 import pandas.testing as pdt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import forecast as fc
 from forecast.batch import EXIT_FAILURES, EXIT_OK
@@ -178,3 +183,24 @@ def test_a_progress_bar_when_asked(tmp_path: Path, panel_file: Path, capsys: pyt
     err = capsys.readouterr().err
     assert "chunks" in err and "3/3" in err
     assert "chunk 0 done" not in err
+
+
+@functools.cache
+def _seven_series_forecasts() -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fc.ForecastWarning)  # s04 is too short: it fails on purpose
+        return fc.forecast(make_panel(n_series=7, periods=30, short=("s04",)), ["naive", "drift"], 5)
+
+
+@settings(max_examples=6, deadline=None)
+@given(chunk_size=st.integers(1, 13), workers=st.sampled_from([1, 2]))
+def test_outputs_do_not_depend_on_chunk_size_or_workers(chunk_size: int, workers: int) -> None:
+    panel = make_panel(n_series=7, periods=30, short=("s04",))
+    with tempfile.TemporaryDirectory() as folder:
+        panel.to_parquet(Path(folder) / "data.parquet", index=False)
+        job = _job(Path(folder), executor={"chunk_size": chunk_size, "workers": workers})
+        result = fc.batch.run(job, progress="none")
+        assert result.manifest["counts"]["chunks"] == -(-7 // chunk_size)
+        pdt.assert_frame_equal(result.read("forecasts"), _seven_series_forecasts())
+        assert result.read("failures")[[UNIQUE_ID, MODEL]].values.tolist() == [["s04", "drift"], ["s04", "naive"]]
+
