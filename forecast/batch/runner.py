@@ -20,7 +20,7 @@ import pandas as pd
 
 from forecast._tasks import failure_record, failures_frame
 from forecast.batch.chunk import OUTPUTS, ChunkResult
-from forecast.batch.config import BatchConfig, config_hash, load_config
+from forecast.batch.config import OUTPUT_FORMATS, BatchConfig, config_hash, load_config
 from forecast.batch.executors import execute
 from forecast.batch.manifest import parts_key, utc_now, versions, write_manifest
 from forecast.batch.progress import Progress, ProgressMode
@@ -181,6 +181,7 @@ def run(config: BatchConfig | dict[str, Any] | str | os.PathLike[str], progress:
         paths = store.combine(kind, specs, cfg.output.formats, extra=lost if kind == "failures" else None)
         if paths:
             outputs[kind] = paths
+    _remove_stale_outputs(out, outputs)
     combine_seconds = time.perf_counter() - clock
     seconds: dict[str, float] = defaultdict(float)
     seconds["plan"] = plan_seconds
@@ -217,3 +218,12 @@ def run(config: BatchConfig | dict[str, Any] | str | os.PathLike[str], progress:
     )
     return BatchResult(out, manifest, outputs)
 
+
+def _remove_stale_outputs(out: Path, outputs: dict[str, list[Path]]) -> None:
+    """Delete combined outputs an earlier job left in ``out`` that this job did not write."""
+    written = {path for paths in outputs.values() for path in paths}
+    for kind in OUTPUTS:
+        for fmt in OUTPUT_FORMATS:
+            path = out / f"{kind}.{fmt}"
+            if path not in written:
+                path.unlink(missing_ok=True)

@@ -180,3 +180,18 @@ def test_a_dead_worker_loses_only_its_chunks_which_the_next_run_redoes(tmp_path:
     assert again.read("failures").empty
     expected = fc.forecast(make_panel(), "naive", 5).assign(model="dies_on_s05")
     pdt.assert_frame_equal(again.read("forecasts"), expected)
+
+
+def test_outputs_an_earlier_job_left_behind_are_removed(tmp_path: Path) -> None:
+    make_panel().to_parquet(tmp_path / "data.parquet", index=False)
+    job = _job(tmp_path)
+    job["backtest"] = {"windows": 1}
+    job["output"] = {"dir": "out", "formats": ["csv", "parquet"]}
+    fc.batch.run(job, progress="none")
+    assert (tmp_path / "out" / "backtest.csv").is_file()
+    del job["backtest"]
+    job["output"]["formats"] = ["parquet"]
+    result = fc.batch.run(job, progress="none")
+    names = sorted(p.name for p in (tmp_path / "out").iterdir() if p.is_file())
+    assert names == ["failures.parquet", "forecasts.parquet", "manifest.json"]
+    assert sorted(result.outputs) == ["failures", "forecasts"]
