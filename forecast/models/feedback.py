@@ -407,6 +407,7 @@ class RetentionFeedback(BaseModel):
         full = pd.date_range(self.grid_[0], max(self.grid_[-1], frame[COHORT].max()), freq=self.frequency_.offset)
         cohort_index = full.searchsorted(frame[COHORT].to_numpy(), side="right") - 1
         self.ret_ = {
+            "frame": frame[[COHORT, AGE, RETENTION]].reset_index(drop=True),
             "ages": frame[AGE].to_numpy(float) * self.retention_step_,
             "value": frame[RETENTION].to_numpy(float),
             "cohort": cohort_index,
@@ -674,6 +675,22 @@ class RetentionFeedback(BaseModel):
         observation: ``ds``, ``yhat``."""
         self._check_fitted()
         return pd.DataFrame({DS: self.grid_, "yhat": self.expected(self.paths(0).dau)[0]})
+
+    def fitted_retention(self) -> pd.DataFrame:
+        """The retention observations the model was fitted to, with the fitted values.
+
+        Returns
+        -------
+        DataFrame
+            ``cohort``, ``age``, ``retention`` (observed) and ``yhat`` (the curve at the
+            observation's age, raised by the scale effect of its cohort); empty when the model
+            was fitted without retention data.
+        """
+        self._check_fitted()
+        if self.ret_ is None:
+            return pd.DataFrame({COHORT: pd.Series(dtype="datetime64[ns]"), AGE: pd.Series(dtype="int64"), RETENTION: pd.Series(dtype=float), "yhat": pd.Series(dtype=float)})
+        fitted = self._retention_fitted(self._unpack(self.theta_), self._simulate(self.theta_, self._periods_needed()))[0]
+        return self.ret_["frame"].assign(yhat=fitted)
 
     def accounting(self, h: int = 0) -> pd.DataFrame:
         """Growth accounting of every period from launch to ``h`` periods past the last observation.

@@ -133,8 +133,9 @@ def test_kimi_fit_respects_bounds_and_projects_90_days(fitted_kimi) -> None:
 def test_kimi_retention_rises_with_scale(fitted_kimi) -> None:
     # Kimi's monthly retention rose from 18.48% to 23.36% while it grew; with the scale effect
     # the fitted cohort retention rises too, and stays within 3 points of each figure.
-    parts = fitted_kimi._unpack(fitted_kimi.theta_)
-    fitted = fitted_kimi._retention_fitted(parts, fitted_kimi.paths(0))[0]
+    table = fitted_kimi.fitted_retention()
+    np.testing.assert_allclose(table["retention"], [0.1848, 0.2225, 0.2336])
+    fitted = table["yhat"].to_numpy()
     assert fitted[0] < fitted[1] < fitted[2]
     np.testing.assert_allclose(fitted, [0.1848, 0.2225, 0.2336], atol=0.03)
     assert fitted_kimi.params_["scale_effect"] > 0
