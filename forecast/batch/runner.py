@@ -25,7 +25,7 @@ from forecast.batch.executors import execute
 from forecast.batch.manifest import parts_key, utc_now, versions, write_manifest
 from forecast.batch.progress import Progress, ProgressMode
 from forecast.batch.sources import ChunkSpec, plan_chunks
-from forecast.batch.store import PartStore
+from forecast.batch.store import PartStore, output_lock
 from forecast.errors import ConfigError
 
 __all__ = ["EXIT_OK", "EXIT_FAILURES", "BatchResult", "run"]
@@ -132,7 +132,8 @@ def run(config: BatchConfig | dict[str, Any] | str | os.PathLike[str], progress:
     Raises
     ------
     ConfigError
-        The configuration is invalid (raised before any work).
+        The configuration is invalid (raised before any work), or another job is writing to
+        the same output folder.
     DataError
         The input cannot be listed (a file without ``unique_id``, a filter that leaves nothing).
 
@@ -154,7 +155,15 @@ def run(config: BatchConfig | dict[str, Any] | str | os.PathLike[str], progress:
     specs = plan_chunks(cfg)
     plan_seconds = time.perf_counter() - clock
     out = cfg.output_dir
-    out.mkdir(parents=True, exist_ok=True)
+    with output_lock(out):
+        result = _run_locked(cfg, specs, out, started, wall, plan_seconds, progress)
+    return result
+
+
+def _run_locked(
+    cfg: BatchConfig, specs: list[ChunkSpec], out: Path, started: str, wall: float, plan_seconds: float, progress: ProgressMode
+) -> BatchResult:
+    """The job, while this process holds the output folder's lock."""
     store = PartStore(out, parts_key(cfg))
     manifest: dict[str, Any] = {
         "status": "running",

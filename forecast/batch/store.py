@@ -3,6 +3,7 @@
 Layout (``<key>`` is the job's parts key, see :func:`forecast.batch.manifest.parts_key`)::
 
     out/
+      .lock                 held while a job runs (see :func:`output_lock`)
       manifest.json
       forecasts.parquet  backtest.parquet  metrics.parquet  failures.parquet   (and .csv, .json)
       plots/<unique_id percent-encoded>.png
@@ -25,6 +26,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +34,38 @@ import pandas as pd
 
 from forecast.batch.chunk import OUTPUTS, ChunkResult
 from forecast.batch.sources import ChunkSpec
+from forecast.errors import ConfigError
 from forecast.io import atomic_write_bytes, write_frame
 
-__all__ = ["PartStore", "ids_digest"]
+__all__ = ["PartStore", "ids_digest", "output_lock"]
+
+
+@contextmanager
+def output_lock(out: Path) -> Iterator[None]:
+    """Hold ``out/.lock`` for the duration of a job, so two jobs never write one folder at once.
+
+    The lock is an advisory ``flock`` that the operating system releases when the process
+    ends, however it ends (a crashed or killed job leaves no stale lock).
+
+    Raises
+    ------
+    ConfigError
+        Another process holds the lock: a job is already writing to ``out``.
+    """
+    import fcntl
+
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".lock", "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(
+                f"another batch job is writing to {str(out)!r}; wait for it to finish or choose another [output] dir."
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def ids_digest(ids: tuple[str, ...]) -> str:

@@ -192,6 +192,16 @@ def test_outputs_an_earlier_job_left_behind_are_removed(tmp_path: Path) -> None:
     del job["backtest"]
     job["output"]["formats"] = ["parquet"]
     result = fc.batch.run(job, progress="none")
-    names = sorted(p.name for p in (tmp_path / "out").iterdir() if p.is_file())
+    names = sorted(p.name for p in (tmp_path / "out").iterdir() if p.is_file() and not p.name.startswith("."))
     assert names == ["failures.parquet", "forecasts.parquet", "manifest.json"]
     assert sorted(result.outputs) == ["failures", "forecasts"]
+
+
+def test_two_jobs_never_write_one_folder_at_once(tmp_path: Path) -> None:
+    from forecast.batch.store import output_lock
+
+    make_panel().to_parquet(tmp_path / "data.parquet", index=False)
+    with output_lock(tmp_path / "out"):
+        with pytest.raises(fc.ConfigError, match="another batch job is writing to"):
+            fc.batch.run(_job(tmp_path), progress="none")
+    assert fc.batch.run(_job(tmp_path), progress="none").exit_status == 0
