@@ -132,7 +132,7 @@ def our_models(job: Job) -> dict[str, fc.models.BaseModel]:
     """The package's models as benchmarked: registry defaults, and auto/ensemble over the
     candidates that exist for every frequency."""
     candidates = ["seasonal_naive", "ets", "theta", "prophet"]
-    inner = {"h": job.h, "n_windows": 2}
+    inner = {"h": job.h, "n_windows": 3}
     return {
         "prophet": fc.models.get("prophet"),
         "ets": fc.models.get("ets"),
