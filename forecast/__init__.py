@@ -33,10 +33,11 @@ from forecast.errors import (
 )
 from forecast.schema import validate
 
-# Imported eagerly: importing the submodule forecast.backtest binds it as the attribute
-# forecast.backtest, which would otherwise hide the lazily imported function fc.backtest.
-from forecast.backtest import backtest, make_cutoffs  # noqa: E402
-from forecast.reconcile import reconcile  # noqa: E402  (same reason: fc.reconcile)
+# Imported eagerly because a function shares its module's name: importing the submodule
+# forecast.backtest (or forecast.reconcile) binds the module as that attribute of the package,
+# which would hide a lazily imported function of the same name.
+from forecast.backtest import backtest, make_cutoffs
+from forecast.reconcile import reconcile
 
 try:
     __version__ = version("forecast")
@@ -47,15 +48,12 @@ _LAZY_MODULES = ("datasets", "retention", "batch")
 # Public function -> module that defines it, imported on first access.
 _LAZY_FUNCTIONS = {
     "forecast": "forecast.driver",
-    "backtest": "forecast.backtest",
-    "make_cutoffs": "forecast.backtest",
     "evaluate": "forecast.metrics",
     "rank_models": "forecast.ranking",
     "plot": "forecast.plotting",
     "plot_backtest": "forecast.plotting_backtest",
     "scenario": "forecast.scenarios",
     "shares": "forecast.share",
-    "reconcile": "forecast.reconcile",
 }
 
 __all__ = [
@@ -74,7 +72,10 @@ __all__ = [
     "NotFittedError",
     "SchemaError",
     "UnknownModelError",
+    "backtest",
+    "make_cutoffs",
     "models",
+    "reconcile",
     "validate",
     *_LAZY_MODULES,
     *sorted(_LAZY_FUNCTIONS),
