@@ -15,6 +15,20 @@ usual case of a panel of competing products. The cutoffs are computed once, by
 A date of the test window that is absent from the series (a gap) keeps its forecast with a
 missing ``y``; :func:`forecast.metrics.evaluate` counts it in ``n_missing`` and does not score
 it. Nothing is filled.
+
+Retention known by a cutoff
+---------------------------
+With ``retention=``, each series gets the cohort rows the forecast driver would give it (those
+whose ``unique_id`` is the series' ``unique_id`` or ``entity``, or every row when the frame has
+no ``unique_id``), and each window gets only the rows known by its cutoff. The observation of
+cohort ``c`` at age ``a`` describes the period of the retention frame's own frequency that
+starts ``a`` periods after ``c``; it is known once that period is over, at ``c + (a + 1)``
+periods. A window's training data run to the end of its cutoff's period (``cutoff`` plus one
+period of the series), so the window gets the observation when ``c + (a + 1)`` retention
+periods is on or before ``cutoff`` plus one series period. When the two frequencies are the
+same this reads: ``c + a`` periods is on or before the cutoff. The retention frequency is
+inferred from the cohort dates of the rows of that series; when they hold a single cohort, the
+series' own frequency is used. Sliding windows do not shorten the retention history.
 """
 
 from __future__ import annotations
@@ -29,11 +43,14 @@ import pandas as pd
 
 from forecast._parallel import parallel_map
 from forecast._tasks import failure_record, failures_frame
+from forecast.driver import _retention_for
 from forecast.errors import ConfigError, ForecastError, ForecastWarning, HistoryError, SchemaError
 from forecast.metrics import seasonal_naive_scale
 from forecast.models.base import BaseModel, check_horizon
 from forecast.models.registry import resolve
 from forecast.schema import (
+    AGE,
+    COHORT,
     CUTOFF,
     DS,
     MODEL,
@@ -46,6 +63,7 @@ from forecast.schema import (
     check_levels,
     forecast_columns,
     infer_frequency,
+    validate_retention,
     validate_series,
 )
 
@@ -235,6 +253,9 @@ class BacktestTask:
         Interval levels.
     window_size : int or None
         Sliding windows: train on the last ``window_size`` observations up to each cutoff.
+    retentions : tuple of (DataFrame or None)
+        For each cutoff, the cohort retention rows known by it (see the module notes), passed
+        to ``fit``; None when no retention is given or none is known yet.
     """
 
     unique_id: str
@@ -246,6 +267,30 @@ class BacktestTask:
     h: int
     levels: tuple[float, ...]
     window_size: int | None = None
+    retentions: tuple[pd.DataFrame | None, ...] | None = None
+
+
+def _retention_ends(retention: pd.DataFrame, series_frequency: Frequency) -> pd.Series:
+    """When each retention row becomes known: the end of the period its age refers to."""
+    frequency = infer_frequency(retention[COHORT].drop_duplicates()) or series_frequency
+    ends = [
+        pd.Timestamp(cohort) + (int(age) + 1) * frequency.offset
+        for cohort, age in zip(retention[COHORT], retention[AGE], strict=True)
+    ]
+    return pd.Series(pd.DatetimeIndex(ends), index=retention.index)
+
+
+def _window_retentions(
+    retention: pd.DataFrame | None, group: pd.DataFrame, uid: str, cutoffs: Sequence[pd.Timestamp]
+) -> tuple[pd.DataFrame | None, ...]:
+    """For each cutoff, the series' retention rows known by the end of its period (None if none)."""
+    matched = _retention_for(retention, group, uid)
+    if matched is None:
+        return (None,) * len(cutoffs)
+    frequency = _frequency(group, uid)
+    ends = _retention_ends(matched, frequency)
+    known = [matched.loc[ends <= pd.Timestamp(cutoff) + frequency.offset] for cutoff in cutoffs]
+    return tuple(rows.reset_index(drop=True) if len(rows) else None for rows in known)
 
 
 def _training(series: pd.DataFrame, cutoff: pd.Timestamp, window_size: int | None) -> pd.DataFrame:
@@ -268,14 +313,15 @@ def run_backtest_task(task: BacktestTask) -> tuple[list[pd.DataFrame], list[dict
     fitted: BaseModel | None = None
     previous: BaseModel | None = None
     fit_start: pd.Timestamp | None = None
-    for cutoff, refit in zip(task.cutoffs, task.refits, strict=True):
+    retentions = task.retentions or (None,) * len(task.cutoffs)
+    for cutoff, refit, retention in zip(task.cutoffs, task.refits, retentions, strict=True):
         train = _training(task.series, cutoff, task.window_size)
         try:
             if refit or fitted is None:
                 model = task.model.clone()
                 if previous is not None:
                     model.warm_start(previous)
-                model.fit(train)
+                model.fit(train, retention=retention)
                 fit_start = train[DS].iloc[0]
             else:
                 model = fitted
@@ -347,6 +393,7 @@ def backtest(
     levels: Sequence[float] = (80, 95),
     n_jobs: int = 1,
     *,
+    retention: pd.DataFrame | None = None,
     cutoffs: pd.DataFrame | None = None,
     seasonal_period: int | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -382,6 +429,16 @@ def backtest(
         Interval levels in percent.
     n_jobs : int
         Worker processes (-1 for every core). Results are identical for any value.
+    retention : DataFrame, optional
+        Cohort retention (``cohort``, ``age``, ``retention``, optional ``unique_id``), validated
+        with :func:`forecast.schema.validate_retention` and matched to each series as
+        :func:`forecast.forecast` does (by ``unique_id`` or ``entity``). Each window's ``fit``
+        receives only the rows known by its cutoff: cohort ``c`` at age ``a`` is known at the
+        end of the period the age refers to, ``c + (a + 1)`` periods of the retention frame's
+        frequency, i.e. for a window whose cutoff is at or after ``c + a`` periods when the
+        retention frame and the series share a frequency (module notes). A window with no
+        known rows gets ``retention=None``, so a model that needs retention fails there and
+        the failure is recorded.
     cutoffs : DataFrame, optional
         Cutoffs from :func:`make_cutoffs` (``unique_id``, ``cutoff``); computed from ``h``,
         ``n_windows`` and ``step`` when omitted.
@@ -441,6 +498,7 @@ def backtest(
         seasonal_period = _positive_int(seasonal_period, "seasonal_period")
     labelled = _labelled_models(models)
     data = validate_series(df)
+    clean_retention = validate_retention(retention) if retention is not None else None
     if cutoffs is None:
         table, problems = _cutoff_table(data, h, n_windows, step)
     else:
@@ -466,6 +524,7 @@ def backtest(
                         h=h,
                         levels=levels,
                         window_size=window_size,
+                        retentions=_window_retentions(clean_retention, group, str(uid), chain_cutoffs),
                     )
                 )
     tick = None if progress is None else (lambda advance: progress(advance, len(tasks)))

@@ -293,3 +293,98 @@ def test_warm_starting_models_start_each_window_from_the_previous_fit():
     cutoffs = [float(c.toordinal()) for c in sorted(bt["cutoff"].unique())]
     assert starts == [0.0, *cutoffs[:-1]]
     pd.testing.assert_frame_equal(bt, twin)
+
+
+# ------------------------------------------------------------------------------- retention
+class _RetentionSpy(BaseModel):
+    """Needs retention; forecasts the number of retention rows it was given, and its lower bound
+    lies that far below the latest ``cohort + age`` day (as an ordinal) among them."""
+
+    capabilities = Capabilities(needs_retention=True, min_history=1)
+
+    def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
+        seen = retention["cohort"] + pd.to_timedelta(retention["age"], unit="D")
+        self.rows_ = float(len(retention))
+        self.latest_ = float(seen.max().toordinal())
+
+    def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, dict]:
+        point = np.full(h, self.rows_)
+        return point, {level: (point - self.latest_, point + 1.0) for level in levels}
+
+
+@pytest.fixture
+def retention_spy():
+    register("_retention_spy")(_RetentionSpy)
+    yield "_retention_spy"
+    unregister("_retention_spy")
+
+
+def _daily_retention(uid: str = "a") -> pd.DataFrame:
+    """Daily cohorts of January to March 2024 observed at ages 1, 7 and 14 days."""
+    cohorts = pd.date_range("2024-01-01", "2024-03-31", freq="D")
+    frame = pd.DataFrame([(c, a) for c in cohorts for a in (1, 7, 14)], columns=["cohort", "age"])
+    return frame.assign(unique_id=uid, retention=0.5 / (1 + frame["age"]))
+
+
+def test_a_model_needing_retention_gets_only_what_each_cutoff_knows(retention_spy):
+    # Daily retention of a daily series: cohort c at age a is known by cutoffs on or after c + a.
+    df = _series(n=60)
+    retention = pd.concat([_daily_retention("a"), _daily_retention("other").assign(retention=0.9)])
+    bt = fc.backtest(df, retention_spy, h=5, n_windows=3, retention=retention, levels=(80,))
+    assert "failures" not in bt.attrs
+    own = _daily_retention("a")
+    seen = own["cohort"] + pd.to_timedelta(own["age"], unit="D")
+    for cutoff, window in bt.groupby("cutoff"):
+        assert window["yhat"].iloc[0] == (seen <= cutoff).sum()
+        assert window["yhat"].iloc[0] - window["yhat_lo_80"].iloc[0] == cutoff.toordinal()
+    pd.testing.assert_frame_equal(bt, fc.backtest(df, retention_spy, h=5, n_windows=3, retention=retention, levels=(80,), n_jobs=2))
+
+
+def test_retention_is_matched_by_entity_and_missing_retention_is_a_recorded_failure(retention_spy):
+    df = _series(n=60).assign(entity="product")
+    bt = fc.backtest(df, retention_spy, h=5, n_windows=2, retention=_daily_retention("product"), levels=(80,))
+    assert len(bt) == 10 and (bt["yhat"] > 0).all()
+    with pytest.warns(ForecastWarning, match="CapabilityError"):
+        failed = fc.backtest(df, retention_spy, h=5, n_windows=2, retention=_daily_retention("elsewhere"))
+    assert len(failed) == 0 and len(failed.attrs["failures"]) == 2
+
+
+def test_monthly_retention_is_known_at_the_end_of_the_month_its_age_refers_to(retention_spy):
+    # Cohort 2024-01-01 at age 1 describes February: a daily window gets it from cutoff Feb 29.
+    df = _series(n=70)  # 2024-01-01 to 2024-03-10
+    retention = pd.DataFrame(
+        {"cohort": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-02-01"]), "age": [0, 1, 1], "retention": [1.0, 0.3, 0.3]}
+    )
+    cutoffs = pd.DataFrame({"unique_id": "a", "cutoff": pd.to_datetime(["2024-01-31", "2024-02-28", "2024-02-29"])})
+    bt = fc.backtest(df, retention_spy, h=5, cutoffs=cutoffs, retention=retention, levels=(80,))
+    assert bt.groupby("cutoff")["yhat"].first().tolist() == [1.0, 1.0, 2.0]
+    with pytest.raises(fc.DataError):
+        fc.backtest(df, "naive", h=5, retention=retention.assign(retention=1.5))
+
+
+@pytest.mark.slow
+def test_poisoning_retention_known_after_each_cutoff_changes_no_retention_feedback_forecast():
+    # 120 simulated days with cohort retention observed up to day 120; the backtest sees the
+    # first 90 days. For each cutoff, every retention row not yet known there is set to 1.0:
+    # the forecasts of that window and the earlier ones must not move.
+    data = fc.datasets.simulate_market(n_products=1, periods=120, seed=3, seasonality=0.0, scale_effect=0.0)
+    uid = data.series["unique_id"].iloc[0]
+    series = data.series.loc[data.series["ds"] < "2024-03-31", ["unique_id", "ds", "y"]]
+    retention = data.retention.assign(unique_id=uid)
+    model = {"retention_feedback": fc.models.get("retention_feedback", retention_family="sbg", weekly=False, n_draws=50)}
+    cutoffs = fc.make_cutoffs(series, h=7, n_windows=2, step=7)
+    clean = fc.backtest(series, model, h=7, cutoffs=cutoffs, retention=retention)
+    assert len(clean) == 14 and "failures" not in clean.attrs
+    known = retention["cohort"] + pd.to_timedelta(retention["age"], unit="D")
+    for cutoff in cutoffs["cutoff"]:
+        later = known > cutoff
+        assert later.sum() >= 3
+        poisoned = retention.assign(retention=np.where(later, 1.0, retention["retention"]))
+        dirty = fc.backtest(series, model, h=7, cutoffs=cutoffs, retention=poisoned)
+        upto = clean["cutoff"] <= cutoff
+        pd.testing.assert_frame_equal(dirty[upto.to_numpy()], clean[upto])
+    # The poison would show: a model fitted on the last window's data with every row moves.
+    train = series[series["ds"] <= cutoff]
+    honest = model["retention_feedback"].clone().fit(train, retention=retention[~later]).predict(7)
+    leaked = model["retention_feedback"].clone().fit(train, retention=poisoned).predict(7)
+    assert not np.allclose(honest["yhat"], leaked["yhat"], rtol=1e-3)
