@@ -19,16 +19,6 @@ from forecast.schema import validate_series
 __all__ = ["backtest_command"]
 
 
-def _load(data: str | None, dataset: str | None) -> pd.DataFrame:
-    if (data is None) == (dataset is None):
-        raise ConfigError("give exactly one of --data FILE or --dataset NAME (see 'forecast datasets list').")
-    if data is not None:
-        return read_frame(data)
-    from forecast.datasets import load
-
-    return load(dataset).series
-
-
 @contextmanager
 def _progress_bar() -> Iterator[object]:
     """A rich progress bar on stderr; yields the callback ``fc.backtest`` reports to."""
@@ -54,6 +44,12 @@ def _progress_bar() -> Iterator[object]:
 @click.command("backtest")
 @click.option("--data", type=click.Path(dir_okay=False), help="Series file (CSV, Parquet or JSON) in long format.")
 @click.option("--dataset", help="A bundled dataset instead of --data (see 'forecast datasets list').")
+@click.option(
+    "--retention",
+    "retention_path",
+    type=click.Path(dir_okay=False),
+    help="Cohort retention file for models that use it; each window gets the rows known by its cutoff.",
+)
 @click.option(
     "--model",
     "model_specs",
@@ -87,6 +83,7 @@ def _progress_bar() -> Iterator[object]:
 def backtest_command(
     data: str | None,
     dataset: str | None,
+    retention_path: str | None,
     model_specs: tuple[str, ...],
     horizon: int,
     windows: int,
@@ -107,7 +104,9 @@ def backtest_command(
     end, earlier ones --step steps apart) and shared by every model; each window fits a fresh
     model on the data up to its cutoff. The table ranks models by --metric (mean over series)
     with the Diebold-Mariano test of each against the best (p_value). Failed windows are
-    reported on stderr and the others still run.
+    reported on stderr and the others still run. With --retention (or a dataset's own cohort
+    retention), each window's models get only the retention observations known by its cutoff:
+    cohort c at age a from the end of the period the age refers to.
 
     \b
     Examples:
@@ -115,13 +114,17 @@ def backtest_command(
           --horizon 30 --windows 5 --step 30 --out backtest.parquet \\
           --metrics-out metrics.csv --plot backtest.png --jobs 2
       forecast backtest --dataset social-apps-quarterly --model naive --model drift --horizon 4 --windows 3
+      forecast backtest --data dau.csv --retention retention.csv \\
+          --model retention_feedback --model naive --horizon 7 --windows 2
     """
     from forecast.backtest import backtest
-    from forecast.cli.run import parse_model_spec
+    from forecast.cli.run import _load_series, parse_model_spec
     from forecast.metrics import evaluate
     from forecast.ranking import rank_models
 
-    frame = _load(data, dataset)
+    frame, retention = _load_series(data, dataset)
+    if retention_path is not None:
+        retention = read_frame(retention_path)
     models: dict[str, BaseModel] = dict(parse_model_spec(spec) for spec in model_specs)
     refit_value: bool | int
     lowered = refit.strip().lower()
@@ -144,6 +147,7 @@ def backtest_command(
             refit=refit_value,
             levels=levels,
             n_jobs=jobs,
+            retention=retention,
             progress=progress,  # type: ignore[arg-type]
         )
     for warning in caught:
