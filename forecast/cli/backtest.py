@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
-import pandas as pd
 
 from forecast.cli._common import echo_table
 from forecast.errors import ConfigError, ForecastWarning
