@@ -4,7 +4,9 @@
 workers). It calls the package's drivers (:func:`forecast.forecast`, :func:`forecast.backtest`,
 :func:`forecast.evaluate`) on the chunk and returns frames; the job writes them. A series whose
 data break the contract, or a (series, model) pair a model cannot handle, becomes a row of the
-failures frame and the rest of the chunk goes on.
+failures frame and the rest of the chunk goes on. A ``[data] retention`` file is read by each
+chunk and passed to both drivers, which match its rows to the series and, in the backtest,
+give each window only the rows known by its cutoff.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from forecast._tasks import failure_record, failures_frame
 from forecast.batch.config import BacktestConfig, BatchConfig, ForecastConfig
 from forecast.batch.sources import ChunkSpec, load_chunk
 from forecast.errors import DataError, ForecastWarning
+from forecast.io import read_frame
 from forecast.models.base import BaseModel
 from forecast.models.registry import get
 from forecast.schema import UNIQUE_ID, validate_series
@@ -92,13 +95,17 @@ def _failures_of(frame: pd.DataFrame) -> list[dict[str, object]]:
 
 
 def _backtest(
-    data: pd.DataFrame, models: dict[str, BaseModel], settings: ForecastConfig, bt: BacktestConfig
+    data: pd.DataFrame,
+    models: dict[str, BaseModel],
+    settings: ForecastConfig,
+    bt: BacktestConfig,
+    retention: pd.DataFrame | None,
 ) -> tuple[pd.DataFrame | None, list[dict[str, object]]]:
     """Backtest the chunk; a series too short for the windows fails alone, for every model."""
     from forecast import backtest
 
     def one(frame: pd.DataFrame) -> pd.DataFrame:
-        return backtest(frame, models, settings.horizon, bt.windows, bt.step, levels=settings.levels)
+        return backtest(frame, models, settings.horizon, bt.windows, bt.step, levels=settings.levels, retention=retention)
 
     try:
         out = one(data)
@@ -165,6 +172,7 @@ def run_chunk(spec: ChunkSpec, config: BatchConfig) -> ChunkResult:
         clock = now
 
     raw = load_chunk(spec)
+    retention = None if config.data.retention is None else read_frame(config.resolve(config.data.retention))
     lap("read")
     models = build_models(config)
     data, failures = _validate(raw, list(models))
@@ -175,11 +183,11 @@ def run_chunk(spec: ChunkSpec, config: BatchConfig) -> ChunkResult:
         # Failures are rows of the failures output, so the drivers' summary of them is not repeated.
         warnings.filterwarnings("ignore", message=_SUMMARY, category=ForecastWarning)
         if data is not None:
-            frames["forecasts"] = forecast(data, models, settings.horizon, levels=settings.levels)
+            frames["forecasts"] = forecast(data, models, settings.horizon, levels=settings.levels, retention=retention)
             failures += _failures_of(frames["forecasts"])
             lap("forecast")
             if config.backtest is not None:
-                backtested, backtest_failures = _backtest(data, models, settings, config.backtest)
+                backtested, backtest_failures = _backtest(data, models, settings, config.backtest, retention)
                 failures += backtest_failures
                 lap("backtest")
                 if backtested is not None:

@@ -10,6 +10,7 @@ A job file has five tables::
     ids = ["kimi/dau/all"]      # optional series filter: ids, a regex, a metric
     regex = "^kimi/"
     metric = "dau"
+    retention = "retention.csv" # optional cohort retention for the models that use it
 
     [forecast]
     models = ["naive", "ets"]
@@ -56,9 +57,9 @@ from pydantic import (
     model_validator,
 )
 
-from forecast.errors import ConfigError, ForecastError, UnknownModelError
-from forecast.io import FORMATS
-from forecast.schema import check_levels
+from forecast.errors import ConfigError, DataError, ForecastError, UnknownModelError
+from forecast.io import FORMATS, read_frame
+from forecast.schema import check_levels, validate_retention
 
 __all__ = [
     "OUTPUT_FORMATS",
@@ -119,7 +120,9 @@ class SimulateConfig(_Table):
 
 
 class DataConfig(_Table):
-    """``[data]``: one source (``path``, ``glob``, ``dataset`` or ``simulate``) and a series filter."""
+    """``[data]``: one source (``path``, ``glob``, ``dataset`` or ``simulate``), a series filter and
+    an optional cohort ``retention`` file, passed to ``fc.forecast`` and ``fc.backtest`` (which
+    give each backtest window only the retention rows known by its cutoff)."""
 
     path: str | None = None
     glob: str | None = None
@@ -128,6 +131,7 @@ class DataConfig(_Table):
     ids: list[str] | None = None
     regex: str | None = None
     metric: str | None = None
+    retention: str | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> DataConfig:
@@ -147,7 +151,7 @@ class DataConfig(_Table):
                 raise ValueError(f"not a valid regular expression: {err}") from None
         return value
 
-    @field_validator("path", "glob")
+    @field_validator("path", "glob", "retention")
     @classmethod
     def _known_extension(cls, value: str | None) -> str | None:
         if value is not None and Path(value).suffix.lower() not in FORMATS:
@@ -266,6 +270,14 @@ class BatchConfig(_Table):
             names = sorted(list_datasets()["name"])
             if data.dataset not in names:
                 raise ValueError(f"[data] dataset = {data.dataset!r} is not bundled; allowed values: {', '.join(names)}")
+        if data.retention is not None:
+            path = self.resolve(data.retention)
+            if not path.is_file():
+                raise ValueError(f"[data] retention = {data.retention!r}: file {str(path)!r} does not exist")
+            try:
+                validate_retention(read_frame(path))
+            except DataError as err:
+                raise ValueError(f"[data] retention = {data.retention!r}: {err}") from None
         return self
 
     def resolve(self, path: str) -> Path:

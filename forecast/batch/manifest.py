@@ -68,7 +68,8 @@ def versions() -> dict[str, str | None]:
 
 def _fingerprint(config: BatchConfig) -> list[list[object]]:
     out: list[list[object]] = []
-    for path in input_files(config):
+    retention = [] if config.data.retention is None else [config.resolve(config.data.retention)]
+    for path in [*input_files(config), *retention]:
         stat = path.stat()
         out.append([str(path), stat.st_size, stat.st_mtime_ns])
     return out
@@ -79,7 +80,7 @@ def parts_key(config: BatchConfig) -> str:
 
     It hashes what shapes a chunk's results: the ``[data]``, ``[forecast]`` and ``[backtest]``
     tables, ``chunk_size``, whether plots are made, the size and modification time of every
-    input file, and the ``forecast`` version. The executor and the output formats do not
+    input file (the retention file included), and the ``forecast`` version. The executor and the output formats do not
     change the chunks, so they are left out: the same job may resume on another executor.
     """
     config_dict = config.to_dict()

@@ -9,6 +9,7 @@ import pytest
 
 from forecast.batch import BatchConfig, load_config
 from forecast.batch.config import config_hash
+from forecast.batch.manifest import parts_key
 from forecast.errors import ConfigError
 
 from .conftest import write_job
@@ -140,3 +141,22 @@ def test_the_example_job_is_valid() -> None:
     assert [len(chunk.ids) for chunk in chunks] == [6, 6]
     assert config.forecast.models == ["naive", "seasonal_naive", "ets"]
     assert config.output_dir == example.parent / "batch-output"
+
+
+def test_a_retention_file_is_checked_when_the_job_loads(tmp_path: Path) -> None:
+    raw = _base(tmp_path)
+    path = tmp_path / "retention.csv"
+    path.write_text("cohort,age,retention\n2024-01-01,1,0.4\n")
+    raw["data"]["retention"] = "retention.csv"
+    assert load_config(raw).data.retention == "retention.csv"
+    key = parts_key(load_config(raw))
+    path.write_text("cohort,age,retention\n2024-01-01,1,0.4\n2024-01-02,1,0.5\n")
+    assert parts_key(load_config(raw)) != key  # a changed retention file reuses no chunk
+    path.write_text("cohort,age,retention\n2024-01-01,1,40\n")
+    with pytest.raises(ConfigError) as bad:
+        load_config(raw)
+    assert "[data] retention = 'retention.csv'" in str(bad.value) and "column 'retention'" in str(bad.value)
+    assert "\n" not in str(bad.value)
+    raw["data"]["retention"] = "gone.csv"
+    with pytest.raises(ConfigError, match="gone.csv.*does not exist"):
+        load_config(raw)
