@@ -340,6 +340,33 @@ def test_a_model_needing_retention_gets_only_what_each_cutoff_knows(retention_sp
     pd.testing.assert_frame_equal(bt, fc.backtest(df, retention_spy, h=5, n_windows=3, retention=retention, levels=(80,), n_jobs=2))
 
 
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    h=st.integers(1, 6),
+    n_windows=st.integers(1, 4),
+    step=st.integers(1, 6),
+    every=st.sampled_from([1, 2, 3]),
+    ages=st.lists(st.integers(0, 20), min_size=1, max_size=4, unique=True),
+    refit=st.sampled_from([True, False, 2]),
+)
+def test_no_retention_row_is_known_later_than_its_cutoff(retention_spy, h, n_windows, step, every, ages, refit):
+    # Daily cohorts (every 1-3 days) of a daily series: a window sees exactly the rows whose
+    # cohort + age is on or before its cutoff, whatever the windows and refits.
+    df = _series(50)
+    cohorts = pd.date_range("2024-01-01", periods=40, freq=f"{every}D")
+    retention = pd.DataFrame([(c, a) for c in cohorts for a in ages], columns=["cohort", "age"]).assign(retention=0.3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastWarning)  # windows that know no row yet fail
+        bt = fc.backtest(df, retention_spy, h=h, n_windows=n_windows, step=step, refit=refit, retention=retention, levels=(80,))
+    seen = retention["cohort"] + pd.to_timedelta(retention["age"], unit="D")
+    assert np.array_equal(bt["yhat"].to_numpy(), bt["cutoff"].map(lambda c: int((seen <= c).sum())).to_numpy())
+    latest = (bt["yhat"] - bt["yhat_lo_80"]).to_numpy()
+    assert np.all(latest <= bt["cutoff"].map(lambda c: float(c.toordinal())).to_numpy())
+    failures = bt.attrs.get("failures")
+    failed = [] if failures is None else list(failures["cutoff"])
+    assert all((seen > c).all() for c in failed) and len(bt) + len(failed) * h == n_windows * h
+
+
 def test_retention_is_matched_by_entity_and_missing_retention_is_a_recorded_failure(retention_spy):
     df = _series(n=60).assign(entity="product")
     bt = fc.backtest(df, retention_spy, h=5, n_windows=2, retention=_daily_retention("product"), levels=(80,))
