@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
+import tempfile
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -60,6 +64,36 @@ def _numpy_seed(seed: int) -> Iterator[None]:
         np.random.set_state(state)
 
 
+def _json_scalar(value: Any) -> Any:
+    """numpy scalars as Python numbers, for ``json.dumps``."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"prophet: cannot write {type(value).__name__} to Stan's JSON data.")
+
+
+@functools.cache
+def _file_data_backend() -> type:
+    """Prophet's cmdstanpy backend, writing Stan's data file with the C JSON encoder.
+
+    cmdstanpy writes a dict of data through ``stanio``, whose pure-Python encoder spends about
+    a quarter of a daily fit formatting the feature matrix. This backend writes the same
+    lists (Prophet's ``prepare_data``) with ``json.dumps`` (C encoder, same shortest
+    round-trip float text, so Stan reads identical numbers) to a temporary file and passes its
+    path; everything else is Prophet's ``CmdStanPyBackend.fit``.
+    """
+    from prophet.models import CmdStanPyBackend
+
+    class FileDataBackend(CmdStanPyBackend):
+        def fit(self, stan_init: dict[str, Any], stan_data: dict[str, Any], **kwargs: Any) -> Any:
+            data = self.prepare_data(stan_init, stan_data)[1]
+            with tempfile.TemporaryDirectory(prefix="forecast-prophet-") as folder:
+                path = Path(folder) / "data.json"
+                path.write_text(json.dumps(data, default=_json_scalar))
+                return super().fit(stan_init, stan_data, data=str(path), **kwargs)
+
+    return FileDataBackend
+
+
 @register("prophet")
 class ProphetModel(BaseModel):
     r"""Prophet: piecewise linear or logistic trend, seasonalities and holidays.
@@ -112,10 +146,12 @@ class ProphetModel(BaseModel):
     Notes
     -----
     :math:`y(t) = g(t) + s(t) + h(t) + \varepsilon_t`, fitted by Prophet's MAP estimate
-    (L-BFGS in Stan). The point forecast is Prophet's ``yhat``. Intervals come from one call of
-    ``Prophet.predictive_samples`` with ``uncertainty_samples`` paths (trend changes simulated
-    into the future plus Gaussian noise), whose quantiles give every requested level, so no
-    level needs a refit (Prophet's own ``interval_width`` is one level per model).
+    (L-BFGS in Stan). The point forecast is Prophet's ``yhat``. Intervals come from one
+    predictive simulation of ``uncertainty_samples`` paths (Prophet's vectorised simulation:
+    trend changes drawn into the future plus Gaussian noise), whose quantiles give every
+    requested level, so no level needs a refit (Prophet's own ``interval_width`` is one level
+    per model). ``yhat`` and the paths share one set-up of the future frame and one build of
+    its seasonality features, and the history is never predicted.
 
     References
     ----------
@@ -240,6 +276,7 @@ class ProphetModel(BaseModel):
         kwargs = {"init": self._warm_init} if self._warm_init is not None else {}
         with quiet_prophet():
             model = Prophet(**self.prophet_settings())
+            model.stan_backend = _file_data_backend()()
             for extra in self.seasonalities:
                 model.add_seasonality(**extra)
             model.fit(history, **kwargs)
@@ -266,24 +303,40 @@ class ProphetModel(BaseModel):
         }
 
     # ---------------------------------------------------------------------------- forecasting
-    def _paths(self, h: int, n: int, seed: int) -> np.ndarray:
-        """Predictive paths ``(n, h)`` from Prophet, with numpy's global seed set and restored."""
-        future = self._frame(self.future_dates(h))
+    def _forecast(self, h: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Prophet's ``yhat`` for the next ``h`` dates and ``n`` predictive paths ``(n, h)``.
+
+        The future frame is set up and its seasonality features built once; ``yhat`` is
+        Prophet's ``trend * (1 + multiplicative) + additive`` from them, and the paths come
+        from Prophet's vectorised simulation (``sample_model_vectorized``) on the same features
+        with numpy's global generator seeded for the call and restored after (``n=0``: no
+        paths, an empty ``(0, h)`` array).
+        """
         model = self.model_
-        model.uncertainty_samples = n
-        try:
-            with _numpy_seed(seed), quiet_prophet():
-                samples = model.predictive_samples(future)["yhat"]
-        finally:
-            model.uncertainty_samples = 0
-        return np.asarray(samples, dtype=float)[:, :n].T
+        with quiet_prophet():
+            frame = model.setup_dataframe(self._frame(self.future_dates(h)))
+            features, _, columns, _ = model.make_all_seasonality_features(frame)
+            beta = np.asarray(model.params["beta"], dtype=float)[0]
+            x = features.to_numpy(dtype=float)
+            additive = x @ (beta * columns["additive_terms"].to_numpy(dtype=float)) * model.y_scale
+            multiplicative = x @ (beta * columns["multiplicative_terms"].to_numpy(dtype=float))
+            point = np.asarray(model.predict_trend(frame), dtype=float) * (1 + multiplicative) + additive
+            if n == 0:
+                return point, np.empty((0, h))
+            with _numpy_seed(seed):
+                sims = model.sample_model_vectorized(
+                    df=frame,
+                    seasonal_features=features,
+                    iteration=0,
+                    s_a=columns["additive_terms"],
+                    s_m=columns["multiplicative_terms"],
+                    n_samples=n,
+                )
+        return point, np.stack([np.asarray(sim["yhat"], dtype=float) for sim in sims])
 
     def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
-        with quiet_prophet():
-            point = self.model_.predict(self._frame(self.future_dates(h)))["yhat"].to_numpy(dtype=float)
-        if not levels:
-            return point, {}
-        return point, quantile_intervals(self._paths(h, self.uncertainty_samples, self.seed), levels)
+        point, paths = self._forecast(h, self.uncertainty_samples if levels else 0, self.seed)
+        return point, quantile_intervals(paths, levels) if levels else {}
 
     def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
-        return self._paths(h, n, int(rng.integers(2**32 - 1)))
+        return self._forecast(h, n, int(rng.integers(2**32 - 1)))[1]

@@ -60,17 +60,45 @@ def test_yhat_equals_prophet_called_directly(
 
 def test_all_levels_come_from_one_simulation(fitted: ProphetModel, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    original = fitted.model_.predictive_samples
+    original = fitted.model_.sample_model_vectorized
+    features = fitted.model_.make_all_seasonality_features
+    built = []
 
-    def counting(df: pd.DataFrame) -> dict[str, np.ndarray]:
-        calls.append(len(df))
-        return original(df)
+    def counting(**kwargs: object) -> list[dict[str, np.ndarray]]:
+        calls.append((len(kwargs["df"]), kwargs["n_samples"]))
+        return original(**kwargs)
 
-    monkeypatch.setattr(fitted.model_, "predictive_samples", counting)
+    def building(df: pd.DataFrame) -> tuple[object, ...]:
+        built.append(len(df))
+        return features(df)
+
+    monkeypatch.setattr(fitted.model_, "sample_model_vectorized", counting)
+    monkeypatch.setattr(fitted.model_, "make_all_seasonality_features", building)
     out = fitted.predict(10, levels=(50, 80, 95, 99))
-    assert calls == [10]
+    assert calls == [(10, fitted.uncertainty_samples)] and built == [10]
     assert (out["yhat_lo_99"] < out["yhat_lo_95"]).all() and (out["yhat_lo_80"] < out["yhat_lo_50"]).all()
     assert (out["yhat_hi_50"] < out["yhat_hi_80"]).all() and (out["yhat_hi_95"] < out["yhat_hi_99"]).all()
+
+
+def test_paths_and_yhat_are_prophets_from_one_pass(fitted: ProphetModel) -> None:
+    model = fitted.model_
+    future = pd.DataFrame({"ds": fitted.future_dates(12)})
+    model.uncertainty_samples = 300
+    try:
+        np.random.seed(7)
+        with quiet_prophet():
+            expected = model.predictive_samples(future)["yhat"].T
+    finally:
+        model.uncertainty_samples = 0
+    point, paths = fitted._forecast(12, 300, 7)
+    np.testing.assert_allclose(paths, expected, rtol=1e-12)
+    with quiet_prophet():
+        yhat = model.predict(future)["yhat"].to_numpy()
+    np.testing.assert_allclose(point, yhat, rtol=1e-9)
+    out = fitted.predict(12, levels=(80, 95))
+    lo, hi = np.quantile(fitted._forecast(12, fitted.uncertainty_samples, fitted.seed)[1], [0.025, 0.975], axis=0)
+    np.testing.assert_allclose(out["yhat_lo_95"], lo, rtol=1e-12)
+    np.testing.assert_allclose(out["yhat_hi_95"], hi, rtol=1e-12)
 
 
 def test_predictions_and_paths_are_seeded_and_leave_numpy_alone(fitted: ProphetModel) -> None:
@@ -145,3 +173,14 @@ def test_bad_parameters_raise() -> None:
         fc.models.get("prophet", growth="logistic", cap=1.0, floor=2.0)
     with pytest.raises(fc.ConfigError):
         fc.models.get("prophet", seasonalities=[{"name": "monthly"}])
+
+
+def test_stan_reads_the_same_data_as_from_prophet(twitter: pd.DataFrame) -> None:
+    from prophet import Prophet
+
+    model = fc.models.get("prophet").fit(twitter)
+    with quiet_prophet():
+        direct = Prophet(uncertainty_samples=0).fit(twitter)
+    assert type(model.model_.stan_backend) is not type(direct.stan_backend)
+    for name in ("k", "m", "sigma_obs", "delta", "beta"):
+        np.testing.assert_array_equal(model.model_.params[name], direct.params[name])
