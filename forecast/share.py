@@ -27,6 +27,20 @@ with ``negative="floor"`` (the default) they are set to zero and the number of p
 is reported per product and date in column ``n_floored``; with ``negative="raise"`` they raise
 :class:`~forecast.errors.DomainError`. Passing ``transform="log"`` fits models given by name on
 ``log(y)``, whose paths are positive.
+
+Bounds. Observed shares are computed on the dates where every product has a value. A share
+``y_i / (y_i + R_i)`` rises with ``y_i`` and falls with the rest ``R_i``, so when some values are
+bounds (``>=``, ``<=``) the share is a bound too: ``>=`` where ``y_i`` has a lower bound and
+``R_i`` an upper one (``b_i / (b_i + R_i)``), ``<=`` in the opposite case; column
+``qualifier`` says which, and a product whose share has neither kind of bound on a date gets
+no row there. Bounds are never read as points.
+
+Held products. A product with too little history for any model (one published figure) can be
+**held** with ``hold={product: sigma}``: its sample paths keep its last observed point value as
+their median and wander as a log-scale random walk with ``sigma`` per step of the market's grid
+(``log y_t = log y_last + sigma * (z_1 + ... + z_k)``, ``k`` steps after its last date). This is
+an assumption the user states, not a fit: it is never a default, the ``model`` column names it
+(``hold:sigma=<sigma>``), and the product's last value must be a point (``=`` or ``~``).
 """
 
 from __future__ import annotations
@@ -46,7 +60,7 @@ from forecast.compositional import (
     ilr_inverse,
     multiplicative_replacement,
 )
-from forecast.errors import ConfigError, DataError, DomainError, SchemaError, format_rows
+from forecast.errors import ConfigError, DataError, DomainError, HistoryError, SchemaError, format_rows
 from forecast.models.base import BaseModel, check_horizon
 from forecast.models.competition import CompetitionModel
 from forecast.models.registry import get
@@ -79,6 +93,7 @@ __all__ = [
     "HISTORY",
     "FORECAST",
     "OBSERVED",
+    "HOLD",
 ]
 
 HISTORY = "history"
@@ -87,10 +102,14 @@ FORECAST = "forecast"
 """Value of column ``part`` for forecast shares."""
 OBSERVED = "observed"
 """Value of column ``model`` for observed shares."""
+HOLD = "hold"
+"""Prefix of column ``model`` for a held product (``hold:sigma=0.02``)."""
 
 ModelSpec = str | BaseModel | CompetitionModel
 Method = Literal["paths", "alr", "ilr"]
 _POINT_TYPES = ("=", "~")
+_HAS_LOWER = ("=", "~", ">=")
+_HAS_UPPER = ("=", "~", "<=")
 
 
 @dataclass(frozen=True)
@@ -175,12 +194,17 @@ def _wide_points(data: pd.DataFrame, products: tuple[str, ...]) -> pd.DataFrame:
     return wide.dropna(how="any")
 
 
-def history_shares(df: pd.DataFrame, market: Sequence[str] | None = None) -> pd.DataFrame:
-    """Observed shares of each product on the dates where every product has a point value.
+def history_shares(df: pd.DataFrame, market: Sequence[str] | None = None, *, bounds: bool = False) -> pd.DataFrame:
+    """Observed shares of each product on the dates where every product has a value.
 
     A share needs every part of the market, so only dates on which every product has an
-    observation with qualifier ``=`` or ``~`` get shares; bounds (``>=``, ``<=``) are not points
-    and give no observed share.
+    observation get shares. By default only point values (qualifier ``=`` or ``~``) count: bounds
+    (``>=``, ``<=``) are not points. With ``bounds=True`` the bounds count too and give share
+    bounds: product ``i``'s share ``y_i / (y_i + R_i)`` is at least ``lo_i / (lo_i + hi_R)``
+    when its value has a lower bound (``=``, ``~``, ``>=``) and every other product's an upper one
+    (``=``, ``~``, ``<=``), and at most ``hi_i / (hi_i + lo_R)`` in the mirror case. A share with
+    both is a point (``~`` when any value is approximate, else ``=``); with one, a ``>=`` or
+    ``<=`` bound; with neither (a ``>=`` value beside another ``>=``), no row.
 
     Parameters
     ----------
@@ -188,21 +212,77 @@ def history_shares(df: pd.DataFrame, market: Sequence[str] | None = None) -> pd.
         A series frame.
     market : sequence of str, optional
         The products (see :func:`market_products`).
+    bounds : bool
+        Also use bounds, and return share bounds in a ``qualifier`` column.
 
     Returns
     -------
     DataFrame
-        ``unique_id``, ``ds``, ``share``, sorted by ``unique_id`` and ``ds`` (empty when no date
-        has every product).
+        ``unique_id``, ``ds``, ``share`` (and ``qualifier`` with ``bounds=True``), sorted by
+        ``unique_id`` and ``ds`` (empty when no date has every product).
 
     Raises
     ------
     DomainError
         A date on which every product has zero users (shares undefined).
+
+    Examples
+    --------
+    >>> import pandas as pd, forecast as fc
+    >>> from forecast.share import history_shares
+    >>> df = pd.DataFrame({"unique_id": ["kimi", "wenxin"], "ds": pd.to_datetime(["2024-03-25"] * 2),
+    ...                    "y": [2.25e6, 2.33e6], "qualifier": [">=", "="]})
+    >>> out = history_shares(df, bounds=True)
+    >>> [round(v, 3) for v in out["share"]], out["qualifier"].tolist()
+    ([0.491, 0.509], ['>=', '<='])
     """
     data, products = market_products(df, market)
-    wide = _wide_points(data, products)
-    return _long_shares(wide, products)
+    if not bounds:
+        return _long_shares(_wide_points(data, products), products)
+    return _bounded_shares(data, products)
+
+
+def _bounded_shares(data: pd.DataFrame, products: tuple[str, ...]) -> pd.DataFrame:
+    qualifiers = data[QUALIFIER] if QUALIFIER in data.columns else pd.Series("=", index=data.index)
+    frame = data.assign(**{QUALIFIER: qualifiers.astype(str)})
+    values = frame.pivot(index=DS, columns=UNIQUE_ID, values=Y).reindex(columns=list(products))
+    quals = frame.pivot(index=DS, columns=UNIQUE_ID, values=QUALIFIER).reindex(columns=list(products))
+    keep = values.notna().all(axis=1)
+    values, quals = values[keep].sort_index(), quals[keep].sort_index()
+    empty = pd.DataFrame({UNIQUE_ID: pd.Series(dtype=object), DS: pd.Series(dtype="datetime64[ns]"), SHARE: pd.Series(dtype=float), QUALIFIER: pd.Series(dtype=object)})
+    if values.empty:
+        return empty
+    y = values.to_numpy(dtype=float)
+    q = quals.to_numpy(dtype=object)
+    has_lo, has_hi = np.isin(q, _HAS_LOWER), np.isin(q, _HAS_UPPER)
+    totals = y.sum(axis=1)
+    zero = np.flatnonzero(totals <= 0)
+    if zero.size:
+        dates = [values.index[t].strftime("%Y-%m-%d") for t in zero]
+        raise DomainError(
+            f"every product of the market has zero users on {len(dates)} date(s) ({format_rows(dates)}), "
+            "so shares are undefined there; remove those dates.",
+            column=Y,
+            rows=dates,
+        )
+    k = y.shape[1]
+    others_hi = np.array([[has_hi[t, np.arange(k) != i].all() for i in range(k)] for t in range(len(y))])
+    others_lo = np.array([[has_lo[t, np.arange(k) != i].all() for i in range(k)] for t in range(len(y))])
+    lower, upper = has_lo & others_hi, has_hi & others_lo
+    approximate = (q == "~").any(axis=1, keepdims=True) & np.ones_like(lower)
+    qualifier = np.where(lower & upper, np.where(approximate, "~", "="), np.where(lower, ">=", np.where(upper, "<=", "")))
+    # each value is its own bound, so y_i / total is the bound of the share (or the share)
+    share = y / totals[:, None]
+    rows = [
+        (products[i], values.index[t], float(share[t, i]), str(qualifier[t, i]))
+        for i in range(k)
+        for t in range(len(y))
+        if qualifier[t, i]
+    ]
+    if not rows:
+        return empty
+    out = pd.DataFrame(rows, columns=[UNIQUE_ID, DS, SHARE, QUALIFIER])
+    return out.sort_values([UNIQUE_ID, DS], kind="mergesort").reset_index(drop=True)
 
 
 def _long_shares(wide: pd.DataFrame, products: tuple[str, ...]) -> pd.DataFrame:
@@ -316,6 +396,8 @@ def share_paths(
     transform: Literal["log"] | None = None,
     negative: Literal["floor", "raise"] = "floor",
     delta: float | None = None,
+    hold: Mapping[str, float] | None = None,
+    retention: Mapping[str, pd.DataFrame] | None = None,
 ) -> SharePaths:
     """Draw sample paths of the market's shares ``h`` steps ahead.
 
@@ -334,13 +416,74 @@ def share_paths(
     if negative not in ("floor", "raise"):
         raise ConfigError(f"negative must be 'floor' or 'raise', not {negative!r}.")
     data, products = market_products(df, market)
+    hold = _check_hold(hold, products)
+    retention = _check_retention(retention, products)
+    if (hold or retention) and (method != "paths" or _is_competition(models)):
+        raise ConfigError("hold= and retention= apply to one model per product: use method='paths' without the competition model.")
     if _is_competition(models):
         if method != "paths":
             raise ConfigError("the competition model forecasts the products' users; use method='paths' with it.")
         return _competition_paths(data, products, models, h, int(n_samples), seed, negative)
     if method == "paths":
-        return _product_paths(data, products, models, h, int(n_samples), seed, transform, negative)
+        return _product_paths(data, products, models, h, int(n_samples), seed, transform, negative, hold, retention)
     return _compositional_paths(data, products, models, h, int(n_samples), seed, method, transform, delta)
+
+
+def _check_hold(hold: Mapping[str, float] | None, products: tuple[str, ...]) -> dict[str, float]:
+    if hold is None:
+        return {}
+    if not isinstance(hold, Mapping):
+        raise ConfigError(f"hold is a mapping {{product: sigma}}, e.g. {{'wenxin': 0.02}}, not {type(hold).__name__}.")
+    out = {}
+    for product, sigma in hold.items():
+        if product not in products:
+            raise ConfigError(f"hold names product {product!r}, which is not in the market {list(products)!r}.")
+        if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.floating, np.integer)) or not np.isfinite(sigma) or sigma < 0:
+            raise ConfigError(
+                f"hold[{product!r}] is the log-scale spread per step of a held product, a finite number >= 0 "
+                f"(0.02 is about 2% a step), not {sigma!r}."
+            )
+        out[str(product)] = float(sigma)
+    if len(out) == len(products):
+        raise ConfigError("every product of the market is held; at least one product needs a model, which sets the forecast dates.")
+    return out
+
+
+def _check_retention(retention: Mapping[str, pd.DataFrame] | None, products: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    if retention is None:
+        return {}
+    if not isinstance(retention, Mapping):
+        raise ConfigError("retention is a mapping {product: retention frame}, e.g. {'kimi/dau/all': data.retention}.")
+    unknown = [p for p in retention if p not in products]
+    if unknown:
+        raise ConfigError(f"retention names product(s) {', '.join(map(repr, unknown))} that are not in the market {list(products)!r}.")
+    return dict(retention)
+
+
+def _held_paths(rows: pd.DataFrame, product: str, sigma: float, grid: pd.DatetimeIndex, offset: pd.DateOffset, n: int, seed: int) -> np.ndarray:
+    """Paths of a held product: its last point value as median, a log random walk of ``sigma`` a step."""
+    last = rows.sort_values(DS, kind="mergesort").iloc[-1]
+    qualifier = str(last[QUALIFIER]) if QUALIFIER in rows.columns else "="
+    if qualifier not in _POINT_TYPES:
+        raise DataError(
+            f"series {product!r} ends with a bound ({qualifier} {last[Y]:g} on {last[DS]:%Y-%m-%d}); a held product "
+            "keeps its last level, which must be a point value ('=' or '~'). Fit it with a model that honours bounds instead.",
+            series=product,
+            column=QUALIFIER,
+        )
+    start = pd.Timestamp(last[DS])
+    steps = pd.date_range(start, grid[-1], freq=offset)
+    positions = steps.get_indexer(grid)
+    if start >= grid[0] or np.any(positions < 1):
+        raise DataError(
+            f"held series {product!r} ends on {start:%Y-%m-%d}, which is not before the market's forecast dates "
+            f"on their grid (from {grid[0]:%Y-%m-%d}, step {offset.freqstr}); hold a product whose last date lies on that grid.",
+            series=product,
+            column=DS,
+        )
+    rng = np.random.default_rng(seed)
+    walk = np.cumsum(rng.standard_normal((n, len(steps) - 1)), axis=1)
+    return float(last[Y]) * np.exp(sigma * walk[:, positions - 1])
 
 
 def _is_competition(models: object) -> bool:
@@ -356,19 +499,42 @@ def _product_paths(
     seed: int,
     transform: Literal["log"] | None,
     negative: str,
+    hold: dict[str, float],
+    retention: dict[str, pd.DataFrame],
 ) -> SharePaths:
-    fitted, labels = [], []
+    fitted: dict[str, BaseModel] = {}
+    labels = []
     for product in products:
+        if product in hold:
+            if product in retention:
+                raise ConfigError(f"product {product!r} is held; retention data apply to a fitted model, not to a held product.")
+            labels.append(f"{HOLD}:sigma={hold[product]:g}")
+            continue
         spec = _spec_for(models, product)
         if _is_competition(spec):
             raise ConfigError("the competition model forecasts all products at once; pass models='competition'.")
         model = _model_for(spec, transform)
-        model.fit(data[data[UNIQUE_ID] == product])
-        fitted.append(model)
+        rows = data[data[UNIQUE_ID] == product]
+        try:
+            model.fit(rows, retention=retention.get(product))
+        except HistoryError as err:
+            raise HistoryError(
+                f"{err} If no model can fit product {product!r}, you may hold it at its last level with "
+                f"hold={{{product!r}: sigma}} (command line: --hold {product}=SIGMA), an assumption you state.",
+                series=product,
+                column=DS,
+            ) from err
+        fitted[product] = model
         labels.append(_label(spec))
-    grid = _grid_of(fitted, h)
+    grid = _grid_of(list(fitted.values()), h)
+    offset = max(fitted.values(), key=lambda m: m.last_ds_).frequency_.offset
     values = np.stack(
-        [_aligned_paths(model, grid, n, _product_seed(seed, i), products[i]) for i, model in enumerate(fitted)],
+        [
+            _held_paths(data[data[UNIQUE_ID] == p], p, hold[p], grid, offset, n, _product_seed(seed, i))
+            if p in hold
+            else _aligned_paths(fitted[p], grid, n, _product_seed(seed, i), p)
+            for i, p in enumerate(products)
+        ],
         axis=-1,
     )
     values, n_floored = _floor(values, products, grid, negative)
@@ -518,6 +684,8 @@ def shares(
     transform: Literal["log"] | None = None,
     negative: Literal["floor", "raise"] = "floor",
     delta: float | None = None,
+    hold: Mapping[str, float] | None = None,
+    retention: Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Observed and forecast market shares of each product, with intervals from sample paths.
 
@@ -551,6 +719,14 @@ def shares(
     delta : float, optional
         For ``"alr"``/``"ilr"``: replace zero observed shares by ``delta`` (multiplicative
         replacement); without it, zero shares raise :class:`~forecast.errors.DomainError`.
+    hold : mapping of product to float, optional
+        Products to hold instead of fit, each with its log-scale spread per step
+        (``{"wenxin_yiyan/dau/all": 0.02}``): the paths keep the product's last point value as
+        median and wander as a log random walk (see the module docstring). A stated
+        assumption for a product too short for any model; never applied unless asked.
+    retention : mapping of product to DataFrame, optional
+        Cohort retention passed to the product's model (``model.fit(rows, retention=...)``),
+        e.g. ``{"kimi/dau/all": data.retention}`` for ``retention_feedback``.
 
     Returns
     -------
@@ -558,9 +734,11 @@ def shares(
         Columns :func:`share_columns`: ``unique_id``, ``model`` (``"observed"`` on history rows),
         ``part`` (``"history"`` or ``"forecast"``), ``ds``, ``share`` (observed, or the mean over
         paths), ``share_lo_<L>`` and ``share_hi_<L>`` (equal-tailed quantiles over paths; NaN on
-        history rows, which carry no model uncertainty) and ``n_floored`` (0 on history rows).
-        Sorted by ``unique_id`` and ``ds``. Observed shares are given on the dates where every
-        product has a point value (see :func:`history_shares`).
+        history rows, which carry no model uncertainty), ``n_floored`` (0 on history rows) and
+        ``qualifier``: on history rows ``=`` or ``~`` for an observed share and ``>=`` or ``<=``
+        for a share bound (``share`` is then the bound), on forecast rows ``=``. Sorted by
+        ``unique_id`` and ``ds``. Observed shares and share bounds are given on the dates where
+        every product has a value (see :func:`history_shares` with ``bounds=True``).
 
     Raises
     ------
@@ -593,14 +771,16 @@ def shares(
         transform=transform,
         negative=negative,
         delta=delta,
+        hold=hold,
+        retention=retention,
     )
-    history = history_shares(df, result.products)
+    history = history_shares(df, result.products, bounds=True)
     history = history.assign(**{MODEL: OBSERVED, PART: HISTORY, N_FLOORED: 0})
-    columns = share_columns(levels)
+    columns = share_columns(levels) + [QUALIFIER]
     for column in columns:
         if column not in history.columns:
             history[column] = np.nan
     history[N_FLOORED] = history[N_FLOORED].astype("int64")
-    future = paths_frame(result, levels)
+    future = paths_frame(result, levels).assign(**{QUALIFIER: "="})
     out = pd.concat([history[columns], future[columns]], ignore_index=True) if len(history) else future[columns]
     return out.sort_values([UNIQUE_ID, DS], kind="mergesort").reset_index(drop=True)

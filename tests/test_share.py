@@ -30,9 +30,10 @@ def market(n_products: int = 3, periods: int = 60, seed: int = 0, scale: float =
 
 
 def check_share_frame(out: pd.DataFrame, levels=(80, 95)) -> None:
-    assert list(out.columns) == share_columns(levels)
+    assert list(out.columns) == share_columns(levels) + ["qualifier"]
     assert out["share"].between(0, 1).all()
-    sums = out.groupby("ds")["share"].sum()
+    point_dates = out.groupby("ds")["qualifier"].agg(lambda q: q.isin(["=", "~"]).all())
+    sums = out.groupby("ds")["share"].sum()[point_dates]
     np.testing.assert_allclose(sums, 1.0, atol=1e-12)
     future = out[out["part"] == "forecast"]
     for level in levels:
@@ -264,7 +265,12 @@ def test_bounds_are_kept_by_a_model_with_the_bounds_capability():
     models = {"kimi": fc.models.get("logistic", transform="log"), "wenxin": "naive"}
     out = fc.shares(pd.concat([kimi, wenxin]), models, h=10, n_samples=300)
     check_share_frame(out)
-    assert out.loc[out["part"] == "history", "ds"].nunique() == 40 - bound.sum()
+    history = out[out["part"] == "history"]
+    # every date has a row; on bound dates Kimi's share is a lower bound and Wenxin's an upper one
+    assert history["ds"].nunique() == 40
+    on_bounds = history[history["ds"].isin(ds[bound])].set_index("unique_id")["qualifier"]
+    assert set(on_bounds["kimi"]) == {">="} and set(on_bounds["wenxin"]) == {"<="}
+    assert set(history.loc[~history["ds"].isin(ds[bound]), "qualifier"]) == {"="}
     assert set(out.loc[out["part"] == "forecast", "model"]) == {"logistic", "naive"}
 
 
@@ -279,4 +285,148 @@ def test_readme_share_examples_run(tmp_path, monkeypatch):
     for block in blocks:
         exec(compile(block, "README.md", "exec"), namespace)
     assert (tmp_path / "shares.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "shares_ai_assistants.png").read_bytes()[:4] == b"\x89PNG"
+    ai_history = namespace["ai_shares"][namespace["ai_shares"]["part"] == "history"]
+    assert ai_history["qualifier"].tolist() == [">=", "<="]
     assert namespace["coherent"]["model"].eq("naive/wls_struct").all()
+
+
+# ----------------------------------------------------------------------------- share bounds
+def _frame(values, qualifiers, ds="2024-03-25"):
+    names = [f"p{i}" for i in range(len(values))]
+    return pd.DataFrame({"unique_id": names, "ds": pd.Timestamp(ds), "y": values, "qualifier": qualifiers})
+
+
+def test_history_share_bounds_by_hand():
+    # Kimi >= 2.25M beside Wenxin = 2.33M: Kimi's share >= 2.25 / 4.58, Wenxin's <= 2.33 / 4.58
+    out = history_shares(_frame([2.25e6, 2.33e6], [">=", "="]), bounds=True).set_index("unique_id")
+    assert out.loc["p0", "qualifier"] == ">=" and out.loc["p1", "qualifier"] == "<="
+    assert out.loc["p0", "share"] == pytest.approx(2.25 / 4.58, abs=1e-12)
+    assert out.loc["p1", "share"] == pytest.approx(2.33 / 4.58, abs=1e-12)
+    # an upper bound mirrors it; approximate points stay points, marked '~'
+    out = history_shares(_frame([1.0, 3.0], ["<=", "="]), bounds=True).set_index("unique_id")["qualifier"]
+    assert out.to_dict() == {"p0": "<=", "p1": ">="}
+    out = history_shares(_frame([1.0, 3.0], ["~", "="]), bounds=True)
+    assert out["qualifier"].tolist() == ["~", "~"] and out["share"].tolist() == [0.25, 0.75]
+    # two lower bounds bound neither share: no rows, nothing read as a point
+    assert history_shares(_frame([1.0, 3.0], [">=", ">="]), bounds=True).empty
+    # a third product that is a point still gets an upper bound
+    out = history_shares(_frame([1.0, 1.0, 2.0], [">=", ">=", "="]), bounds=True)
+    assert out["unique_id"].tolist() == ["p2"] and out["qualifier"].tolist() == ["<="] and out["share"].tolist() == [0.5]
+    # without bounds=True the bound date gives nothing, as before
+    assert history_shares(_frame([2.25e6, 2.33e6], [">=", "="])).empty
+
+
+@given(
+    st.lists(st.tuples(st.floats(1.0, 1e6), st.sampled_from(["=", "~", ">=", "<="])), min_size=2, max_size=4),
+    st.integers(0, 2**32 - 1),
+)
+@settings(max_examples=100, deadline=None)
+def test_share_bounds_hold_for_every_truth_consistent_with_the_figures(figures, seed):
+    # Draw true values consistent with each figure (above a '>=', below a '<=', equal to a point)
+    # and check that every reported share bound holds for the true shares.
+    values = np.array([v for v, _ in figures])
+    qualifiers = [q for _, q in figures]
+    out = history_shares(_frame(values, qualifiers), bounds=True).set_index("unique_id")
+    rng = np.random.default_rng(seed)
+    factor = np.exp(rng.uniform(0, 3, (200, len(values))))
+    truth = np.where(np.array(qualifiers) == ">=", values * factor, np.where(np.array(qualifiers) == "<=", values / factor, values))
+    true_shares = truth / truth.sum(axis=1, keepdims=True)
+    for i in range(len(values)):
+        name = f"p{i}"
+        if name not in out.index:
+            continue
+        share, qualifier = out.loc[name, "share"], out.loc[name, "qualifier"]
+        assert 0 <= share <= 1
+        if qualifier == ">=":
+            assert np.all(true_shares[:, i] >= share - 1e-12)
+        elif qualifier == "<=":
+            assert np.all(true_shares[:, i] <= share + 1e-12)
+        else:
+            np.testing.assert_allclose(true_shares[:, i], share, atol=1e-12)
+
+
+# ------------------------------------------------------------------------------------ hold
+def _kimi_and_wenxin(periods: int = 30) -> pd.DataFrame:
+    ds = pd.date_range("2024-02-25", periods=periods)
+    kimi = pd.DataFrame({"unique_id": "kimi", "ds": ds, "y": np.linspace(1e6, 2.5e6, periods), "qualifier": "="})
+    wenxin = pd.DataFrame({"unique_id": "wenxin", "ds": [ds[-1]], "y": [2.33e6], "qualifier": ["="]})
+    return pd.concat([kimi, wenxin], ignore_index=True)
+
+
+def test_a_held_product_keeps_its_last_level_with_the_stated_spread():
+    df = _kimi_and_wenxin()
+    paths = share_paths(df, {"kimi": "naive"}, 30, n_samples=4000, seed=3, hold={"wenxin": 0.05})
+    assert paths.models == ("naive", "hold:sigma=0.05")
+    # naive holds Kimi at 2.5M in median too, so Wenxin's median share is 2.33 / (2.33 + 2.5)
+    median = np.median(paths.paths[:, :, 1], axis=0)
+    np.testing.assert_allclose(median[0], 2.33 / 4.83, atol=0.01)
+    np.testing.assert_allclose(paths.paths.sum(axis=-1), 1.0, atol=1e-12)
+    # the held values themselves: a log random walk with sd sigma * sqrt(k)
+    from forecast.share import _held_paths
+
+    grid = pd.date_range("2024-03-26", periods=30)
+    held = _held_paths(df[df["unique_id"] == "wenxin"], "wenxin", 0.05, grid, pd.tseries.frequencies.to_offset("D"), 4000, 1)
+    logs = np.log(held / 2.33e6)
+    np.testing.assert_allclose(np.median(logs, axis=0), 0.0, atol=0.02)
+    np.testing.assert_allclose(logs.std(axis=0), 0.05 * np.sqrt(np.arange(1, 31)), rtol=0.08)
+    out = fc.shares(df, {"kimi": "naive"}, h=5, n_samples=200, hold={"wenxin": 0.05})
+    check_share_frame(out)
+    assert set(out.loc[(out["unique_id"] == "wenxin") & (out["part"] == "forecast"), "model"]) == {"hold:sigma=0.05"}
+
+
+def test_hold_is_checked_and_never_implicit():
+    df = _kimi_and_wenxin()
+    with pytest.raises(DataError, match="hold=\\{'wenxin': sigma\\}"):
+        fc.shares(df, "naive", h=3)
+    with pytest.raises(ConfigError, match="not in the market"):
+        fc.shares(df, "naive", h=3, hold={"tongyi": 0.02})
+    with pytest.raises(ConfigError, match=">= 0"):
+        fc.shares(df, "naive", h=3, hold={"wenxin": -0.1})
+    with pytest.raises(ConfigError, match="every product"):
+        fc.shares(df, "naive", h=3, hold={"wenxin": 0.02, "kimi": 0.02})
+    with pytest.raises(ConfigError, match="method='paths'"):
+        fc.shares(df, "naive", h=3, hold={"wenxin": 0.02}, method="alr")
+    bound = df.assign(qualifier=np.where(df["unique_id"] == "wenxin", ">=", "="))
+    with pytest.raises(DataError, match="ends with a bound"):
+        fc.shares(bound, "naive", h=3, hold={"wenxin": 0.02})
+    late = pd.concat([df, pd.DataFrame({"unique_id": ["wenxin"], "ds": [pd.Timestamp("2024-04-30")], "y": [2e6], "qualifier": ["="]})])
+    with pytest.raises(DataError, match="not before the market's forecast dates"):
+        fc.shares(late, "naive", h=3, hold={"wenxin": 0.02})
+
+
+@pytest.mark.slow
+def test_ai_assistants_shares_respect_the_bounds():
+    # The README's chart: Kimi by retention_feedback with the bundled retention, Wenxin held.
+    data = fc.datasets.load("ai-assistants-cn")
+    kimi = fc.models.get("retention_feedback", freq="D", scale_effect=True)
+    out = fc.shares(
+        data.series, {"kimi/dau/all": kimi}, h=90, market=["kimi/dau/all", "wenxin_yiyan/dau/all"],
+        hold={"wenxin_yiyan/dau/all": 0.02}, retention={"kimi/dau/all": data.retention}, n_samples=500,
+    )
+    check_share_frame(out)
+    history = out[out["part"] == "history"].set_index("unique_id")
+    assert history["ds"].tolist() == [pd.Timestamp("2024-03-25")] * 2
+    assert history.loc["kimi/dau/all", "qualifier"] == ">=" and history.loc["wenxin_yiyan/dau/all", "qualifier"] == "<="
+    assert history.loc["kimi/dau/all", "share"] == pytest.approx(2.25 / 4.58, abs=1e-9)
+    # Kimi's fit honours its bounds, so its forecast share starts above its share bound
+    kimi_future = out[(out["unique_id"] == "kimi/dau/all") & (out["part"] == "forecast")]
+    assert kimi_future["share"].iloc[0] > 2.25 / 4.58
+    assert set(out.loc[out["part"] == "forecast", "model"]) == {"retention_feedback", "hold:sigma=0.02"}
+
+
+def test_plot_draws_share_bounds_as_markers_not_areas():
+    from matplotlib.dates import date2num
+
+    out = fc.shares(_kimi_and_wenxin(), {"kimi": "naive"}, h=5, n_samples=100, hold={"wenxin": 0.02})
+    # the observed date read as the share bounds a '>=' figure for Kimi would give
+    history = out["part"] == "history"
+    out.loc[history, "qualifier"] = np.where(out.loc[history, "unique_id"] == "kimi", ">=", "<=")
+    figure = plot_shares(out)
+    stack, bands = figure.axes[:2]
+    labels = [t.get_text() for t in bands.get_legend().get_texts()]
+    assert "kimi: share at least (bound)" in labels and "wenxin: share at most (bound)" in labels
+    assert any("hold:sigma=0.02" in t.get_text() for t in stack.get_legend().get_texts())
+    # the stack starts at the first forecast date: the bound date is not stacked
+    first = min(min(p.vertices[:, 0]) for c in stack.collections for p in c.get_paths() if len(p.vertices))
+    assert first >= date2num(pd.Timestamp("2024-03-26")) - 1e-9

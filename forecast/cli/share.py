@@ -15,17 +15,84 @@ from forecast.io import atomic_write_bytes, read_frame, write_frame
 from forecast.models.base import BaseModel
 from forecast.schema import DS
 
-__all__ = ["share_command", "reconcile_command", "parse_market_models", "parse_groups"]
+__all__ = ["share_command", "reconcile_command", "parse_market_models", "parse_groups", "parse_hold", "parse_retention"]
 
 
-def _load(data: str | None, dataset: str | None) -> pd.DataFrame:
+def _load(data: str | None, dataset: str | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     if (data is None) == (dataset is None):
         raise ConfigError("give exactly one of --data FILE or --dataset NAME (see 'forecast datasets list').")
     if data is not None:
-        return read_frame(data)
+        return read_frame(data), None
     from forecast.datasets import load
 
-    return load(dataset).series
+    loaded = load(dataset)
+    return loaded.series, loaded.retention
+
+
+def parse_hold(specs: tuple[str, ...], market: tuple[str, ...]) -> dict[str, float] | None:
+    """Read ``--hold PRODUCT=SIGMA`` options: products held at their last level.
+
+    Parameters
+    ----------
+    specs : tuple of str
+        ``"wenxin_yiyan/dau/all=0.02"``: the product and its log-scale spread per step.
+    market : tuple of str
+        The products.
+
+    Returns
+    -------
+    dict or None
+        ``{product: sigma}`` for :func:`forecast.shares` (``hold=``), None without options.
+    """
+    if not specs:
+        return None
+    out: dict[str, float] = {}
+    for spec in specs:
+        product, sep, sigma = spec.rpartition("=")
+        try:
+            value = float(sigma)
+        except ValueError:
+            value = None
+        if not sep or not product.strip() or value is None:
+            raise ConfigError(f"--hold {spec!r} is not PRODUCT=SIGMA; e.g. --hold 'wenxin_yiyan/dau/all=0.02' (2% a step on the log scale).")
+        if product.strip() not in market:
+            raise ConfigError(f"--hold names product {product.strip()!r}, which is not in --market.")
+        out[product.strip()] = value
+    return out
+
+
+def parse_retention(specs: tuple[str, ...], market: tuple[str, ...], default: pd.DataFrame | None) -> dict[str, pd.DataFrame] | None:
+    """Read ``--retention PRODUCT[=FILE]`` options: cohort retention for a product's model.
+
+    Parameters
+    ----------
+    specs : tuple of str
+        ``"kimi/dau/all"`` (the retention table of ``--dataset``) or ``"kimi=cohorts.csv"``.
+    market : tuple of str
+        The products.
+    default : DataFrame, optional
+        The dataset's retention table.
+
+    Returns
+    -------
+    dict or None
+        ``{product: retention frame}`` for :func:`forecast.shares` (``retention=``).
+    """
+    if not specs:
+        return None
+    out: dict[str, pd.DataFrame] = {}
+    for spec in specs:
+        product, sep, path = spec.partition("=") if spec not in market else (spec, "", "")
+        product = product.strip()
+        if product not in market:
+            raise ConfigError(f"--retention names product {product!r}, which is not in --market.")
+        if sep:
+            out[product] = read_frame(path.strip())
+        elif default is not None:
+            out[product] = default
+        else:
+            raise ConfigError(f"--retention {spec!r}: the data have no retention table; give PRODUCT=FILE with the cohorts file.")
+    return out
 
 
 def parse_market_models(specs: tuple[str, ...], market: tuple[str, ...]) -> str | BaseModel | dict[str, str | BaseModel]:
@@ -109,6 +176,18 @@ def _readable(frame: pd.DataFrame) -> pd.DataFrame:
 @click.option("--transform", type=click.Choice(["log"]), default=None, help="Fit models given by name on log(y).")
 @click.option("--negative", type=click.Choice(["floor", "raise"]), default="floor", show_default=True, help="Negative sampled users: floor at zero (counted in n_floored) or fail.")
 @click.option("--delta", type=float, default=None, help="alr/ilr: replace zero shares by this value (multiplicative replacement).")
+@click.option(
+    "--hold",
+    "hold_specs",
+    multiple=True,
+    help="PRODUCT=SIGMA: do not fit PRODUCT; hold its last point value as the median, with a log random walk of SIGMA a step (your assumption, shown in column model).",
+)
+@click.option(
+    "--retention",
+    "retention_specs",
+    multiple=True,
+    help="PRODUCT or PRODUCT=FILE: fit PRODUCT's model with cohort retention (the dataset's own table, or FILE).",
+)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the shares to FILE (.csv, .parquet or .json).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Save a stacked share chart with bands to FILE.png.")
 def share_command(
@@ -124,6 +203,8 @@ def share_command(
     transform: str | None,
     negative: str,
     delta: float | None,
+    hold_specs: tuple[str, ...],
+    retention_specs: tuple[str, ...],
     out: str | None,
     plot_path: str | None,
 ) -> None:
@@ -133,10 +214,17 @@ def share_command(
     the point share is the mean over paths and the bands are quantiles over paths. Rows say
     whether they are history or forecast; n_floored counts sample paths whose negative users
     were set to zero. Products given bounds ('>=' in qualifier) need a model that honours them
-    (bass, logistic, gompertz, retention_feedback).
+    (bass, logistic, gompertz, retention_feedback); on history dates a bound gives a share
+    bound (qualifier '>=' or '<='), never a point. A product too short for any model (one
+    figure) can be held at its last level with --hold PRODUCT=SIGMA: a stated assumption, named
+    in column model, never a default.
 
     \b
     Examples:
+      forecast share --dataset ai-assistants-cn --market kimi/dau/all \\
+          --market wenxin_yiyan/dau/all \\
+          --model 'kimi/dau/all=retention_feedback:freq=D,scale_effect=true' \\
+          --retention kimi/dau/all --hold wenxin_yiyan/dau/all=0.02 --horizon 90 --plot shares.png
       forecast share --data dau.csv --market kimi --market wenxin --market tongyi \\
           --model 'ets:transform=log' --horizon 30 --out shares.csv --plot shares.png
       forecast share --data dau.csv --market kimi --market wenxin --model competition --horizon 60
@@ -146,8 +234,10 @@ def share_command(
     from forecast.share import shares
     from forecast.share_plot import plot_shares
 
-    frame = _load(data, dataset)
+    frame, dataset_retention = _load(data, dataset)
     models = parse_market_models(model_specs, market)
+    hold = parse_hold(hold_specs, market)
+    retention = parse_retention(retention_specs, market, dataset_retention)
     result = shares(
         frame,
         models,
@@ -160,6 +250,8 @@ def share_command(
         transform=transform,  # type: ignore[arg-type]
         negative=negative,  # type: ignore[arg-type]
         delta=delta,
+        hold=hold,
+        retention=retention,
     )
     if out is not None:
         write_frame(result, out)

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from forecast.cli import cli
-from forecast.cli.share import parse_groups, parse_market_models
+from forecast.cli.share import parse_groups, parse_hold, parse_market_models, parse_retention
 from forecast.errors import ConfigError
 from forecast.io import read_frame
 from forecast.models.base import BaseModel
@@ -83,12 +83,49 @@ def test_share_on_ai_assistants_respects_bounds_and_names_what_cannot_be_forecas
     )
     assert result.exit_code == 1 and "CapabilityError" in result.output and "bounds" in result.output
     # ...a growth model honours them, but wenxin_yiyan has a single DAU figure, which no model can
-    # extend: the command says so in one line.
+    # extend: the command says so in one line and names the explicit way out.
     result = _run(
         "share", "--dataset", "ai-assistants-cn", "--market", "kimi/dau/all", "--market", "wenxin_yiyan/dau/all",
         "--model", "logistic:sigma=0.3,transform=log", "--horizon", "30",
     )
     assert result.exit_code == 1 and "HistoryError" in result.output and "wenxin_yiyan/dau/all" in result.output
+    assert "--hold wenxin_yiyan/dau/all=SIGMA" in result.output
+
+
+@pytest.mark.slow
+def test_share_on_ai_assistants_with_kimi_fitted_and_wenxin_held(tmp_path: Path):
+    # The README's command: Kimi by retention_feedback (bounds and bundled retention), Wenxin held.
+    out, chart = tmp_path / "shares.csv", tmp_path / "shares.png"
+    result = _run(
+        "share", "--dataset", "ai-assistants-cn", "--market", "kimi/dau/all", "--market", "wenxin_yiyan/dau/all",
+        "--model", "kimi/dau/all=retention_feedback:freq=D,scale_effect=true", "--retention", "kimi/dau/all",
+        "--hold", "wenxin_yiyan/dau/all=0.02", "--horizon", "30", "--samples", "300", "--out", str(out), "--plot", str(chart),
+    )
+    assert result.exit_code == 0, result.output
+    assert chart.read_bytes()[:8] == PNG_HEADER
+    frame = read_frame(out)
+    history = frame[frame["part"] == "history"].set_index("unique_id")
+    assert history["qualifier"].to_dict() == {"kimi/dau/all": ">=", "wenxin_yiyan/dau/all": "<="}
+    assert history.loc["kimi/dau/all", "share"] == pytest.approx(2.25 / 4.58, abs=1e-9)
+    future = frame[frame["part"] == "forecast"]
+    assert set(future["model"]) == {"retention_feedback", "hold:sigma=0.02"}
+    np.testing.assert_allclose(future.groupby("ds")["share"].sum(), 1.0, atol=1e-12)
+
+
+def test_parse_hold_and_retention():
+    market = ("kimi", "wenxin")
+    assert parse_hold((), market) is None
+    assert parse_hold(("wenxin=0.02",), market) == {"wenxin": 0.02}
+    with pytest.raises(ConfigError, match="PRODUCT=SIGMA"):
+        parse_hold(("wenxin",), market)
+    with pytest.raises(ConfigError, match="not in --market"):
+        parse_hold(("tongyi=0.1",), market)
+    table = pd.DataFrame({"unique_id": ["kimi"], "cohort": pd.to_datetime(["2024-01-01"]), "age": [1], "retention": [0.2]})
+    assert parse_retention(("kimi",), market, table)["kimi"] is table
+    with pytest.raises(ConfigError, match="no retention table"):
+        parse_retention(("kimi",), market, None)
+    with pytest.raises(ConfigError, match="not in --market"):
+        parse_retention(("tongyi",), market, table)
 
 
 def test_parse_market_models():
