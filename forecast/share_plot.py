@@ -68,11 +68,7 @@ def plot_shares(frame: pd.DataFrame, *, title: str | None = None) -> Figure:
     points = frame[~_is_bound(frame)]
     wide = points.pivot(index=DS, columns=UNIQUE_ID, values=SHARE).reindex(columns=products).sort_index()
     parts = points.drop_duplicates(DS).set_index(DS)[PART].reindex(wide.index)
-    if pd.notna(wide.index.min()) and len(bound_rows):
-        forecast_dates = points.loc[points[PART] == FORECAST, DS]
-        forecast_start = forecast_dates.min() if len(forecast_dates) else pd.NaT
-    else:
-        forecast_start = wide.index[parts.to_numpy() == FORECAST].min()
+    forecast_start = points.loc[points[PART] == FORECAST, DS].min()
     colors = plt.get_cmap("tab10").colors
 
     figure, (stack_ax, band_ax) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, height_ratios=(1, 1.2), layout="constrained")
