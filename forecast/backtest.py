@@ -510,6 +510,7 @@ def backtest(
     tasks: list[BacktestTask] = []
     for uid, group in data.groupby(UNIQUE_ID, sort=True):
         series_cutoffs = list(table.loc[table[UNIQUE_ID] == uid, CUTOFF])
+        known = dict(zip(series_cutoffs, _window_retentions(clean_retention, group, str(uid), series_cutoffs), strict=True))
         for label, model in labelled:
             for chain in _chains(len(series_cutoffs), every, model):
                 chain_cutoffs = tuple(pd.Timestamp(series_cutoffs[w]) for w, _ in chain)
@@ -524,7 +525,7 @@ def backtest(
                         h=h,
                         levels=levels,
                         window_size=window_size,
-                        retentions=_window_retentions(clean_retention, group, str(uid), chain_cutoffs),
+                        retentions=tuple(known[cutoff] for cutoff in chain_cutoffs),
                     )
                 )
     tick = None if progress is None else (lambda advance: progress(advance, len(tasks)))
