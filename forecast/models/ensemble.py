@@ -1,15 +1,23 @@
-"""``ensemble``: a combination of member models, with intervals from pooled sample paths."""
+"""``ensemble``: a combination of member models, with conformal or pooled-path intervals."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ConfigError, FitError, ForecastError
-from forecast.models.auto import build_candidates, inner_backtest
+from forecast.errors import ConfigError, FitError, ForecastError, HistoryError
+from forecast.models.auto import (
+    Conformal,
+    ConformalCache,
+    build_candidates,
+    combine_points,
+    inner_backtest,
+    rescaled,
+)
 from forecast.models.base import BaseModel, Capabilities, Intervals, quantile_intervals
 from forecast.models.registry import register
 from forecast.schema import DS, UNIQUE_ID, Y
@@ -34,11 +42,15 @@ class Ensemble(BaseModel):
         mean weighted by the inverse of each member's MASE in an inner backtest on the training
         data.
     h, n_windows : int, optional
-        Inner backtest of ``combine="weighted"`` (see :class:`~forecast.models.auto.Auto`).
+        Inner backtest of ``combine="weighted"`` and of the calibration (see
+        :class:`~forecast.models.auto.Auto`).
+    calibrate : bool
+        Conformal intervals and paths from the inner backtest's errors of the combined forecast
+        (see :class:`~forecast.models.auto.Conformal`); False pools the members' paths.
     n_paths : int
-        Sample paths behind the intervals.
+        Sample paths behind the pooled intervals.
     seed : int
-        Seed of the paths behind the intervals, so forecasts are reproducible.
+        Seed of the paths behind the pooled intervals, so forecasts are reproducible.
     seasonal_period, transform, freq
         See :class:`~forecast.models.base.BaseModel`; passed on to members given by name.
 
@@ -48,10 +60,21 @@ class Ensemble(BaseModel):
         Weight of each member (equal for the median and the mean).
     members_ : list of (str, BaseModel)
         The fitted members.
+    calibrated_ : bool
+        Whether intervals and paths are conformal; False when ``calibrate`` is False, the
+        training data has no room for the inner windows, or a member failed in one of them.
 
     Notes
     -----
-    Intervals come from the linear pool of the members' predictive distributions: ``n_paths``
+    With ``calibrate`` (the default), ``n_windows`` inner windows of ``h`` steps cut from the
+    training data give the residuals of the combined point forecast (median, mean or weighted,
+    as the final forecast), and the intervals are the point plus or minus the empirical
+    quantiles of each step's absolute residuals; sample paths are the point plus one window's
+    residual vector with a random sign (:class:`~forecast.models.auto.Conformal`). A forecast
+    longer than ``h`` is calibrated on its own inner windows of that length when the training
+    data has room for them.
+
+    Without calibration, intervals come from the linear pool of the members' predictive distributions: ``n_paths``
     joint sample paths are drawn from the members in proportion to their weights, and the
     interval of level ``L`` runs between the ``(100 - L) / 2`` and ``(100 + L) / 2``
     percentiles of the pooled paths at each step. Pooling keeps the disagreement between
@@ -77,6 +100,7 @@ class Ensemble(BaseModel):
         combine: Literal["median", "mean", "weighted"] = "median",
         h: int | None = None,
         n_windows: int = 3,
+        calibrate: bool = True,
         n_paths: int = 1000,
         seed: int = 0,
         seasonal_period: int | None = None,
@@ -93,7 +117,10 @@ class Ensemble(BaseModel):
                 raise ConfigError(f"{name} must be a positive integer, not {value!r}.")
         if isinstance(members, (str, BaseModel)) or len(members) == 0:
             raise ConfigError("members must be a non-empty list of model names or instances.")
+        if not isinstance(calibrate, bool):
+            raise ConfigError(f"calibrate must be True or False, not {calibrate!r}.")
         self.members = tuple(members)
+        self.calibrate = calibrate
         self.combine = combine
         self.h = h
         self.n_windows = int(n_windows)
@@ -102,9 +129,15 @@ class Ensemble(BaseModel):
 
     def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
         members = build_candidates(self.members, self.seasonal_period, self.freq)
+        series = data[[UNIQUE_ID, DS, Y]]
+        h = int(self.h or max(self.seasonal_period_, 1))
+        scores = None
         if self.combine == "weighted":
-            h = int(self.h or max(self.seasonal_period_, 1))
-            scores = inner_backtest(data, members, h, self.n_windows, self.seasonal_period_)
+            scores = inner_backtest(series, members, h, self.n_windows, self.seasonal_period_)
+        elif self.calibrate:
+            with contextlib.suppress(HistoryError):
+                scores = inner_backtest(series, members, h, self.n_windows, self.seasonal_period_)
+        if self.combine == "weighted" and scores is not None:
             if scores.errors:
                 details = "; ".join(f"{k}: {v}" for k, v in scores.errors.items())
                 raise FitError(f"members of 'ensemble' failed the inner backtest of series {self.series_id_!r}: {details}.")
@@ -116,20 +149,29 @@ class Ensemble(BaseModel):
         fitted = []
         for label, model in members:
             try:
-                fitted.append((label, model.fit(data[[UNIQUE_ID, DS, Y]])))
+                fitted.append((label, model.clone().fit(series)))
             except ForecastError as err:
                 raise FitError(f"member {label!r} of 'ensemble' failed on series {self.series_id_!r}: {err}") from err
         self.members_ = fitted
         self.params_ = {f"weight_{label}": weight for label, weight in self.weights_.items()}
+        weights = np.array([self.weights_[label] for label, _ in members])
+        base = None
+        if self.calibrate and scores is not None and not scores.errors:
+            points = np.stack([scores.forecasts[label] for label, _ in members])
+            base = Conformal(rescaled(series, scores, combine_points(points, self.combine, weights), self.seasonal_period_))
+        self.conformal_ = ConformalCache(
+            base, series, members, self.n_windows, self.seasonal_period_, self.combine, weights
+        )
+        self.calibrated_ = bool(self.conformal_)
 
     def _points(self, h: int) -> np.ndarray:
         points = np.vstack([model.predict(h, levels=())["yhat"].to_numpy() for _, model in self.members_])
-        if self.combine == "median":
-            return np.median(points, axis=0)
         weights = np.array([self.weights_[label] for label, _ in self.members_])
-        return weights @ points
+        return combine_points(points, self.combine, weights)
 
     def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        if self.calibrated_:
+            return self.conformal_.get(h).paths(self._points(h), n, rng)
         weights = np.array([self.weights_[label] for label, _ in self.members_])
         counts = np.floor(weights * n).astype(int)
         remainder = n - counts.sum()
@@ -146,6 +188,8 @@ class Ensemble(BaseModel):
         point = self._points(h)
         if not levels:
             return point, {}
+        if self.calibrated_:
+            return point, self.conformal_.get(h).intervals(point, levels)
         paths = self._sample(h, self.n_paths, np.random.default_rng(self.seed))
         intervals = {
             level: (np.minimum(lo, point), np.maximum(hi, point))

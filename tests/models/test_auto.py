@@ -5,10 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 import forecast as fc
 from forecast.errors import ConfigError, FitError, HistoryError
-from forecast.models.auto import build_candidates, inner_backtest
+from forecast.models.auto import Conformal, build_candidates, inner_backtest
 
 FAST = ["naive", "seasonal_naive", "drift"]
 
@@ -20,7 +23,7 @@ def _frame(y: np.ndarray) -> pd.DataFrame:
 def test_picks_the_seasonal_model_for_a_seasonal_series():
     t = np.arange(84)
     y = 50 + 10 * np.sin(2 * np.pi * t / 7) + np.random.default_rng(0).normal(0, 0.5, 84)
-    model = fc.models.get("auto", candidates=FAST).fit(_frame(y))
+    model = fc.models.get("auto", candidates=FAST, calibrate=False).fit(_frame(y))
     assert model.chosen_ == "seasonal_naive"
     assert model.scores_["seasonal_naive"] == min(model.scores_.values())
     pd.testing.assert_frame_equal(
@@ -77,3 +80,122 @@ def test_auto_in_a_backtest_uses_no_data_after_the_outer_cutoff(daily_series):
     poisoned = daily_series.assign(y=np.where(daily_series["ds"] > cutoff, 1e12, daily_series["y"]))
     dirty = fc.backtest(poisoned, model, h=7, cutoffs=cutoffs)
     pd.testing.assert_frame_equal(clean.drop(columns="y"), dirty.drop(columns="y"))
+
+
+# ------------------------------------------------------------------ conformal calibration
+def _noise_series(seed: int, n: int = 80) -> pd.DataFrame:
+    return _frame(100 + np.random.default_rng(seed).normal(0, 5, n))
+
+
+@pytest.mark.parametrize(("windows", "steps"), [(19, 3), (3, 30)])
+def test_conformal_coverage_of_correlated_errors_is_near_nominal(windows, steps):
+    rng = np.random.default_rng(0)
+    sd = np.linspace(1, 3, steps)
+    covered = {80: [], 95: []}
+    for _ in range(600):
+        errors = rng.normal(0, 1, (windows + 1, steps))
+        for j in range(1, steps):  # AR(1) across steps, as multi-step errors are
+            errors[:, j] = 0.8 * errors[:, j - 1] + 0.6 * errors[:, j]
+        errors *= sd
+        intervals = Conformal(errors[:windows]).intervals(np.zeros(steps), (80, 95))
+        for level, (lo, hi) in intervals.items():
+            covered[level].extend((lo <= errors[windows]) & (errors[windows] <= hi))
+    assert abs(100 * np.mean(covered[80]) - 80) <= 3
+    assert abs(100 * np.mean(covered[95]) - 95) <= 5
+
+
+def test_conformal_intervals_are_corrected_quantiles_of_pooled_absolute_residuals():
+    residuals = np.array([[1.0, -2.0, 0.0], [-3.0, 4.0, 1.0], [0.5, 1.0, -6.0]])
+    point = np.array([10.0, 20.0, 30.0])
+    lo, hi = Conformal(residuals, radius=1).intervals(point, (80,))[80]
+    pooled = [np.abs(residuals[:, [0, 0, 1]]), np.abs(residuals[:, [0, 1, 2]]), np.abs(residuals[:, [1, 2, 2]])]
+    for step, scores in enumerate(pooled):
+        width = np.quantile(scores.ravel(), 0.8 * 10 / 9)
+        assert hi[step] == pytest.approx(point[step] + width)
+        assert lo[step] == pytest.approx(point[step] - width)
+    lo, hi = Conformal(residuals, radius=0).intervals(point, (95,))[95]
+    np.testing.assert_allclose(hi - point, np.abs(residuals).max(axis=0))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 5)), elements=st.floats(-1e3, 1e3)),
+    st.lists(st.floats(1, 99), min_size=1, max_size=4, unique=True),
+    st.integers(1, 8),
+)
+def test_conformal_intervals_nest_around_the_point(residuals, levels, h):
+    point = np.linspace(0, 1, h)
+    intervals = Conformal(residuals).intervals(point, sorted(levels))
+    inner_lo = inner_hi = point
+    for level in sorted(levels):
+        lo, hi = intervals[level]
+        assert np.all(lo <= inner_lo + 1e-9) and np.all(hi >= inner_hi - 1e-9)
+        inner_lo, inner_hi = lo, hi
+
+
+def test_conformal_paths_are_the_point_plus_a_whole_window_of_residuals():
+    residuals = np.array([[1.0, 2.0, 3.0], [-1.0, 0.0, 5.0]])
+    point = np.array([10.0, 10.0, 10.0])
+    paths = Conformal(residuals, radius=0).paths(point, 500, np.random.default_rng(0))
+    rows = {tuple(r) for r in residuals} | {tuple(-r) for r in residuals}
+    assert paths.shape == (500, 3)
+    assert {tuple(p - point) for p in paths} == rows
+
+
+def test_conformal_extrapolates_past_the_calibrated_horizon_by_sqrt_steps():
+    residuals = np.array([[1.0, 2.0], [-1.0, -4.0]])
+    spread = Conformal(residuals).spread(8)
+    np.testing.assert_allclose(spread[:, 7], residuals[:, 1] * np.sqrt(8 / 2))
+
+
+def test_calibrated_auto_paths_agree_with_its_intervals_and_repeat_by_seed(daily_series):
+    model = fc.models.get("auto", candidates=FAST, n_windows=10).fit(daily_series)
+    assert model.calibrated_
+    paths = model.sample(7, 4000, seed=1)
+    assert paths.shape == (4000, 7)
+    np.testing.assert_array_equal(paths, model.sample(7, 4000, seed=1))
+    point = model.predict(7, levels=())["yhat"].to_numpy()
+    scores = model.conformal_.get(7).scores(7)
+    for level in (50, 80):  # the paths' percentiles are those of the pooled scores, uncorrected
+        width = np.quantile(scores, level / 100, axis=1)
+        lo, hi = np.quantile(paths, [0.5 - level / 200, 0.5 + level / 200], axis=0)
+        np.testing.assert_allclose(hi - point, width, rtol=0.1, atol=0.05 * scores.max())
+        np.testing.assert_allclose(point - lo, width, rtol=0.1, atol=0.05 * scores.max())
+
+
+def test_calibrated_auto_residuals_are_those_of_its_inner_backtest(daily_series):
+    model = fc.models.get("auto", candidates=FAST).fit(daily_series)
+    scores = model.scores_
+    y = daily_series["y"].to_numpy()
+    current = np.mean(np.abs(y[7:] - y[:-7]))
+    windows = [y[: len(y) - 7 * k] for k in (3, 2, 1)]
+    divisors = np.array([np.mean(np.abs(w[7:] - w[:-7])) for w in windows])
+    np.testing.assert_allclose(scores.scales, divisors)
+    expected = (scores.actuals - scores.forecasts[model.chosen_]) * current / divisors[:, None]
+    np.testing.assert_allclose(model.conformal_.base.residuals, expected)
+
+
+def test_a_longer_forecast_gets_its_own_calibration_whatever_the_order(daily_series):
+    first = fc.models.get("auto", candidates=FAST, h=7).fit(daily_series)
+    second = fc.models.get("auto", candidates=FAST, h=7).fit(daily_series)
+    long_first = first.predict(14)
+    first.predict(7)
+    second.predict(7)
+    pd.testing.assert_frame_equal(long_first, second.predict(14))
+    assert first.conformal_.get(14).horizon == 14
+
+
+def test_combine_within_takes_the_median_of_close_candidates(daily_series):
+    model = fc.models.get("auto", candidates=FAST, combine_within=10.0).fit(daily_series)
+    assert model.chosen_ == "median(" + ", ".join(sorted(FAST, key=model.scores_.get)) + ")"
+    points = np.vstack([fc.models.get(m).fit(daily_series).predict(7, levels=())["yhat"] for m in FAST])
+    np.testing.assert_allclose(model.predict(7)["yhat"], np.median(points, axis=0))
+    strict = fc.models.get("auto", candidates=FAST, combine_within=0.0).fit(daily_series)
+    assert strict.chosen_ == min(strict.scores_, key=strict.scores_.get)
+
+
+def test_bad_calibration_parameters_raise():
+    with pytest.raises(ConfigError, match="combine_within"):
+        fc.models.get("auto", candidates=FAST, combine_within=-0.1)
+    with pytest.raises(ConfigError, match="calibrate"):
+        fc.models.get("auto", candidates=FAST, calibrate="yes")

@@ -8,6 +8,7 @@ import pytest
 
 import forecast as fc
 from forecast.errors import ConfigError, FitError
+from forecast.models.auto import Conformal
 
 FAST = ["naive", "seasonal_naive", "drift"]
 
@@ -30,8 +31,9 @@ def test_weights_are_inverse_inner_errors(daily_series):
     assert max(model.weights_, key=model.weights_.get) == min(scores, key=scores.get)
 
 
-def test_intervals_are_pooled_path_quantiles_and_nest(daily_series):
-    model = fc.models.get("ensemble", members=FAST, n_paths=4000, seed=3).fit(daily_series)
+def test_uncalibrated_intervals_are_pooled_path_quantiles_and_nest(daily_series):
+    model = fc.models.get("ensemble", members=FAST, calibrate=False, n_paths=4000, seed=3).fit(daily_series)
+    assert not model.calibrated_
     frame = model.predict(7, levels=(50, 80, 95))
     paths = model.sample(7, 4000, seed=3)
     assert paths.shape == (4000, 7)
@@ -64,3 +66,36 @@ def test_bad_parameters_raise():
         fc.models.get("ensemble", members=FAST, combine="vote")
     with pytest.raises(ConfigError, match="members"):
         fc.models.get("ensemble", members=[])
+
+
+def test_calibrated_intervals_come_from_the_combined_forecasts_inner_residuals(daily_series):
+    model = fc.models.get("ensemble", members=FAST).fit(daily_series)
+    assert model.calibrated_
+    scores = fc.models.get("auto", candidates=FAST, calibrate=False).fit(daily_series).scores_
+    combined = np.median(np.stack([scores.forecasts[m] for m in FAST]), axis=0)
+    y = daily_series["y"].to_numpy()
+    current = np.mean(np.abs(y[7:] - y[:-7]))
+    expected = (scores.actuals - combined) * current / scores.scales[:, None]
+    np.testing.assert_allclose(model.conformal_.base.residuals, expected)
+    frame = model.predict(7, levels=(50, 80, 95))
+    lo, hi = Conformal(expected).intervals(frame["yhat"].to_numpy(), (80,))[80]
+    np.testing.assert_allclose(frame["yhat_lo_80"], lo)
+    np.testing.assert_allclose(frame["yhat_hi_80"], hi)
+    assert (frame["yhat_lo_95"] <= frame["yhat_lo_80"]).all() and (frame["yhat_lo_80"] <= frame["yhat_lo_50"]).all()
+    assert (frame["yhat_hi_95"] >= frame["yhat_hi_80"]).all() and (frame["yhat_hi_80"] >= frame["yhat_hi_50"]).all()
+
+
+def test_calibrated_paths_have_the_shape_asked_and_repeat_by_seed(daily_series):
+    model = fc.models.get("ensemble", members=FAST).fit(daily_series)
+    paths = model.sample(10, 300, seed=4)
+    assert paths.shape == (300, 10)
+    np.testing.assert_array_equal(paths, model.sample(10, 300, seed=4))
+    assert not np.array_equal(paths, model.sample(10, 300, seed=5))
+
+
+def test_too_short_for_the_calibration_windows_falls_back_to_pooled_paths():
+    df = pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2024-01-01", periods=15), "y": np.arange(15.0) + 1})
+    model = fc.models.get("ensemble", members=["naive", "drift"]).fit(df)
+    assert not model.calibrated_
+    pooled = fc.models.get("ensemble", members=["naive", "drift"], calibrate=False).fit(df)
+    pd.testing.assert_frame_equal(model.predict(5), pooled.predict(5))
