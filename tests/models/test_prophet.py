@@ -155,10 +155,14 @@ def test_warm_start_passes_the_previous_estimates(
         return original(self, df, **kwargs)
 
     monkeypatch.setattr(Prophet, "fit", recording)
-    model = fc.models.get("prophet")
+    model = fc.models.get("prophet", warm_min_history=190)
     model.warm_start(fitted)
     model.fit(daily.iloc[:190])
     assert seen[0]["init"] is fitted.stan_init_
+    short = fc.models.get("prophet", warm_min_history=191)
+    short.warm_start(fitted)
+    short.fit(daily.iloc[:190])
+    assert "init" not in seen[1]
     cold = fc.models.get("prophet").fit(daily.iloc[:190])
     np.testing.assert_allclose(model.predict(5, levels=())["yhat"], cold.predict(5, levels=())["yhat"], rtol=1e-3)
     assert set(fitted.stan_init_) == {"k", "m", "sigma_obs", "delta", "beta"}
@@ -173,6 +177,8 @@ def test_bad_parameters_raise() -> None:
         fc.models.get("prophet", growth="logistic", cap=1.0, floor=2.0)
     with pytest.raises(fc.ConfigError):
         fc.models.get("prophet", seasonalities=[{"name": "monthly"}])
+    with pytest.raises(fc.ConfigError):
+        fc.models.get("prophet", warm_min_history=-1)
 
 
 def test_stan_reads_the_same_data_as_from_prophet(twitter: pd.DataFrame) -> None:
