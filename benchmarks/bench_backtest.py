@@ -22,7 +22,8 @@ Run from the repository root (statsforecast comes with the ``bench`` extra)::
 
     python benchmarks/bench_backtest.py --write
 
-``--datasets`` and ``--tools`` restrict a run; results accumulate in
+``--datasets`` and ``--tools`` restrict a run (``--tools prophet Prophet.cv`` measures only
+Prophet's backtests against its ``cross_validation``); results accumulate in
 ``benchmarks/bench_backtest_results.csv`` (rows of a rerun replace the old ones) and ``--write``
 renders every stored result into the backtest section of BENCHMARKS.md.
 """
