@@ -84,12 +84,14 @@ def test_paths_and_yhat_are_prophets_from_one_pass(fitted: ProphetModel) -> None
     model = fitted.model_
     future = pd.DataFrame({"ds": fitted.future_dates(12)})
     model.uncertainty_samples = 300
+    state = np.random.get_state()
     try:
         np.random.seed(7)
         with quiet_prophet():
             expected = model.predictive_samples(future)["yhat"].T
     finally:
         model.uncertainty_samples = 0
+        np.random.set_state(state)
     point, paths = fitted._forecast(12, 300, 7)
     np.testing.assert_allclose(paths, expected, rtol=1e-12)
     with quiet_prophet():
