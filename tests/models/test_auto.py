@@ -23,8 +23,8 @@ def _frame(y: np.ndarray) -> pd.DataFrame:
 def test_picks_the_seasonal_model_for_a_seasonal_series():
     t = np.arange(84)
     y = 50 + 10 * np.sin(2 * np.pi * t / 7) + np.random.default_rng(0).normal(0, 0.5, 84)
-    model = fc.models.get("auto", candidates=FAST, calibrate=False).fit(_frame(y))
-    assert model.chosen_ == "seasonal_naive"
+    model = fc.models.get("auto", candidates=FAST).fit(_frame(y))
+    assert model.chosen_ == "seasonal_naive" and not model.calibrated_
     assert model.scores_["seasonal_naive"] == min(model.scores_.values())
     pd.testing.assert_frame_equal(
         model.predict(7), fc.models.get("seasonal_naive").fit(_frame(y)).predict(7)
@@ -149,7 +149,7 @@ def test_conformal_extrapolates_past_the_calibrated_horizon_by_sqrt_steps():
 
 
 def test_calibrated_auto_paths_agree_with_its_intervals_and_repeat_by_seed(daily_series):
-    model = fc.models.get("auto", candidates=FAST, n_windows=10).fit(daily_series)
+    model = fc.models.get("auto", candidates=FAST, n_windows=10, calibrate=True).fit(daily_series)
     assert model.calibrated_
     paths = model.sample(7, 4000, seed=1)
     assert paths.shape == (4000, 7)
@@ -164,7 +164,7 @@ def test_calibrated_auto_paths_agree_with_its_intervals_and_repeat_by_seed(daily
 
 
 def test_calibrated_auto_residuals_are_those_of_its_inner_backtest(daily_series):
-    model = fc.models.get("auto", candidates=FAST).fit(daily_series)
+    model = fc.models.get("auto", candidates=FAST, calibrate=True).fit(daily_series)
     scores = model.scores_
     y = daily_series["y"].to_numpy()
     current = np.mean(np.abs(y[7:] - y[:-7]))
@@ -176,8 +176,8 @@ def test_calibrated_auto_residuals_are_those_of_its_inner_backtest(daily_series)
 
 
 def test_a_longer_forecast_gets_its_own_calibration_whatever_the_order(daily_series):
-    first = fc.models.get("auto", candidates=FAST, h=7).fit(daily_series)
-    second = fc.models.get("auto", candidates=FAST, h=7).fit(daily_series)
+    first = fc.models.get("auto", candidates=FAST, h=7, calibrate=True).fit(daily_series)
+    second = fc.models.get("auto", candidates=FAST, h=7, calibrate=True).fit(daily_series)
     long_first = first.predict(14)
     first.predict(7)
     second.predict(7)
