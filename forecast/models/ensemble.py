@@ -158,7 +158,8 @@ class Ensemble(BaseModel):
         base = None
         if self.calibrate and scores is not None and not scores.errors:
             points = np.stack([scores.forecasts[label] for label, _ in members])
-            base = Conformal(rescaled(series, scores, combine_points(points, self.combine, weights), self.seasonal_period_))
+            combined = combine_points(points, self.combine, weights)
+            base = Conformal(rescaled(series, scores, combined, self.seasonal_period_))
         self.conformal_ = ConformalCache(
             base, series, members, self.n_windows, self.seasonal_period_, self.combine, weights
         )
