@@ -113,7 +113,14 @@ def _read_ids(path: Path, ids: list[str] | None) -> pd.DataFrame:
         import pyarrow.parquet as pq
 
         try:
-            filters = [(UNIQUE_ID, "in", ids)] if ids is not None else None
+            # The range lets Parquet skip row groups by their statistics (an "in" filter alone
+            # reads the unique_id column of every row group), so a chunk of a file sorted by
+            # unique_id costs the memory of its own rows.
+            filters = None
+            if ids is not None:
+                filters = [(UNIQUE_ID, "in", ids)]
+                if ids:
+                    filters += [(UNIQUE_ID, ">=", min(ids)), (UNIQUE_ID, "<=", max(ids))]
             return pq.read_table(path, filters=filters).to_pandas()
         except (OSError, ValueError) as err:  # pyarrow's errors derive from these
             raise SchemaError(f"file {str(path)!r} could not be read as parquet: {err}") from err
