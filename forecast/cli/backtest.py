@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import click
 
-from forecast.cli._common import echo_table
+from forecast.cli._common import echo_table, load_input
 from forecast.errors import ConfigError, ForecastWarning
 from forecast.io import atomic_write_bytes, read_frame, write_frame
 from forecast.models.base import BaseModel
@@ -117,11 +117,11 @@ def backtest_command(
           --model retention_feedback --model naive --horizon 7 --windows 2
     """
     from forecast.backtest import backtest
-    from forecast.cli.run import _load_series, parse_model_spec
+    from forecast.cli.run import parse_model_spec
     from forecast.metrics import evaluate
     from forecast.ranking import rank_models
 
-    frame, retention = _load_series(data, dataset)
+    frame, retention = load_input(data, dataset)
     if retention_path is not None:
         retention = read_frame(retention_path)
     models: dict[str, BaseModel] = dict(parse_model_spec(spec) for spec in model_specs)

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from forecast.cli._common import echo_table, fail
+from forecast.cli._common import echo_table, fail, load_input
 from forecast.errors import ConfigError, ForecastWarning
 from forecast.io import atomic_write_bytes, read_frame, write_frame
 from forecast.models.base import BaseModel
@@ -70,17 +70,6 @@ def parse_model_spec(spec: str) -> tuple[str, BaseModel]:
             )
         params[key.strip()] = _parse_value(value)
     return spec.replace(" ", ""), get(name.strip(), **params)
-
-
-def _load_series(data: str | None, dataset: str | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    if (data is None) == (dataset is None):
-        raise ConfigError("give exactly one of --data FILE or --dataset NAME (see 'forecast datasets list').")
-    if data is not None:
-        return read_frame(data), None
-    from forecast.datasets import load
-
-    loaded = load(dataset)
-    return loaded.series, loaded.retention
 
 
 def _select_series(frame: pd.DataFrame, series: tuple[str, ...]) -> pd.DataFrame:
@@ -189,7 +178,7 @@ def run_command(
     """
     from forecast.driver import forecast
 
-    frame, retention = _load_series(data, dataset)
+    frame, retention = load_input(data, dataset)
     if retention_path is not None:
         retention = read_frame(retention_path)
     history = _select_series(frame, series)

@@ -9,24 +9,13 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from forecast.cli._common import echo_table
+from forecast.cli._common import echo_table, load_input
 from forecast.errors import ConfigError, SchemaError
 from forecast.io import atomic_write_bytes, read_frame, write_frame
 from forecast.models.base import BaseModel
 from forecast.schema import DS
 
 __all__ = ["share_command", "reconcile_command", "parse_market_models", "parse_groups", "parse_hold", "parse_retention"]
-
-
-def _load(data: str | None, dataset: str | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    if (data is None) == (dataset is None):
-        raise ConfigError("give exactly one of --data FILE or --dataset NAME (see 'forecast datasets list').")
-    if data is not None:
-        return read_frame(data), None
-    from forecast.datasets import load
-
-    loaded = load(dataset)
-    return loaded.series, loaded.retention
 
 
 def parse_hold(specs: tuple[str, ...], market: tuple[str, ...]) -> dict[str, float] | None:
@@ -234,7 +223,7 @@ def share_command(
     from forecast.share import shares
     from forecast.share_plot import plot_shares
 
-    frame, dataset_retention = _load(data, dataset)
+    frame, dataset_retention = load_input(data, dataset)
     models = parse_market_models(model_specs, market)
     hold = parse_hold(hold_specs, market)
     retention = parse_retention(retention_specs, market, dataset_retention)
