@@ -1,4 +1,4 @@
-"""Helpers shared by the statsmodels wrappers: quiet single-threaded estimation and AICc."""
+"""Helpers shared by the statsmodels wrappers: quiet single-threaded estimation, AICc, sample paths."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["quiet_estimation", "aicc"]
+import numpy as np
+
+__all__ = ["quiet_estimation", "aicc", "simulate_paths"]
 
 
 @contextmanager
@@ -47,3 +49,10 @@ def aicc(loglike: float, n_params: int, n_obs: int) -> float:
     if dof <= 0:
         return float("inf")
     return -2.0 * loglike + 2.0 * n_params + 2.0 * n_params * (n_params + 1) / dof
+
+
+def simulate_paths(results: object, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` sample paths ``(n, h)`` of a fitted statsmodels state-space result, from its end."""
+    with quiet_estimation():
+        paths = results.simulate(h, anchor="end", repetitions=n, rng=rng)  # type: ignore[attr-defined]
+    return np.asarray(paths, dtype=float).reshape(h, n).T

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, FitError, HistoryError
-from forecast.models._statsmodels import quiet_estimation
+from forecast.models._statsmodels import quiet_estimation, simulate_paths
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import register
 from forecast.schema import Y
@@ -325,6 +325,4 @@ class ETS(BaseModel):
         return point, intervals
 
     def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
-        with quiet_estimation():
-            paths = self.results_.simulate(h, anchor="end", repetitions=n, rng=rng)
-        return np.asarray(paths, dtype=float).reshape(h, n).T
+        return simulate_paths(self.results_, h, n, rng)
