@@ -27,6 +27,18 @@ _CAP_MARGIN = 0.2
 """An estimated capacity is the largest value of the history plus 20% of its magnitude."""
 
 
+def _import_prophet() -> None:
+    """Import Prophet once, dropping the error its plotting module logs on import when the
+    optional plotly is absent (this package draws its own plots and never uses Prophet's)."""
+    logger = logging.getLogger("prophet.plot")
+    previous = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        import prophet  # noqa: F401
+    finally:
+        logger.setLevel(previous)
+
+
 @contextmanager
 def quiet_prophet(level: int = logging.WARNING) -> Iterator[None]:
     """Quiet Prophet and cmdstanpy for the duration of a block.
@@ -81,6 +93,7 @@ def _file_data_backend() -> type:
     round-trip float text, so Stan reads identical numbers) to a temporary file and passes its
     path; everything else is Prophet's ``CmdStanPyBackend.fit``.
     """
+    _import_prophet()
     from prophet.models import CmdStanPyBackend
 
     class FileDataBackend(CmdStanPyBackend):
@@ -269,6 +282,7 @@ class ProphetModel(BaseModel):
         return frame
 
     def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
+        _import_prophet()
         from prophet import Prophet
 
         y = data[Y].to_numpy(dtype=float)
