@@ -107,6 +107,7 @@ __all__ = [
     "on_scale",
     "reference_size",
     "delta_standard_errors",
+    "check_curve_options",
 ]
 
 APPROX_ERROR_FACTOR = 3.0
@@ -136,6 +137,52 @@ CurveFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 # ---------------------------------------------------------------------------------------- time
+def check_curve_options(
+    *,
+    target: str,
+    targets: tuple[str, ...],
+    asymptote_name: str,
+    symbol: str,
+    asymptote: float | None,
+    fix_asymptote: bool,
+    interval_method: str,
+) -> None:
+    """Check the constructor options the curve models share.
+
+    Parameters
+    ----------
+    target : str
+        What ``y`` is; must be one of ``targets``.
+    targets : tuple of str
+        The targets the model accepts, in the order the message lists them.
+    asymptote_name, symbol : str
+        The option bounding the asymptote (``"market_size"``, ``"capacity"``) and the
+        parameter it bounds (``"m"``, ``"K"``).
+    asymptote : float, optional
+        Its value: positive and finite when given.
+    fix_asymptote : bool
+        Whether the asymptote is fixed at ``asymptote`` (which must then be given).
+    interval_method : str
+        ``"laplace"`` or ``"bootstrap"``.
+
+    Raises
+    ------
+    ConfigError
+        An option outside its allowed values, naming them.
+    """
+    if target not in targets:
+        allowed = ", ".join(map(repr, targets[:-1])) + f" or {targets[-1]!r}"
+        raise ConfigError(f"target must be {allowed}, not {target!r}.")
+    if asymptote is not None and not (np.isfinite(asymptote) and asymptote > 0):
+        raise ConfigError(f"{asymptote_name} must be a positive number, not {asymptote!r}.")
+    if fix_asymptote and asymptote is None:
+        raise ConfigError(
+            f"fix_{asymptote_name}=True needs {asymptote_name}=... (the value to fix {symbol} at)."
+        )
+    if interval_method not in ("laplace", "bootstrap"):
+        raise ConfigError(f"interval_method must be 'laplace' or 'bootstrap', not {interval_method!r}.")
+
+
 def step_times(ds: pd.Series | pd.DatetimeIndex | Sequence[pd.Timestamp], origin: pd.Timestamp, offset: pd.DateOffset) -> np.ndarray:
     """Times of ``ds`` in steps of ``offset`` since ``origin``.
 

@@ -197,18 +197,19 @@ class BassDiffusion(BaseModel):
         freq: str | None = None,
     ) -> None:
         super().__init__(transform=transform, freq=freq)
-        if target not in ("adoptions", "cumulative", "level"):
-            raise ConfigError(f"target must be 'adoptions', 'cumulative' or 'level', not {target!r}.")
+        cf.check_curve_options(
+            target=target,
+            targets=("adoptions", "cumulative", "level"),
+            asymptote_name="market_size",
+            symbol="m",
+            asymptote=market_size,
+            fix_asymptote=fix_market_size,
+            interval_method=interval_method,
+        )
         if form not in ("interval", "density"):
             raise ConfigError(f"form must be 'interval' or 'density', not {form!r}.")
         if form == "density" and target != "adoptions":
             raise ConfigError(f"form='density' describes adoptions per period; with target={target!r} leave form='interval'.")
-        if market_size is not None and not (np.isfinite(market_size) and market_size > 0):
-            raise ConfigError(f"market_size must be a positive number, not {market_size!r}.")
-        if fix_market_size and market_size is None:
-            raise ConfigError("fix_market_size=True needs market_size=... (the value to fix m at).")
-        if interval_method not in ("laplace", "bootstrap"):
-            raise ConfigError(f"interval_method must be 'laplace' or 'bootstrap', not {interval_method!r}.")
         if isinstance(prior, str) and prior != "default":
             raise ConfigError(f"prior must be 'default', a mapping or None, not {prior!r}.")
         self.target = target

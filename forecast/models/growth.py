@@ -22,7 +22,6 @@ from typing import ClassVar, Literal
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ConfigError
 from forecast.models import _curvefit as cf
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import register
@@ -93,14 +92,15 @@ class _CurveModel:
         n_boot: int,
         seed: int,
     ) -> None:
-        if target not in ("level", "cumulative", "adoptions"):
-            raise ConfigError(f"target must be 'level', 'cumulative' or 'adoptions', not {target!r}.")
-        if capacity is not None and not (np.isfinite(capacity) and capacity > 0):
-            raise ConfigError(f"capacity must be a positive number, not {capacity!r}.")
-        if fix_capacity and capacity is None:
-            raise ConfigError("fix_capacity=True needs capacity=... (the value to fix K at).")
-        if interval_method not in ("laplace", "bootstrap"):
-            raise ConfigError(f"interval_method must be 'laplace' or 'bootstrap', not {interval_method!r}.")
+        cf.check_curve_options(
+            target=target,
+            targets=("level", "cumulative", "adoptions"),
+            asymptote_name="capacity",
+            symbol="K",
+            asymptote=capacity,
+            fix_asymptote=fix_capacity,
+            interval_method=interval_method,
+        )
         self.target = target
         self.launch = launch
         self.prior = prior
