@@ -440,11 +440,22 @@ def _check_duplicates(df: pd.DataFrame, keys: list[str], hint: str) -> None:
         )
 
 
-def _metric_of(df: pd.DataFrame) -> pd.Series:
+def _count_rows(df: pd.DataFrame) -> np.ndarray:
+    """Whether each row belongs to a count metric, read from ``metric`` or from ``unique_id``
+    (``entity/metric/channel``); each distinct name is parsed once."""
     if METRIC in df.columns:
-        return df[METRIC].astype(str)
-    parts = df[UNIQUE_ID].str.split("/")
-    return parts.str[1].fillna("") if parts.str.len().max() >= 2 else pd.Series("", index=df.index)
+        names = df[METRIC].astype(str)
+    else:
+        names = df[UNIQUE_ID]
+    codes, distinct = pd.factorize(names)
+    if METRIC in df.columns:
+        metrics = [str(name) for name in distinct]
+    else:
+        parts = [str(name).split("/") for name in distinct]
+        nested = any(len(p) >= 2 for p in parts)
+        metrics = [p[1] if nested and len(p) >= 2 else "" for p in parts]
+    flags = np.array([is_count_metric(metric) for metric in metrics], dtype=bool)
+    return flags[codes]
 
 
 def validate_series(df: pd.DataFrame) -> pd.DataFrame:
@@ -519,8 +530,7 @@ def validate_series(df: pd.DataFrame) -> pd.DataFrame:
         [UNIQUE_ID, DS],
         "Keep one value per series and date (aggregate them, or give the other source its own unique_id).",
     )
-    counts = _metric_of(out).map(is_count_metric).astype(bool)
-    negative = counts & (out[Y] < 0)
+    negative = pd.Series(_count_rows(out) & (out[Y].to_numpy() < 0), index=out.index)
     if negative.any():
         series = _series_of(out, negative)
         rows = _rows_of(negative, out.index)
