@@ -19,7 +19,8 @@ Measured:
 2. memory: the peak RSS of the largest worker and of the job process against the chunk size,
    and against the number of series at a fixed chunk size (``naive`` only, same backtest).
 
-Usage (the full run of the issue; hours on a 2-core machine)::
+Usage (the full run of the issue; hours on a 2-core machine; ``--runs`` makes a subset of the
+throughput runs, e.g. the one-worker runs pinned to one core with ``taskset``)::
 
     python benchmarks/bench_batch.py --series 10000 --memory-series 10000 2500
 
@@ -47,6 +48,9 @@ __all__ = ["make_data", "measure", "main"]
 
 CHUNK_STAGES = ("read", "validate", "forecast", "backtest", "evaluate", "plot")
 """Stages of the manifest that workers spend inside chunks (summed over chunks)."""
+
+RUNS = ("local-1", "local-2", "dask-1", "dask-2")
+"""Throughput runs: executor and number of workers."""
 
 ETS_FIXED = {"error": "add", "trend": "add", "damped_trend": True, "seasonal": "add"}
 """The ETS(A,Ad,A) specification used with ``--ets-spec fixed`` (one fit instead of a search)."""
@@ -171,19 +175,25 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--chunk-size", type=int, default=None, help="series per chunk of the throughput runs")
     parser.add_argument("--memory-series", type=int, nargs="*", default=[10_000, 2_500], help="none: skip the memory runs")
     parser.add_argument("--memory-chunk-sizes", type=int, nargs="+", default=[50, 200, 500])
+    parser.add_argument(
+        "--runs",
+        nargs="*",
+        choices=RUNS,
+        default=list(RUNS),
+        help="throughput runs to make (executor-workers); none: memory runs only",
+    )
     parser.add_argument("--folder", type=Path, default=None, help="working folder (a temporary one by default)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     folder = args.folder or Path(tempfile.mkdtemp(prefix="bench-batch-"))
     folder.mkdir(parents=True, exist_ok=True)
     chunk = args.chunk_size or max(1, args.series // 12)
-    data = make_data(folder, args.series)
+    data = make_data(folder, args.series) if args.runs else None
     throughput = {}
-    for kind in ("local", "dask"):
-        for workers in (1, 2):
-            name = f"{kind}-{workers}"
-            text = _job_text(data, folder / name, args.models, args.ets_spec, kind, workers, chunk)
-            throughput[name] = _run(folder, name, text, workers)
+    for name in args.runs:
+        kind, workers = name.split("-")
+        text = _job_text(data, folder / name, args.models, args.ets_spec, kind, int(workers), chunk)
+        throughput[name] = _run(folder, name, text, int(workers))
     memory = {}
     largest = max(args.memory_series, default=0)
     for n_series in args.memory_series:
@@ -203,6 +213,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             f"{r['busy_seconds']:.1f} | {r['utilisation']:.0%} | {r['failures']:.0f} |"
         )
     for kind in ("local", "dask"):
+        if f"{kind}-1" not in throughput or f"{kind}-2" not in throughput:
+            continue
         efficiency = throughput[f"{kind}-1"]["seconds"] / throughput[f"{kind}-2"]["seconds"] / 2
         print(f"\nscaling efficiency 1 -> 2 workers, {kind}: {efficiency:.0%}")
     print("\nPeak memory (naive, forecast + 3-window backtest, local, 2 workers)\n")
