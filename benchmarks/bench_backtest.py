@@ -131,7 +131,8 @@ def _timed(func: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, float]:
 
 def our_models(job: Job) -> dict[str, fc.models.BaseModel]:
     """The package's models as benchmarked: registry defaults, and auto/ensemble over the
-    candidates that exist for every frequency."""
+    candidates that exist for every frequency (the ensemble: the 3 of the 4 with the lowest
+    MASE over 5 inner windows, weighted by its inverse, intervals calibrated on those windows)."""
     candidates = ["seasonal_naive", "ets", "theta", "prophet"]
     inner = {"h": job.h, "n_windows": 3}
     return {
@@ -142,7 +143,7 @@ def our_models(job: Job) -> dict[str, fc.models.BaseModel]:
         "seasonal_naive": fc.models.get("seasonal_naive"),
         "naive": fc.models.get("naive"),
         "auto": fc.models.get("auto", candidates=candidates, **inner),
-        "ensemble": fc.models.get("ensemble", members=["ets", "theta", "prophet"], combine="median"),
+        "ensemble": fc.models.get("ensemble", members=candidates, combine="weighted", keep=3, h=job.h, n_windows=5),
     }
 
 

@@ -23,7 +23,7 @@ def test_median_and_mean_combine_the_members_points(daily_series):
 
 def test_weights_are_inverse_inner_errors(daily_series):
     model = fc.models.get("ensemble", members=FAST, combine="weighted").fit(daily_series)
-    scores = fc.models.get("auto", candidates=FAST).fit(daily_series).scores_
+    scores = fc.models.get("auto", candidates=FAST, n_windows=5).fit(daily_series).scores_
     inverse = {k: 1 / v for k, v in scores.items()}
     expected = {k: v / sum(inverse.values()) for k, v in inverse.items()}
     assert model.weights_ == pytest.approx(expected)
@@ -66,12 +66,37 @@ def test_bad_parameters_raise():
         fc.models.get("ensemble", members=FAST, combine="vote")
     with pytest.raises(ConfigError, match="members"):
         fc.models.get("ensemble", members=[])
+    for keep in (0, 4, True, -1):
+        with pytest.raises(ConfigError, match="keep"):
+            fc.models.get("ensemble", members=FAST, keep=keep)
+
+
+@pytest.mark.parametrize("combine", ["median", "mean", "weighted"])
+def test_keep_combines_the_members_with_the_lowest_inner_error(daily_series, combine):
+    members = [*FAST, "mean"]
+    model = fc.models.get("ensemble", members=members, combine=combine, keep=2).fit(daily_series)
+    scores = fc.models.get("auto", candidates=members, n_windows=5).fit(daily_series).scores_
+    best = sorted(members, key=scores.get)[:2]
+    assert [label for label, _ in model.members_] == [m for m in members if m in best]
+    assert model.scores_ == pytest.approx(dict(scores))
+    alone = fc.models.get("ensemble", members=[m for m in members if m in best], combine=combine).fit(daily_series)
+    pd.testing.assert_frame_equal(model.predict(10), alone.predict(10))
+
+
+def test_keep_ranks_a_failing_member_last_and_fails_when_too_few_pass():
+    df = pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2024-01-01", periods=60), "y": np.arange(60.0) + 1})
+    broken = fc.models.get("seasonal_naive", seasonal_period=50)
+    model = fc.models.get("ensemble", members=["naive", "drift", broken], keep=2, h=5, n_windows=2).fit(df)
+    assert [label for label, _ in model.members_] == ["naive", "drift"]
+    assert "seasonal_naive" in model.scores_.errors
+    with pytest.raises(FitError, match="keeps 3 members but only 2"):
+        fc.models.get("ensemble", members=["naive", "drift", broken], keep=3, h=5, n_windows=2).fit(df)
 
 
 def test_calibrated_intervals_come_from_the_combined_forecasts_inner_residuals(daily_series):
     model = fc.models.get("ensemble", members=FAST).fit(daily_series)
     assert model.calibrated_
-    scores = fc.models.get("auto", candidates=FAST, calibrate=False).fit(daily_series).scores_
+    scores = fc.models.get("auto", candidates=FAST, n_windows=5).fit(daily_series).scores_
     combined = np.median(np.stack([scores.forecasts[m] for m in FAST]), axis=0)
     y = daily_series["y"].to_numpy()
     current = np.mean(np.abs(y[7:] - y[:-7]))
