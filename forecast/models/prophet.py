@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError
+from forecast.models._prophet_map import IN_PROCESS_TRENDS, MapResult, map_estimate
 from forecast.models.base import BaseModel, Capabilities, Intervals, quantile_intervals
 from forecast.models.registry import register
 from forecast.schema import DS, Y
@@ -84,27 +85,41 @@ def _json_scalar(value: Any) -> Any:
 
 
 @functools.cache
-def _file_data_backend() -> type:
-    """Prophet's cmdstanpy backend, writing Stan's data file with the C JSON encoder.
+def _backend() -> type:
+    """Prophet's Stan backend, with the MAP of linear and flat trends computed in-process.
 
-    cmdstanpy writes a dict of data through ``stanio``, whose pure-Python encoder spends about
-    a quarter of a daily fit formatting the feature matrix. This backend writes the same
-    lists (Prophet's ``prepare_data``) with ``json.dumps`` (C encoder, same shortest
-    round-trip float text, so Stan reads identical numbers) to a temporary file and passes its
-    path; everything else is Prophet's ``CmdStanPyBackend.fit``.
+    Prophet hands its backend's ``fit`` the model's data and initial values after all its own
+    work (scaling, changepoints, seasonality and holiday features, priors). For a linear or
+    flat trend this backend maximises the same log posterior with scipy
+    (:func:`~forecast.models._prophet_map.map_estimate`) instead of launching CmdStan, and
+    returns the estimates in the shapes ``CmdStanPyBackend.fit`` returns. Logistic growth, and
+    any call the in-process optimiser does not report as converged, go to CmdStan as in
+    Prophet, with Stan's data file written by the C JSON encoder: cmdstanpy's pure-Python
+    encoder (``stanio``) spends about a quarter of a daily fit formatting the feature matrix,
+    while ``json.dumps`` writes the same numbers (shortest round-trip float text) at once.
     """
     _import_prophet()
     from prophet.models import CmdStanPyBackend
 
-    class FileDataBackend(CmdStanPyBackend):
+    class MapBackend(CmdStanPyBackend):
+        map_result: MapResult | None = None
+        """The in-process optimiser's report of the last fit (None when CmdStan ran it)."""
+
         def fit(self, stan_init: dict[str, Any], stan_data: dict[str, Any], **kwargs: Any) -> Any:
+            self.map_result = None
+            if int(stan_data["trend_indicator"]) in IN_PROCESS_TRENDS and set(kwargs) <= {"init"}:
+                init = self.sanitize_custom_inits(stan_init, kwargs["init"]) if "init" in kwargs else stan_init
+                result = map_estimate(init, stan_data)
+                if result.success:
+                    self.map_result = result
+                    return result.params
             data = self.prepare_data(stan_init, stan_data)[1]
             with tempfile.TemporaryDirectory(prefix="forecast-prophet-") as folder:
                 path = Path(folder) / "data.json"
                 path.write_text(json.dumps(data, default=_json_scalar))
                 return super().fit(stan_init, stan_data, data=str(path), **kwargs)
 
-    return FileDataBackend
+    return MapBackend
 
 
 @register("prophet")
@@ -163,13 +178,24 @@ class ProphetModel(BaseModel):
 
     Notes
     -----
-    :math:`y(t) = g(t) + s(t) + h(t) + \varepsilon_t`, fitted by Prophet's MAP estimate
-    (L-BFGS in Stan). The point forecast is Prophet's ``yhat``. Intervals come from one
-    predictive simulation of ``uncertainty_samples`` paths (Prophet's vectorised simulation:
-    trend changes drawn into the future plus Gaussian noise), whose quantiles give every
-    requested level, so no level needs a refit (Prophet's own ``interval_width`` is one level
-    per model). ``yhat`` and the paths share one set-up of the future frame and one build of
-    its seasonality features, and the history is never predicted.
+    :math:`y(t) = g(t) + s(t) + h(t) + \varepsilon_t`, fitted by Prophet's MAP estimate.
+    Prophet does all its own work (scaling, changepoints, seasonality and holiday features,
+    priors, the trend and the predictive simulation); only the optimisation of the posterior it
+    hands to its Stan backend is done differently. For linear and flat trends it runs
+    in-process with scipy (:mod:`forecast.models._prophet_map`: the log posterior of Prophet's
+    Stan model, Stan's ``lp__``, maximised by SLSQP with the Laplace prior on the rate changes
+    handled exactly), instead of starting CmdStan's ``optimize`` (a process start, data and
+    output files, L-BFGS), which made most of a fit's time; its optimum is at least as high as
+    CmdStan's, whose L-BFGS stops a little short of it, so estimates differ from Prophet's in
+    the digits CmdStan leaves unconverged. Logistic growth, whose trend is a nonlinear
+    recursion over the changepoints, and any optimisation that does not report convergence
+    (e.g. a posterior without a mode, when the features can interpolate a short history), are
+    fitted by CmdStan as in Prophet. The point forecast is Prophet's ``yhat``. Intervals come
+    from one predictive simulation of ``uncertainty_samples`` paths (Prophet's vectorised
+    simulation: trend changes drawn into the future plus Gaussian noise), whose quantiles give
+    every requested level, so no level needs a refit (Prophet's own ``interval_width`` is one
+    level per model). ``yhat`` and the paths share one set-up of the future frame and one
+    build of its seasonality features, and the history is never predicted.
 
     References
     ----------
@@ -301,7 +327,7 @@ class ProphetModel(BaseModel):
         kwargs = {"init": self._warm_init} if warm else {}
         with quiet_prophet():
             model = Prophet(**self.prophet_settings())
-            model.stan_backend = _file_data_backend()()
+            model.stan_backend = _backend()()
             for extra in self.seasonalities:
                 model.add_seasonality(**extra)
             model.fit(history, **kwargs)

@@ -55,7 +55,10 @@ def test_yhat_equals_prophet_called_directly(
         expected = direct.predict(future)["yhat"].to_numpy()
     out = model.predict(6)
     assert list(out["ds"]) == list(future["ds"])
-    np.testing.assert_allclose(out["yhat"], expected, rtol=1e-6)
+    # Linear trends are optimised in-process, to an optimum at least as high as CmdStan's, whose
+    # L-BFGS stops a little short of it (tests/models/test_prophet_map.py); the forecasts agree
+    # to well within this tolerance.
+    np.testing.assert_allclose(out["yhat"], expected, rtol=1e-3)
 
 
 def test_all_levels_come_from_one_simulation(fitted: ProphetModel, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -184,11 +187,13 @@ def test_bad_parameters_raise() -> None:
 
 
 def test_stan_reads_the_same_data_as_from_prophet(twitter: pd.DataFrame) -> None:
+    # Logistic growth is fitted by CmdStan, from the data file this package writes.
     from prophet import Prophet
 
-    model = fc.models.get("prophet").fit(twitter)
+    model = fc.models.get("prophet", growth="logistic", cap=300.0).fit(twitter)
     with quiet_prophet():
-        direct = Prophet(uncertainty_samples=0).fit(twitter)
+        direct = Prophet(growth="logistic", uncertainty_samples=0).fit(twitter.assign(cap=300.0))
     assert type(model.model_.stan_backend) is not type(direct.stan_backend)
+    assert model.model_.stan_fit is not None
     for name in ("k", "m", "sigma_obs", "delta", "beta"):
         np.testing.assert_array_equal(model.model_.params[name], direct.params[name])
