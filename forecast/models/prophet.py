@@ -155,9 +155,12 @@ class ProphetModel(BaseModel):
         Seed of those paths (numpy's global generator is seeded for the call and restored).
     warm_min_history : int
         Fewest observations for which :meth:`warm_start` takes effect. Below it a fit starts
-        from Prophet's own initial values, as Prophet does: on short series (monthly, a few
-        hundred points) a fit takes tens of milliseconds and a warm start saved no measurable
-        time, while it moves the estimate within the optimiser's tolerance.
+        from Prophet's own initial values, as Prophet does. The in-process optimiser reaches
+        the same optimum from either start (backtest MASE equal to four decimals on the five
+        benchmark sets); on the daily sets (2,000 to 2,900 observations) a warm start from the
+        previous window saved 20% to 25% of its iterations, on the monthly ones (100 to 300)
+        it saved none consistently (air passengers 25 and 25 iterations against 31 and 29,
+        retail sales 41 and 59 against 43 and 42).
     seasonal_period, transform, freq
         See :class:`~forecast.models.base.BaseModel`; ``seasonal_period`` is not used
         (Prophet's seasonalities are set by the options above).
@@ -173,8 +176,8 @@ class ProphetModel(BaseModel):
         ``delta_mean_abs`` and ``delta_max_abs`` (rate changes), ``cap`` and ``floor``;
         ``k``, ``m`` and ``delta`` are on Prophet's scaled axis (``y / y_scale``).
     stan_init_ : dict
-        The MAP estimates (``k``, ``m``, ``sigma_obs``, ``delta``, ``beta``) in the form Stan
-        takes as initial values; :meth:`warm_start` passes them to the next fit.
+        The MAP estimates (``k``, ``m``, ``sigma_obs``, ``delta``, ``beta``) in the form of
+        Prophet's initial values; :meth:`warm_start` passes them to the next fit.
 
     Notes
     -----
@@ -286,9 +289,9 @@ class ProphetModel(BaseModel):
     def warm_start(self, previous: BaseModel) -> None:
         """Start the next ``fit`` from the MAP estimates of ``previous`` (a fitted ``prophet``).
 
-        The estimates are passed to Stan as initial values (``Prophet.fit(init=...)``) when the
-        next history has at least ``warm_min_history`` observations; the optimum is the same up
-        to the optimiser's tolerance, reached in fewer iterations.
+        The estimates are passed to the optimiser as initial values (``Prophet.fit(init=...)``)
+        when the next history has at least ``warm_min_history`` observations; the optimum is
+        the same up to the optimiser's tolerance, reached in fewer iterations.
 
         Raises
         ------
