@@ -65,7 +65,8 @@ class MapResult:
     ----------
     params : dict of ndarray
         ``lp__``, ``k``, ``m``, ``delta``, ``sigma_obs``, ``beta`` and ``trend``, each of
-        shape ``(1, n)`` as Prophet's ``CmdStanPyBackend.fit`` returns them.
+        shape ``(1, n)`` as Prophet's ``CmdStanPyBackend.fit`` returns them (empty when the
+        posterior has no mode).
     success : bool
         Whether SLSQP reported convergence.
     message : str
@@ -115,6 +116,17 @@ class _Problem:
         feature_norms = np.sqrt(np.sum(self.x**2, axis=0))
         norms = np.concatenate([trend_norms[:1], [np.sqrt(self.n_obs)], feature_norms, trend_norms[1:], trend_norms[1:]])
         self.scale = np.sqrt(norms**2 + 1.0)
+
+    def can_interpolate(self) -> bool:
+        """Whether the additive design ``[t, 1, X, A .* (t - t_change)]`` spans all ``T``
+        observations: then some mean fits the data exactly and the log posterior grows without
+        bound as ``sigma_obs -> 0`` (no mode to find)."""
+        columns = 2 + self.n_features + self.n_changes
+        if columns < self.n_obs:
+            return False
+        linear = 1.0 if self.is_linear else 0.0
+        design = np.column_stack([linear * self.t, np.ones(self.n_obs), self.x, linear * self.changes])
+        return bool(np.linalg.matrix_rank(design) >= self.n_obs)
 
     def trend(self, k: float, m: float, delta: np.ndarray) -> np.ndarray:
         if self.is_linear:
@@ -254,9 +266,14 @@ def map_estimate(stan_init: Mapping[str, Any], stan_data: Mapping[str, Any]) -> 
     -------
     MapResult
         The estimate in the shapes of Prophet's ``CmdStanPyBackend.fit`` and the optimiser's
-        report.
+        report; unsuccessful with no estimate, without optimising, when the features can
+        interpolate the history (as many independent columns as observations), where the log
+        posterior grows without bound as ``sigma_obs -> 0``.
     """
     problem = _Problem(stan_data)
+    if problem.can_interpolate():
+        message = "the features can interpolate the history, so the log posterior has no mode"
+        return MapResult(params={}, success=False, message=message, iterations=0)
     start = problem.pack(
         _scalar(stan_init, "k"), _scalar(stan_init, "m"), _vector(stan_init, "delta"), _vector(stan_init, "beta")
     )

@@ -159,11 +159,20 @@ def test_logistic_growth_goes_through_stan() -> None:
 def test_posterior_without_a_mode_goes_through_stan() -> None:
     # 22 quarters, 20 yearly Fourier features and 16 changepoints: the mean can interpolate the
     # data, so the log posterior grows without bound as sigma_obs -> 0; the in-process optimiser
-    # does not report convergence and the fit is Stan's, as in Prophet.
+    # declines and the fit is Stan's, as in Prophet.
     series = fc.datasets.load("social-apps-quarterly").series
     twitter = series.loc[series["unique_id"] == "twitter/mdau/all", ["ds", "y"]].reset_index(drop=True)
+    _, init, data = _stan_fit(twitter, {})
+    result = map_estimate(init, data)
+    assert not result.success and result.params == {} and "no mode" in result.message
     model = fc.models.get("prophet").fit(twitter)
     assert model.model_.stan_backend.map_result is None and model.model_.stan_fit is not None
+    # Three days and two changepoints: a line with a bend passes through every point.
+    three = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=3, freq="D"), "y": [10.0, 12.5, 11.0]})
+    _, init, data = _stan_fit(three, {})
+    assert not map_estimate(init, data).success
+    _, init, data = _stan_fit(_daily().iloc[:60], {})
+    assert map_estimate(init, data).success
 
 
 def test_warm_start_reaches_the_same_optimum() -> None:
