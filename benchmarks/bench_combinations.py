@@ -52,18 +52,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 import bench_backtest as bb  # noqa: E402
 
 __all__ = [
-    "CANDIDATES",
-    "ENSEMBLE_RULE",
-    "RULES",
-    "Rule",
-    "check",
-    "combination",
-    "compute",
-    "last_windows",
-    "main",
-    "rule_frame",
-    "table",
-]
+    "CANDIDATES", "ENSEMBLE_RULE", "RULES", "Rule", "check", "combination", "compute", "last_windows", "main",
+    "rule_frame", "table",
+]  # fmt: skip
 
 How = Literal["median", "mean", "weighted"]
 CANDIDATES = ("seasonal_naive", "ets", "theta", "prophet")
