@@ -321,7 +321,7 @@ def run_backtest_task(task: BacktestTask) -> tuple[list[pd.DataFrame], list[dict
                 model = task.model.clone()
                 if previous is not None:
                     model.warm_start(previous)
-                model.fit(train, retention=retention)
+                model._fit_valid(train, retention)
                 fit_start = train[DS].iloc[0]
             else:
                 model = fitted

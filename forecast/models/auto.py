@@ -260,7 +260,7 @@ def inner_backtest(
         for cut in cuts:
             train, actual = frame.iloc[:cut], y[cut : cut + h]
             try:
-                fitted = model.clone().fit(train)
+                fitted = model.clone()._fit_valid(train)
                 point = fitted.predict(len(actual), levels=())["yhat"].to_numpy()
             except ForecastError as err:
                 errors[label] = f"{type(err).__name__}: {err}"

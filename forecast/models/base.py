@@ -181,7 +181,16 @@ class BaseModel:
         FitError
             The estimation failed.
         """
-        data = self._prepare(series)
+        return self._fit_valid(self._prepare(series), retention)
+
+    def _fit_valid(self, series: pd.DataFrame, retention: pd.DataFrame | None = None) -> Self:
+        """:meth:`fit` on a series frame that :func:`~forecast.schema.validate_series` returned
+        (or a slice of consecutive rows of one series of it), as the package's own loops hold
+        them: every check of :meth:`fit` but the frame's validation, which they have done once
+        for the whole frame. A frame without ``qualifier`` holds points only."""
+        data = series.reset_index(drop=True)
+        if QUALIFIER not in data.columns:
+            data[QUALIFIER] = "="
         uid = str(data[UNIQUE_ID].iloc[0])
         caps = self.capabilities
         if caps.needs_retention and retention is None:
