@@ -20,9 +20,10 @@ combined forecast, rescaled to the series' current seasonal-naive error (``resca
 ``Conformal.intervals``). On the monthly data sets the rule "weighted, best 3 of 4, 5 windows"
 is checked against a real backtest of ``ensemble`` with those settings.
 
-The rules are compared on the same outer windows as the backtest benchmark, and the default of
-``ensemble`` (``combine="weighted", keep=3, n_windows=5``) was chosen from this comparison, so
-its figures here and in BENCHMARKS.md are not out-of-sample.
+The rules are compared on the same outer windows as the backtest benchmark, and the
+configuration of ``ensemble`` that ``bench_backtest.py`` runs (the four candidates,
+``combine="weighted", keep=3, n_windows=5``; also ``ensemble``'s default number of windows) was
+chosen from this comparison, so its figures here and in BENCHMARKS.md are not out-of-sample.
 
 Run from the repository root (computing the forecasts takes about 5 minutes; they are cached in
 ``--cache``, so a rerun prints the table at once)::
