@@ -122,6 +122,30 @@ def _backend() -> type:
     return MapBackend
 
 
+def _future_features(model: Any, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Seasonality, holiday and regressor features of a fitted Prophet model on ``frame`` (set up
+    by ``setup_dataframe``), and the model's component matrix.
+
+    This is Prophet's ``make_all_seasonality_features`` with one step reused from the fit: for
+    a fitted model the matrix telling which feature belongs to which component is the one
+    built on the history (``train_component_cols``; Prophet itself checks that a rebuilt matrix
+    equals it), so it is taken as it is instead of being rebuilt with ``pandas.crosstab``, about
+    a quarter of a monthly window's time in a backtest.
+    """
+
+    def training_matrix(features: pd.DataFrame, modes: dict[str, list[str]]) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+        if features.shape[1] != len(model.train_component_cols):
+            raise ConfigError("prophet: the future features do not match the fitted model's; refit the model.")
+        return model.train_component_cols, modes
+
+    model.regressor_column_matrix = training_matrix
+    try:
+        features, _, columns, _ = model.make_all_seasonality_features(frame)
+    finally:
+        del model.regressor_column_matrix
+    return features, columns
+
+
 @register("prophet")
 class ProphetModel(BaseModel):
     r"""Prophet: piecewise linear or logistic trend, seasonalities and holidays.
@@ -369,7 +393,7 @@ class ProphetModel(BaseModel):
         model = self.model_
         with quiet_prophet():
             frame = model.setup_dataframe(self._frame(self.future_dates(h)))
-            features, _, columns, _ = model.make_all_seasonality_features(frame)
+            features, columns = _future_features(model, frame)
             beta = np.asarray(model.params["beta"], dtype=float)[0]
             x = features.to_numpy(dtype=float)
             additive = x @ (beta * columns["additive_terms"].to_numpy(dtype=float)) * model.y_scale
