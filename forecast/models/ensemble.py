@@ -84,9 +84,9 @@ class Ensemble(BaseModel):
     With ``keep``, the members are ranked by their inner MASE (a member that failed in an
     inner window ranks last) and the ``keep`` best are fitted, weighted and calibrated as if
     they were the only members; fewer than ``keep`` members without a failure is a
-    :class:`~forecast.errors.FitError`. On the backtest benchmark (BENCHMARKS.md), ``keep=3``
-    of ``seasonal_naive``, ``ets``, ``theta`` and ``prophet`` with ``combine="weighted"`` had
-    a lower MASE than dropping none on R page views, website visits and retail sales.
+    :class:`~forecast.errors.FitError`. On the backtest benchmark (BENCHMARKS.md, "Combination
+    rules"), ``keep=3`` of ``seasonal_naive``, ``ets``, ``theta`` and ``prophet`` with
+    ``combine="weighted"`` had a lower MASE than all four on four of the five data sets.
 
     Without calibration, intervals come from the linear pool of the members' predictive distributions: ``n_paths``
     joint sample paths are drawn from the members in proportion to their weights, and the
