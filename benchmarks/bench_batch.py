@@ -24,10 +24,17 @@ throughput runs, e.g. the one-worker runs pinned to one core with ``taskset``)::
 
     python benchmarks/bench_batch.py --series 10000 --memory-series 10000 2500
 
-Reduced run (what BENCHMARKS.md reports)::
+What BENCHMARKS.md reports (``ets`` fixed to ETS(A,Ad,A); the one-worker runs side by side,
+each on its own core; ``F`` a working folder)::
 
-    python benchmarks/bench_batch.py --series 120 --ets-spec fixed --chunk-size 10 \
-        --memory-series 1000 250 --memory-chunk-sizes 50 200 500
+    taskset -c 0 python benchmarks/bench_batch.py --series 10000 --ets-spec fixed \
+        --chunk-size 200 --runs local-1 --memory-series --folder F
+    taskset -c 1 python benchmarks/bench_batch.py --series 10000 --ets-spec fixed \
+        --chunk-size 200 --runs dask-1 --memory-series --folder F
+    python benchmarks/bench_batch.py --series 10000 --ets-spec fixed --chunk-size 200 \
+        --runs local-2 dask-2 --memory-series --folder F
+    python benchmarks/bench_batch.py --series 10000 --runs --memory-series 10000 \
+        --memory-chunk-sizes 50 500 --folder F
 """
 
 from __future__ import annotations
