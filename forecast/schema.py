@@ -75,6 +75,7 @@ __all__ = [
     "missing_dates",
     "series_report",
     "is_count_metric",
+    "metric_of",
     "validate",
     "validate_series",
     "validate_retention",
@@ -440,22 +441,20 @@ def _check_duplicates(df: pd.DataFrame, keys: list[str], hint: str) -> None:
         )
 
 
+def metric_of(df: pd.DataFrame) -> pd.Series:
+    """The metric of each row: column ``metric``, or else the second part of ``unique_id``
+    (``entity/metric/channel``), ``""`` for an id without one; each distinct id is parsed once."""
+    if METRIC in df.columns:
+        return df[METRIC].astype(str)
+    codes, ids = pd.factorize(df[UNIQUE_ID].astype(str))
+    metrics = np.array([uid.split("/")[1] if "/" in uid else "" for uid in ids], dtype=object)
+    return pd.Series(metrics[codes], index=df.index, dtype=object)
+
+
 def _count_rows(df: pd.DataFrame) -> np.ndarray:
-    """Whether each row belongs to a count metric, read from ``metric`` or from ``unique_id``
-    (``entity/metric/channel``); each distinct name is parsed once."""
-    if METRIC in df.columns:
-        names = df[METRIC].astype(str)
-    else:
-        names = df[UNIQUE_ID]
-    codes, distinct = pd.factorize(names)
-    if METRIC in df.columns:
-        metrics = [str(name) for name in distinct]
-    else:
-        parts = [str(name).split("/") for name in distinct]
-        nested = any(len(p) >= 2 for p in parts)
-        metrics = [p[1] if nested and len(p) >= 2 else "" for p in parts]
-    flags = np.array([is_count_metric(metric) for metric in metrics], dtype=bool)
-    return flags[codes]
+    """Whether each row belongs to a count metric (:func:`metric_of`, :func:`is_count_metric`)."""
+    codes, metrics = pd.factorize(metric_of(df))
+    return np.array([is_count_metric(metric) for metric in metrics], dtype=bool)[codes]
 
 
 def validate_series(df: pd.DataFrame) -> pd.DataFrame:

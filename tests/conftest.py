@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+
+from forecast.models.base import BaseModel, Capabilities
+from forecast.models.registry import register, unregister
 
 matplotlib.use("Agg")
 
@@ -37,3 +41,27 @@ def two_daily_series(daily_series: pd.DataFrame) -> pd.DataFrame:
     rng = np.random.default_rng(1)
     b = daily_series.assign(unique_id="b", y=2 * daily_series["y"] + rng.normal(0, 1, len(daily_series)))
     return pd.concat([daily_series, b], ignore_index=True)
+
+
+class _RetentionRows(BaseModel):
+    """Needs retention; forecasts the number of retention rows it was given."""
+
+    capabilities = Capabilities(needs_retention=True, min_history=1)
+
+    def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
+        self.rows_ = float(len(retention))
+
+    def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, dict]:
+        point = np.full(h, self.rows_)
+        return point, {level: (point - 1.0, point + 1.0) for level in levels}
+
+
+@pytest.fixture
+def retention_rows_model() -> Iterator[str]:
+    """A throwaway model registered for one test (and in this process only): it needs
+    retention and forecasts the number of retention rows it was given. Yields its name."""
+    register("_retention_rows")(_RetentionRows)
+    try:
+        yield "_retention_rows"
+    finally:
+        unregister("_retention_rows")

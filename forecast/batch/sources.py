@@ -29,7 +29,7 @@ import pandas as pd
 from forecast.batch.config import BatchConfig, SimulateConfig, input_files
 from forecast.errors import ConfigError, DataError, SchemaError
 from forecast.io import read_frame
-from forecast.schema import METRIC, UNIQUE_ID
+from forecast.schema import METRIC, UNIQUE_ID, metric_of
 
 __all__ = ["ChunkSpec", "plan_chunks", "load_chunk", "market_seed", "market_prefix"]
 
@@ -158,17 +158,11 @@ _BATCH_ROWS = 1 << 18
 """Rows read at a time when listing the series of a file."""
 
 
-def _metric_of(frame: pd.DataFrame) -> pd.Series:
-    if METRIC in frame.columns:
-        return frame[METRIC].astype(str)
-    return frame[UNIQUE_ID].astype(str).map(lambda uid: uid.split("/")[1] if "/" in uid else "")
-
-
 def _index(frame: pd.DataFrame) -> pd.DataFrame:
     """Distinct (unique_id, metric) pairs of a frame."""
     if UNIQUE_ID not in frame.columns:
         raise SchemaError(f"the data have no column {UNIQUE_ID!r} (columns: {', '.join(map(str, frame.columns))}).")
-    out = pd.DataFrame({UNIQUE_ID: frame[UNIQUE_ID].astype(str), METRIC: _metric_of(frame)})
+    out = pd.DataFrame({UNIQUE_ID: frame[UNIQUE_ID].astype(str), METRIC: metric_of(frame)})
     return out.drop_duplicates()
 
 

@@ -139,16 +139,20 @@ class _Problem:
             return trend + additive
         return trend * (1.0 + self.x @ (self.s_m * beta)) + additive
 
+    def _penalty(self, k: float, m: float, sigma: float, beta: np.ndarray, squares: float) -> float:
+        """Minus the log density without the prior on the rate changes, given the residuals'
+        sum of squares."""
+        return float(
+            (k * k + m * m) / (2 * _K_M_SCALE**2)
+            + sigma * sigma / (2 * _SIGMA_SCALE**2)
+            + np.sum(beta * beta / (2 * self.sigmas**2))
+            + self.n_obs * np.log(sigma)
+            + squares / (2 * sigma * sigma)
+        )
+
     def log_density(self, k: float, m: float, delta: np.ndarray, sigma: float, beta: np.ndarray) -> float:
         residual = self.y - self.mean(self.trend(k, m, delta), beta)
-        return float(
-            -(k * k + m * m) / (2 * _K_M_SCALE**2)
-            - np.sum(np.abs(delta)) / self.tau
-            - sigma * sigma / (2 * _SIGMA_SCALE**2)
-            - np.sum(beta * beta / (2 * self.sigmas**2))
-            - self.n_obs * np.log(sigma)
-            - residual @ residual / (2 * sigma * sigma)
-        )
+        return -self._penalty(k, m, sigma, beta, float(residual @ residual)) - float(np.sum(np.abs(delta))) / self.tau
 
     def best_sigma(self, squares: float) -> float:
         """The ``sigma_obs`` maximising the log density given the residuals' sum of squares.
@@ -193,14 +197,7 @@ class _Problem:
         else:
             trend_weight = weight
             beta_gradient = self.s_a * x_weight
-        value = (
-            (k * k + m * m) / (2 * _K_M_SCALE**2)
-            + np.sum(u_v) / self.tau
-            + sigma * sigma / (2 * _SIGMA_SCALE**2)
-            + np.sum(beta * beta / (2 * self.sigmas**2))
-            + self.n_obs * np.log(sigma)
-            + 0.5 * squares * precision
-        )
+        value = self._penalty(k, m, sigma, beta, squares) + float(np.sum(u_v)) / self.tau
         gradient = np.empty_like(z)
         gradient[0] = k / _K_M_SCALE**2
         gradient[1] = m / _K_M_SCALE**2 - np.sum(trend_weight)

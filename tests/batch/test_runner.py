@@ -8,7 +8,6 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pandas.testing as pdt
 import pytest
@@ -17,8 +16,6 @@ from hypothesis import strategies as st
 
 import forecast as fc
 from forecast.batch import EXIT_FAILURES, EXIT_OK
-from forecast.models.base import BaseModel, Capabilities
-from forecast.models.registry import register, unregister
 from forecast.schema import MODEL, UNIQUE_ID
 
 from .conftest import make_panel
@@ -209,20 +206,7 @@ def test_outputs_do_not_depend_on_chunk_size_or_workers(chunk_size: int, workers
 
 
 
-class _RetentionRows(BaseModel):
-    """Needs retention; forecasts the number of retention rows it was given."""
-
-    capabilities = Capabilities(needs_retention=True, min_history=1)
-
-    def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
-        self.rows_ = float(len(retention))
-
-    def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, dict]:
-        point = np.full(h, self.rows_)
-        return point, {level: (point - 1.0, point + 1.0) for level in levels}
-
-
-def test_a_retention_file_reaches_forecasts_and_backtest_windows(tmp_path: Path) -> None:
+def test_a_retention_file_reaches_forecasts_and_backtest_windows(tmp_path: Path, retention_rows_model: str) -> None:
     # One worker runs the chunks in this process, where the throwaway model is registered.
     panel = make_panel(n_series=4)
     panel.to_parquet(tmp_path / "data.parquet", index=False)
@@ -232,19 +216,15 @@ def test_a_retention_file_reaches_forecasts_and_backtest_windows(tmp_path: Path)
     job = _job(
         tmp_path,
         data={"retention": "retention.csv"},
-        forecast={"models": ["_retention_rows"]},
+        forecast={"models": [retention_rows_model]},
         backtest={"windows": 2, "step": 5},
         executor={"chunk_size": 2, "workers": 1},
     )
-    register("_retention_rows")(_RetentionRows)
-    try:
-        result = fc.batch.run(job, progress="none")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", fc.ForecastWarning)
-            forecasts = fc.forecast(panel, "_retention_rows", 5, retention=retention)
-            backtest = fc.backtest(panel, "_retention_rows", 5, 2, 5, retention=retention)
-    finally:
-        unregister("_retention_rows")
+    result = fc.batch.run(job, progress="none")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fc.ForecastWarning)
+        forecasts = fc.forecast(panel, retention_rows_model, 5, retention=retention)
+        backtest = fc.backtest(panel, retention_rows_model, 5, 2, 5, retention=retention)
     forecasts.attrs.clear()
     backtest.attrs.clear()
     pdt.assert_frame_equal(result.read("forecasts"), forecasts)

@@ -9,8 +9,6 @@ from click.testing import CliRunner
 
 import forecast as fc
 from forecast.cli import cli
-from forecast.models.base import BaseModel, Capabilities
-from forecast.models.registry import register, unregister
 
 
 @pytest.fixture
@@ -74,37 +72,20 @@ def test_failed_windows_are_reported_and_the_rest_runs(tmp_path, two_daily_serie
     assert "warning: 1 of 5 backtest window(s) failed" in result.stderr and "'short'" in result.stderr
 
 
-class _RetentionRows(BaseModel):
-    """Needs retention; forecasts the number of retention rows it was given."""
-
-    capabilities = Capabilities(needs_retention=True, min_history=1)
-
-    def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
-        self.rows_ = float(len(retention))
-
-    def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, dict]:
-        point = np.full(h, self.rows_)
-        return point, {level: (point - 1.0, point + 1.0) for level in levels}
-
-
-def test_retention_file_reaches_each_window_as_known_by_its_cutoff(tmp_path, data_file, two_daily_series):
+def test_retention_file_reaches_each_window_as_known_by_its_cutoff(tmp_path, data_file, two_daily_series, retention_rows_model):
     cohorts = pd.date_range("2024-01-01", "2024-04-29", freq="D")
     retention = pd.DataFrame({"cohort": cohorts, "age": 1, "retention": 0.4})
     path, out = tmp_path / "retention.csv", tmp_path / "bt.parquet"
     retention.to_csv(path, index=False)
-    register("_retention_rows")(_RetentionRows)
-    try:
-        args = ["backtest", "--data", str(data_file), "--model", "_retention_rows", "--horizon", "7", "--windows", "2"]
-        result = CliRunner().invoke(cli, [*args, "--retention", str(path), "--out", str(out)])
-        assert result.exit_code == 0, result.output
-        expected = fc.backtest(two_daily_series, "_retention_rows", h=7, n_windows=2, step=7, retention=retention)
-        pd.testing.assert_frame_equal(pd.read_parquet(out), expected, check_dtype=False)
-        # Cohort c at age 1 (daily) is known from cutoff c + 1 day: 2024-04-22 knows 112 cohorts.
-        assert expected.groupby("cutoff")["yhat"].first().tolist() == [105.0, 112.0]
-        missing = CliRunner().invoke(cli, args)
-        assert missing.exit_code == 1 and "every backtest window failed" in missing.stderr
-        retention.assign(retention=1.5).to_csv(path, index=False)
-        bad = CliRunner().invoke(cli, [*args, "--retention", str(path)])
-        assert bad.exit_code == 1 and "column 'retention'" in bad.stderr and "Traceback" not in bad.output
-    finally:
-        unregister("_retention_rows")
+    args = ["backtest", "--data", str(data_file), "--model", retention_rows_model, "--horizon", "7", "--windows", "2"]
+    result = CliRunner().invoke(cli, [*args, "--retention", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    expected = fc.backtest(two_daily_series, retention_rows_model, h=7, n_windows=2, step=7, retention=retention)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), expected, check_dtype=False)
+    # Cohort c at age 1 (daily) is known from cutoff c + 1 day: 2024-04-22 knows 112 cohorts.
+    assert expected.groupby("cutoff")["yhat"].first().tolist() == [105.0, 112.0]
+    missing = CliRunner().invoke(cli, args)
+    assert missing.exit_code == 1 and "every backtest window failed" in missing.stderr
+    retention.assign(retention=1.5).to_csv(path, index=False)
+    bad = CliRunner().invoke(cli, [*args, "--retention", str(path)])
+    assert bad.exit_code == 1 and "column 'retention'" in bad.stderr and "Traceback" not in bad.output

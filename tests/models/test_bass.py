@@ -54,25 +54,29 @@ def test_recovers_parameters_from_cumulative() -> None:
     assert all(v > 0 for v in model.standard_errors_.values())
 
 
-def test_recovers_parameters_from_simulated_market() -> None:
-    # One product, retention close to 1 (sBG alpha = 0.01, beta = 100: churn 1e-4 a day) and
-    # no scale effect, seasonality or events: the active base is then the cumulative adoption
-    # of a discrete Bass process, observed with 2% log-normal noise.
+def _pure_bass_market(periods: int, seed: int, noise: float) -> tuple[pd.DataFrame, pd.Series]:
+    """One simulated product whose active base is the cumulative adoption of a discrete Bass
+    process (p = 0.002, q = 0.04 a day, m = 1e6; retention close to 1: sBG alpha = 0.01,
+    beta = 100, churn 1e-4 a day; no scale effect, seasonality or events), with log-normal
+    noise: its series and its true parameters."""
     data = fc.datasets.simulate_market(
         n_products=1,
-        periods=365,
-        seed=2,
+        periods=periods,
+        seed=seed,
         p=0.002,
         q=0.04,
         market_size=1e6,
         retention={"alpha": 0.01, "beta": 100.0},
         scale_effect=0.0,
         seasonality=0.0,
-        noise=0.02,
+        noise=noise,
         retention_ages=(),
     )
-    truth = data.truth.params.iloc[0]
-    series = data.series[["unique_id", "ds", "y"]]
+    return data.series[["unique_id", "ds", "y"]], data.truth.params.iloc[0]
+
+
+def test_recovers_parameters_from_simulated_market() -> None:
+    series, truth = _pure_bass_market(periods=365, seed=2, noise=0.02)
     model = BassDiffusion(target="level", transform="log", prior=None).fit(series)
     assert model.params_["m"] == pytest.approx(truth["m"], rel=0.05)
     assert model.params_["p"] == pytest.approx(truth["p"], rel=0.15)
@@ -112,21 +116,7 @@ def test_interval_coverage_on_simulated_markets() -> None:
     # Bass recursion, which the continuous curve matches with a slightly biased p.)
     covered, total, hits = 0, 0, {"m": 0, "q": 0}
     for seed in range(40):
-        data = fc.datasets.simulate_market(
-            n_products=1,
-            periods=150,
-            seed=seed,
-            p=0.002,
-            q=0.04,
-            market_size=1e6,
-            retention={"alpha": 0.01, "beta": 100.0},
-            scale_effect=0.0,
-            seasonality=0.0,
-            noise=0.05,
-            retention_ages=(),
-        )
-        series = data.series[["unique_id", "ds", "y"]]
-        truth = data.truth.params.iloc[0]
+        series, truth = _pure_bass_market(periods=150, seed=seed, noise=0.05)
         model = BassDiffusion(target="level", transform="log", prior=None).fit(series.iloc[:120])
         forecast = model.predict(30, levels=(80,))
         actual = series["y"].to_numpy()[120:]
