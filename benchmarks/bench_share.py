@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 
 import forecast as fc
-from forecast.models.competition import CompetitionModel
-from forecast.reconcile import make_hierarchy
-from forecast.share_backtest import NAIVE_SHARE, backtest_shares, evaluate_shares
+from forecast.market.competition import CompetitionModel
+from forecast.market.reconcile import make_hierarchy
+from forecast.market.backtest import NAIVE_SHARE, backtest_shares, evaluate_shares
 
 NAMES = ("tongyi_qianwen", "wenxin_yiyan", "kimi")
 TRUE_SWITCHING = np.array([[0.0, 0.0, 0.003], [0.0, 0.0, 0.008], [0.0, 0.0, 0.0]])

@@ -5,7 +5,7 @@ Measures, on the same parameters in the same run:
 * ``fc.datasets.simulate_market`` for 10,000 daily series of two years (2,500 markets of 4
   products, 730 days): the whole call (the model, the observation noise, the long series frame
   of 7.3 million rows and the cohort retention frame), best of ``--repeat`` runs;
-* the equations alone (``forecast.models.dynamics.simulate_competition``) for those 10,000
+* the equations alone (``forecast.retention.dynamics.simulate_competition``) for those 10,000
   series with the survival curves as exponential mixtures (one recursion per component,
   O(T K)), against the same curves given as arrays (the cohort convolution, O(T^2)) on the first
   ``--conv-markets`` markets: the ratio per series says what the recursion buys.
@@ -24,7 +24,7 @@ from collections.abc import Callable
 import numpy as np
 
 import forecast as fc
-from forecast.models.dynamics import ExponentialMixture, simulate_competition
+from forecast.retention.dynamics import ExponentialMixture, simulate_competition
 
 __all__ = ["best_of", "main"]
 

@@ -33,12 +33,6 @@ from forecast.errors import (
 )
 from forecast.schema import validate
 
-# Imported eagerly because a function shares its module's name: importing the submodule
-# forecast.backtest (or forecast.reconcile) binds the module as that attribute of the package,
-# which would hide a lazily imported function of the same name.
-from forecast.backtest import backtest, make_cutoffs
-from forecast.reconcile import reconcile
-
 try:
     __version__ = version("forecast")
 except PackageNotFoundError:  # running from a source tree that was not installed
@@ -47,13 +41,16 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 _LAZY_MODULES = ("datasets", "retention", "batch")
 # Public function -> module that defines it, imported on first access.
 _LAZY_FUNCTIONS = {
-    "forecast": "forecast.driver",
-    "evaluate": "forecast.metrics",
-    "rank_models": "forecast.ranking",
+    "backtest": "forecast.evaluation.backtest",
+    "make_cutoffs": "forecast.evaluation.backtest",
+    "reconcile": "forecast.market.reconcile",
+    "forecast": "forecast.forecasting",
+    "evaluate": "forecast.evaluation.metrics",
+    "rank_models": "forecast.evaluation.ranking",
     "plot": "forecast.plotting",
-    "plot_backtest": "forecast.plotting_backtest",
-    "scenario": "forecast.scenarios",
-    "shares": "forecast.share",
+    "plot_backtest": "forecast.evaluation.plots",
+    "scenario": "forecast.retention.scenarios",
+    "shares": "forecast.market.shares",
 }
 
 __all__ = [
@@ -72,10 +69,7 @@ __all__ = [
     "NotFittedError",
     "SchemaError",
     "UnknownModelError",
-    "backtest",
-    "make_cutoffs",
     "models",
-    "reconcile",
     "validate",
     *_LAZY_MODULES,
     *sorted(_LAZY_FUNCTIONS),

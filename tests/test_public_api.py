@@ -49,12 +49,14 @@ def test_every_exported_name_resolves():
     for name in fc.__all__:
         assert getattr(fc, name) is not None, name
     assert callable(fc.backtest) and callable(fc.reconcile) and callable(fc.forecast)
-    assert fc.retention.fit is not None and fc.batch.run is not None and fc.datasets.load is not None
+    assert (
+        fc.retention.fit is not None and fc.batch.run is not None and fc.datasets.load is not None
+    )
 
 
 def test_functions_are_not_hidden_by_their_modules():
     code = (
-        "import forecast.backtest, forecast.reconcile, forecast.driver, forecast.metrics\n"
+        "import forecast.evaluation.backtest, forecast.market.reconcile, forecast.forecasting\n"
         "import forecast as fc\n"
         "assert callable(fc.backtest) and callable(fc.reconcile) and callable(fc.forecast), "
         "(fc.backtest, fc.reconcile, fc.forecast)\n"
@@ -65,12 +67,18 @@ def test_functions_are_not_hidden_by_their_modules():
 def test_exceptions_form_one_hierarchy():
     for name in PUBLIC:
         value = getattr(fc, name)
-        if isinstance(value, type) and issubclass(value, Exception) and not issubclass(value, Warning):
+        if (
+            isinstance(value, type)
+            and issubclass(value, Exception)
+            and not issubclass(value, Warning)
+        ):
             assert issubclass(value, fc.ForecastError), name
     assert issubclass(fc.DataError, ValueError) and issubclass(fc.HistoryError, fc.DataError)
 
 
 def test_import_does_not_load_prophet_matplotlib_or_dask():
     code = "import sys, forecast\nprint(sorted(m for m in ('prophet', 'matplotlib', 'dask') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
     assert out.strip() == "[]"

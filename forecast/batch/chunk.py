@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from forecast._tasks import failure_record, failures_frame
+from forecast.engine.tasks import failure_record, failures_frame
 from forecast.batch.config import BacktestConfig, BatchConfig, ForecastConfig
 from forecast.batch.sources import ChunkSpec, load_chunk
 from forecast.errors import DataError, ForecastWarning

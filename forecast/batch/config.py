@@ -210,7 +210,7 @@ class BacktestConfig(_Table):
     @field_validator("metrics")
     @classmethod
     def _metric_names(cls, value: list[str] | None) -> list[str] | None:
-        from forecast.metrics import METRICS
+        from forecast.evaluation.metrics import METRICS
 
         unknown = [name for name in value or [] if name not in METRICS]
         if unknown:

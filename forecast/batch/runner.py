@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from forecast._tasks import failure_record, failures_frame
+from forecast.engine.tasks import failure_record, failures_frame
 from forecast.batch.chunk import OUTPUTS, ChunkResult
 from forecast.batch.config import OUTPUT_FORMATS, BatchConfig, config_hash, load_config
 from forecast.batch.executors import execute

@@ -116,10 +116,10 @@ def backtest_command(
       forecast backtest --data dau.csv --retention retention.csv \\
           --model retention_feedback --model naive --horizon 7 --windows 2
     """
-    from forecast.backtest import backtest
+    from forecast.evaluation.backtest import backtest
     from forecast.cli.run import parse_model_spec
-    from forecast.metrics import evaluate
-    from forecast.ranking import rank_models
+    from forecast.evaluation.metrics import evaluate
+    from forecast.evaluation.ranking import rank_models
 
     frame, retention = load_input(data, dataset)
     if retention_path is not None:
@@ -160,7 +160,7 @@ def backtest_command(
         write_frame(evaluate(result), metrics_out)
         click.echo(f"wrote metrics to {metrics_out}", err=True)
     if plot_path is not None:
-        from forecast.plotting_backtest import plot_backtest
+        from forecast.evaluation.plots import plot_backtest
 
         buffer = io.BytesIO()
         plot_backtest(result, validate_series(frame)).savefig(buffer, format="png", dpi=120)

@@ -176,7 +176,7 @@ def run_command(
       forecast run --data dau.csv --model naive --model 'ets:transform=log' \\
           --horizon 30 --level 80 --level 95 --out forecasts.parquet --jobs 2
     """
-    from forecast.driver import forecast
+    from forecast.forecasting import forecast
 
     frame, retention = load_input(data, dataset)
     if retention_path is not None:

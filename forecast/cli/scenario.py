@@ -105,7 +105,7 @@ def scenario_command(
           --event 2024-04-15=0.7 --acquisition x1.1 --horizon 60 --out scenario.csv
     """
     from forecast.cli.run import parse_model_spec
-    from forecast.scenarios import scenario
+    from forecast.retention.scenarios import scenario
 
     steps = [parse_event(e) for e in events] or None
     history, retention = _history(data, dataset, series)

@@ -220,8 +220,8 @@ def share_command(
       forecast share --data dau.csv --market kimi --market wenxin \\
           --model 'kimi=logistic:transform=log' --model wenxin=naive --horizon 30
     """
-    from forecast.share import shares
-    from forecast.share_plot import plot_shares
+    from forecast.market.shares import shares
+    from forecast.market.plots import plot_shares
 
     frame, dataset_retention = load_input(data, dataset)
     models = parse_market_models(model_specs, market)
@@ -322,7 +322,7 @@ def reconcile_command(
       forecast reconcile --forecasts base.csv --hierarchy market.json \\
           --method mint_shrink --residuals backtest.parquet
     """
-    from forecast.reconcile import reconcile
+    from forecast.market.reconcile import reconcile
 
     hierarchy = parse_groups(groups, hierarchy_path)
     forecasts = read_frame(forecasts_path)

@@ -1,7 +1,7 @@
 r"""A seeded simulator of products competing for one market, with known true parameters.
 
 :func:`simulate_market` runs the retention-driven feedback model of
-:mod:`forecast.models.dynamics` for ``n_markets`` independent markets of ``n_products``
+:mod:`forecast.retention.dynamics` for ``n_markets`` independent markets of ``n_products``
 products each, then observes it: weekly seasonality, multiplicative noise, channels, and
 cohort retention counts. Everything it draws comes from ``seed``, so the same seed gives the
 same frames.
@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 
 from forecast.datasets._dataset import Dataset, DatasetInfo
 from forecast.errors import ConfigError
-from forecast.models.dynamics import ExponentialMixture, FeedbackPaths, simulate_competition
+from forecast.retention.dynamics import ExponentialMixture, FeedbackPaths, simulate_competition
 from forecast.schema import (
     AGE,
     CHANNEL,
@@ -68,7 +68,7 @@ class SimulationTruth:
         Noise-free paths, arrays of shape ``(n_markets, n_products, periods)``: ``dau`` (the
         active base), ``new``, ``acquired``, ``switched_in``, ``switched_out``, ``retained``,
         ``churned``, ``cumulative`` and ``retention_uplift`` (see
-        :class:`~forecast.models.dynamics.FeedbackPaths`); :meth:`paths_frame` gives them long.
+        :class:`~forecast.retention.dynamics.FeedbackPaths`); :meth:`paths_frame` gives them long.
     weekly : ndarray
         The weekly factor :math:`w_{j,t}`, shape ``(n_markets, n_products, periods)``; the
         mean of the observed ``y`` is ``paths.dau * weekly``.
@@ -370,8 +370,8 @@ def simulate_market(
 ) -> Dataset:
     r"""Simulate products competing for one market, observed as DAU series and cohort retention.
 
-    The structural model is :func:`forecast.models.dynamics.simulate_competition`, per market
-    :math:`m` and product :math:`j` (see :mod:`forecast.models.dynamics` for the full
+    The structural model is :func:`forecast.retention.dynamics.simulate_competition`, per market
+    :math:`m` and product :math:`j` (see :mod:`forecast.retention.dynamics` for the full
     equations):
 
     .. math::
@@ -565,7 +565,7 @@ def simulate_market(
         title=f"{n} simulated market(s) of {k} competing products, {periods} periods of {freq!r}",
         description=(
             "Daily active users of products competing for one market potential each, from the "
-            "retention-driven feedback model (forecast.models.dynamics) with known parameters "
+            "retention-driven feedback model (forecast.retention.dynamics) with known parameters "
             "(see .truth), observed with weekly seasonality, multiplicative noise, channels and "
             "cohort retention counts."
         ),

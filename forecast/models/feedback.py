@@ -1,6 +1,6 @@
 r"""``retention_feedback``: DAU as cohorts times retention, with acquisition driven by the active base.
 
-The equations are those of :mod:`forecast.models.dynamics` for one product in its own market
+The equations are those of :mod:`forecast.retention.dynamics` for one product in its own market
 (which this module calls for every path):
 
 .. math::
@@ -10,7 +10,7 @@ The equations are those of :mod:`forecast.models.dynamics` for one product in it
 
 with ``p`` and ``q`` the coefficients of innovation and imitation (Bass's symbols, driven by
 the *active* base), ``M`` (``m``) the market potential, :math:`S` a retention curve of one of
-the families of :mod:`forecast.models.retention` (by age in the series' own periods),
+the families of :mod:`forecast.retention.families` (by age in the series' own periods),
 :math:`\mu_t` the acquisition multipliers of ``events`` and, with ``scale_effect``, retention
 that rises with scale: cohort ``c`` keeps a share :math:`u_c = \min(1, e\,\mathrm{DAU}_{c-1}/M)`
 of the users who would have churned. Period 0 is ``launch`` (the first observed date unless
@@ -77,9 +77,9 @@ from scipy import optimize, stats
 
 from forecast.errors import ConfigError, DataError, FitError, SchemaError
 from forecast.models.base import BaseModel, Capabilities, Intervals, quantile_intervals
-from forecast.models.dynamics import FeedbackPaths, simulate_feedback
+from forecast.retention.dynamics import FeedbackPaths, simulate_feedback
 from forecast.models.registry import register
-from forecast.models.retention import get_family
+from forecast.retention.families import get_family
 from forecast.schema import AGE, COHORT, DS, QUALIFIER, RETENTION, UNIQUE_ID, Y, Frequency, infer_frequency
 
 __all__ = ["RetentionFeedback", "EventsLike", "ACCOUNTING_COLUMNS", "period_days"]

@@ -39,7 +39,7 @@ from scipy.special import expit, logit
 from statsmodels.tools.numdiff import approx_fprime, approx_hess3
 
 from forecast.errors import ConfigError, FitError, HistoryError, SchemaError
-from forecast.models.retention import (
+from forecast.retention.families import (
     FAMILIES,
     CohortData,
     Family,
@@ -65,7 +65,7 @@ class RetentionCurve:
     family : str
         ``"sbg"``, ``"exponential"``, ``"weibull"`` or ``"power"``.
     params : dict
-        Natural parameters (``alpha``, ``beta`` for sBG; see :mod:`forecast.models.retention`).
+        Natural parameters (``alpha``, ``beta`` for sBG; see :mod:`forecast.retention.families`).
     method : str
         ``"mle"`` or ``"lsq"``.
     loglik : float
@@ -245,7 +245,7 @@ def fit(
         ``cohort``, ``age``, ``retention`` and optionally ``cohort_size`` (and one
         ``unique_id``). Cohorts may be observed to different ages.
     family : {"sbg", "exponential", "weibull", "power"}
-        The curve family (see :mod:`forecast.models.retention`).
+        The curve family (see :mod:`forecast.retention.families`).
     method : {"auto", "mle", "lsq"}
         Censored maximum likelihood, least squares on the rates, or ``mle`` when cohort sizes
         are known and ``lsq`` otherwise.

@@ -13,7 +13,7 @@ from scipy import stats
 
 import forecast as fc
 from forecast.errors import ConfigError, DataError, SchemaError
-from forecast.reconcile import make_hierarchy, projection_matrix, shrunk_covariance
+from forecast.market.reconcile import make_hierarchy, projection_matrix, shrunk_covariance
 
 HIERARCHY = {
     "market": ["kimi", "wenxin"],

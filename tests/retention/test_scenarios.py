@@ -8,8 +8,8 @@ import pytest
 
 import forecast as fc
 from forecast.datasets import simulate_market
-from forecast.models.dynamics import simulate_feedback
-from forecast.scenarios import parse_change
+from forecast.retention.dynamics import simulate_feedback
+from forecast.retention.scenarios import parse_change
 
 
 @pytest.fixture(scope="module")

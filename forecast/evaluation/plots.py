@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError
-from forecast.metrics import METRICS, evaluate, levels_of
+from forecast.evaluation.metrics import METRICS, evaluate, levels_of
 from forecast.schema import CUTOFF, DS, MODEL, STEP, UNIQUE_ID, Y, YHAT, level_column
 
 if TYPE_CHECKING:

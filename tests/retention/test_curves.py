@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import forecast as fc
-from forecast.models.retention import FAMILIES, get_family
+from forecast.retention.families import FAMILIES, get_family
 
 # Fader and Hardie (2007), "How to project customer retention", Table 1: percentage of customers
 # surviving at least t years, t = 1..7, for the "regular" and "high end" segments (1000

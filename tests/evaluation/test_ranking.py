@@ -11,7 +11,7 @@ from scipy import stats
 
 import forecast as fc
 from forecast.errors import ConfigError, SchemaError
-from forecast.ranking import diebold_mariano
+from forecast.evaluation.ranking import diebold_mariano
 
 
 def _series(n: int = 120, seed: int = 0) -> pd.DataFrame:

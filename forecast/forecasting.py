@@ -14,8 +14,8 @@ from typing import Literal
 
 import pandas as pd
 
-from forecast._parallel import check_n_jobs, parallel_map
-from forecast._tasks import FitPredictTask, TaskResult, failures_frame, fit_predict_task
+from forecast.engine.parallel import check_n_jobs, parallel_map
+from forecast.engine.tasks import FitPredictTask, TaskResult, failures_frame, fit_predict_task
 from forecast.errors import ConfigError, ForecastWarning
 from forecast.models.base import BaseModel, check_horizon
 from forecast.models.registry import resolve
@@ -172,7 +172,7 @@ def forecast(
         ``yhat_hi_<L>`` per level; rows sorted by ``unique_id``, ``model``, ``ds``; a fresh
         RangeIndex. When some pairs failed, ``frame.attrs["failures"]`` holds one row per
         failed pair with columns ``unique_id``, ``model``, ``cutoff`` (``NaT``),
-        ``error_type`` and ``message`` (see :mod:`forecast._tasks`); when none failed the key
+        ``error_type`` and ``message`` (see :mod:`forecast.engine.tasks`); when none failed the key
         is absent, so ``frame.attrs.get("failures")`` is None.
 
     Raises

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecast.errors import ConfigError
-from forecast.models.dynamics import (
+from forecast.retention.dynamics import (
     ExponentialMixture,
     simulate_competition,
     simulate_feedback,

@@ -13,7 +13,7 @@ usual case of a panel of competing products. The cutoffs are computed once, by
 :func:`make_cutoffs`, before any model runs; every model is evaluated on the same ones.
 
 A date of the test window that is absent from the series (a gap) keeps its forecast with a
-missing ``y``; :func:`forecast.metrics.evaluate` counts it in ``n_missing`` and does not score
+missing ``y``; :func:`forecast.evaluation.metrics.evaluate` counts it in ``n_missing`` and does not score
 it. Nothing is filled.
 
 Retention known by a cutoff
@@ -41,11 +41,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from forecast._parallel import parallel_map
-from forecast._tasks import failure_record, failures_frame
-from forecast.driver import _retention_for
+from forecast.engine.parallel import parallel_map
+from forecast.engine.tasks import failure_record, failures_frame
+from forecast.forecasting import _retention_for
 from forecast.errors import ConfigError, ForecastError, ForecastWarning, HistoryError, SchemaError
-from forecast.metrics import seasonal_naive_scale
+from forecast.evaluation.metrics import seasonal_naive_scale
 from forecast.models.base import BaseModel, check_horizon
 from forecast.models.registry import resolve
 from forecast.schema import (
@@ -305,7 +305,7 @@ def run_backtest_task(task: BacktestTask) -> tuple[list[pd.DataFrame], list[dict
     -------
     tuple
         The forecasts of the windows that succeeded (``cutoff``, ``ds``, ``yhat`` and the interval
-        columns) and the failure records (:func:`forecast._tasks.failure_record`) of the others.
+        columns) and the failure records (:func:`forecast.engine.tasks.failure_record`) of the others.
         A failed fit makes the next window of the chain fit afresh.
     """
     frames: list[pd.DataFrame] = []
@@ -471,7 +471,7 @@ def backtest(
     Work is cut into chains of windows of one model on one series: a single window when the
     model is refit at every window, consecutive windows when it is updated between refits, and
     all windows when the model warm-starts from the previous window (Prophet). Chains run in
-    parallel with :func:`forecast._parallel.parallel_map`.
+    parallel with :func:`forecast.engine.parallel.parallel_map`.
 
     Examples
     --------

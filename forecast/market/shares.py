@@ -9,15 +9,15 @@ Three ways to forecast shares, chosen with ``method`` of :func:`shares`:
     the products' paths are independent), and divide every path by the market total on every
     date. Each path's shares sum to one (to rounding, below 1e-12). With
     ``models="competition"`` the products are instead forecast jointly by
-    :class:`~forecast.models.competition.CompetitionModel`, whose paths share one market and
+    :class:`~forecast.market.competition.CompetitionModel`, whose paths share one market and
     its switching flows.
 ``"alr"`` / ``"ilr"``
     Compositional forecasting: turn the observed shares into additive or isometric log-ratio
-    coordinates (:mod:`forecast.compositional`), forecast each coordinate with the model (the
+    coordinates (:mod:`forecast.market.compositional`), forecast each coordinate with the model (the
     coordinates independently, seeded like the products), and map every sample path back to
     shares. Useful when only shares are known. Log-ratios of zero are undefined: zero shares
     raise :class:`~forecast.errors.DomainError` unless ``delta`` is given, which replaces them
-    multiplicatively (:func:`~forecast.compositional.multiplicative_replacement`).
+    multiplicatively (:func:`~forecast.market.compositional.multiplicative_replacement`).
 
 Point shares are the **mean** over paths, so the point shares of a date sum to one; interval
 bounds are equal-tailed quantiles over paths, so the 80% interval lies inside the 95% one.
@@ -52,7 +52,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from forecast.compositional import (
+from forecast.market.compositional import (
     alr,
     alr_inverse,
     closure,
@@ -62,7 +62,7 @@ from forecast.compositional import (
 )
 from forecast.errors import ConfigError, DataError, DomainError, HistoryError, SchemaError, format_rows
 from forecast.models.base import BaseModel, check_horizon
-from forecast.models.competition import CompetitionModel
+from forecast.market.competition import CompetitionModel
 from forecast.models.registry import get
 from forecast.schema import (
     DS,
@@ -229,7 +229,7 @@ def history_shares(df: pd.DataFrame, market: Sequence[str] | None = None, *, bou
     Examples
     --------
     >>> import pandas as pd, forecast as fc
-    >>> from forecast.share import history_shares
+    >>> from forecast.market.shares import history_shares
     >>> df = pd.DataFrame({"unique_id": ["kimi", "wenxin"], "ds": pd.to_datetime(["2024-03-25"] * 2),
     ...                    "y": [2.25e6, 2.33e6], "qualifier": [">=", "="]})
     >>> out = history_shares(df, bounds=True)
@@ -696,7 +696,7 @@ def shares(
     models : str, model, or mapping of product to str or model
         A registry name or model instance used for every product, one per product (``{"kimi":
         "bass", "wenxin_yiyan": "logistic"}``), or ``"competition"`` (or a
-        :class:`~forecast.models.competition.CompetitionModel`) to forecast the products jointly.
+        :class:`~forecast.market.competition.CompetitionModel`) to forecast the products jointly.
         With ``method="alr"`` or ``"ilr"``: the one model fitted to each log-ratio coordinate.
     h : int
         Horizon in steps of the series' frequency.

@@ -2,7 +2,7 @@
 
 The drivers (:func:`forecast.forecast`, the backtest, the batch runner) cut their work into
 (series, model[, cutoff]) tasks and run :func:`fit_predict_task` on each, in this process or in
-worker processes (:func:`forecast._parallel.parallel_map`). A task never raises a
+worker processes (:func:`forecast.engine.parallel.parallel_map`). A task never raises a
 :class:`~forecast.errors.ForecastError`: it returns it in a :class:`TaskResult`, so one series a
 model cannot handle never stops the others. Any other exception is a bug and propagates.
 

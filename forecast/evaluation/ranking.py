@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from forecast.errors import ConfigError, SchemaError
-from forecast.metrics import N, NOTE, evaluate, levels_of, metric_column, row_losses
+from forecast.evaluation.metrics import N, NOTE, evaluate, levels_of, metric_column, row_losses
 from forecast.schema import CUTOFF, DS, MODEL, UNIQUE_ID, Y, YHAT
 
 __all__ = ["RANK", "DM_STATISTIC", "P_VALUE", "N_WINDOWS", "diebold_mariano", "rank_models"]

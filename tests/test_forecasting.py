@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import forecast as fc
-from forecast._tasks import FAILURE_COLUMNS
-from forecast.driver import label_models
+from forecast.engine.tasks import FAILURE_COLUMNS
+from forecast.forecasting import label_models
 from forecast.errors import ConfigError, ForecastWarning, HistoryError, UnknownModelError
 from forecast.schema import forecast_columns
 
@@ -131,7 +131,7 @@ def test_bad_data_raises_data_error(daily_series: pd.DataFrame) -> None:
 
 
 def test_retention_is_passed_per_product(daily_series: pd.DataFrame) -> None:
-    from forecast.driver import _retention_for
+    from forecast.forecasting import _retention_for
 
     retention = pd.DataFrame(
         {"unique_id": ["a", "a", "z"], "cohort": pd.to_datetime(["2024-01-01"] * 3), "age": [1, 2, 1], "retention": [0.5, 0.4, 0.3]}

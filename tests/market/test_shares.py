@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 import forecast as fc
 from forecast.errors import CapabilityError, ConfigError, DataError, DomainError, SchemaError
-from forecast.share import history_shares, share_columns, share_paths
-from forecast.share_backtest import NAIVE_SHARE, backtest_shares, evaluate_shares
-from forecast.share_plot import plot_shares
+from forecast.market.shares import history_shares, share_columns, share_paths
+from forecast.market.backtest import NAIVE_SHARE, backtest_shares, evaluate_shares
+from forecast.market.plots import plot_shares
 
 
 def market(n_products: int = 3, periods: int = 60, seed: int = 0, scale: float = 1000.0) -> pd.DataFrame:
@@ -363,7 +363,7 @@ def test_a_held_product_keeps_its_last_level_with_the_stated_spread():
     np.testing.assert_allclose(median[0], 2.33 / 4.83, atol=0.01)
     np.testing.assert_allclose(paths.paths.sum(axis=-1), 1.0, atol=1e-12)
     # the held values themselves: a log random walk with sd sigma * sqrt(k)
-    from forecast.share import _held_paths
+    from forecast.market.shares import _held_paths
 
     grid = pd.date_range("2024-03-26", periods=30)
     held = _held_paths(df[df["unique_id"] == "wenxin"], "wenxin", 0.05, grid, pd.tseries.frequencies.to_offset("D"), 4000, 1)

@@ -16,7 +16,7 @@ from sklearn.metrics import (
 )
 
 import forecast as fc
-from forecast import metrics
+from forecast.evaluation import metrics
 from forecast.errors import ConfigError, SchemaError
 
 Y = np.array([10.0, 12.0, 9.0, 15.0])

@@ -14,12 +14,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from forecast.compositional import aitchison_distance
+from forecast.market.compositional import aitchison_distance
 from forecast.errors import ConfigError, DataError, SchemaError
 from forecast.models.base import check_horizon
-from forecast.metrics import coverage, metric_column
+from forecast.evaluation.metrics import coverage, metric_column
 from forecast.schema import CUTOFF, DS, MODEL, SHARE, UNIQUE_ID, Y, check_levels, level_column
-from forecast.share import (
+from forecast.market.shares import (
     Method,
     ModelSpec,
     history_shares,

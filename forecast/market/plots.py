@@ -9,7 +9,7 @@ import pandas as pd
 
 from forecast.errors import SchemaError
 from forecast.schema import DS, MODEL, PART, QUALIFIER, SHARE, UNIQUE_ID, level_column
-from forecast.share import FORECAST, HISTORY, share_levels
+from forecast.market.shares import FORECAST, HISTORY, share_levels
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -380,7 +380,7 @@ def reconcile(
     Examples
     --------
     >>> import pandas as pd
-    >>> from forecast.reconcile import reconcile  # also fc.reconcile
+    >>> from forecast.market.reconcile import reconcile  # also fc.reconcile
     >>> base = pd.DataFrame({"unique_id": ["kimi", "kimi_web", "kimi_app"], "model": "naive",
     ...                      "ds": pd.Timestamp("2024-04-01"), "yhat": [2.4e6, 0.8e6, 1.4e6]})
     >>> out = reconcile(base, {"kimi": ["kimi_web", "kimi_app"]}, method="ols")

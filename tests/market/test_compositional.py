@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from forecast.compositional import (
+from forecast.market.compositional import (
     aitchison_distance,
     alr,
     alr_inverse,

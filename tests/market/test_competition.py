@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import forecast as fc
 from forecast.errors import CapabilityError, ConfigError, DomainError, HistoryError, NotFittedError
-from forecast.models.competition import CompetitionModel, competition_step
+from forecast.market.competition import CompetitionModel, competition_step
 
 NAMES = ("tongyi_qianwen", "wenxin_yiyan", "kimi")
 # The Kimi story: two incumbents, then an entrant that takes users from both, more from Wenxin.

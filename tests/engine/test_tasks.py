@@ -7,7 +7,7 @@ import pickle
 import pandas as pd
 import pytest
 
-from forecast._tasks import (
+from forecast.engine.tasks import (
     FAILURE_COLUMNS,
     FitPredictTask,
     failure_record,

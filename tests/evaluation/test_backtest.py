@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import forecast as fc
 from forecast.errors import ConfigError, ForecastWarning, HistoryError
-from forecast.metrics import levels_of
+from forecast.evaluation.metrics import levels_of
 from forecast.models.base import BaseModel, Capabilities
 from forecast.models.registry import register, unregister
 from forecast.schema import level_column
