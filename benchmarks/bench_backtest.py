@@ -85,15 +85,26 @@ def _csv(name: str) -> pd.DataFrame:
 
 def _website() -> pd.DataFrame:
     frame = pd.read_csv(DATA / "daily_website_visitors.csv", thousands=",")
-    return pd.DataFrame({"ds": pd.to_datetime(frame["Date"], format="%m/%d/%Y"), "y": frame["Unique.Visits"].astype(float)})
+    return pd.DataFrame(
+        {
+            "ds": pd.to_datetime(frame["Date"], format="%m/%d/%Y"),
+            "y": frame["Unique.Visits"].astype(float),
+        }
+    )
 
 
 JOBS = {
-    "peyton_manning": Job("peyton_manning", lambda: _csv("example_wp_log_peyton_manning.csv"), "D", 7, 30, 5, 30),
+    "peyton_manning": Job(
+        "peyton_manning", lambda: _csv("example_wp_log_peyton_manning.csv"), "D", 7, 30, 5, 30
+    ),
     "wp_log_R": Job("wp_log_R", lambda: _csv("example_wp_log_R.csv"), "D", 7, 30, 5, 30),
     "website_unique_visits": Job("website_unique_visits", _website, "D", 7, 30, 5, 30),
-    "air_passengers": Job("air_passengers", lambda: _csv("example_air_passengers.csv"), "MS", 12, 12, 3, 12),
-    "retail_sales": Job("retail_sales", lambda: _csv("example_retail_sales.csv"), "MS", 12, 12, 3, 12),
+    "air_passengers": Job(
+        "air_passengers", lambda: _csv("example_air_passengers.csv"), "MS", 12, 12, 3, 12
+    ),
+    "retail_sales": Job(
+        "retail_sales", lambda: _csv("example_retail_sales.csv"), "MS", 12, 12, 3, 12
+    ),
 }
 
 
@@ -143,11 +154,15 @@ def our_models(job: Job) -> dict[str, fc.models.BaseModel]:
         "seasonal_naive": fc.models.get("seasonal_naive"),
         "naive": fc.models.get("naive"),
         "auto": fc.models.get("auto", candidates=candidates, **inner),
-        "ensemble": fc.models.get("ensemble", members=candidates, combine="weighted", keep=3, h=job.h, n_windows=5),
+        "ensemble": fc.models.get(
+            "ensemble", members=candidates, combine="weighted", keep=3, h=job.h, n_windows=5
+        ),
     }
 
 
-def run_ours(job: Job, df: pd.DataFrame, cutoffs: pd.DataFrame, name: str) -> tuple[pd.DataFrame, float]:
+def run_ours(
+    job: Job, df: pd.DataFrame, cutoffs: pd.DataFrame, name: str
+) -> tuple[pd.DataFrame, float]:
     """One of our models' backtest and its wall time."""
     model = our_models(job)[name]
     return _timed(lambda: fc.backtest(df, {name: model}, h=job.h, cutoffs=cutoffs, levels=LEVELS))
@@ -166,13 +181,25 @@ def run_prophet_cv(job: Job, df: pd.DataFrame, cutoffs: pd.DataFrame) -> tuple[p
     for level in LEVELS:
         with _quiet():
             model = Prophet(interval_width=level / 100).fit(history)
-        out, seconds = _timed(lambda m=model: cross_validation(m, horizon=horizon, cutoffs=cut, disable_tqdm=True))
+        out, seconds = _timed(
+            lambda m=model: cross_validation(m, horizon=horizon, cutoffs=cut, disable_tqdm=True)
+        )
         total += seconds
         frames.append(
-            out.rename(columns={"yhat_lower": level_column(level, "lo"), "yhat_upper": level_column(level, "hi")})
+            out.rename(
+                columns={
+                    "yhat_lower": level_column(level, "lo"),
+                    "yhat_upper": level_column(level, "hi"),
+                }
+            )
         )
-    merged = frames[0].drop(columns="y").merge(
-        frames[1][["ds", "cutoff", level_column(95, "lo"), level_column(95, "hi")]], on=["ds", "cutoff"]
+    merged = (
+        frames[0]
+        .drop(columns="y")
+        .merge(
+            frames[1][["ds", "cutoff", level_column(95, "lo"), level_column(95, "hi")]],
+            on=["ds", "cutoff"],
+        )
     )
     return merged, total
 
@@ -195,7 +222,9 @@ def run_statsforecast(job: Job, df: pd.DataFrame, name: str) -> tuple[pd.DataFra
         )
     engine = StatsForecast(models=[build()], freq=job.freq, n_jobs=1)
     out, seconds = _timed(
-        lambda: engine.cross_validation(df=df, h=job.h, n_windows=job.n_windows, step_size=job.step, level=list(LEVELS))
+        lambda: engine.cross_validation(
+            df=df, h=job.h, n_windows=job.n_windows, step_size=job.step, level=list(LEVELS)
+        )
     )
     label = name.removeprefix("sf.")
     renamed = {label: "yhat"}
@@ -216,7 +245,9 @@ def as_backtest(frame: pd.DataFrame, label: str, reference: pd.DataFrame, h: int
     out = out.loc[out.groupby("cutoff").cumcount() < h]
     keys = reference[["unique_id", "ds", "y"]].drop_duplicates(["unique_id", "ds"])
     scales = reference[["cutoff", "scale", "seasonal_period"]].drop_duplicates("cutoff")
-    out = out.drop(columns=[c for c in ("y",) if c in out.columns]).merge(keys, on=["unique_id", "ds"], how="left")
+    out = out.drop(columns=[c for c in ("y",) if c in out.columns]).merge(
+        keys, on=["unique_id", "ds"], how="left"
+    )
     out = out.merge(scales, on="cutoff", how="left")
     columns = [*fc.schema.forecast_columns(LEVELS, backtest=True), "scale", "seasonal_period"]
     return out[columns]
@@ -226,7 +257,19 @@ def score(frame: pd.DataFrame, filled: pd.DatetimeIndex) -> pd.Series:
     """MASE, sMAPE, coverage, MSIS of one tool's backtest, filled days unscored."""
     scored = frame.assign(y=frame["y"].where(~frame["ds"].isin(filled)))
     row = fc.evaluate(scored, metrics=["mase", "smape", "coverage", "msis"]).iloc[0]
-    return row[["n", "n_missing", "mase", "smape", "coverage_80", "coverage_95", "msis_80", "msis_95", "note"]]
+    return row[
+        [
+            "n",
+            "n_missing",
+            "mase",
+            "smape",
+            "coverage_80",
+            "coverage_95",
+            "msis_80",
+            "msis_95",
+            "note",
+        ]
+    ]
 
 
 def warm_up() -> None:
@@ -249,7 +292,9 @@ def run_job(job: Job, tools: list[str]) -> pd.DataFrame:
             frame, seconds = run_ours(job, df, cutoffs, tool)
             failures = frame.attrs.get("failures")
             if failures is not None:
-                print(f"  {tool}: {len(failures)} failed window(s): {failures['message'].iloc[0][:200]}")
+                print(
+                    f"  {tool}: {len(failures)} failed window(s): {failures['message'].iloc[0][:200]}"
+                )
         elif tool == "Prophet.cv":
             raw, seconds = run_prophet_cv(job, df, cutoffs)
             frame = as_backtest(raw, tool, reference, job.h)
@@ -260,7 +305,12 @@ def run_job(job: Job, tools: list[str]) -> pd.DataFrame:
             metrics = pd.Series({"n": 0, "note": "every window failed"})
         else:
             metrics = score(frame, filled)
-        row = {"dataset": job.name, "tool": tool, "package": "forecast" if tool in OURS else "peer", "seconds": seconds}
+        row = {
+            "dataset": job.name,
+            "tool": tool,
+            "package": "forecast" if tool in OURS else "peer",
+            "seconds": seconds,
+        }
         row.update(metrics.to_dict())
         rows.append(row)
         print(
@@ -276,17 +326,25 @@ def store(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows.assign(measured=pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC"))
     if RESULTS.exists():
         old = pd.read_csv(RESULTS)
-        keep = ~old.set_index(["dataset", "tool"]).index.isin(rows.set_index(["dataset", "tool"]).index)
+        keep = ~old.set_index(["dataset", "tool"]).index.isin(
+            rows.set_index(["dataset", "tool"]).index
+        )
         rows = pd.concat([old.loc[keep], rows], ignore_index=True)
     order = {name: i for i, name in enumerate(JOBS)}
     tools = {name: i for i, name in enumerate((*OURS, *PEERS))}
-    rows = rows.sort_values(by=["dataset", "tool"], key=lambda s: s.map(order if s.name == "dataset" else tools))
+    rows = rows.sort_values(
+        by=["dataset", "tool"], key=lambda s: s.map(order if s.name == "dataset" else tools)
+    )
     atomic_write_bytes(RESULTS, rows.to_csv(index=False).encode())
     return rows.reset_index(drop=True)
 
 
 def _fmt(value: object, digits: int = 3) -> str:
-    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.{digits}f}"
+    return (
+        ""
+        if value is None or (isinstance(value, float) and np.isnan(value))
+        else f"{value:.{digits}f}"
+    )
 
 
 def render(results: pd.DataFrame) -> str:
@@ -334,7 +392,11 @@ def goals(results: pd.DataFrame) -> str:
         mine = have.loc[[t for t in ("auto", "ensemble") if t in have.index], "mase"].dropna()
         if len(peers) and len(mine):
             best_peer, best_mine = peers.idxmin(), mine.idxmin()
-            verdict = "reached" if mine.min() <= peers.min() else f"missed by {100 * (mine.min() / peers.min() - 1):.1f}%"
+            verdict = (
+                "reached"
+                if mine.min() <= peers.min()
+                else f"missed by {100 * (mine.min() / peers.min() - 1):.1f}%"
+            )
             lines.append(
                 f"- {dataset}: best of auto/ensemble is {best_mine} {mine.min():.3f} against the best peer "
                 f"{best_peer} {peers.min():.3f}: {verdict}."
@@ -351,10 +413,16 @@ def goals(results: pd.DataFrame) -> str:
     ours = results.loc[results["package"] == "forecast"]
     coverage = ours.groupby("tool", sort=False)[["coverage_80", "coverage_95"]].mean()
     counts = ours.groupby("tool", sort=False)["dataset"].nunique()
-    lines += ["", "Average coverage over the data sets measured (goal: within 5 points of 80 and 95):", ""]
+    lines += [
+        "",
+        "Average coverage over the data sets measured (goal: within 5 points of 80 and 95):",
+        "",
+    ]
     lines += ["| model | data sets | coverage 80 | coverage 95 |", "| --- | ---: | ---: | ---: |"]
     for tool, row in coverage.iterrows():
-        lines.append(f"| {tool} | {counts[tool]} | {_fmt(row['coverage_80'], 1)} | {_fmt(row['coverage_95'], 1)} |")
+        lines.append(
+            f"| {tool} | {counts[tool]} | {_fmt(row['coverage_80'], 1)} | {_fmt(row['coverage_95'], 1)} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -378,15 +446,21 @@ def write_section(tables: str) -> None:
     old = text[start:end]
     if notes_marker in old:
         section = head + tables + "\n" + old[old.index(notes_marker) :]
-    atomic_write_bytes(path, (text[:start] + section.rstrip("\n") + "\n\n" + text[end:].lstrip("\n")).encode())
+    atomic_write_bytes(
+        path, (text[:start] + section.rstrip("\n") + "\n\n" + text[end:].lstrip("\n")).encode()
+    )
 
 
 def main() -> None:
     """Parse the command line, run the requested jobs, store and print the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="*", default=list(JOBS), choices=list(JOBS), help="none: only render")
+    parser.add_argument(
+        "--datasets", nargs="*", default=list(JOBS), choices=list(JOBS), help="none: only render"
+    )
     parser.add_argument("--tools", nargs="*", default=[*OURS, *PEERS], choices=[*OURS, *PEERS])
-    parser.add_argument("--write", action="store_true", help="render all stored results into BENCHMARKS.md")
+    parser.add_argument(
+        "--write", action="store_true", help="render all stored results into BENCHMARKS.md"
+    )
     args = parser.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"the data folder {DATA} is absent")

@@ -74,7 +74,9 @@ def make_data(folder: Path, n_series: int) -> Path:
     path = folder / f"data-{n_series}.parquet"
     if not path.exists():
         markets = -(-n_series // 3)
-        series = simulate_market(n_products=3, periods=730, seed=0, n_markets=markets, retention_ages=()).series
+        series = simulate_market(
+            n_products=3, periods=730, seed=0, n_markets=markets, retention_ages=()
+        ).series
         keep = sorted(series["unique_id"].unique())[:n_series]
         # Sorted by unique_id, in row groups of 20 series, so a chunk's filter reads its own groups.
         rows = series[series["unique_id"].isin(keep)].sort_values(["unique_id", "ds"])
@@ -82,7 +84,15 @@ def make_data(folder: Path, n_series: int) -> Path:
     return path
 
 
-def _job_text(data: Path, out: Path, models: list[str], ets_spec: str, kind: str, workers: int, chunk_size: int) -> str:
+def _job_text(
+    data: Path,
+    out: Path,
+    models: list[str],
+    ets_spec: str,
+    kind: str,
+    workers: int,
+    chunk_size: int,
+) -> str:
     lines = [
         "[data]",
         f'path = "{data.as_posix()}"',
@@ -92,7 +102,9 @@ def _job_text(data: Path, out: Path, models: list[str], ets_spec: str, kind: str
         "levels = [80, 95]",
     ]
     if "ets" in models and ets_spec == "fixed":
-        lines += ["[forecast.params.ets]"] + [f"{k} = {json.dumps(v)}" for k, v in ETS_FIXED.items()]
+        lines += ["[forecast.params.ets]"] + [
+            f"{k} = {json.dumps(v)}" for k, v in ETS_FIXED.items()
+        ]
     lines += [
         "[backtest]",
         "windows = 3",
@@ -178,9 +190,22 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, default=10_000, help="series of the throughput runs")
     parser.add_argument("--models", nargs="+", default=["naive", "ets"])
-    parser.add_argument("--ets-spec", choices=["auto", "fixed"], default="auto", help="ets: automatic choice or ETS(A,Ad,A)")
-    parser.add_argument("--chunk-size", type=int, default=None, help="series per chunk of the throughput runs")
-    parser.add_argument("--memory-series", type=int, nargs="*", default=[10_000, 2_500], help="none: skip the memory runs")
+    parser.add_argument(
+        "--ets-spec",
+        choices=["auto", "fixed"],
+        default="auto",
+        help="ets: automatic choice or ETS(A,Ad,A)",
+    )
+    parser.add_argument(
+        "--chunk-size", type=int, default=None, help="series per chunk of the throughput runs"
+    )
+    parser.add_argument(
+        "--memory-series",
+        type=int,
+        nargs="*",
+        default=[10_000, 2_500],
+        help="none: skip the memory runs",
+    )
     parser.add_argument("--memory-chunk-sizes", type=int, nargs="+", default=[50, 200, 500])
     parser.add_argument(
         "--runs",
@@ -189,8 +214,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         default=list(RUNS),
         help="throughput runs to make (executor-workers); none: memory runs only",
     )
-    parser.add_argument("--folder", type=Path, default=None, help="working folder (a temporary one by default)")
-    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--folder", type=Path, default=None, help="working folder (a temporary one by default)"
+    )
+    parser.add_argument(
+        "--json", type=Path, default=None, help="also write the figures to this JSON file"
+    )
     args = parser.parse_args(argv)
     folder = args.folder or Path(tempfile.mkdtemp(prefix="bench-batch-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -204,14 +233,30 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     memory = {}
     largest = max(args.memory_series, default=0)
     for n_series in args.memory_series:
-        sizes = args.memory_chunk_sizes if n_series == largest else [sorted(args.memory_chunk_sizes)[len(args.memory_chunk_sizes) // 2]]
+        sizes = (
+            args.memory_chunk_sizes
+            if n_series == largest
+            else [sorted(args.memory_chunk_sizes)[len(args.memory_chunk_sizes) // 2]]
+        )
         for size in sizes:
             name = f"memory-{n_series}-{size}"
-            text = _job_text(make_data(folder, n_series), folder / name, ["naive"], args.ets_spec, "local", 2, size)
+            text = _job_text(
+                make_data(folder, n_series),
+                folder / name,
+                ["naive"],
+                args.ets_spec,
+                "local",
+                2,
+                size,
+            )
             memory[name] = _run(folder, name, text, 2)
 
-    print(f"\nThroughput: {args.series} series x {args.models} (ets {args.ets_spec}), h=30, 3-window backtest, chunk {chunk}\n")
-    print("| executor | workers | wall s | series/s | CPU s (all processes) | worker busy s | utilisation | failures |")
+    print(
+        f"\nThroughput: {args.series} series x {args.models} (ets {args.ets_spec}), h=30, 3-window backtest, chunk {chunk}\n"
+    )
+    print(
+        "| executor | workers | wall s | series/s | CPU s (all processes) | worker busy s | utilisation | failures |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, r in throughput.items():
         kind, workers = name.split("-")
@@ -225,7 +270,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         efficiency = throughput[f"{kind}-1"]["seconds"] / throughput[f"{kind}-2"]["seconds"] / 2
         print(f"\nscaling efficiency 1 -> 2 workers, {kind}: {efficiency:.0%}")
     print("\nPeak memory (naive, forecast + 3-window backtest, local, 2 workers)\n")
-    print("| series | chunk size | wall s | peak worker RSS MiB | peak job RSS MiB | peak total MiB |")
+    print(
+        "| series | chunk size | wall s | peak worker RSS MiB | peak job RSS MiB | peak total MiB |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
     for name, r in memory.items():
         _, n_series, size = name.split("-")
@@ -233,7 +280,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             f"| {n_series} | {size} | {r['seconds']:.1f} | {r['peak_worker_mib']:.0f} | "
             f"{r['peak_job_mib']:.0f} | {r['peak_tree_mib']:.0f} |"
         )
-    figures = {"throughput": throughput, "memory": memory, "chunk_size": chunk, "args": vars(args) | {"folder": str(folder), "json": str(args.json)}}
+    figures = {
+        "throughput": throughput,
+        "memory": memory,
+        "chunk_size": chunk,
+        "args": vars(args) | {"folder": str(folder), "json": str(args.json)},
+    }
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1, default=str))
     return figures

@@ -46,11 +46,18 @@ import numpy as np
 import pandas as pd
 
 import forecast as fc
-from forecast.models.auto import Conformal, InnerScores, build_candidates, combine_points, inner_backtest, rescaled
+from forecast.models.auto import (
+    Conformal,
+    InnerScores,
+    build_candidates,
+    combine_points,
+    inner_backtest,
+    rescaled,
+)
 from forecast.schema import level_column
 
 sys.path.insert(0, str(Path(__file__).parent))
-import bench_backtest as bb  # noqa: E402
+import bench_backtest as bb
 
 __all__ = [
     "CANDIDATES", "ENSEMBLE_RULE", "RULES", "Rule", "check", "combination", "compute", "last_windows", "main",
@@ -96,7 +103,14 @@ def _rules() -> list[Rule]:
     rules = []
     for k in (3, 5):
         rules += [
-            Rule(f"single best, own intervals, {k} windows", CANDIDATES, "mean", 1, k, own_intervals=True),
+            Rule(
+                f"single best, own intervals, {k} windows",
+                CANDIDATES,
+                "mean",
+                1,
+                k,
+                own_intervals=True,
+            ),
             Rule(f"single best, calibrated, {k} windows", CANDIDATES, "mean", 1, k),
         ]
     specs: list[tuple[str, tuple[str, ...], How, int | None]] = [
@@ -137,16 +151,29 @@ def compute(job: bb.Job) -> dict[str, Any]:
     models = {name: fc.models.get(name) for name in CANDIDATES}
     with bb._quiet():
         windows = [cutoffs.iloc[[w]] for w in range(len(cutoffs))]
-        outer = pd.concat([fc.backtest(df, models, h=job.h, cutoffs=one, levels=bb.LEVELS) for one in windows])
+        outer = pd.concat(
+            [fc.backtest(df, models, h=job.h, cutoffs=one, levels=bb.LEVELS) for one in windows]
+        )
         inner = {}
         for cutoff in pd.to_datetime(cutoffs["cutoff"]):
             train = df.loc[df["ds"] <= cutoff].reset_index(drop=True)
-            scores = inner_backtest(train, build_candidates(CANDIDATES, None, None), job.h, INNER_WINDOWS, job.season)
+            scores = inner_backtest(
+                train, build_candidates(CANDIDATES, None, None), job.h, INNER_WINDOWS, job.season
+            )
             inner[cutoff] = (train, scores)
         ensemble = None
         if job.name in CHECKED:
-            model = fc.models.get("ensemble", members=list(CANDIDATES), combine="weighted", keep=3, h=job.h, n_windows=5)
-            ensemble = fc.backtest(df, {"ensemble": model}, h=job.h, cutoffs=cutoffs, levels=bb.LEVELS)
+            model = fc.models.get(
+                "ensemble",
+                members=list(CANDIDATES),
+                combine="weighted",
+                keep=3,
+                h=job.h,
+                n_windows=5,
+            )
+            ensemble = fc.backtest(
+                df, {"ensemble": model}, h=job.h, cutoffs=cutoffs, levels=bb.LEVELS
+            )
     return {"outer": outer, "filled": filled, "inner": inner, "ensemble": ensemble}
 
 
@@ -155,13 +182,17 @@ def last_windows(scores: InnerScores, k: int) -> InnerScores:
     forecasts = {label: points[-k:] for label, points in scores.forecasts.items()}
     actuals, scales = scores.actuals[-k:], scores.scales[-k:]
     means = {
-        label: float(np.mean(np.abs(actuals - forecasts[label]) / scales[:, None])) if label in forecasts else np.nan
+        label: float(np.mean(np.abs(actuals - forecasts[label]) / scales[:, None]))
+        if label in forecasts
+        else np.nan
         for label in scores
     }
     return InnerScores(means, dict(scores.errors), forecasts, actuals, scales)
 
 
-def combination(rule: Rule, scores: InnerScores, train: pd.DataFrame, season: int) -> tuple[dict[str, float], Conformal]:
+def combination(
+    rule: Rule, scores: InnerScores, train: pd.DataFrame, season: int
+) -> tuple[dict[str, float], Conformal]:
     """Members and weights of ``rule`` on one training set, and the calibration of their combination.
 
     Follows ``Ensemble._fit``: rank by inner MASE (ties to the earlier member), keep the best
@@ -179,14 +210,21 @@ def combination(rule: Rule, scores: InnerScores, train: pd.DataFrame, season: in
     members = list(rule.members)
     if rule.keep is not None:
         ranked = sorted((scores[label], position) for position, label in enumerate(members))
-        members = [members[position] for position in sorted(position for _, position in ranked[: rule.keep])]
+        members = [
+            members[position]
+            for position in sorted(position for _, position in ranked[: rule.keep])
+        ]
     if rule.how == "weighted":
         inverse = np.array([1.0 / max(scores[label], 1e-12) for label in members])
         weights = inverse / inverse.sum()
     else:
         weights = np.full(len(members), 1.0 / len(members))
-    points = combine_points(np.stack([scores.forecasts[label] for label in members]), rule.how, weights)
-    return dict(zip(members, weights, strict=True)), Conformal(rescaled(train, scores, points, season))
+    points = combine_points(
+        np.stack([scores.forecasts[label] for label in members]), rule.how, weights
+    )
+    return dict(zip(members, weights, strict=True)), Conformal(
+        rescaled(train, scores, points, season)
+    )
 
 
 def rule_frame(rule: Rule, data: dict[str, Any], season: int) -> pd.DataFrame:
@@ -215,7 +253,9 @@ def table(results: dict[str, dict[str, Any]]) -> str:
     """The Markdown table: one row per rule, MASE / coverage 80 / coverage 95 per data set."""
     names = list(results)
     lines = [
-        "| rule | " + " | ".join(f"{name} MASE / cov 80 / cov 95" for name in names) + " | mean cov 80 | mean cov 95 |",
+        "| rule | "
+        + " | ".join(f"{name} MASE / cov 80 / cov 95" for name in names)
+        + " | mean cov 80 | mean cov 95 |",
         "| --- |" + " ---: |" * (len(names) + 2),
     ]
     for rule in RULES:
@@ -223,12 +263,20 @@ def table(results: dict[str, dict[str, Any]]) -> str:
         rows = [bb.score(frames[name], results[name]["filled"]) for name in names]
         cov80 = np.mean([row["coverage_80"] for row in rows])
         cov95 = np.mean([row["coverage_95"] for row in rows])
-        lines.append(f"| {rule.label} | " + " | ".join(_cell(row) for row in rows) + f" | {cov80:.1f} | {cov95:.1f} |")
+        lines.append(
+            f"| {rule.label} | "
+            + " | ".join(_cell(row) for row in rows)
+            + f" | {cov80:.1f} | {cov95:.1f} |"
+        )
     peers = pd.read_csv(bb.RESULTS).query("package == 'peer'")
     best = []
     for name in names:
         group = peers.loc[(peers["dataset"] == name) & peers["mase"].notna()]
-        best.append(f"{group.loc[group['mase'].idxmin(), 'tool']} {group['mase'].min():.3f}" if len(group) else "")
+        best.append(
+            f"{group.loc[group['mase'].idxmin(), 'tool']} {group['mase'].min():.3f}"
+            if len(group)
+            else ""
+        )
     lines.append("| best peer MASE (bench_backtest_results.csv) | " + " | ".join(best) + " | | |")
     return "\n".join(lines)
 
@@ -250,14 +298,18 @@ def check(results: dict[str, dict[str, Any]]) -> None:
             f"{name}: script MASE {ours['mase']:.9f} cov {ours['coverage_80']:.1f}/{ours['coverage_95']:.1f}; "
             f"ensemble backtest MASE {real['mase']:.9f} cov {real['coverage_80']:.1f}/{real['coverage_95']:.1f}"
         )
-        assert abs(ours["mase"] - real["mase"]) <= 1e-6, f"{name}: the script does not reproduce the ensemble"
+        assert abs(ours["mase"] - real["mase"]) <= 1e-6, (
+            f"{name}: the script does not reproduce the ensemble"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
     """Compute or load the cached forecasts, check the ensemble rule and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", choices=list(bb.JOBS), default=list(bb.JOBS))
-    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bench_combinations")
+    parser.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "bench_combinations"
+    )
     args = parser.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
     results = {}

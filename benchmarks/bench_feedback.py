@@ -52,9 +52,16 @@ def coverage(seeds: range = range(100), periods: int = 180) -> pd.DataFrame:
     rows = []
     for seed in seeds:
         data = fc.datasets.simulate_market(
-            n_products=1, periods=periods, seed=seed, seasonality=0.0, scale_effect=0.0, n_components=64
+            n_products=1,
+            periods=periods,
+            seed=seed,
+            seasonality=0.0,
+            scale_effect=0.0,
+            n_components=64,
         )
-        model = fc.models.get("retention_feedback", retention_family="sbg", weekly=False, n_draws=100)
+        model = fc.models.get(
+            "retention_feedback", retention_family="sbg", weekly=False, n_draws=100
+        )
         model.fit(data.series[["unique_id", "ds", "y"]], retention=data.retention)
         table = model.param_intervals(90).set_index("parameter")
         truth = data.truth.params.iloc[0]
@@ -69,7 +76,9 @@ def coverage(seeds: range = range(100), periods: int = 180) -> pd.DataFrame:
             )
     frame = pd.DataFrame(rows)
     return frame.groupby("parameter", sort=False).agg(
-        median_abs_rel_error=("error", "median"), coverage_90=("covered", "mean"), seeds=("seed", "nunique")
+        median_abs_rel_error=("error", "median"),
+        coverage_90=("covered", "mean"),
+        seeds=("seed", "nunique"),
     )
 
 
@@ -82,13 +91,18 @@ def _visitors_frame() -> pd.DataFrame:
 def visitors(h: int = 28, n_windows: int = 4, step: int = 91) -> tuple[pd.DataFrame, pd.DataFrame]:
     """New-visitor share error of the accounting, and the backtest against ets and prophet."""
     raw = _visitors_frame()
-    series = pd.DataFrame({"unique_id": "visitors", "ds": raw["ds"], "y": raw["Unique.Visits"].astype(float)})
+    series = pd.DataFrame(
+        {"unique_id": "visitors", "ds": raw["ds"], "y": raw["Unique.Visits"].astype(float)}
+    )
     actual_share = (raw["First.Time.Visits"] / raw["Unique.Visits"]).to_numpy()
     rows = []
     for label, options in (
         ("retention_feedback (defaults)", {}),
         ("retention_feedback (market_size=1e8)", {"market_size": 1e8}),
-        ("retention_feedback (sbg, market_size=1e8)", {"market_size": 1e8, "retention_family": "sbg"}),
+        (
+            "retention_feedback (sbg, market_size=1e8)",
+            {"market_size": 1e8, "retention_family": "sbg"},
+        ),
     ):
         model = fc.models.get("retention_feedback", n_draws=100, **options).fit(series)
         table = model.accounting()
@@ -99,12 +113,18 @@ def visitors(h: int = 28, n_windows: int = 4, step: int = 91) -> tuple[pd.DataFr
                 "new_share_model": share.mean(),
                 "new_share_actual": actual_share.mean(),
                 "new_share_mae_points": 100 * np.mean(np.abs(share - actual_share)),
-                "fit_mape": np.mean(np.abs(model.fitted_values()["yhat"].to_numpy() / series["y"].to_numpy() - 1)),
+                "fit_mape": np.mean(
+                    np.abs(model.fitted_values()["yhat"].to_numpy() / series["y"].to_numpy() - 1)
+                ),
                 "sigma": model.params_["sigma"],
             }
         )
     accounting = pd.DataFrame(rows)
-    models = {"retention_feedback": fc.models.get("retention_feedback", n_draws=100), "ets": "ets", "prophet": "prophet"}
+    models = {
+        "retention_feedback": fc.models.get("retention_feedback", n_draws=100),
+        "ets": "ets",
+        "prophet": "prophet",
+    }
     backtest = fc.backtest(series, models, h=h, n_windows=n_windows, step=step)
     scores = fc.evaluate(backtest, metrics=["mase", "smape", "coverage"])
     return accounting, scores
@@ -126,14 +146,28 @@ def kimi(path: Path = ROOT / "docs" / "kimi_feedback.png") -> pd.DataFrame:
     fitted = model.fitted_values()
     figure = fc.plot(history, forecast.assign(unique_id="kimi/dau/all", model="retention_feedback"))
     axes = figure.axes[0]
-    axes.plot(fitted["ds"], fitted["yhat"], color="0.4", linewidth=1.2, linestyle="--", label="fitted (history)")
-    axes.set_title("Kimi DAU: retention_feedback fit and 90-day projection", loc="left", fontsize=10)
+    axes.plot(
+        fitted["ds"],
+        fitted["yhat"],
+        color="0.4",
+        linewidth=1.2,
+        linestyle="--",
+        label="fitted (history)",
+    )
+    axes.set_title(
+        "Kimi DAU: retention_feedback fit and 90-day projection", loc="left", fontsize=10
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.set_size_inches(8, 4.2)
     figure.savefig(path, dpi=90)
     at = fitted.set_index("ds")["yhat"]
     print("params", {k: round(v, 6) for k, v in model.params_.items()}, "ess", round(model.ess_, 1))
-    print("fitted on 2024-03-10", round(at.loc["2024-03-10"]), "on 2024-03-25", round(at.loc["2024-03-25"]))
+    print(
+        "fitted on 2024-03-10",
+        round(at.loc["2024-03-10"]),
+        "on 2024-03-25",
+        round(at.loc["2024-03-25"]),
+    )
     return forecast.iloc[[0, 29, 59, 89]]
 
 

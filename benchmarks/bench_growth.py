@@ -33,7 +33,17 @@ import pandas as pd
 import forecast as fc
 from forecast.models.base import BaseModel
 
-__all__ = ["LAUNCHES", "PUBLISHED", "curve_models", "saturating", "rise_and_fall", "quarterly", "score", "classics", "main"]
+__all__ = [
+    "LAUNCHES",
+    "PUBLISHED",
+    "curve_models",
+    "saturating",
+    "rise_and_fall",
+    "quarterly",
+    "score",
+    "classics",
+    "main",
+]
 
 LAUNCHES = {"twitter": "2006-07-15", "spotify": "2008-10-07"}
 """Public launch dates of the products behind the quarterly series."""
@@ -61,14 +71,20 @@ def curve_models(launch: str | None = None) -> dict[str, str | BaseModel]:
 def _simulated(seeds: range, **options: object) -> pd.DataFrame:
     frames = []
     for seed in seeds:
-        series = fc.datasets.simulate_market(n_products=3, seed=seed, retention_ages=(), **options).series
-        frames.append(series.assign(unique_id=f"seed{seed}/" + series["unique_id"])[["unique_id", "ds", "y"]])
+        series = fc.datasets.simulate_market(
+            n_products=3, seed=seed, retention_ages=(), **options
+        ).series
+        frames.append(
+            series.assign(unique_id=f"seed{seed}/" + series["unique_id"])[["unique_id", "ds", "y"]]
+        )
     return pd.concat(frames, ignore_index=True)
 
 
 def saturating(seeds: range = range(5)) -> pd.DataFrame:
     """Daily DAU of markets whose active base saturates (retention close to one)."""
-    return _simulated(seeds, periods=240, retention={"alpha": 0.01, "beta": 100.0}, scale_effect=0.0)
+    return _simulated(
+        seeds, periods=240, retention={"alpha": 0.01, "beta": 100.0}, scale_effect=0.0
+    )
 
 
 def rise_and_fall(seeds: range = range(5)) -> pd.DataFrame:
@@ -81,7 +97,9 @@ def quarterly() -> pd.DataFrame:
     return fc.datasets.load("social-apps-quarterly").series[["unique_id", "ds", "y"]]
 
 
-def score(df: pd.DataFrame, h: int, n_windows: int, step: int, launches: Mapping[str, str] | None = None) -> pd.DataFrame:
+def score(
+    df: pd.DataFrame, h: int, n_windows: int, step: int, launches: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """MASE and coverage per model, averaged over series, with failed windows counted.
 
     With ``launches`` (product -> date), each series is backtested on its own so that Bass
@@ -93,8 +111,16 @@ def score(df: pd.DataFrame, h: int, n_windows: int, step: int, launches: Mapping
         frames = []
         for uid, group in df.groupby("unique_id", sort=True):
             launch = LAUNCHES[str(uid).split("/")[0]]
-            frames.append(fc.backtest(group, curve_models(launch), h=h, n_windows=n_windows, step=step, n_jobs=2))
-    failures = [f.attrs["failures"] for f in frames if f.attrs.get("failures") is not None and len(f.attrs["failures"])]
+            frames.append(
+                fc.backtest(
+                    group, curve_models(launch), h=h, n_windows=n_windows, step=step, n_jobs=2
+                )
+            )
+    failures = [
+        f.attrs["failures"]
+        for f in frames
+        if f.attrs.get("failures") is not None and len(f.attrs["failures"])
+    ]
     frame = pd.concat(frames, ignore_index=True)
     table = fc.evaluate(frame, metrics=["mase", "coverage"], by="model")
     counts = pd.concat(failures).groupby("model").size() if failures else pd.Series(dtype="int64")
@@ -123,17 +149,37 @@ def classics() -> pd.DataFrame:
         for label, (frame, options) in variants.items():
             params = fc.models.get("bass", prior=None, **options).fit(frame).params_
             published = PUBLISHED[product]
-            rows.append({"product": product, "variant": label, "p": params["p"], "q": params["q"],
-                         "published_p": published[0], "published_q": published[1]})
+            rows.append(
+                {
+                    "product": product,
+                    "variant": label,
+                    "p": params["p"],
+                    "q": params["q"],
+                    "published_p": published[0],
+                    "published_q": published[1],
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def main() -> None:
     """Print the three tables, then the classic-sales estimates."""
     runs = (
-        ("saturating simulated markets (15 daily series, h=30, 3 windows)", saturating, (30, 3, 30, None)),
-        ("rise-and-fall simulated markets (15 daily series, h=60, 3 windows)", rise_and_fall, (60, 3, 60, None)),
-        ("social-apps-quarterly (3 quarterly series, h=4, 4 windows)", quarterly, (4, 4, 1, LAUNCHES)),
+        (
+            "saturating simulated markets (15 daily series, h=30, 3 windows)",
+            saturating,
+            (30, 3, 30, None),
+        ),
+        (
+            "rise-and-fall simulated markets (15 daily series, h=60, 3 windows)",
+            rise_and_fall,
+            (60, 3, 60, None),
+        ),
+        (
+            "social-apps-quarterly (3 quarterly series, h=4, 4 windows)",
+            quarterly,
+            (4, 4, 1, LAUNCHES),
+        ),
     )
     for title, data, args in runs:
         start = time.perf_counter()

@@ -51,7 +51,9 @@ def main() -> None:
     n_series = args.markets * args.products
 
     def full() -> fc.datasets.Dataset:
-        return fc.datasets.simulate_market(n_products=args.products, periods=args.periods, n_markets=args.markets, seed=0)
+        return fc.datasets.simulate_market(
+            n_products=args.products, periods=args.periods, n_markets=args.markets, seed=0
+        )
 
     data = full()
     seconds = best_of(full, args.repeat)
@@ -70,20 +72,38 @@ def main() -> None:
 
     def recursion(markets: int) -> None:
         curve = ExponentialMixture(mixture.weights[:markets], mixture.rates[:markets])
-        simulate_competition(p[:markets], q[:markets], m[:markets], curve, args.periods, scale_effect=effect[:markets])
+        simulate_competition(
+            p[:markets],
+            q[:markets],
+            m[:markets],
+            curve,
+            args.periods,
+            scale_effect=effect[:markets],
+        )
 
     arrays = mixture.survival(np.arange(args.periods))[: args.conv_markets]
 
     def convolution() -> None:
-        simulate_competition(p[: args.conv_markets], q[: args.conv_markets], m[: args.conv_markets], arrays, args.periods, scale_effect=effect[: args.conv_markets])
+        simulate_competition(
+            p[: args.conv_markets],
+            q[: args.conv_markets],
+            m[: args.conv_markets],
+            arrays,
+            args.periods,
+            scale_effect=effect[: args.conv_markets],
+        )
 
     fast_all = best_of(lambda: recursion(args.markets), args.repeat)
     fast_small = best_of(lambda: recursion(args.conv_markets), args.repeat)
     slow_small = best_of(convolution, 1)
     small = args.conv_markets * args.products
-    print(f"equations, mixture recursion: {n_series} series in {fast_all:.2f} s; {small} series in {fast_small:.3f} s")
+    print(
+        f"equations, mixture recursion: {n_series} series in {fast_all:.2f} s; {small} series in {fast_small:.3f} s"
+    )
     print(f"equations, cohort convolution: {small} series in {slow_small:.2f} s")
-    print(f"ratio convolution / recursion on the same {small} series: {slow_small / fast_small:.0f}x")
+    print(
+        f"ratio convolution / recursion on the same {small} series: {slow_small / fast_small:.0f}x"
+    )
 
 
 if __name__ == "__main__":

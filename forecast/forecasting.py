@@ -39,7 +39,9 @@ _MAX_LISTED = 5
 
 
 def _hyperparameters(model: BaseModel) -> dict[str, str]:
-    return {k: repr(v) for k, v in vars(model).items() if not k.endswith("_") and not k.startswith("_")}
+    return {
+        k: repr(v) for k, v in vars(model).items() if not k.endswith("_") and not k.startswith("_")
+    }
 
 
 def label_models(models: ModelSpec) -> dict[str, BaseModel]:
@@ -232,7 +234,9 @@ def forecast(
         for uid, series in data.groupby(UNIQUE_ID, sort=True)
         for label, model in labelled.items()
     ]
-    results: list[TaskResult] = parallel_map(fit_predict_task, tasks, n_jobs=n_jobs, progress=progress)
+    results: list[TaskResult] = parallel_map(
+        fit_predict_task, tasks, n_jobs=n_jobs, progress=progress
+    )
     failed = [result for result in results if result.error is not None]
     if failed and on_error == "raise":
         raise failed[0].error  # type: ignore[misc]

@@ -20,7 +20,9 @@ def _format_of(path: Path) -> str:
         return FORMATS[path.suffix.lower()]
     except KeyError:
         allowed = ", ".join(sorted(FORMATS))
-        raise ConfigError(f"file {str(path)!r} has an unknown extension; use one of {allowed}.") from None
+        raise ConfigError(
+            f"file {str(path)!r} has an unknown extension; use one of {allowed}."
+        ) from None
 
 
 def read_frame(path: str | os.PathLike[str]) -> pd.DataFrame:

@@ -17,8 +17,8 @@ from forecast.schema import (
     MODEL,
     QUALIFIER,
     UNIQUE_ID,
-    Y,
     YHAT,
+    Y,
     check_levels,
     level_column,
     parse_level_column,
@@ -34,7 +34,16 @@ __all__ = ["plot"]
 _HISTORY_COLOR = "#1f1f1f"
 _BOUND_COLOR = "#6b6b6b"
 # Colour-blind-safe palette (Okabe and Ito, 2008), history being black.
-_MODEL_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#999999")
+_MODEL_COLORS = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#F0E442",
+    "#999999",
+)
 _PANEL_WIDTH = {True: 8.0, False: 6.4}  # inches, for one column or several
 _PANEL_HEIGHT = 3.8
 
@@ -67,7 +76,9 @@ def _levels_of(forecasts: pd.DataFrame, levels: Sequence[float] | None) -> tuple
 
 def _check_forecasts(forecasts: pd.DataFrame) -> pd.DataFrame:
     if not isinstance(forecasts, pd.DataFrame):
-        raise SchemaError(f"forecasts must be a DataFrame from fc.forecast, not {type(forecasts).__name__}.")
+        raise SchemaError(
+            f"forecasts must be a DataFrame from fc.forecast, not {type(forecasts).__name__}."
+        )
     missing = [c for c in (UNIQUE_ID, MODEL, DS, YHAT) if c not in forecasts.columns]
     if missing:
         raise SchemaError(
@@ -101,28 +112,53 @@ def _grid(n: int) -> tuple[int, int]:
 
 def _alphas(levels: tuple[float, ...], n_models: int = 1) -> dict[float, float]:
     """Opacity per level: the narrowest band darkest, wider bands lighter, all lighter when
-    several models overlap."""
+    several models overlap.
+    """
     ordered = sorted(levels)
     scale = 1.0 if n_models <= 1 else 0.65
-    return {level: scale * (0.34 - 0.2 * i / max(len(ordered) - 1, 1)) for i, level in enumerate(ordered)}
+    return {
+        level: scale * (0.34 - 0.2 * i / max(len(ordered) - 1, 1))
+        for i, level in enumerate(ordered)
+    }
 
 
 def _row_major(labels: list[str], ncol: int) -> list[str]:
     """Reorder labels so that matplotlib, which fills legend columns first, shows them by rows."""
     rows = -(-len(labels) // ncol)
-    return [labels[i * ncol + j] for j in range(ncol) for i in range(rows) if i * ncol + j < len(labels)]
+    return [
+        labels[i * ncol + j] for j in range(ncol) for i in range(rows) if i * ncol + j < len(labels)
+    ]
 
 
 def _draw_history(ax: Axes, history: pd.DataFrame) -> None:
     points = history[~history[QUALIFIER].isin([">=", "<="])]
     if len(points):
-        ax.plot(points[DS], points[Y], color=_HISTORY_COLOR, lw=1.6, marker="o", ms=2.5, label="history", zorder=4)
-    for qualifier, marker, label in ((">=", "^", "lower bound (>=)"), ("<=", "v", "upper bound (<=)")):
+        ax.plot(
+            points[DS],
+            points[Y],
+            color=_HISTORY_COLOR,
+            lw=1.6,
+            marker="o",
+            ms=2.5,
+            label="history",
+            zorder=4,
+        )
+    for qualifier, marker, label in (
+        (">=", "^", "lower bound (>=)"),
+        ("<=", "v", "upper bound (<=)"),
+    ):
         bounds = history[history[QUALIFIER] == qualifier]
         if len(bounds):
             ax.scatter(
-                bounds[DS], bounds[Y], marker=marker, s=46, color=_BOUND_COLOR, edgecolor=_HISTORY_COLOR,
-                linewidth=0.6, label=label, zorder=5,
+                bounds[DS],
+                bounds[Y],
+                marker=marker,
+                s=46,
+                color=_BOUND_COLOR,
+                edgecolor=_HISTORY_COLOR,
+                linewidth=0.6,
+                label=label,
+                zorder=5,
             )
 
 
@@ -137,13 +173,25 @@ def _draw_forecast(
     alphas = _alphas(levels, n_models)
     for level in sorted(levels, reverse=True):
         ax.fill_between(
-            frame[DS], frame[level_column(level, "lo")], frame[level_column(level, "hi")],
-            color=color, alpha=alphas[level], linewidth=0, zorder=2,
+            frame[DS],
+            frame[level_column(level, "lo")],
+            frame[level_column(level, "hi")],
+            color=color,
+            alpha=alphas[level],
+            linewidth=0,
+            zorder=2,
         )
     if n_models > 1 and levels:
         widest = max(levels)
         for side in ("lo", "hi"):
-            ax.plot(frame[DS], frame[level_column(widest, side)], color=color, lw=0.7, alpha=0.7, zorder=2)
+            ax.plot(
+                frame[DS],
+                frame[level_column(widest, side)],
+                color=color,
+                lw=0.7,
+                alpha=0.7,
+                zorder=2,
+            )
     ax.plot(frame[DS], frame[YHAT], color=color, lw=1.9, marker="o", ms=2.5, label=label, zorder=3)
 
 
@@ -237,20 +285,28 @@ def plot(
             "choose some with ids=[...] or raise max_panels."
         )
     if ax is not None and len(chosen_ids) > 1:
-        raise ConfigError(f"ax= draws one series, but {len(chosen_ids)} are selected; choose one with ids=[...].")
+        raise ConfigError(
+            f"ax= draws one series, but {len(chosen_ids)} are selected; choose one with ids=[...]."
+        )
 
-    colors = {model: _MODEL_COLORS[i % len(_MODEL_COLORS)] for i, model in enumerate(sorted(set(fcst[MODEL])))}
+    colors = {
+        model: _MODEL_COLORS[i % len(_MODEL_COLORS)]
+        for i, model in enumerate(sorted(set(fcst[MODEL])))
+    }
     if ax is None:
         rows, cols = _grid(len(chosen_ids))
         fig, axes = plt.subplots(
-            rows, cols, figsize=(_PANEL_WIDTH[cols == 1] * cols, _PANEL_HEIGHT * rows + 0.6),
-            squeeze=False, layout="constrained",
+            rows,
+            cols,
+            figsize=(_PANEL_WIDTH[cols == 1] * cols, _PANEL_HEIGHT * rows + 0.6),
+            squeeze=False,
+            layout="constrained",
         )
         plt.close(fig)
         panels = list(axes.ravel())
     else:
         fig, panels, cols = ax.figure, [ax], 1
-    for panel in panels[len(chosen_ids):]:
+    for panel in panels[len(chosen_ids) :]:
         panel.set_visible(False)
     for uid, panel in zip(chosen_ids, panels, strict=False):
         series = hist[hist[UNIQUE_ID] == uid]
@@ -273,12 +329,21 @@ def plot(
             handles.setdefault(label, handle)
     alphas = _alphas(level_list, len(chosen_models))
     for level in level_list:
-        handles[f"{level:g}% interval"] = Patch(facecolor="#555555", alpha=alphas[level], linewidth=0)
+        handles[f"{level:g}% interval"] = Patch(
+            facecolor="#555555", alpha=alphas[level], linewidth=0
+        )
     if handles:
         target = fig if ax is None else ax
         location = "outside upper center" if ax is None else "best"
         per_row = (7 if cols == 1 else 4 * cols) if ax is None else 1
         ncol = min(len(handles), per_row)
         labels = _row_major(list(handles), ncol)
-        target.legend([handles[label] for label in labels], labels, loc=location, ncol=ncol, frameon=False, fontsize=9)
+        target.legend(
+            [handles[label] for label in labels],
+            labels,
+            loc=location,
+            ncol=ncol,
+            frameon=False,
+            fontsize=9,
+        )
     return fig

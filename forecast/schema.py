@@ -30,7 +30,6 @@ import pandas as pd
 
 from forecast.errors import (
     ConfigError,
-    DataError,
     DomainError,
     DuplicateError,
     MissingValueError,
@@ -154,9 +153,13 @@ def check_levels(levels: Iterable[float]) -> tuple[float, ...]:
         try:
             value = float(level)
         except (TypeError, ValueError) as err:
-            raise ConfigError(f"level {level!r} is not a number; give percentages such as 80 and 95.") from err
+            raise ConfigError(
+                f"level {level!r} is not a number; give percentages such as 80 and 95."
+            ) from err
         if not 0 < value < 100 or math.isnan(value):
-            raise ConfigError(f"level {level!r} is outside (0, 100); give percentages such as 80 and 95.")
+            raise ConfigError(
+                f"level {level!r} is outside (0, 100); give percentages such as 80 and 95."
+            )
         out.append(value)
     return tuple(sorted(set(out)))
 
@@ -168,7 +171,8 @@ def _format_level(level: float) -> str:
 
 def level_column(level: float, side: Literal["lo", "hi"], *, prefix: str = YHAT) -> str:
     """Name of the interval column for ``level`` on ``side``: ``yhat_lo_80``, ``yhat_hi_97.5``
-    (``share_lo_80`` with ``prefix=SHARE``)."""
+    (``share_lo_80`` with ``prefix=SHARE``).
+    """
     if side not in ("lo", "hi"):
         raise ConfigError(f"side must be 'lo' or 'hi', not {side!r}.")
     return f"{prefix}_{side}_{_format_level(level)}"
@@ -279,7 +283,11 @@ def infer_frequency(ds: Sequence[pd.Timestamp] | pd.Series | pd.DatetimeIndex) -
     if step <= 0:
         step = 1
     period = 86_400 // step if step < 86_400 and 86_400 % step == 0 else 1
-    name = "hourly" if step == 3_600 else f"every {pd.tseries.frequencies.to_offset(pd.Timedelta(seconds=step)).freqstr}"
+    name = (
+        "hourly"
+        if step == 3_600
+        else f"every {pd.tseries.frequencies.to_offset(pd.Timedelta(seconds=step)).freqstr}"
+    )
     return Frequency(name, pd.DateOffset(seconds=step), period)
 
 
@@ -291,7 +299,9 @@ def future_dates(last: pd.Timestamp, frequency: Frequency, h: int) -> pd.Datetim
     return pd.DatetimeIndex(dates[1:])
 
 
-def missing_dates(ds: Sequence[pd.Timestamp] | pd.Series, frequency: Frequency | None) -> pd.DatetimeIndex:
+def missing_dates(
+    ds: Sequence[pd.Timestamp] | pd.Series, frequency: Frequency | None
+) -> pd.DatetimeIndex:
     """Dates on the grid between the first and last date of ``ds`` that ``ds`` lacks."""
     index = pd.DatetimeIndex(pd.to_datetime(pd.Series(ds))).sort_values().unique()
     if frequency is None or len(index) < 2:
@@ -352,7 +362,9 @@ def _series_of(df: pd.DataFrame, mask: pd.Series) -> str | None:
 
 def _check_columns(df: pd.DataFrame, required: Sequence[str], kind: str, hint: str) -> None:
     if not isinstance(df, pd.DataFrame):
-        raise SchemaError(f"expected a pandas DataFrame of kind {kind!r}, got {type(df).__name__}. {hint}")
+        raise SchemaError(
+            f"expected a pandas DataFrame of kind {kind!r}, got {type(df).__name__}. {hint}"
+        )
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise SchemaError(
@@ -370,7 +382,9 @@ def _parse_dates(df: pd.DataFrame, column: str) -> pd.Series:
         parsed = pd.to_datetime(raw)
         numbers = pd.Series(False, index=df.index)
     else:
-        numbers = raw.map(lambda v: isinstance(v, (bool, int, float, np.number)) and not pd.isna(v)).astype(bool)
+        numbers = raw.map(
+            lambda v: isinstance(v, (bool, int, float, np.number)) and not pd.isna(v)
+        ).astype(bool)
         text = raw.where(~numbers, None).astype(object)
         parsed = pd.to_datetime(text, errors="coerce", format="mixed")
     if getattr(parsed.dt, "tz", None) is not None:
@@ -443,7 +457,8 @@ def _check_duplicates(df: pd.DataFrame, keys: list[str], hint: str) -> None:
 
 def metric_of(df: pd.DataFrame) -> pd.Series:
     """The metric of each row: column ``metric``, or else the second part of ``unique_id``
-    (``entity/metric/channel``), ``""`` for an id without one; each distinct id is parsed once."""
+    (``entity/metric/channel``), ``""`` for an id without one; each distinct id is parsed once.
+    """
     if METRIC in df.columns:
         return df[METRIC].astype(str)
     codes, ids = pd.factorize(df[UNIQUE_ID].astype(str))

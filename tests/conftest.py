@@ -32,14 +32,18 @@ def daily_series() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     t = np.arange(120)
     y = 100 + 0.5 * t + 10 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 2, t.size)
-    return pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=120, freq="D"), "y": y})
+    return pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=120, freq="D"), "y": y}
+    )
 
 
 @pytest.fixture
 def two_daily_series(daily_series: pd.DataFrame) -> pd.DataFrame:
     """Two daily series, ``a`` and ``b`` (``b`` is ``a`` doubled plus noise, seed 1)."""
     rng = np.random.default_rng(1)
-    b = daily_series.assign(unique_id="b", y=2 * daily_series["y"] + rng.normal(0, 1, len(daily_series)))
+    b = daily_series.assign(
+        unique_id="b", y=2 * daily_series["y"] + rng.normal(0, 1, len(daily_series))
+    )
     return pd.concat([daily_series, b], ignore_index=True)
 
 

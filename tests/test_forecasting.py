@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import forecast as fc
 from forecast.engine.tasks import FAILURE_COLUMNS
-from forecast.forecasting import label_models
 from forecast.errors import ConfigError, ForecastWarning, HistoryError, UnknownModelError
+from forecast.forecasting import label_models
 from forecast.schema import forecast_columns
 
 
@@ -34,7 +34,9 @@ def test_columns_order_and_sort(two_daily_series: pd.DataFrame) -> None:
     assert set(out["model"]) == {"naive", "drift"}
     assert out["ds"].min() == two_daily_series["ds"].max() + pd.Timedelta(days=1)
     assert "failures" not in out.attrs
-    assert (out["yhat_lo_95"] <= out["yhat_lo_80"]).all() and (out["yhat_hi_80"] <= out["yhat_hi_95"]).all()
+    assert (out["yhat_lo_95"] <= out["yhat_lo_80"]).all() and (
+        out["yhat_hi_80"] <= out["yhat_hi_95"]
+    ).all()
 
 
 def test_forecasts_equal_the_model_called_directly(daily_series: pd.DataFrame) -> None:
@@ -44,13 +46,23 @@ def test_forecasts_equal_the_model_called_directly(daily_series: pd.DataFrame) -
 
 
 def test_too_short_series_is_collected_and_others_forecast(three_series: pd.DataFrame) -> None:
-    with pytest.warns(ForecastWarning, match=r"1 of 6 \(series, model\) pairs failed.*'c' with 'seasonal_naive'"):
+    with pytest.warns(
+        ForecastWarning, match=r"1 of 6 \(series, model\) pairs failed.*'c' with 'seasonal_naive'"
+    ):
         out = fc.forecast(three_series, ["naive", "seasonal_naive"], h=3)
     pairs = set(zip(out["unique_id"], out["model"], strict=True))
-    assert pairs == {("a", "naive"), ("a", "seasonal_naive"), ("b", "naive"), ("b", "seasonal_naive"), ("c", "naive")}
+    assert pairs == {
+        ("a", "naive"),
+        ("a", "seasonal_naive"),
+        ("b", "naive"),
+        ("b", "seasonal_naive"),
+        ("c", "naive"),
+    }
     failures = out.attrs["failures"]
     assert list(failures.columns) == FAILURE_COLUMNS
-    assert failures[["unique_id", "model", "error_type"]].values.tolist() == [["c", "seasonal_naive", "HistoryError"]]
+    assert failures[["unique_id", "model", "error_type"]].values.tolist() == [
+        ["c", "seasonal_naive", "HistoryError"]
+    ]
     assert failures["cutoff"].isna().all()
     assert "'c'" in failures["message"].iloc[0]
 
@@ -77,7 +89,10 @@ def test_n_jobs_does_not_change_the_result(three_series: pd.DataFrame) -> None:
 
 
 def test_dict_labels_name_the_models(daily_series: pd.DataFrame) -> None:
-    models = {"weekly": fc.models.get("seasonal_naive"), "fortnight": fc.models.get("seasonal_naive", seasonal_period=14)}
+    models = {
+        "weekly": fc.models.get("seasonal_naive"),
+        "fortnight": fc.models.get("seasonal_naive", seasonal_period=14),
+    }
     out = fc.forecast(daily_series, models, h=14, levels=())
     assert sorted(out["model"].unique()) == ["fortnight", "weekly"]
     weekly = out[out["model"] == "weekly"]["yhat"].to_numpy()
@@ -109,9 +124,16 @@ def test_unknown_model_raises_before_any_work(daily_series: pd.DataFrame) -> Non
 
 @pytest.mark.parametrize(
     ("kwargs", "error"),
-    [({"h": 0}, ConfigError), ({"h": 2, "levels": (100,)}, ConfigError), ({"h": 2, "on_error": "skip"}, ConfigError), ({"h": 2, "n_jobs": 0}, ConfigError)],
+    [
+        ({"h": 0}, ConfigError),
+        ({"h": 2, "levels": (100,)}, ConfigError),
+        ({"h": 2, "on_error": "skip"}, ConfigError),
+        ({"h": 2, "n_jobs": 0}, ConfigError),
+    ],
 )
-def test_bad_arguments_raise_config_error(daily_series: pd.DataFrame, kwargs: dict, error: type) -> None:
+def test_bad_arguments_raise_config_error(
+    daily_series: pd.DataFrame, kwargs: dict, error: type
+) -> None:
     with pytest.raises(error):
         fc.forecast(daily_series, "naive", **kwargs)
 
@@ -134,7 +156,12 @@ def test_retention_is_passed_per_product(daily_series: pd.DataFrame) -> None:
     from forecast.forecasting import _retention_for
 
     retention = pd.DataFrame(
-        {"unique_id": ["a", "a", "z"], "cohort": pd.to_datetime(["2024-01-01"] * 3), "age": [1, 2, 1], "retention": [0.5, 0.4, 0.3]}
+        {
+            "unique_id": ["a", "a", "z"],
+            "cohort": pd.to_datetime(["2024-01-01"] * 3),
+            "age": [1, 2, 1],
+            "retention": [0.5, 0.4, 0.3],
+        }
     )
     rows = _retention_for(retention, daily_series, "a")
     assert rows["age"].tolist() == [1, 2]
@@ -159,7 +186,9 @@ def test_results_concatenate_once_failures_are_popped(three_series: pd.DataFrame
     assert len(both) == len(first) + len(second)
     assert [len(f) for f in failures] == [1, 1]
     clean = fc.forecast(three_series, ["naive"], h=2)
-    assert len(pd.concat([clean, clean])) == 2 * len(clean)  # no failures: nothing in attrs to clash
+    assert len(pd.concat([clean, clean])) == 2 * len(
+        clean
+    )  # no failures: nothing in attrs to clash
 
 
 class _Buggy(fc.models.BaseModel):
@@ -183,10 +212,18 @@ def test_unexpected_exceptions_propagate(daily_series: pd.DataFrame) -> None:
     h=st.integers(1, 5),
     seed=st.integers(0, 2**16),
 )
-def test_every_pair_is_forecast_or_failed_and_row_order_does_not_matter(lengths: list[int], h: int, seed: int) -> None:
+def test_every_pair_is_forecast_or_failed_and_row_order_does_not_matter(
+    lengths: list[int], h: int, seed: int
+) -> None:
     rng = np.random.default_rng(seed)
     frames = [
-        pd.DataFrame({"unique_id": f"s{i}", "ds": pd.date_range("2024-01-01", periods=n, freq="D"), "y": rng.uniform(1, 100, n)})
+        pd.DataFrame(
+            {
+                "unique_id": f"s{i}",
+                "ds": pd.date_range("2024-01-01", periods=n, freq="D"),
+                "y": rng.uniform(1, 100, n),
+            }
+        )
         for i, n in enumerate(lengths)
     ]
     df = pd.concat(frames, ignore_index=True)
@@ -201,4 +238,6 @@ def test_every_pair_is_forecast_or_failed_and_row_order_does_not_matter(lengths:
     assert done.isdisjoint(failed)
     assert done | failed == {(f"s{i}", m) for i in range(len(lengths)) for m in ("naive", "mean")}
     assert (out.groupby(["unique_id", "model"]).size() == h).all()
-    assert failed == {(f"s{i}", m) for i, n in enumerate(lengths) if n < 2 for m in ("naive", "mean")}
+    assert failed == {
+        (f"s{i}", m) for i, n in enumerate(lengths) if n < 2 for m in ("naive", "mean")
+    }

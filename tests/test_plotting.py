@@ -28,7 +28,9 @@ def _visible_axes(fig: Figure) -> list:
     return [ax for ax in fig.axes if ax.get_visible()]
 
 
-def test_returns_a_figure_with_one_panel_per_series(two_daily_series: pd.DataFrame, forecasts: pd.DataFrame) -> None:
+def test_returns_a_figure_with_one_panel_per_series(
+    two_daily_series: pd.DataFrame, forecasts: pd.DataFrame
+) -> None:
     fig = fc.plot(two_daily_series, forecasts)
     assert isinstance(fig, Figure)
     axes = _visible_axes(fig)
@@ -59,7 +61,9 @@ def test_wider_bands_are_lighter(daily_series: pd.DataFrame) -> None:
     assert alphas == sorted(alphas)  # drawn widest (95) first, with the smallest alpha
 
 
-def test_saved_png_is_a_real_png(tmp_path: Path, two_daily_series: pd.DataFrame, forecasts: pd.DataFrame) -> None:
+def test_saved_png_is_a_real_png(
+    tmp_path: Path, two_daily_series: pd.DataFrame, forecasts: pd.DataFrame
+) -> None:
     path = tmp_path / "fan.png"
     fc.plot(two_daily_series, forecasts).savefig(path, dpi=60)
     data = path.read_bytes()
@@ -80,7 +84,11 @@ def test_bounds_are_drawn_as_triangles() -> None:
     fig = fc.plot(df, out)
     ax = fig.axes[0]
     assert ax.get_title(loc="left") == "kimi/dau/all (no forecast)"
-    markers = {c.get_label(): c for c in ax.collections if c.get_label().endswith("bound (>=)") or c.get_label().endswith("(<=)")}
+    markers = {
+        c.get_label(): c
+        for c in ax.collections
+        if c.get_label().endswith("bound (>=)") or c.get_label().endswith("(<=)")
+    }
     assert set(markers) == {"lower bound (>=)", "upper bound (<=)"}
     assert markers["lower bound (>=)"].get_offsets()[0][1] == pytest.approx(2.3)
     history = next(line for line in ax.get_lines() if line.get_label() == "history")
@@ -114,12 +122,16 @@ def test_draws_into_a_given_axes(daily_series: pd.DataFrame) -> None:
         ({"max_panels": 1}, "more than max_panels=1"),
     ],
 )
-def test_bad_selection_raises(two_daily_series: pd.DataFrame, forecasts: pd.DataFrame, kwargs: dict, match: str) -> None:
+def test_bad_selection_raises(
+    two_daily_series: pd.DataFrame, forecasts: pd.DataFrame, kwargs: dict, match: str
+) -> None:
     with pytest.raises(ConfigError, match=match):
         fc.plot(two_daily_series, forecasts, **kwargs)
 
 
-def test_ax_with_several_series_raises(two_daily_series: pd.DataFrame, forecasts: pd.DataFrame) -> None:
+def test_ax_with_several_series_raises(
+    two_daily_series: pd.DataFrame, forecasts: pd.DataFrame
+) -> None:
     fig, ax = plt.subplots()
     try:
         with pytest.raises(ConfigError, match="one series"):
@@ -130,7 +142,10 @@ def test_ax_with_several_series_raises(two_daily_series: pd.DataFrame, forecasts
 
 def test_forecast_frame_without_columns_raises(daily_series: pd.DataFrame) -> None:
     with pytest.raises(SchemaError, match="'model'"):
-        fc.plot(daily_series, pd.DataFrame({"unique_id": ["a"], "ds": [pd.Timestamp("2024-05-01")], "yhat": [1.0]}))
+        fc.plot(
+            daily_series,
+            pd.DataFrame({"unique_id": ["a"], "ds": [pd.Timestamp("2024-05-01")], "yhat": [1.0]}),
+        )
 
 
 def test_thousands_separators_on_the_value_axis() -> None:
@@ -151,7 +166,9 @@ def test_inputs_are_not_modified(two_daily_series: pd.DataFrame, forecasts: pd.D
     assert np.isfinite(forecasts["yhat"]).all()
 
 
-def test_origin_line_marks_the_last_observation_before_the_forecasts(daily_series: pd.DataFrame) -> None:
+def test_origin_line_marks_the_last_observation_before_the_forecasts(
+    daily_series: pd.DataFrame,
+) -> None:
     import matplotlib.dates as mdates
 
     train = daily_series.iloc[:-10]

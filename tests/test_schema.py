@@ -25,14 +25,20 @@ def series(**columns: object) -> pd.DataFrame:
 
 
 def retention(**columns: object) -> pd.DataFrame:
-    base: dict[str, object] = {"cohort": ["2024-01-01"] * 3, "age": [0, 1, 2], "retention": [1.0, 0.4, 0.3]}
+    base: dict[str, object] = {
+        "cohort": ["2024-01-01"] * 3,
+        "age": [0, 1, 2],
+        "retention": [1.0, 0.4, 0.3],
+    }
     base.update(columns)
     return pd.DataFrame(base)
 
 
 # ------------------------------------------------------------------------------------ clean copies
 def test_validate_returns_sorted_typed_copy_and_leaves_input_alone():
-    raw = pd.DataFrame({"unique_id": [2, 1, 1], "ds": ["2024-01-02", "2024-01-02", "2024-01-01"], "y": [5, 4, 3]})
+    raw = pd.DataFrame(
+        {"unique_id": [2, 1, 1], "ds": ["2024-01-02", "2024-01-02", "2024-01-01"], "y": [5, 4, 3]}
+    )
     before = raw.copy()
     clean = fc.validate(raw)
     pd.testing.assert_frame_equal(raw, before)
@@ -56,7 +62,9 @@ def test_optional_columns_come_after_required_and_extra_columns_are_kept():
 
 # ----------------------------------------------------------------------------------- series errors
 def test_missing_column_names_it_and_says_what_to_do():
-    with pytest.raises(fc.SchemaError, match=r"lacks the required column\(s\) 'unique_id'.*df.assign") as info:
+    with pytest.raises(
+        fc.SchemaError, match=r"lacks the required column\(s\) 'unique_id'.*df.assign"
+    ) as info:
         fc.validate(series().drop(columns="unique_id"))
     assert info.value.column == "unique_id"
 
@@ -72,14 +80,18 @@ def test_not_a_frame():
 
 
 def test_unparsable_dates_name_series_column_and_rows():
-    with pytest.raises(fc.SchemaError, match=r"column 'ds' of series 'kimi/dau/all'.*rows 1: 'March 2nd\?'") as info:
+    with pytest.raises(
+        fc.SchemaError, match=r"column 'ds' of series 'kimi/dau/all'.*rows 1: 'March 2nd\?'"
+    ) as info:
         fc.validate(series(ds=["2024-03-01", "March 2nd?", "2024-03-03"]))
     err = info.value
     assert (err.series, err.column, err.rows) == ("kimi/dau/all", "ds", [1])
 
 
 def test_duplicate_dates():
-    with pytest.raises(fc.DuplicateError, match=r"series 'kimi/dau/all' has 2 rows.*'ds' \(rows 0 and 1") as info:
+    with pytest.raises(
+        fc.DuplicateError, match=r"series 'kimi/dau/all' has 2 rows.*'ds' \(rows 0 and 1"
+    ) as info:
         fc.validate(series(ds=["2024-03-01", "2024-03-01", "2024-03-03"]))
     assert info.value.rows == [0, 1]
     assert isinstance(info.value, fc.DataError) and isinstance(info.value, ValueError)
@@ -87,7 +99,10 @@ def test_duplicate_dates():
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_missing_or_infinite_values(bad: float):
-    with pytest.raises(fc.MissingValueError, match=r"column 'y' of series 'kimi/dau/all'.*rows 2.*nothing is filled"):
+    with pytest.raises(
+        fc.MissingValueError,
+        match=r"column 'y' of series 'kimi/dau/all'.*rows 2.*nothing is filled",
+    ):
         fc.validate(series(y=[1.0, 2.0, bad]))
 
 
@@ -96,7 +111,9 @@ def test_values_that_are_not_numbers():
         fc.validate(series(y=[1, "lots", 3]))
 
 
-@pytest.mark.parametrize("metric", ["dau", "mau", "wau", "visits", "users", "monthly_visits", "mau_app"])
+@pytest.mark.parametrize(
+    "metric", ["dau", "mau", "wau", "visits", "users", "monthly_visits", "mau_app"]
+)
 def test_negative_counts_are_refused(metric: str):
     with pytest.raises(fc.DomainError, match=r"is a count.*negative.*rows 0"):
         fc.validate(series(y=[-1.0, 2.0, 3.0], metric=metric))
@@ -114,7 +131,9 @@ def test_negative_values_of_other_metrics_are_fine(metric: str):
 
 
 def test_unknown_qualifier():
-    with pytest.raises(fc.DomainError, match=r"unknown value\(s\) '>'.*rows 1.*'>=' for a lower bound"):
+    with pytest.raises(
+        fc.DomainError, match=r"unknown value\(s\) '>'.*rows 1.*'>=' for a lower bound"
+    ):
         fc.validate(series(qualifier=["=", ">", "<="]))
 
 
@@ -186,11 +205,17 @@ def test_single_date_has_no_frequency():
 
 def test_gaps_are_reported_with_the_missing_dates():
     frame = fc.validate(
-        pd.DataFrame({"unique_id": "a", "ds": ["2024-01-01", "2024-01-02", "2024-01-05"], "y": [1, 2, 3]})
+        pd.DataFrame(
+            {"unique_id": "a", "ds": ["2024-01-01", "2024-01-02", "2024-01-05"], "y": [1, 2, 3]}
+        )
     )
     report = schema.series_report(frame)
     row = report.iloc[0]
-    assert (row["frequency"], row["n_missing"], row["missing"]) == ("daily", 2, "2024-01-03 and 2024-01-04")
+    assert (row["frequency"], row["n_missing"], row["missing"]) == (
+        "daily",
+        2,
+        "2024-01-03 and 2024-01-04",
+    )
 
 
 def test_monthly_gap():
@@ -201,7 +226,9 @@ def test_monthly_gap():
 
 
 # ------------------------------------------------------------------------------------ level names
-@pytest.mark.parametrize(("level", "name"), [(80, "yhat_lo_80"), (97.5, "yhat_lo_97.5"), (80.0, "yhat_lo_80")])
+@pytest.mark.parametrize(
+    ("level", "name"), [(80, "yhat_lo_80"), (97.5, "yhat_lo_97.5"), (80.0, "yhat_lo_80")]
+)
 def test_level_columns_round_trip(level: float, name: str):
     assert schema.level_column(level, "lo") == name
     assert schema.parse_level_column(name) == ("lo", float(level))
@@ -216,8 +243,16 @@ def test_bad_levels(bad: object):
 
 def test_forecast_columns_order():
     assert schema.forecast_columns([95, 80], backtest=True) == [
-        "unique_id", "model", "cutoff", "ds", "yhat",
-        "yhat_lo_80", "yhat_hi_80", "yhat_lo_95", "yhat_hi_95", "y",
+        "unique_id",
+        "model",
+        "cutoff",
+        "ds",
+        "yhat",
+        "yhat_lo_80",
+        "yhat_hi_80",
+        "yhat_lo_95",
+        "yhat_hi_95",
+        "y",
     ]
 
 
@@ -241,7 +276,11 @@ _cells = st.one_of(
 @st.composite
 def malformed_frames(draw: st.DrawFn) -> pd.DataFrame:
     columns = draw(
-        st.lists(st.sampled_from(["unique_id", "ds", "y", "qualifier", "metric", "other"]), max_size=6, unique=True)
+        st.lists(
+            st.sampled_from(["unique_id", "ds", "y", "qualifier", "metric", "other"]),
+            max_size=6,
+            unique=True,
+        )
     )
     n = draw(st.integers(0, 6))
     return pd.DataFrame({c: draw(st.lists(_cells, min_size=n, max_size=n)) for c in columns})
@@ -276,7 +315,10 @@ def test_any_frame_with_a_duplicate_or_negative_count_raises(days: list[int], va
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.floats(-2, 2), min_size=1, max_size=8), st.lists(st.integers(-2, 12), min_size=8, max_size=8))
+@given(
+    st.lists(st.floats(-2, 2), min_size=1, max_size=8),
+    st.lists(st.integers(-2, 12), min_size=8, max_size=8),
+)
 def test_retention_frames_raise_only_domain_errors(values: list[float], ages: list[int]):
     frame = pd.DataFrame({"cohort": "2024-01-01", "age": ages[: len(values)], "retention": values})
     try:

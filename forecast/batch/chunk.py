@@ -19,9 +19,9 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from forecast.engine.tasks import failure_record, failures_frame
 from forecast.batch.config import BacktestConfig, BatchConfig, ForecastConfig
 from forecast.batch.sources import ChunkSpec, load_chunk
+from forecast.engine.tasks import failure_record, failures_frame
 from forecast.errors import DataError, ForecastWarning
 from forecast.io import read_frame
 from forecast.models.base import BaseModel
@@ -74,7 +74,9 @@ def plot_name(unique_id: str) -> str:
     return f"{quote(unique_id, safe='')}.png"
 
 
-def _validate(raw: pd.DataFrame, labels: list[str]) -> tuple[pd.DataFrame | None, list[dict[str, object]]]:
+def _validate(
+    raw: pd.DataFrame, labels: list[str]
+) -> tuple[pd.DataFrame | None, list[dict[str, object]]]:
     """The chunk's valid series; each series that breaks the contract fails for every model."""
     try:
         return validate_series(raw), []
@@ -105,7 +107,15 @@ def _backtest(
     from forecast import backtest
 
     def one(frame: pd.DataFrame) -> pd.DataFrame:
-        return backtest(frame, models, settings.horizon, bt.windows, bt.step, levels=settings.levels, retention=retention)
+        return backtest(
+            frame,
+            models,
+            settings.horizon,
+            bt.windows,
+            bt.step,
+            levels=settings.levels,
+            retention=retention,
+        )
 
     try:
         out = one(data)
@@ -172,7 +182,9 @@ def run_chunk(spec: ChunkSpec, config: BatchConfig) -> ChunkResult:
         clock = now
 
     raw = load_chunk(spec)
-    retention = None if config.data.retention is None else read_frame(config.resolve(config.data.retention))
+    retention = (
+        None if config.data.retention is None else read_frame(config.resolve(config.data.retention))
+    )
     lap("read")
     models = build_models(config)
     data, failures = _validate(raw, list(models))
@@ -183,11 +195,15 @@ def run_chunk(spec: ChunkSpec, config: BatchConfig) -> ChunkResult:
         # Failures are rows of the failures output, so the drivers' summary of them is not repeated.
         warnings.filterwarnings("ignore", message=_SUMMARY, category=ForecastWarning)
         if data is not None:
-            frames["forecasts"] = forecast(data, models, settings.horizon, levels=settings.levels, retention=retention)
+            frames["forecasts"] = forecast(
+                data, models, settings.horizon, levels=settings.levels, retention=retention
+            )
             failures += _failures_of(frames["forecasts"])
             lap("forecast")
             if config.backtest is not None:
-                backtested, backtest_failures = _backtest(data, models, settings, config.backtest, retention)
+                backtested, backtest_failures = _backtest(
+                    data, models, settings, config.backtest, retention
+                )
                 failures += backtest_failures
                 lap("backtest")
                 if backtested is not None:

@@ -122,7 +122,8 @@ class SimulateConfig(_Table):
 class DataConfig(_Table):
     """``[data]``: one source (``path``, ``glob``, ``dataset`` or ``simulate``), a series filter and
     an optional cohort ``retention`` file, passed to ``fc.forecast`` and ``fc.backtest`` (which
-    give each backtest window only the retention rows known by its cutoff)."""
+    give each backtest window only the retention rows known by its cutoff).
+    """
 
     path: str | None = None
     glob: str | None = None
@@ -192,7 +193,9 @@ class ForecastConfig(_Table):
 
         for name, params in self.params.items():
             if name not in self.models:
-                raise ValueError(f"params.{name}: parameters given for a model not in models {self.models}")
+                raise ValueError(
+                    f"params.{name}: parameters given for a model not in models {self.models}"
+                )
             try:
                 get(name, **params)
             except ConfigError as err:
@@ -261,7 +264,9 @@ class BatchConfig(_Table):
     def _inputs_exist(self) -> BatchConfig:
         data = self.data
         if data.path is not None and not self.resolve(data.path).is_file():
-            raise ValueError(f"[data] path = {data.path!r}: file {str(self.resolve(data.path))!r} does not exist")
+            raise ValueError(
+                f"[data] path = {data.path!r}: file {str(self.resolve(data.path))!r} does not exist"
+            )
         if data.glob is not None and not input_files(self):
             raise ValueError(f"[data] glob = {data.glob!r}: no file matches in {self.base_dir!r}")
         if data.dataset is not None:
@@ -269,11 +274,15 @@ class BatchConfig(_Table):
 
             names = sorted(list_datasets()["name"])
             if data.dataset not in names:
-                raise ValueError(f"[data] dataset = {data.dataset!r} is not bundled; allowed values: {', '.join(names)}")
+                raise ValueError(
+                    f"[data] dataset = {data.dataset!r} is not bundled; allowed values: {', '.join(names)}"
+                )
         if data.retention is not None:
             path = self.resolve(data.retention)
             if not path.is_file():
-                raise ValueError(f"[data] retention = {data.retention!r}: file {str(path)!r} does not exist")
+                raise ValueError(
+                    f"[data] retention = {data.retention!r}: file {str(path)!r} does not exist"
+                )
             try:
                 validate_retention(read_frame(path))
             except DataError as err:
@@ -302,7 +311,11 @@ def input_files(config: BatchConfig) -> list[Path]:
     if data.glob is not None:
         pattern = os.path.expanduser(data.glob)
         root = Path(config.base_dir)
-        matches = Path(pattern).parent.glob(Path(pattern).name) if Path(pattern).is_absolute() else root.glob(pattern)
+        matches = (
+            Path(pattern).parent.glob(Path(pattern).name)
+            if Path(pattern).is_absolute()
+            else root.glob(pattern)
+        )
         return sorted(p.resolve() for p in matches if p.is_file() and p.suffix.lower() in FORMATS)
     return []
 
@@ -334,7 +347,9 @@ def _one_line(err: ValidationError) -> str:
     if kind == "missing":
         return f"missing key {where}; it is required."
     if kind == "literal_error":
-        return f"{where} = {first['input']!r} is not allowed; allowed values: {ctx.get('expected')}."
+        return (
+            f"{where} = {first['input']!r} is not allowed; allowed values: {ctx.get('expected')}."
+        )
     if kind in {"greater_than", "greater_than_equal"}:
         bound = ctx.get("gt", ctx.get("ge"))
         sign = ">" if kind == "greater_than" else ">="

@@ -54,11 +54,15 @@ def execute(specs: Sequence[ChunkSpec], config: BatchConfig, on_done: OnDone) ->
     return _run_local(specs, config, on_done)
 
 
-def _pool_round(specs: Sequence[ChunkSpec], config: BatchConfig, workers: int, on_done: OnDone, final: bool) -> list[ChunkSpec]:
+def _pool_round(
+    specs: Sequence[ChunkSpec], config: BatchConfig, workers: int, on_done: OnDone, final: bool
+) -> list[ChunkSpec]:
     """Run chunks on a pool; return those lost to a dead worker (reported instead when ``final``)."""
     broken = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending: dict[Future[ChunkResult], ChunkSpec] = {pool.submit(run_chunk, s, config): s for s in specs}
+        pending: dict[Future[ChunkResult], ChunkSpec] = {
+            pool.submit(run_chunk, s, config): s for s in specs
+        }
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=lambda f: pending[f].index):
@@ -126,7 +130,9 @@ def _run_dask(specs: Sequence[ChunkSpec], config: BatchConfig, on_done: OnDone) 
     token = uuid.uuid4().hex[:8]
     try:
         futures = {
-            client.submit(run_chunk, spec, config, key=f"forecast-batch-{spec.name}-{token}", pure=False): spec
+            client.submit(
+                run_chunk, spec, config, key=f"forecast-batch-{spec.name}-{token}", pure=False
+            ): spec
             for spec in specs
         }
         for future in as_completed(futures):

@@ -57,7 +57,10 @@ DEPENDENCIES: tuple[str, ...] = (
 
 def versions() -> dict[str, str | None]:
     """Versions of Python, the platform and :data:`DEPENDENCIES` (None when not installed)."""
-    out: dict[str, str | None] = {"python": platform.python_version(), "platform": platform.platform()}
+    out: dict[str, str | None] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
     for name in DEPENDENCIES:
         try:
             out[name] = version(name)
@@ -105,5 +108,7 @@ def utc_now() -> str:
 def write_manifest(out: Path, manifest: dict[str, Any]) -> Path:
     """Write ``out/manifest.json`` atomically and return its path."""
     path = out / "manifest.json"
-    atomic_write_bytes(path, (json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n").encode())
+    atomic_write_bytes(
+        path, (json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n").encode()
+    )
     return path

@@ -44,7 +44,14 @@ class Progress:
     def __enter__(self) -> Progress:
         if self.mode == "bar":
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TimeRemainingColumn,
+            )
+            from rich.progress import (
+                Progress as RichProgress,
+            )
 
             self._bar = RichProgress(
                 "[progress.description]{task.description}",
@@ -76,11 +83,15 @@ class Progress:
         self.done += chunks
         self.series += series
         if chunks:
-            self.message(f"{chunks} of {self.total} chunks ({series} series) finished earlier; skipped")
+            self.message(
+                f"{chunks} of {self.total} chunks ({series} series) finished earlier; skipped"
+            )
         if self._bar is not None and self._task is not None:
             self._bar.update(self._task, completed=self.done)
 
-    def advance(self, index: int, n_series: int, n_failures: int, seconds: float, lost: str | None = None) -> None:
+    def advance(
+        self, index: int, n_series: int, n_failures: int, seconds: float, lost: str | None = None
+    ) -> None:
         """Count one finished (or lost) chunk."""
         self.done += 1
         self.series += n_series
@@ -90,5 +101,11 @@ class Progress:
                 self.message(f"chunk {index} lost: {lost}")
             return
         if self.mode == "log":
-            what = f"lost ({lost})" if lost else f"done ({n_series} series, {n_failures} failures) in {seconds:.1f} s"
-            self.message(f"chunk {index} {what}; {self.done}/{self.total} chunks, {self.series} series")
+            what = (
+                f"lost ({lost})"
+                if lost
+                else f"done ({n_series} series, {n_failures} failures) in {seconds:.1f} s"
+            )
+            self.message(
+                f"chunk {index} {what}; {self.done}/{self.total} chunks, {self.series} series"
+            )

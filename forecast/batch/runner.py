@@ -18,7 +18,6 @@ from typing import Any
 
 import pandas as pd
 
-from forecast.engine.tasks import failure_record, failures_frame
 from forecast.batch.chunk import OUTPUTS, ChunkResult
 from forecast.batch.config import OUTPUT_FORMATS, BatchConfig, config_hash, load_config
 from forecast.batch.executors import execute
@@ -26,6 +25,7 @@ from forecast.batch.manifest import parts_key, utc_now, versions, write_manifest
 from forecast.batch.progress import Progress, ProgressMode
 from forecast.batch.sources import ChunkSpec, plan_chunks
 from forecast.batch.store import PartStore, output_lock
+from forecast.engine.tasks import failure_record, failures_frame
 from forecast.errors import ConfigError
 
 __all__ = ["EXIT_OK", "EXIT_FAILURES", "BatchResult", "run"]
@@ -75,14 +75,18 @@ class BatchResult:
         from forecast.io import read_frame
 
         if kind not in self.outputs:
-            raise ConfigError(f"this job wrote no {kind!r} output; it wrote {', '.join(sorted(self.outputs))}.")
+            raise ConfigError(
+                f"this job wrote no {kind!r} output; it wrote {', '.join(sorted(self.outputs))}."
+            )
         return read_frame(self.outputs[kind][0])
 
 
 class _Tally:
     """Done markers and lost chunks, gathered as chunks finish."""
 
-    def __init__(self, store: PartStore, specs: list[ChunkSpec], labels: list[str], progress: Progress) -> None:
+    def __init__(
+        self, store: PartStore, specs: list[ChunkSpec], labels: list[str], progress: Progress
+    ) -> None:
         self.store = store
         self.labels = labels
         self.progress = progress
@@ -97,20 +101,32 @@ class _Tally:
                 self.markers[spec.index] = marker
         self.reused = len(self.markers)
 
-    def on_done(self, spec: ChunkSpec, result: ChunkResult | None, error: BaseException | None) -> None:
+    def on_done(
+        self, spec: ChunkSpec, result: ChunkResult | None, error: BaseException | None
+    ) -> None:
         if result is None:
             self.n_lost += 1
-            self.lost += [failure_record(uid, label, None, error or RuntimeError()) for uid in spec.ids for label in self.labels]
-            self.progress.advance(spec.index, len(spec.ids), 0, 0.0, lost=f"{type(error).__name__}: {error}")
+            self.lost += [
+                failure_record(uid, label, None, error or RuntimeError())
+                for uid in spec.ids
+                for label in self.labels
+            ]
+            self.progress.advance(
+                spec.index, len(spec.ids), 0, 0.0, lost=f"{type(error).__name__}: {error}"
+            )
             return
         start = time.perf_counter()
         marker = self.store.write(spec, result)
         self.write_seconds += time.perf_counter() - start
         self.markers[spec.index] = marker
-        self.progress.advance(spec.index, result.n_series, marker["rows"]["failures"], sum(result.seconds.values()))
+        self.progress.advance(
+            spec.index, result.n_series, marker["rows"]["failures"], sum(result.seconds.values())
+        )
 
 
-def run(config: BatchConfig | dict[str, Any] | str | os.PathLike[str], progress: ProgressMode = "auto") -> BatchResult:
+def run(
+    config: BatchConfig | dict[str, Any] | str | os.PathLike[str], progress: ProgressMode = "auto"
+) -> BatchResult:
     """Run a batch job: forecasts, an optional backtest and its metrics for every series.
 
     Parameters
@@ -161,7 +177,13 @@ def run(config: BatchConfig | dict[str, Any] | str | os.PathLike[str], progress:
 
 
 def _run_locked(
-    cfg: BatchConfig, specs: list[ChunkSpec], out: Path, started: str, wall: float, plan_seconds: float, progress: ProgressMode
+    cfg: BatchConfig,
+    specs: list[ChunkSpec],
+    out: Path,
+    started: str,
+    wall: float,
+    plan_seconds: float,
+    progress: ProgressMode,
 ) -> BatchResult:
     """The job, while this process holds the output folder's lock."""
     store = PartStore(out, parts_key(cfg))
@@ -182,12 +204,16 @@ def _run_locked(
         tally = _Tally(store, specs, labels, reporter)
         reporter.skipped(tally.reused, sum(m["n_series"] for m in tally.markers.values()))
         todo = [spec for spec in specs if spec.index not in tally.markers]
-        manifest["executor"] = execute(todo, cfg, tally.on_done) if todo else "none: every chunk was finished"
+        manifest["executor"] = (
+            execute(todo, cfg, tally.on_done) if todo else "none: every chunk was finished"
+        )
     clock = time.perf_counter()
     lost = failures_frame(tally.lost) if tally.lost else None
     outputs = {}
     for kind in OUTPUTS:
-        paths = store.combine(kind, specs, cfg.output.formats, extra=lost if kind == "failures" else None)
+        paths = store.combine(
+            kind, specs, cfg.output.formats, extra=lost if kind == "failures" else None
+        )
         if paths:
             outputs[kind] = paths
     _remove_stale_outputs(out, outputs)
@@ -218,8 +244,13 @@ def _run_locked(
             "failures": n_failures,
             "rows": dict(rows),
         },
-        seconds={**{k: round(v, 3) for k, v in seconds.items()}, "total": round(time.perf_counter() - wall, 3)},
-        outputs={kind: [p.relative_to(out).as_posix() for p in paths] for kind, paths in outputs.items()},
+        seconds={
+            **{k: round(v, 3) for k, v in seconds.items()},
+            "total": round(time.perf_counter() - wall, 3),
+        },
+        outputs={
+            kind: [p.relative_to(out).as_posix() for p in paths] for kind, paths in outputs.items()
+        },
     )
     write_manifest(out, manifest)
     reporter.message(

@@ -84,14 +84,18 @@ def market_prefix(market: int, n_markets: int) -> str:
     return f"m{market:0{width}d}/"
 
 
-def _simulate_market(options: dict[str, object], seed: int, market: int, n_markets: int) -> pd.DataFrame:
+def _simulate_market(
+    options: dict[str, object], seed: int, market: int, n_markets: int
+) -> pd.DataFrame:
     """One market of the simulator, its series renamed ``m<k>/<product>/dau/<channel>``."""
     from forecast.datasets import simulate_market
 
     try:
         series = simulate_market(seed=seed, n_markets=1, **options).series  # type: ignore[arg-type]
     except TypeError as err:
-        raise ConfigError(f"[data] simulate: {err}; see help(forecast.datasets.simulate_market).") from err
+        raise ConfigError(
+            f"[data] simulate: {err}; see help(forecast.datasets.simulate_market)."
+        ) from err
     name = market_prefix(market, n_markets)
     local = series[UNIQUE_ID].astype(str).str.split("/", n=1).str[1]
     out = series.assign(**{UNIQUE_ID: name + local})
@@ -126,7 +130,9 @@ def _read_ids(path: Path, ids: list[str] | None) -> pd.DataFrame:
             raise SchemaError(f"file {str(path)!r} could not be read as parquet: {err}") from err
     frame = read_frame(path)
     if UNIQUE_ID not in frame.columns:
-        raise SchemaError(f"file {str(path)!r} has no column {UNIQUE_ID!r}; every row must name its series.")
+        raise SchemaError(
+            f"file {str(path)!r} has no column {UNIQUE_ID!r}; every row must name its series."
+        )
     return frame if ids is None else frame[frame[UNIQUE_ID].astype(str).isin(ids)]
 
 
@@ -161,7 +167,9 @@ _BATCH_ROWS = 1 << 18
 def _index(frame: pd.DataFrame) -> pd.DataFrame:
     """Distinct (unique_id, metric) pairs of a frame."""
     if UNIQUE_ID not in frame.columns:
-        raise SchemaError(f"the data have no column {UNIQUE_ID!r} (columns: {', '.join(map(str, frame.columns))}).")
+        raise SchemaError(
+            f"the data have no column {UNIQUE_ID!r} (columns: {', '.join(map(str, frame.columns))})."
+        )
     out = pd.DataFrame({UNIQUE_ID: frame[UNIQUE_ID].astype(str), METRIC: metric_of(frame)})
     return out.drop_duplicates()
 
@@ -216,7 +224,10 @@ def _select(index: pd.DataFrame, config: BatchConfig) -> list[str]:
         keep &= index[METRIC] == data.metric
     ids = sorted(set(index.loc[keep, UNIQUE_ID]))
     if not ids:
-        raise DataError("no series is left after the [data] filter (ids, regex, metric); loosen it.", column=UNIQUE_ID)
+        raise DataError(
+            "no series is left after the [data] filter (ids, regex, metric); loosen it.",
+            column=UNIQUE_ID,
+        )
     return ids
 
 
@@ -228,16 +239,28 @@ def _plan_simulate(config: BatchConfig, sim: SimulateConfig) -> list[ChunkSpec]:
     n = sim.markets
     first = _index(_simulate_market(sim.options, market_seed(sim.seed, 0), 0, n))
     local = first[UNIQUE_ID].str.removeprefix(market_prefix(0, n))
-    index = pd.concat([first.assign(**{UNIQUE_ID: market_prefix(k, n) + local}) for k in range(n)], ignore_index=True)
+    index = pd.concat(
+        [first.assign(**{UNIQUE_ID: market_prefix(k, n) + local}) for k in range(n)],
+        ignore_index=True,
+    )
     selected = set(_select(index, config))
     markets_per_chunk = max(1, config.executor.chunk_size // max(len(first), 1))
     chunks = []
     for start in range(0, n, markets_per_chunk):
         markets = tuple(range(start, min(start + markets_per_chunk, n)))
-        ids = tuple(sorted(uid for k in markets for uid in market_prefix(k, n) + local if uid in selected))
+        ids = tuple(
+            sorted(uid for k in markets for uid in market_prefix(k, n) + local if uid in selected)
+        )
         if ids:
             chunks.append(
-                ChunkSpec(len(chunks), ids, markets=markets, simulate=sim.options, seed=sim.seed, n_markets=n)
+                ChunkSpec(
+                    len(chunks),
+                    ids,
+                    markets=markets,
+                    simulate=sim.options,
+                    seed=sim.seed,
+                    n_markets=n,
+                )
             )
     return chunks
 

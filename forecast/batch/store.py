@@ -107,7 +107,9 @@ class PartStore:
         files = [self.out / f for f in record.get("files", [])]
         return record if all(f.is_file() for f in files) else None
 
-    def write(self, spec: ChunkSpec, result: ChunkResult, seconds_write: float | None = None) -> dict[str, Any]:
+    def write(
+        self, spec: ChunkSpec, result: ChunkResult, seconds_write: float | None = None
+    ) -> dict[str, Any]:
         """Write a chunk's frames and plots, then its done marker; return the marker."""
         files = []
         rows = {}
@@ -138,7 +140,13 @@ class PartStore:
         paths = [self._part(kind, spec.name) for spec in specs]
         return [p for p in paths if p.is_file()]
 
-    def combine(self, kind: str, specs: list[ChunkSpec], formats: list[str], extra: pd.DataFrame | None = None) -> list[Path]:
+    def combine(
+        self,
+        kind: str,
+        specs: list[ChunkSpec],
+        formats: list[str],
+        extra: pd.DataFrame | None = None,
+    ) -> list[Path]:
         """Write ``out/<kind>.<format>`` from the chunk parts, one part in memory at a time.
 
         Parameters
@@ -168,7 +176,9 @@ class PartStore:
         if extra is not None:
             yield extra
 
-    def _combine_one(self, kind: str, paths: list[Path], fmt: str, extra: pd.DataFrame | None) -> Path:
+    def _combine_one(
+        self, kind: str, paths: list[Path], fmt: str, extra: pd.DataFrame | None
+    ) -> Path:
         target = self.out / f"{kind}.{fmt}"
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=self.out)
         os.close(fd)

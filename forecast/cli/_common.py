@@ -35,7 +35,9 @@ class ForecastGroup(click.Group):
 
 def echo_table(frame: pd.DataFrame, *, max_rows: int = 60) -> None:
     """Print a frame as a readable table on stdout."""
-    with pd.option_context("display.max_rows", max_rows, "display.max_columns", 50, "display.width", 200):
+    with pd.option_context(
+        "display.max_rows", max_rows, "display.max_columns", 50, "display.width", 200
+    ):
         click.echo(frame.to_string(index=False, max_rows=max_rows))
 
 
@@ -48,7 +50,9 @@ def load_input(data: str | None, dataset: str | None) -> tuple[pd.DataFrame, pd.
         Neither or both were given.
     """
     if (data is None) == (dataset is None):
-        raise ConfigError("give exactly one of --data FILE or --dataset NAME (see 'forecast datasets list').")
+        raise ConfigError(
+            "give exactly one of --data FILE or --dataset NAME (see 'forecast datasets list')."
+        )
     if data is not None:
         return read_frame(data), None
     from forecast.datasets import load

@@ -41,8 +41,14 @@ def _progress_bar() -> Iterator[object]:
 
 
 @click.command("backtest")
-@click.option("--data", type=click.Path(dir_okay=False), help="Series file (CSV, Parquet or JSON) in long format.")
-@click.option("--dataset", help="A bundled dataset instead of --data (see 'forecast datasets list').")
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False),
+    help="Series file (CSV, Parquet or JSON) in long format.",
+)
+@click.option(
+    "--dataset", help="A bundled dataset instead of --data (see 'forecast datasets list')."
+)
 @click.option(
     "--retention",
     "retention_path",
@@ -56,7 +62,12 @@ def _progress_bar() -> Iterator[object]:
     required=True,
     help="Model name (repeatable), with optional parameters: 'ets:transform=log'.",
 )
-@click.option("--horizon", type=int, required=True, help="Steps ahead of each cutoff, in the series' own frequency.")
+@click.option(
+    "--horizon",
+    type=int,
+    required=True,
+    help="Steps ahead of each cutoff, in the series' own frequency.",
+)
 @click.option("--windows", type=int, default=3, show_default=True, help="Cutoffs per series.")
 @click.option("--step", type=int, help="Steps between cutoffs  [default: the horizon]")
 @click.option(
@@ -66,19 +77,53 @@ def _progress_bar() -> Iterator[object]:
     show_default=True,
     help="Train on all data up to each cutoff, or on the last --window-size observations.",
 )
-@click.option("--window-size", type=int, help="Observations per training window (with --window sliding).")
+@click.option(
+    "--window-size", type=int, help="Observations per training window (with --window sliding)."
+)
 @click.option(
     "--refit",
     default="true",
     show_default=True,
     help="'true' refits every window; an integer k refits every k windows and updates in between; 'false' fits once.",
 )
-@click.option("--level", "levels", type=float, multiple=True, default=(80.0, 95.0), show_default=True, help="Interval level in percent (repeatable).")
-@click.option("--metric", default="mase", show_default=True, help="Metric of the ranking table (mase, smape, mae, rmse, interval_score_80, ...).")
-@click.option("--out", type=click.Path(dir_okay=False), help="Write the backtest frame to FILE (.parquet, .csv or .json).")
-@click.option("--metrics-out", type=click.Path(dir_okay=False), help="Write metrics per series and model to FILE.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Save the forecasts of each window and the error by step to FILE.png.")
-@click.option("--jobs", type=int, default=1, show_default=True, help="Worker processes (-1: every core); results do not depend on it.")
+@click.option(
+    "--level",
+    "levels",
+    type=float,
+    multiple=True,
+    default=(80.0, 95.0),
+    show_default=True,
+    help="Interval level in percent (repeatable).",
+)
+@click.option(
+    "--metric",
+    default="mase",
+    show_default=True,
+    help="Metric of the ranking table (mase, smape, mae, rmse, interval_score_80, ...).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Write the backtest frame to FILE (.parquet, .csv or .json).",
+)
+@click.option(
+    "--metrics-out",
+    type=click.Path(dir_okay=False),
+    help="Write metrics per series and model to FILE.",
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    help="Save the forecasts of each window and the error by step to FILE.png.",
+)
+@click.option(
+    "--jobs",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Worker processes (-1: every core); results do not depend on it.",
+)
 def backtest_command(
     data: str | None,
     dataset: str | None,
@@ -116,8 +161,8 @@ def backtest_command(
       forecast backtest --data dau.csv --retention retention.csv \\
           --model retention_feedback --model naive --horizon 7 --windows 2
     """
-    from forecast.evaluation.backtest import backtest
     from forecast.cli.run import parse_model_spec
+    from forecast.evaluation.backtest import backtest
     from forecast.evaluation.metrics import evaluate
     from forecast.evaluation.ranking import rank_models
 

@@ -18,7 +18,9 @@ __all__ = ["batch_command"]
     show_default=True,
     help="A progress bar in a terminal and log lines otherwise (auto), or one of them, or none.",
 )
-@click.option("--check", is_flag=True, help="Validate the job file and list its chunks, without running.")
+@click.option(
+    "--check", is_flag=True, help="Validate the job file and list its chunks, without running."
+)
 def batch_command(job: str, progress: str, check: bool) -> None:
     """Run the batch job described by JOB (a TOML file): forecasts, backtest and metrics of
     many series, in chunks, on local processes or a Dask cluster.

@@ -125,9 +125,17 @@ def models_command() -> None:
 
 
 @click.command("run")
-@click.option("--data", type=click.Path(dir_okay=False), help="Series file (CSV, Parquet or JSON) in long format.")
-@click.option("--dataset", help="A bundled dataset instead of --data (see 'forecast datasets list').")
-@click.option("--series", "series", multiple=True, help="Forecast only this unique_id (repeatable).")
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False),
+    help="Series file (CSV, Parquet or JSON) in long format.",
+)
+@click.option(
+    "--dataset", help="A bundled dataset instead of --data (see 'forecast datasets list')."
+)
+@click.option(
+    "--series", "series", multiple=True, help="Forecast only this unique_id (repeatable)."
+)
 @click.option(
     "--model",
     "model_specs",
@@ -135,7 +143,13 @@ def models_command() -> None:
     required=True,
     help="Model name (repeatable), with optional parameters: 'ets:transform=log'.",
 )
-@click.option("--horizon", "horizon", type=int, required=True, help="Steps ahead, in the series' own frequency.")
+@click.option(
+    "--horizon",
+    "horizon",
+    type=int,
+    required=True,
+    help="Steps ahead, in the series' own frequency.",
+)
 @click.option(
     "--level",
     "levels",
@@ -145,10 +159,23 @@ def models_command() -> None:
     show_default=True,
     help="Prediction-interval level in percent (repeatable).",
 )
-@click.option("--out", type=click.Path(dir_okay=False), help="Write the forecasts to FILE (.csv, .parquet or .json).")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Save a fan chart to FILE.png.")
-@click.option("--retention", "retention_path", type=click.Path(dir_okay=False), help="Cohort retention file for models that use it.")
-@click.option("--jobs", type=int, default=1, show_default=True, help="Worker processes (-1: every core).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Write the forecasts to FILE (.csv, .parquet or .json).",
+)
+@click.option(
+    "--plot", "plot_path", type=click.Path(dir_okay=False), help="Save a fan chart to FILE.png."
+)
+@click.option(
+    "--retention",
+    "retention_path",
+    type=click.Path(dir_okay=False),
+    help="Cohort retention file for models that use it.",
+)
+@click.option(
+    "--jobs", type=int, default=1, show_default=True, help="Worker processes (-1: every core)."
+)
 def run_command(
     data: str | None,
     dataset: str | None,
@@ -196,23 +223,42 @@ def run_command(
     bar = click.progressbar(length=n_series * len(models), label="forecasting", file=sys.stderr)
     with bar, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ForecastWarning)
-        result = forecast(history, models, horizon, levels=levels, retention=retention, n_jobs=jobs, progress=bar.update)
+        result = forecast(
+            history,
+            models,
+            horizon,
+            levels=levels,
+            retention=retention,
+            n_jobs=jobs,
+            progress=bar.update,
+        )
     for warning in caught:
         if not issubclass(warning.category, ForecastWarning):
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
     failures = result.attrs.get("failures")
     if failures is not None:
         for row in failures.itertuples(index=False):
-            click.echo(f"warning: no forecast of {row.unique_id!r} with {row.model!r}: {row.error_type}: {row.message}", err=True)
+            click.echo(
+                f"warning: no forecast of {row.unique_id!r} with {row.model!r}: {row.error_type}: {row.message}",
+                err=True,
+            )
     if result.empty:
         fail("no forecast: every (series, model) pair failed (see the warnings above).")
     if out is not None:
         write_frame(result, out)
-        click.echo(f"wrote {len(result)} rows ({n_series} series x {len(models)} models) to {out}", err=True)
+        click.echo(
+            f"wrote {len(result)} rows ({n_series} series x {len(models)} models) to {out}",
+            err=True,
+        )
     else:
         echo_table(_readable(result[forecast_columns(levels)]), max_rows=_MAX_TABLE_ROWS)
         if len(result) > _MAX_TABLE_ROWS:
-            click.echo(f"showing {_MAX_TABLE_ROWS} of {len(result)} rows; write them all with --out FILE", err=True)
+            click.echo(
+                f"showing {_MAX_TABLE_ROWS} of {len(result)} rows; write them all with --out FILE",
+                err=True,
+            )
     if plot_path is not None:
         _save_plot(history, result, plot_path)
         click.echo(f"wrote the plot to {Path(plot_path)}", err=True)

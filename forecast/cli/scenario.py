@@ -29,12 +29,18 @@ def parse_event(text: str) -> tuple[pd.Timestamp, float]:
             raise ValueError(text)
         return pd.Timestamp(date.strip()), float(value)
     except ValueError as err:
-        raise ConfigError(f"--event {text!r} is not DATE=MULTIPLIER, e.g. --event 2024-04-15=0.7.") from err
+        raise ConfigError(
+            f"--event {text!r} is not DATE=MULTIPLIER, e.g. --event 2024-04-15=0.7."
+        ) from err
 
 
-def _history(data: str | None, dataset: str | None, series: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def _history(
+    data: str | None, dataset: str | None, series: str
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     if (data is None) == (dataset is None):
-        raise ConfigError("give exactly one of --data FILE or --dataset NAME (see 'forecast datasets list').")
+        raise ConfigError(
+            "give exactly one of --data FILE or --dataset NAME (see 'forecast datasets list')."
+        )
     retention = None
     if data is not None:
         frame = read_frame(data)
@@ -58,24 +64,70 @@ def _side_by_side(table: pd.DataFrame, level: float) -> pd.DataFrame:
     out = pd.DataFrame({DS: wide.index.strftime("%Y-%m-%d")})
     for name in ("baseline", "scenario", "difference"):
         out[name] = [f"{v:,.0f}" for v in wide[(YHAT, name)]]
-        out[f"{name} {level:g}%"] = [f"[{a:,.0f}, {b:,.0f}]" for a, b in zip(wide[(lo, name)], wide[(hi, name)], strict=True)]
+        out[f"{name} {level:g}%"] = [
+            f"[{a:,.0f}, {b:,.0f}]" for a, b in zip(wide[(lo, name)], wide[(hi, name)], strict=True)
+        ]
     return out
 
 
 @click.command("scenario")
-@click.option("--data", type=click.Path(dir_okay=False), help="Series file (CSV, Parquet or JSON) in long format.")
-@click.option("--dataset", help="A bundled dataset instead of --data (see 'forecast datasets list').")
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False),
+    help="Series file (CSV, Parquet or JSON) in long format.",
+)
+@click.option(
+    "--dataset", help="A bundled dataset instead of --data (see 'forecast datasets list')."
+)
 @click.option("--series", required=True, help="The unique_id of the DAU series to fit.")
-@click.option("--retention-data", "retention_path", type=click.Path(dir_okay=False), help="Cohort retention file (the dataset's own by default).")
-@click.option("--params", "params", default="", help="retention_feedback hyperparameters, comma-separated: 'scale_effect=true,retention_family=sbg'.")
-@click.option("--retention", "retention_change", help="Retention change of new cohorts: +0.03 (points added) or x1.1 (multiplied).")
+@click.option(
+    "--retention-data",
+    "retention_path",
+    type=click.Path(dir_okay=False),
+    help="Cohort retention file (the dataset's own by default).",
+)
+@click.option(
+    "--params",
+    "params",
+    default="",
+    help="retention_feedback hyperparameters, comma-separated: 'scale_effect=true,retention_family=sbg'.",
+)
+@click.option(
+    "--retention",
+    "retention_change",
+    help="Retention change of new cohorts: +0.03 (points added) or x1.1 (multiplied).",
+)
 @click.option("--acquisition", help="Multiplier of new users: x1.2 (or +0.2).")
-@click.option("--event", "events", multiple=True, help="Extra acquisition step DATE=MULTIPLIER (repeatable).")
-@click.option("--start", help="Date the retention and acquisition changes begin (default: the first forecast date).")
-@click.option("--horizon", type=int, required=True, help="Periods ahead, in the series' own frequency.")
-@click.option("--level", "levels", type=float, multiple=True, default=(80.0, 95.0), show_default=True, help="Interval level in percent (repeatable).")
-@click.option("--out", type=click.Path(dir_okay=False), help="Write the baseline, scenario and difference rows to FILE (.csv, .parquet, .json).")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Save both fans on one chart to FILE.png.")
+@click.option(
+    "--event", "events", multiple=True, help="Extra acquisition step DATE=MULTIPLIER (repeatable)."
+)
+@click.option(
+    "--start",
+    help="Date the retention and acquisition changes begin (default: the first forecast date).",
+)
+@click.option(
+    "--horizon", type=int, required=True, help="Periods ahead, in the series' own frequency."
+)
+@click.option(
+    "--level",
+    "levels",
+    type=float,
+    multiple=True,
+    default=(80.0, 95.0),
+    show_default=True,
+    help="Interval level in percent (repeatable).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Write the baseline, scenario and difference rows to FILE (.csv, .parquet, .json).",
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    help="Save both fans on one chart to FILE.png.",
+)
 def scenario_command(
     data: str | None,
     dataset: str | None,

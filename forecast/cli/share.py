@@ -15,7 +15,14 @@ from forecast.io import atomic_write_bytes, read_frame, write_frame
 from forecast.models.base import BaseModel
 from forecast.schema import DS
 
-__all__ = ["share_command", "reconcile_command", "parse_market_models", "parse_groups", "parse_hold", "parse_retention"]
+__all__ = [
+    "share_command",
+    "reconcile_command",
+    "parse_market_models",
+    "parse_groups",
+    "parse_hold",
+    "parse_retention",
+]
 
 
 def parse_hold(specs: tuple[str, ...], market: tuple[str, ...]) -> dict[str, float] | None:
@@ -43,14 +50,20 @@ def parse_hold(specs: tuple[str, ...], market: tuple[str, ...]) -> dict[str, flo
         except ValueError:
             value = None
         if not sep or not product.strip() or value is None:
-            raise ConfigError(f"--hold {spec!r} is not PRODUCT=SIGMA; e.g. --hold 'wenxin_yiyan/dau/all=0.02' (2% a step on the log scale).")
+            raise ConfigError(
+                f"--hold {spec!r} is not PRODUCT=SIGMA; e.g. --hold 'wenxin_yiyan/dau/all=0.02' (2% a step on the log scale)."
+            )
         if product.strip() not in market:
-            raise ConfigError(f"--hold names product {product.strip()!r}, which is not in --market.")
+            raise ConfigError(
+                f"--hold names product {product.strip()!r}, which is not in --market."
+            )
         out[product.strip()] = value
     return out
 
 
-def parse_retention(specs: tuple[str, ...], market: tuple[str, ...], default: pd.DataFrame | None) -> dict[str, pd.DataFrame] | None:
+def parse_retention(
+    specs: tuple[str, ...], market: tuple[str, ...], default: pd.DataFrame | None
+) -> dict[str, pd.DataFrame] | None:
     """Read ``--retention PRODUCT[=FILE]`` options: cohort retention for a product's model.
 
     Parameters
@@ -80,11 +93,15 @@ def parse_retention(specs: tuple[str, ...], market: tuple[str, ...], default: pd
         elif default is not None:
             out[product] = default
         else:
-            raise ConfigError(f"--retention {spec!r}: the data have no retention table; give PRODUCT=FILE with the cohorts file.")
+            raise ConfigError(
+                f"--retention {spec!r}: the data have no retention table; give PRODUCT=FILE with the cohorts file."
+            )
     return out
 
 
-def parse_market_models(specs: tuple[str, ...], market: tuple[str, ...]) -> str | BaseModel | dict[str, str | BaseModel]:
+def parse_market_models(
+    specs: tuple[str, ...], market: tuple[str, ...]
+) -> str | BaseModel | dict[str, str | BaseModel]:
     """Read ``--model`` options: one spec for every product, or ``PRODUCT=SPEC`` for each.
 
     Parameters
@@ -103,7 +120,9 @@ def parse_market_models(specs: tuple[str, ...], market: tuple[str, ...]) -> str 
     from forecast.cli.run import parse_model_spec
 
     if not specs:
-        raise ConfigError("give --model NAME (for every product) or --model PRODUCT=NAME for each product.")
+        raise ConfigError(
+            "give --model NAME (for every product) or --model PRODUCT=NAME for each product."
+        )
     per_product: dict[str, str | BaseModel] = {}
     shared: list[str] = []
     for spec in specs:
@@ -114,14 +133,20 @@ def parse_market_models(specs: tuple[str, ...], market: tuple[str, ...]) -> str 
         else:
             shared.append(spec)
     if shared and per_product:
-        raise ConfigError("mix of --model NAME and --model PRODUCT=NAME; give one model for all products or one per product.")
+        raise ConfigError(
+            "mix of --model NAME and --model PRODUCT=NAME; give one model for all products or one per product."
+        )
     if len(shared) > 1:
-        raise ConfigError(f"several --model options {shared!r}; give one for all products, or PRODUCT=NAME for each.")
+        raise ConfigError(
+            f"several --model options {shared!r}; give one for all products, or PRODUCT=NAME for each."
+        )
     if shared:
         return _one(shared[0], parse_model_spec)
     unknown = sorted(set(per_product) - set(market))
     if unknown:
-        raise ConfigError(f"--model names product(s) {', '.join(map(repr, unknown))} that are not in --market.")
+        raise ConfigError(
+            f"--model names product(s) {', '.join(map(repr, unknown))} that are not in --market."
+        )
     return per_product
 
 
@@ -147,9 +172,21 @@ def _readable(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @click.command("share")
-@click.option("--data", type=click.Path(dir_okay=False), help="Series file (CSV, Parquet or JSON) in long format.")
-@click.option("--dataset", help="A bundled dataset instead of --data (see 'forecast datasets list').")
-@click.option("--market", "market", multiple=True, required=True, help="A product's unique_id (repeat for each product).")
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False),
+    help="Series file (CSV, Parquet or JSON) in long format.",
+)
+@click.option(
+    "--dataset", help="A bundled dataset instead of --data (see 'forecast datasets list')."
+)
+@click.option(
+    "--market",
+    "market",
+    multiple=True,
+    required=True,
+    help="A product's unique_id (repeat for each product).",
+)
 @click.option(
     "--model",
     "model_specs",
@@ -157,14 +194,48 @@ def _readable(frame: pd.DataFrame) -> pd.DataFrame:
     required=True,
     help="Model for every product ('ets:transform=log', 'competition'), or PRODUCT=MODEL for each product.",
 )
-@click.option("--horizon", type=int, required=True, help="Steps ahead, in the series' own frequency.")
-@click.option("--method", type=click.Choice(["paths", "alr", "ilr"]), default="paths", show_default=True, help="Forecast users and divide (paths), or forecast log-ratios of the shares.")
-@click.option("--level", "levels", type=float, multiple=True, default=(80.0, 95.0), show_default=True, help="Interval level in percent (repeatable).")
-@click.option("--samples", type=int, default=1000, show_default=True, help="Sample paths per product.")
+@click.option(
+    "--horizon", type=int, required=True, help="Steps ahead, in the series' own frequency."
+)
+@click.option(
+    "--method",
+    type=click.Choice(["paths", "alr", "ilr"]),
+    default="paths",
+    show_default=True,
+    help="Forecast users and divide (paths), or forecast log-ratios of the shares.",
+)
+@click.option(
+    "--level",
+    "levels",
+    type=float,
+    multiple=True,
+    default=(80.0, 95.0),
+    show_default=True,
+    help="Interval level in percent (repeatable).",
+)
+@click.option(
+    "--samples", type=int, default=1000, show_default=True, help="Sample paths per product."
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample paths.")
-@click.option("--transform", type=click.Choice(["log"]), default=None, help="Fit models given by name on log(y).")
-@click.option("--negative", type=click.Choice(["floor", "raise"]), default="floor", show_default=True, help="Negative sampled users: floor at zero (counted in n_floored) or fail.")
-@click.option("--delta", type=float, default=None, help="alr/ilr: replace zero shares by this value (multiplicative replacement).")
+@click.option(
+    "--transform",
+    type=click.Choice(["log"]),
+    default=None,
+    help="Fit models given by name on log(y).",
+)
+@click.option(
+    "--negative",
+    type=click.Choice(["floor", "raise"]),
+    default="floor",
+    show_default=True,
+    help="Negative sampled users: floor at zero (counted in n_floored) or fail.",
+)
+@click.option(
+    "--delta",
+    type=float,
+    default=None,
+    help="alr/ilr: replace zero shares by this value (multiplicative replacement).",
+)
 @click.option(
     "--hold",
     "hold_specs",
@@ -177,8 +248,17 @@ def _readable(frame: pd.DataFrame) -> pd.DataFrame:
     multiple=True,
     help="PRODUCT or PRODUCT=FILE: fit PRODUCT's model with cohort retention (the dataset's own table, or FILE).",
 )
-@click.option("--out", type=click.Path(dir_okay=False), help="Write the shares to FILE (.csv, .parquet or .json).")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Save a stacked share chart with bands to FILE.png.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Write the shares to FILE (.csv, .parquet or .json).",
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    help="Save a stacked share chart with bands to FILE.png.",
+)
 def share_command(
     data: str | None,
     dataset: str | None,
@@ -220,8 +300,8 @@ def share_command(
       forecast share --data dau.csv --market kimi --market wenxin \\
           --model 'kimi=logistic:transform=log' --model wenxin=naive --horizon 30
     """
-    from forecast.market.shares import shares
     from forecast.market.plots import plot_shares
+    from forecast.market.shares import shares
 
     frame, dataset_retention = load_input(data, dataset)
     models = parse_market_models(model_specs, market)
@@ -268,29 +348,53 @@ def parse_groups(groups: tuple[str, ...], hierarchy_path: str | None) -> dict[st
         ``{aggregate: [parts, ...]}``.
     """
     if bool(groups) == (hierarchy_path is not None):
-        raise ConfigError("give the hierarchy with --group PARENT=CHILD,CHILD (repeatable) or with --hierarchy FILE.json.")
+        raise ConfigError(
+            "give the hierarchy with --group PARENT=CHILD,CHILD (repeatable) or with --hierarchy FILE.json."
+        )
     if hierarchy_path is not None:
         try:
             loaded = json.loads(Path(hierarchy_path).read_text())
         except (OSError, ValueError) as err:
-            raise SchemaError(f"--hierarchy {hierarchy_path!r} is not a readable JSON file: {err}") from err
+            raise SchemaError(
+                f"--hierarchy {hierarchy_path!r} is not a readable JSON file: {err}"
+            ) from err
         if not isinstance(loaded, dict):
-            raise ConfigError(f"--hierarchy {hierarchy_path!r} must hold a JSON object {{aggregate: [parts]}}.")
+            raise ConfigError(
+                f"--hierarchy {hierarchy_path!r} must hold a JSON object {{aggregate: [parts]}}."
+            )
         return {str(k): [str(c) for c in v] for k, v in loaded.items()}
     out: dict[str, list[str]] = {}
     for group in groups:
         parent, sep, children = group.partition("=")
         parts = [c.strip() for c in children.split(",") if c.strip()]
         if not sep or not parent.strip() or not parts:
-            raise ConfigError(f"--group {group!r} is not PARENT=CHILD,CHILD; e.g. --group 'kimi=kimi_web,kimi_app'.")
+            raise ConfigError(
+                f"--group {group!r} is not PARENT=CHILD,CHILD; e.g. --group 'kimi=kimi_web,kimi_app'."
+            )
         out[parent.strip()] = parts
     return out
 
 
 @click.command("reconcile")
-@click.option("--forecasts", "forecasts_path", type=click.Path(dir_okay=False), required=True, help="Base forecasts of every series (the output of 'forecast run').")
-@click.option("--group", "groups", multiple=True, help="An aggregate and its parts: PARENT=CHILD,CHILD (repeatable).")
-@click.option("--hierarchy", "hierarchy_path", type=click.Path(dir_okay=False), help="JSON file {aggregate: [parts]} instead of --group.")
+@click.option(
+    "--forecasts",
+    "forecasts_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="Base forecasts of every series (the output of 'forecast run').",
+)
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    help="An aggregate and its parts: PARENT=CHILD,CHILD (repeatable).",
+)
+@click.option(
+    "--hierarchy",
+    "hierarchy_path",
+    type=click.Path(dir_okay=False),
+    help="JSON file {aggregate: [parts]} instead of --group.",
+)
 @click.option(
     "--method",
     type=click.Choice(["bottom_up", "top_down", "ols", "wls_struct", "mint_shrink"]),
@@ -298,8 +402,15 @@ def parse_groups(groups: tuple[str, ...], hierarchy_path: str | None) -> dict[st
     show_default=True,
     help="Reconciliation method.",
 )
-@click.option("--residuals", "residuals_path", type=click.Path(dir_okay=False), help="In-sample y and yhat of every series, e.g. a 'forecast backtest' output (mint_shrink).")
-@click.option("--out", type=click.Path(dir_okay=False), help="Write the coherent forecasts to FILE.")
+@click.option(
+    "--residuals",
+    "residuals_path",
+    type=click.Path(dir_okay=False),
+    help="In-sample y and yhat of every series, e.g. a 'forecast backtest' output (mint_shrink).",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False), help="Write the coherent forecasts to FILE."
+)
 def reconcile_command(
     forecasts_path: str,
     groups: tuple[str, ...],

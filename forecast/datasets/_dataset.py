@@ -135,7 +135,11 @@ def _split_sections(text: str) -> tuple[str, str, dict[str, str]]:
             sections[current] = []
         else:
             sections[current].append(line)
-    return heading, "\n".join(sections.pop("")).strip(), {k: "\n".join(v).strip() for k, v in sections.items()}
+    return (
+        heading,
+        "\n".join(sections.pop("")).strip(),
+        {k: "\n".join(v).strip() for k, v in sections.items()},
+    )
 
 
 def read_datasheet(package: str) -> DatasetInfo:
@@ -164,7 +168,9 @@ def read_datasheet(package: str) -> DatasetInfo:
     name, _, title = heading.partition(":")
     missing = [s for s in _REQUIRED_SECTIONS if s not in sections]
     if missing or not title:
-        raise ConfigError(f"the datasheet of {package!r} lacks a title or the section(s) {missing}.")
+        raise ConfigError(
+            f"the datasheet of {package!r} lacks a title or the section(s) {missing}."
+        )
     caveats = []
     for line in sections.pop("Caveats").splitlines():
         if line.startswith("- "):

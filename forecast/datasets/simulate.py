@@ -40,7 +40,17 @@ __all__ = ["SimulationTruth", "simulate_market", "WEEKLY_PROFILE"]
 WEEKLY_PROFILE = np.array([1 / 3, 0.4, 0.4, 1 / 3, 0.2, -2 / 3, -1.0])
 """Weekly shape of activity, Monday to Sunday: mean 0, largest magnitude 1 (quiet weekends)."""
 
-_PATH_NAMES = ("dau", "new", "acquired", "switched_in", "switched_out", "retained", "churned", "cumulative", "retention_uplift")
+_PATH_NAMES = (
+    "dau",
+    "new",
+    "acquired",
+    "switched_in",
+    "switched_out",
+    "retained",
+    "churned",
+    "cumulative",
+    "retention_uplift",
+)
 
 
 @dataclass(frozen=True)
@@ -130,14 +140,20 @@ def _product_names(n: int) -> list[str]:
     return names
 
 
-def _grid(name: str, value: ArrayLike, shape: tuple[int, int], *, low: float = 0.0, high: float = np.inf) -> np.ndarray:
+def _grid(
+    name: str, value: ArrayLike, shape: tuple[int, int], *, low: float = 0.0, high: float = np.inf
+) -> np.ndarray:
     array = np.asarray(value, dtype=float)
     if array.ndim == 1 and array.shape[0] != shape[1]:
-        raise ConfigError(f"{name!r} has {array.shape[0]} values; give one per product ({shape[1]}), a scalar, or an (n_markets, n_products) array.")
+        raise ConfigError(
+            f"{name!r} has {array.shape[0]} values; give one per product ({shape[1]}), a scalar, or an (n_markets, n_products) array."
+        )
     try:
         array = np.broadcast_to(array, shape).copy()
     except ValueError as err:
-        raise ConfigError(f"{name!r} of shape {array.shape} does not fit (n_markets, n_products) = {shape}.") from err
+        raise ConfigError(
+            f"{name!r} of shape {array.shape} does not fit (n_markets, n_products) = {shape}."
+        ) from err
     if not np.all(np.isfinite(array)) or np.any(array < low) or np.any(array > high):
         raise ConfigError(f"{name!r} must lie in [{low}, {high}].")
     return array
@@ -153,7 +169,9 @@ def _switching_matrix(switching: ArrayLike, k: int) -> np.ndarray:
     array = np.asarray(switching, dtype=float)
     if array.ndim == 0:
         if not 0 <= float(array) <= 1:
-            raise ConfigError(f"switching must be a share in [0, 1] or a ({k}, {k}) matrix, not {switching!r}.")
+            raise ConfigError(
+                f"switching must be a share in [0, 1] or a ({k}, {k}) matrix, not {switching!r}."
+            )
         matrix = np.full((k, k), float(array) / max(k - 1, 1))
         np.fill_diagonal(matrix, 0.0)
         return matrix
@@ -162,13 +180,20 @@ def _switching_matrix(switching: ArrayLike, k: int) -> np.ndarray:
     return array
 
 
-def _survival(retention: Mapping[str, ArrayLike] | ExponentialMixture | None, shape: tuple[int, int], rng: np.random.Generator, n_components: int) -> tuple[ExponentialMixture, np.ndarray, np.ndarray]:
+def _survival(
+    retention: Mapping[str, ArrayLike] | ExponentialMixture | None,
+    shape: tuple[int, int],
+    rng: np.random.Generator,
+    n_components: int,
+) -> tuple[ExponentialMixture, np.ndarray, np.ndarray]:
     if isinstance(retention, ExponentialMixture):
         try:
             weights = np.broadcast_to(retention.weights, shape + retention.weights.shape[-1:])
             rates = np.broadcast_to(retention.rates, shape + retention.rates.shape[-1:])
         except ValueError as err:
-            raise ConfigError(f"the retention mixture of shape {retention.weights.shape} does not fit {shape} + (K,).") from err
+            raise ConfigError(
+                f"the retention mixture of shape {retention.weights.shape} does not fit {shape} + (K,)."
+            ) from err
         nan = np.full(shape, np.nan)
         return ExponentialMixture(weights.copy(), rates.copy()), nan, nan
     if retention is None:
@@ -177,31 +202,48 @@ def _survival(retention: Mapping[str, ArrayLike] | ExponentialMixture | None, sh
     else:
         unknown = set(retention) - {"alpha", "beta"}
         if unknown or not {"alpha", "beta"} <= set(retention):
-            raise ConfigError(f"retention takes the sBG parameters 'alpha' and 'beta' (or an ExponentialMixture), got {sorted(retention)}.")
+            raise ConfigError(
+                f"retention takes the sBG parameters 'alpha' and 'beta' (or an ExponentialMixture), got {sorted(retention)}."
+            )
         alpha = _grid("alpha", retention["alpha"], shape, low=1e-6)
         beta = _grid("beta", retention["beta"], shape, low=1e-6)
     return ExponentialMixture.from_sbg(alpha, beta, n_components), alpha, beta
 
 
-def _event_multipliers(events: Sequence[Mapping[str, object]] | None, dates: pd.DatetimeIndex, markets: list[str], products: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+def _event_multipliers(
+    events: Sequence[Mapping[str, object]] | None,
+    dates: pd.DatetimeIndex,
+    markets: list[str],
+    products: list[str],
+) -> tuple[np.ndarray, pd.DataFrame]:
     steps = np.ones((len(markets), len(products), len(dates)))
     rows = []
     for number, event in enumerate(events or ()):
         if not isinstance(event, Mapping) or not {"product", "date", "factor"} <= set(event):
-            raise ConfigError(f"event {number} must be a mapping with 'product', 'date', 'factor' (and optionally 'market'), not {event!r}.")
+            raise ConfigError(
+                f"event {number} must be a mapping with 'product', 'date', 'factor' (and optionally 'market'), not {event!r}."
+            )
         product = str(event["product"])
         if product not in products:
-            raise ConfigError(f"event {number} names product {product!r}; the products are {', '.join(map(repr, products))}.")
+            raise ConfigError(
+                f"event {number} names product {product!r}; the products are {', '.join(map(repr, products))}."
+            )
         when = pd.Timestamp(event["date"])  # type: ignore[arg-type]
         if not dates[0] <= when <= dates[-1]:
-            raise ConfigError(f"event {number} on {when.date()} is outside the simulated dates {dates[0].date()} to {dates[-1].date()}.")
+            raise ConfigError(
+                f"event {number} on {when.date()} is outside the simulated dates {dates[0].date()} to {dates[-1].date()}."
+            )
         factor = float(event["factor"])  # type: ignore[arg-type]
         if not np.isfinite(factor) or factor < 0:
-            raise ConfigError(f"event {number} has factor {factor!r}; a factor multiplies acquisition and must be >= 0.")
+            raise ConfigError(
+                f"event {number} has factor {factor!r}; a factor multiplies acquisition and must be >= 0."
+            )
         market = event.get("market")
         chosen = markets if market is None else [str(market)]
         if not set(chosen) <= set(markets):
-            raise ConfigError(f"event {number} names market {market!r}; the markets are {markets[0]!r} to {markets[-1]!r}.")
+            raise ConfigError(
+                f"event {number} names market {market!r}; the markets are {markets[0]!r} to {markets[-1]!r}."
+            )
         start = int(dates.searchsorted(when))
         j = products.index(product)
         for name in chosen:
@@ -225,7 +267,13 @@ def _labels(names: np.ndarray, codes: np.ndarray) -> pd.Categorical:
 
 
 def _series_frame(
-    names: np.ndarray, entities: np.ndarray, channels: np.ndarray, markets: np.ndarray, values: np.ndarray, dates: pd.DatetimeIndex, source: str
+    names: np.ndarray,
+    entities: np.ndarray,
+    channels: np.ndarray,
+    markets: np.ndarray,
+    values: np.ndarray,
+    dates: pd.DatetimeIndex,
+    source: str,
 ) -> pd.DataFrame:
     """Long frame from a (n_series, periods) matrix, in the row order validate_series gives.
 
@@ -252,7 +300,11 @@ def _series_frame(
 
 
 def _channel_split(
-    y: np.ndarray, channels: Sequence[str] | Mapping[str, float], rng: np.random.Generator, markets: list[str], products: list[str]
+    y: np.ndarray,
+    channels: Sequence[str] | Mapping[str, float],
+    rng: np.random.Generator,
+    markets: list[str],
+    products: list[str],
 ) -> tuple[list[str], np.ndarray, pd.DataFrame]:
     """Split observed totals (n, k, T) into channels (n, k, C, T) that add up to them."""
     n, k, periods = y.shape
@@ -268,7 +320,9 @@ def _channel_split(
         intercept = np.log(rng.dirichlet(np.full(len(names), 4.0), size=(n, k)))
         slope = rng.normal(0.0, 0.5, size=(n, k, len(names)))
     if len(names) < 2 or len(set(names)) != len(names) or "all" in names:
-        raise ConfigError(f"give at least two distinct channel names other than 'all', not {names!r}.")
+        raise ConfigError(
+            f"give at least two distinct channel names other than 'all', not {names!r}."
+        )
     time = np.arange(periods) / max(periods - 1, 1)
     logits = intercept[..., None] + slope[..., None] * time
     logits -= logits.max(axis=2, keepdims=True)
@@ -330,7 +384,9 @@ def _retention_frame(
         return array.reshape(n * k, -1)[order].reshape(-1)
 
     mask = pick(observed)
-    cohort = np.broadcast_to(dates.values.astype("datetime64[ns]")[starts][None, None, :, None], counts.shape)
+    cohort = np.broadcast_to(
+        dates.values.astype("datetime64[ns]")[starts][None, None, :, None], counts.shape
+    )
     age = np.broadcast_to(ages_arr, counts.shape)
     size = np.broadcast_to(sizes[..., None], counts.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -475,45 +531,84 @@ def simulate_market(
     try:
         dates = pd.date_range(pd.Timestamp(start), periods=periods, freq=freq)
     except (ValueError, TypeError) as err:
-        raise ConfigError(f"start {start!r} and freq {freq!r} do not make a date range: {err}") from err
+        raise ConfigError(
+            f"start {start!r} and freq {freq!r} do not make a date range: {err}"
+        ) from err
     daily = pd.tseries.frequencies.to_offset(freq) == pd.offsets.Day(1)
     shape = (n, k)
     width = len(str(n - 1))
     markets = [f"m{i:0{width}d}" for i in range(n)]
     products = _product_names(k)
-    params_rng, noise_rng, retention_rng, channel_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4))
+    params_rng, noise_rng, retention_rng, channel_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)
+    )
 
-    size = _grid("market_size", np.asarray(market_size, dtype=float).reshape(-1, 1) if np.ndim(market_size) else market_size, shape, low=1.0)[:, 0]
+    size = _grid(
+        "market_size",
+        np.asarray(market_size, dtype=float).reshape(-1, 1)
+        if np.ndim(market_size)
+        else market_size,
+        shape,
+        low=1.0,
+    )[:, 0]
     p_arr = params_rng.uniform(2e-4, 1e-3, size=shape) if p is None else _grid("p", p, shape)
     q_arr = params_rng.uniform(0.03, 0.12, size=shape) if q is None else _grid("q", q, shape)
-    survival, alpha, beta = _survival(retention, shape, params_rng, _whole("n_components", n_components, 1))
-    effect = params_rng.uniform(0.0, 1.0, size=shape) if scale_effect is None else _grid("scale_effect", scale_effect, shape)
+    survival, alpha, beta = _survival(
+        retention, shape, params_rng, _whole("n_components", n_components, 1)
+    )
+    effect = (
+        params_rng.uniform(0.0, 1.0, size=shape)
+        if scale_effect is None
+        else _grid("scale_effect", scale_effect, shape)
+    )
     if seasonality is None:
         amplitude = params_rng.uniform(0.05, 0.2, size=shape) if daily else np.zeros(shape)
     else:
         amplitude = _grid("seasonality", seasonality, shape, high=0.999)
         if not daily and np.any(amplitude > 0):
-            raise ConfigError(f"weekly seasonality needs daily data (freq 'D'), not freq {freq!r}; set seasonality=0.")
+            raise ConfigError(
+                f"weekly seasonality needs daily data (freq 'D'), not freq {freq!r}; set seasonality=0."
+            )
     sigma = _grid("noise", noise, shape)
     matrix = _switching_matrix(switching, k)
 
-    weekly = 1.0 + amplitude[..., None] * WEEKLY_PROFILE[dates.day_of_week.to_numpy()] if daily else np.ones(shape + (periods,))
+    weekly = (
+        1.0 + amplitude[..., None] * WEEKLY_PROFILE[dates.day_of_week.to_numpy()]
+        if daily
+        else np.ones(shape + (periods,))
+    )
     steps, event_table = _event_multipliers(events, dates, markets, products)
     paths = simulate_competition(
-        p_arr, q_arr, size, survival, periods, switching=matrix if matrix.any() else None, multipliers=weekly * steps, scale_effect=effect
+        p_arr,
+        q_arr,
+        size,
+        survival,
+        periods,
+        switching=matrix if matrix.any() else None,
+        multipliers=weekly * steps,
+        scale_effect=effect,
     )
     mean = paths.dau * weekly
-    y = mean * np.exp(sigma[..., None] * noise_rng.standard_normal(mean.shape) - sigma[..., None] ** 2 / 2)
+    y = mean * np.exp(
+        sigma[..., None] * noise_rng.standard_normal(mean.shape) - sigma[..., None] ** 2 / 2
+    )
 
     labels = np.array([[f"{mk}/{pr}" for pr in products] for mk in markets], dtype=object)
     totals = (labels + "/dau/all").reshape(-1)
     product_of = np.tile(np.array(products, dtype=object), n)
     market_of = np.repeat(np.array(markets, dtype=object), k)
-    names, entities, kinds, market_col = [totals], [product_of], [np.full(n * k, "all", dtype=object)], [market_of]
+    names, entities, kinds, market_col = (
+        [totals],
+        [product_of],
+        [np.full(n * k, "all", dtype=object)],
+        [market_of],
+    )
     values = [y.reshape(n * k, periods)]
     channel_table = None
     if channels is not None:
-        channel_names, parts, channel_table = _channel_split(y, channels, channel_rng, markets, products)
+        channel_names, parts, channel_table = _channel_split(
+            y, channels, channel_rng, markets, products
+        )
         for index, channel in enumerate(channel_names):
             names.append((labels + f"/dau/{channel}").reshape(-1))
             entities.append(entities[0])
@@ -522,15 +617,29 @@ def simulate_market(
             values.append(parts[:, :, index, :].reshape(n * k, periods))
     source = f"simulated: forecast.datasets.simulate_market(n_products={k}, periods={periods}, freq={freq!r}, seed={seed}, n_markets={n})"
     series = _series_frame(
-        np.concatenate(names), np.concatenate(entities), np.concatenate(kinds), np.concatenate(market_col), np.concatenate(values), dates, source
+        np.concatenate(names),
+        np.concatenate(entities),
+        np.concatenate(kinds),
+        np.concatenate(market_col),
+        np.concatenate(values),
+        dates,
+        source,
     )
 
     if retention_ages is None:
         retention_ages = (1, 7, 14, 30, 60, 90) if daily else (1, 2, 3, 4, 6, 8, 12)
     if any(int(a) < 1 for a in retention_ages):
-        raise ConfigError(f"retention_ages must be whole numbers >= 1, not {list(retention_ages)!r}.")
-    every = _whole("cohort_every", cohort_every if cohort_every is not None else (30 if daily else 1), 1)
-    retention_frame = _retention_frame(paths, survival, retention_ages, every, dates, retention_rng, labels) if len(retention_ages) else None
+        raise ConfigError(
+            f"retention_ages must be whole numbers >= 1, not {list(retention_ages)!r}."
+        )
+    every = _whole(
+        "cohort_every", cohort_every if cohort_every is not None else (30 if daily else 1), 1
+    )
+    retention_frame = (
+        _retention_frame(paths, survival, retention_ages, every, dates, retention_rng, labels)
+        if len(retention_ages)
+        else None
+    )
     if retention_frame is not None and retention_frame.empty:
         retention_frame = None
 
@@ -552,7 +661,9 @@ def simulate_market(
     truth = SimulationTruth(
         params=params,
         survival=survival,
-        switching=pd.DataFrame(matrix, index=pd.Index(products, name="from"), columns=pd.Index(products, name="to")),
+        switching=pd.DataFrame(
+            matrix, index=pd.Index(products, name="from"), columns=pd.Index(products, name="to")
+        ),
         events=event_table,
         channels=channel_table,
         paths=paths,

@@ -63,4 +63,3 @@ def parallel_map(
             if progress is not None:
                 progress(1)
         return results
-

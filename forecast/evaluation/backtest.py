@@ -43,9 +43,9 @@ import pandas as pd
 
 from forecast.engine.parallel import parallel_map
 from forecast.engine.tasks import failure_record, failures_frame
-from forecast.forecasting import _retention_for
 from forecast.errors import ConfigError, ForecastError, ForecastWarning, HistoryError, SchemaError
 from forecast.evaluation.metrics import seasonal_naive_scale
+from forecast.forecasting import _retention_for
 from forecast.models.base import BaseModel, check_horizon
 from forecast.models.registry import resolve
 from forecast.schema import (
@@ -58,8 +58,8 @@ from forecast.schema import (
     SEASONAL_PERIOD,
     UNIQUE_ID,
     WINDOW,
-    Y,
     Frequency,
+    Y,
     check_levels,
     forecast_columns,
     infer_frequency,
@@ -74,7 +74,8 @@ ModelsArg = str | BaseModel | Sequence[str | BaseModel] | Mapping[str, str | Bas
 
 def backtest_columns(levels: Sequence[float]) -> list[str]:
     """Columns of a backtest frame, in order: the forecast columns with ``cutoff`` and ``y``
-    (:func:`forecast.schema.forecast_columns`), then ``scale`` and ``seasonal_period``."""
+    (:func:`forecast.schema.forecast_columns`), then ``scale`` and ``seasonal_period``.
+    """
     return [*forecast_columns(levels, backtest=True), SCALE, SEASONAL_PERIOD]
 
 
@@ -96,7 +97,9 @@ def _frequency(group: pd.DataFrame, uid: str) -> Frequency:
     return frequency
 
 
-def _series_cutoffs(group: pd.DataFrame, uid: str, h: int, n_windows: int, step: int) -> pd.DatetimeIndex:
+def _series_cutoffs(
+    group: pd.DataFrame, uid: str, h: int, n_windows: int, step: int
+) -> pd.DatetimeIndex:
     frequency = _frequency(group, uid)
     back = h + (n_windows - 1) * step
     grid = pd.date_range(end=group[DS].iloc[-1], periods=back + 1, freq=frequency.offset)
@@ -113,7 +116,9 @@ def _series_cutoffs(group: pd.DataFrame, uid: str, h: int, n_windows: int, step:
     return cutoffs
 
 
-def make_cutoffs(df: pd.DataFrame, h: int, n_windows: int = 1, step: int | None = None) -> pd.DataFrame:
+def make_cutoffs(
+    df: pd.DataFrame, h: int, n_windows: int = 1, step: int | None = None
+) -> pd.DataFrame:
     """The cutoffs of a rolling-origin backtest, one row per series and window.
 
     Parameters
@@ -157,7 +162,9 @@ def make_cutoffs(df: pd.DataFrame, h: int, n_windows: int = 1, step: int | None 
     return table
 
 
-def _cutoff_table(data: pd.DataFrame, h: int, n_windows: int, step: int) -> tuple[pd.DataFrame, dict[str, HistoryError]]:
+def _cutoff_table(
+    data: pd.DataFrame, h: int, n_windows: int, step: int
+) -> tuple[pd.DataFrame, dict[str, HistoryError]]:
     """Cutoffs of every series that has room for them, and the error of each that has not."""
     rows = []
     problems: dict[str, HistoryError] = {}
@@ -198,7 +205,9 @@ def _check_cutoffs(cutoffs: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
 
 def _labelled_models(models: ModelsArg) -> list[tuple[str, BaseModel]]:
     if isinstance(models, (str, BaseModel)):
-        items: list[tuple[str, str | BaseModel]] = [(models if isinstance(models, str) else models.name, models)]
+        items: list[tuple[str, str | BaseModel]] = [
+            (models if isinstance(models, str) else models.name, models)
+        ]
     elif isinstance(models, Mapping):
         items = [(str(label), model) for label, model in models.items()]
     else:
@@ -325,7 +334,9 @@ def run_backtest_task(task: BacktestTask) -> tuple[list[pd.DataFrame], list[dict
                 fit_start = train[DS].iloc[0]
             else:
                 model = fitted
-                model.update(task.series.loc[(task.series[DS] >= fit_start) & (task.series[DS] <= cutoff)])
+                model.update(
+                    task.series.loc[(task.series[DS] >= fit_start) & (task.series[DS] <= cutoff)]
+                )
             predicted = model.predict(task.h, levels=task.levels)
         except ForecastError as err:
             failures.append(failure_record(task.unique_id, task.label, cutoff, err))
@@ -373,7 +384,11 @@ def _scales(
 
 def _summary(failures: pd.DataFrame, n_windows: int) -> str:
     first = failures.iloc[0]
-    where = "with no room for the windows" if pd.isna(first[CUTOFF]) else f"at cutoff {first[CUTOFF]:%Y-%m-%d}"
+    where = (
+        "with no room for the windows"
+        if pd.isna(first[CUTOFF])
+        else f"at cutoff {first[CUTOFF]:%Y-%m-%d}"
+    )
     return (
         f"{len(failures)} of {n_windows} backtest window(s) failed (the first: model {first[MODEL]!r} on "
         f"series {first[UNIQUE_ID]!r} {where}: {first['error_type']}: "
@@ -490,10 +505,14 @@ def backtest(
         raise ConfigError(f"window must be 'expanding' or 'sliding', not {window!r}.")
     if window == "sliding":
         if window_size is None:
-            raise ConfigError("window='sliding' needs window_size, the number of observations per training window.")
+            raise ConfigError(
+                "window='sliding' needs window_size, the number of observations per training window."
+            )
         window_size = _positive_int(window_size, "window_size")
     elif window_size is not None:
-        raise ConfigError("window_size applies to window='sliding' only; drop it or set window='sliding'.")
+        raise ConfigError(
+            "window_size applies to window='sliding' only; drop it or set window='sliding'."
+        )
     if seasonal_period is not None:
         seasonal_period = _positive_int(seasonal_period, "seasonal_period")
     labelled = _labelled_models(models)
@@ -503,14 +522,24 @@ def backtest(
         table, problems = _cutoff_table(data, h, n_windows, step)
     else:
         table, problems = _check_cutoffs(cutoffs, data), {}
-    records = [failure_record(uid, label, None, err) for uid, err in problems.items() for label, _ in labelled]
+    records = [
+        failure_record(uid, label, None, err)
+        for uid, err in problems.items()
+        for label, _ in labelled
+    ]
     data = data.loc[~data[UNIQUE_ID].isin(list(problems))]
     every = _refit_every(refit, int(table.groupby(UNIQUE_ID).size().max()) if len(table) else 1)
 
     tasks: list[BacktestTask] = []
     for uid, group in data.groupby(UNIQUE_ID, sort=True):
         series_cutoffs = list(table.loc[table[UNIQUE_ID] == uid, CUTOFF])
-        known = dict(zip(series_cutoffs, _window_retentions(clean_retention, group, str(uid), series_cutoffs), strict=True))
+        known = dict(
+            zip(
+                series_cutoffs,
+                _window_retentions(clean_retention, group, str(uid), series_cutoffs),
+                strict=True,
+            )
+        )
         for label, model in labelled:
             for chain in _chains(len(series_cutoffs), every, model):
                 chain_cutoffs = tuple(pd.Timestamp(series_cutoffs[w]) for w, _ in chain)
@@ -547,8 +576,14 @@ def backtest(
         out[column] = pd.to_datetime(out[column]).astype("datetime64[ns]")
     actuals = data[[UNIQUE_ID, DS, Y]].assign(**{DS: data[DS].astype("datetime64[ns]")})
     out = out.merge(actuals, on=[UNIQUE_ID, DS], how="left", validate="many_to_one")
-    out = out.merge(_scales(data, table, window_size, seasonal_period), on=[UNIQUE_ID, CUTOFF], how="left")
-    out = out[columns].sort_values([UNIQUE_ID, MODEL, CUTOFF, DS], kind="mergesort").reset_index(drop=True)
+    out = out.merge(
+        _scales(data, table, window_size, seasonal_period), on=[UNIQUE_ID, CUTOFF], how="left"
+    )
+    out = (
+        out[columns]
+        .sort_values([UNIQUE_ID, MODEL, CUTOFF, DS], kind="mergesort")
+        .reset_index(drop=True)
+    )
     if records:
         failures = failures_frame(records)
         out.attrs["failures"] = failures

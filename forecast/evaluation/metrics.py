@@ -46,8 +46,8 @@ from forecast.schema import (
     SCALE,
     STEP,
     UNIQUE_ID,
-    Y,
     YHAT,
+    Y,
     level_column,
     parse_level_column,
 )
@@ -137,7 +137,8 @@ def smape(y: Sequence[float], yhat: Sequence[float]) -> float:
 
 def mase(y: Sequence[float], yhat: Sequence[float], scale: float | Sequence[float]) -> float:
     """Mean absolute scaled error: absolute errors divided by ``scale`` (one value or one per
-    forecast), averaged; NaN when a scale is 0 or NaN."""
+    forecast), averaged; NaN when a scale is 0 or NaN.
+    """
     y_, f = _arrays(y, yhat)
     s = np.broadcast_to(np.asarray(scale, dtype=float), y_.shape)
     if np.any(~np.isfinite(s) | (s <= 0)):
@@ -163,14 +164,18 @@ def interval_width(lo: Sequence[float], hi: Sequence[float]) -> float:
     return float(np.mean(hi_ - lo_))
 
 
-def _interval_score_terms(y: np.ndarray, lo: np.ndarray, hi: np.ndarray, level: float) -> np.ndarray:
+def _interval_score_terms(
+    y: np.ndarray, lo: np.ndarray, hi: np.ndarray, level: float
+) -> np.ndarray:
     alpha = 1.0 - level / 100.0
     below = np.where(y < lo, lo - y, 0.0)
     above = np.where(y > hi, y - hi, 0.0)
     return (hi - lo) + (2.0 / alpha) * (below + above)
 
 
-def interval_score(y: Sequence[float], lo: Sequence[float], hi: Sequence[float], level: float) -> float:
+def interval_score(
+    y: Sequence[float], lo: Sequence[float], hi: Sequence[float], level: float
+) -> float:
     """Winkler's interval score of ``level``% intervals (lower is better).
 
     Parameters
@@ -278,7 +283,9 @@ def _check_metrics(metrics: Iterable[str] | None) -> list[str]:
     chosen = [metrics] if isinstance(metrics, str) else list(metrics)
     unknown = [m for m in chosen if m not in METRICS]
     if unknown:
-        raise ConfigError(f"unknown metric(s) {', '.join(map(repr, unknown))}; choose from {', '.join(METRICS)}.")
+        raise ConfigError(
+            f"unknown metric(s) {', '.join(map(repr, unknown))}; choose from {', '.join(METRICS)}."
+        )
     return chosen
 
 
@@ -315,14 +322,20 @@ def row_losses(frame: pd.DataFrame, levels: tuple[float, ...] | None = None) -> 
     y = frame[Y].to_numpy(dtype=float)
     f = frame[YHAT].to_numpy(dtype=float)
     e = f - y
-    scale = frame[SCALE].to_numpy(dtype=float) if SCALE in frame.columns else np.full(len(frame), np.nan)
+    scale = (
+        frame[SCALE].to_numpy(dtype=float)
+        if SCALE in frame.columns
+        else np.full(len(frame), np.nan)
+    )
     good_scale = np.isfinite(scale) & (scale > 0)
     denominator = np.abs(y) + np.abs(f)
     terms = {
         "mae": np.abs(e),
         "rmse": e**2,
         "mape": np.where(y != 0, 100.0 * np.abs(e) / np.where(y != 0, np.abs(y), 1.0), np.nan),
-        "smape": np.where(denominator > 0, 200.0 * np.abs(e) / np.where(denominator > 0, denominator, 1.0), np.nan),
+        "smape": np.where(
+            denominator > 0, 200.0 * np.abs(e) / np.where(denominator > 0, denominator, 1.0), np.nan
+        ),
         "mase": np.where(good_scale, np.abs(e) / np.where(good_scale, scale, 1.0), np.nan),
         "bias": e,
         "_zero_y": (y == 0).astype(float),
@@ -335,10 +348,14 @@ def row_losses(frame: pd.DataFrame, levels: tuple[float, ...] | None = None) -> 
         hi = frame[level_column(level, "hi")].to_numpy(dtype=float)
         alpha = 1.0 - level / 100.0
         score = _interval_score_terms(y, lo, hi, level)
-        terms[metric_column("coverage", level)] = np.where(np.isnan(lo) | np.isnan(hi), np.nan, 100.0 * ((y >= lo) & (y <= hi)))
+        terms[metric_column("coverage", level)] = np.where(
+            np.isnan(lo) | np.isnan(hi), np.nan, 100.0 * ((y >= lo) & (y <= hi))
+        )
         terms[metric_column("width", level)] = hi - lo
         terms[metric_column("interval_score", level)] = score
-        terms[metric_column("msis", level)] = np.where(good_scale, score / np.where(good_scale, scale, 1.0), np.nan)
+        terms[metric_column("msis", level)] = np.where(
+            good_scale, score / np.where(good_scale, scale, 1.0), np.nan
+        )
         pinball += [_pinball_terms(y, lo, alpha / 2.0), _pinball_terms(y, hi, 1.0 - alpha / 2.0)]
     terms["pinball"] = np.mean(np.vstack(pinball), axis=0)
     return pd.DataFrame(terms, index=frame.index)
@@ -410,7 +427,11 @@ def evaluate(
     _check_frame(backtest_frame)
     chosen = _check_metrics(metrics)
     keys = _check_by(by, backtest_frame)
-    frame = add_step(backtest_frame) if STEP in keys and STEP not in backtest_frame.columns else backtest_frame
+    frame = (
+        add_step(backtest_frame)
+        if STEP in keys and STEP not in backtest_frame.columns
+        else backtest_frame
+    )
     levels = levels_of(frame)
     inner_keys = keys if UNIQUE_ID in keys else [UNIQUE_ID, *keys]
     scored = frame[Y].notna().to_numpy()
@@ -419,18 +440,29 @@ def evaluate(
     terms["_scored"] = scored.astype(float)
     terms["_missing"] = (~scored).astype(float)
     columns = [c for c in terms.columns if c not in inner_keys and not c.startswith("_")]
-    value_columns = [c for c in columns if (c.rsplit("_", 1)[0] if c not in METRICS else c) in chosen]
+    value_columns = [
+        c for c in columns if (c.rsplit("_", 1)[0] if c not in METRICS else c) in chosen
+    ]
     if not value_columns:
         raise ConfigError(f"metrics={list(chosen)!r} need interval columns, which the frame lacks.")
     scored_terms = terms.loc[scored]
     grouped_scored = scored_terms.groupby(inner_keys, sort=True, dropna=False)
     means = grouped_scored[value_columns].mean()
-    undefined = scored_terms[value_columns].isna().groupby([scored_terms[k] for k in inner_keys], sort=True, dropna=False).any()
+    undefined = (
+        scored_terms[value_columns]
+        .isna()
+        .groupby([scored_terms[k] for k in inner_keys], sort=True, dropna=False)
+        .any()
+    )
     means = means.mask(undefined)
     counts = terms.groupby(inner_keys, sort=True, dropna=False)[["_scored", "_missing"]].sum()
-    flags = scored_terms.groupby(inner_keys, sort=True, dropna=False)[["_zero_y", "_zero_both", "_bad_scale"]].sum()
+    flags = scored_terms.groupby(inner_keys, sort=True, dropna=False)[
+        ["_zero_y", "_zero_both", "_bad_scale"]
+    ].sum()
     table = counts.join(means).join(flags)
-    table[["_zero_y", "_zero_both", "_bad_scale"]] = table[["_zero_y", "_zero_both", "_bad_scale"]].fillna(0.0)
+    table[["_zero_y", "_zero_both", "_bad_scale"]] = table[
+        ["_zero_y", "_zero_both", "_bad_scale"]
+    ].fillna(0.0)
     if "rmse" in value_columns:
         table["rmse"] = np.sqrt(table["rmse"])
     table = table.rename(columns={"_scored": N, "_missing": N_MISSING})
@@ -448,7 +480,9 @@ def _across_series(table: pd.DataFrame, keys: list[str], value_columns: list[str
     """Average per-series metrics across series with equal weights; notes name the series."""
     rows = []
     for group_key, group in table.groupby(keys, sort=True, dropna=False) if keys else [((), table)]:
-        row: dict[str, object] = dict(zip(keys, group_key if isinstance(group_key, tuple) else (group_key,), strict=True))
+        row: dict[str, object] = dict(
+            zip(keys, group_key if isinstance(group_key, tuple) else (group_key,), strict=True)
+        )
         row[N] = group[N].sum()
         row[N_MISSING] = group[N_MISSING].sum()
         for column in value_columns:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from forecast.errors import ConfigError
 from forecast.evaluation.metrics import METRICS, evaluate, levels_of
-from forecast.schema import CUTOFF, DS, MODEL, STEP, UNIQUE_ID, Y, YHAT, level_column
+from forecast.schema import CUTOFF, DS, MODEL, STEP, UNIQUE_ID, YHAT, Y, level_column
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -66,7 +66,9 @@ def plot_backtest(
     if len(backtest_frame) == 0:
         raise ConfigError("the backtest frame is empty: nothing to plot (every window failed?).")
     if metric not in METRICS or metric in ("coverage", "width", "interval_score", "msis"):
-        raise ConfigError(f"metric {metric!r} cannot be drawn by step; use one of mae, rmse, mape, smape, mase, bias, pinball.")
+        raise ConfigError(
+            f"metric {metric!r} cannot be drawn by step; use one of mae, rmse, mape, smape, mase, bias, pinball."
+        )
     frame = backtest_frame
     chosen_series = _choose(frame[UNIQUE_ID], series, "series", max_series)
     chosen_models = _choose(frame[MODEL], models, "models", None)
@@ -74,10 +76,16 @@ def plot_backtest(
     levels = levels_of(frame)
     band = (max(levels) if levels else None) if level is None else float(level)
     if band is not None and band not in levels:
-        raise ConfigError(f"level {band:g} is not in the frame; it has {', '.join(f'{v:g}' for v in levels) or 'none'}.")
+        raise ConfigError(
+            f"level {band:g} is not in the frame; it has {', '.join(f'{v:g}' for v in levels) or 'none'}."
+        )
     colours = dict(zip(chosen_models, plt.get_cmap("tab10").colors * 3, strict=False))
     figure, axes = plt.subplots(
-        len(chosen_series), 2, figsize=(13, 3.6 * len(chosen_series)), squeeze=False, width_ratios=(3, 1.2)
+        len(chosen_series),
+        2,
+        figsize=(13, 3.6 * len(chosen_series)),
+        squeeze=False,
+        width_ratios=(3, 1.2),
     )
     for row, uid in enumerate(chosen_series):
         _draw_windows(axes[row, 0], frame.loc[frame[UNIQUE_ID] == uid], history, uid, colours, band)
@@ -88,22 +96,35 @@ def plot_backtest(
     return figure
 
 
-def _choose(values: pd.Series, wanted: Sequence[str] | None, what: str, limit: int | None) -> list[str]:
+def _choose(
+    values: pd.Series, wanted: Sequence[str] | None, what: str, limit: int | None
+) -> list[str]:
     present = list(dict.fromkeys(values.astype(str)))
     if wanted is None:
         return present[:limit] if limit else present
     unknown = [w for w in wanted if w not in present]
     if unknown:
-        raise ConfigError(f"{what} {', '.join(map(repr, unknown))} not in the backtest; it has {', '.join(map(repr, present[:20]))}.")
+        raise ConfigError(
+            f"{what} {', '.join(map(repr, unknown))} not in the backtest; it has {', '.join(map(repr, present[:20]))}."
+        )
     return list(wanted)
 
 
-def _draw_windows(axis, frame: pd.DataFrame, history: pd.DataFrame | None, uid: str, colours: dict, band: float | None) -> None:  # noqa: ANN001
+def _draw_windows(
+    axis,
+    frame: pd.DataFrame,
+    history: pd.DataFrame | None,
+    uid: str,
+    colours: dict,
+    band: float | None,
+) -> None:
     import matplotlib.dates as mdates
 
     start = frame[CUTOFF].min() - (frame[DS].max() - frame[CUTOFF].min()) * 0.5
     if history is not None:
-        actual = history.loc[(history[UNIQUE_ID].astype(str) == uid) & (pd.to_datetime(history[DS]) >= start)]
+        actual = history.loc[
+            (history[UNIQUE_ID].astype(str) == uid) & (pd.to_datetime(history[DS]) >= start)
+        ]
         axis.plot(pd.to_datetime(actual[DS]), actual[Y], color="black", lw=1.0, label="actual")
     else:
         actual = frame.drop_duplicates(DS).sort_values(DS)
@@ -113,7 +134,13 @@ def _draw_windows(axis, frame: pd.DataFrame, history: pd.DataFrame | None, uid: 
     for model, group in frame.groupby(MODEL, sort=False):
         for number, (_, window) in enumerate(group.groupby(CUTOFF)):
             window = window.sort_values(DS)
-            axis.plot(window[DS], window[YHAT], color=colours[model], lw=1.4, label=model if number == 0 else None)
+            axis.plot(
+                window[DS],
+                window[YHAT],
+                color=colours[model],
+                lw=1.4,
+                label=model if number == 0 else None,
+            )
             if band is not None:
                 axis.fill_between(
                     window[DS],
@@ -124,14 +151,16 @@ def _draw_windows(axis, frame: pd.DataFrame, history: pd.DataFrame | None, uid: 
                     lw=0,
                 )
     shade = f", {band:g}% intervals shaded" if band is not None else ""
-    axis.set_title(f"{uid}: forecasts of each window (cutoffs dashed{shade})", fontsize=10, loc="left")
+    axis.set_title(
+        f"{uid}: forecasts of each window (cutoffs dashed{shade})", fontsize=10, loc="left"
+    )
     locator = mdates.AutoDateLocator()
     axis.xaxis.set_major_locator(locator)
     axis.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     axis.grid(alpha=0.3)
 
 
-def _draw_steps(axis, frame: pd.DataFrame, metric: str, colours: dict) -> None:  # noqa: ANN001
+def _draw_steps(axis, frame: pd.DataFrame, metric: str, colours: dict) -> None:
     from matplotlib.ticker import MaxNLocator
 
     table = evaluate(frame, metrics=[metric], by=(MODEL, STEP))
@@ -142,4 +171,11 @@ def _draw_steps(axis, frame: pd.DataFrame, metric: str, colours: dict) -> None: 
     axis.set_title(f"{metric} by horizon step", fontsize=10, loc="left")
     axis.grid(alpha=0.3)
     if np.all(table[metric].isna()):
-        axis.text(0.5, 0.5, f"{metric} undefined\n(see fc.evaluate's note)", ha="center", va="center", transform=axis.transAxes)
+        axis.text(
+            0.5,
+            0.5,
+            f"{metric} undefined\n(see fc.evaluate's note)",
+            ha="center",
+            va="center",
+            transform=axis.transAxes,
+        )

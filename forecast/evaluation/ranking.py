@@ -21,8 +21,8 @@ import pandas as pd
 from scipy import stats
 
 from forecast.errors import ConfigError, SchemaError
-from forecast.evaluation.metrics import N, NOTE, evaluate, levels_of, metric_column, row_losses
-from forecast.schema import CUTOFF, DS, MODEL, UNIQUE_ID, Y, YHAT
+from forecast.evaluation.metrics import NOTE, N, evaluate, levels_of, metric_column, row_losses
+from forecast.schema import CUTOFF, DS, MODEL, UNIQUE_ID, YHAT, Y
 
 __all__ = ["RANK", "DM_STATISTIC", "P_VALUE", "N_WINDOWS", "diebold_mariano", "rank_models"]
 
@@ -74,7 +74,9 @@ def diebold_mariano(
     d = np.asarray(differentials, dtype=float)
     t = len(d)
     if alternative not in ("two-sided", "less", "greater"):
-        raise ConfigError(f"alternative must be 'two-sided', 'less' or 'greater', not {alternative!r}.")
+        raise ConfigError(
+            f"alternative must be 'two-sided', 'less' or 'greater', not {alternative!r}."
+        )
     if t < 2:
         return float("nan"), float("nan")
     keys = np.zeros(t, dtype=int) if groups is None else pd.factorize(np.asarray(groups))[0]
@@ -101,9 +103,13 @@ def diebold_mariano(
 
 
 def _check_metric(metric: str, frame: pd.DataFrame) -> None:
-    allowed = sorted(_POINT_LOSSES) + [metric_column(m, level) for m in sorted(_LEVEL_LOSSES) for level in levels_of(frame)]
+    allowed = sorted(_POINT_LOSSES) + [
+        metric_column(m, level) for m in sorted(_LEVEL_LOSSES) for level in levels_of(frame)
+    ]
     if metric not in allowed:
-        raise ConfigError(f"metric {metric!r} cannot rank models; choose one of {', '.join(allowed)}.")
+        raise ConfigError(
+            f"metric {metric!r} cannot rank models; choose one of {', '.join(allowed)}."
+        )
 
 
 def rank_models(
@@ -150,16 +156,24 @@ def rank_models(
     ['seasonal_naive', 'naive']
     """
     if not isinstance(results, pd.DataFrame) or MODEL not in results.columns:
-        raise SchemaError("rank_models takes a backtest or metrics frame with a 'model' column.", column=MODEL)
+        raise SchemaError(
+            "rank_models takes a backtest or metrics frame with a 'model' column.", column=MODEL
+        )
     is_backtest = all(c in results.columns for c in (UNIQUE_ID, CUTOFF, DS, YHAT, Y))
     if is_backtest:
         _check_metric(metric, results)
         table = evaluate(results, by=(MODEL,))
     else:
         if metric not in results.columns:
-            raise ConfigError(f"metric {metric!r} is not a column of the metrics frame; choose one of its columns.")
+            raise ConfigError(
+                f"metric {metric!r} is not a column of the metrics frame; choose one of its columns."
+            )
         table = results.groupby(MODEL, sort=True)[[metric]].mean().reset_index()
-        table[N] = results.groupby(MODEL, sort=True)[N].sum().to_numpy() if N in results.columns else np.nan
+        table[N] = (
+            results.groupby(MODEL, sort=True)[N].sum().to_numpy()
+            if N in results.columns
+            else np.nan
+        )
     table = table[[MODEL, N, metric]].copy()
     table[RANK] = table[metric].rank(method="min", na_option="bottom").astype("int64")
     table = table.sort_values([RANK, MODEL], kind="mergesort").reset_index(drop=True)
@@ -167,7 +181,14 @@ def rank_models(
     rows = []
     for model in table[MODEL]:
         if not is_backtest:
-            rows.append((np.nan, np.nan, np.nan, "no forecasts to test: pass the backtest frame for p-values"))
+            rows.append(
+                (
+                    np.nan,
+                    np.nan,
+                    np.nan,
+                    "no forecasts to test: pass the backtest frame for p-values",
+                )
+            )
         elif model == best:
             rows.append((np.nan, np.nan, np.nan, "best model"))
         else:
@@ -178,12 +199,18 @@ def rank_models(
 
 
 def _test_against(
-    frame: pd.DataFrame, metric: str, model: str, best: str, alternative: Literal["two-sided", "greater"]
+    frame: pd.DataFrame,
+    metric: str,
+    model: str,
+    best: str,
+    alternative: Literal["two-sided", "greater"],
 ) -> tuple[float, float, float, str]:
     keys = [UNIQUE_ID, CUTOFF, DS]
     pair = frame.loc[frame[MODEL].isin([model, best]) & frame[Y].notna()].copy()
     pair["_loss"] = row_losses(pair, levels_of(frame))[metric]
-    wide = pair.pivot_table(index=keys, columns=MODEL, values="_loss", aggfunc="first", dropna=False)
+    wide = pair.pivot_table(
+        index=keys, columns=MODEL, values="_loss", aggfunc="first", dropna=False
+    )
     if model not in wide.columns or best not in wide.columns:
         return (0.0, np.nan, np.nan, "no common forecasts with the best model")
     wide = wide.dropna(subset=[model, best])

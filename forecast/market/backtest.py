@@ -14,11 +14,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from forecast.market.compositional import aitchison_distance
 from forecast.errors import ConfigError, DataError, SchemaError
-from forecast.models.base import check_horizon
 from forecast.evaluation.metrics import coverage, metric_column
-from forecast.schema import CUTOFF, DS, MODEL, SHARE, UNIQUE_ID, Y, check_levels, level_column
+from forecast.market.compositional import aitchison_distance
 from forecast.market.shares import (
     Method,
     ModelSpec,
@@ -29,6 +27,8 @@ from forecast.market.shares import (
     share_levels,
     share_paths,
 )
+from forecast.models.base import check_horizon
+from forecast.schema import CUTOFF, DS, MODEL, SHARE, UNIQUE_ID, Y, check_levels, level_column
 
 __all__ = ["backtest_shares", "evaluate_shares", "NAIVE_SHARE"]
 
@@ -102,8 +102,16 @@ def backtest_shares(
         cutoff = dates[position]
         train = data[data[DS] <= cutoff]
         result = share_paths(
-            train, models, h, market=products, n_samples=n_samples, seed=seed,
-            method=method, transform=transform, negative=negative, delta=delta,
+            train,
+            models,
+            h,
+            market=products,
+            n_samples=n_samples,
+            seed=seed,
+            method=method,
+            transform=transform,
+            negative=negative,
+            delta=delta,
         )
         frame = paths_frame(result, levels)[keep].assign(**{CUTOFF: cutoff})
         frames.append(frame)
@@ -145,7 +153,10 @@ def evaluate_shares(backtest: pd.DataFrame) -> pd.DataFrame:
     needed = [UNIQUE_ID, MODEL, DS, SHARE, Y]
     missing = [c for c in needed if c not in backtest.columns]
     if missing:
-        raise SchemaError(f"a share backtest frame needs column(s) {', '.join(map(repr, missing))}.", column=missing[0])
+        raise SchemaError(
+            f"a share backtest frame needs column(s) {', '.join(map(repr, missing))}.",
+            column=missing[0],
+        )
     keys = [CUTOFF, DS] if CUTOFF in backtest.columns else [DS]
     levels = share_levels(backtest)
     rows = []
@@ -170,7 +181,9 @@ def evaluate_shares(backtest: pd.DataFrame) -> pd.DataFrame:
             lo = scored[level_column(level, "lo", prefix=SHARE)].to_numpy(dtype=float)
             hi = scored[level_column(level, "hi", prefix=SHARE)].to_numpy(dtype=float)
             has_band = len(lo) and not np.isnan(lo).all()
-            row[metric_column("coverage", level)] = coverage(observed_all, lo, hi) if has_band else np.nan
+            row[metric_column("coverage", level)] = (
+                coverage(observed_all, lo, hi) if has_band else np.nan
+            )
         row[_N] = len(error)
         rows.append(row)
     columns = [MODEL, metric_column("mae"), metric_column("rmse"), _AITCHISON]

@@ -72,8 +72,8 @@ from forecast.schema import (
     QUALIFIER,
     UNIQUE_ID,
     YHAT,
-    Y,
     Frequency,
+    Y,
     check_levels,
     future_dates,
     infer_frequency,
@@ -115,11 +115,17 @@ def competition_step(
     ndarray
         Active users one step later, same shape as ``state``.
     """
-    exists = np.ones(state.shape[-1], dtype=bool) if launched is None else np.asarray(launched, dtype=bool)
+    exists = (
+        np.ones(state.shape[-1], dtype=bool)
+        if launched is None
+        else np.asarray(launched, dtype=bool)
+    )
     state = np.where(exists, state, 0.0)
     untapped = np.maximum(m - state.sum(axis=-1, keepdims=True), 0.0)
     acquired = (p + q * state / m) * untapped * exists
-    moved = (state @ switching) * exists - state * (exists @ switching.T if exists.ndim > 1 else switching @ exists)
+    moved = (state @ switching) * exists - state * (
+        exists @ switching.T if exists.ndim > 1 else switching @ exists
+    )
     return np.maximum(state + acquired - d * state + moved, 0.0)
 
 
@@ -200,12 +206,16 @@ class CompetitionModel:
         costs = [design.solve(np.exp(g))[1] for g in grid]
         best = int(np.argmin(costs))
         lo, hi = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
-        result = optimize.minimize_scalar(lambda g: design.solve(np.exp(g))[1], bounds=(lo, hi), method="bounded")
+        result = optimize.minimize_scalar(
+            lambda g: design.solve(np.exp(g))[1], bounds=(lo, hi), method="bounded"
+        )
         log_m = float(result.x) if result.fun <= costs[best] else float(grid[best])
         m = float(np.exp(log_m))
         theta, _ = design.solve(m)
         if not np.all(np.isfinite(theta)):
-            raise FitError("model 'competition' failed: the least-squares estimates are not finite.")
+            raise FitError(
+                "model 'competition' failed: the least-squares estimates are not finite."
+            )
         p, q, d, switching = design.unpack(theta)
         residuals = design.residuals(theta, m)
         sigma = np.array([np.sqrt(np.mean(r**2)) if len(r) else 0.0 for r in residuals])
@@ -217,12 +227,21 @@ class CompetitionModel:
         self.last_state_ = state[-1].copy()
         self.params_ = {"m": m}
         for i, name in enumerate(products):
-            self.params_.update({f"p[{name}]": p[i], f"q[{name}]": q[i], f"d[{name}]": d[i], f"sigma[{name}]": sigma[i]})
+            self.params_.update(
+                {
+                    f"p[{name}]": p[i],
+                    f"q[{name}]": q[i],
+                    f"d[{name}]": d[i],
+                    f"sigma[{name}]": sigma[i],
+                }
+            )
         for i in range(k):
             for j in range(k):
                 if i != j:
                     self.params_[f"s[{products[i]}->{products[j]}]"] = float(switching[i, j])
-        self.switching_ = pd.DataFrame(switching, index=pd.Index(products, name="from"), columns=pd.Index(products, name="to"))
+        self.switching_ = pd.DataFrame(
+            switching, index=pd.Index(products, name="from"), columns=pd.Index(products, name="to")
+        )
         return self
 
     def sample(self, h: int, n: int = 1000, seed: int = 0) -> np.ndarray:
@@ -245,7 +264,9 @@ class CompetitionModel:
         self._check_fitted()
         return self._simulate(check_horizon(h), 1, None)[:, 0, :]
 
-    def predict(self, h: int, *, levels: Sequence[float] = (80, 95), n_samples: int = 1000, seed: int = 0) -> pd.DataFrame:
+    def predict(
+        self, h: int, *, levels: Sequence[float] = (80, 95), n_samples: int = 1000, seed: int = 0
+    ) -> pd.DataFrame:
         """Forecast every product ``h`` steps ahead with prediction intervals.
 
         Parameters
@@ -271,7 +292,9 @@ class CompetitionModel:
         dates = self.future_dates(h)
         frames = []
         for i, product in enumerate(self.products_):
-            frame = pd.DataFrame({UNIQUE_ID: product, MODEL: self.name, DS: dates, YHAT: np.median(paths[i], axis=0)})
+            frame = pd.DataFrame(
+                {UNIQUE_ID: product, MODEL: self.name, DS: dates, YHAT: np.median(paths[i], axis=0)}
+            )
             for level in levels:
                 tail = (100.0 - level) / 200.0
                 lo, hi = np.quantile(paths[i], [tail, 1.0 - tail], axis=0)
@@ -300,14 +323,18 @@ class CompetitionModel:
     # ----------------------------------------------------------------------------- helpers
     def _check_fitted(self) -> None:
         if not self.is_fitted:
-            raise NotFittedError("model 'competition' is not fitted; call fit(df) with the products' series first.")
+            raise NotFittedError(
+                "model 'competition' is not fitted; call fit(df) with the products' series first."
+            )
 
     def _simulate(self, h: int, n: int, rng: np.random.Generator | None) -> np.ndarray:
         k = len(self.products_)
         state = np.tile(self.last_state_, (n, 1))
         out = np.empty((k, n, h))
         for t in range(h):
-            state = competition_step(state, self.m_, self.p_, self.q_, self.d_, self.switching_matrix_)
+            state = competition_step(
+                state, self.m_, self.p_, self.q_, self.d_, self.switching_matrix_
+            )
             if rng is not None:
                 shocks = rng.standard_normal((n, k))
                 state = state * np.exp(self.sigma_ * shocks - self.sigma_**2 / 2.0)
@@ -345,7 +372,9 @@ class CompetitionModel:
         dates = pd.DatetimeIndex(sorted(data[DS].unique()))
         frequency = infer_frequency(dates)
         if frequency is None or len(dates) < 3:
-            raise HistoryError("model 'competition' needs at least three dates on a regular grid.", column=DS)
+            raise HistoryError(
+                "model 'competition' needs at least three dates on a regular grid.", column=DS
+            )
         gaps = missing_dates(dates, frequency)
         if len(gaps):
             shown = [d.strftime("%Y-%m-%d") for d in gaps]
@@ -355,7 +384,9 @@ class CompetitionModel:
                 column=DS,
                 rows=shown,
             )
-        wide = data.pivot(index=DS, columns=UNIQUE_ID, values=Y).reindex(index=dates, columns=products)
+        wide = data.pivot(index=DS, columns=UNIQUE_ID, values=Y).reindex(
+            index=dates, columns=products
+        )
         for product in products:
             column = wide[product]
             first = column.first_valid_index()
@@ -383,7 +414,9 @@ class _Design:
         now, nxt = state[:-1], state[1:]
         usable = active[:-1] & active[1:]
         self.rows = [np.flatnonzero(usable[:, i]) for i in range(self.k)]
-        self.target = np.concatenate([(nxt[r, i] - now[r, i]) / now[r, i] for i, r in enumerate(self.rows)])
+        self.target = np.concatenate(
+            [(nxt[r, i] - now[r, i]) / now[r, i] for i, r in enumerate(self.rows)]
+        )
         n_obs = sum(len(r) for r in self.rows)
         if n_obs <= 3 * self.k + len(self.pairs):
             raise HistoryError(

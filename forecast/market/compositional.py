@@ -57,9 +57,13 @@ __all__ = [
 def _as_parts(x: ArrayLike, what: str = "composition") -> np.ndarray:
     arr = np.asarray(x, dtype=float)
     if arr.ndim == 0 or arr.shape[-1] < 2:
-        raise ConfigError(f"a {what} needs at least 2 parts on its last axis, got shape {arr.shape}.")
+        raise ConfigError(
+            f"a {what} needs at least 2 parts on its last axis, got shape {arr.shape}."
+        )
     if not np.all(np.isfinite(arr)):
-        raise DomainError(f"the {what} holds NaN or infinite values; compositions need finite parts.")
+        raise DomainError(
+            f"the {what} holds NaN or infinite values; compositions need finite parts."
+        )
     return arr
 
 
@@ -126,7 +130,9 @@ def multiplicative_replacement(x: ArrayLike, delta: float) -> np.ndarray:
     zeros = closed == 0
     n_zeros = zeros.sum(axis=-1, keepdims=True)
     if np.any(n_zeros * delta >= 1):
-        raise ConfigError(f"delta={delta!r} is too large for compositions with {int(n_zeros.max())} zero parts.")
+        raise ConfigError(
+            f"delta={delta!r} is too large for compositions with {int(n_zeros.max())} zero parts."
+        )
     return np.where(zeros, float(delta), closed * (1.0 - n_zeros * float(delta)))
 
 
@@ -179,7 +185,9 @@ def alr_inverse(z: ArrayLike, reference: int = -1) -> np.ndarray:
     """
     arr = np.asarray(z, dtype=float)
     if arr.ndim == 0 or arr.shape[-1] < 1:
-        raise ConfigError(f"alr coordinates need at least one value on the last axis, got shape {arr.shape}.")
+        raise ConfigError(
+            f"alr coordinates need at least one value on the last axis, got shape {arr.shape}."
+        )
     dim = arr.shape[-1] + 1
     ref = _reference_index(reference, dim)
     full = np.insert(arr, ref, 0.0, axis=-1)
@@ -219,7 +227,9 @@ def ilr_inverse(z: ArrayLike) -> np.ndarray:
     """Compositions from isometric log-ratio coordinates (the inverse of :func:`ilr`)."""
     arr = np.asarray(z, dtype=float)
     if arr.ndim == 0 or arr.shape[-1] < 1:
-        raise ConfigError(f"ilr coordinates need at least one value on the last axis, got shape {arr.shape}.")
+        raise ConfigError(
+            f"ilr coordinates need at least one value on the last axis, got shape {arr.shape}."
+        )
     return _softmax(arr @ ilr_basis(arr.shape[-1] + 1).T)
 
 
@@ -245,8 +255,14 @@ def aitchison_distance(x: ArrayLike, y: ArrayLike) -> np.ndarray:
 
 
 def _reference_index(reference: int, dim: int) -> int:
-    if isinstance(reference, bool) or not isinstance(reference, (int, np.integer)) or not -dim <= reference < dim:
-        raise ConfigError(f"reference must be a part index in [{-dim}, {dim - 1}], not {reference!r}.")
+    if (
+        isinstance(reference, bool)
+        or not isinstance(reference, (int, np.integer))
+        or not -dim <= reference < dim
+    ):
+        raise ConfigError(
+            f"reference must be a part index in [{-dim}, {dim - 1}], not {reference!r}."
+        )
     return int(reference) % dim
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import SchemaError
-from forecast.schema import DS, MODEL, PART, QUALIFIER, SHARE, UNIQUE_ID, level_column
 from forecast.market.shares import FORECAST, HISTORY, share_levels
+from forecast.schema import DS, MODEL, PART, QUALIFIER, SHARE, UNIQUE_ID, level_column
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -29,7 +29,11 @@ def _names(frame: pd.DataFrame, products: list[str]) -> dict[str, str]:
     """Legend name of each product: its id and, when it has forecast rows, its model."""
     out = {}
     for product in products:
-        models = frame.loc[(frame[UNIQUE_ID] == product) & (frame[PART] == FORECAST), MODEL].unique() if MODEL in frame.columns else []
+        models = (
+            frame.loc[(frame[UNIQUE_ID] == product) & (frame[PART] == FORECAST), MODEL].unique()
+            if MODEL in frame.columns
+            else []
+        )
         out[product] = f"{product} ({models[0]})" if len(models) == 1 else product
     return out
 
@@ -60,18 +64,26 @@ def plot_shares(frame: pd.DataFrame, *, title: str | None = None) -> Figure:
 
     missing = [c for c in (UNIQUE_ID, PART, DS, SHARE) if c not in frame.columns]
     if missing:
-        raise SchemaError(f"a share frame needs column(s) {', '.join(map(repr, missing))}; pass the output of fc.shares.")
+        raise SchemaError(
+            f"a share frame needs column(s) {', '.join(map(repr, missing))}; pass the output of fc.shares."
+        )
     levels = share_levels(frame)
     products = sorted(frame[UNIQUE_ID].unique())
     names = _names(frame, products)
     bound_rows = frame[_is_bound(frame)]
     points = frame[~_is_bound(frame)]
-    wide = points.pivot(index=DS, columns=UNIQUE_ID, values=SHARE).reindex(columns=products).sort_index()
+    wide = (
+        points.pivot(index=DS, columns=UNIQUE_ID, values=SHARE)
+        .reindex(columns=products)
+        .sort_index()
+    )
     parts = points.drop_duplicates(DS).set_index(DS)[PART].reindex(wide.index)
     forecast_start = points.loc[points[PART] == FORECAST, DS].min()
     colors = plt.get_cmap("tab10").colors
 
-    figure, (stack_ax, band_ax) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, height_ratios=(1, 1.2), layout="constrained")
+    figure, (stack_ax, band_ax) = plt.subplots(
+        2, 1, figsize=(9, 7), sharex=True, height_ratios=(1, 1.2), layout="constrained"
+    )
     for part, alpha, hatch in ((HISTORY, 0.85, None), (FORECAST, 0.4, "//")):
         mask = np.array(parts == part, dtype=bool)
         if part == FORECAST and mask.any():
@@ -88,7 +100,9 @@ def plot_shares(frame: pd.DataFrame, *, title: str | None = None) -> Figure:
             colors=[colors[i % len(colors)] for i in range(len(products))],
             alpha=alpha,
             hatch=hatch,
-            labels=[names[p] for p in products] if part == HISTORY or not (parts == HISTORY).any() else (),
+            labels=[names[p] for p in products]
+            if part == HISTORY or not (parts == HISTORY).any()
+            else (),
             edgecolor="white",
             linewidth=0.3,
         )
@@ -102,7 +116,14 @@ def plot_shares(frame: pd.DataFrame, *, title: str | None = None) -> Figure:
         history = rows[rows[PART] == HISTORY]
         future = rows[rows[PART] == FORECAST]
         if len(history):
-            band_ax.plot(history[DS], history[SHARE], color=color, marker="o" if len(history) < 30 else None, markersize=3, label=names[product])
+            band_ax.plot(
+                history[DS],
+                history[SHARE],
+                color=color,
+                marker="o" if len(history) < 30 else None,
+                markersize=3,
+                label=names[product],
+            )
         for k, level in enumerate(sorted(levels, reverse=True)):
             band_ax.fill_between(
                 future[DS],
@@ -113,13 +134,29 @@ def plot_shares(frame: pd.DataFrame, *, title: str | None = None) -> Figure:
                 linewidth=0,
                 label=f"{level:g}% band" if i == 0 else None,
             )
-        band_ax.plot(future[DS], future[SHARE], color=color, linestyle="--", label=None if len(history) else names[product])
+        band_ax.plot(
+            future[DS],
+            future[SHARE],
+            color=color,
+            linestyle="--",
+            label=None if len(history) else names[product],
+        )
         bounds = bound_rows[bound_rows[UNIQUE_ID] == product]
         for qualifier, marker in _BOUND_MARKERS.items():
             chosen = bounds[bounds[QUALIFIER] == qualifier]
             if len(chosen):
                 word = "at least" if qualifier == ">=" else "at most"
-                band_ax.scatter(chosen[DS], chosen[SHARE], color=color, marker=marker, s=60, edgecolor="black", linewidth=0.6, zorder=3, label=f"{product}: share {word} (bound)")
+                band_ax.scatter(
+                    chosen[DS],
+                    chosen[SHARE],
+                    color=color,
+                    marker=marker,
+                    s=60,
+                    edgecolor="black",
+                    linewidth=0.6,
+                    zorder=3,
+                    label=f"{product}: share {word} (bound)",
+                )
                 above = qualifier == "<="
                 for _, row in chosen.iterrows():
                     band_ax.annotate(
@@ -144,7 +181,14 @@ def plot_shares(frame: pd.DataFrame, *, title: str | None = None) -> Figure:
             ax.axvline(forecast_start, color="black", linestyle=":", linewidth=1)
         ax.grid(alpha=0.3)
     if pd.notna(forecast_start):
-        band_ax.annotate("forecast", xy=(forecast_start, 0.02), xytext=(4, 0), textcoords="offset points", fontsize=8, va="bottom")
+        band_ax.annotate(
+            "forecast",
+            xy=(forecast_start, 0.02),
+            xytext=(4, 0),
+            textcoords="offset points",
+            fontsize=8,
+            va="bottom",
+        )
     band_ax.legend(loc="upper left", fontsize=8, ncols=2)
     figure.suptitle(title or "Market shares: history and forecast")
     return figure

@@ -81,7 +81,14 @@ from forecast.schema import (
     parse_level_column,
 )
 
-__all__ = ["Hierarchy", "make_hierarchy", "reconcile", "projection_matrix", "shrunk_covariance", "METHODS"]
+__all__ = [
+    "Hierarchy",
+    "make_hierarchy",
+    "reconcile",
+    "projection_matrix",
+    "shrunk_covariance",
+    "METHODS",
+]
 
 Method = Literal["bottom_up", "top_down", "ols", "wls_struct", "mint_shrink"]
 METHODS: tuple[str, ...] = ("bottom_up", "top_down", "ols", "wls_struct", "mint_shrink")
@@ -139,11 +146,15 @@ def make_hierarchy(hierarchy: Mapping[str, Sequence[str]] | Hierarchy) -> Hierar
     if isinstance(hierarchy, Hierarchy):
         return hierarchy
     if not isinstance(hierarchy, Mapping) or not hierarchy:
-        raise ConfigError("a hierarchy is a non-empty mapping {aggregate: [parts, ...]}, e.g. {'kimi': ['kimi_web', 'kimi_app']}.")
+        raise ConfigError(
+            "a hierarchy is a non-empty mapping {aggregate: [parts, ...]}, e.g. {'kimi': ['kimi_web', 'kimi_app']}."
+        )
     children: dict[str, tuple[str, ...]] = {}
     for parent, parts in hierarchy.items():
         if isinstance(parts, str) or not len(parts):
-            raise ConfigError(f"aggregate {parent!r} needs a list of at least one part, not {parts!r}.")
+            raise ConfigError(
+                f"aggregate {parent!r} needs a list of at least one part, not {parts!r}."
+            )
         children[str(parent)] = tuple(dict.fromkeys(str(p) for p in parts))
     everything = set(children) | {c for parts in children.values() for c in parts}
     bottom = tuple(sorted(everything - set(children)))
@@ -173,7 +184,7 @@ def make_hierarchy(hierarchy: Mapping[str, Sequence[str]] | Hierarchy) -> Hierar
     index = {b: j for j, b in enumerate(bottom)}
     summing = np.zeros((len(nodes), len(bottom)))
     for i, node in enumerate(nodes):
-        for leaf in (leaves[node] if node in children else {node}):
+        for leaf in leaves[node] if node in children else {node}:
             summing[i, index[leaf]] = 1.0
     return Hierarchy(nodes, bottom, summing, children)
 
@@ -200,11 +211,15 @@ def shrunk_covariance(residuals: np.ndarray, ridge: float = RIDGE) -> np.ndarray
     x = np.asarray(residuals, dtype=float)
     n = x.shape[1]
     if n < 3:
-        raise DataError(f"mint_shrink needs in-sample residuals on at least 3 dates, got {n}.", column=Y)
+        raise DataError(
+            f"mint_shrink needs in-sample residuals on at least 3 dates, got {n}.", column=Y
+        )
     centred = x - x.mean(axis=1, keepdims=True)
     sd = centred.std(axis=1, ddof=1)
     if np.any(sd == 0):
-        raise DataError("mint_shrink needs residuals that vary; a series has constant residuals.", column=Y)
+        raise DataError(
+            "mint_shrink needs residuals that vary; a series has constant residuals.", column=Y
+        )
     standard = centred / sd[:, None]
     products = standard[:, None, :] * standard[None, :, :]
     moments = products.sum(axis=2)
@@ -262,22 +277,34 @@ def projection_matrix(
         n_aggregates = s.shape[0] - s.shape[1]
         return np.hstack([np.zeros((s.shape[1], n_aggregates)), np.eye(s.shape[1])])
     if method not in ("ols", "wls_struct", "mint_shrink"):
-        raise ConfigError(f"method must be one of bottom_up, ols, wls_struct, mint_shrink here, not {method!r}.")
+        raise ConfigError(
+            f"method must be one of bottom_up, ols, wls_struct, mint_shrink here, not {method!r}."
+        )
     weights = _weights(structure, method, residuals)
     try:
         w_inv_s = np.linalg.solve(weights, s)
         return np.linalg.solve(s.T @ w_inv_s, w_inv_s.T)
     except np.linalg.LinAlgError as err:
-        raise FitError(f"reconciliation {method!r} is ill-conditioned: {err}. Use 'wls_struct' or 'ols'.") from err
+        raise FitError(
+            f"reconciliation {method!r} is ill-conditioned: {err}. Use 'wls_struct' or 'ols'."
+        ) from err
 
 
 def _top_down_factors(structure: Hierarchy, base: np.ndarray) -> np.ndarray:
     """Multiples of the top series for every series at each step: shape ``(n_series, h)``."""
     if not structure.is_tree:
-        raise ConfigError("top_down needs a strict hierarchy: every series with at most one parent.")
-    tops = [n for n in structure.children if all(n not in parts for parts in structure.children.values())]
+        raise ConfigError(
+            "top_down needs a strict hierarchy: every series with at most one parent."
+        )
+    tops = [
+        n
+        for n in structure.children
+        if all(n not in parts for parts in structure.children.values())
+    ]
     if len(tops) != 1:
-        raise ConfigError(f"top_down needs one top series, the hierarchy has {len(tops)} ({', '.join(map(repr, tops))}).")
+        raise ConfigError(
+            f"top_down needs one top series, the hierarchy has {len(tops)} ({', '.join(map(repr, tops))})."
+        )
     index = {n: i for i, n in enumerate(structure.nodes)}
     factors = np.zeros_like(base)
     factors[index[tops[0]]] = 1.0
@@ -312,7 +339,11 @@ def _residual_matrix(residuals: pd.DataFrame, structure: Hierarchy, model: str) 
     table = wide.pivot_table(index=keys, columns=UNIQUE_ID, values="residual", aggfunc="first")
     absent = [n for n in structure.nodes if n not in table.columns]
     if absent:
-        raise DataError(f"the residuals frame has no rows for series {', '.join(map(repr, absent))}.", series=absent[0], column=UNIQUE_ID)
+        raise DataError(
+            f"the residuals frame has no rows for series {', '.join(map(repr, absent))}.",
+            series=absent[0],
+            column=UNIQUE_ID,
+        )
     table = table[list(structure.nodes)]
     holes = table.isna().any(axis=1)
     if holes.any():
@@ -334,7 +365,9 @@ def _levels_of(frame: pd.DataFrame) -> list[float]:
             sides.setdefault(parsed[1], set()).add(parsed[0])
     unpaired = [lv for lv, s in sides.items() if s != {"lo", "hi"}]
     if unpaired:
-        raise SchemaError(f"the forecast frame has interval columns without their pair at level(s) {unpaired}.")
+        raise SchemaError(
+            f"the forecast frame has interval columns without their pair at level(s) {unpaired}."
+        )
     return sorted(sides)
 
 
@@ -392,7 +425,10 @@ def reconcile(
     structure = make_hierarchy(hierarchy)
     missing = [c for c in (UNIQUE_ID, DS, YHAT) if c not in forecasts.columns]
     if missing:
-        raise SchemaError(f"the forecast frame lacks column(s) {', '.join(map(repr, missing))}.", column=missing[0])
+        raise SchemaError(
+            f"the forecast frame lacks column(s) {', '.join(map(repr, missing))}.",
+            column=missing[0],
+        )
     frame = forecasts if MODEL in forecasts.columns else forecasts.assign(**{MODEL: YHAT})
     levels = _levels_of(frame)
     ids = set(map(str, frame[UNIQUE_ID].unique()))
@@ -408,7 +444,11 @@ def reconcile(
         )
     out = []
     for model, group in frame.groupby(MODEL, sort=True):
-        res = _residual_matrix(residuals, structure, str(model)) if residuals is not None and method == "mint_shrink" else None
+        res = (
+            _residual_matrix(residuals, structure, str(model))
+            if residuals is not None and method == "mint_shrink"
+            else None
+        )
         out.append(_reconcile_model(group, structure, method, levels, res, str(model)))
     result = pd.concat(out, ignore_index=True)
     result = result[[c for c in frame.columns if c in result.columns]]
@@ -428,7 +468,10 @@ def _reconcile_model(
 ) -> pd.DataFrame:
     dup = group.duplicated([UNIQUE_ID, DS])
     if dup.any():
-        raise DataError(f"model {model!r} has several forecasts of one series on one date (rows {format_rows(list(group.index[dup]))}).", column=DS)
+        raise DataError(
+            f"model {model!r} has several forecasts of one series on one date (rows {format_rows(list(group.index[dup]))}).",
+            column=DS,
+        )
     wide = group.pivot(index=DS, columns=UNIQUE_ID, values=YHAT)[list(structure.nodes)]
     holes = wide.isna().any(axis=1)
     if holes.any():
@@ -445,12 +488,21 @@ def _reconcile_model(
     if levels:
         estimates = []
         for level in levels:
-            lo = group.pivot(index=DS, columns=UNIQUE_ID, values=level_column(level, "lo"))[list(structure.nodes)]
-            hi = group.pivot(index=DS, columns=UNIQUE_ID, values=level_column(level, "hi"))[list(structure.nodes)]
+            lo = group.pivot(index=DS, columns=UNIQUE_ID, values=level_column(level, "lo"))[
+                list(structure.nodes)
+            ]
+            hi = group.pivot(index=DS, columns=UNIQUE_ID, values=level_column(level, "hi"))[
+                list(structure.nodes)
+            ]
             z = stats.norm.ppf(0.5 + level / 200.0)
             estimates.append((hi.to_numpy(dtype=float) - lo.to_numpy(dtype=float)).T / (2.0 * z))
         sigma = np.maximum(np.mean(estimates, axis=0), 0.0)
-    result = pd.DataFrame({UNIQUE_ID: np.repeat(structure.nodes, len(wide)), DS: np.tile(wide.index, len(structure.nodes))})
+    result = pd.DataFrame(
+        {
+            UNIQUE_ID: np.repeat(structure.nodes, len(wide)),
+            DS: np.tile(wide.index, len(structure.nodes)),
+        }
+    )
     result[MODEL] = f"{model}/{method}"
     if method == "top_down":
         factors = _top_down_factors(structure, base)
@@ -458,7 +510,9 @@ def _reconcile_model(
         result[YHAT] = (factors * base[top]).ravel()
         for level in levels:
             for side in ("lo", "hi"):
-                bound = group.pivot(index=DS, columns=UNIQUE_ID, values=level_column(level, side))[structure.nodes[top]]
+                bound = group.pivot(index=DS, columns=UNIQUE_ID, values=level_column(level, side))[
+                    structure.nodes[top]
+                ]
                 result[level_column(level, side)] = (factors * bound.to_numpy(dtype=float)).ravel()
         return result
     p = projection_matrix(structure, method, residuals)  # type: ignore[arg-type]

@@ -52,6 +52,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from forecast.errors import (
+    ConfigError,
+    DataError,
+    DomainError,
+    HistoryError,
+    SchemaError,
+    format_rows,
+)
+from forecast.market.competition import CompetitionModel
 from forecast.market.compositional import (
     alr,
     alr_inverse,
@@ -60,9 +69,7 @@ from forecast.market.compositional import (
     ilr_inverse,
     multiplicative_replacement,
 )
-from forecast.errors import ConfigError, DataError, DomainError, HistoryError, SchemaError, format_rows
 from forecast.models.base import BaseModel, check_horizon
-from forecast.market.competition import CompetitionModel
 from forecast.models.registry import get
 from forecast.schema import (
     DS,
@@ -138,7 +145,9 @@ class SharePaths:
 
 
 # ----------------------------------------------------------------------------------- market
-def market_products(df: pd.DataFrame, market: Sequence[str] | None = None) -> tuple[pd.DataFrame, tuple[str, ...]]:
+def market_products(
+    df: pd.DataFrame, market: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Validate a series frame and select the products of one market.
 
     Parameters
@@ -173,7 +182,9 @@ def market_products(df: pd.DataFrame, market: Sequence[str] | None = None) -> tu
         products = tuple(present)
     else:
         if isinstance(market, str):
-            raise ConfigError(f"market is a list of unique_id, not the string {market!r}; write market=[{market!r}, ...].")
+            raise ConfigError(
+                f"market is a list of unique_id, not the string {market!r}; write market=[{market!r}, ...]."
+            )
         products = tuple(sorted(dict.fromkeys(str(m) for m in market)))
         missing = [p for p in products if p not in present]
         if missing:
@@ -194,7 +205,9 @@ def _wide_points(data: pd.DataFrame, products: tuple[str, ...]) -> pd.DataFrame:
     return wide.dropna(how="any")
 
 
-def history_shares(df: pd.DataFrame, market: Sequence[str] | None = None, *, bounds: bool = False) -> pd.DataFrame:
+def history_shares(
+    df: pd.DataFrame, market: Sequence[str] | None = None, *, bounds: bool = False
+) -> pd.DataFrame:
     """Observed shares of each product on the dates where every product has a value.
 
     A share needs every part of the market, so only dates on which every product has an
@@ -246,10 +259,19 @@ def _bounded_shares(data: pd.DataFrame, products: tuple[str, ...]) -> pd.DataFra
     qualifiers = data[QUALIFIER] if QUALIFIER in data.columns else pd.Series("=", index=data.index)
     frame = data.assign(**{QUALIFIER: qualifiers.astype(str)})
     values = frame.pivot(index=DS, columns=UNIQUE_ID, values=Y).reindex(columns=list(products))
-    quals = frame.pivot(index=DS, columns=UNIQUE_ID, values=QUALIFIER).reindex(columns=list(products))
+    quals = frame.pivot(index=DS, columns=UNIQUE_ID, values=QUALIFIER).reindex(
+        columns=list(products)
+    )
     keep = values.notna().all(axis=1)
     values, quals = values[keep].sort_index(), quals[keep].sort_index()
-    empty = pd.DataFrame({UNIQUE_ID: pd.Series(dtype=object), DS: pd.Series(dtype="datetime64[ns]"), SHARE: pd.Series(dtype=float), QUALIFIER: pd.Series(dtype=object)})
+    empty = pd.DataFrame(
+        {
+            UNIQUE_ID: pd.Series(dtype=object),
+            DS: pd.Series(dtype="datetime64[ns]"),
+            SHARE: pd.Series(dtype=float),
+            QUALIFIER: pd.Series(dtype=object),
+        }
+    )
     if values.empty:
         return empty
     y = values.to_numpy(dtype=float)
@@ -266,11 +288,19 @@ def _bounded_shares(data: pd.DataFrame, products: tuple[str, ...]) -> pd.DataFra
             rows=dates,
         )
     k = y.shape[1]
-    others_hi = np.array([[has_hi[t, np.arange(k) != i].all() for i in range(k)] for t in range(len(y))])
-    others_lo = np.array([[has_lo[t, np.arange(k) != i].all() for i in range(k)] for t in range(len(y))])
+    others_hi = np.array(
+        [[has_hi[t, np.arange(k) != i].all() for i in range(k)] for t in range(len(y))]
+    )
+    others_lo = np.array(
+        [[has_lo[t, np.arange(k) != i].all() for i in range(k)] for t in range(len(y))]
+    )
     lower, upper = has_lo & others_hi, has_hi & others_lo
     approximate = (q == "~").any(axis=1, keepdims=True) & np.ones_like(lower)
-    qualifier = np.where(lower & upper, np.where(approximate, "~", "="), np.where(lower, ">=", np.where(upper, "<=", "")))
+    qualifier = np.where(
+        lower & upper,
+        np.where(approximate, "~", "="),
+        np.where(lower, ">=", np.where(upper, "<=", "")),
+    )
     # each value is its own bound, so y_i / total is the bound of the share (or the share)
     share = y / totals[:, None]
     rows = [
@@ -287,7 +317,13 @@ def _bounded_shares(data: pd.DataFrame, products: tuple[str, ...]) -> pd.DataFra
 
 def _long_shares(wide: pd.DataFrame, products: tuple[str, ...]) -> pd.DataFrame:
     if wide.empty:
-        return pd.DataFrame({UNIQUE_ID: pd.Series(dtype=object), DS: pd.Series(dtype="datetime64[ns]"), SHARE: pd.Series(dtype=float)})
+        return pd.DataFrame(
+            {
+                UNIQUE_ID: pd.Series(dtype=object),
+                DS: pd.Series(dtype="datetime64[ns]"),
+                SHARE: pd.Series(dtype=float),
+            }
+        )
     totals = wide.sum(axis=1)
     empty = totals <= 0
     if empty.any():
@@ -332,7 +368,9 @@ def _label(spec: ModelSpec) -> str:
     return spec if isinstance(spec, str) else spec.name
 
 
-def _aligned_paths(model: BaseModel, grid: pd.DatetimeIndex, n: int, seed: int, product: str) -> np.ndarray:
+def _aligned_paths(
+    model: BaseModel, grid: pd.DatetimeIndex, n: int, seed: int, product: str
+) -> np.ndarray:
     """Sample ``model`` on the dates of ``grid``, which start at or after its own next date."""
     h = len(grid)
     own = model.future_dates(h)
@@ -351,7 +389,9 @@ def _aligned_paths(model: BaseModel, grid: pd.DatetimeIndex, n: int, seed: int, 
     return model.sample(len(own), n, seed)[:, positions]
 
 
-def _floor(values: np.ndarray, products: tuple[str, ...], grid: pd.DatetimeIndex, negative: str) -> tuple[np.ndarray, np.ndarray]:
+def _floor(
+    values: np.ndarray, products: tuple[str, ...], grid: pd.DatetimeIndex, negative: str
+) -> tuple[np.ndarray, np.ndarray]:
     below = values < 0
     if below.any() and negative == "raise":
         _, t, k = np.argwhere(below)[0]
@@ -366,7 +406,9 @@ def _floor(values: np.ndarray, products: tuple[str, ...], grid: pd.DatetimeIndex
     return np.where(below, 0.0, values), below.sum(axis=0)
 
 
-def _close_paths(values: np.ndarray, products: tuple[str, ...], grid: pd.DatetimeIndex) -> np.ndarray:
+def _close_paths(
+    values: np.ndarray, products: tuple[str, ...], grid: pd.DatetimeIndex
+) -> np.ndarray:
     totals = values.sum(axis=-1, keepdims=True)
     empty = totals[..., 0] <= 0
     if empty.any():
@@ -419,48 +461,81 @@ def share_paths(
     hold = _check_hold(hold, products)
     retention = _check_retention(retention, products)
     if (hold or retention) and (method != "paths" or _is_competition(models)):
-        raise ConfigError("hold= and retention= apply to one model per product: use method='paths' without the competition model.")
+        raise ConfigError(
+            "hold= and retention= apply to one model per product: use method='paths' without the competition model."
+        )
     if _is_competition(models):
         if method != "paths":
-            raise ConfigError("the competition model forecasts the products' users; use method='paths' with it.")
+            raise ConfigError(
+                "the competition model forecasts the products' users; use method='paths' with it."
+            )
         return _competition_paths(data, products, models, h, int(n_samples), seed, negative)
     if method == "paths":
-        return _product_paths(data, products, models, h, int(n_samples), seed, transform, negative, hold, retention)
-    return _compositional_paths(data, products, models, h, int(n_samples), seed, method, transform, delta)
+        return _product_paths(
+            data, products, models, h, int(n_samples), seed, transform, negative, hold, retention
+        )
+    return _compositional_paths(
+        data, products, models, h, int(n_samples), seed, method, transform, delta
+    )
 
 
 def _check_hold(hold: Mapping[str, float] | None, products: tuple[str, ...]) -> dict[str, float]:
     if hold is None:
         return {}
     if not isinstance(hold, Mapping):
-        raise ConfigError(f"hold is a mapping {{product: sigma}}, e.g. {{'wenxin': 0.02}}, not {type(hold).__name__}.")
+        raise ConfigError(
+            f"hold is a mapping {{product: sigma}}, e.g. {{'wenxin': 0.02}}, not {type(hold).__name__}."
+        )
     out = {}
     for product, sigma in hold.items():
         if product not in products:
-            raise ConfigError(f"hold names product {product!r}, which is not in the market {list(products)!r}.")
-        if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.floating, np.integer)) or not np.isfinite(sigma) or sigma < 0:
+            raise ConfigError(
+                f"hold names product {product!r}, which is not in the market {list(products)!r}."
+            )
+        if (
+            isinstance(sigma, bool)
+            or not isinstance(sigma, (int, float, np.floating, np.integer))
+            or not np.isfinite(sigma)
+            or sigma < 0
+        ):
             raise ConfigError(
                 f"hold[{product!r}] is the log-scale spread per step of a held product, a finite number >= 0 "
                 f"(0.02 is about 2% a step), not {sigma!r}."
             )
         out[str(product)] = float(sigma)
     if len(out) == len(products):
-        raise ConfigError("every product of the market is held; at least one product needs a model, which sets the forecast dates.")
+        raise ConfigError(
+            "every product of the market is held; at least one product needs a model, which sets the forecast dates."
+        )
     return out
 
 
-def _check_retention(retention: Mapping[str, pd.DataFrame] | None, products: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+def _check_retention(
+    retention: Mapping[str, pd.DataFrame] | None, products: tuple[str, ...]
+) -> dict[str, pd.DataFrame]:
     if retention is None:
         return {}
     if not isinstance(retention, Mapping):
-        raise ConfigError("retention is a mapping {product: retention frame}, e.g. {'kimi/dau/all': data.retention}.")
+        raise ConfigError(
+            "retention is a mapping {product: retention frame}, e.g. {'kimi/dau/all': data.retention}."
+        )
     unknown = [p for p in retention if p not in products]
     if unknown:
-        raise ConfigError(f"retention names product(s) {', '.join(map(repr, unknown))} that are not in the market {list(products)!r}.")
+        raise ConfigError(
+            f"retention names product(s) {', '.join(map(repr, unknown))} that are not in the market {list(products)!r}."
+        )
     return dict(retention)
 
 
-def _held_paths(rows: pd.DataFrame, product: str, sigma: float, grid: pd.DatetimeIndex, offset: pd.DateOffset, n: int, seed: int) -> np.ndarray:
+def _held_paths(
+    rows: pd.DataFrame,
+    product: str,
+    sigma: float,
+    grid: pd.DatetimeIndex,
+    offset: pd.DateOffset,
+    n: int,
+    seed: int,
+) -> np.ndarray:
     """Paths of a held product: its last point value as median, a log random walk of ``sigma`` a step."""
     last = rows.sort_values(DS, kind="mergesort").iloc[-1]
     qualifier = str(last[QUALIFIER]) if QUALIFIER in rows.columns else "="
@@ -487,7 +562,9 @@ def _held_paths(rows: pd.DataFrame, product: str, sigma: float, grid: pd.Datetim
 
 
 def _is_competition(models: object) -> bool:
-    return isinstance(models, CompetitionModel) or (isinstance(models, str) and models == CompetitionModel.name)
+    return isinstance(models, CompetitionModel) or (
+        isinstance(models, str) and models == CompetitionModel.name
+    )
 
 
 def _product_paths(
@@ -507,12 +584,16 @@ def _product_paths(
     for product in products:
         if product in hold:
             if product in retention:
-                raise ConfigError(f"product {product!r} is held; retention data apply to a fitted model, not to a held product.")
+                raise ConfigError(
+                    f"product {product!r} is held; retention data apply to a fitted model, not to a held product."
+                )
             labels.append(f"{HOLD}:sigma={hold[product]:g}")
             continue
         spec = _spec_for(models, product)
         if _is_competition(spec):
-            raise ConfigError("the competition model forecasts all products at once; pass models='competition'.")
+            raise ConfigError(
+                "the competition model forecasts all products at once; pass models='competition'."
+            )
         model = _model_for(spec, transform)
         rows = data[data[UNIQUE_ID] == product]
         try:
@@ -530,7 +611,9 @@ def _product_paths(
     offset = max(fitted.values(), key=lambda m: m.last_ds_).frequency_.offset
     values = np.stack(
         [
-            _held_paths(data[data[UNIQUE_ID] == p], p, hold[p], grid, offset, n, _product_seed(seed, i))
+            _held_paths(
+                data[data[UNIQUE_ID] == p], p, hold[p], grid, offset, n, _product_seed(seed, i)
+            )
             if p in hold
             else _aligned_paths(fitted[p], grid, n, _product_seed(seed, i), p)
             for i, p in enumerate(products)
@@ -538,7 +621,9 @@ def _product_paths(
         axis=-1,
     )
     values, n_floored = _floor(values, products, grid, negative)
-    return SharePaths(products, grid, _close_paths(values, products, grid), n_floored, tuple(labels))
+    return SharePaths(
+        products, grid, _close_paths(values, products, grid), n_floored, tuple(labels)
+    )
 
 
 def _competition_paths(
@@ -571,9 +656,13 @@ def _compositional_paths(
     delta: float | None,
 ) -> SharePaths:
     if isinstance(models, Mapping):
-        raise ConfigError(f"method={method!r} forecasts log-ratio coordinates with one model; pass one name or instance.")
+        raise ConfigError(
+            f"method={method!r} forecasts log-ratio coordinates with one model; pass one name or instance."
+        )
     if transform is not None:
-        raise ConfigError(f"method={method!r} works on log-ratios, which may be negative; drop transform={transform!r}.")
+        raise ConfigError(
+            f"method={method!r} works on log-ratios, which may be negative; drop transform={transform!r}."
+        )
     wide = _wide_points(data, products)
     if len(wide) < 2:
         raise DataError(
@@ -584,7 +673,9 @@ def _compositional_paths(
     parts = wide.to_numpy(dtype=float)
     if np.any(parts == 0):
         if delta is None:
-            zeros = [f"{wide.columns[k]} on {wide.index[t]:%Y-%m-%d}" for t, k in np.argwhere(parts == 0)]
+            zeros = [
+                f"{wide.columns[k]} on {wide.index[t]:%Y-%m-%d}" for t, k in np.argwhere(parts == 0)
+            ]
             raise DomainError(
                 f"{len(zeros)} observed share(s) are zero ({format_rows(zeros)}); log-ratios are undefined "
                 "at zero. Pass delta=1e-6 (or another small share) to replace zeros multiplicatively, "
@@ -607,7 +698,13 @@ def _compositional_paths(
     stacked = np.stack(paths, axis=-1)
     shares_paths = alr_inverse(stacked) if method == "alr" else ilr_inverse(stacked)
     label = f"{method}:{_label(models)}"
-    return SharePaths(products, grid, shares_paths, np.zeros((h, len(products)), dtype=int), tuple(label for _ in products))
+    return SharePaths(
+        products,
+        grid,
+        shares_paths,
+        np.zeros((h, len(products)), dtype=int),
+        tuple(label for _ in products),
+    )
 
 
 # ------------------------------------------------------------------------------------ frames
@@ -627,8 +724,16 @@ def share_levels(frame: pd.DataFrame) -> tuple[float, ...]:
     """Interval levels of a share frame: those with both ``share_lo_<L>`` and ``share_hi_<L>``."""
     found = []
     for column in map(str, frame.columns):
-        parsed = parse_level_column(YHAT + column[len(SHARE) :]) if column.startswith(SHARE + "_") else None
-        if parsed is not None and parsed[0] == "lo" and level_column(parsed[1], "hi", prefix=SHARE) in frame.columns:
+        parsed = (
+            parse_level_column(YHAT + column[len(SHARE) :])
+            if column.startswith(SHARE + "_")
+            else None
+        )
+        if (
+            parsed is not None
+            and parsed[0] == "lo"
+            and level_column(parsed[1], "hi", prefix=SHARE) in frame.columns
+        ):
             found.append(parsed[1])
     return check_levels(found)
 
@@ -782,5 +887,9 @@ def shares(
             history[column] = np.nan
     history[N_FLOORED] = history[N_FLOORED].astype("int64")
     future = paths_frame(result, levels).assign(**{QUALIFIER: "="})
-    out = pd.concat([history[columns], future[columns]], ignore_index=True) if len(history) else future[columns]
+    out = (
+        pd.concat([history[columns], future[columns]], ignore_index=True)
+        if len(history)
+        else future[columns]
+    )
     return out.sort_values([UNIQUE_ID, DS], kind="mergesort").reset_index(drop=True)

@@ -6,16 +6,18 @@ libraries (Prophet) are imported inside the model's ``fit``.
 
 from __future__ import annotations
 
-from forecast.models import naive  # noqa: F401  (registers naive, seasonal_naive, drift, mean)
-from forecast.models import ets  # noqa: F401  (registers ets)
-from forecast.models import arima  # noqa: F401  (registers arima)
-from forecast.models import theta  # noqa: F401  (registers theta)
-from forecast.models import prophet  # noqa: F401  (registers prophet)
-from forecast.models import bass  # noqa: F401  (registers bass)
-from forecast.models import growth  # noqa: F401  (registers logistic, gompertz)
-from forecast.models import feedback  # noqa: F401  (registers retention_feedback)
-from forecast.models import auto  # noqa: F401  (registers auto)
-from forecast.models import ensemble  # noqa: F401  (registers ensemble)
+from forecast.models import (
+    arima,  # noqa: F401  (registers arima)
+    auto,  # noqa: F401  (registers auto)
+    bass,  # noqa: F401  (registers bass)
+    ensemble,  # noqa: F401  (registers ensemble)
+    ets,  # noqa: F401  (registers ets)
+    feedback,  # noqa: F401  (registers retention_feedback)
+    growth,  # noqa: F401  (registers logistic, gompertz)
+    naive,  # noqa: F401  (registers naive, seasonal_naive, drift, mean)
+    prophet,  # noqa: F401  (registers prophet)
+    theta,  # noqa: F401  (registers theta)
+)
 from forecast.models.base import BaseModel, Capabilities
 from forecast.models.registry import available, get, register, resolve
 

@@ -180,10 +180,16 @@ def check_curve_options(
             f"fix_{asymptote_name}=True needs {asymptote_name}=... (the value to fix {symbol} at)."
         )
     if interval_method not in ("laplace", "bootstrap"):
-        raise ConfigError(f"interval_method must be 'laplace' or 'bootstrap', not {interval_method!r}.")
+        raise ConfigError(
+            f"interval_method must be 'laplace' or 'bootstrap', not {interval_method!r}."
+        )
 
 
-def step_times(ds: pd.Series | pd.DatetimeIndex | Sequence[pd.Timestamp], origin: pd.Timestamp, offset: pd.DateOffset) -> np.ndarray:
+def step_times(
+    ds: pd.Series | pd.DatetimeIndex | Sequence[pd.Timestamp],
+    origin: pd.Timestamp,
+    offset: pd.DateOffset,
+) -> np.ndarray:
     """Times of ``ds`` in steps of ``offset`` since ``origin``.
 
     A date on the grid ``origin + j * offset`` gets the whole number ``j``; a date between two
@@ -217,7 +223,9 @@ def step_times(ds: pd.Series | pd.DatetimeIndex | Sequence[pd.Timestamp], origin
     grid = pd.DatetimeIndex([origin + int(j) * offset for j in steps]).as_unit("ns")
     ns = grid.asi8
     if np.any(np.diff(ns) <= 0):
-        raise ConfigError(f"the step {offset!r} does not advance dates from {origin:%Y-%m-%d}; give a pandas offset such as 'D' or 'MS'.")
+        raise ConfigError(
+            f"the step {offset!r} does not advance dates from {origin:%Y-%m-%d}; give a pandas offset such as 'D' or 'MS'."
+        )
     values = dates.asi8
     position = np.searchsorted(ns, values, side="right") - 1
     position = np.clip(position, 0, len(ns) - 2)
@@ -236,7 +244,9 @@ def step_in_years(origin: pd.Timestamp, offset: pd.DateOffset) -> float:
     return float(span / pd.Timedelta(days=365.25)) / 12.0
 
 
-def time_origin(first: pd.Timestamp, offset: pd.DateOffset, launch: str | pd.Timestamp | None, series: str) -> pd.Timestamp:
+def time_origin(
+    first: pd.Timestamp, offset: pd.DateOffset, launch: str | pd.Timestamp | None, series: str
+) -> pd.Timestamp:
     """Time zero of a curve: ``launch`` when given, else one step before the first date.
 
     So the first observed period is ``t = 1`` (launch at ``t = 0``) unless a launch date is
@@ -288,20 +298,28 @@ def log_prior(
     mean, sd = np.full(k, np.nan), np.full(k, np.nan)
     for name, value in (prior or {}).items():
         if name not in spec:
-            raise ConfigError(f"model {model!r} has no prior on {name!r}; priors go on {', '.join(map(repr, spec))}.")
+            raise ConfigError(
+                f"model {model!r} has no prior on {name!r}; priors go on {', '.join(map(repr, spec))}."
+            )
         try:
             centre, spread = (float(v) for v in value)
         except (TypeError, ValueError) as err:
-            raise ConfigError(f"the prior on {name!r} must be (centre, sd of log), not {value!r}.") from err
+            raise ConfigError(
+                f"the prior on {name!r} must be (centre, sd of log), not {value!r}."
+            ) from err
         if not (centre > 0 and spread > 0 and np.isfinite(centre) and np.isfinite(spread)):
-            raise ConfigError(f"the prior on {name!r} needs a positive centre and sd, not {value!r}.")
+            raise ConfigError(
+                f"the prior on {name!r} needs a positive centre and sd, not {value!r}."
+            )
         index, kind = spec[name]
         factor = step_years if kind == "rate" else (1.0 / scale if kind == "scale" else 1.0)
         mean[index], sd[index] = np.log(centre * factor), spread
     return mean, sd
 
 
-def reference_size(y: np.ndarray, qualifier: np.ndarray, adoptions: bool, span: float, series: str) -> float:
+def reference_size(
+    y: np.ndarray, qualifier: np.ndarray, adoptions: bool, span: float, series: str
+) -> float:
     """The size an asymptote is compared with: the largest level, or mean adoption times span.
 
     Computed from the point observations (``=``, ``~``), or from all rows when there are none.
@@ -324,7 +342,9 @@ def reference_size(y: np.ndarray, qualifier: np.ndarray, adoptions: bool, span: 
     return reference
 
 
-def delta_standard_errors(natural: Callable[[np.ndarray], dict[str, float]], theta: np.ndarray, cov: np.ndarray) -> dict[str, float]:
+def delta_standard_errors(
+    natural: Callable[[np.ndarray], dict[str, float]], theta: np.ndarray, cov: np.ndarray
+) -> dict[str, float]:
     """Standard errors of the named parameters ``natural(theta)`` by the delta method.
 
     The gradient of each named value with respect to ``theta`` is taken by central
@@ -401,15 +421,27 @@ class CurveProblem:
         if not self.starts:
             raise ConfigError("a curve problem needs at least one starting vector.")
         k = self.k
-        self.lower = np.full(k, -np.inf) if self.lower is None else np.asarray(self.lower, dtype=float)
-        self.upper = np.full(k, np.inf) if self.upper is None else np.asarray(self.upper, dtype=float)
-        self.prior_mean = np.full(k, np.nan) if self.prior_mean is None else np.asarray(self.prior_mean, dtype=float)
-        self.prior_sd = np.full(k, np.nan) if self.prior_sd is None else np.asarray(self.prior_sd, dtype=float)
+        self.lower = (
+            np.full(k, -np.inf) if self.lower is None else np.asarray(self.lower, dtype=float)
+        )
+        self.upper = (
+            np.full(k, np.inf) if self.upper is None else np.asarray(self.upper, dtype=float)
+        )
+        self.prior_mean = (
+            np.full(k, np.nan)
+            if self.prior_mean is None
+            else np.asarray(self.prior_mean, dtype=float)
+        )
+        self.prior_sd = (
+            np.full(k, np.nan) if self.prior_sd is None else np.asarray(self.prior_sd, dtype=float)
+        )
         if self.sigma is not None and not (np.isfinite(self.sigma) and self.sigma > 0):
             raise ConfigError(f"sigma must be a positive number, not {self.sigma!r}.")
         unknown = sorted({str(q) for q in self.qualifier} - {"=", "~", ">=", "<="})
         if unknown:
-            raise ConfigError(f"unknown qualifier(s) {', '.join(map(repr, unknown))} in series {self.series!r}.")
+            raise ConfigError(
+                f"unknown qualifier(s) {', '.join(map(repr, unknown))} in series {self.series!r}."
+            )
 
     @property
     def k(self) -> int:
@@ -467,7 +499,9 @@ def _bound_targets(problem: CurveProblem) -> tuple[np.ndarray, np.ndarray]:
     return lo + BOUND_MARGIN * np.abs(lo), hi - BOUND_MARGIN * np.abs(hi)
 
 
-def _residuals(theta: np.ndarray, problem: CurveProblem, sigma: float, stiffness: np.ndarray) -> np.ndarray:
+def _residuals(
+    theta: np.ndarray, problem: CurveProblem, sigma: float, stiffness: np.ndarray
+) -> np.ndarray:
     f = _evaluate(problem.curve, theta, problem.t)
     points = problem.points
     parts = [(problem.y[points] - f[points]) / (sigma * problem.point_scale)]
@@ -495,7 +529,9 @@ def _start_inside(theta0: np.ndarray, problem: CurveProblem) -> np.ndarray:
     return np.where(free, np.clip(start, problem.lower + width, problem.upper - width), start)
 
 
-def _solve(theta0: np.ndarray, problem: CurveProblem, sigma: float, stiffness: np.ndarray) -> tuple[np.ndarray, float]:
+def _solve(
+    theta0: np.ndarray, problem: CurveProblem, sigma: float, stiffness: np.ndarray
+) -> tuple[np.ndarray, float]:
     start = _start_inside(theta0, problem)
     free = problem.lower < problem.upper
 
@@ -523,7 +559,9 @@ def _solve(theta0: np.ndarray, problem: CurveProblem, sigma: float, stiffness: n
     return theta, float(result.cost)
 
 
-def _objective(theta: np.ndarray, problem: CurveProblem, sigma: float, stiffness: np.ndarray) -> float:
+def _objective(
+    theta: np.ndarray, problem: CurveProblem, sigma: float, stiffness: np.ndarray
+) -> float:
     with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         r = _residuals(theta, problem, sigma, stiffness)
     value = 0.5 * float(np.sum(r**2))
@@ -567,14 +605,19 @@ def _estimate(problem: CurveProblem, n_polish: int = 4) -> tuple[np.ndarray, flo
     n_bounds = int(problem.lower_bounds.sum() + problem.upper_bounds.sum())
     stiffness = np.ones(n_bounds)
     sigma = _initial_sigma(problem)
-    scored = sorted(problem.starts, key=lambda s: _objective(_start_inside(s, problem), problem, sigma, stiffness))
+    scored = sorted(
+        problem.starts,
+        key=lambda s: _objective(_start_inside(s, problem), problem, sigma, stiffness),
+    )
     best, best_cost = None, np.inf
     for start in scored[:n_polish]:
         theta, cost = _solve(start, problem, sigma, stiffness)
         if cost < best_cost:
             best, best_cost = theta, cost
     if best is None:
-        raise FitError(f"the curve fit of series {problem.series!r} failed from every starting value.")
+        raise FitError(
+            f"the curve fit of series {problem.series!r} failed from every starting value."
+        )
     theta = best
     has_prior = bool(np.any(np.isfinite(problem.prior_mean)))
     for _ in range(_SIGMA_ROUNDS if problem.sigma is None and has_prior else 0):
@@ -615,7 +658,10 @@ def _jacobian(theta: np.ndarray, problem: CurveProblem, sigma: float) -> np.ndar
         up, down = theta.copy(), theta.copy()
         up[j] += step
         down[j] -= step
-        jac[:, j] = ((_evaluate(problem.curve, up, problem.t) - _evaluate(problem.curve, down, problem.t)) / (2 * step))[rows]
+        jac[:, j] = (
+            (_evaluate(problem.curve, up, problem.t) - _evaluate(problem.curve, down, problem.t))
+            / (2 * step)
+        )[rows]
     if not np.all(np.isfinite(jac)):
         raise FitError(
             f"the curve of series {problem.series!r} is not differentiable at its estimate "
@@ -625,7 +671,9 @@ def _jacobian(theta: np.ndarray, problem: CurveProblem, sigma: float) -> np.ndar
     jac = jac / (sigma * scale[rows])[:, None]
     has_prior = np.isfinite(problem.prior_mean)
     prior_rows = np.zeros((int(has_prior.sum()), k))
-    prior_rows[np.arange(prior_rows.shape[0]), np.flatnonzero(has_prior)] = 1.0 / problem.prior_sd[has_prior]
+    prior_rows[np.arange(prior_rows.shape[0]), np.flatnonzero(has_prior)] = (
+        1.0 / problem.prior_sd[has_prior]
+    )
     return np.vstack([jac, prior_rows])
 
 
@@ -695,7 +743,9 @@ class CurveFit:
         accepted: list[np.ndarray] = []
         count = 0
         for _ in range(_MAX_REJECTION_ROUNDS):
-            draws = rng.multivariate_normal(self.theta, self.cov, size=2 * n, method="svd", check_valid="ignore")
+            draws = rng.multivariate_normal(
+                self.theta, self.cov, size=2 * n, method="svd", check_valid="ignore"
+            )
             keep = draws[self._feasible(draws)]
             accepted.append(keep)
             count += len(keep)
@@ -738,7 +788,9 @@ class CurveFit:
         curves = _evaluate(self.problem.curve, thetas, t)
         return curves + sigmas[:, None] * rng.standard_normal((n, t.size))
 
-    def predict(self, t: np.ndarray, levels: Sequence[float], seed: int = 0) -> tuple[np.ndarray, Intervals]:
+    def predict(
+        self, t: np.ndarray, levels: Sequence[float], seed: int = 0
+    ) -> tuple[np.ndarray, Intervals]:
         """The fitted curve at ``t`` and equal-tailed intervals from :data:`PREDICT_DRAWS` paths.
 
         Intervals are widened where needed to contain the point, so they nest around it.
@@ -748,9 +800,13 @@ class CurveFit:
             return point, {}
         paths = self.sample(t, PREDICT_DRAWS, np.random.default_rng(seed))
         if not np.all(np.isfinite(paths)):
-            raise FitError(f"the drawn curves of series {self.problem.series!r} overflow; the parameters are too uncertain.")
+            raise FitError(
+                f"the drawn curves of series {self.problem.series!r} overflow; the parameters are too uncertain."
+            )
         raw = quantile_intervals(paths, levels)
-        return point, {level: (np.minimum(lo, point), np.maximum(hi, point)) for level, (lo, hi) in raw.items()}
+        return point, {
+            level: (np.minimum(lo, point), np.maximum(hi, point)) for level, (lo, hi) in raw.items()
+        }
 
 
 def fit_curve(
@@ -802,7 +858,9 @@ def fit_curve(
         thetas, sigmas = [], []
         for _ in range(int(n_boot)):
             y = problem.y.copy()
-            y[points] = fitted[points] + sigma * scale[points] * rng.standard_normal(int(points.sum()))
+            y[points] = fitted[points] + sigma * scale[points] * rng.standard_normal(
+                int(points.sum())
+            )
             try:
                 boot_theta, boot_sigma, _ = _estimate(_with_y(problem, y, [theta]), n_polish=1)
             except FitError:
@@ -810,7 +868,9 @@ def fit_curve(
             thetas.append(boot_theta)
             sigmas.append(boot_sigma)
         if len(thetas) < 2:
-            raise FitError(f"the bootstrap refits of series {problem.series!r} failed; use interval_method='laplace'.")
+            raise FitError(
+                f"the bootstrap refits of series {problem.series!r} failed; use interval_method='laplace'."
+            )
         fit.boot_theta = np.array(thetas)
         fit.boot_sigma = np.array(sigmas)
     return fit

@@ -92,11 +92,15 @@ class _Problem:
     def __init__(self, data: Mapping[str, Any]) -> None:
         trend = int(data["trend_indicator"])
         if trend not in IN_PROCESS_TRENDS:
-            raise ValueError(f"trend_indicator {trend} is not estimated in-process (only {IN_PROCESS_TRENDS}).")
+            raise ValueError(
+                f"trend_indicator {trend} is not estimated in-process (only {IN_PROCESS_TRENDS})."
+            )
         self.t = np.asarray(data["t"], dtype=float)
         self.y = np.asarray(data["y"], dtype=float)
         x = data["X"]
-        self.x = np.ascontiguousarray(x.to_numpy(dtype=float) if hasattr(x, "to_numpy") else np.asarray(x, dtype=float))
+        self.x = np.ascontiguousarray(
+            x.to_numpy(dtype=float) if hasattr(x, "to_numpy") else np.asarray(x, dtype=float)
+        )
         self.s_a = np.asarray(data["s_a"], dtype=float)
         self.s_m = np.asarray(data["s_m"], dtype=float)
         self.sigmas = np.asarray(data["sigmas"], dtype=float)
@@ -114,18 +118,29 @@ class _Problem:
         if not self.is_linear:
             trend_norms[:] = 0.0
         feature_norms = np.sqrt(np.sum(self.x**2, axis=0))
-        norms = np.concatenate([trend_norms[:1], [np.sqrt(self.n_obs)], feature_norms, trend_norms[1:], trend_norms[1:]])
+        norms = np.concatenate(
+            [
+                trend_norms[:1],
+                [np.sqrt(self.n_obs)],
+                feature_norms,
+                trend_norms[1:],
+                trend_norms[1:],
+            ]
+        )
         self.scale = np.sqrt(norms**2 + 1.0)
 
     def can_interpolate(self) -> bool:
         """Whether the additive design ``[t, 1, X, A .* (t - t_change)]`` spans all ``T``
         observations: then some mean fits the data exactly and the log posterior grows without
-        bound as ``sigma_obs -> 0`` (no mode to find)."""
+        bound as ``sigma_obs -> 0`` (no mode to find).
+        """
         columns = 2 + self.n_features + self.n_changes
         if columns < self.n_obs:
             return False
         linear = 1.0 if self.is_linear else 0.0
-        design = np.column_stack([linear * self.t, np.ones(self.n_obs), self.x, linear * self.changes])
+        design = np.column_stack(
+            [linear * self.t, np.ones(self.n_obs), self.x, linear * self.changes]
+        )
         return bool(np.linalg.matrix_rank(design) >= self.n_obs)
 
     def trend(self, k: float, m: float, delta: np.ndarray) -> np.ndarray:
@@ -141,7 +156,8 @@ class _Problem:
 
     def _penalty(self, k: float, m: float, sigma: float, beta: np.ndarray, squares: float) -> float:
         """Minus the log density without the prior on the rate changes, given the residuals'
-        sum of squares."""
+        sum of squares.
+        """
         return float(
             (k * k + m * m) / (2 * _K_M_SCALE**2)
             + sigma * sigma / (2 * _SIGMA_SCALE**2)
@@ -150,9 +166,14 @@ class _Problem:
             + squares / (2 * sigma * sigma)
         )
 
-    def log_density(self, k: float, m: float, delta: np.ndarray, sigma: float, beta: np.ndarray) -> float:
+    def log_density(
+        self, k: float, m: float, delta: np.ndarray, sigma: float, beta: np.ndarray
+    ) -> float:
         residual = self.y - self.mean(self.trend(k, m, delta), beta)
-        return -self._penalty(k, m, sigma, beta, float(residual @ residual)) - float(np.sum(np.abs(delta))) / self.tau
+        return (
+            -self._penalty(k, m, sigma, beta, float(residual @ residual))
+            - float(np.sum(np.abs(delta))) / self.tau
+        )
 
     def best_sigma(self, squares: float) -> float:
         """The ``sigma_obs`` maximising the log density given the residuals' sum of squares.
@@ -162,10 +183,14 @@ class _Problem:
         """
         n = self.n_obs
         root = np.sqrt(n * n + 4 * squares / _SIGMA_SCALE**2)
-        return float(np.sqrt(squares * 2 / (n + root)))  # = sqrt((root - n) * scale^2 / 2), without cancellation
+        return float(
+            np.sqrt(squares * 2 / (n + root))
+        )  # = sqrt((root - n) * scale^2 / 2), without cancellation
 
     def pack(self, k: float, m: float, delta: np.ndarray, beta: np.ndarray) -> np.ndarray:
-        return self.scale * np.concatenate([[k, m], beta, np.maximum(delta, 0.0), np.maximum(-delta, 0.0)])
+        return self.scale * np.concatenate(
+            [[k, m], beta, np.maximum(delta, 0.0), np.maximum(-delta, 0.0)]
+        )
 
     def unpack(self, z: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray]:
         x = z / self.scale
@@ -272,7 +297,10 @@ def map_estimate(stan_init: Mapping[str, Any], stan_data: Mapping[str, Any]) -> 
         message = "the features can interpolate the history, so the log posterior has no mode"
         return MapResult(params={}, success=False, message=message, iterations=0)
     start = problem.pack(
-        _scalar(stan_init, "k"), _scalar(stan_init, "m"), _vector(stan_init, "delta"), _vector(stan_init, "beta")
+        _scalar(stan_init, "k"),
+        _scalar(stan_init, "m"),
+        _vector(stan_init, "delta"),
+        _vector(stan_init, "beta"),
     )
     result = optimize.minimize(
         problem.objective,
@@ -296,5 +324,8 @@ def map_estimate(stan_init: Mapping[str, Any], stan_data: Mapping[str, Any]) -> 
         "trend": trend.reshape(1, -1),
     }
     return MapResult(
-        params=params, success=bool(result.success), message=str(result.message), iterations=int(result.nit)
+        params=params,
+        success=bool(result.success),
+        message=str(result.message),
+        iterations=int(result.nit),
     )

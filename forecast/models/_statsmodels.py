@@ -33,7 +33,13 @@ def quiet_estimation() -> Iterator[None]:
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
-        for category in (ConvergenceWarning, EstimationWarning, InterpolationWarning, ValueWarning, RuntimeWarning):
+        for category in (
+            ConvergenceWarning,
+            EstimationWarning,
+            InterpolationWarning,
+            ValueWarning,
+            RuntimeWarning,
+        ):
             warnings.simplefilter("ignore", category)
         warnings.filterwarnings("ignore", message=".*[Nn]on-stationary starting.*")
         warnings.filterwarnings("ignore", message=".*[Nn]on-invertible starting.*")

@@ -16,7 +16,15 @@ from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import register
 from forecast.schema import Y
 
-__all__ = ["ARIMA", "ArimaSpec", "css_fit", "exact_fit", "kpss_ndiffs", "seasonal_strength", "seasonal_ndiffs"]
+__all__ = [
+    "ARIMA",
+    "ArimaSpec",
+    "css_fit",
+    "exact_fit",
+    "kpss_ndiffs",
+    "seasonal_strength",
+    "seasonal_ndiffs",
+]
 
 _STRENGTH_THRESHOLD = 0.64
 """Seasonal strength above which one seasonal difference is taken (as R's ``nsdiffs``)."""
@@ -290,10 +298,17 @@ def exact_fit(
         result = model.fit(start_params=start_params, disp=False, cov_type="none", maxiter=maxiter)
     else:
         result = model.smooth([], cov_type="none")
-    return np.asarray(result.params, dtype=float), float(result.llf), int(model.nobs), float(result.scale)
+    return (
+        np.asarray(result.params, dtype=float),
+        float(result.llf),
+        int(model.nobs),
+        float(result.scale),
+    )
 
 
-def _neighbours(spec: ArimaSpec, limits: dict[str, int], allow_constant: bool) -> Iterator[ArimaSpec]:
+def _neighbours(
+    spec: ArimaSpec, limits: dict[str, int], allow_constant: bool
+) -> Iterator[ArimaSpec]:
     """The stepwise moves of Hyndman and Khandakar (2008), in the order of R's auto.arima."""
     seasonal = spec.m > 1
     moves: list[dict[str, int]] = []
@@ -416,18 +431,31 @@ class ARIMA(BaseModel):
     ) -> None:
         super().__init__(seasonal_period=seasonal_period, transform=transform, freq=freq)
         if order is not None and (len(order) != 3 or any(int(v) < 0 for v in order)):
-            raise ConfigError(f"arima: order must be three non-negative integers (p, d, q), not {order!r}.")
+            raise ConfigError(
+                f"arima: order must be three non-negative integers (p, d, q), not {order!r}."
+            )
         if seasonal_order is not None:
             if order is None:
-                raise ConfigError("arima: seasonal_order needs order as well; pass both or neither.")
+                raise ConfigError(
+                    "arima: seasonal_order needs order as well; pass both or neither."
+                )
             if len(seasonal_order) not in (3, 4) or any(int(v) < 0 for v in seasonal_order):
-                raise ConfigError(f"arima: seasonal_order must be (P, D, Q) or (P, D, Q, m), not {seasonal_order!r}.")
+                raise ConfigError(
+                    f"arima: seasonal_order must be (P, D, Q) or (P, D, Q, m), not {seasonal_order!r}."
+                )
         if float(time_limit) <= 0 or int(max_models) < 1 or int(maxiter) < 1:
             raise ConfigError("arima: time_limit, max_models and maxiter must be positive.")
         self.order = None if order is None else tuple(int(v) for v in order)
-        self.seasonal_order = None if seasonal_order is None else tuple(int(v) for v in seasonal_order)
+        self.seasonal_order = (
+            None if seasonal_order is None else tuple(int(v) for v in seasonal_order)
+        )
         self.include_constant = include_constant
-        self.max_p, self.max_q, self.max_P, self.max_Q = int(max_p), int(max_q), int(max_P), int(max_Q)
+        self.max_p, self.max_q, self.max_P, self.max_Q = (
+            int(max_p),
+            int(max_q),
+            int(max_P),
+            int(max_Q),
+        )
         self.max_d, self.max_D = int(max_d), int(max_D)
         self.time_limit = float(time_limit)
         self.max_models = int(max_models)
@@ -462,13 +490,20 @@ class ARIMA(BaseModel):
             spec = self._fixed_spec()
             start = self._warm_params.get(spec)
             with quiet_estimation():
-                model = SARIMAX(y, order=spec.order, seasonal_order=spec.seasonal_order, trend=spec.trend)
+                model = SARIMAX(
+                    y, order=spec.order, seasonal_order=spec.seasonal_order, trend=spec.trend
+                )
                 if start is not None and len(start) != model.k_params:
                     start = None
-                self.results_ = model.fit(start_params=start, disp=False, maxiter=self.maxiter, cov_type="none")
+                self.results_ = model.fit(
+                    start_params=start, disp=False, maxiter=self.maxiter, cov_type="none"
+                )
             self.estimates_ = {spec: np.asarray(self.results_.params, dtype=float)}
             self.final_estimates_ = {}
-            self.spec_, self.candidates_ = spec, pd.DataFrame({"spec": [spec.label], "aicc": [np.nan]})
+            self.spec_, self.candidates_ = (
+                spec,
+                pd.DataFrame({"spec": [spec.label], "aicc": [np.nan]}),
+            )
             self.params_ = self._params(stopped=None, n_models=1, score=float(self.results_.aicc))
             return
         search = self._search(y)
@@ -483,21 +518,35 @@ class ARIMA(BaseModel):
             params, loglike, n_used, sigma2 = search.estimates[spec]
             if search.approximation:
                 start = self._warm_final.get(spec, params)
-                params, loglike, n_used, sigma2 = exact_fit(y, spec, self.maxiter, start_params=start)
+                params, loglike, n_used, sigma2 = exact_fit(
+                    y, spec, self.maxiter, start_params=start
+                )
                 self.final_estimates_ = {spec: params}
-            model = SARIMAX(y, order=spec.order, seasonal_order=spec.seasonal_order, trend=spec.trend)
+            model = SARIMAX(
+                y, order=spec.order, seasonal_order=spec.seasonal_order, trend=spec.trend
+            )
             self.results_ = model.smooth(np.r_[params, sigma2])
         score = aicc(loglike, len(params) + 1, n_used)
         self.estimates_ = {s: estimate[0] for s, estimate in search.estimates.items()}
         self.spec_ = spec
-        self.candidates_ = pd.DataFrame({"spec": [s.label for s in search.scores], "aicc": list(search.scores.values())})
-        self.params_ = self._params(stopped=search.stopped, n_models=len(search.scores), score=score)
+        self.candidates_ = pd.DataFrame(
+            {"spec": [s.label for s in search.scores], "aicc": list(search.scores.values())}
+        )
+        self.params_ = self._params(
+            stopped=search.stopped, n_models=len(search.scores), score=score
+        )
 
     def _fixed_spec(self) -> ArimaSpec:
         p, d, q = self.order
-        P, D, Q, m = (tuple(self.seasonal_order) + (self.seasonal_period_,))[:4] if self.seasonal_order else (0, 0, 0, 0)
+        P, D, Q, m = (
+            (tuple(self.seasonal_order) + (self.seasonal_period_,))[:4]
+            if self.seasonal_order
+            else (0, 0, 0, 0)
+        )
         if (P or D or Q) and m < 2:
-            raise ConfigError(f"arima: a seasonal order needs a season of at least 2 steps, not {m}.")
+            raise ConfigError(
+                f"arima: a seasonal order needs a season of at least 2 steps, not {m}."
+            )
         constant = (d + D == 0) if self.include_constant is None else bool(self.include_constant)
         return ArimaSpec(p, d, q, P, D, Q, m if (P or D or Q) else 0, constant)
 
@@ -514,7 +563,9 @@ class ARIMA(BaseModel):
         limits = {"p": self.max_p, "q": self.max_q, "P": max_P, "Q": max_Q}
         base = ArimaSpec(0, d, 0, 0, D, 0, m if seasonal else 0, constant)
         starts = [
-            base.replace(p=min(2, self.max_p), q=min(2, self.max_q), P=min(1, max_P), Q=min(1, max_Q)),
+            base.replace(
+                p=min(2, self.max_p), q=min(2, self.max_q), P=min(1, max_P), Q=min(1, max_Q)
+            ),
             base,
             base.replace(p=min(1, self.max_p), P=min(1, max_P)),
             base.replace(q=min(1, self.max_q), Q=min(1, max_Q)),
@@ -525,7 +576,12 @@ class ARIMA(BaseModel):
         if approximation is None:
             approximation = len(y) > 150 or m > 12
         search = _Search(
-            y, self.max_models, time.monotonic() + self.time_limit, self.maxiter, approximation, dict(self._warm_params)
+            y,
+            self.max_models,
+            time.monotonic() + self.time_limit,
+            self.maxiter,
+            approximation,
+            dict(self._warm_params),
         )
         with quiet_estimation():
             for spec in starts:
@@ -554,7 +610,9 @@ class ARIMA(BaseModel):
             "stopped": stopped,
         }
         names = self.results_.model.param_names
-        out.update({str(k): float(v) for k, v in zip(names, np.asarray(self.results_.params, dtype=float))})
+        out.update(
+            {str(k): float(v) for k, v in zip(names, np.asarray(self.results_.params, dtype=float))}
+        )
         return out
 
     def _update(self, data: pd.DataFrame) -> None:

@@ -8,7 +8,7 @@ by horizon step, :class:`Conformal`), which ``ensemble`` uses as well.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -67,7 +67,8 @@ class InnerScores(dict[str, float]):
 
 def combine_points(points: np.ndarray, how: str, weights: np.ndarray | None = None) -> np.ndarray:
     """Combine point forecasts stacked on axis 0: ``"median"``, ``"mean"`` or ``"weighted"``
-    (``weights @ points``)."""
+    (``weights @ points``).
+    """
     if how == "median":
         return np.median(points, axis=0)
     if how == "mean" or weights is None:
@@ -115,7 +116,9 @@ class Conformal:
     def __init__(self, residuals: np.ndarray, radius: int | None = None) -> None:
         residuals = np.asarray(residuals, dtype=float)
         if residuals.ndim != 2 or residuals.size == 0 or not np.all(np.isfinite(residuals)):
-            raise FitError("conformal calibration needs a finite (n_windows, h) array of residuals.")
+            raise FitError(
+                "conformal calibration needs a finite (n_windows, h) array of residuals."
+            )
         if radius is not None and (isinstance(radius, bool) or int(radius) < 0):
             raise ConfigError(f"radius must be None or a whole number >= 0, not {radius!r}.")
         self.residuals = residuals
@@ -184,7 +187,9 @@ def build_candidates(
         if isinstance(candidate, BaseModel):
             built.append((candidate.name, candidate.clone()))
             continue
-        params = {k: v for k, v in (("seasonal_period", seasonal_period), ("freq", freq)) if v is not None}
+        params = {
+            k: v for k, v in (("seasonal_period", seasonal_period), ("freq", freq)) if v is not None
+        }
         built.append((str(candidate), get(str(candidate), **params)))
     labels = [label for label, _ in built]
     if len(set(labels)) != len(labels):
@@ -301,10 +306,13 @@ def calibrate(
     return Conformal(rescaled(data, scores, combine_points(points, how, weights), seasonal_period))
 
 
-def rescaled(data: pd.DataFrame, scores: InnerScores, points: np.ndarray, seasonal_period: int) -> np.ndarray:
+def rescaled(
+    data: pd.DataFrame, scores: InnerScores, points: np.ndarray, seasonal_period: int
+) -> np.ndarray:
     """Residuals of ``points`` in the inner windows of ``scores``, each window's divided by its
     MASE divisor and multiplied by that of all of ``data``: errors in units of the series'
-    current seasonal-naive error, so windows from quieter or busier times count alike."""
+    current seasonal-naive error, so windows from quieter or busier times count alike.
+    """
     current = _divisor(data[Y].to_numpy(dtype=float), seasonal_period)
     return (scores.actuals - points) * (current / scores.scales[:, None])
 
@@ -351,7 +359,15 @@ class ConformalCache:
         if h <= self.base.horizon:
             return self.base
         if h not in self._by_horizon:
-            found = calibrate(self.data, self.members, h, self.n_windows, self.seasonal_period, self.how, self.weights)
+            found = calibrate(
+                self.data,
+                self.members,
+                h,
+                self.n_windows,
+                self.seasonal_period,
+                self.how,
+                self.weights,
+            )
             self._by_horizon[h] = found or self.base
         return self._by_horizon[h]
 
@@ -444,7 +460,9 @@ class Auto(BaseModel):
         if isinstance(candidates, (str, BaseModel)) or len(candidates) == 0:
             raise ConfigError("candidates must be a non-empty list of model names or instances.")
         if combine_within is not None and not (np.isfinite(combine_within) and combine_within >= 0):
-            raise ConfigError(f"combine_within must be None or a fraction >= 0, not {combine_within!r}.")
+            raise ConfigError(
+                f"combine_within must be None or a fraction >= 0, not {combine_within!r}."
+            )
         if not isinstance(calibrate, bool):
             raise ConfigError(f"calibrate must be True or False, not {calibrate!r}.")
         self.candidates = tuple(candidates)
@@ -464,7 +482,9 @@ class Auto(BaseModel):
         )
         if not ranked:
             details = "; ".join(f"{k}: {v}" for k, v in self.scores_.errors.items())
-            raise FitError(f"every candidate of 'auto' failed the inner backtest of series {self.series_id_!r} ({details}).")
+            raise FitError(
+                f"every candidate of 'auto' failed the inner backtest of series {self.series_id_!r} ({details})."
+            )
         models = dict(candidates)
         series = data[[UNIQUE_ID, DS, Y]]
         selected = self._fit_chosen(series, ranked, models)
@@ -473,17 +493,28 @@ class Auto(BaseModel):
         base = None
         if self.calibrate:
             points = np.stack([self.scores_.forecasts[label] for label in selected])
-            base = Conformal(rescaled(series, self.scores_, combine_points(points, "median"), self.seasonal_period_))
-        self.conformal_ = ConformalCache(base, series, members, self.n_windows, self.seasonal_period_)
+            base = Conformal(
+                rescaled(
+                    series, self.scores_, combine_points(points, "median"), self.seasonal_period_
+                )
+            )
+        self.conformal_ = ConformalCache(
+            base, series, members, self.n_windows, self.seasonal_period_
+        )
         self.calibrated_ = bool(self.conformal_)
 
     def _fit_chosen(
-        self, series: pd.DataFrame, ranked: list[tuple[float, int, str]], models: dict[str, BaseModel]
+        self,
+        series: pd.DataFrame,
+        ranked: list[tuple[float, int, str]],
+        models: dict[str, BaseModel],
     ) -> list[str]:
         """Fit the chosen candidate or combination on all the data; the labels it uses."""
         best = ranked[0][0]
         if self.combine_within is not None:
-            close = [label for score, _, label in ranked if score <= best * (1.0 + self.combine_within)]
+            close = [
+                label for score, _, label in ranked if score <= best * (1.0 + self.combine_within)
+            ]
             if len(close) > 1:
                 combination = get(
                     "ensemble",
@@ -508,7 +539,9 @@ class Auto(BaseModel):
                 continue
             self.chosen_ = label
             return [label]
-        raise FitError(f"no candidate of 'auto' could be fitted to series {self.series_id_!r}: {'; '.join(failures)}.")
+        raise FitError(
+            f"no candidate of 'auto' could be fitted to series {self.series_id_!r}: {'; '.join(failures)}."
+        )
 
     def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
         frame = self.model_.predict(h, levels=() if self.calibrated_ else levels)
@@ -516,7 +549,10 @@ class Auto(BaseModel):
         if self.calibrated_:
             return point, self.conformal_.get(h).intervals(point, levels)
         intervals = {
-            level: (frame[level_column(level, "lo")].to_numpy(), frame[level_column(level, "hi")].to_numpy())
+            level: (
+                frame[level_column(level, "lo")].to_numpy(),
+                frame[level_column(level, "hi")].to_numpy(),
+            )
             for level in levels
         }
         return point, intervals

@@ -33,8 +33,8 @@ from forecast.schema import (
     DS,
     QUALIFIER,
     UNIQUE_ID,
-    Y,
     Frequency,
+    Y,
     check_levels,
     future_dates,
     infer_frequency,
@@ -98,7 +98,10 @@ def normal_intervals(mean: np.ndarray, sd: np.ndarray, levels: Sequence[float]) 
     out: Intervals = {}
     for level in levels:
         z = stats.norm.ppf(0.5 + level / 200.0)
-        out[level] = (np.asarray(mean - z * sd, dtype=float), np.asarray(mean + z * sd, dtype=float))
+        out[level] = (
+            np.asarray(mean - z * sd, dtype=float),
+            np.asarray(mean + z * sd, dtype=float),
+        )
     return out
 
 
@@ -147,8 +150,12 @@ class BaseModel:
         transform: Literal["log"] | None = None,
         freq: str | None = None,
     ) -> None:
-        if seasonal_period is not None and (isinstance(seasonal_period, bool) or int(seasonal_period) < 1):
-            raise ConfigError(f"seasonal_period must be a positive integer, not {seasonal_period!r}.")
+        if seasonal_period is not None and (
+            isinstance(seasonal_period, bool) or int(seasonal_period) < 1
+        ):
+            raise ConfigError(
+                f"seasonal_period must be a positive integer, not {seasonal_period!r}."
+            )
         if transform not in (None, "log"):
             raise ConfigError(f"transform must be None or 'log', not {transform!r}.")
         self.seasonal_period = seasonal_period
@@ -187,14 +194,17 @@ class BaseModel:
         """:meth:`fit` on a series frame that :func:`~forecast.schema.validate_series` returned
         (or a slice of consecutive rows of one series of it), as the package's own loops hold
         them: every check of :meth:`fit` but the frame's validation, which they have done once
-        for the whole frame. A frame without ``qualifier`` holds points only."""
+        for the whole frame. A frame without ``qualifier`` holds points only.
+        """
         data = series.reset_index(drop=True)
         if QUALIFIER not in data.columns:
             data[QUALIFIER] = "="
         uid = str(data[UNIQUE_ID].iloc[0])
         caps = self.capabilities
         if caps.needs_retention and retention is None:
-            raise CapabilityError(f"model {self.name!r} needs cohort retention data: pass retention=... to fit.")
+            raise CapabilityError(
+                f"model {self.name!r} needs cohort retention data: pass retention=... to fit."
+            )
         clean_retention = validate_retention(retention) if retention is not None else None
         if len(data) < caps.min_history:
             raise HistoryError(
@@ -276,7 +286,9 @@ class BaseModel:
         h = check_horizon(h)
         levels = check_levels(levels)
         if levels and not self.capabilities.intervals:
-            raise CapabilityError(f"model {self.name!r} gives no prediction intervals; pass levels=().")
+            raise CapabilityError(
+                f"model {self.name!r} gives no prediction intervals; pass levels=()."
+            )
         point, intervals = self._predict(h, levels)
         point = self._inverse(np.asarray(point, dtype=float))
         frame = pd.DataFrame({DS: self.future_dates(h), "yhat": point})
@@ -310,7 +322,9 @@ class BaseModel:
             raise ConfigError(f"n must be a positive number of paths, not {n!r}.")
         paths = np.asarray(self._sample(h, int(n), np.random.default_rng(seed)), dtype=float)
         if paths.shape != (int(n), h):
-            raise FitError(f"model {self.name!r} returned paths of shape {paths.shape}, expected {(n, h)}.")
+            raise FitError(
+                f"model {self.name!r} returned paths of shape {paths.shape}, expected {(n, h)}."
+            )
         return self._inverse(paths)
 
     def update(self, series: pd.DataFrame) -> Self:
@@ -340,7 +354,8 @@ class BaseModel:
         """Let the next ``fit`` start from the estimates of ``previous``, a fitted model of the
         same kind (backtests use it between windows). The default does nothing; models whose
         estimation is iterative override it. The result of ``fit`` must not depend on it
-        beyond the optimiser's tolerance."""
+        beyond the optimiser's tolerance.
+        """
 
     def clone(self) -> Self:
         """An unfitted copy with the same hyperparameters."""
@@ -359,7 +374,9 @@ class BaseModel:
         return bool(getattr(self, "is_fitted_", False))
 
     def __repr__(self) -> str:
-        params = {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
+        params = {
+            k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")
+        }
         inner = ", ".join(f"{k}={v!r}" for k, v in params.items() if v is not None)
         return f"{type(self).__name__}({inner})"
 
@@ -383,7 +400,9 @@ class BaseModel:
     # ------------------------------------------------------------------------------- helpers
     def _prepare(self, series: pd.DataFrame) -> pd.DataFrame:
         if not isinstance(series, pd.DataFrame):
-            raise SchemaError(f"model {self.name!r} fits a DataFrame with 'ds' and 'y', not {type(series).__name__}.")
+            raise SchemaError(
+                f"model {self.name!r} fits a DataFrame with 'ds' and 'y', not {type(series).__name__}."
+            )
         frame = series if UNIQUE_ID in series.columns else series.assign(**{UNIQUE_ID: "series"})
         data = validate_series(frame)
         ids = data[UNIQUE_ID].unique()
@@ -400,8 +419,12 @@ class BaseModel:
             try:
                 offset = pd.tseries.frequencies.to_offset(self.freq)
             except ValueError as err:
-                raise ConfigError(f"freq {self.freq!r} is not a pandas offset alias such as 'D', 'W-SUN' or 'MS'.") from err
-            inferred = infer_frequency(pd.DatetimeIndex([data[DS].iloc[0], data[DS].iloc[0] + offset]))
+                raise ConfigError(
+                    f"freq {self.freq!r} is not a pandas offset alias such as 'D', 'W-SUN' or 'MS'."
+                ) from err
+            inferred = infer_frequency(
+                pd.DatetimeIndex([data[DS].iloc[0], data[DS].iloc[0] + offset])
+            )
             period = inferred.seasonal_period if inferred else 1
             return Frequency(inferred.name if inferred else str(self.freq), offset, period)
         frequency = infer_frequency(data[DS])

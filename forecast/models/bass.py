@@ -32,14 +32,19 @@ __all__ = ["BassDiffusion", "bass_cumulative", "bass_density", "DEFAULT_BASS_PRI
 PRIOR_LOG_SD = 1.5
 """Standard deviation of the default priors on ``log p`` and ``log q`` (a factor of 4.5 per sd)."""
 
-DEFAULT_BASS_PRIOR: dict[str, tuple[float, float]] = {"p": (0.03, PRIOR_LOG_SD), "q": (0.38, PRIOR_LOG_SD)}
+DEFAULT_BASS_PRIOR: dict[str, tuple[float, float]] = {
+    "p": (0.03, PRIOR_LOG_SD),
+    "q": (0.38, PRIOR_LOG_SD),
+}
 """Sultan, Farley and Lehmann (1990) meta-analysis averages, per year: p = 0.03, q = 0.38."""
 
 Target = Literal["adoptions", "cumulative", "level"]
 Form = Literal["interval", "density"]
 
 
-def bass_cumulative(t: np.ndarray, p: float | np.ndarray, q: float | np.ndarray, m: float | np.ndarray) -> np.ndarray:
+def bass_cumulative(
+    t: np.ndarray, p: float | np.ndarray, q: float | np.ndarray, m: float | np.ndarray
+) -> np.ndarray:
     r"""Cumulative adopters :math:`m F(t)` of the Bass diffusion model.
 
     Parameters
@@ -69,7 +74,9 @@ def bass_cumulative(t: np.ndarray, p: float | np.ndarray, q: float | np.ndarray,
     return m * (1.0 - decay) / (1.0 + (q / p) * decay)
 
 
-def bass_density(t: np.ndarray, p: float | np.ndarray, q: float | np.ndarray, m: float | np.ndarray) -> np.ndarray:
+def bass_density(
+    t: np.ndarray, p: float | np.ndarray, q: float | np.ndarray, m: float | np.ndarray
+) -> np.ndarray:
     r"""Adoption rate :math:`m f(t)` of the Bass model (0 before launch).
 
     Parameters
@@ -209,7 +216,9 @@ class BassDiffusion(BaseModel):
         if form not in ("interval", "density"):
             raise ConfigError(f"form must be 'interval' or 'density', not {form!r}.")
         if form == "density" and target != "adoptions":
-            raise ConfigError(f"form='density' describes adoptions per period; with target={target!r} leave form='interval'.")
+            raise ConfigError(
+                f"form='density' describes adoptions per period; with target={target!r} leave form='interval'."
+            )
         if isinstance(prior, str) and prior != "default":
             raise ConfigError(f"prior must be 'default', a mapping or None, not {prior!r}.")
         self.target = target
@@ -260,10 +269,14 @@ class BassDiffusion(BaseModel):
         self.scale_ = float(np.max(np.abs(original))) or 1.0
         prior = DEFAULT_BASS_PRIOR if self.prior == "default" else self.prior
         spec: cf.PriorSpec = {"m": (0, "scale"), "p": (1, "rate"), "q": (2, "rate")}
-        prior_mean, prior_sd = cf.log_prior(prior, spec, 3, self.step_years_, self.scale_, self.name)
+        prior_mean, prior_sd = cf.log_prior(
+            prior, spec, 3, self.step_years_, self.scale_, self.name
+        )
         span = max(float(t.max()), 1.0)
         qualifier = data[QUALIFIER].to_numpy(dtype=object)
-        reference = cf.reference_size(original, qualifier, self.target == "adoptions", span, self.series_id_)
+        reference = cf.reference_size(
+            original, qualifier, self.target == "adoptions", span, self.series_id_
+        )
         lower, upper = np.full(3, -np.inf), np.full(3, np.inf)
         upper[0] = np.log(cf.CAPACITY_CEILING * reference / self.scale_)
         if self.market_size is not None:
@@ -285,7 +298,9 @@ class BassDiffusion(BaseModel):
             names=("m", "p", "q"),
             series=self.series_id_,
         )
-        self.curve_fit_ = cf.fit_curve(problem, method=self.interval_method, n_boot=self.n_boot, seed=self.seed)
+        self.curve_fit_ = cf.fit_curve(
+            problem, method=self.interval_method, n_boot=self.n_boot, seed=self.seed
+        )
         theta = self.curve_fit_.theta
         m, p, q = self.scale_ * np.exp(theta[0]), np.exp(theta[1]), np.exp(theta[2])
         self.params_ = {
@@ -297,7 +312,11 @@ class BassDiffusion(BaseModel):
             "q_per_year": float(q / self.step_years_),
         }
         se = self.curve_fit_.standard_errors
-        self.standard_errors_ = {"m": float(m * se[0]), "p": float(p * se[1]), "q": float(q * se[2])}
+        self.standard_errors_ = {
+            "m": float(m * se[0]),
+            "p": float(p * se[1]),
+            "q": float(q * se[2]),
+        }
 
     def _times(self, h: int) -> np.ndarray:
         return cf.step_times(self.future_dates(h), self.origin_, self.frequency_.offset)

@@ -135,7 +135,9 @@ class Ensemble(BaseModel):
         if not isinstance(calibrate, bool):
             raise ConfigError(f"calibrate must be True or False, not {calibrate!r}.")
         if keep is not None and (isinstance(keep, bool) or not 1 <= int(keep) <= len(members)):
-            raise ConfigError(f"keep must be None or a whole number from 1 to {len(members)} (the members), not {keep!r}.")
+            raise ConfigError(
+                f"keep must be None or a whole number from 1 to {len(members)} (the members), not {keep!r}."
+            )
         self.keep = None if keep is None else int(keep)
         self.members = tuple(members)
         self.calibrate = calibrate
@@ -162,7 +164,9 @@ class Ensemble(BaseModel):
             failed = {label: scores.errors[label] for label, _ in members if label in scores.errors}
             if failed:
                 details = "; ".join(f"{k}: {v}" for k, v in failed.items())
-                raise FitError(f"members of 'ensemble' failed the inner backtest of series {self.series_id_!r}: {details}.")
+                raise FitError(
+                    f"members of 'ensemble' failed the inner backtest of series {self.series_id_!r}: {details}."
+                )
             inverse = {label: 1.0 / max(scores[label], 1e-12) for label, _ in members}
             total = sum(inverse.values())
             self.weights_ = {label: value / total for label, value in inverse.items()}
@@ -173,12 +177,18 @@ class Ensemble(BaseModel):
             try:
                 fitted.append((label, model.clone().fit(series)))
             except ForecastError as err:
-                raise FitError(f"member {label!r} of 'ensemble' failed on series {self.series_id_!r}: {err}") from err
+                raise FitError(
+                    f"member {label!r} of 'ensemble' failed on series {self.series_id_!r}: {err}"
+                ) from err
         self.members_ = fitted
         self.params_ = {f"weight_{label}": weight for label, weight in self.weights_.items()}
         weights = np.array([self.weights_[label] for label, _ in members])
         base = None
-        if self.calibrate and scores is not None and not any(label in scores.errors for label, _ in members):
+        if (
+            self.calibrate
+            and scores is not None
+            and not any(label in scores.errors for label, _ in members)
+        ):
             points = np.stack([scores.forecasts[label] for label, _ in members])
             combined = combine_points(points, self.combine, weights)
             base = Conformal(rescaled(series, scores, combined, self.seasonal_period_))
@@ -187,9 +197,15 @@ class Ensemble(BaseModel):
         )
         self.calibrated_ = bool(self.conformal_)
 
-    def _kept(self, members: list[tuple[str, BaseModel]], scores: InnerScores) -> list[tuple[str, BaseModel]]:
+    def _kept(
+        self, members: list[tuple[str, BaseModel]], scores: InnerScores
+    ) -> list[tuple[str, BaseModel]]:
         """The ``keep`` members with the lowest inner MASE, in the order they were given."""
-        usable = [(scores[label], position) for position, (label, _) in enumerate(members) if label not in scores.errors]
+        usable = [
+            (scores[label], position)
+            for position, (label, _) in enumerate(members)
+            if label not in scores.errors
+        ]
         if len(usable) < int(self.keep or 0):
             details = "; ".join(f"{k}: {v}" for k, v in scores.errors.items())
             raise FitError(
@@ -200,7 +216,9 @@ class Ensemble(BaseModel):
         return [members[position] for position in chosen]
 
     def _points(self, h: int) -> np.ndarray:
-        points = np.vstack([model.predict(h, levels=())["yhat"].to_numpy() for _, model in self.members_])
+        points = np.vstack(
+            [model.predict(h, levels=())["yhat"].to_numpy() for _, model in self.members_]
+        )
         weights = np.array([self.weights_[label] for label, _ in self.members_])
         return combine_points(points, self.combine, weights)
 

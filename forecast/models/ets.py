@@ -221,7 +221,7 @@ class ETS(BaseModel):
         self._warm_params = dict(previous.estimates_)
 
     # ------------------------------------------------------------------------------- fitting
-    def _model(self, y: np.ndarray, spec: ETSSpec):  # noqa: ANN202 (statsmodels type)
+    def _model(self, y: np.ndarray, spec: ETSSpec):
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
         return ETSModel(
@@ -268,12 +268,16 @@ class ETS(BaseModel):
             for spec in specs:
                 try:
                     start = self._warm_params.get(spec)
-                    results = self._model(y, spec).fit(start_params=start, disp=False, maxiter=self.maxiter)
+                    results = self._model(y, spec).fit(
+                        start_params=start, disp=False, maxiter=self.maxiter
+                    )
                     self.estimates_[spec] = np.asarray(results.params, dtype=float)
                     score = float(results.aicc)
                 except (ValueError, np.linalg.LinAlgError, ZeroDivisionError) as err:
                     if not automatic:
-                        raise FitError(f"ets: {spec.label} failed on series {self.series_id_!r}: {err}") from err
+                        raise FitError(
+                            f"ets: {spec.label} failed on series {self.series_id_!r}: {err}"
+                        ) from err
                     results, score = None, np.inf
                 if not np.isfinite(score):
                     score = np.inf
@@ -281,7 +285,9 @@ class ETS(BaseModel):
                 if results is not None and (best is None or score < best_aicc):
                     best, best_aicc, self.spec_, self.results_ = results, score, spec, results
         if best is None:
-            raise FitError(f"ets: every candidate failed on series {self.series_id_!r}; try transform='log'.")
+            raise FitError(
+                f"ets: every candidate failed on series {self.series_id_!r}; try transform='log'."
+            )
         self.candidates_ = pd.DataFrame(rows)
         self.params_ = self._params()
 

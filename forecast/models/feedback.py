@@ -77,10 +77,20 @@ from scipy import optimize, stats
 
 from forecast.errors import ConfigError, DataError, FitError, SchemaError
 from forecast.models.base import BaseModel, Capabilities, Intervals, quantile_intervals
-from forecast.retention.dynamics import FeedbackPaths, simulate_feedback
 from forecast.models.registry import register
+from forecast.retention.dynamics import FeedbackPaths, simulate_feedback
 from forecast.retention.families import get_family
-from forecast.schema import AGE, COHORT, DS, QUALIFIER, RETENTION, UNIQUE_ID, Y, Frequency, infer_frequency
+from forecast.schema import (
+    AGE,
+    COHORT,
+    DS,
+    QUALIFIER,
+    RETENTION,
+    UNIQUE_ID,
+    Frequency,
+    Y,
+    infer_frequency,
+)
 
 __all__ = ["RetentionFeedback", "EventsLike", "ACCOUNTING_COLUMNS", "period_days"]
 
@@ -127,7 +137,9 @@ def events_multipliers(events: EventsLike, dates: pd.DatetimeIndex) -> np.ndarra
             when = pd.Timestamp(date)
             factor = float(multiplier)
         except (TypeError, ValueError) as err:
-            raise ConfigError(f"event {pair!r} is not a (date, multiplier) pair such as ('2024-03-18', 1.5).") from err
+            raise ConfigError(
+                f"event {pair!r} is not a (date, multiplier) pair such as ('2024-03-18', 1.5)."
+            ) from err
         if not np.isfinite(factor) or factor <= 0:
             raise ConfigError(f"event {pair!r} has a multiplier that is not a positive number.")
         out[np.asarray(dates >= when)] *= factor
@@ -222,10 +234,18 @@ class RetentionFeedback(BaseModel):
         if prior not in ("default", None):
             raise ConfigError(f"prior must be 'default' or None, not {prior!r}.")
         if market_size is not None and not float(market_size) > 0:
-            raise ConfigError(f"market_size must be a positive number of users, not {market_size!r}.")
+            raise ConfigError(
+                f"market_size must be a positive number of users, not {market_size!r}."
+            )
         if not isinstance(scale_effect, bool) and not float(scale_effect) >= 0:
-            raise ConfigError(f"scale_effect must be True, False or a number >= 0, not {scale_effect!r}.")
-        for name, value in (("approx_scale", approx_scale), ("bound_sigma", bound_sigma), ("retention_sigma", retention_sigma)):
+            raise ConfigError(
+                f"scale_effect must be True, False or a number >= 0, not {scale_effect!r}."
+            )
+        for name, value in (
+            ("approx_scale", approx_scale),
+            ("bound_sigma", bound_sigma),
+            ("retention_sigma", retention_sigma),
+        ):
             if not float(value) > 0:
                 raise ConfigError(f"{name} must be a positive number, not {value!r}.")
         if weekly not in (True, False, "auto"):
@@ -265,7 +285,11 @@ class RetentionFeedback(BaseModel):
         theta = np.atleast_2d(theta)
         cols = {name: theta[:, i] for i, name in enumerate(self.names_)}
         family = get_family(self.retention_family)
-        m = np.exp(cols["log_m"]) if "log_m" in cols else np.full(len(theta), float(self.market_size))
+        m = (
+            np.exp(cols["log_m"])
+            if "log_m" in cols
+            else np.full(len(theta), float(self.market_size))
+        )
         if "log_e" in cols:
             e = np.exp(cols["log_e"])
         else:
@@ -275,11 +299,22 @@ class RetentionFeedback(BaseModel):
         if self.weekly_:
             week[:, :6] = np.column_stack([cols[f"w_{day}"] for day in range(6)])
             week[:, 6] = -week[:, :6].sum(axis=1)
-        return {"p": np.exp(cols["log_p"]), "q": np.exp(cols["log_q"]), "m": m, "z": z, "e": e, "week": week, "sigma": np.exp(cols["log_sigma"])}
+        return {
+            "p": np.exp(cols["log_p"]),
+            "q": np.exp(cols["log_q"]),
+            "m": m,
+            "z": z,
+            "e": e,
+            "week": week,
+            "sigma": np.exp(cols["log_sigma"]),
+        }
 
-    def expected(self, dau: np.ndarray, theta: np.ndarray | None = None, first: int = 0) -> np.ndarray:
+    def expected(
+        self, dau: np.ndarray, theta: np.ndarray | None = None, first: int = 0
+    ) -> np.ndarray:
         """Expected observations: ``dau`` (rows matching ``theta``, columns from period
-        ``first`` after launch) times the weekly factors, when the model has them."""
+        ``first`` after launch) times the weekly factors, when the model has them.
+        """
         if not self.weekly_:
             return dau
         week = self._unpack(self.theta_ if theta is None else theta)["week"]
@@ -333,8 +368,12 @@ class RetentionFeedback(BaseModel):
         points = int(np.isin(self.obs_kind_, ["=", "~"]).sum())
         daily = self.frequency_.name == "daily"
         if self.weekly is True and not daily:
-            raise ConfigError(f"weekly=True needs a daily series; series {self.series_id_!r} is {self.frequency_.name}.")
-        self.weekly_ = bool(self.weekly is True or (self.weekly == "auto" and daily and points >= 28))
+            raise ConfigError(
+                f"weekly=True needs a daily series; series {self.series_id_!r} is {self.frequency_.name}."
+            )
+        self.weekly_ = bool(
+            self.weekly is True or (self.weekly == "auto" and daily and points >= 28)
+        )
         self.dow0_ = int(self.grid_[0].weekday())
         self.names_ = self._names()
         self._prior_setup(data)
@@ -355,7 +394,9 @@ class RetentionFeedback(BaseModel):
         first, last = data[DS].iloc[0], data[DS].iloc[-1]
         launch = first if self.launch is None else pd.Timestamp(self.launch)
         if launch > first:
-            raise ConfigError(f"launch {launch:%Y-%m-%d} is after the first observation {first:%Y-%m-%d}; give an earlier launch.")
+            raise ConfigError(
+                f"launch {launch:%Y-%m-%d} is after the first observation {first:%Y-%m-%d}; give an earlier launch."
+            )
         grid = pd.date_range(launch, last, freq=self.frequency_.offset)
         index = grid.get_indexer(data[DS])
         if np.any(index < 0):
@@ -402,9 +443,15 @@ class RetentionFeedback(BaseModel):
         step = self.retention_step
         if step is None:
             cohort_freq = infer_frequency(frame[COHORT].drop_duplicates())
-            step = period_days(cohort_freq) / period_days(self.frequency_) if cohort_freq is not None else 1.0
+            step = (
+                period_days(cohort_freq) / period_days(self.frequency_)
+                if cohort_freq is not None
+                else 1.0
+            )
         self.retention_step_ = float(step)
-        full = pd.date_range(self.grid_[0], max(self.grid_[-1], frame[COHORT].max()), freq=self.frequency_.offset)
+        full = pd.date_range(
+            self.grid_[0], max(self.grid_[-1], frame[COHORT].max()), freq=self.frequency_.offset
+        )
         cohort_index = full.searchsorted(frame[COHORT].to_numpy(), side="right") - 1
         self.ret_ = {
             "frame": frame[[COHORT, AGE, RETENTION]].reset_index(drop=True),
@@ -500,24 +547,39 @@ class RetentionFeedback(BaseModel):
     def _start(self, data: pd.DataFrame) -> np.ndarray:
         warm = getattr(self, "_warm", None)
         family = get_family(self.retention_family)
-        curves = [family.to_z(dict(zip(family.param_names, values, strict=True))) for values in (family.start, *family.alternatives)]
+        curves = [
+            family.to_z(dict(zip(family.param_names, values, strict=True)))
+            for values in (family.start, *family.alternatives)
+        ]
         largest = max(float(data[Y].max()), 1.0)
         grid = []
         for p in (1e-5, 1e-4, 1e-3, 1e-2):
             for q in (0.01, 0.05, 0.2, 0.6):
                 for mult in (1.5, 4.0, 20.0, 100.0, 1000.0, 10000.0):
                     for z0 in curves:
-                        row = {"log_p": np.log(p), "log_q": np.log(q), "log_m": np.log(mult * largest), "log_e": 0.0, "log_sigma": np.log(0.1)}
+                        row = {
+                            "log_p": np.log(p),
+                            "log_q": np.log(q),
+                            "log_m": np.log(mult * largest),
+                            "log_e": 0.0,
+                            "log_sigma": np.log(0.1),
+                        }
                         row.update({f"w_{day}": 0.0 for day in range(6)})
-                        row.update({f"z_{n}": v for n, v in zip(family.param_names, z0, strict=True)})
+                        row.update(
+                            {f"z_{n}": v for n, v in zip(family.param_names, z0, strict=True)}
+                        )
                         grid.append([row[n] for n in self.names_])
         candidates = np.clip(np.array(grid), self.bounds_[:, 0], self.bounds_[:, 1])
         if warm is not None and warm[0] == self.names_:
-            candidates = np.vstack([np.clip(warm[1], self.bounds_[:, 0], self.bounds_[:, 1]), candidates])
+            candidates = np.vstack(
+                [np.clip(warm[1], self.bounds_[:, 0], self.bounds_[:, 1]), candidates]
+            )
         values = self._objective(candidates)
         return candidates[int(np.argmin(values))]
 
-    def _value_and_gradient(self, theta: np.ndarray, step: float = 1e-5) -> tuple[float, np.ndarray]:
+    def _value_and_gradient(
+        self, theta: np.ndarray, step: float = 1e-5
+    ) -> tuple[float, np.ndarray]:
         k = len(theta)
         points = np.vstack([theta, theta + step * np.eye(k), theta - step * np.eye(k)])
         values = self._objective(points)
@@ -533,7 +595,9 @@ class RetentionFeedback(BaseModel):
             options={"maxiter": 300, "ftol": 1e-9, "gtol": 1e-5},
         )
         if not np.all(np.isfinite(result.x)) or result.fun >= 1e12:
-            raise FitError(f"retention_feedback found no finite fit for series {self.series_id_!r}: {result.message}")
+            raise FitError(
+                f"retention_feedback found no finite fit for series {self.series_id_!r}: {result.message}"
+            )
         return np.asarray(result.x, dtype=float)
 
     def _laplace(self, theta: np.ndarray, step: float = 1e-3) -> np.ndarray:
@@ -542,7 +606,12 @@ class RetentionFeedback(BaseModel):
         points = [theta]
         for i in range(k):
             for j in range(k):
-                points += [theta + eye[i] + eye[j], theta + eye[i] - eye[j], theta - eye[i] + eye[j], theta - eye[i] - eye[j]]
+                points += [
+                    theta + eye[i] + eye[j],
+                    theta + eye[i] - eye[j],
+                    theta - eye[i] + eye[j],
+                    theta - eye[i] - eye[j],
+                ]
         values = self._objective(np.array(points))
         hessian = values[1:].reshape(k, k, 4) @ np.array([1.0, -1.0, -1.0, 1.0]) / (4 * step**2)
         hessian = (hessian + hessian.T) / 2
@@ -580,7 +649,9 @@ class RetentionFeedback(BaseModel):
         chol = np.linalg.cholesky(cov)
         proposals = theta + rng.standard_normal((n, k)) @ chol.T
         proposals[0] = theta
-        inside = np.all((proposals >= self.bounds_[:, 0]) & (proposals <= self.bounds_[:, 1]), axis=1)
+        inside = np.all(
+            (proposals >= self.bounds_[:, 0]) & (proposals <= self.bounds_[:, 1]), axis=1
+        )
         proposals = proposals[inside]
         log_q = stats.multivariate_normal(theta, cov, allow_singular=True).logpdf(proposals)
         log_w = -self._objective(proposals) - log_q
@@ -653,15 +724,25 @@ class RetentionFeedback(BaseModel):
         n = len(self.grid_)
         point = self.expected(self.paths(h).dau[:, n:], None, n)[0]
         theta = self.posterior_
-        samples = self.noisy(self.expected(self.paths(h, theta).dau[:, n:], theta, n), theta, np.random.default_rng(self.seed))
+        samples = self.noisy(
+            self.expected(self.paths(h, theta).dau[:, n:], theta, n),
+            theta,
+            np.random.default_rng(self.seed),
+        )
         intervals = quantile_intervals(samples, levels)
-        widened = {lv: (np.minimum(lo, point), np.maximum(hi, point)) for lv, (lo, hi) in intervals.items()}
-        return self._scale(point), {lv: (self._scale(lo), self._scale(hi)) for lv, (lo, hi) in widened.items()}
+        widened = {
+            lv: (np.minimum(lo, point), np.maximum(hi, point)) for lv, (lo, hi) in intervals.items()
+        }
+        return self._scale(point), {
+            lv: (self._scale(lo), self._scale(hi)) for lv, (lo, hi) in widened.items()
+        }
 
     def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
         theta = self.draws(n, rng)
         first = len(self.grid_)
-        return self._scale(self.noisy(self.expected(self.paths(h, theta).dau[:, first:], theta, first), theta, rng))
+        return self._scale(
+            self.noisy(self.expected(self.paths(h, theta).dau[:, first:], theta, first), theta, rng)
+        )
 
     def _scale(self, values: np.ndarray) -> np.ndarray:
         """Counts on the scale ``BaseModel`` transforms back (log counts with ``transform='log'``)."""
@@ -672,7 +753,8 @@ class RetentionFeedback(BaseModel):
     # ----------------------------------------------------------------------------- reports
     def fitted_values(self) -> pd.DataFrame:
         """The fitted observations (DAU times any weekly factor) from launch to the last
-        observation: ``ds``, ``yhat``."""
+        observation: ``ds``, ``yhat``.
+        """
         self._check_fitted()
         return pd.DataFrame({DS: self.grid_, "yhat": self.expected(self.paths(0).dau)[0]})
 
@@ -688,8 +770,17 @@ class RetentionFeedback(BaseModel):
         """
         self._check_fitted()
         if self.ret_ is None:
-            return pd.DataFrame({COHORT: pd.Series(dtype="datetime64[ns]"), AGE: pd.Series(dtype="int64"), RETENTION: pd.Series(dtype=float), "yhat": pd.Series(dtype=float)})
-        fitted = self._retention_fitted(self._unpack(self.theta_), self._simulate(self.theta_, self._periods_needed()))[0]
+            return pd.DataFrame(
+                {
+                    COHORT: pd.Series(dtype="datetime64[ns]"),
+                    AGE: pd.Series(dtype="int64"),
+                    RETENTION: pd.Series(dtype=float),
+                    "yhat": pd.Series(dtype=float),
+                }
+            )
+        fitted = self._retention_fitted(
+            self._unpack(self.theta_), self._simulate(self.theta_, self._periods_needed())
+        )[0]
         return self.ret_["frame"].assign(yhat=fitted)
 
     def accounting(self, h: int = 0) -> pd.DataFrame:

@@ -32,7 +32,9 @@ __all__ = ["LogisticGrowth", "GompertzGrowth", "logistic_curve", "gompertz_curve
 Target = Literal["level", "cumulative", "adoptions"]
 
 
-def logistic_curve(t: np.ndarray, capacity: float | np.ndarray, r: float | np.ndarray, t0: float | np.ndarray) -> np.ndarray:
+def logistic_curve(
+    t: np.ndarray, capacity: float | np.ndarray, r: float | np.ndarray, t0: float | np.ndarray
+) -> np.ndarray:
     r"""The logistic curve :math:`K / (1 + e^{-r (t - t_0)})`.
 
     Parameters
@@ -51,7 +53,9 @@ def logistic_curve(t: np.ndarray, capacity: float | np.ndarray, r: float | np.nd
     return capacity * 0.5 * (1.0 + np.tanh(0.5 * r * (t - t0)))
 
 
-def gompertz_curve(t: np.ndarray, capacity: float | np.ndarray, b: float | np.ndarray, c: float | np.ndarray) -> np.ndarray:
+def gompertz_curve(
+    t: np.ndarray, capacity: float | np.ndarray, b: float | np.ndarray, c: float | np.ndarray
+) -> np.ndarray:
     r"""The Gompertz curve :math:`K \exp(-b e^{-c t})`.
 
     Parameters
@@ -139,13 +143,17 @@ class _CurveModel:
         span = max(float(t.max()), 1.0)
         self.span_ = span
         qualifier = data[QUALIFIER].to_numpy(dtype=object)
-        reference = cf.reference_size(original, qualifier, self.target == "adoptions", span, self.series_id_)
+        reference = cf.reference_size(
+            original, qualifier, self.target == "adoptions", span, self.series_id_
+        )
         starts = [
             np.array([np.log(c * reference / self.scale_), a, b])
             for c in (1.1, 2.0, 5.0)
             for a, b in self._shape_starts(span)
         ]
-        prior_mean, prior_sd = cf.log_prior(self.prior, self.prior_spec, 3, self.step_years_, self.scale_, self.name)
+        prior_mean, prior_sd = cf.log_prior(
+            self.prior, self.prior_spec, 3, self.step_years_, self.scale_, self.name
+        )
         lower, upper = np.full(3, -np.inf), np.full(3, np.inf)
         upper[0] = np.log(cf.CAPACITY_CEILING * reference / self.scale_)
         if self.capacity is not None:
@@ -166,9 +174,15 @@ class _CurveModel:
             names=self.names,
             series=self.series_id_,
         )
-        self.curve_fit_ = cf.fit_curve(problem, method=self.interval_method, n_boot=self.n_boot, seed=self.seed)
-        self.params_ = self._natural(self.curve_fit_.theta) | {"sigma": float(self.curve_fit_.sigma)}
-        self.standard_errors_ = cf.delta_standard_errors(self._natural, self.curve_fit_.theta, self.curve_fit_.cov)
+        self.curve_fit_ = cf.fit_curve(
+            problem, method=self.interval_method, n_boot=self.n_boot, seed=self.seed
+        )
+        self.params_ = self._natural(self.curve_fit_.theta) | {
+            "sigma": float(self.curve_fit_.sigma)
+        }
+        self.standard_errors_ = cf.delta_standard_errors(
+            self._natural, self.curve_fit_.theta, self.curve_fit_.cov
+        )
 
     def fitted(self) -> pd.DataFrame:
         """The fitted curve at the observed dates: ``ds`` and ``yhat`` (on the scale of ``y``).
@@ -276,7 +290,9 @@ class LogisticGrowth(_CurveModel, BaseModel):
         freq: str | None = None,
     ) -> None:
         BaseModel.__init__(self, transform=transform, freq=freq)
-        self._setup(target, launch, prior, capacity, fix_capacity, sigma, interval_method, n_boot, seed)
+        self._setup(
+            target, launch, prior, capacity, fix_capacity, sigma, interval_method, n_boot, seed
+        )
 
     def _shape(self, theta: np.ndarray, t: np.ndarray) -> np.ndarray:
         capacity = self.scale_ * np.exp(theta[..., 0:1])
@@ -287,7 +303,12 @@ class LogisticGrowth(_CurveModel, BaseModel):
 
     def _natural(self, theta: np.ndarray) -> dict[str, float]:
         r = float(np.exp(theta[1]))
-        return {"K": float(self.scale_ * np.exp(theta[0])), "r": r, "t0": float(theta[2] * self.span_), "r_per_year": r / self.step_years_}
+        return {
+            "K": float(self.scale_ * np.exp(theta[0])),
+            "r": r,
+            "t0": float(theta[2] * self.span_),
+            "r_per_year": r / self.step_years_,
+        }
 
 
 @register("gompertz")
@@ -366,7 +387,9 @@ class GompertzGrowth(_CurveModel, BaseModel):
         freq: str | None = None,
     ) -> None:
         BaseModel.__init__(self, transform=transform, freq=freq)
-        self._setup(target, launch, prior, capacity, fix_capacity, sigma, interval_method, n_boot, seed)
+        self._setup(
+            target, launch, prior, capacity, fix_capacity, sigma, interval_method, n_boot, seed
+        )
 
     def _shape(self, theta: np.ndarray, t: np.ndarray) -> np.ndarray:
         capacity = self.scale_ * np.exp(theta[..., 0:1])
@@ -377,4 +400,9 @@ class GompertzGrowth(_CurveModel, BaseModel):
 
     def _natural(self, theta: np.ndarray) -> dict[str, float]:
         c = float(np.exp(theta[2]))
-        return {"K": float(self.scale_ * np.exp(theta[0])), "b": float(np.exp(theta[1])), "c": c, "c_per_year": c / self.step_years_}
+        return {
+            "K": float(self.scale_ * np.exp(theta[0])),
+            "b": float(np.exp(theta[1])),
+            "c": c,
+            "c_per_year": c / self.step_years_,
+        }

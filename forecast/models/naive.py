@@ -113,7 +113,9 @@ class SeasonalNaive(BaseModel):
     def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
         m = self.seasonal_period_
         cycles = -(-h // m)
-        shocks = np.cumsum(rng.normal(0.0, self.sigma_, size=(n, cycles, m)), axis=1).reshape(n, cycles * m)
+        shocks = np.cumsum(rng.normal(0.0, self.sigma_, size=(n, cycles, m)), axis=1).reshape(
+            n, cycles * m
+        )
         return np.tile(self.last_season_, cycles)[None, :h] + shocks[:, :h]
 
 
@@ -143,4 +145,8 @@ class Drift(BaseModel):
     def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
         drift = self.drift_ + rng.normal(0.0, self.sigma_ / np.sqrt(self.n_obs_ - 1), size=(n, 1))
         steps = np.arange(1, h + 1)
-        return self.last_ + drift * steps + np.cumsum(rng.normal(0.0, self.sigma_, size=(n, h)), axis=1)
+        return (
+            self.last_
+            + drift * steps
+            + np.cumsum(rng.normal(0.0, self.sigma_, size=(n, h)), axis=1)
+        )

@@ -30,7 +30,8 @@ _CAP_MARGIN = 0.2
 
 def _import_prophet() -> None:
     """Import Prophet once, dropping the error its plotting module logs on import when the
-    optional plotly is absent (this package draws its own plots and never uses Prophet's)."""
+    optional plotly is absent (this package draws its own plots and never uses Prophet's).
+    """
     logger = logging.getLogger("prophet.plot")
     previous = logger.level
     logger.setLevel(logging.CRITICAL)
@@ -78,7 +79,7 @@ def _numpy_seed(seed: int) -> Iterator[None]:
 
 
 def _json_scalar(value: Any) -> Any:
-    """numpy scalars as Python numbers, for ``json.dumps``."""
+    """Numpy scalars as Python numbers, for ``json.dumps``."""
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"prophet: cannot write {type(value).__name__} to Stan's JSON data.")
@@ -108,7 +109,11 @@ def _backend() -> type:
         def fit(self, stan_init: dict[str, Any], stan_data: dict[str, Any], **kwargs: Any) -> Any:
             self.map_result = None
             if int(stan_data["trend_indicator"]) in IN_PROCESS_TRENDS and set(kwargs) <= {"init"}:
-                init = self.sanitize_custom_inits(stan_init, kwargs["init"]) if "init" in kwargs else stan_init
+                init = (
+                    self.sanitize_custom_inits(stan_init, kwargs["init"])
+                    if "init" in kwargs
+                    else stan_init
+                )
                 result = map_estimate(init, stan_data)
                 if result.success:
                     self.map_result = result
@@ -133,9 +138,13 @@ def _future_features(model: Any, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.
     a quarter of a monthly window's time in a backtest.
     """
 
-    def training_matrix(features: pd.DataFrame, modes: dict[str, list[str]]) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    def training_matrix(
+        features: pd.DataFrame, modes: dict[str, list[str]]
+    ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
         if features.shape[1] != len(model.train_component_cols):
-            raise ConfigError("prophet: the future features do not match the fitted model's; refit the model.")
+            raise ConfigError(
+                "prophet: the future features do not match the fitted model's; refit the model."
+            )
         return model.train_component_cols, modes
 
     model.regressor_column_matrix = training_matrix
@@ -258,17 +267,23 @@ class ProphetModel(BaseModel):
     ) -> None:
         super().__init__(seasonal_period=seasonal_period, transform=transform, freq=freq)
         if growth not in ("linear", "logistic", "flat"):
-            raise ConfigError(f"prophet: growth must be 'linear', 'logistic' or 'flat', not {growth!r}.")
+            raise ConfigError(
+                f"prophet: growth must be 'linear', 'logistic' or 'flat', not {growth!r}."
+            )
         if (cap is not None or floor is not None) and growth != "logistic":
             raise ConfigError("prophet: cap and floor apply to growth='logistic' only.")
         if cap is not None and floor is not None and not float(cap) > float(floor):
             raise ConfigError(f"prophet: cap ({cap}) must be greater than floor ({floor}).")
         if holidays is not None and not isinstance(holidays, pd.DataFrame):
-            raise ConfigError("prophet: holidays must be a DataFrame with columns 'holiday' and 'ds'.")
+            raise ConfigError(
+                "prophet: holidays must be a DataFrame with columns 'holiday' and 'ds'."
+            )
         for extra in seasonalities:
             missing = {"name", "period", "fourier_order"} - set(extra)
             if missing:
-                raise ConfigError(f"prophet: seasonality {dict(extra)!r} lacks {', '.join(sorted(missing))}.")
+                raise ConfigError(
+                    f"prophet: seasonality {dict(extra)!r} lacks {', '.join(sorted(missing))}."
+                )
         if int(warm_min_history) < 0:
             raise ConfigError("prophet: warm_min_history must be a non-negative integer.")
         if int(uncertainty_samples) < 1:
@@ -398,7 +413,10 @@ class ProphetModel(BaseModel):
             x = features.to_numpy(dtype=float)
             additive = x @ (beta * columns["additive_terms"].to_numpy(dtype=float)) * model.y_scale
             multiplicative = x @ (beta * columns["multiplicative_terms"].to_numpy(dtype=float))
-            point = np.asarray(model.predict_trend(frame), dtype=float) * (1 + multiplicative) + additive
+            point = (
+                np.asarray(model.predict_trend(frame), dtype=float) * (1 + multiplicative)
+                + additive
+            )
             if n == 0:
                 return point, np.empty((0, h))
             with _numpy_seed(seed):

@@ -30,7 +30,9 @@ def register(name: str) -> Callable[[ModelClass], ModelClass]:
 
     def decorate(cls: ModelClass) -> ModelClass:
         if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise ConfigError(f"model name {name!r} is already registered by {_REGISTRY[name].__name__}.")
+            raise ConfigError(
+                f"model name {name!r} is already registered by {_REGISTRY[name].__name__}."
+            )
         cls.name = name
         _REGISTRY[name] = cls
         return cls
@@ -70,7 +72,9 @@ def get(name: str, **params: Any) -> BaseModel:
         names = sorted(_REGISTRY)
         close = difflib.get_close_matches(str(name), names, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise UnknownModelError(f"unknown model {name!r}.{hint} Registered models: {', '.join(names)}.") from None
+        raise UnknownModelError(
+            f"unknown model {name!r}.{hint} Registered models: {', '.join(names)}."
+        ) from None
     try:
         return cls(**params)
     except TypeError as err:
@@ -83,7 +87,9 @@ def resolve(model: str | BaseModel) -> BaseModel:
         return model.clone()
     if isinstance(model, str):
         return get(model)
-    raise ConfigError(f"a model is a registry name or a model instance, not {type(model).__name__}.")
+    raise ConfigError(
+        f"a model is a registry name or a model instance, not {type(model).__name__}."
+    )
 
 
 def available() -> pd.DataFrame:

@@ -86,9 +86,13 @@ class Theta(BaseModel):
     ) -> None:
         super().__init__(seasonal_period=seasonal_period, transform=transform, freq=freq)
         if deseasonalize not in ("auto", True, False):
-            raise ConfigError(f"theta: deseasonalize must be 'auto', True or False, not {deseasonalize!r}.")
+            raise ConfigError(
+                f"theta: deseasonalize must be 'auto', True or False, not {deseasonalize!r}."
+            )
         if method not in ("auto", "additive", "multiplicative"):
-            raise ConfigError(f"theta: method must be 'auto', 'additive' or 'multiplicative', not {method!r}.")
+            raise ConfigError(
+                f"theta: method must be 'auto', 'additive' or 'multiplicative', not {method!r}."
+            )
         if not np.isfinite(float(theta)) or float(theta) < 1:
             raise ConfigError(f"theta: theta must be a number >= 1, not {theta!r}.")
         self.theta = float(theta)
@@ -131,8 +135,13 @@ class Theta(BaseModel):
         intervals: Intervals = {}
         with quiet_estimation():
             for level in levels:
-                bounds = self.results_.prediction_intervals(h, theta=self.theta, alpha=1.0 - level / 100.0)
-                intervals[level] = (bounds["lower"].to_numpy(dtype=float), bounds["upper"].to_numpy(dtype=float))
+                bounds = self.results_.prediction_intervals(
+                    h, theta=self.theta, alpha=1.0 - level / 100.0
+                )
+                intervals[level] = (
+                    bounds["lower"].to_numpy(dtype=float),
+                    bounds["upper"].to_numpy(dtype=float),
+                )
         return point, intervals
 
     def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:

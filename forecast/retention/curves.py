@@ -49,7 +49,15 @@ from forecast.retention.families import (
     get_family,
     rate_residuals,
 )
-from forecast.schema import AGE, COHORT, COHORT_SIZE, UNIQUE_ID, YHAT, check_levels, level_column, validate_retention
+from forecast.schema import (
+    AGE,
+    COHORT_SIZE,
+    UNIQUE_ID,
+    YHAT,
+    check_levels,
+    level_column,
+    validate_retention,
+)
 
 __all__ = ["RetentionCurve", "fit", "compare", "FAMILIES"]
 
@@ -111,11 +119,15 @@ class RetentionCurve:
         """Period-to-period retention rate ``r(t) = S(t) / S(t - 1)`` for ages ``t >= 1``."""
         t = np.asarray(ages, dtype=float)
         if np.any(t < 1):
-            raise ConfigError("retention_rate is defined for ages >= 1 (it compares age t with t - 1).")
+            raise ConfigError(
+                "retention_rate is defined for ages >= 1 (it compares age t with t - 1)."
+            )
         log_s = self._family.log_survival(t, self.z) - self._family.log_survival(t - 1, self.z)
         return np.exp(log_s)
 
-    def bands(self, ages: Sequence[float] | np.ndarray, levels: Sequence[float] = (80, 95)) -> pd.DataFrame:
+    def bands(
+        self, ages: Sequence[float] | np.ndarray, levels: Sequence[float] = (80, 95)
+    ) -> pd.DataFrame:
         """The curve at ``ages`` with delta-method confidence bands.
 
         Parameters
@@ -136,7 +148,9 @@ class RetentionCurve:
         point = family.survival(t, z)
         eps = 1e-12
         centre = logit(np.clip(point, eps, 1 - eps))
-        grad = approx_fprime(z, lambda v: logit(np.clip(family.survival(t, v), eps, 1 - eps)), centered=True)
+        grad = approx_fprime(
+            z, lambda v: logit(np.clip(family.survival(t, v), eps, 1 - eps)), centered=True
+        )
         grad = np.atleast_2d(grad).reshape(len(t), len(z))
         se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", grad, self.cov, grad), 0.0))
         out = pd.DataFrame({AGE: t, YHAT: point})
@@ -178,13 +192,20 @@ def _resolve_method(method: str, frame: pd.DataFrame, cohort_size: float | None)
 def _minimise(objective, starts: list[np.ndarray]) -> np.ndarray:
     best = None
     for start in starts:
-        result = optimize.minimize(objective, start, method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-11, "maxiter": 20_000, "maxfev": 40_000})
+        result = optimize.minimize(
+            objective,
+            start,
+            method="Nelder-Mead",
+            options={"xatol": 1e-9, "fatol": 1e-11, "maxiter": 20_000, "maxfev": 40_000},
+        )
         refined = optimize.minimize(objective, result.x, method="BFGS", options={"gtol": 1e-9})
         candidate = refined if np.isfinite(refined.fun) and refined.fun <= result.fun else result
         if best is None or candidate.fun < best.fun:
             best = candidate
     if best is None or not np.isfinite(best.fun):
-        raise FitError("the retention fit found no parameters with a finite likelihood; check the data.")
+        raise FitError(
+            "the retention fit found no parameters with a finite likelihood; check the data."
+        )
     return np.asarray(best.x, dtype=float)
 
 
@@ -205,7 +226,12 @@ def _fit_mle(family: Family, data: CohortData) -> tuple[np.ndarray, float, np.nd
 
 def _fit_lsq(family: Family, data: CohortData) -> tuple[np.ndarray, float, np.ndarray]:
     n, k = len(data.retention), family.n_params
-    results = [optimize.least_squares(lambda v: rate_residuals(family, v, data), s, method="lm" if n >= k else "trf") for s in _starts(family)]
+    results = [
+        optimize.least_squares(
+            lambda v: rate_residuals(family, v, data), s, method="lm" if n >= k else "trf"
+        )
+        for s in _starts(family)
+    ]
     best = min(results, key=lambda r: r.cost)
     z = np.asarray(best.x, dtype=float)
     residuals = rate_residuals(family, z, data)
@@ -221,10 +247,13 @@ def _fit_lsq(family: Family, data: CohortData) -> tuple[np.ndarray, float, np.nd
 
 def _invert(matrix: np.ndarray, family: Family) -> np.ndarray:
     """Inverse of an information matrix; a direction the data do not identify (an estimate on
-    the boundary, such as a floor of 0) gets a very large variance through a tiny ridge."""
+    the boundary, such as a floor of 0) gets a very large variance through a tiny ridge.
+    """
     matrix = np.asarray(matrix, dtype=float)
     if not np.all(np.isfinite(matrix)):
-        raise FitError(f"the {family.name!r} retention fit gave a non-finite information matrix; check the data.")
+        raise FitError(
+            f"the {family.name!r} retention fit gave a non-finite information matrix; check the data."
+        )
     ridge = 1e-10 * max(float(np.trace(np.abs(matrix))), 1e-12)
     cov = np.linalg.inv(matrix + ridge * np.eye(len(matrix)))
     return (cov + cov.T) / 2.0
@@ -322,7 +351,9 @@ def compare(
         :class:`RetentionCurve`).
     """
     if not families:
-        raise ConfigError("families is empty; name at least one of 'sbg', 'exponential', 'weibull', 'power'.")
+        raise ConfigError(
+            "families is empty; name at least one of 'sbg', 'exponential', 'weibull', 'power'."
+        )
     rows = []
     for name in families:
         curve = fit(retention_frame, family=name, method=method, cohort_size=cohort_size)  # type: ignore[arg-type]

@@ -141,9 +141,15 @@ def survival_curve(kind: SurvivalKind, ages: ArrayLike, **params: float) -> np.n
     >>> survival_curve("sbg", [0, 1, 2], alpha=0.704, beta=1.182).round(3).tolist()
     [1.0, 0.627, 0.474]
     """
-    expected = {"exponential": {"retention"}, "power": {"floor", "exponent"}, "sbg": {"alpha", "beta"}}
+    expected = {
+        "exponential": {"retention"},
+        "power": {"floor", "exponent"},
+        "sbg": {"alpha", "beta"},
+    }
     if kind not in expected:
-        raise ConfigError(f"unknown survival curve kind {kind!r}; use one of {', '.join(map(repr, expected))}.")
+        raise ConfigError(
+            f"unknown survival curve kind {kind!r}; use one of {', '.join(map(repr, expected))}."
+        )
     if set(params) != expected[kind]:
         raise ConfigError(
             f"the {kind!r} survival curve takes the parameters {sorted(expected[kind])}, "
@@ -176,7 +182,7 @@ def _gauss_jacobi(a: np.ndarray, b: np.ndarray, k: int) -> tuple[np.ndarray, np.
     total = 2.0 * n + a_ + b_
     with np.errstate(invalid="ignore", divide="ignore"):
         diagonal = (b_**2 - a_**2) / (total * (total + 2.0))
-    diagonal[..., 0] = ((b - a) / (a + b + 2.0))
+    diagonal[..., 0] = (b - a) / (a + b + 2.0)
     m = n[1:]
     t = 2.0 * m + a_ + b_
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -229,14 +235,20 @@ class ExponentialMixture:
         if not (np.all(np.isfinite(weights)) and np.all(weights >= 0)):
             raise ConfigError("mixture weights must be finite and non-negative.")
         if not np.allclose(weights.sum(axis=-1), 1.0, rtol=0, atol=1e-9):
-            raise ConfigError("mixture weights must sum to 1 along the last axis (so that S(0) = 1).")
+            raise ConfigError(
+                "mixture weights must sum to 1 along the last axis (so that S(0) = 1)."
+            )
         if not (np.all(np.isfinite(rates)) and np.all((rates >= 0) & (rates <= 1))):
-            raise ConfigError("mixture rates are per-period retention probabilities: they must lie in [0, 1].")
+            raise ConfigError(
+                "mixture rates are per-period retention probabilities: they must lie in [0, 1]."
+            )
         object.__setattr__(self, "weights", weights)
         object.__setattr__(self, "rates", rates)
 
     @classmethod
-    def from_sbg(cls, alpha: ArrayLike, beta: ArrayLike, n_components: int = 12) -> ExponentialMixture:
+    def from_sbg(
+        cls, alpha: ArrayLike, beta: ArrayLike, n_components: int = 12
+    ) -> ExponentialMixture:
         r"""The shifted-beta-geometric curve written as a finite mixture of geometric curves.
 
         The sBG curve is :math:`E[(1 - \theta)^a]` with the churn probability
@@ -261,7 +273,9 @@ class ExponentialMixture:
             Shape ``broadcast(alpha, beta).shape + (n_components,)``.
         """
         a, b = np.broadcast_arrays(np.asarray(alpha, dtype=float), np.asarray(beta, dtype=float))
-        if not (np.all(np.isfinite(a)) and np.all(a > 0) and np.all(np.isfinite(b)) and np.all(b > 0)):
+        if not (
+            np.all(np.isfinite(a)) and np.all(a > 0) and np.all(np.isfinite(b)) and np.all(b > 0)
+        ):
             raise ConfigError("sBG parameters 'alpha' and 'beta' must be finite and > 0.")
         if int(n_components) < 1:
             raise ConfigError(f"n_components must be at least 1, not {n_components!r}.")
@@ -381,7 +395,9 @@ def _check_survival_array(survival: np.ndarray, periods: int) -> np.ndarray:
         )
     curve = survival[..., :periods]
     if not np.all(np.isfinite(curve)) or np.any((curve < -1e-12) | (curve > 1 + 1e-12)):
-        raise ConfigError("survival values must be fractions in [0, 1] (to within 1e-12 for rounding).")
+        raise ConfigError(
+            "survival values must be fractions in [0, 1] (to within 1e-12 for rounding)."
+        )
     if not np.allclose(curve[..., 0], 1.0, rtol=0, atol=1e-12):
         raise ConfigError("a survival curve starts at 1: survival[..., 0] must equal 1.")
     if np.any(np.diff(curve, axis=-1) > 1e-12):
@@ -392,12 +408,16 @@ def _check_survival_array(survival: np.ndarray, periods: int) -> np.ndarray:
     return curve
 
 
-def _as_array(name: str, value: ArrayLike, shape: tuple[int, ...], *, low: float = 0.0) -> np.ndarray:
+def _as_array(
+    name: str, value: ArrayLike, shape: tuple[int, ...], *, low: float = 0.0
+) -> np.ndarray:
     array = np.asarray(value, dtype=float)
     try:
         array = np.broadcast_to(array, shape)
     except ValueError as err:
-        raise ConfigError(f"{name!r} of shape {array.shape} does not broadcast to {shape}.") from err
+        raise ConfigError(
+            f"{name!r} of shape {array.shape} does not broadcast to {shape}."
+        ) from err
     if not np.all(np.isfinite(array)) or np.any(array < low):
         raise ConfigError(f"{name!r} must be finite and >= {low}.")
     return array
@@ -417,7 +437,8 @@ def _run(
 ) -> FeedbackPaths:
     """The engine on arrays of shape (n, k): n markets, k products sharing each market.
 
-    ``later = (start, survival)``: cohorts acquired from period ``start`` on follow that curve."""
+    ``later = (start, survival)``: cohorts acquired from period ``start`` on follow that curve.
+    """
     shape = p.shape
     kernel: _ArrayKernel | _MixtureKernel
     if isinstance(survival, ExponentialMixture):
@@ -427,7 +448,11 @@ def _run(
     start, second = periods, None
     if later is not None:
         start = later[0]
-        second = _MixtureKernel(later[1], shape) if isinstance(later[1], ExponentialMixture) else _ArrayKernel(later[1], shape, periods)
+        second = (
+            _MixtureKernel(later[1], shape)
+            if isinstance(later[1], ExponentialMixture)
+            else _ArrayKernel(later[1], shape, periods)
+        )
     out = {name: np.zeros((periods,) + shape) for name in FeedbackPaths.__dataclass_fields__}
     market = m[:, None]
     steps = np.ascontiguousarray(np.moveaxis(multipliers, -1, 0))
@@ -480,7 +505,9 @@ def _run(
     return FeedbackPaths(**{name: np.moveaxis(value, 0, -1) for name, value in out.items()})
 
 
-def _survival_input(survival: ArrayLike | ExponentialMixture, periods: int) -> np.ndarray | ExponentialMixture:
+def _survival_input(
+    survival: ArrayLike | ExponentialMixture, periods: int
+) -> np.ndarray | ExponentialMixture:
     if isinstance(survival, ExponentialMixture):
         return survival
     return _check_survival_array(np.asarray(survival, dtype=float), periods)
@@ -557,9 +584,13 @@ def simulate_feedback(
     try:
         n = np.broadcast_shapes(p_arr.shape, q_arr.shape, m_arr.shape)
     except ValueError as err:
-        raise ConfigError(f"p, q and m do not broadcast together: {p_arr.shape}, {q_arr.shape}, {m_arr.shape}.") from err
+        raise ConfigError(
+            f"p, q and m do not broadcast together: {p_arr.shape}, {q_arr.shape}, {m_arr.shape}."
+        ) from err
     if len(n) != 1:
-        raise ConfigError("p, q and m of simulate_feedback are scalars or one value per series (1-D).")
+        raise ConfigError(
+            "p, q and m of simulate_feedback are scalars or one value per series (1-D)."
+        )
     curve = _survival_input(survival, periods)
     if isinstance(curve, ExponentialMixture):
         if curve.weights.ndim > 1:
@@ -572,18 +603,28 @@ def simulate_feedback(
         np.broadcast_to(m_arr, n),
         curve,
         periods,
-        multipliers=None if multipliers is None else _as_array("multipliers", multipliers, n + (periods,))[:, None, :],
+        multipliers=None
+        if multipliers is None
+        else _as_array("multipliers", multipliers, n + (periods,))[:, None, :],
         scale_effect=_as_array("scale_effect", scale_effect, n)[:, None],
         initial=_as_array("initial", initial, n)[:, None],
-        survival_from=None if survival_from is None else (survival_from[0], _per_series(_survival_input(survival_from[1], periods))),
+        survival_from=None
+        if survival_from is None
+        else (survival_from[0], _per_series(_survival_input(survival_from[1], periods))),
     )
-    return FeedbackPaths(**{name: getattr(paths, name)[:, 0, :] for name in FeedbackPaths.__dataclass_fields__})
+    return FeedbackPaths(
+        **{name: getattr(paths, name)[:, 0, :] for name in FeedbackPaths.__dataclass_fields__}
+    )
 
 
 def _per_series(curve: np.ndarray | ExponentialMixture) -> np.ndarray | ExponentialMixture:
     """A per-series curve of :func:`simulate_feedback` with the product axis added."""
     if isinstance(curve, ExponentialMixture):
-        return ExponentialMixture(curve.weights[..., None, :], curve.rates[..., None, :]) if curve.weights.ndim > 1 else curve
+        return (
+            ExponentialMixture(curve.weights[..., None, :], curve.rates[..., None, :])
+            if curve.weights.ndim > 1
+            else curve
+        )
     return curve[..., None, :] if curve.ndim > 1 else curve
 
 
@@ -669,31 +710,47 @@ def simulate_competition(
         raise ConfigError("the market potential 'm' must be > 0.")
     initial_arr = _as_array("initial", initial, shape)
     if np.any(initial_arr.sum(axis=1) > m_arr):
-        raise ConfigError("the launch bases 'initial' of a market add up to more than its potential 'm'.")
-    mult = np.ones(shape + (periods,)) if multipliers is None else _as_array("multipliers", multipliers, shape + (periods,))
+        raise ConfigError(
+            "the launch bases 'initial' of a market add up to more than its potential 'm'."
+        )
+    mult = (
+        np.ones(shape + (periods,))
+        if multipliers is None
+        else _as_array("multipliers", multipliers, shape + (periods,))
+    )
     effect = _as_array("scale_effect", scale_effect, shape)
     curve = _survival_input(survival, periods)
     if isinstance(curve, ExponentialMixture):
         try:
             np.broadcast_shapes(curve.weights.shape[:-1], shape)
         except ValueError as err:
-            raise ConfigError(f"mixture weights of shape {curve.weights.shape} do not broadcast to {shape} + (K,).") from err
+            raise ConfigError(
+                f"mixture weights of shape {curve.weights.shape} do not broadcast to {shape} + (K,)."
+            ) from err
     else:
         try:
             np.broadcast_shapes(curve.shape[:-1], shape)
         except ValueError as err:
-            raise ConfigError(f"the survival array of shape {curve.shape} does not broadcast to {shape} + (L,).") from err
+            raise ConfigError(
+                f"the survival array of shape {curve.shape} does not broadcast to {shape} + (L,)."
+            ) from err
     matrix = None
     if switching is not None:
         matrix = _as_array("switching", switching, (shape[0], shape[1], shape[1]))
         if np.any(np.diagonal(matrix, axis1=1, axis2=2) != 0):
-            raise ConfigError("the switching matrix needs a zero diagonal (users do not switch to the product they left).")
+            raise ConfigError(
+                "the switching matrix needs a zero diagonal (users do not switch to the product they left)."
+            )
         if np.any(matrix.sum(axis=2) > 1 + 1e-12):
-            raise ConfigError("each row of the switching matrix must sum to at most 1 (shares of the churned users).")
+            raise ConfigError(
+                "each row of the switching matrix must sum to at most 1 (shares of the churned users)."
+            )
     later = None
     if survival_from is not None:
         start, other = survival_from
         if isinstance(start, bool) or int(start) != start or int(start) < 0:
-            raise ConfigError(f"the start period of survival_from must be a whole number >= 0, not {start!r}.")
+            raise ConfigError(
+                f"the start period of survival_from must be a whole number >= 0, not {start!r}."
+            )
         later = (int(start), _survival_input(other, periods))
     return _run(p_arr, q_arr, m_arr, curve, periods, mult, effect, initial_arr, matrix, later)

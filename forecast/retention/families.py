@@ -142,10 +142,28 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {
-    "sbg": Family("sbg", ("alpha", "beta"), ("log", "log"), (1.0, 1.0), _log_sbg, ((1.0, 10.0), (0.5, 0.5))),
-    "exponential": Family("exponential", ("churn",), ("logit",), (0.3,), _log_exponential, ((0.9,), (0.05,))),
-    "weibull": Family("weibull", ("alpha", "beta", "c"), ("log", "log", "log"), (1.0, 1.0, 1.0), _log_weibull, ((1.0, 10.0, 1.0), (0.5, 2.0, 0.5))),
-    "power": Family("power", ("floor", "b"), ("logit", "log"), (0.1, 0.5), _log_power, ((0.005, 2.0), (0.3, 0.3))),
+    "sbg": Family(
+        "sbg", ("alpha", "beta"), ("log", "log"), (1.0, 1.0), _log_sbg, ((1.0, 10.0), (0.5, 0.5))
+    ),
+    "exponential": Family(
+        "exponential", ("churn",), ("logit",), (0.3,), _log_exponential, ((0.9,), (0.05,))
+    ),
+    "weibull": Family(
+        "weibull",
+        ("alpha", "beta", "c"),
+        ("log", "log", "log"),
+        (1.0, 1.0, 1.0),
+        _log_weibull,
+        ((1.0, 10.0, 1.0), (0.5, 2.0, 0.5)),
+    ),
+    "power": Family(
+        "power",
+        ("floor", "b"),
+        ("logit", "log"),
+        (0.1, 0.5),
+        _log_power,
+        ((0.005, 2.0), (0.3, 0.3)),
+    ),
 }
 """The retention families by name."""
 
@@ -261,9 +279,7 @@ def cohort_data(
         is_last.append(last)
     ordered = frame.sort_values([COHORT, AGE], kind="mergesort")
     retention = ordered[RETENTION].to_numpy(float)
-    size_sorted = (
-        sizes[ordered.index.to_numpy()] if sizes is not None else np.ones(len(ordered))
-    )
+    size_sorted = sizes[ordered.index.to_numpy()] if sizes is not None else np.ones(len(ordered))
     return CohortData(
         prev_age=np.concatenate(prev_age) * step,
         age=ordered[AGE].to_numpy(float) * step,

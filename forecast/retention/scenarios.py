@@ -52,7 +52,9 @@ def parse_change(value: float | str, what: str) -> tuple[str, float]:
         Anything else.
     """
     if isinstance(value, bool):
-        raise ConfigError(f"{what}={value!r} is not a change; give +0.03 (added) or 'x1.1' (multiplied).")
+        raise ConfigError(
+            f"{what}={value!r} is not a change; give +0.03 (added) or 'x1.1' (multiplied)."
+        )
     if isinstance(value, (int, float, np.floating, np.integer)):
         return "add", float(value)
     text = str(value).strip().lower()
@@ -64,7 +66,9 @@ def parse_change(value: float | str, what: str) -> tuple[str, float]:
             return "times", factor
         return "add", float(text)
     except (ValueError, IndexError) as err:
-        raise ConfigError(f"{what}={value!r} is not a change; give +0.03 (added) or 'x1.1' (multiplied).") from err
+        raise ConfigError(
+            f"{what}={value!r} is not a change; give +0.03 (added) or 'x1.1' (multiplied)."
+        ) from err
 
 
 def _curve_change(retention: float | str) -> Callable[[np.ndarray], np.ndarray]:
@@ -86,7 +90,9 @@ def _acquisition_factor(acquisition: float | str) -> float:
     else:
         factor = amount
     if not np.isfinite(factor) or factor < 0:
-        raise ConfigError(f"acquisition={acquisition!r} gives a negative multiplier; give e.g. 1.2 or 'x1.2'.")
+        raise ConfigError(
+            f"acquisition={acquisition!r} gives a negative multiplier; give e.g. 1.2 or 'x1.2'."
+        )
     return factor
 
 
@@ -150,7 +156,9 @@ def scenario(
             "Fit fc.models.get('retention_feedback') and pass it."
         )
     if not model.is_fitted:
-        raise NotFittedError("the model is not fitted; call model.fit(series, retention=...) first.")
+        raise NotFittedError(
+            "the model is not fitted; call model.fit(series, retention=...) first."
+        )
     h = check_horizon(h)
     levels = check_levels(levels)
     if retention is None and acquisition is None and events is None:
@@ -162,7 +170,9 @@ def scenario(
     else:
         when = pd.Timestamp(start)
         if when < dates[0]:
-            raise ConfigError(f"start {when:%Y-%m-%d} is before the model's launch {dates[0]:%Y-%m-%d}.")
+            raise ConfigError(
+                f"start {when:%Y-%m-%d} is before the model's launch {dates[0]:%Y-%m-%d}."
+            )
         change_from = int(dates.searchsorted(when, side="left"))
     extra = np.ones(len(dates))
     if acquisition is not None:
@@ -174,7 +184,9 @@ def scenario(
         if not changed:
             dau = model.paths(h, theta).dau[:, n_history:]
         else:
-            dau = model.paths(h, theta, curve_change=curve, change_from=change_from, extra_multipliers=extra).dau[:, n_history:]
+            dau = model.paths(
+                h, theta, curve_change=curve, change_from=change_from, extra_multipliers=extra
+            ).dau[:, n_history:]
         return model.expected(dau, theta, n_history)
 
     theta = model.posterior_
@@ -187,7 +199,9 @@ def scenario(
     frames = []
     future = dates[n_history:]
     for name in (BASELINE, SCENARIO, DIFFERENCE):
-        frame = pd.DataFrame({UNIQUE_ID: model.series_id_, MODEL: name, DS: future, YHAT: points[name]})
+        frame = pd.DataFrame(
+            {UNIQUE_ID: model.series_id_, MODEL: name, DS: future, YHAT: points[name]}
+        )
         for level, (lo, hi) in quantile_intervals(samples[name], levels).items():
             frame[level_column(level, "lo")] = np.minimum(lo, points[name])
             frame[level_column(level, "hi")] = np.maximum(hi, points[name])

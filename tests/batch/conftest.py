@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 
-def make_panel(n_series: int = 12, periods: int = 60, seed: int = 0, short: tuple[str, ...] = ()) -> pd.DataFrame:
+def make_panel(
+    n_series: int = 12, periods: int = 60, seed: int = 0, short: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """``n_series`` daily series ``s00``, ``s01``, ... of ``periods`` days (trend, weekly season, noise).
 
     Series named in ``short`` get 1 observation only, too short for any model.
@@ -21,7 +23,11 @@ def make_panel(n_series: int = 12, periods: int = 60, seed: int = 0, short: tupl
         n = 1 if uid in short else periods
         t = np.arange(n)
         y = 100 + 3 * i + 0.5 * t + 8 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 2, n)
-        frames.append(pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2024-01-01", periods=n, freq="D"), "y": y}))
+        frames.append(
+            pd.DataFrame(
+                {"unique_id": uid, "ds": pd.date_range("2024-01-01", periods=n, freq="D"), "y": y}
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 

@@ -81,5 +81,11 @@ def test_check_validates_and_lists_chunks_without_running(tmp_path: Path, panel_
 
 def test_help_documents_exit_statuses_and_an_example() -> None:
     text = _invoke("--help").output
-    for expected in ("0  every series", "3  the job finished but some", "1  bad configuration", "2  usage", "forecast batch examples/batch_job.toml"):
+    for expected in (
+        "0  every series",
+        "3  the job finished but some",
+        "1  bad configuration",
+        "2  usage",
+        "forecast batch examples/batch_job.toml",
+    ):
         assert expected in text

@@ -24,7 +24,9 @@ def _base(tmp_path: Path) -> dict:
     }
 
 
-def test_a_job_file_loads_with_defaults_and_resolves_paths_against_its_folder(tmp_path: Path) -> None:
+def test_a_job_file_loads_with_defaults_and_resolves_paths_against_its_folder(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "data.csv").write_text("unique_id,ds,y\na,2024-01-01,1\n")
     job = write_job(
         tmp_path,
@@ -71,36 +73,101 @@ def test_defaults(tmp_path: Path) -> None:
 def test_hash_changes_with_the_config_and_not_with_key_order(tmp_path: Path) -> None:
     raw = _base(tmp_path)
     first = config_hash(load_config(raw))
-    reordered = {"forecast": {"horizon": 7, "models": ["naive"]}, **{k: v for k, v in raw.items() if k != "forecast"}}
+    reordered = {
+        "forecast": {"horizon": 7, "models": ["naive"]},
+        **{k: v for k, v in raw.items() if k != "forecast"},
+    }
     assert config_hash(load_config(reordered)) == first
     raw["forecast"]["horizon"] = 8
     assert config_hash(load_config(raw)) != first
 
 
 BAD = [
-    ("unknown model", lambda c: c["forecast"].update(models=["etz"]), ["[forecast] models", "unknown model 'etz'", "naive"]),
-    ("negative horizon", lambda c: c["forecast"].update(horizon=-3), ["[forecast] horizon", "-3", "> 0"]),
-    ("zero chunk size", lambda c: c.update(executor={"chunk_size": 0}), ["[executor] chunk_size", "> 0"]),
-    ("unknown top key", lambda c: c.update(extras=1), ["unknown key 'extras'", "data, forecast, backtest, output, executor"]),
-    ("unknown key in a table", lambda c: c["forecast"].update(horizn=7), ["unknown key 'horizn' in [forecast]", "horizon"]),
-    ("unknown executor", lambda c: c.update(executor={"kind": "spark"}), ["[executor] kind", "'spark'", "'local' or 'dask'"]),
-    ("unknown format", lambda c: c.update(output={"formats": ["xlsx"]}), ["[output] formats", "'parquet', 'csv' or 'json'"]),
-    ("missing data file", lambda c: c["data"].update(path="nope.csv"), ["[data]", "nope.csv", "does not exist"]),
-    ("two sources", lambda c: c["data"].update(dataset="x"), ["[data]", "exactly one of path, glob, dataset, simulate"]),
-    ("glob without matches", lambda c: c.update(data={"glob": "none/*.parquet"}), ["[data]", "no file matches", "none/*.parquet"]),
-    ("bad level", lambda c: c["forecast"].update(levels=[80, 120]), ["[forecast] levels", "outside (0, 100)"]),
+    (
+        "unknown model",
+        lambda c: c["forecast"].update(models=["etz"]),
+        ["[forecast] models", "unknown model 'etz'", "naive"],
+    ),
+    (
+        "negative horizon",
+        lambda c: c["forecast"].update(horizon=-3),
+        ["[forecast] horizon", "-3", "> 0"],
+    ),
+    (
+        "zero chunk size",
+        lambda c: c.update(executor={"chunk_size": 0}),
+        ["[executor] chunk_size", "> 0"],
+    ),
+    (
+        "unknown top key",
+        lambda c: c.update(extras=1),
+        ["unknown key 'extras'", "data, forecast, backtest, output, executor"],
+    ),
+    (
+        "unknown key in a table",
+        lambda c: c["forecast"].update(horizn=7),
+        ["unknown key 'horizn' in [forecast]", "horizon"],
+    ),
+    (
+        "unknown executor",
+        lambda c: c.update(executor={"kind": "spark"}),
+        ["[executor] kind", "'spark'", "'local' or 'dask'"],
+    ),
+    (
+        "unknown format",
+        lambda c: c.update(output={"formats": ["xlsx"]}),
+        ["[output] formats", "'parquet', 'csv' or 'json'"],
+    ),
+    (
+        "missing data file",
+        lambda c: c["data"].update(path="nope.csv"),
+        ["[data]", "nope.csv", "does not exist"],
+    ),
+    (
+        "two sources",
+        lambda c: c["data"].update(dataset="x"),
+        ["[data]", "exactly one of path, glob, dataset, simulate"],
+    ),
+    (
+        "glob without matches",
+        lambda c: c.update(data={"glob": "none/*.parquet"}),
+        ["[data]", "no file matches", "none/*.parquet"],
+    ),
+    (
+        "bad level",
+        lambda c: c["forecast"].update(levels=[80, 120]),
+        ["[forecast] levels", "outside (0, 100)"],
+    ),
     ("bad regex", lambda c: c["data"].update(regex="("), ["[data] regex", "regular expression"]),
-    ("bad model parameter", lambda c: c["forecast"].update(params={"naive": {"alpha": 1}}), ["params.naive", "alpha"]),
-    ("params of an unlisted model", lambda c: c["forecast"].update(params={"drift": {}}), ["params.drift", "not in models"]),
+    (
+        "bad model parameter",
+        lambda c: c["forecast"].update(params={"naive": {"alpha": 1}}),
+        ["params.naive", "alpha"],
+    ),
+    (
+        "params of an unlisted model",
+        lambda c: c["forecast"].update(params={"drift": {}}),
+        ["params.drift", "not in models"],
+    ),
     ("missing table", lambda c: c.pop("forecast"), ["missing key forecast"]),
-    ("address without dask", lambda c: c.update(executor={"address": "tcp://h:8786"}), ["[executor]", "kind = 'dask'"]),
+    (
+        "address without dask",
+        lambda c: c.update(executor={"address": "tcp://h:8786"}),
+        ["[executor]", "kind = 'dask'"],
+    ),
     ("zero windows", lambda c: c.update(backtest={"windows": 0}), ["[backtest] windows", "> 0"]),
-    ("unknown extension", lambda c: c["data"].update(path="data.xlsx"), ["[data] path", ".csv, .json, .parquet"]),
+    (
+        "unknown extension",
+        lambda c: c["data"].update(path="data.xlsx"),
+        ["[data] path", ".csv, .json, .parquet"],
+    ),
 ]
 
 
 @pytest.mark.parametrize(("case", "change", "expected"), BAD, ids=[b[0] for b in BAD])
-def test_bad_configs_fail_with_one_line_naming_the_key(tmp_path: Path, case: str, change, expected: list[str]) -> None:
+def test_bad_configs_fail_with_one_line_naming_the_key(
+    tmp_path: Path, case: str, change, expected: list[str]
+) -> None:
     raw = copy.deepcopy(_base(tmp_path))
     change(raw)
     with pytest.raises(ConfigError) as info:
@@ -155,7 +222,9 @@ def test_a_retention_file_is_checked_when_the_job_loads(tmp_path: Path) -> None:
     path.write_text("cohort,age,retention\n2024-01-01,1,40\n")
     with pytest.raises(ConfigError) as bad:
         load_config(raw)
-    assert "[data] retention = 'retention.csv'" in str(bad.value) and "column 'retention'" in str(bad.value)
+    assert "[data] retention = 'retention.csv'" in str(bad.value) and "column 'retention'" in str(
+        bad.value
+    )
     assert "\n" not in str(bad.value)
     raw["data"]["retention"] = "gone.csv"
     with pytest.raises(ConfigError, match="gone.csv.*does not exist"):

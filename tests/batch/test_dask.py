@@ -25,7 +25,9 @@ def _job(tmp_path: Path, kind: str) -> dict:
 
 
 @pytest.mark.slow
-def test_dask_local_cluster_gives_the_outputs_of_local_processes(tmp_path: Path, panel_file: Path) -> None:
+def test_dask_local_cluster_gives_the_outputs_of_local_processes(
+    tmp_path: Path, panel_file: Path
+) -> None:
     local = fc.batch.run(_job(tmp_path, "local"), progress="none")
     on_dask = fc.batch.run(_job(tmp_path, "dask"), progress="none")
     assert on_dask.manifest["executor"] == "dask: LocalCluster of 2 workers"
@@ -36,12 +38,18 @@ def test_dask_local_cluster_gives_the_outputs_of_local_processes(tmp_path: Path,
 
 
 @pytest.mark.slow
-def test_a_job_pointed_at_a_scheduler_address_runs_on_that_cluster(tmp_path: Path, panel_file: Path) -> None:
+def test_a_job_pointed_at_a_scheduler_address_runs_on_that_cluster(
+    tmp_path: Path, panel_file: Path
+) -> None:
     from distributed import LocalCluster
 
     job = _job(tmp_path, "dask")
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         job["executor"]["address"] = cluster.scheduler_address
         result = fc.batch.run(job, progress="none")
     assert result.manifest["executor"] == f"dask: scheduler {cluster.scheduler_address}"
-    pdt.assert_frame_equal(result.read("forecasts"), fc.forecast(pd.read_parquet(panel_file), ["naive", "drift"], 5))
+    pdt.assert_frame_equal(
+        result.read("forecasts"), fc.forecast(pd.read_parquet(panel_file), ["naive", "drift"], 5)
+    )

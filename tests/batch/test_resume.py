@@ -89,7 +89,9 @@ def test_sigkill_halfway_then_rerun_equals_an_uninterrupted_run(tmp_path: Path) 
     for kind in ("forecasts", "backtest", "metrics", "failures"):
         resumed = pd.read_parquet(out / f"{kind}.parquet")
         pdt.assert_frame_equal(resumed, reference.read(kind))
-        assert (out / f"{kind}.csv").read_bytes() == (tmp_path / "reference" / f"{kind}.csv").read_bytes()
+        assert (out / f"{kind}.csv").read_bytes() == (
+            tmp_path / "reference" / f"{kind}.csv"
+        ).read_bytes()
     forecasts = pd.read_parquet(out / "forecasts.parquet")
     assert not forecasts.duplicated([UNIQUE_ID, MODEL, DS]).any()
     assert forecasts.groupby([UNIQUE_ID, MODEL]).size().eq(7).all()
@@ -158,8 +160,12 @@ def dying_model(tmp_path: Path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(sys.platform != "linux", reason="the test model reaches worker processes by fork")
-def test_a_dead_worker_loses_only_its_chunks_which_the_next_run_redoes(tmp_path: Path, dying_model: type) -> None:
+@pytest.mark.skipif(
+    sys.platform != "linux", reason="the test model reaches worker processes by fork"
+)
+def test_a_dead_worker_loses_only_its_chunks_which_the_next_run_redoes(
+    tmp_path: Path, dying_model: type
+) -> None:
     make_panel().to_parquet(tmp_path / "data.parquet", index=False)
     job = _job(tmp_path)
     job["forecast"]["models"] = ["dies_on_s05"]
@@ -171,7 +177,16 @@ def test_a_dead_worker_loses_only_its_chunks_which_the_next_run_redoes(tmp_path:
     failures = crashed.read("failures")
     assert set(failures["error_type"]) == {"BrokenProcessPool"}
     assert sorted(failures[UNIQUE_ID]) == ["s04", "s05", "s06", "s07"]
-    assert sorted(crashed.read("forecasts")[UNIQUE_ID].unique()) == ["s00", "s01", "s02", "s03", "s08", "s09", "s10", "s11"]
+    assert sorted(crashed.read("forecasts")[UNIQUE_ID].unique()) == [
+        "s00",
+        "s01",
+        "s02",
+        "s03",
+        "s08",
+        "s09",
+        "s10",
+        "s11",
+    ]
 
     (tmp_path / "armed").unlink()
     again = fc.batch.run(job, progress="none")
@@ -192,7 +207,9 @@ def test_outputs_an_earlier_job_left_behind_are_removed(tmp_path: Path) -> None:
     del job["backtest"]
     job["output"]["formats"] = ["parquet"]
     result = fc.batch.run(job, progress="none")
-    names = sorted(p.name for p in (tmp_path / "out").iterdir() if p.is_file() and not p.name.startswith("."))
+    names = sorted(
+        p.name for p in (tmp_path / "out").iterdir() if p.is_file() and not p.name.startswith(".")
+    )
     assert names == ["failures.parquet", "forecasts.parquet", "manifest.json"]
     assert sorted(result.outputs) == ["failures", "forecasts"]
 

@@ -34,19 +34,33 @@ def _job(tmp_path: Path, **tables: dict) -> dict:
     return job
 
 
-def test_outputs_are_partitioned_by_chunk_and_equal_one_forecast_call(tmp_path: Path, panel_file: Path) -> None:
+def test_outputs_are_partitioned_by_chunk_and_equal_one_forecast_call(
+    tmp_path: Path, panel_file: Path
+) -> None:
     result = fc.batch.run(_job(tmp_path), progress="none")
     out = tmp_path / "out"
     assert result.exit_status == EXIT_OK
     parts = sorted((out / result.manifest["parts"] / "forecasts").glob("chunk-*.parquet"))
-    assert [p.name for p in parts] == ["chunk-00000.parquet", "chunk-00001.parquet", "chunk-00002.parquet"]
-    assert sorted(pd.read_parquet(parts[0])[UNIQUE_ID].unique()) == ["s00", "s01", "s02", "s03", "s04"]
+    assert [p.name for p in parts] == [
+        "chunk-00000.parquet",
+        "chunk-00001.parquet",
+        "chunk-00002.parquet",
+    ]
+    assert sorted(pd.read_parquet(parts[0])[UNIQUE_ID].unique()) == [
+        "s00",
+        "s01",
+        "s02",
+        "s03",
+        "s04",
+    ]
     expected = fc.forecast(pd.read_parquet(panel_file), ["naive", "drift"], 5)
     pdt.assert_frame_equal(result.read("forecasts"), expected)
     assert result.read("failures").empty
 
 
-def test_the_manifest_records_versions_config_counts_and_stages(tmp_path: Path, panel_file: Path) -> None:
+def test_the_manifest_records_versions_config_counts_and_stages(
+    tmp_path: Path, panel_file: Path
+) -> None:
     result = fc.batch.run(_job(tmp_path), progress="none")
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest == json.loads(json.dumps(result.manifest, default=str))
@@ -57,9 +71,16 @@ def test_the_manifest_records_versions_config_counts_and_stages(tmp_path: Path, 
     assert len(manifest["config_hash"]) == 64
     assert manifest["started"] <= manifest["finished"]
     counts = manifest["counts"]
-    assert (counts["series"], counts["models"], counts["chunks"], counts["failures"]) == (12, 2, 3, 0)
+    assert (counts["series"], counts["models"], counts["chunks"], counts["failures"]) == (
+        12,
+        2,
+        3,
+        0,
+    )
     assert counts["rows"]["forecasts"] == 12 * 2 * 5
-    assert {"plan", "read", "validate", "forecast", "write", "combine", "total"} <= set(manifest["seconds"])
+    assert {"plan", "read", "validate", "forecast", "write", "combine", "total"} <= set(
+        manifest["seconds"]
+    )
     assert manifest["outputs"]["forecasts"] == ["forecasts.parquet"]
 
 
@@ -79,7 +100,9 @@ def test_a_failing_series_lands_in_failures_and_the_rest_goes_on(tmp_path: Path)
 
 def test_a_series_breaking_the_data_contract_fails_alone(tmp_path: Path) -> None:
     panel = make_panel()
-    broken = pd.concat([panel, panel[panel[UNIQUE_ID] == "s07"].head(1)], ignore_index=True)  # a duplicate date
+    broken = pd.concat(
+        [panel, panel[panel[UNIQUE_ID] == "s07"].head(1)], ignore_index=True
+    )  # a duplicate date
     broken.to_parquet(tmp_path / "data.parquet", index=False)
     result = fc.batch.run(_job(tmp_path), progress="none")
     failures = result.read("failures")
@@ -100,11 +123,17 @@ def test_filters_formats_and_processes(tmp_path: Path, panel_file: Path) -> None
     from_csv = pd.read_csv(tmp_path / "out" / "forecasts.csv", parse_dates=["ds"])
     from_json = pd.read_json(tmp_path / "out" / "forecasts.json", orient="records")
     assert len(from_csv) == len(from_json) == len(forecasts) == 3 * 2 * 5
-    pdt.assert_frame_equal(from_csv, forecasts.astype({"ds": from_csv["ds"].dtype}), check_exact=False, rtol=1e-12)
-    assert (tmp_path / "out" / "failures.csv").read_text().splitlines() == ["unique_id,model,cutoff,error_type,message"]
+    pdt.assert_frame_equal(
+        from_csv, forecasts.astype({"ds": from_csv["ds"].dtype}), check_exact=False, rtol=1e-12
+    )
+    assert (tmp_path / "out" / "failures.csv").read_text().splitlines() == [
+        "unique_id,model,cutoff,error_type,message"
+    ]
 
 
-def test_ids_that_are_not_in_the_data_fail_before_any_work(tmp_path: Path, panel_file: Path) -> None:
+def test_ids_that_are_not_in_the_data_fail_before_any_work(
+    tmp_path: Path, panel_file: Path
+) -> None:
     with pytest.raises(fc.DataError, match="'zz'"):
         fc.batch.run(_job(tmp_path, data={"ids": ["s01", "zz"]}), progress="none")
     assert not (tmp_path / "out").exists()
@@ -114,12 +143,19 @@ def test_a_glob_of_csv_files_gives_the_same_forecasts(tmp_path: Path) -> None:
     panel = make_panel()
     (tmp_path / "in").mkdir()
     for number, (uid, rows) in enumerate(panel.groupby(UNIQUE_ID)):
-        rows.to_csv(tmp_path / "in" / f"part-{number // 4}.csv", index=False, mode="a", header=number % 4 == 0)
+        rows.to_csv(
+            tmp_path / "in" / f"part-{number // 4}.csv",
+            index=False,
+            mode="a",
+            header=number % 4 == 0,
+        )
     result = fc.batch.run(_job(tmp_path, data={"path": None, "glob": "in/*.csv"}), progress="none")
     pdt.assert_frame_equal(result.read("forecasts"), fc.forecast(panel, ["naive", "drift"], 5))
 
 
-def test_log_lines_when_not_in_a_terminal(tmp_path: Path, panel_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_log_lines_when_not_in_a_terminal(
+    tmp_path: Path, panel_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     fc.batch.run(_job(tmp_path), progress="auto")
     lines = capsys.readouterr().err.splitlines()
     assert sum("chunk" in line and "done" in line for line in lines) == 3
@@ -128,16 +164,24 @@ def test_log_lines_when_not_in_a_terminal(tmp_path: Path, panel_file: Path, caps
 
 def test_backtest_and_metrics_equal_the_drivers_and_short_series_fail_alone(tmp_path: Path) -> None:
     panel = make_panel(n_series=6)
-    short = panel[panel[UNIQUE_ID] == "s02"].head(12)  # enough to forecast, too short for 3 windows of 5
+    short = panel[panel[UNIQUE_ID] == "s02"].head(
+        12
+    )  # enough to forecast, too short for 3 windows of 5
     panel = pd.concat([panel[panel[UNIQUE_ID] != "s02"], short], ignore_index=True)
     panel.to_parquet(tmp_path / "data.parquet", index=False)
-    job = _job(tmp_path, backtest={"windows": 3, "step": 5, "metrics": ["mase", "coverage"]}, executor={"chunk_size": 4})
+    job = _job(
+        tmp_path,
+        backtest={"windows": 3, "step": 5, "metrics": ["mase", "coverage"]},
+        executor={"chunk_size": 4},
+    )
     result = fc.batch.run(job, progress="none")
     assert result.exit_status == EXIT_FAILURES
     good = panel[panel[UNIQUE_ID] != "s02"]
     expected = fc.backtest(good, ["naive", "drift"], 5, 3, 5)
     pdt.assert_frame_equal(result.read("backtest"), expected)
-    pdt.assert_frame_equal(result.read("metrics"), fc.evaluate(expected, metrics=["mase", "coverage"]))
+    pdt.assert_frame_equal(
+        result.read("metrics"), fc.evaluate(expected, metrics=["mase", "coverage"])
+    )
     assert sorted(result.read("forecasts")[UNIQUE_ID].unique()) == sorted(panel[UNIQUE_ID].unique())
     failures = result.read("failures")
     assert failures[[UNIQUE_ID, MODEL]].values.tolist() == [["s02", "drift"], ["s02", "naive"]]
@@ -151,22 +195,34 @@ def test_simulated_series_do_not_depend_on_the_chunk_size(tmp_path: Path) -> Non
     simulate = {"markets": 4, "seed": 3, "n_products": 2, "periods": 60, "retention_ages": []}
     results = []
     for chunk_size in (2, 6):
-        job = _job(tmp_path, data={"path": None, "simulate": simulate}, executor={"chunk_size": chunk_size})
+        job = _job(
+            tmp_path, data={"path": None, "simulate": simulate}, executor={"chunk_size": chunk_size}
+        )
         job["output"] = {"dir": f"out-{chunk_size}"}
         results.append(fc.batch.run(job, progress="none"))
     assert [r.manifest["counts"]["chunks"] for r in results] == [4, 2]
     pdt.assert_frame_equal(results[0].read("forecasts"), results[1].read("forecasts"))
-    market_2 = simulate_market(n_products=2, periods=60, seed=market_seed(3, 2), retention_ages=()).series
-    expected = fc.forecast(market_2.assign(unique_id=market_2[UNIQUE_ID].str.replace("m0/", "m00002/")), ["naive", "drift"], 5)
+    market_2 = simulate_market(
+        n_products=2, periods=60, seed=market_seed(3, 2), retention_ages=()
+    ).series
+    expected = fc.forecast(
+        market_2.assign(unique_id=market_2[UNIQUE_ID].str.replace("m0/", "m00002/")),
+        ["naive", "drift"],
+        5,
+    )
     got = results[0].read("forecasts")
-    pdt.assert_frame_equal(got[got[UNIQUE_ID].str.startswith("m00002/")].reset_index(drop=True), expected)
+    pdt.assert_frame_equal(
+        got[got[UNIQUE_ID].str.startswith("m00002/")].reset_index(drop=True), expected
+    )
 
 
 def test_a_bundled_dataset_with_plots(tmp_path: Path) -> None:
     from forecast.batch.chunk import plot_name
     from forecast.datasets import load
 
-    job = _job(tmp_path, data={"path": None, "dataset": "social-apps-quarterly"}, output={"plots": True})
+    job = _job(
+        tmp_path, data={"path": None, "dataset": "social-apps-quarterly"}, output={"plots": True}
+    )
     job["forecast"]["models"] = ["naive"]
     result = fc.batch.run(job, progress="none")
     series = load("social-apps-quarterly").series
@@ -178,7 +234,9 @@ def test_a_bundled_dataset_with_plots(tmp_path: Path) -> None:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_a_progress_bar_when_asked(tmp_path: Path, panel_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_progress_bar_when_asked(
+    tmp_path: Path, panel_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     fc.batch.run(_job(tmp_path), progress="bar")
     err = capsys.readouterr().err
     assert "chunks" in err and "3/3" in err
@@ -189,7 +247,9 @@ def test_a_progress_bar_when_asked(tmp_path: Path, panel_file: Path, capsys: pyt
 def _seven_series_forecasts() -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", fc.ForecastWarning)  # s04 is too short: it fails on purpose
-        return fc.forecast(make_panel(n_series=7, periods=30, short=("s04",)), ["naive", "drift"], 5)
+        return fc.forecast(
+            make_panel(n_series=7, periods=30, short=("s04",)), ["naive", "drift"], 5
+        )
 
 
 @settings(max_examples=6, deadline=None)
@@ -202,16 +262,25 @@ def test_outputs_do_not_depend_on_chunk_size_or_workers(chunk_size: int, workers
         result = fc.batch.run(job, progress="none")
         assert result.manifest["counts"]["chunks"] == -(-7 // chunk_size)
         pdt.assert_frame_equal(result.read("forecasts"), _seven_series_forecasts())
-        assert result.read("failures")[[UNIQUE_ID, MODEL]].values.tolist() == [["s04", "drift"], ["s04", "naive"]]
+        assert result.read("failures")[[UNIQUE_ID, MODEL]].values.tolist() == [
+            ["s04", "drift"],
+            ["s04", "naive"],
+        ]
 
 
-
-def test_a_retention_file_reaches_forecasts_and_backtest_windows(tmp_path: Path, retention_rows_model: str) -> None:
+def test_a_retention_file_reaches_forecasts_and_backtest_windows(
+    tmp_path: Path, retention_rows_model: str
+) -> None:
     # One worker runs the chunks in this process, where the throwaway model is registered.
     panel = make_panel(n_series=4)
     panel.to_parquet(tmp_path / "data.parquet", index=False)
     cohorts = pd.date_range("2024-01-01", "2024-02-29", freq="D")
-    retention = pd.concat([pd.DataFrame({"unique_id": uid, "cohort": cohorts, "age": 1, "retention": 0.4}) for uid in ("s00", "s01")])
+    retention = pd.concat(
+        [
+            pd.DataFrame({"unique_id": uid, "cohort": cohorts, "age": 1, "retention": 0.4})
+            for uid in ("s00", "s01")
+        ]
+    )
     retention.to_csv(tmp_path / "retention.csv", index=False)
     job = _job(
         tmp_path,
@@ -233,4 +302,6 @@ def test_a_retention_file_reaches_forecasts_and_backtest_windows(tmp_path: Path,
     assert result.read("forecasts")["yhat"].unique().tolist() == [60.0]
     assert sorted(result.read("backtest")["yhat"].unique()) == [49.0, 54.0]
     failures = result.read("failures")
-    assert set(failures[UNIQUE_ID]) == {"s02", "s03"} and set(failures["error_type"]) == {"CapabilityError"}
+    assert set(failures[UNIQUE_ID]) == {"s02", "s03"} and set(failures["error_type"]) == {
+        "CapabilityError"
+    }

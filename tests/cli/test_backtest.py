@@ -23,9 +23,27 @@ def test_prints_the_ranking_and_writes_every_file(tmp_path, data_file, two_daily
     result = CliRunner().invoke(
         cli,
         [
-            "backtest", "--data", str(data_file), "--model", "naive", "--model", "seasonal_naive",
-            "--horizon", "7", "--windows", "3", "--step", "7", "--out", str(out),
-            "--metrics-out", str(metrics), "--plot", str(plot), "--jobs", "1",
+            "backtest",
+            "--data",
+            str(data_file),
+            "--model",
+            "naive",
+            "--model",
+            "seasonal_naive",
+            "--horizon",
+            "7",
+            "--windows",
+            "3",
+            "--step",
+            "7",
+            "--out",
+            str(out),
+            "--metrics-out",
+            str(metrics),
+            "--plot",
+            str(plot),
+            "--jobs",
+            "1",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -44,9 +62,25 @@ def test_model_parameters_refit_and_sliding_windows(data_file):
     result = CliRunner().invoke(
         cli,
         [
-            "backtest", "--data", str(data_file), "--model", "seasonal_naive:seasonal_period=14",
-            "--model", "drift", "--horizon", "5", "--windows", "4", "--window", "sliding",
-            "--window-size", "40", "--refit", "2", "--metric", "smape",
+            "backtest",
+            "--data",
+            str(data_file),
+            "--model",
+            "seasonal_naive:seasonal_period=14",
+            "--model",
+            "drift",
+            "--horizon",
+            "5",
+            "--windows",
+            "4",
+            "--window",
+            "sliding",
+            "--window-size",
+            "40",
+            "--refit",
+            "2",
+            "--metric",
+            "smape",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -55,32 +89,72 @@ def test_model_parameters_refit_and_sliding_windows(data_file):
 
 def test_errors_are_one_line_and_exit_one(data_file):
     runner = CliRunner()
-    unknown = runner.invoke(cli, ["backtest", "--data", str(data_file), "--model", "nave", "--horizon", "7"])
+    unknown = runner.invoke(
+        cli, ["backtest", "--data", str(data_file), "--model", "nave", "--horizon", "7"]
+    )
     assert unknown.exit_code == 1 and "Did you mean 'naive'" in unknown.stderr
     both = runner.invoke(cli, ["backtest", "--model", "naive", "--horizon", "7"])
     assert both.exit_code == 1 and "exactly one of --data" in both.stderr
-    refit = runner.invoke(cli, ["backtest", "--data", str(data_file), "--model", "naive", "--horizon", "7", "--refit", "x"])
+    refit = runner.invoke(
+        cli,
+        [
+            "backtest",
+            "--data",
+            str(data_file),
+            "--model",
+            "naive",
+            "--horizon",
+            "7",
+            "--refit",
+            "x",
+        ],
+    )
     assert refit.exit_code == 1 and "--refit" in refit.stderr
 
 
 def test_failed_windows_are_reported_and_the_rest_runs(tmp_path, two_daily_series):
-    short = pd.DataFrame({"unique_id": "short", "ds": pd.date_range("2024-04-01", periods=5), "y": np.arange(5.0) + 1})
+    short = pd.DataFrame(
+        {
+            "unique_id": "short",
+            "ds": pd.date_range("2024-04-01", periods=5),
+            "y": np.arange(5.0) + 1,
+        }
+    )
     path = tmp_path / "mixed.csv"
     pd.concat([two_daily_series, short]).to_csv(path, index=False)
-    result = CliRunner().invoke(cli, ["backtest", "--data", str(path), "--model", "naive", "--horizon", "7", "--windows", "2"])
+    result = CliRunner().invoke(
+        cli,
+        ["backtest", "--data", str(path), "--model", "naive", "--horizon", "7", "--windows", "2"],
+    )
     assert result.exit_code == 0, result.output
-    assert "warning: 1 of 5 backtest window(s) failed" in result.stderr and "'short'" in result.stderr
+    assert (
+        "warning: 1 of 5 backtest window(s) failed" in result.stderr and "'short'" in result.stderr
+    )
 
 
-def test_retention_file_reaches_each_window_as_known_by_its_cutoff(tmp_path, data_file, two_daily_series, retention_rows_model):
+def test_retention_file_reaches_each_window_as_known_by_its_cutoff(
+    tmp_path, data_file, two_daily_series, retention_rows_model
+):
     cohorts = pd.date_range("2024-01-01", "2024-04-29", freq="D")
     retention = pd.DataFrame({"cohort": cohorts, "age": 1, "retention": 0.4})
     path, out = tmp_path / "retention.csv", tmp_path / "bt.parquet"
     retention.to_csv(path, index=False)
-    args = ["backtest", "--data", str(data_file), "--model", retention_rows_model, "--horizon", "7", "--windows", "2"]
+    args = [
+        "backtest",
+        "--data",
+        str(data_file),
+        "--model",
+        retention_rows_model,
+        "--horizon",
+        "7",
+        "--windows",
+        "2",
+    ]
     result = CliRunner().invoke(cli, [*args, "--retention", str(path), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    expected = fc.backtest(two_daily_series, retention_rows_model, h=7, n_windows=2, step=7, retention=retention)
+    expected = fc.backtest(
+        two_daily_series, retention_rows_model, h=7, n_windows=2, step=7, retention=retention
+    )
     pd.testing.assert_frame_equal(pd.read_parquet(out), expected, check_dtype=False)
     # Cohort c at age 1 (daily) is known from cutoff c + 1 day: 2024-04-22 knows 112 cohorts.
     assert expected.groupby("cutoff")["yhat"].first().tolist() == [105.0, 112.0]
@@ -88,4 +162,6 @@ def test_retention_file_reaches_each_window_as_known_by_its_cutoff(tmp_path, dat
     assert missing.exit_code == 1 and "every backtest window failed" in missing.stderr
     retention.assign(retention=1.5).to_csv(path, index=False)
     bad = CliRunner().invoke(cli, [*args, "--retention", str(path)])
-    assert bad.exit_code == 1 and "column 'retention'" in bad.stderr and "Traceback" not in bad.output
+    assert (
+        bad.exit_code == 1 and "column 'retention'" in bad.stderr and "Traceback" not in bad.output
+    )

@@ -23,7 +23,9 @@ def data_file(tmp_path: Path) -> Path:
     """A CSV of two monthly series, 'up' (30 months) and 'tiny' (3 months), seed 2."""
     rng = np.random.default_rng(2)
     ds = pd.date_range("2022-01-01", periods=30, freq="MS")
-    up = pd.DataFrame({"unique_id": "up", "ds": ds, "y": 1_000 + 40 * np.arange(30) + rng.normal(0, 20, 30)})
+    up = pd.DataFrame(
+        {"unique_id": "up", "ds": ds, "y": 1_000 + 40 * np.arange(30) + rng.normal(0, 20, 30)}
+    )
     tiny = pd.DataFrame({"unique_id": "tiny", "ds": ds[:3], "y": [5.0, 6.0, 7.0]})
     path = tmp_path / "dau.csv"
     pd.concat([up, tiny], ignore_index=True).to_csv(path, index=False)
@@ -46,11 +48,22 @@ def test_models_lists_the_registry() -> None:
 def test_run_writes_each_format_that_reads_back_equal(tmp_path: Path, suffix: str) -> None:
     out = tmp_path / f"forecasts{suffix}"
     result = _run(
-        "run", "--dataset", "social-apps-quarterly", "--model", "naive", "--model", "drift",
-        "--horizon", "6", "--out", str(out),
+        "run",
+        "--dataset",
+        "social-apps-quarterly",
+        "--model",
+        "naive",
+        "--model",
+        "drift",
+        "--horizon",
+        "6",
+        "--out",
+        str(out),
     )
     assert result.exit_code == 0, result.output
-    expected = fc.forecast(fc.datasets.load("social-apps-quarterly").series, ["naive", "drift"], h=6)
+    expected = fc.forecast(
+        fc.datasets.load("social-apps-quarterly").series, ["naive", "drift"], h=6
+    )
     assert expected["unique_id"].nunique() == 3
     written = read_frame(out)
     written["ds"] = pd.to_datetime(written["ds"]).astype("datetime64[ns]")
@@ -61,7 +74,19 @@ def test_run_writes_each_format_that_reads_back_equal(tmp_path: Path, suffix: st
 
 
 def test_run_without_out_prints_a_readable_table(data_file: Path) -> None:
-    result = _run("run", "--data", str(data_file), "--series", "up", "--model", "drift", "--horizon", "3", "--level", "90")
+    result = _run(
+        "run",
+        "--data",
+        str(data_file),
+        "--series",
+        "up",
+        "--model",
+        "drift",
+        "--horizon",
+        "3",
+        "--level",
+        "90",
+    )
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["unique_id", "model", "ds", "yhat", "yhat_lo_90", "yhat_hi_90"]
@@ -71,7 +96,17 @@ def test_run_without_out_prints_a_readable_table(data_file: Path) -> None:
 
 
 def test_failures_are_warnings_on_stderr_and_the_rest_runs(data_file: Path) -> None:
-    result = _run("run", "--data", str(data_file), "--model", "naive", "--model", "seasonal_naive", "--horizon", "2")
+    result = _run(
+        "run",
+        "--data",
+        str(data_file),
+        "--model",
+        "naive",
+        "--model",
+        "seasonal_naive",
+        "--horizon",
+        "2",
+    )
     assert result.exit_code == 0
     assert "warning: no forecast of 'tiny' with 'seasonal_naive': HistoryError" in result.stderr
     assert "warning" not in result.stdout
@@ -80,27 +115,62 @@ def test_failures_are_warnings_on_stderr_and_the_rest_runs(data_file: Path) -> N
 
 def test_plot_writes_a_png(tmp_path: Path, data_file: Path) -> None:
     png = tmp_path / "fan.png"
-    result = _run("run", "--data", str(data_file), "--series", "up", "--model", "naive", "--horizon", "6", "--plot", str(png))
+    result = _run(
+        "run",
+        "--data",
+        str(data_file),
+        "--series",
+        "up",
+        "--model",
+        "naive",
+        "--horizon",
+        "6",
+        "--plot",
+        str(png),
+    )
     assert result.exit_code == 0
     assert png.read_bytes()[:8] == PNG_HEADER
 
 
 def test_model_parameters_on_the_command_line(data_file: Path) -> None:
     result = _run(
-        "run", "--data", str(data_file), "--series", "up", "--model", "seasonal_naive:seasonal_period=3",
-        "--model", "naive:transform=log", "--horizon", "3", "--level", "80",
+        "run",
+        "--data",
+        str(data_file),
+        "--series",
+        "up",
+        "--model",
+        "seasonal_naive:seasonal_period=3",
+        "--model",
+        "naive:transform=log",
+        "--horizon",
+        "3",
+        "--level",
+        "80",
     )
     assert result.exit_code == 0, result.output
-    assert "seasonal_naive:seasonal_period=3" in result.stdout and "naive:transform=log" in result.stdout
+    assert (
+        "seasonal_naive:seasonal_period=3" in result.stdout
+        and "naive:transform=log" in result.stdout
+    )
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--model", "naiv"], "error: UnknownModelError: unknown model 'naiv'. Did you mean 'naive'?"),
-        (["--model", "naive", "--series", "nope"], "error: ConfigError: series 'nope' not in the data"),
+        (
+            ["--model", "naiv"],
+            "error: UnknownModelError: unknown model 'naiv'. Did you mean 'naive'?",
+        ),
+        (
+            ["--model", "naive", "--series", "nope"],
+            "error: ConfigError: series 'nope' not in the data",
+        ),
         (["--model", "naive:transform"], "error: ConfigError: model parameter 'transform'"),
-        (["--model", "naive", "--model", "naive"], "error: ConfigError: --model 'naive' is given twice"),
+        (
+            ["--model", "naive", "--model", "naive"],
+            "error: ConfigError: --model 'naive' is given twice",
+        ),
     ],
 )
 def test_errors_are_one_line_and_exit_1(data_file: Path, args: list[str], message: str) -> None:
@@ -117,7 +187,17 @@ def test_data_and_dataset_are_exclusive(data_file: Path) -> None:
 
 
 def test_every_pair_failing_exits_1(data_file: Path) -> None:
-    result = _run("run", "--data", str(data_file), "--series", "tiny", "--model", "seasonal_naive", "--horizon", "2")
+    result = _run(
+        "run",
+        "--data",
+        str(data_file),
+        "--series",
+        "tiny",
+        "--model",
+        "seasonal_naive",
+        "--horizon",
+        "2",
+    )
     assert result.exit_code == 1
     assert "error: no forecast" in result.stderr
 
@@ -134,23 +214,42 @@ def test_parse_model_spec_reads_values() -> None:
 
 def test_help_shows_examples() -> None:
     result = _run("run", "--help")
-    assert result.exit_code == 0 and "Examples:" in result.output and "forecast run --dataset" in result.output
+    assert (
+        result.exit_code == 0
+        and "Examples:" in result.output
+        and "forecast run --dataset" in result.output
+    )
 
 
 def test_run_on_a_bundled_dataset(tmp_path: Path) -> None:
     out = tmp_path / "twitter.csv"
     result = _run(
-        "run", "--dataset", "social-apps-quarterly", "--series", "twitter/mdau/all",
-        "--model", "naive", "--model", "drift", "--horizon", "8", "--out", str(out),
+        "run",
+        "--dataset",
+        "social-apps-quarterly",
+        "--series",
+        "twitter/mdau/all",
+        "--model",
+        "naive",
+        "--model",
+        "drift",
+        "--horizon",
+        "8",
+        "--out",
+        str(out),
     )
     assert result.exit_code == 0, result.output
     frame = read_frame(out)
     assert set(frame["unique_id"]) == {"twitter/mdau/all"} and len(frame) == 16
-    twitter = fc.datasets.load("social-apps-quarterly").series.query("unique_id == 'twitter/mdau/all'")
+    twitter = fc.datasets.load("social-apps-quarterly").series.query(
+        "unique_id == 'twitter/mdau/all'"
+    )
     last = twitter.sort_values("ds").iloc[-1]
     naive = frame[frame["model"] == "naive"]
     assert np.allclose(naive["yhat"], last["y"])
-    assert pd.Timestamp(naive["ds"].iloc[0]) == last["ds"] + pd.offsets.QuarterBegin(startingMonth=1)
+    assert pd.Timestamp(naive["ds"].iloc[0]) == last["ds"] + pd.offsets.QuarterBegin(
+        startingMonth=1
+    )
 
 
 def test_outputs_get_the_usual_file_mode(tmp_path: Path, data_file: Path) -> None:
@@ -158,7 +257,21 @@ def test_outputs_get_the_usual_file_mode(tmp_path: Path, data_file: Path) -> Non
     import stat
 
     out, png = tmp_path / "f.csv", tmp_path / "f.png"
-    result = _run("run", "--data", str(data_file), "--series", "up", "--model", "naive", "--horizon", "2", "--out", str(out), "--plot", str(png))
+    result = _run(
+        "run",
+        "--data",
+        str(data_file),
+        "--series",
+        "up",
+        "--model",
+        "naive",
+        "--horizon",
+        "2",
+        "--out",
+        str(out),
+        "--plot",
+        str(png),
+    )
     assert result.exit_code == 0
     umask = os.umask(0)
     os.umask(umask)
@@ -167,7 +280,19 @@ def test_outputs_get_the_usual_file_mode(tmp_path: Path, data_file: Path) -> Non
 
 
 def test_long_tables_say_how_many_rows_are_shown(data_file: Path) -> None:
-    result = _run("run", "--data", str(data_file), "--series", "up", "--model", "naive", "--model", "drift", "--horizon", "120")
+    result = _run(
+        "run",
+        "--data",
+        str(data_file),
+        "--series",
+        "up",
+        "--model",
+        "naive",
+        "--model",
+        "drift",
+        "--horizon",
+        "120",
+    )
     assert result.exit_code == 0
     assert "showing 200 of 240 rows; write them all with --out FILE" in result.stderr
     assert "..." in result.stdout

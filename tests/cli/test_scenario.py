@@ -25,9 +25,25 @@ def test_scenario_prints_writes_and_plots(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         cli,
         [
-            "scenario", "--data", str(series), "--series", "m0/product_a/dau/all", "--retention-data", str(cohorts),
-            "--params", "retention_family=sbg,n_draws=40", "--retention", "+0.05", "--event", "2024-04-10=1.5",
-            "--horizon", "20", "--out", str(out), "--plot", str(chart),
+            "scenario",
+            "--data",
+            str(series),
+            "--series",
+            "m0/product_a/dau/all",
+            "--retention-data",
+            str(cohorts),
+            "--params",
+            "retention_family=sbg,n_draws=40",
+            "--retention",
+            "+0.05",
+            "--event",
+            "2024-04-10=1.5",
+            "--horizon",
+            "20",
+            "--out",
+            str(out),
+            "--plot",
+            str(chart),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -41,9 +57,35 @@ def test_scenario_prints_writes_and_plots(tmp_path: Path) -> None:
 def test_scenario_errors_are_one_line(tmp_path: Path) -> None:
     series, _ = _files(tmp_path)
     runner = CliRunner()
-    missing = runner.invoke(cli, ["scenario", "--data", str(series), "--series", "nope", "--retention", "0.03", "--horizon", "5"])
+    missing = runner.invoke(
+        cli,
+        [
+            "scenario",
+            "--data",
+            str(series),
+            "--series",
+            "nope",
+            "--retention",
+            "0.03",
+            "--horizon",
+            "5",
+        ],
+    )
     assert missing.exit_code == 1 and "not in the data" in missing.stderr
-    bad = runner.invoke(cli, ["scenario", "--data", str(series), "--series", "m0/product_a/dau/all", "--event", "soon", "--horizon", "5"])
+    bad = runner.invoke(
+        cli,
+        [
+            "scenario",
+            "--data",
+            str(series),
+            "--series",
+            "m0/product_a/dau/all",
+            "--event",
+            "soon",
+            "--horizon",
+            "5",
+        ],
+    )
     assert bad.exit_code == 1 and "DATE=MULTIPLIER" in bad.stderr
 
 

@@ -32,7 +32,11 @@ def test_valid_file_exits_0_with_frequency_and_gaps(tmp_path: Path):
 
 def test_duplicated_date_prints_one_line_and_exits_1(tmp_path: Path):
     frame = pd.DataFrame(
-        {"unique_id": ["kimi", "kimi", "kimi"], "ds": ["2024-01-01", "2024-01-02", "2024-01-02"], "y": [1, 2, 3]}
+        {
+            "unique_id": ["kimi", "kimi", "kimi"],
+            "ds": ["2024-01-01", "2024-01-02", "2024-01-02"],
+            "y": [1, 2, 3],
+        }
     )
     result = CliRunner().invoke(cli, ["validate", _write(tmp_path, frame)])
     assert result.exit_code == 1
@@ -50,7 +54,10 @@ def test_retention_kind(tmp_path: Path):
 def test_missing_file_is_one_line_without_traceback(tmp_path: Path):
     result = CliRunner().invoke(cli, ["validate", str(tmp_path / "nope.csv")])
     assert result.exit_code == 1
-    assert result.output.strip().startswith("error: SchemaError:") and "does not exist" in result.output
+    assert (
+        result.output.strip().startswith("error: SchemaError:")
+        and "does not exist" in result.output
+    )
     assert "Traceback" not in result.output
 
 

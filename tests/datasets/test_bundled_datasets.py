@@ -17,7 +17,12 @@ from forecast.datasets._periods import period_start
 from forecast.errors import ConfigError, SchemaError
 from forecast.schema import series_report
 
-NAMES = ["ai-assistants-cn", "diffusion-classics", "retention-fader-hardie-2007", "social-apps-quarterly"]
+NAMES = [
+    "ai-assistants-cn",
+    "diffusion-classics",
+    "retention-fader-hardie-2007",
+    "social-apps-quarterly",
+]
 SOURCE_WORDS = {
     "ai-assistants-cn": "AI New Intelligence",
     "diffusion-classics": "Bass (1969)",
@@ -50,13 +55,20 @@ def test_dataset_loads_validates_and_names_its_source(name):
 
 
 def test_unknown_name_raises_config_error_listing_names():
-    with pytest.raises(ConfigError, match="'ai-assistants-cn'.*Did you mean 'social-apps-quarterly'"):
+    with pytest.raises(
+        ConfigError, match="'ai-assistants-cn'.*Did you mean 'social-apps-quarterly'"
+    ):
         load("social-apps")
 
 
 def test_data_files_ship_inside_the_package():
     root = resources.files("forecast.datasets")
-    for folder in ("ai_assistants_cn", "social_apps_quarterly", "diffusion_classics", "retention_fader_hardie_2007"):
+    for folder in (
+        "ai_assistants_cn",
+        "social_apps_quarterly",
+        "diffusion_classics",
+        "retention_fader_hardie_2007",
+    ):
         assert root.joinpath(folder, "DATASHEET.md").is_file()
 
 
@@ -96,9 +108,25 @@ def test_every_row_of_both_fact_tables_is_present(assistants):
         ("public_figures", _raw("public_figures.csv"), "metric", "period_or_date"),
     ):
         rows = series[series["table"] == table]
-        got = sorted(zip(rows["entity"], rows["metric"], rows["y"], rows["qualifier"], rows["note"], strict=True))
+        got = sorted(
+            zip(
+                rows["entity"],
+                rows["metric"],
+                rows["y"],
+                rows["qualifier"],
+                rows["note"],
+                strict=True,
+            )
+        )
         want = sorted(
-            zip(raw["entity"], raw[metric_of], raw["value"].astype(float), raw["qualifier"], raw["note"], strict=True)
+            zip(
+                raw["entity"],
+                raw[metric_of],
+                raw["value"].astype(float),
+                raw["qualifier"],
+                raw["note"],
+                strict=True,
+            )
         )
         assert got == want, table
         assert sorted(map(period_start, raw[period_of])) == sorted(rows["ds"])
@@ -143,7 +171,11 @@ def test_periods_as_published_are_kept(assistants):
 def test_kimi_retention_rates_form_a_retention_frame(assistants):
     retention = assistants.retention
     assert retention["unique_id"].tolist() == ["kimi"] * 3
-    assert retention["cohort"].dt.strftime("%Y-%m-%d").tolist() == ["2023-12-01", "2024-01-01", "2024-02-01"]
+    assert retention["cohort"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2023-12-01",
+        "2024-01-01",
+        "2024-02-01",
+    ]
     assert retention["age"].tolist() == [1, 1, 1]
     assert retention["retention"].tolist() == [0.1848, 0.2225, 0.2336]
 
@@ -158,8 +190,14 @@ def test_changes_are_not_counts_but_visits_are(assistants):
 
 @pytest.mark.parametrize(
     ("label", "date"),
-    [("2024-03-25", "2024-03-25"), ("2024-03", "2024-03-01"), ("2025-Q3", "2025-07-01"), ("2017Q4", "2017-10-01"),
-     ("1961", "1961-01-01"), ("2025-12-08/2025-12-14", "2025-12-08")],
+    [
+        ("2024-03-25", "2024-03-25"),
+        ("2024-03", "2024-03-01"),
+        ("2025-Q3", "2025-07-01"),
+        ("2017Q4", "2017-10-01"),
+        ("1961", "1961-01-01"),
+        ("2025-12-08/2025-12-14", "2025-12-08"),
+    ],
 )
 def test_period_rule(label, date):
     assert period_start(label) == pd.Timestamp(date)
@@ -180,7 +218,9 @@ def test_social_apps_quarterly_figures():
     }
     twitter = series.query("unique_id == 'twitter/mdau/all'")
     assert (twitter["ds"].iloc[-1], twitter["y"].iloc[-1]) == (pd.Timestamp("2022-04-01"), 238.0)
-    assert series.query("unique_id == 'spotify/mau/all' and period == '2017Q4'")["y"].item() == 160.0
+    assert (
+        series.query("unique_id == 'spotify/mau/all' and period == '2017Q4'")["y"].item() == 160.0
+    )
     report = series_report(series)
     assert set(report["frequency"]) == {"quarterly"} and report["n_missing"].sum() == 0
 
@@ -189,10 +229,18 @@ def test_social_apps_quarterly_figures():
 def test_diffusion_classics_series_and_published_estimates():
     data = load("diffusion-classics")
     sizes = data.series.groupby("unique_id").size().to_dict()
-    assert sizes == {"clothes_dryers/sales/all": 13, "color_televisions/sales/all": 8, "room_air_conditioners/sales/all": 13}
+    assert sizes == {
+        "clothes_dryers/sales/all": 13,
+        "color_televisions/sales/all": 8,
+        "room_air_conditioners/sales/all": 13,
+    }
     assert data.series.query("unique_id == 'color_televisions/sales/all'")["y"].max() == 5982.0
     table = data.info.sections["Published estimates"]
-    for row in ("| room air conditioners | 0.010 | 0.42 |", "| colour televisions | 0.005 | 0.84 |", "| clothes dryers | 0.017 | 0.36 |"):
+    for row in (
+        "| room air conditioners | 0.010 | 0.42 |",
+        "| colour televisions | 0.005 | 0.84 |",
+        "| clothes dryers | 0.017 | 0.36 |",
+    ):
         assert row in table
     assert set(series_report(data.series)["frequency"]) == {"yearly"}
 
@@ -206,9 +254,17 @@ def _sbg_fit(survivors: np.ndarray) -> tuple[float, float]:
         alpha, beta = np.exp(log_params)
         survival = np.exp(betaln(alpha, beta + ages) - betaln(alpha, beta))
         churned = survivors[:-1] - survivors[1:]
-        return -(np.sum(churned * np.log(survival[:-1] - survival[1:])) + survivors[-1] * np.log(survival[-1]))
+        return -(
+            np.sum(churned * np.log(survival[:-1] - survival[1:]))
+            + survivors[-1] * np.log(survival[-1])
+        )
 
-    result = minimize(negative_log_likelihood, [0.0, 0.0], method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000})
+    result = minimize(
+        negative_log_likelihood,
+        [0.0, 0.0],
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000},
+    )
     alpha, beta = np.exp(result.x)
     return float(alpha), float(beta)
 
@@ -223,7 +279,9 @@ def test_fader_hardie_table_and_counts():
     assert counts[:3] == [1000.0, 869.0, 743.0] and counts[-1] == 394.0
 
 
-@pytest.mark.parametrize(("segment", "alpha", "beta"), [("regular", 0.704, 1.182), ("high_end", 0.668, 3.806)])
+@pytest.mark.parametrize(
+    ("segment", "alpha", "beta"), [("regular", 0.704, 1.182), ("high_end", 0.668, 3.806)]
+)
 def test_sbg_fit_on_years_1_to_7_matches_the_paper(segment, alpha, beta):
     # Fader & Hardie (2007), "How to project customer retention", section 4: sBG fitted by maximum
     # likelihood to years 1-7 of Table 1; regular alpha = 0.704, beta = 1.182; high end
@@ -239,10 +297,32 @@ def test_sbg_fit_on_years_1_to_7_matches_the_paper(segment, alpha, beta):
     ("name", "phrases"),
     [
         # One phrase per caveat of ../shared/data/facts/README.md, as the datasheets word it.
-        ("ai-assistants-cn", ["2.33 million DAU is not given", "give no period", "about 2%", "web visits are not app MAU"]),
+        (
+            "ai-assistants-cn",
+            [
+                "2.33 million DAU is not given",
+                "give no period",
+                "about 2%",
+                "web visits are not app MAU",
+            ],
+        ),
         ("social-apps-quarterly", ["after 2022Q2", "159 instead of 160"]),
-        ("diffusion-classics", ["thousands of units in the literature", "depend on the estimation method", "p = 0.03, q = 0.38"]),
-        ("retention-fader-hardie-2007", ["| regular | 0.704 | 1.182 |", "| high end | 0.668 | 3.806 |", "1000 initial customers"]),
+        (
+            "diffusion-classics",
+            [
+                "thousands of units in the literature",
+                "depend on the estimation method",
+                "p = 0.03, q = 0.38",
+            ],
+        ),
+        (
+            "retention-fader-hardie-2007",
+            [
+                "| regular | 0.704 | 1.182 |",
+                "| high end | 0.668 | 3.806 |",
+                "1000 initial customers",
+            ],
+        ),
     ],
 )
 def test_datasheets_keep_the_caveats_of_the_fact_tables(shared_data, name, phrases):

@@ -10,7 +10,12 @@ from forecast.cli import cli
 def test_datasets_list_prints_every_dataset():
     result = CliRunner().invoke(cli, ["datasets", "list"])
     assert result.exit_code == 0, result.output
-    for name in ("ai-assistants-cn", "social-apps-quarterly", "diffusion-classics", "retention-fader-hardie-2007"):
+    for name in (
+        "ai-assistants-cn",
+        "social-apps-quarterly",
+        "diffusion-classics",
+        "retention-fader-hardie-2007",
+    ):
         assert name in result.output
     assert "Fader and Hardie (2007)" in result.output
 
@@ -20,7 +25,15 @@ def test_datasets_show_prints_the_datasheet_and_first_rows():
     assert result.exit_code == 0, result.output
     out = result.output
     assert out.startswith("ai-assistants-cn: public figures on Chinese AI chat assistants")
-    for heading in ("Description", "Source", "Units", "Licence", "Caveats", "series:", "retention:"):
+    for heading in (
+        "Description",
+        "Source",
+        "Units",
+        "Licence",
+        "Caveats",
+        "series:",
+        "retention:",
+    ):
         assert heading in out
     assert "chatgpt/monthly_visits/all" in out
     assert "0.1848" in out  # the first retention row

@@ -63,7 +63,9 @@ def test_frames_are_valid_as_returned(market):
 
 
 def test_channels_add_up_to_the_total(market):
-    wide = market.series.pivot_table(index=["market", ENTITY, "ds"], columns=CHANNEL, values="y", observed=True)
+    wide = market.series.pivot_table(
+        index=["market", ENTITY, "ds"], columns=CHANNEL, values="y", observed=True
+    )
     parts = wide[["app", "mini_program", "web"]]
     np.testing.assert_allclose(parts.sum(axis=1), wide["all"], rtol=1e-12)
     assert (parts.to_numpy() >= 0).all()
@@ -73,13 +75,27 @@ def test_channels_add_up_to_the_total(market):
 def test_truth_holds_parameters_and_balanced_paths(market):
     params = market.truth.params
     assert len(params) == 6
-    assert {"market", "product", "unique_id", "m", "p", "q", "alpha", "beta", "scale_effect", "seasonality", "noise"} <= set(params)
+    assert {
+        "market",
+        "product",
+        "unique_id",
+        "m",
+        "p",
+        "q",
+        "alpha",
+        "beta",
+        "scale_effect",
+        "seasonality",
+        "noise",
+    } <= set(params)
     paths = market.truth.paths
     assert paths.dau.shape == (2, 3, 120)
     previous = np.concatenate([np.zeros((2, 3, 1)), paths.dau[..., :-1]], axis=-1)
     np.testing.assert_allclose(paths.dau, previous + paths.new - paths.churned, rtol=0, atol=1e-6)
     assert paths.cumulative.sum(axis=1).max() <= 1e7
-    np.testing.assert_allclose(paths.switched_in.sum(axis=1), paths.switched_out.sum(axis=1), atol=1e-6)
+    np.testing.assert_allclose(
+        paths.switched_in.sum(axis=1), paths.switched_out.sum(axis=1), atol=1e-6
+    )
     assert paths.switched_in.max() > 0
     frame = market.truth.paths_frame()
     assert len(frame) == 6 * 120 and frame["unique_id"].iloc[0] == "m0/product_a/dau/all"
@@ -88,7 +104,9 @@ def test_truth_holds_parameters_and_balanced_paths(market):
 
 
 def test_observed_total_is_the_truth_without_noise_and_seasonality():
-    data = simulate_market(n_products=2, periods=50, seed=3, noise=0.0, seasonality=0.0, p=[0.001, 0.002], q=0.05)
+    data = simulate_market(
+        n_products=2, periods=50, seed=3, noise=0.0, seasonality=0.0, p=[0.001, 0.002], q=0.05
+    )
     totals = data.series[data.series[CHANNEL] == "all"]
     truth = data.truth.paths_frame()
     np.testing.assert_allclose(totals["y"].to_numpy(), truth["dau"].to_numpy(), rtol=1e-12)
@@ -109,7 +127,9 @@ def test_weekly_seasonality_makes_weekends_quieter():
     truth = data.truth.paths_frame()
     factor = (truth["dau_mean"] / truth["dau"]).to_numpy()
     weekday = truth["ds"].dt.day_of_week.to_numpy()
-    assert factor[weekday == 6].max() == pytest.approx(0.7) and factor[weekday == 1].min() == pytest.approx(1.12)
+    assert factor[weekday == 6].max() == pytest.approx(0.7) and factor[
+        weekday == 1
+    ].min() == pytest.approx(1.12)
 
 
 def test_event_steps_up_acquisition_from_its_date(market):
@@ -119,11 +139,20 @@ def test_event_steps_up_acquisition_from_its_date(market):
     np.testing.assert_allclose(with_event[1, :, :day], without[1, :, :day])
     assert with_event[1, 1, day] == pytest.approx(3 * without[1, 1, day])
     np.testing.assert_allclose(with_event[0], without[0])  # the event is in market m1 only
-    assert market.truth.events.to_dict("records") == [{"market": "m1", "product": "product_b", "ds": pd.Timestamp("2024-03-01"), "factor": 3.0}]
+    assert market.truth.events.to_dict("records") == [
+        {"market": "m1", "product": "product_b", "ds": pd.Timestamp("2024-03-01"), "factor": 3.0}
+    ]
 
 
 def test_retention_observations_follow_each_cohorts_curve():
-    data = simulate_market(n_products=2, periods=200, seed=6, market_size=1e8, retention={"alpha": [0.6, 1.0], "beta": [2.0, 4.0]}, scale_effect=[0.0, 2.0])
+    data = simulate_market(
+        n_products=2,
+        periods=200,
+        seed=6,
+        market_size=1e8,
+        retention={"alpha": [0.6, 1.0], "beta": [2.0, 4.0]},
+        scale_effect=[0.0, 2.0],
+    )
     retention = data.retention
     assert set(retention["unique_id"]) == {"m0/product_a", "m0/product_b"}
     assert (retention["cohort_size"] >= 1).all()
@@ -163,7 +192,10 @@ def test_many_markets_are_named_in_order():
         ({"q": -1.0}, "'q' must lie in"),
         ({"retention": {"alpha": 1.0}}, "'alpha' and 'beta'"),
         ({"events": [{"product": "product_z", "date": "2024-01-05", "factor": 2}]}, "product_z"),
-        ({"events": [{"product": "product_a", "date": "2030-01-01", "factor": 2}]}, "outside the simulated dates"),
+        (
+            {"events": [{"product": "product_a", "date": "2030-01-01", "factor": 2}]},
+            "outside the simulated dates",
+        ),
         ({"switching": [[0, 1], [1, 0]]}, r"shape \(3, 3\)"),
         ({"switching": [[0.5, 0.2, 0], [0, 0, 0], [0, 0, 0]]}, "zero diagonal"),
         ({"channels": ("web",)}, "at least two distinct channel names"),
@@ -187,7 +219,9 @@ def test_invalid_arguments_raise_config_error(kwargs, message):
     noise=st.floats(0.0, 0.5),
     with_channels=st.booleans(),
 )
-def test_invariants_hold_for_any_configuration(n_products, periods, seed, switching, noise, with_channels):
+def test_invariants_hold_for_any_configuration(
+    n_products, periods, seed, switching, noise, with_channels
+):
     data = simulate_market(
         n_products=n_products,
         periods=periods,
@@ -203,7 +237,9 @@ def test_invariants_hold_for_any_configuration(n_products, periods, seed, switch
     paths = data.truth.paths
     assert paths.cumulative.sum(axis=1).max() <= 1e7 * (1 + 1e-12)
     if with_channels:
-        wide = data.series.pivot_table(index=[ENTITY, "ds"], columns=CHANNEL, values="y", observed=True)
+        wide = data.series.pivot_table(
+            index=[ENTITY, "ds"], columns=CHANNEL, values="y", observed=True
+        )
         np.testing.assert_allclose(wide["app"] + wide["web"], wide["all"], rtol=1e-12)
     if data.retention is not None:
         fc.validate(data.retention, kind="retention")

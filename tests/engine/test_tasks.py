@@ -25,7 +25,9 @@ def test_task_returns_forecast_in_contract_order(daily_series: pd.DataFrame) -> 
     assert result.error is None and result.failure is None
     assert list(result.forecast.columns) == forecast_columns((80, 95))
     assert len(result.forecast) == 5
-    assert (result.forecast["unique_id"] == "a").all() and (result.forecast["model"] == "naive").all()
+    assert (result.forecast["unique_id"] == "a").all() and (
+        result.forecast["model"] == "naive"
+    ).all()
     assert not model.is_fitted  # the task fits a clone
 
 
@@ -39,7 +41,9 @@ def test_task_with_cutoff_adds_the_column(daily_series: pd.DataFrame) -> None:
 
 def test_task_returns_a_forecast_error_as_a_failure(daily_series: pd.DataFrame) -> None:
     short = daily_series.head(3)
-    result = fit_predict_task(FitPredictTask("a", "snaive", get("seasonal_naive"), short, 3, (80.0,)))
+    result = fit_predict_task(
+        FitPredictTask("a", "snaive", get("seasonal_naive"), short, 3, (80.0,))
+    )
     assert result.forecast is None
     assert isinstance(result.error, HistoryError)
     assert result.failure["error_type"] == "HistoryError"

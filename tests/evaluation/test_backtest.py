@@ -63,12 +63,16 @@ def spy():
     unregister("_spy")
 
 
-def _series(n: int = 60, uid: str = "a", seed: int = 0, start: str = "2024-01-01", freq: str = "D") -> pd.DataFrame:
+def _series(
+    n: int = 60, uid: str = "a", seed: int = 0, start: str = "2024-01-01", freq: str = "D"
+) -> pd.DataFrame:
     """A positive seasonal series (seeded)."""
     rng = np.random.default_rng(seed)
     t = np.arange(n)
     y = 50 + 0.3 * t + 5 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 1, n)
-    return pd.DataFrame({"unique_id": uid, "ds": pd.date_range(start, periods=n, freq=freq), "y": y})
+    return pd.DataFrame(
+        {"unique_id": uid, "ds": pd.date_range(start, periods=n, freq=freq), "y": y}
+    )
 
 
 # --------------------------------------------------------------------------------- cutoffs
@@ -161,13 +165,17 @@ def test_failures_are_recorded_and_warned_once():
 
 def test_given_cutoffs_are_used_as_they_are():
     df = _series()
-    cutoffs = pd.DataFrame({"unique_id": "a", "cutoff": pd.to_datetime(["2024-02-01", "2024-02-10"])})
+    cutoffs = pd.DataFrame(
+        {"unique_id": "a", "cutoff": pd.to_datetime(["2024-02-01", "2024-02-10"])}
+    )
     bt = fc.backtest(df, "naive", h=3, cutoffs=cutoffs)
     assert sorted(bt["cutoff"].unique()) == list(cutoffs["cutoff"])
 
 
 def test_sliding_windows_train_on_the_last_observations(spy):
-    bt = fc.backtest(_series(), spy, h=4, n_windows=3, window="sliding", window_size=20, levels=(80,))
+    bt = fc.backtest(
+        _series(), spy, h=4, n_windows=3, window="sliding", window_size=20, levels=(80,)
+    )
     assert np.allclose(bt["yhat"] - bt["yhat_lo_80"], 20)
     expanding = fc.backtest(_series(), spy, h=4, n_windows=3, levels=(80,))
     assert sorted(set(expanding["yhat"] - expanding["yhat_lo_80"])) == [48, 52, 56]
@@ -182,12 +190,21 @@ def test_refit_every_k_windows_updates_in_between(spy):
     naive_never = fc.backtest(df, "naive", h=4, n_windows=4, refit=False)
     np.testing.assert_allclose(naive_refit["yhat"], naive_never["yhat"])
     # sigma is estimated once with refit=False: the interval widths of later windows keep it
-    widths = naive_never.groupby("cutoff")["yhat_hi_80"].first() - naive_never.groupby("cutoff")["yhat"].first()
+    widths = (
+        naive_never.groupby("cutoff")["yhat_hi_80"].first()
+        - naive_never.groupby("cutoff")["yhat"].first()
+    )
     assert np.allclose(widths, widths.iloc[0])
-    assert not np.allclose(naive_refit.groupby("cutoff")["yhat_hi_80"].first() - naive_refit.groupby("cutoff")["yhat"].first(), widths.iloc[0])
+    assert not np.allclose(
+        naive_refit.groupby("cutoff")["yhat_hi_80"].first()
+        - naive_refit.groupby("cutoff")["yhat"].first(),
+        widths.iloc[0],
+    )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     h=st.integers(1, 6),
     n_windows=st.integers(1, 4),
@@ -198,7 +215,9 @@ def test_refit_every_k_windows_updates_in_between(spy):
 def test_no_training_row_is_later_than_its_cutoff(spy, h, n_windows, step, sliding, refit):
     df = _series(50)
     kwargs = {"window": "sliding", "window_size": 15} if sliding else {}
-    bt = fc.backtest(df, spy, h=h, n_windows=n_windows, step=step, refit=refit, levels=(80,), **kwargs)
+    bt = fc.backtest(
+        df, spy, h=h, n_windows=n_windows, step=step, refit=refit, levels=(80,), **kwargs
+    )
     cutoff_days = bt["cutoff"].map(lambda c: float(c.toordinal()))
     assert np.array_equal(bt["yhat"].to_numpy(), cutoff_days.to_numpy())
     if refit is True:
@@ -253,7 +272,13 @@ def test_results_are_identical_for_any_n_jobs(two_daily_series):
 
 
 def test_intervals_nest_around_the_point(two_daily_series):
-    bt = fc.backtest(two_daily_series, ["naive", "drift", "seasonal_naive"], h=7, n_windows=2, levels=(50, 80, 95))
+    bt = fc.backtest(
+        two_daily_series,
+        ["naive", "drift", "seasonal_naive"],
+        h=7,
+        n_windows=2,
+        levels=(50, 80, 95),
+    )
     inner_lo = inner_hi = bt["yhat"]
     for level in levels_of(bt):
         lo, hi = bt[level_column(level, "lo")], bt[level_column(level, "hi")]
@@ -263,7 +288,9 @@ def test_intervals_nest_around_the_point(two_daily_series):
 
 def test_progress_is_reported_for_every_unit_of_work():
     calls = []
-    fc.backtest(_series(), ["naive", "mean"], h=3, n_windows=3, progress=lambda a, t: calls.append((a, t)))
+    fc.backtest(
+        _series(), ["naive", "mean"], h=3, n_windows=3, progress=lambda a, t: calls.append((a, t))
+    )
     assert sum(a for a, _ in calls) == 6 and {t for _, t in calls} == {6}
 
 
@@ -337,10 +364,17 @@ def test_a_model_needing_retention_gets_only_what_each_cutoff_knows(retention_sp
     for cutoff, window in bt.groupby("cutoff"):
         assert window["yhat"].iloc[0] == (seen <= cutoff).sum()
         assert window["yhat"].iloc[0] - window["yhat_lo_80"].iloc[0] == cutoff.toordinal()
-    pd.testing.assert_frame_equal(bt, fc.backtest(df, retention_spy, h=5, n_windows=3, retention=retention, levels=(80,), n_jobs=2))
+    pd.testing.assert_frame_equal(
+        bt,
+        fc.backtest(
+            df, retention_spy, h=5, n_windows=3, retention=retention, levels=(80,), n_jobs=2
+        ),
+    )
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     h=st.integers(1, 6),
     n_windows=st.integers(1, 4),
@@ -349,17 +383,32 @@ def test_a_model_needing_retention_gets_only_what_each_cutoff_knows(retention_sp
     ages=st.lists(st.integers(0, 20), min_size=1, max_size=4, unique=True),
     refit=st.sampled_from([True, False, 2]),
 )
-def test_no_retention_row_is_known_later_than_its_cutoff(retention_spy, h, n_windows, step, every, ages, refit):
+def test_no_retention_row_is_known_later_than_its_cutoff(
+    retention_spy, h, n_windows, step, every, ages, refit
+):
     # Daily cohorts (every 1-3 days) of a daily series: a window sees exactly the rows whose
     # cohort + age is on or before its cutoff, whatever the windows and refits.
     df = _series(50)
     cohorts = pd.date_range("2024-01-01", periods=40, freq=f"{every}D")
-    retention = pd.DataFrame([(c, a) for c in cohorts for a in ages], columns=["cohort", "age"]).assign(retention=0.3)
+    retention = pd.DataFrame(
+        [(c, a) for c in cohorts for a in ages], columns=["cohort", "age"]
+    ).assign(retention=0.3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ForecastWarning)  # windows that know no row yet fail
-        bt = fc.backtest(df, retention_spy, h=h, n_windows=n_windows, step=step, refit=refit, retention=retention, levels=(80,))
+        bt = fc.backtest(
+            df,
+            retention_spy,
+            h=h,
+            n_windows=n_windows,
+            step=step,
+            refit=refit,
+            retention=retention,
+            levels=(80,),
+        )
     seen = retention["cohort"] + pd.to_timedelta(retention["age"], unit="D")
-    assert np.array_equal(bt["yhat"].to_numpy(), bt["cutoff"].map(lambda c: int((seen <= c).sum())).to_numpy())
+    assert np.array_equal(
+        bt["yhat"].to_numpy(), bt["cutoff"].map(lambda c: int((seen <= c).sum())).to_numpy()
+    )
     latest = (bt["yhat"] - bt["yhat_lo_80"]).to_numpy()
     assert np.all(latest <= bt["cutoff"].map(lambda c: float(c.toordinal())).to_numpy())
     failures = bt.attrs.get("failures")
@@ -369,10 +418,14 @@ def test_no_retention_row_is_known_later_than_its_cutoff(retention_spy, h, n_win
 
 def test_retention_is_matched_by_entity_and_missing_retention_is_a_recorded_failure(retention_spy):
     df = _series(n=60).assign(entity="product")
-    bt = fc.backtest(df, retention_spy, h=5, n_windows=2, retention=_daily_retention("product"), levels=(80,))
+    bt = fc.backtest(
+        df, retention_spy, h=5, n_windows=2, retention=_daily_retention("product"), levels=(80,)
+    )
     assert len(bt) == 10 and (bt["yhat"] > 0).all()
     with pytest.warns(ForecastWarning, match="CapabilityError"):
-        failed = fc.backtest(df, retention_spy, h=5, n_windows=2, retention=_daily_retention("elsewhere"))
+        failed = fc.backtest(
+            df, retention_spy, h=5, n_windows=2, retention=_daily_retention("elsewhere")
+        )
     assert len(failed) == 0 and len(failed.attrs["failures"]) == 2
 
 
@@ -380,9 +433,15 @@ def test_monthly_retention_is_known_at_the_end_of_the_month_its_age_refers_to(re
     # Cohort 2024-01-01 at age 1 describes February: a daily window gets it from cutoff Feb 29.
     df = _series(n=70)  # 2024-01-01 to 2024-03-10
     retention = pd.DataFrame(
-        {"cohort": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-02-01"]), "age": [0, 1, 1], "retention": [1.0, 0.3, 0.3]}
+        {
+            "cohort": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-02-01"]),
+            "age": [0, 1, 1],
+            "retention": [1.0, 0.3, 0.3],
+        }
     )
-    cutoffs = pd.DataFrame({"unique_id": "a", "cutoff": pd.to_datetime(["2024-01-31", "2024-02-28", "2024-02-29"])})
+    cutoffs = pd.DataFrame(
+        {"unique_id": "a", "cutoff": pd.to_datetime(["2024-01-31", "2024-02-28", "2024-02-29"])}
+    )
     bt = fc.backtest(df, retention_spy, h=5, cutoffs=cutoffs, retention=retention, levels=(80,))
     assert bt.groupby("cutoff")["yhat"].first().tolist() == [1.0, 1.0, 2.0]
     with pytest.raises(fc.DataError):
@@ -394,11 +453,17 @@ def test_poisoning_retention_known_after_each_cutoff_changes_no_retention_feedba
     # 120 simulated days with cohort retention observed up to day 120; the backtest sees the
     # first 90 days. For each cutoff, every retention row not yet known there is set to 1.0:
     # the forecasts of that window and the earlier ones must not move.
-    data = fc.datasets.simulate_market(n_products=1, periods=120, seed=3, seasonality=0.0, scale_effect=0.0)
+    data = fc.datasets.simulate_market(
+        n_products=1, periods=120, seed=3, seasonality=0.0, scale_effect=0.0
+    )
     uid = data.series["unique_id"].iloc[0]
     series = data.series.loc[data.series["ds"] < "2024-03-31", ["unique_id", "ds", "y"]]
     retention = data.retention.assign(unique_id=uid)
-    model = {"retention_feedback": fc.models.get("retention_feedback", retention_family="sbg", weekly=False, n_draws=50)}
+    model = {
+        "retention_feedback": fc.models.get(
+            "retention_feedback", retention_family="sbg", weekly=False, n_draws=50
+        )
+    }
     cutoffs = fc.make_cutoffs(series, h=7, n_windows=2, step=7)
     clean = fc.backtest(series, model, h=7, cutoffs=cutoffs, retention=retention)
     assert len(clean) == 14 and "failures" not in clean.attrs

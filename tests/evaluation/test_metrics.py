@@ -16,8 +16,8 @@ from sklearn.metrics import (
 )
 
 import forecast as fc
-from forecast.evaluation import metrics
 from forecast.errors import ConfigError, SchemaError
+from forecast.evaluation import metrics
 
 Y = np.array([10.0, 12.0, 9.0, 15.0])
 YHAT = np.array([11.0, 10.0, 9.0, 18.0])
@@ -72,7 +72,11 @@ def test_metrics_equal_scikit_learn():
 def test_evaluate_pinball_averages_the_quantiles_the_frame_holds():
     table = fc.evaluate(_frame(), metrics=["pinball"])
     expected = np.mean(
-        [mean_pinball_loss(Y, YHAT, alpha=0.5), mean_pinball_loss(Y, LO, alpha=0.1), mean_pinball_loss(Y, HI, alpha=0.9)]
+        [
+            mean_pinball_loss(Y, YHAT, alpha=0.5),
+            mean_pinball_loss(Y, LO, alpha=0.1),
+            mean_pinball_loss(Y, HI, alpha=0.9),
+        ]
     )
     assert table["pinball"].iloc[0] == pytest.approx(expected)
 
@@ -93,7 +97,9 @@ def test_evaluate_matches_the_functions_on_one_window():
 
 def test_mase_uses_the_scale_of_each_window():
     first = _frame(scale=1.0)
-    second = _frame(scale=4.0).assign(cutoff=pd.Timestamp("2024-01-05"), ds=pd.date_range("2024-01-06", periods=4))
+    second = _frame(scale=4.0).assign(
+        cutoff=pd.Timestamp("2024-01-05"), ds=pd.date_range("2024-01-06", periods=4)
+    )
     table = fc.evaluate(pd.concat([first, second], ignore_index=True), metrics=["mase"])
     assert table["mase"].iloc[0] == pytest.approx((6 / 1 + 6 / 4) / 8)
 
@@ -113,9 +119,14 @@ def test_mape_with_a_zero_actual_is_nan_with_the_reason():
 
 
 def test_smape_of_two_zeros_and_a_zero_scale_are_nan_with_reasons():
-    table = fc.evaluate(_frame(y=np.array([0.0, 1, 1, 1]), yhat=np.array([0.0, 1, 1, 1]), scale=0.0))
+    table = fc.evaluate(
+        _frame(y=np.array([0.0, 1, 1, 1]), yhat=np.array([0.0, 1, 1, 1]), scale=0.0)
+    )
     assert np.isnan(table["smape"].iloc[0]) and np.isnan(table["mase"].iloc[0])
-    assert "smape undefined" in table["note"].iloc[0] and "mase/msis undefined" in table["note"].iloc[0]
+    assert (
+        "smape undefined" in table["note"].iloc[0]
+        and "mase/msis undefined" in table["note"].iloc[0]
+    )
 
 
 def test_missing_actuals_are_counted_not_scored():
@@ -136,7 +147,9 @@ def test_aggregation_across_series_is_the_mean_of_per_series_metrics():
     small = _frame(scale=2.0, uid="a")
     big = _frame(y=Y * 100, yhat=YHAT * 100, lo=LO * 100, hi=HI * 100, scale=50.0, uid="b")
     per_series = fc.evaluate(pd.concat([small, big], ignore_index=True), metrics=["mase", "smape"])
-    overall = fc.evaluate(pd.concat([small, big], ignore_index=True), metrics=["mase", "smape"], by=("model",))
+    overall = fc.evaluate(
+        pd.concat([small, big], ignore_index=True), metrics=["mase", "smape"], by=("model",)
+    )
     assert overall["mase"].iloc[0] == pytest.approx(per_series["mase"].mean())
     assert overall["mase"].iloc[0] == pytest.approx((0.75 + 600 / 4 / 50) / 2)
     assert overall["n"].iloc[0] == 8
@@ -157,7 +170,9 @@ def test_evaluate_rejects_bad_input():
     st.floats(0.0, 100.0),
     st.floats(1.0, 99.0),
 )
-def test_interval_score_is_at_least_the_width_and_equals_it_when_all_are_covered(values, half, level):
+def test_interval_score_is_at_least_the_width_and_equals_it_when_all_are_covered(
+    values, half, level
+):
     y = np.asarray(values)
     lo, hi = y - half, y + half
     assert metrics.interval_score(y, lo, hi, level) == pytest.approx(metrics.interval_width(lo, hi))
@@ -170,17 +185,27 @@ def test_evaluate_equals_utilsforecast_on_a_backtest():
     rng = np.random.default_rng(5)
     t = np.arange(70)
     series = pd.DataFrame(
-        {"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=70), "y": 30 + 4 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 1, 70)}
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2024-01-01", periods=70),
+            "y": 30 + 4 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 1, 70),
+        }
     )
     bt = fc.backtest(series, "naive", h=7, n_windows=1, levels=(80,))
     train = series.loc[series["ds"] <= bt["cutoff"].iloc[0]]
     ours = fc.evaluate(bt).iloc[0]
-    wide = bt.rename(columns={"yhat": "naive", "yhat_lo_80": "naive-lo-80", "yhat_hi_80": "naive-hi-80"})
+    wide = bt.rename(
+        columns={"yhat": "naive", "yhat_lo_80": "naive-lo-80", "yhat_hi_80": "naive-hi-80"}
+    )
     wide = wide[["unique_id", "ds", "naive", "naive-lo-80", "naive-hi-80", "y"]]
     assert ours["mae"] == pytest.approx(losses.mae(wide, ["naive"])["naive"].iloc[0])
     assert ours["rmse"] == pytest.approx(losses.rmse(wide, ["naive"])["naive"].iloc[0])
     assert ours["mape"] == pytest.approx(100 * losses.mape(wide, ["naive"])["naive"].iloc[0])
     # utilsforecast's sMAPE is on the 0-1 scale, ours on M4's 0-200
     assert ours["smape"] == pytest.approx(200 * losses.smape(wide, ["naive"])["naive"].iloc[0])
-    assert ours["mase"] == pytest.approx(losses.mase(wide, ["naive"], seasonality=7, train_df=train)["naive"].iloc[0])
-    assert ours["coverage_80"] == pytest.approx(100 * losses.coverage(wide, ["naive"], level=80)["naive"].iloc[0])
+    assert ours["mase"] == pytest.approx(
+        losses.mase(wide, ["naive"], seasonality=7, train_df=train)["naive"].iloc[0]
+    )
+    assert ours["coverage_80"] == pytest.approx(
+        100 * losses.coverage(wide, ["naive"], level=80)["naive"].iloc[0]
+    )

@@ -57,7 +57,16 @@ def test_autocovariances_do_not_cross_series():
 def test_ranking_puts_the_seasonal_model_first_with_a_small_p_value():
     bt = fc.backtest(_series(), ["naive", "seasonal_naive", "mean"], h=7, n_windows=8)
     table = fc.rank_models(bt, metric="mase")
-    assert list(table.columns) == ["rank", "model", "mase", "n", "n_windows", "dm_statistic", "p_value", "note"]
+    assert list(table.columns) == [
+        "rank",
+        "model",
+        "mase",
+        "n",
+        "n_windows",
+        "dm_statistic",
+        "p_value",
+        "note",
+    ]
     assert table["model"].iloc[0] == "seasonal_naive" and table["rank"].tolist() == [1, 2, 3]
     assert np.isnan(table["p_value"].iloc[0])
     assert (table["p_value"].iloc[1:] < 0.01).all() and (table["dm_statistic"].iloc[1:] > 0).all()

@@ -42,7 +42,10 @@ def kimi_market(seed: int = 0, sigma: float = 0.003, periods: int = 730) -> pd.D
         bracket = a + (p + q * a / TRUE_M) * untapped * live - d * a + switched_in - switched_out
         a = np.maximum(bracket, 0.0) * np.exp(sigma * rng.standard_normal(3) - sigma**2 / 2) * live
     ds = pd.date_range("2023-03-16", periods=periods, freq="D")
-    frames = [pd.DataFrame({"unique_id": n, "ds": ds, "y": out[:, i]}).dropna() for i, n in enumerate(NAMES)]
+    frames = [
+        pd.DataFrame({"unique_id": n, "ds": ds, "y": out[:, i]}).dropna()
+        for i, n in enumerate(NAMES)
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -69,7 +72,9 @@ def test_recovers_who_loses_to_whom(seed):
 
 def test_params_and_switching_frame(fitted):
     assert fitted.products_ == tuple(sorted(NAMES))
-    assert set(fitted.switching_.index) == set(NAMES) and np.all(np.diag(fitted.switching_.to_numpy()) == 0)
+    assert set(fitted.switching_.index) == set(NAMES) and np.all(
+        np.diag(fitted.switching_.to_numpy()) == 0
+    )
     assert fitted.params_["s[wenxin_yiyan->kimi]"] == fitted.switching_.loc["wenxin_yiyan", "kimi"]
     assert all(v >= 0 for v in fitted.params_.values())
 
@@ -84,18 +89,33 @@ def test_sample_is_seeded_nonnegative_and_shaped(fitted):
 
 def test_predict_frame_nests_and_continues_the_dates(fitted):
     out = fitted.predict(14, levels=(80, 95), n_samples=300)
-    assert list(out.columns) == ["unique_id", "model", "ds", "yhat", "yhat_lo_80", "yhat_hi_80", "yhat_lo_95", "yhat_hi_95"]
+    assert list(out.columns) == [
+        "unique_id",
+        "model",
+        "ds",
+        "yhat",
+        "yhat_lo_80",
+        "yhat_hi_80",
+        "yhat_lo_95",
+        "yhat_hi_95",
+    ]
     assert len(out) == 3 * 14 and set(out["model"]) == {"competition"}
     assert out["ds"].min() == fitted.last_ds_ + pd.Timedelta(days=1)
-    assert (out["yhat_lo_95"] <= out["yhat_lo_80"]).all() and (out["yhat_lo_80"] <= out["yhat"]).all()
-    assert (out["yhat"] <= out["yhat_hi_80"]).all() and (out["yhat_hi_80"] <= out["yhat_hi_95"]).all()
+    assert (out["yhat_lo_95"] <= out["yhat_lo_80"]).all() and (
+        out["yhat_lo_80"] <= out["yhat"]
+    ).all()
+    assert (out["yhat"] <= out["yhat_hi_80"]).all() and (
+        out["yhat_hi_80"] <= out["yhat_hi_95"]
+    ).all()
 
 
 def test_simulate_iterates_the_step(fitted):
     path = fitted.simulate(3)
     state = fitted.last_state_
     for t in range(3):
-        state = competition_step(state, fitted.m_, fitted.p_, fitted.q_, fitted.d_, fitted.switching_matrix_)
+        state = competition_step(
+            state, fitted.m_, fitted.p_, fitted.q_, fitted.d_, fitted.switching_matrix_
+        )
         np.testing.assert_allclose(path[:, t], state)
 
 
@@ -115,7 +135,15 @@ def test_switching_alone_moves_users_without_creating_them(users, rates):
 
 def test_products_not_launched_neither_gain_nor_lose():
     switching = np.full((2, 2), 0.1) - np.diag([0.1, 0.1])
-    after = competition_step(np.array([100.0, 0.0]), 1e3, np.array([0.1, 0.1]), np.zeros(2), np.zeros(2), switching, launched=[True, False])
+    after = competition_step(
+        np.array([100.0, 0.0]),
+        1e3,
+        np.array([0.1, 0.1]),
+        np.zeros(2),
+        np.zeros(2),
+        switching,
+        launched=[True, False],
+    )
     assert after[1] == 0.0 and after[0] == pytest.approx(100 + 0.1 * 900)
 
 

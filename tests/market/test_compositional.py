@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from forecast.errors import ConfigError, DomainError
 from forecast.market.compositional import (
     aitchison_distance,
     alr,
@@ -20,10 +21,11 @@ from forecast.market.compositional import (
     ilr_inverse,
     multiplicative_replacement,
 )
-from forecast.errors import ConfigError, DomainError
 
 positive_parts = st.integers(2, 6).flatmap(
-    lambda d: arrays(np.float64, (3, d), elements=st.floats(1e-6, 1e6, allow_nan=False, allow_infinity=False))
+    lambda d: arrays(
+        np.float64, (3, d), elements=st.floats(1e-6, 1e6, allow_nan=False, allow_infinity=False)
+    )
 )
 
 
@@ -51,7 +53,9 @@ def test_alr_and_ilr_round_trip(x):
 def test_ilr_is_an_isometry(x):
     # Egozcue et al. (2003): the Aitchison distance equals the Euclidean distance of ilr coordinates.
     a, b = closure(x[0]), closure(x[1])
-    assert aitchison_distance(a, b) == pytest.approx(np.linalg.norm(ilr(a) - ilr(b)), rel=1e-9, abs=1e-9)
+    assert aitchison_distance(a, b) == pytest.approx(
+        np.linalg.norm(ilr(a) - ilr(b)), rel=1e-9, abs=1e-9
+    )
 
 
 @given(arrays(np.float64, (50, 3), elements=st.floats(-20, 20)))

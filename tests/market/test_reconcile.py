@@ -32,7 +32,12 @@ def base_forecasts(hierarchy=HIERARCHY, h=5, seed=0, model="ets"):
         scale = structure.summing[structure.nodes.index(node)].sum()
         mu = rng.uniform(50, 150, h) * scale
         sd = rng.uniform(5, 15, h)
-        frame = {"unique_id": node, "model": model, "ds": pd.date_range("2024-04-01", periods=h), "yhat": mu}
+        frame = {
+            "unique_id": node,
+            "model": model,
+            "ds": pd.date_range("2024-04-01", periods=h),
+            "yhat": mu,
+        }
         for level in LEVELS:
             z = stats.norm.ppf(0.5 + level / 200)
             frame[f"yhat_lo_{level}"] = mu - z * sd
@@ -51,7 +56,12 @@ def in_sample(hierarchy=HIERARCHY, n=40, seed=1):
         y = rng.uniform(50, 150, n)
         frames.append(
             pd.DataFrame(
-                {"unique_id": node, "ds": pd.date_range("2024-01-01", periods=n), "y": y, "yhat": y + common + rng.normal(0, 10, n)}
+                {
+                    "unique_id": node,
+                    "ds": pd.date_range("2024-01-01", periods=n),
+                    "y": y,
+                    "yhat": y + common + rng.normal(0, 10, n),
+                }
             )
         )
     return pd.concat(frames, ignore_index=True)
@@ -70,8 +80,12 @@ def test_reconciled_forecasts_are_coherent_and_intervals_nest(method):
     assert set(out["model"]) == {f"ets/{method}"}
     assert list(out.columns) == list(base_forecasts().columns)
     assert_coherent(out, HIERARCHY)
-    assert (out["yhat_lo_95"] <= out["yhat_lo_80"]).all() and (out["yhat_lo_80"] <= out["yhat"]).all()
-    assert (out["yhat"] <= out["yhat_hi_80"]).all() and (out["yhat_hi_80"] <= out["yhat_hi_95"]).all()
+    assert (out["yhat_lo_95"] <= out["yhat_lo_80"]).all() and (
+        out["yhat_lo_80"] <= out["yhat"]
+    ).all()
+    assert (out["yhat"] <= out["yhat_hi_80"]).all() and (
+        out["yhat_hi_80"] <= out["yhat_hi_95"]
+    ).all()
 
 
 @given(
@@ -94,7 +108,9 @@ def test_coherent_to_1e9_on_any_tree(n_products, n_channels, seed, method):
 def _to_nixtla(frame):
     renamed = frame.drop(columns="model").rename(columns={"yhat": "ets"})
     for level in LEVELS:
-        renamed = renamed.rename(columns={f"yhat_lo_{level}": f"ets-lo-{level}", f"yhat_hi_{level}": f"ets-hi-{level}"})
+        renamed = renamed.rename(
+            columns={f"yhat_lo_{level}": f"ets-lo-{level}", f"yhat_hi_{level}": f"ets-hi-{level}"}
+        )
     return renamed
 
 
@@ -133,18 +149,28 @@ def test_equals_hierarchicalforecast_points_and_normal_intervals():
     with warnings.catch_warnings():  # the library's own warnings are not ours to act on
         warnings.simplefilter("ignore")
         theirs = hf_core.HierarchicalReconciliation(reconcilers).reconcile(
-            Y_hat_df=_to_nixtla(base), Y_df=residuals.rename(columns={"yhat": "ets"}), S_df=s_df, tags=tags, level=list(LEVELS)
+            Y_hat_df=_to_nixtla(base),
+            Y_df=residuals.rename(columns={"yhat": "ets"}),
+            S_df=s_df,
+            tags=tags,
+            level=list(LEVELS),
         )
     for method, name in NIXTLA_NAMES.items():
         # The library computes the shrinkage intensity in compiled code whose rounding differs
         # from numpy's at about 1e-8 relative; every other method agrees to rounding.
         rtol = 1e-7 if method == "mint_shrink" else 1e-10
-        ours = fc.reconcile(base, HIERARCHY, method, residuals=residuals).merge(theirs, on=["unique_id", "ds"])
+        ours = fc.reconcile(base, HIERARCHY, method, residuals=residuals).merge(
+            theirs, on=["unique_id", "ds"]
+        )
         assert len(ours) == len(base)
         np.testing.assert_allclose(ours["yhat"], ours[name], rtol=rtol)
         for level in LEVELS:
-            np.testing.assert_allclose(ours[f"yhat_lo_{level}"], ours[f"{name}-lo-{level}"], rtol=rtol)
-            np.testing.assert_allclose(ours[f"yhat_hi_{level}"], ours[f"{name}-hi-{level}"], rtol=rtol)
+            np.testing.assert_allclose(
+                ours[f"yhat_lo_{level}"], ours[f"{name}-lo-{level}"], rtol=rtol
+            )
+            np.testing.assert_allclose(
+                ours[f"yhat_hi_{level}"], ours[f"{name}-hi-{level}"], rtol=rtol
+            )
 
 
 def test_top_down_equals_hierarchicalforecast_forecast_proportions():
@@ -154,11 +180,13 @@ def test_top_down_equals_hierarchicalforecast_forecast_proportions():
     s_df, tags = _nixtla_inputs()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        theirs = hf_core.HierarchicalReconciliation([hf_methods.TopDown("forecast_proportions")]).reconcile(
-            Y_hat_df=_to_nixtla(base)[["unique_id", "ds", "ets"]], S_df=s_df, tags=tags
-        )
+        theirs = hf_core.HierarchicalReconciliation(
+            [hf_methods.TopDown("forecast_proportions")]
+        ).reconcile(Y_hat_df=_to_nixtla(base)[["unique_id", "ds", "ets"]], S_df=s_df, tags=tags)
     ours = fc.reconcile(base, HIERARCHY, "top_down").merge(theirs, on=["unique_id", "ds"])
-    np.testing.assert_allclose(ours["yhat"], ours["ets/TopDown_method-forecast_proportions"], rtol=1e-12)
+    np.testing.assert_allclose(
+        ours["yhat"], ours["ets/TopDown_method-forecast_proportions"], rtol=1e-12
+    )
 
 
 def test_shrunk_covariance_equals_hierarchicalforecast():
@@ -176,12 +204,18 @@ def test_top_down_intervals_are_the_top_intervals_times_the_proportions():
     out = fc.reconcile(base, HIERARCHY, "top_down").set_index(["unique_id", "ds"])
     b = base.set_index(["unique_id", "ds"])
     day = pd.Timestamp("2024-04-01")
-    kimi_share = b.loc[("kimi", day), "yhat"] / (b.loc[("kimi", day), "yhat"] + b.loc[("wenxin", day), "yhat"])
+    kimi_share = b.loc[("kimi", day), "yhat"] / (
+        b.loc[("kimi", day), "yhat"] + b.loc[("wenxin", day), "yhat"]
+    )
     kimi_parts = sum(b.loc[(c, day), "yhat"] for c in HIERARCHY["kimi"])
     web = kimi_share * b.loc[("kimi_web", day), "yhat"] / kimi_parts
     assert out.loc[("kimi_web", day), "yhat"] == pytest.approx(web * b.loc[("market", day), "yhat"])
-    assert out.loc[("kimi_web", day), "yhat_lo_80"] == pytest.approx(web * b.loc[("market", day), "yhat_lo_80"])
-    assert out.loc[("market", day), "yhat_hi_95"] == pytest.approx(b.loc[("market", day), "yhat_hi_95"])
+    assert out.loc[("kimi_web", day), "yhat_lo_80"] == pytest.approx(
+        web * b.loc[("market", day), "yhat_lo_80"]
+    )
+    assert out.loc[("market", day), "yhat_hi_95"] == pytest.approx(
+        b.loc[("market", day), "yhat_hi_95"]
+    )
 
 
 def test_ols_projection_by_hand():
@@ -202,7 +236,9 @@ def test_bottom_up_intervals_of_an_aggregate_add_variances():
 
 def test_residuals_from_a_backtest_frame_keyed_by_cutoff():
     residuals = in_sample(n=30)
-    halves = residuals.assign(cutoff=np.where(residuals["ds"] < "2024-01-16", "2024-01-01", "2024-01-15"))
+    halves = residuals.assign(
+        cutoff=np.where(residuals["ds"] < "2024-01-16", "2024-01-01", "2024-01-15")
+    )
     halves["cutoff"] = pd.to_datetime(halves["cutoff"])
     halves["model"] = "ets"
     a = fc.reconcile(base_forecasts(), HIERARCHY, "mint_shrink", residuals=halves)
@@ -211,13 +247,17 @@ def test_residuals_from_a_backtest_frame_keyed_by_cutoff():
 
 
 def test_many_models_are_reconciled_separately_and_input_untouched():
-    both = pd.concat([base_forecasts(seed=0), base_forecasts(seed=1, model="naive")], ignore_index=True)
+    both = pd.concat(
+        [base_forecasts(seed=0), base_forecasts(seed=1, model="naive")], ignore_index=True
+    )
     copy = both.copy()
     out = fc.reconcile(both, HIERARCHY, "wls_struct")
     pd.testing.assert_frame_equal(both, copy)
     assert sorted(out["model"].unique()) == ["ets/wls_struct", "naive/wls_struct"]
     single = fc.reconcile(base_forecasts(seed=1, model="naive"), HIERARCHY, "wls_struct")
-    np.testing.assert_allclose(out[out["model"] == "naive/wls_struct"]["yhat"].to_numpy(), single["yhat"].to_numpy())
+    np.testing.assert_allclose(
+        out[out["model"] == "naive/wls_struct"]["yhat"].to_numpy(), single["yhat"].to_numpy()
+    )
 
 
 def test_hierarchy_order_and_summing_matrix():
@@ -244,9 +284,16 @@ def test_mint_shrink_without_residuals_says_how_to_pass_them():
 def test_residuals_missing_a_series_raise():
     residuals = in_sample()
     with pytest.raises(DataError, match="'wenxin_app'"):
-        fc.reconcile(base_forecasts(), HIERARCHY, "mint_shrink", residuals=residuals[residuals["unique_id"] != "wenxin_app"])
+        fc.reconcile(
+            base_forecasts(),
+            HIERARCHY,
+            "mint_shrink",
+            residuals=residuals[residuals["unique_id"] != "wenxin_app"],
+        )
     with pytest.raises(SchemaError, match="yhat"):
-        fc.reconcile(base_forecasts(), HIERARCHY, "mint_shrink", residuals=residuals.drop(columns="yhat"))
+        fc.reconcile(
+            base_forecasts(), HIERARCHY, "mint_shrink", residuals=residuals.drop(columns="yhat")
+        )
 
 
 def test_bad_hierarchies_and_methods_raise():
@@ -264,16 +311,30 @@ def test_bad_hierarchies_and_methods_raise():
 def test_channels_of_the_shared_simulator_with_residuals_from_fc_backtest():
     # web + app + mini-program under each product, products under the market; base forecasts from
     # fc.forecast and mint_shrink's residuals from fc.backtest's output (cutoff and ds as keys).
-    data = fc.datasets.simulate_market(n_products=2, periods=90, seed=3, channels=("web", "app", "mini_program"), retention_ages=())
+    data = fc.datasets.simulate_market(
+        n_products=2, periods=90, seed=3, channels=("web", "app", "mini_program"), retention_ages=()
+    )
     series = data.series[["unique_id", "ds", "y"]]
-    market = series[series["unique_id"].str.endswith("/all")].groupby("ds", as_index=False)["y"].sum().assign(unique_id="m0/market")
+    market = (
+        series[series["unique_id"].str.endswith("/all")]
+        .groupby("ds", as_index=False)["y"]
+        .sum()
+        .assign(unique_id="m0/market")
+    )
     series = pd.concat([series, market], ignore_index=True)
     products = ("product_a", "product_b")
-    hierarchy = {f"m0/{p}/dau/all": [f"m0/{p}/dau/{c}" for c in ("web", "app", "mini_program")] for p in products}
+    hierarchy = {
+        f"m0/{p}/dau/all": [f"m0/{p}/dau/{c}" for c in ("web", "app", "mini_program")]
+        for p in products
+    }
     hierarchy["m0/market"] = [f"m0/{p}/dau/all" for p in products]
     base = fc.forecast(series, ["naive"], h=7)
     residuals = fc.backtest(series, ["naive"], h=7, n_windows=3)
     out = fc.reconcile(base, hierarchy, "mint_shrink", residuals=residuals)
     assert_coherent(out, hierarchy)
-    assert np.isfinite(out["yhat_lo_95"]).all() and (out["yhat_lo_95"] < out["yhat"]).all() and (out["yhat"] < out["yhat_hi_95"]).all()
+    assert (
+        np.isfinite(out["yhat_lo_95"]).all()
+        and (out["yhat_lo_95"] < out["yhat"]).all()
+        and (out["yhat"] < out["yhat_hi_95"]).all()
+    )
     assert set(out["model"]) == {"naive/mint_shrink"} and len(out) == len(base)

@@ -13,19 +13,25 @@ from hypothesis import strategies as st
 
 import forecast as fc
 from forecast.errors import CapabilityError, ConfigError, DataError, DomainError, SchemaError
-from forecast.market.shares import history_shares, share_columns, share_paths
 from forecast.market.backtest import NAIVE_SHARE, backtest_shares, evaluate_shares
 from forecast.market.plots import plot_shares
+from forecast.market.shares import history_shares, share_columns, share_paths
 
 
-def market(n_products: int = 3, periods: int = 60, seed: int = 0, scale: float = 1000.0) -> pd.DataFrame:
+def market(
+    n_products: int = 3, periods: int = 60, seed: int = 0, scale: float = 1000.0
+) -> pd.DataFrame:
     """Daily users of ``n_products`` products: random walks with drift around different levels."""
     rng = np.random.default_rng(seed)
     ds = pd.date_range("2024-01-01", periods=periods, freq="D")
     frames = []
     for i in range(n_products):
-        level = scale * (i + 1) + np.cumsum(rng.normal(scale * 0.002 * (i - 1), scale * 0.01, periods))
-        frames.append(pd.DataFrame({"unique_id": f"p{i}", "ds": ds, "y": np.maximum(level, scale * 0.05)}))
+        level = scale * (i + 1) + np.cumsum(
+            rng.normal(scale * 0.002 * (i - 1), scale * 0.01, periods)
+        )
+        frames.append(
+            pd.DataFrame({"unique_id": f"p{i}", "ds": ds, "y": np.maximum(level, scale * 0.05)})
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -51,7 +57,9 @@ def check_share_frame(out: pd.DataFrame, levels=(80, 95)) -> None:
 )
 @settings(max_examples=30, deadline=None)
 @pytest.mark.slow
-def test_shares_are_fractions_summing_to_one_in_every_path_and_bands_nest(n_products, seed, model, method):
+def test_shares_are_fractions_summing_to_one_in_every_path_and_bands_nest(
+    n_products, seed, model, method
+):
     df = market(n_products, periods=30, seed=seed, scale=100.0)
     paths = share_paths(df, model, 5, n_samples=50, seed=seed, method=method)
     assert paths.paths.shape == (50, 5, n_products)
@@ -95,7 +103,9 @@ def test_same_seed_same_frame_and_products_get_different_seeds():
     pd.testing.assert_frame_equal(a, fc.shares(df, "naive", h=5, n_samples=100, seed=7))
     assert not a.equals(fc.shares(df, "naive", h=5, n_samples=100, seed=8))
     # Two identical products with the same model: independent paths, so shares differ from 1/2.
-    twin = pd.concat([df[df["unique_id"] == "p0"], df[df["unique_id"] == "p0"].assign(unique_id="p0_twin")])
+    twin = pd.concat(
+        [df[df["unique_id"] == "p0"], df[df["unique_id"] == "p0"].assign(unique_id="p0_twin")]
+    )
     paths = share_paths(twin, "naive", 5, n_samples=100, seed=0)
     assert np.std(paths.paths[:, -1, 0]) > 0
 
@@ -122,7 +132,9 @@ def test_models_per_product_and_bounds_need_a_bounds_model():
     assert set(out.loc[out["part"] == "forecast", "model"]) == {"naive", "drift"}
     with pytest.raises(ConfigError, match="'p1'"):
         fc.shares(df, {"p0": "naive"}, h=3)
-    bounded = df.assign(qualifier=np.where((df["unique_id"] == "p1") & (df.index % 10 == 0), ">=", "="))
+    bounded = df.assign(
+        qualifier=np.where((df["unique_id"] == "p1") & (df.index % 10 == 0), ">=", "=")
+    )
     with pytest.raises(CapabilityError, match="bounds"):
         fc.shares(bounded, "naive", h=3)
 
@@ -176,11 +188,22 @@ def kimi_market(seed: int = 0, periods: int = 480) -> pd.DataFrame:
         a[launch == t] = 5e4
         live = (launch <= t).astype(float)
         rows[t] = np.where(live > 0, a, np.nan)
-        step = a + (p + q * a / m) * max(m - a.sum(), 0) * live - d * a + (a @ switching) * live - a * (switching @ live)
+        step = (
+            a
+            + (p + q * a / m) * max(m - a.sum(), 0) * live
+            - d * a
+            + (a @ switching) * live
+            - a * (switching @ live)
+        )
         a = np.maximum(step, 0) * np.exp(0.003 * rng.standard_normal(3)) * live
     ds = pd.date_range("2023-06-01", periods=periods, freq="D")
     names = ("tongyi_qianwen", "wenxin_yiyan", "kimi")
-    return pd.concat([pd.DataFrame({"unique_id": n, "ds": ds, "y": rows[:, i]}).dropna() for i, n in enumerate(names)])
+    return pd.concat(
+        [
+            pd.DataFrame({"unique_id": n, "ds": ds, "y": rows[:, i]}).dropna()
+            for i, n in enumerate(names)
+        ]
+    )
 
 
 def test_competition_shares_beat_the_naive_share_on_a_kimi_market():
@@ -201,11 +224,18 @@ def test_competition_shares_beat_the_naive_share_on_a_kimi_market():
 @pytest.mark.parametrize("seed", [0, 1])
 def test_alr_ets_beats_the_naive_share_on_the_shared_simulator(seed):
     data = fc.datasets.simulate_market(
-        n_products=3, periods=365, seed=seed, p=[1e-3, 8e-4, 5e-5], q=[0.03, 0.04, 0.10], retention_ages=()
+        n_products=3,
+        periods=365,
+        seed=seed,
+        p=[1e-3, 8e-4, 5e-5],
+        q=[0.03, 0.04, 0.10],
+        retention_ages=(),
     )
     series = data.series[data.series["unique_id"].str.endswith("/all")][["unique_id", "ds", "y"]]
     model = fc.models.get("ets", error="add", trend="add", damped_trend=True, seasonal=None)
-    scores = evaluate_shares(backtest_shares(series, model, h=28, n_windows=4, n_samples=200, method="alr")).set_index("model")
+    scores = evaluate_shares(
+        backtest_shares(series, model, h=28, n_windows=4, n_samples=200, method="alr")
+    ).set_index("model")
     # measured: 0.58 against 1.03 share points (seed 0), 0.91 against 1.13 (seed 1)
     assert scores.loc["alr:ets", "mae"] < scores.loc[NAIVE_SHARE, "mae"]
 
@@ -224,7 +254,9 @@ def test_evaluate_shares_by_hand():
     frame["share_hi_80"] = [0.65, 0.55, 0.55, 0.55]
     row = evaluate_shares(frame).iloc[0]
     assert row["mae"] == pytest.approx(20 / 3) and row["rmse"] == pytest.approx(np.sqrt(200 / 3))
-    assert row["coverage_80"] == pytest.approx(200 / 3)  # 0.5 is outside [0.55, 0.65], inside the others
+    assert row["coverage_80"] == pytest.approx(
+        200 / 3
+    )  # 0.5 is outside [0.55, 0.65], inside the others
     # two parts: clr = (+-log(x1 / x2) / 2), so the distance is |log(0.6 / 0.4)| / sqrt(2)
     assert row["aitchison"] == pytest.approx(abs(np.log(1.5)) / np.sqrt(2))
     assert row["n"] == 3
@@ -233,13 +265,27 @@ def test_evaluate_shares_by_hand():
 def test_backtest_shares_frame_and_cutoffs_before_the_forecasts():
     df = market(3, periods=60)
     frame = backtest_shares(df, "naive", h=5, n_windows=2, n_samples=50)
-    assert list(frame.columns) == ["unique_id", "model", "cutoff", "ds", "share", "share_lo_80", "share_hi_80", "share_lo_95", "share_hi_95", "y"]
+    assert list(frame.columns) == [
+        "unique_id",
+        "model",
+        "cutoff",
+        "ds",
+        "share",
+        "share_lo_80",
+        "share_hi_80",
+        "share_lo_95",
+        "share_hi_95",
+        "y",
+    ]
     assert (frame["ds"] > frame["cutoff"]).all()
     assert frame["cutoff"].nunique() == 2 and set(frame["model"]) == {"naive", NAIVE_SHARE}
     assert frame["y"].notna().all()
     scores = evaluate_shares(frame).set_index("model")
     assert list(scores.columns) == ["mae", "rmse", "aitchison", "coverage_80", "coverage_95", "n"]
-    assert np.isnan(scores.loc[NAIVE_SHARE, "coverage_80"]) and 0 <= scores.loc["naive", "coverage_95"] <= 100
+    assert (
+        np.isnan(scores.loc[NAIVE_SHARE, "coverage_80"])
+        and 0 <= scores.loc["naive", "coverage_95"] <= 100
+    )
     with pytest.raises(DataError, match="fewer windows"):
         backtest_shares(df, "naive", h=30, n_windows=5)
 
@@ -260,8 +306,17 @@ def test_bounds_are_kept_by_a_model_with_the_bounds_capability():
     t = np.arange(40)
     level = 3e6 / (1 + np.exp(-0.15 * (t - 20))) * np.exp(rng.normal(0, 0.05, 40))
     bound = t % 5 == 0
-    kimi = pd.DataFrame({"unique_id": "kimi", "ds": ds, "y": np.where(bound, 0.9 * level, level), "qualifier": np.where(bound, ">=", "=")})
-    wenxin = pd.DataFrame({"unique_id": "wenxin", "ds": ds, "y": 2e6 + rng.normal(0, 2e4, 40), "qualifier": "="})
+    kimi = pd.DataFrame(
+        {
+            "unique_id": "kimi",
+            "ds": ds,
+            "y": np.where(bound, 0.9 * level, level),
+            "qualifier": np.where(bound, ">=", "="),
+        }
+    )
+    wenxin = pd.DataFrame(
+        {"unique_id": "wenxin", "ds": ds, "y": 2e6 + rng.normal(0, 2e4, 40), "qualifier": "="}
+    )
     models = {"kimi": fc.models.get("logistic", transform="log"), "wenxin": "naive"}
     out = fc.shares(pd.concat([kimi, wenxin]), models, h=10, n_samples=300)
     check_share_frame(out)
@@ -277,7 +332,9 @@ def test_bounds_are_kept_by_a_model_with_the_bounds_capability():
 @pytest.mark.slow
 def test_readme_share_examples_run(tmp_path, monkeypatch):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    section = readme[readme.index("<!-- section:share -->") : readme.index("<!-- section:batch -->")]
+    section = readme[
+        readme.index("<!-- section:share -->") : readme.index("<!-- section:batch -->")
+    ]
     blocks = re.findall(r"```python\n(.*?)```", section, re.S)
     assert len(blocks) >= 4
     monkeypatch.chdir(tmp_path)
@@ -294,7 +351,9 @@ def test_readme_share_examples_run(tmp_path, monkeypatch):
 # ----------------------------------------------------------------------------- share bounds
 def _frame(values, qualifiers, ds="2024-03-25"):
     names = [f"p{i}" for i in range(len(values))]
-    return pd.DataFrame({"unique_id": names, "ds": pd.Timestamp(ds), "y": values, "qualifier": qualifiers})
+    return pd.DataFrame(
+        {"unique_id": names, "ds": pd.Timestamp(ds), "y": values, "qualifier": qualifiers}
+    )
 
 
 def test_history_share_bounds_by_hand():
@@ -304,7 +363,9 @@ def test_history_share_bounds_by_hand():
     assert out.loc["p0", "share"] == pytest.approx(2.25 / 4.58, abs=1e-12)
     assert out.loc["p1", "share"] == pytest.approx(2.33 / 4.58, abs=1e-12)
     # an upper bound mirrors it; approximate points stay points, marked '~'
-    out = history_shares(_frame([1.0, 3.0], ["<=", "="]), bounds=True).set_index("unique_id")["qualifier"]
+    out = history_shares(_frame([1.0, 3.0], ["<=", "="]), bounds=True).set_index("unique_id")[
+        "qualifier"
+    ]
     assert out.to_dict() == {"p0": "<=", "p1": ">="}
     out = history_shares(_frame([1.0, 3.0], ["~", "="]), bounds=True)
     assert out["qualifier"].tolist() == ["~", "~"] and out["share"].tolist() == [0.25, 0.75]
@@ -312,13 +373,21 @@ def test_history_share_bounds_by_hand():
     assert history_shares(_frame([1.0, 3.0], [">=", ">="]), bounds=True).empty
     # a third product that is a point still gets an upper bound
     out = history_shares(_frame([1.0, 1.0, 2.0], [">=", ">=", "="]), bounds=True)
-    assert out["unique_id"].tolist() == ["p2"] and out["qualifier"].tolist() == ["<="] and out["share"].tolist() == [0.5]
+    assert (
+        out["unique_id"].tolist() == ["p2"]
+        and out["qualifier"].tolist() == ["<="]
+        and out["share"].tolist() == [0.5]
+    )
     # without bounds=True the bound date gives nothing, as before
     assert history_shares(_frame([2.25e6, 2.33e6], [">=", "="])).empty
 
 
 @given(
-    st.lists(st.tuples(st.floats(1.0, 1e6), st.sampled_from(["=", "~", ">=", "<="])), min_size=2, max_size=4),
+    st.lists(
+        st.tuples(st.floats(1.0, 1e6), st.sampled_from(["=", "~", ">=", "<="])),
+        min_size=2,
+        max_size=4,
+    ),
     st.integers(0, 2**32 - 1),
 )
 @settings(max_examples=100, deadline=None)
@@ -330,7 +399,11 @@ def test_share_bounds_hold_for_every_truth_consistent_with_the_figures(figures, 
     out = history_shares(_frame(values, qualifiers), bounds=True).set_index("unique_id")
     rng = np.random.default_rng(seed)
     factor = np.exp(rng.uniform(0, 3, (200, len(values))))
-    truth = np.where(np.array(qualifiers) == ">=", values * factor, np.where(np.array(qualifiers) == "<=", values / factor, values))
+    truth = np.where(
+        np.array(qualifiers) == ">=",
+        values * factor,
+        np.where(np.array(qualifiers) == "<=", values / factor, values),
+    )
     true_shares = truth / truth.sum(axis=1, keepdims=True)
     for i in range(len(values)):
         name = f"p{i}"
@@ -349,8 +422,12 @@ def test_share_bounds_hold_for_every_truth_consistent_with_the_figures(figures, 
 # ------------------------------------------------------------------------------------ hold
 def _kimi_and_wenxin(periods: int = 30) -> pd.DataFrame:
     ds = pd.date_range("2024-02-25", periods=periods)
-    kimi = pd.DataFrame({"unique_id": "kimi", "ds": ds, "y": np.linspace(1e6, 2.5e6, periods), "qualifier": "="})
-    wenxin = pd.DataFrame({"unique_id": "wenxin", "ds": [ds[-1]], "y": [2.33e6], "qualifier": ["="]})
+    kimi = pd.DataFrame(
+        {"unique_id": "kimi", "ds": ds, "y": np.linspace(1e6, 2.5e6, periods), "qualifier": "="}
+    )
+    wenxin = pd.DataFrame(
+        {"unique_id": "wenxin", "ds": [ds[-1]], "y": [2.33e6], "qualifier": ["="]}
+    )
     return pd.concat([kimi, wenxin], ignore_index=True)
 
 
@@ -366,13 +443,23 @@ def test_a_held_product_keeps_its_last_level_with_the_stated_spread():
     from forecast.market.shares import _held_paths
 
     grid = pd.date_range("2024-03-26", periods=30)
-    held = _held_paths(df[df["unique_id"] == "wenxin"], "wenxin", 0.05, grid, pd.tseries.frequencies.to_offset("D"), 4000, 1)
+    held = _held_paths(
+        df[df["unique_id"] == "wenxin"],
+        "wenxin",
+        0.05,
+        grid,
+        pd.tseries.frequencies.to_offset("D"),
+        4000,
+        1,
+    )
     logs = np.log(held / 2.33e6)
     np.testing.assert_allclose(np.median(logs, axis=0), 0.0, atol=0.02)
     np.testing.assert_allclose(logs.std(axis=0), 0.05 * np.sqrt(np.arange(1, 31)), rtol=0.08)
     out = fc.shares(df, {"kimi": "naive"}, h=5, n_samples=200, hold={"wenxin": 0.05})
     check_share_frame(out)
-    assert set(out.loc[(out["unique_id"] == "wenxin") & (out["part"] == "forecast"), "model"]) == {"hold:sigma=0.05"}
+    assert set(out.loc[(out["unique_id"] == "wenxin") & (out["part"] == "forecast"), "model"]) == {
+        "hold:sigma=0.05"
+    }
 
 
 def test_hold_is_checked_and_never_implicit():
@@ -390,7 +477,19 @@ def test_hold_is_checked_and_never_implicit():
     bound = df.assign(qualifier=np.where(df["unique_id"] == "wenxin", ">=", "="))
     with pytest.raises(DataError, match="ends with a bound"):
         fc.shares(bound, "naive", h=3, hold={"wenxin": 0.02})
-    late = pd.concat([df, pd.DataFrame({"unique_id": ["wenxin"], "ds": [pd.Timestamp("2024-04-30")], "y": [2e6], "qualifier": ["="]})])
+    late = pd.concat(
+        [
+            df,
+            pd.DataFrame(
+                {
+                    "unique_id": ["wenxin"],
+                    "ds": [pd.Timestamp("2024-04-30")],
+                    "y": [2e6],
+                    "qualifier": ["="],
+                }
+            ),
+        ]
+    )
     with pytest.raises(DataError, match="not before the market's forecast dates"):
         fc.shares(late, "naive", h=3, hold={"wenxin": 0.02})
 
@@ -401,24 +500,37 @@ def test_ai_assistants_shares_respect_the_bounds():
     data = fc.datasets.load("ai-assistants-cn")
     kimi = fc.models.get("retention_feedback", freq="D", scale_effect=True)
     out = fc.shares(
-        data.series, {"kimi/dau/all": kimi}, h=90, market=["kimi/dau/all", "wenxin_yiyan/dau/all"],
-        hold={"wenxin_yiyan/dau/all": 0.02}, retention={"kimi/dau/all": data.retention}, n_samples=500,
+        data.series,
+        {"kimi/dau/all": kimi},
+        h=90,
+        market=["kimi/dau/all", "wenxin_yiyan/dau/all"],
+        hold={"wenxin_yiyan/dau/all": 0.02},
+        retention={"kimi/dau/all": data.retention},
+        n_samples=500,
     )
     check_share_frame(out)
     history = out[out["part"] == "history"].set_index("unique_id")
     assert history["ds"].tolist() == [pd.Timestamp("2024-03-25")] * 2
-    assert history.loc["kimi/dau/all", "qualifier"] == ">=" and history.loc["wenxin_yiyan/dau/all", "qualifier"] == "<="
+    assert (
+        history.loc["kimi/dau/all", "qualifier"] == ">="
+        and history.loc["wenxin_yiyan/dau/all", "qualifier"] == "<="
+    )
     assert history.loc["kimi/dau/all", "share"] == pytest.approx(2.25 / 4.58, abs=1e-9)
     # Kimi's fit honours its bounds, so its forecast share starts above its share bound
     kimi_future = out[(out["unique_id"] == "kimi/dau/all") & (out["part"] == "forecast")]
     assert kimi_future["share"].iloc[0] > 2.25 / 4.58
-    assert set(out.loc[out["part"] == "forecast", "model"]) == {"retention_feedback", "hold:sigma=0.02"}
+    assert set(out.loc[out["part"] == "forecast", "model"]) == {
+        "retention_feedback",
+        "hold:sigma=0.02",
+    }
 
 
 def test_plot_draws_share_bounds_as_markers_not_areas():
     from matplotlib.dates import date2num
 
-    out = fc.shares(_kimi_and_wenxin(), {"kimi": "naive"}, h=5, n_samples=100, hold={"wenxin": 0.02})
+    out = fc.shares(
+        _kimi_and_wenxin(), {"kimi": "naive"}, h=5, n_samples=100, hold={"wenxin": 0.02}
+    )
     # the observed date read as the share bounds a '>=' figure for Kimi would give
     history = out["part"] == "history"
     out.loc[history, "qualifier"] = np.where(out.loc[history, "unique_id"] == "kimi", ">=", "<=")
@@ -428,5 +540,7 @@ def test_plot_draws_share_bounds_as_markers_not_areas():
     assert "kimi: share at least (bound)" in labels and "wenxin: share at most (bound)" in labels
     assert any("hold:sigma=0.02" in t.get_text() for t in stack.get_legend().get_texts())
     # the stack starts at the first forecast date: the bound date is not stacked
-    first = min(min(p.vertices[:, 0]) for c in stack.collections for p in c.get_paths() if len(p.vertices))
+    first = min(
+        min(p.vertices[:, 0]) for c in stack.collections for p in c.get_paths() if len(p.vertices)
+    )
     assert first >= date2num(pd.Timestamp("2024-03-26")) - 1e-9

@@ -13,7 +13,14 @@ from statsmodels.tsa.statespace.sarimax import SARIMAX
 from threadpoolctl import threadpool_limits
 
 import forecast as fc
-from forecast.models.arima import ArimaSpec, css_fit, exact_fit, kpss_ndiffs, seasonal_ndiffs, seasonal_strength
+from forecast.models.arima import (
+    ArimaSpec,
+    css_fit,
+    exact_fit,
+    kpss_ndiffs,
+    seasonal_ndiffs,
+    seasonal_strength,
+)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -45,14 +52,20 @@ def test_fixed_order_matches_sarimax(twitter: pd.DataFrame) -> None:
     direct = SARIMAX(y, order=(1, 1, 0), trend="c").fit(disp=False)
     out = model.predict(6, levels=(95,))
     np.testing.assert_allclose(out["yhat"], direct.forecast(6), rtol=1e-10)
-    np.testing.assert_allclose(out["yhat_lo_95"], direct.get_forecast(6).conf_int(alpha=0.05)[:, 0], rtol=1e-10)
+    np.testing.assert_allclose(
+        out["yhat_lo_95"], direct.get_forecast(6).conf_int(alpha=0.05)[:, 0], rtol=1e-10
+    )
     assert model.params_["spec"] == "ARIMA(1,1,0) with drift"
 
 
 def test_fixed_seasonal_order_matches_sarimax(monthly: pd.DataFrame) -> None:
     model = fc.models.get("arima", order=(0, 1, 1), seasonal_order=(0, 1, 1)).fit(monthly)
-    direct = SARIMAX(monthly["y"].to_numpy(), order=(0, 1, 1), seasonal_order=(0, 1, 1, 12)).fit(disp=False)
-    np.testing.assert_allclose(model.predict(12, levels=())["yhat"], direct.forecast(12), rtol=1e-10)
+    direct = SARIMAX(monthly["y"].to_numpy(), order=(0, 1, 1), seasonal_order=(0, 1, 1, 12)).fit(
+        disp=False
+    )
+    np.testing.assert_allclose(
+        model.predict(12, levels=())["yhat"], direct.forecast(12), rtol=1e-10
+    )
 
 
 def test_unit_root_and_seasonality_tests() -> None:
@@ -107,7 +120,9 @@ def test_update_appends_without_refitting(monthly: pd.DataFrame) -> None:
     model = fc.models.get("arima", order=(1, 1, 0), seasonal_order=(0, 1, 1)).fit(monthly.iloc[:84])
     params = np.asarray(model.results_.params)
     model.update(monthly)
-    direct = SARIMAX(monthly["y"].to_numpy(), order=(1, 1, 0), seasonal_order=(0, 1, 1, 12)).smooth(params)
+    direct = SARIMAX(monthly["y"].to_numpy(), order=(1, 1, 0), seasonal_order=(0, 1, 1, 12)).smooth(
+        params
+    )
     np.testing.assert_allclose(model.predict(6, levels=())["yhat"], direct.forecast(6), rtol=1e-8)
     assert model.predict(1)["ds"].iloc[0] == pd.Timestamp("2025-01-01")
 
@@ -129,7 +144,9 @@ def test_warm_start_reaches_the_same_model(monthly: pd.DataFrame) -> None:
     warm.fit(monthly)
     cold = fc.models.get("arima", approximation=True).fit(monthly)
     assert warm.spec_ == cold.spec_
-    np.testing.assert_allclose(warm.predict(6, levels=())["yhat"], cold.predict(6, levels=())["yhat"], rtol=1e-2)
+    np.testing.assert_allclose(
+        warm.predict(6, levels=())["yhat"], cold.predict(6, levels=())["yhat"], rtol=1e-2
+    )
     with pytest.raises(fc.ConfigError):
         warm.warm_start(fc.models.get("naive"))
 
@@ -142,7 +159,7 @@ def test_bad_orders_raise() -> None:
 
 
 @pytest.mark.slow
-def test_air_passengers_logged_selects_the_airline_model(shared_data) -> None:  # noqa: ANN001 (fixture)
+def test_air_passengers_logged_selects_the_airline_model(shared_data) -> None:
     # Box and Jenkins (1970), series G: the airline model ARIMA(0,1,1)(0,1,1)12 on log passengers;
     # R: forecast::auto.arima(log(AirPassengers)) reports ARIMA(0,1,1)(0,1,1)[12], AICc=-483.21.
     air = pd.read_csv(shared_data / "example_air_passengers.csv", parse_dates=["ds"])
@@ -156,7 +173,7 @@ def test_air_passengers_logged_selects_the_airline_model(shared_data) -> None:  
 
 
 @pytest.mark.slow
-def test_css_search_also_selects_the_airline_model(shared_data) -> None:  # noqa: ANN001 (fixture)
+def test_css_search_also_selects_the_airline_model(shared_data) -> None:
     # The approximate search (CSS, R's default for long series) compares candidates by
     # conditional likelihood; the chosen model is re-estimated by exact likelihood.
     air = pd.read_csv(shared_data / "example_air_passengers.csv", parse_dates=["ds"])

@@ -17,7 +17,9 @@ FAST = ["naive", "seasonal_naive", "drift"]
 
 
 def _frame(y: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2024-01-01", periods=len(y)), "y": y})
+    return pd.DataFrame(
+        {"unique_id": "s", "ds": pd.date_range("2024-01-01", periods=len(y)), "y": y}
+    )
 
 
 def test_picks_the_seasonal_model_for_a_seasonal_series():
@@ -39,7 +41,9 @@ def test_picks_drift_for_a_straight_line_with_noise():
 
 def test_inner_scores_equal_a_hand_computed_mase():
     y = np.array([1.0, 2, 3, 5, 4, 6, 8, 7, 9, 12])
-    scores = inner_backtest(_frame(y), build_candidates(["naive"], None, None), h=2, n_windows=2, seasonal_period=1)
+    scores = inner_backtest(
+        _frame(y), build_candidates(["naive"], None, None), h=2, n_windows=2, seasonal_period=1
+    )
     # windows: train y[:6] -> forecast 6, 6 for (8, 7); train y[:8] -> 7, 7 for (9, 12)
     scale_1 = np.mean(np.abs(np.diff(y[:6])))
     scale_2 = np.mean(np.abs(np.diff(y[:8])))
@@ -49,15 +53,22 @@ def test_inner_scores_equal_a_hand_computed_mase():
 
 def test_a_failing_candidate_is_scored_nan_and_skipped():
     y = 50 + np.random.default_rng(2).normal(0, 1, 40)
-    model = fc.models.get("auto", candidates=["naive", fc.models.get("seasonal_naive", seasonal_period=30)]).fit(_frame(y))
+    model = fc.models.get(
+        "auto", candidates=["naive", fc.models.get("seasonal_naive", seasonal_period=30)]
+    ).fit(_frame(y))
     assert model.chosen_ == "naive"
-    assert np.isnan(model.scores_["seasonal_naive"]) and "HistoryError" in model.scores_.errors["seasonal_naive"]
+    assert (
+        np.isnan(model.scores_["seasonal_naive"])
+        and "HistoryError" in model.scores_.errors["seasonal_naive"]
+    )
 
 
 def test_every_candidate_failing_raises_fit_error():
     y = 50 + np.random.default_rng(2).normal(0, 1, 40)
     with pytest.raises(FitError, match="every candidate"):
-        fc.models.get("auto", candidates=[fc.models.get("seasonal_naive", seasonal_period=30)]).fit(_frame(y))
+        fc.models.get("auto", candidates=[fc.models.get("seasonal_naive", seasonal_period=30)]).fit(
+            _frame(y)
+        )
 
 
 def test_too_short_for_the_inner_windows_is_named():
@@ -108,7 +119,11 @@ def test_conformal_intervals_are_corrected_quantiles_of_pooled_absolute_residual
     residuals = np.array([[1.0, -2.0, 0.0], [-3.0, 4.0, 1.0], [0.5, 1.0, -6.0]])
     point = np.array([10.0, 20.0, 30.0])
     lo, hi = Conformal(residuals, radius=1).intervals(point, (80,))[80]
-    pooled = [np.abs(residuals[:, [0, 0, 1]]), np.abs(residuals[:, [0, 1, 2]]), np.abs(residuals[:, [1, 2, 2]])]
+    pooled = [
+        np.abs(residuals[:, [0, 0, 1]]),
+        np.abs(residuals[:, [0, 1, 2]]),
+        np.abs(residuals[:, [1, 2, 2]]),
+    ]
     for step, scores in enumerate(pooled):
         width = np.quantile(scores.ravel(), 0.8 * 10 / 9)
         assert hi[step] == pytest.approx(point[step] + width)
@@ -119,7 +134,9 @@ def test_conformal_intervals_are_corrected_quantiles_of_pooled_absolute_residual
 
 @settings(max_examples=50, deadline=None)
 @given(
-    arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 5)), elements=st.floats(-1e3, 1e3)),
+    arrays(
+        np.float64, st.tuples(st.integers(1, 6), st.integers(1, 5)), elements=st.floats(-1e3, 1e3)
+    ),
     st.lists(st.floats(1, 99), min_size=1, max_size=4, unique=True),
     st.integers(1, 8),
 )
@@ -188,7 +205,9 @@ def test_a_longer_forecast_gets_its_own_calibration_whatever_the_order(daily_ser
 def test_combine_within_takes_the_median_of_close_candidates(daily_series):
     model = fc.models.get("auto", candidates=FAST, combine_within=10.0).fit(daily_series)
     assert model.chosen_ == "median(" + ", ".join(sorted(FAST, key=model.scores_.get)) + ")"
-    points = np.vstack([fc.models.get(m).fit(daily_series).predict(7, levels=())["yhat"] for m in FAST])
+    points = np.vstack(
+        [fc.models.get(m).fit(daily_series).predict(7, levels=())["yhat"] for m in FAST]
+    )
     np.testing.assert_allclose(model.predict(7)["yhat"], np.median(points, axis=0))
     strict = fc.models.get("auto", candidates=FAST, combine_within=0.0).fit(daily_series)
     assert strict.chosen_ == min(strict.scores_, key=strict.scores_.get)

@@ -12,7 +12,9 @@ from forecast.models.registry import register, unregister
 
 
 def test_get_unknown_model_suggests_the_closest():
-    with pytest.raises(fc.UnknownModelError, match=r"'naiv'.*Did you mean 'naive'.*Registered models:.*drift"):
+    with pytest.raises(
+        fc.UnknownModelError, match=r"'naiv'.*Did you mean 'naive'.*Registered models:.*drift"
+    ):
         fc.models.get("naiv")
 
 
@@ -23,7 +25,14 @@ def test_get_with_unknown_parameter():
 
 def test_available_lists_capabilities():
     table = fc.models.available()
-    assert {"name", "description", "intervals", "irregular", "needs_retention", "min_history"} <= set(table.columns)
+    assert {
+        "name",
+        "description",
+        "intervals",
+        "irregular",
+        "needs_retention",
+        "min_history",
+    } <= set(table.columns)
     assert {"naive", "seasonal_naive", "drift", "mean"} <= set(table["name"])
 
 
@@ -42,7 +51,9 @@ def test_throwaway_model_is_registered_and_removed():
 
     try:
         assert "tmp_constant" in set(fc.models.available()["name"])
-        model = fc.models.get("tmp_constant").fit(pd.DataFrame({"ds": pd.date_range("2024", periods=3), "y": 1.0}))
+        model = fc.models.get("tmp_constant").fit(
+            pd.DataFrame({"ds": pd.date_range("2024", periods=3), "y": 1.0})
+        )
         assert model.predict(2, levels=())["yhat"].tolist() == [1.0, 1.0]
         with pytest.raises(fc.CapabilityError, match="no prediction intervals"):
             model.predict(2)
@@ -58,11 +69,15 @@ def test_predict_before_fit():
 
 def test_too_short_history():
     with pytest.raises(fc.HistoryError, match="needs at least 3"):
-        fc.models.get("drift").fit(pd.DataFrame({"ds": pd.date_range("2024", periods=2), "y": [1.0, 2.0]}))
+        fc.models.get("drift").fit(
+            pd.DataFrame({"ds": pd.date_range("2024", periods=2), "y": [1.0, 2.0]})
+        )
 
 
 def test_gaps_refused_by_models_that_need_regular_steps(daily_series: pd.DataFrame):
-    with pytest.raises(fc.HistoryError, match=r"daily with 2 missing date\(s\).*2024-01-03 and 2024-01-04"):
+    with pytest.raises(
+        fc.HistoryError, match=r"daily with 2 missing date\(s\).*2024-01-03 and 2024-01-04"
+    ):
         fc.models.get("naive").fit(daily_series.drop(index=[2, 3]))
     fitted = fc.models.get("mean").fit(daily_series.drop(index=[2, 3]))
     assert fitted.is_fitted
@@ -102,7 +117,9 @@ def test_bad_hyperparameters_and_arguments(daily_series: pd.DataFrame):
 
 def test_freq_override():
     two = pd.DataFrame({"ds": ["2024-01-01", "2024-02-01"], "y": [1.0, 2.0]})
-    weekly = fc.models.get("naive", freq="W-MON").fit(two.iloc[[0, 0]].assign(ds=["2024-01-01", "2024-01-08"]))
+    weekly = fc.models.get("naive", freq="W-MON").fit(
+        two.iloc[[0, 0]].assign(ds=["2024-01-01", "2024-01-08"])
+    )
     assert list(weekly.future_dates(2)) == list(pd.to_datetime(["2024-01-15", "2024-01-22"]))
 
 

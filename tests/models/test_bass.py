@@ -27,7 +27,9 @@ def _synthetic(n: int, noise: float, seed: int, start: str = "2020-01-01") -> pd
     clean = _bass_adoptions(t, TRUE_P, TRUE_Q, TRUE_M)
     rng = np.random.default_rng(seed)
     y = clean + rng.normal(0.0, noise * clean.max(), n)
-    return pd.DataFrame({"unique_id": "s", "ds": pd.date_range(start, periods=n, freq="MS"), "y": y})
+    return pd.DataFrame(
+        {"unique_id": "s", "ds": pd.date_range(start, periods=n, freq="MS"), "y": y}
+    )
 
 
 @pytest.mark.parametrize("form", ["interval", "density"])
@@ -98,7 +100,9 @@ def test_interval_coverage_over_seeds() -> None:
         model = BassDiffusion(prior=None).fit(data)
         forecast = model.predict(horizon, levels=(80,))
         actual = clean_future + np.random.default_rng(1000 + seed).normal(0, 0.05 * peak, horizon)
-        inside = (forecast["yhat_lo_80"].to_numpy() <= actual) & (actual <= forecast["yhat_hi_80"].to_numpy())
+        inside = (forecast["yhat_lo_80"].to_numpy() <= actual) & (
+            actual <= forecast["yhat_hi_80"].to_numpy()
+        )
         covered += int(inside.sum())
         total += horizon
         q, se = model.params_["q"], model.standard_errors_["q"]
@@ -120,10 +124,14 @@ def test_interval_coverage_on_simulated_markets() -> None:
         model = BassDiffusion(target="level", transform="log", prior=None).fit(series.iloc[:120])
         forecast = model.predict(30, levels=(80,))
         actual = series["y"].to_numpy()[120:]
-        covered += int(((forecast["yhat_lo_80"] <= actual) & (actual <= forecast["yhat_hi_80"])).sum())
+        covered += int(
+            ((forecast["yhat_lo_80"] <= actual) & (actual <= forecast["yhat_hi_80"])).sum()
+        )
         total += 30
         for name in hits:
-            hits[name] += int(abs(model.params_[name] - truth[name]) <= 1.645 * model.standard_errors_[name])
+            hits[name] += int(
+                abs(model.params_[name] - truth[name]) <= 1.645 * model.standard_errors_[name]
+            )
     assert 0.70 <= covered / total <= 0.90
     assert 0.80 <= hits["m"] / 40 <= 0.98
     assert 0.70 <= hits["q"] / 40 <= 0.98
@@ -145,7 +153,12 @@ CLASSICS = {
 def _classic(shared_data, product: str) -> pd.DataFrame:
     table = pd.read_csv(shared_data / "facts" / "bass_classic_sales.csv")
     rows = table[table["product"] == product]
-    return pd.DataFrame({"ds": pd.to_datetime(rows["year"].astype(str) + "-01-01"), "y": rows["sales"].astype(float)})
+    return pd.DataFrame(
+        {
+            "ds": pd.to_datetime(rows["year"].astype(str) + "-01-01"),
+            "y": rows["sales"].astype(float),
+        }
+    )
 
 
 @pytest.mark.parametrize("product", sorted(CLASSICS))
@@ -205,7 +218,17 @@ def test_a_satisfied_bound_costs_nothing() -> None:
     data = _synthetic(30, 0.02, seed=6)
     plain = BassDiffusion(prior=None).fit(data)
     loose = pd.concat(
-        [data, pd.DataFrame({"unique_id": "s", "ds": [pd.Timestamp("2022-07-01")], "y": [1.0], "qualifier": [">="]})],
+        [
+            data,
+            pd.DataFrame(
+                {
+                    "unique_id": "s",
+                    "ds": [pd.Timestamp("2022-07-01")],
+                    "y": [1.0],
+                    "qualifier": [">="],
+                }
+            ),
+        ],
         ignore_index=True,
     ).assign(qualifier=lambda d: d["qualifier"].fillna("="))
     bounded = BassDiffusion(prior=None).fit(loose)
@@ -217,7 +240,12 @@ def test_approximate_points_pull_less() -> None:
     data = _synthetic(24, 0.01, seed=7).assign(qualifier="=")
     data.loc[12, "y"] *= 2.0
     exact = BassDiffusion(prior=None).fit(data).fitted()["yhat"].iloc[12]
-    approx = BassDiffusion(prior=None).fit(data.assign(qualifier=np.where(data.index == 12, "~", "="))).fitted()["yhat"].iloc[12]
+    approx = (
+        BassDiffusion(prior=None)
+        .fit(data.assign(qualifier=np.where(data.index == 12, "~", "=")))
+        .fitted()["yhat"]
+        .iloc[12]
+    )
     clean = _bass_adoptions(np.array([13.0]), TRUE_P, TRUE_Q, TRUE_M)[0]
     assert abs(approx - clean) < abs(exact - clean)
 
@@ -268,7 +296,11 @@ def test_sample_is_seeded_and_predict_deterministic() -> None:
 def test_bootstrap_intervals_are_close_to_laplace() -> None:
     data = _synthetic(36, 0.04, seed=10)
     laplace = BassDiffusion(prior=None).fit(data).predict(6, levels=(80,))
-    boot = BassDiffusion(prior=None, interval_method="bootstrap", n_boot=60).fit(data).predict(6, levels=(80,))
+    boot = (
+        BassDiffusion(prior=None, interval_method="bootstrap", n_boot=60)
+        .fit(data)
+        .predict(6, levels=(80,))
+    )
     width_l = (laplace["yhat_hi_80"] - laplace["yhat_lo_80"]).to_numpy()
     width_b = (boot["yhat_hi_80"] - boot["yhat_lo_80"]).to_numpy()
     np.testing.assert_allclose(width_b, width_l, rtol=0.3)
@@ -278,7 +310,9 @@ def test_irregular_dates_are_fractional_steps() -> None:
     ds = pd.to_datetime(["2024-01-01", "2024-02-01", "2024-02-16", "2024-05-01"])
     t = cf.step_times(ds, pd.Timestamp("2023-12-01"), pd.offsets.MonthBegin(1))
     np.testing.assert_allclose(t, [1.0, 2.0, 2.0 + 15 / 29, 5.0])
-    days = cf.step_times(pd.to_datetime(["2024-03-10", "2024-03-25"]), pd.Timestamp("2024-03-01"), pd.offsets.Day(1))
+    days = cf.step_times(
+        pd.to_datetime(["2024-03-10", "2024-03-25"]), pd.Timestamp("2024-03-01"), pd.offsets.Day(1)
+    )
     np.testing.assert_allclose(days, [9.0, 24.0])
 
 
@@ -291,11 +325,15 @@ def _kimi_frame() -> pd.DataFrame:
     exceeds; the daily bounds (at least 1.2M on 2024-03-10, 2.25M on 2024-03-25) stay.
     """
     series = fc.datasets.load("ai-assistants-cn").series
-    kimi = series[series["unique_id"] == "kimi/dau/all"][["unique_id", "ds", "y", "qualifier", "period"]]
+    kimi = series[series["unique_id"] == "kimi/dau/all"][
+        ["unique_id", "ds", "y", "qualifier", "period"]
+    ]
     monthly = kimi["period"].str.len() == 7
     month_end = kimi["ds"] + pd.offsets.MonthEnd(0)
     mid_month = kimi["ds"] + pd.Timedelta(days=14)
-    kimi["ds"] = np.where(monthly, np.where(kimi["qualifier"] == ">=", month_end, mid_month), kimi["ds"])
+    kimi["ds"] = np.where(
+        monthly, np.where(kimi["qualifier"] == ">=", month_end, mid_month), kimi["ds"]
+    )
     return kimi.drop(columns="period").sort_values("ds").reset_index(drop=True)
 
 
@@ -308,7 +346,9 @@ def test_kimi_frame_holds_the_reported_figures() -> None:
 
 
 def test_kimi_dau_projection_respects_bounds() -> None:
-    model = BassDiffusion(target="level", transform="log", sigma=0.3, launch="2023-10-01").fit(_kimi_frame())
+    model = BassDiffusion(target="level", transform="log", sigma=0.3, launch="2023-10-01").fit(
+        _kimi_frame()
+    )
     fitted = model.fitted().set_index("ds")["yhat"]
     assert fitted[pd.Timestamp("2024-03-25")] >= 2_250_000
     assert fitted[pd.Timestamp("2024-03-10")] >= 1_200_000
@@ -361,7 +401,9 @@ def test_intervals_are_quantiles_of_the_sample_paths() -> None:
 
 
 def test_drawn_curves_respect_the_bounds() -> None:
-    model = BassDiffusion(target="level", transform="log", sigma=0.3, launch="2023-10-01").fit(_kimi_frame())
+    model = BassDiffusion(target="level", transform="log", sigma=0.3, launch="2023-10-01").fit(
+        _kimi_frame()
+    )
     fit = model.curve_fit_
     thetas, _ = fit.draw(500, np.random.default_rng(0))
     bounded = fit.problem.lower_bounds

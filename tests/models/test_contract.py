@@ -28,7 +28,9 @@ def _series(n: int = 120, seed: int = 0, scale: float = 1.0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     t = np.arange(n)
     y = scale * (1000 + 3 * t + 80 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 15, n))
-    return pd.DataFrame({UNIQUE_ID: "app", DS: pd.date_range("2024-01-01", periods=n, freq="D"), Y: y})
+    return pd.DataFrame(
+        {UNIQUE_ID: "app", DS: pd.date_range("2024-01-01", periods=n, freq="D"), Y: y}
+    )
 
 
 def _retention() -> pd.DataFrame:
@@ -37,7 +39,7 @@ def _retention() -> pd.DataFrame:
     rows = [
         {"cohort": c, "age": a, "retention": 1.0 if a == 0 else 0.45 * a**-0.4}
         for i, c in enumerate(cohorts)
-        for a in range(0, 4 - i)
+        for a in range(4 - i)
     ]
     return pd.DataFrame(rows)
 
@@ -95,16 +97,22 @@ def test_predict_follows_the_contract(fitted: dict[str, BaseModel], name: str) -
 def test_other_levels_without_refit(fitted: dict[str, BaseModel], name: str) -> None:
     model = _fitted(fitted, name)
     out = model.predict(5, levels=(50, 99))
-    assert (out["yhat_lo_99"] < out["yhat_lo_50"]).all() and (out["yhat_hi_50"] < out["yhat_hi_99"]).all()
+    assert (out["yhat_lo_99"] < out["yhat_lo_50"]).all() and (
+        out["yhat_hi_50"] < out["yhat_hi_99"]
+    ).all()
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
-def test_refit_replaces_state_and_same_input_gives_same_output(fitted: dict[str, BaseModel], name: str) -> None:
+def test_refit_replaces_state_and_same_input_gives_same_output(
+    fitted: dict[str, BaseModel], name: str
+) -> None:
     reference = _fitted(fitted, name).predict(H, levels=_levels(name))
     model = _fit(name, OTHER)
     assert model.last_ds_ == OTHER[DS].iloc[-1]
-    model.fit(SERIES, **({"retention": _retention()} if CAPABILITIES.loc[name, "needs_retention"] else {}))
+    model.fit(
+        SERIES, **({"retention": _retention()} if CAPABILITIES.loc[name, "needs_retention"] else {})
+    )
     assert model.last_ds_ == SERIES[DS].iloc[-1]
     assert model.n_obs_ == len(SERIES)
     pd.testing.assert_frame_equal(model.predict(H, levels=_levels(name)), reference)
@@ -141,7 +149,7 @@ def _with_duplicate() -> pd.DataFrame:
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("bad", [_with_nan, _with_duplicate], ids=["nan_y", "duplicate_ds"])
-def test_bad_input_raises(name: str, bad) -> None:  # noqa: ANN001 (a fixture-building function)
+def test_bad_input_raises(name: str, bad) -> None:
     with pytest.raises(ForecastError):
         _fit(name, bad())
 

@@ -14,7 +14,9 @@ FAST = ["naive", "seasonal_naive", "drift"]
 
 
 def test_median_and_mean_combine_the_members_points(daily_series):
-    points = np.vstack([fc.models.get(m).fit(daily_series).predict(5, levels=())["yhat"] for m in FAST])
+    points = np.vstack(
+        [fc.models.get(m).fit(daily_series).predict(5, levels=())["yhat"] for m in FAST]
+    )
     median = fc.models.get("ensemble", members=FAST).fit(daily_series).predict(5)
     mean = fc.models.get("ensemble", members=FAST, combine="mean").fit(daily_series).predict(5)
     np.testing.assert_allclose(median["yhat"], np.median(points, axis=0))
@@ -32,7 +34,9 @@ def test_weights_are_inverse_inner_errors(daily_series):
 
 
 def test_uncalibrated_intervals_are_pooled_path_quantiles_and_nest(daily_series):
-    model = fc.models.get("ensemble", members=FAST, calibrate=False, n_paths=4000, seed=3).fit(daily_series)
+    model = fc.models.get("ensemble", members=FAST, calibrate=False, n_paths=4000, seed=3).fit(
+        daily_series
+    )
     assert not model.calibrated_
     frame = model.predict(7, levels=(50, 80, 95))
     paths = model.sample(7, 4000, seed=3)
@@ -40,7 +44,9 @@ def test_uncalibrated_intervals_are_pooled_path_quantiles_and_nest(daily_series)
     lo, hi = np.quantile(paths, [0.1, 0.9], axis=0)
     np.testing.assert_allclose(frame["yhat_lo_80"], np.minimum(lo, frame["yhat"]))
     np.testing.assert_allclose(frame["yhat_hi_80"], np.maximum(hi, frame["yhat"]))
-    assert (frame["yhat_lo_95"] <= frame["yhat_lo_80"]).all() and (frame["yhat_lo_80"] <= frame["yhat_lo_50"]).all()
+    assert (frame["yhat_lo_95"] <= frame["yhat_lo_80"]).all() and (
+        frame["yhat_lo_80"] <= frame["yhat_lo_50"]
+    ).all()
     assert (frame["yhat_hi_95"] >= frame["yhat_hi_80"]).all()
     # the pool is wider than any member's interval alone where members disagree
     widths = [fc.models.get(m).fit(daily_series).predict(7, levels=(80,)) for m in FAST]
@@ -55,7 +61,9 @@ def test_same_seed_same_intervals(daily_series):
 
 
 def test_a_failing_member_fails_the_ensemble():
-    df = pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2024-01-01", periods=20), "y": np.arange(20.0) + 1})
+    df = pd.DataFrame(
+        {"unique_id": "s", "ds": pd.date_range("2024-01-01", periods=20), "y": np.arange(20.0) + 1}
+    )
     members = ["naive", fc.models.get("seasonal_naive", seasonal_period=30)]
     with pytest.raises(FitError, match="seasonal_naive"):
         fc.models.get("ensemble", members=members).fit(df)
@@ -79,18 +87,26 @@ def test_keep_combines_the_members_with_the_lowest_inner_error(daily_series, com
     best = sorted(members, key=scores.get)[:2]
     assert [label for label, _ in model.members_] == [m for m in members if m in best]
     assert model.scores_ == pytest.approx(dict(scores))
-    alone = fc.models.get("ensemble", members=[m for m in members if m in best], combine=combine).fit(daily_series)
+    alone = fc.models.get(
+        "ensemble", members=[m for m in members if m in best], combine=combine
+    ).fit(daily_series)
     pd.testing.assert_frame_equal(model.predict(10), alone.predict(10))
 
 
 def test_keep_ranks_a_failing_member_last_and_fails_when_too_few_pass():
-    df = pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2024-01-01", periods=60), "y": np.arange(60.0) + 1})
+    df = pd.DataFrame(
+        {"unique_id": "s", "ds": pd.date_range("2024-01-01", periods=60), "y": np.arange(60.0) + 1}
+    )
     broken = fc.models.get("seasonal_naive", seasonal_period=50)
-    model = fc.models.get("ensemble", members=["naive", "drift", broken], keep=2, h=5, n_windows=2).fit(df)
+    model = fc.models.get(
+        "ensemble", members=["naive", "drift", broken], keep=2, h=5, n_windows=2
+    ).fit(df)
     assert [label for label, _ in model.members_] == ["naive", "drift"]
     assert "seasonal_naive" in model.scores_.errors
     with pytest.raises(FitError, match="keeps 3 members but only 2"):
-        fc.models.get("ensemble", members=["naive", "drift", broken], keep=3, h=5, n_windows=2).fit(df)
+        fc.models.get("ensemble", members=["naive", "drift", broken], keep=3, h=5, n_windows=2).fit(
+            df
+        )
 
 
 def test_calibrated_intervals_come_from_the_combined_forecasts_inner_residuals(daily_series):
@@ -106,8 +122,12 @@ def test_calibrated_intervals_come_from_the_combined_forecasts_inner_residuals(d
     lo, hi = Conformal(expected).intervals(frame["yhat"].to_numpy(), (80,))[80]
     np.testing.assert_allclose(frame["yhat_lo_80"], lo)
     np.testing.assert_allclose(frame["yhat_hi_80"], hi)
-    assert (frame["yhat_lo_95"] <= frame["yhat_lo_80"]).all() and (frame["yhat_lo_80"] <= frame["yhat_lo_50"]).all()
-    assert (frame["yhat_hi_95"] >= frame["yhat_hi_80"]).all() and (frame["yhat_hi_80"] >= frame["yhat_hi_50"]).all()
+    assert (frame["yhat_lo_95"] <= frame["yhat_lo_80"]).all() and (
+        frame["yhat_lo_80"] <= frame["yhat_lo_50"]
+    ).all()
+    assert (frame["yhat_hi_95"] >= frame["yhat_hi_80"]).all() and (
+        frame["yhat_hi_80"] >= frame["yhat_hi_50"]
+    ).all()
 
 
 def test_calibrated_paths_have_the_shape_asked_and_repeat_by_seed(daily_series):
@@ -119,7 +139,9 @@ def test_calibrated_paths_have_the_shape_asked_and_repeat_by_seed(daily_series):
 
 
 def test_too_short_for_the_calibration_windows_falls_back_to_pooled_paths():
-    df = pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2024-01-01", periods=15), "y": np.arange(15.0) + 1})
+    df = pd.DataFrame(
+        {"unique_id": "s", "ds": pd.date_range("2024-01-01", periods=15), "y": np.arange(15.0) + 1}
+    )
     model = fc.models.get("ensemble", members=["naive", "drift"]).fit(df)
     assert not model.calibrated_
     pooled = fc.models.get("ensemble", members=["naive", "drift"], calibrate=False).fit(df)

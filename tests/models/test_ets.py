@@ -34,13 +34,21 @@ def monthly() -> pd.DataFrame:
     """Six years of a positive monthly series with trend and a multiplicative season (seed 3)."""
     rng = np.random.default_rng(3)
     t = np.arange(72)
-    y = (200 + 2.5 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12)) * np.exp(rng.normal(0, 0.03, t.size))
+    y = (
+        (200 + 2.5 * t)
+        * (1 + 0.2 * np.sin(2 * np.pi * t / 12))
+        * np.exp(rng.normal(0, 0.03, t.size))
+    )
     return pd.DataFrame({"ds": pd.date_range("2018-01-01", periods=t.size, freq="MS"), "y": y})
 
 
 def test_fixed_spec_matches_statsmodels(twitter: pd.DataFrame) -> None:
-    model = fc.models.get("ets", error="add", trend="add", damped_trend=True, seasonal=None).fit(twitter)
-    direct = ETSModel(twitter["y"].astype(float), error="add", trend="add", damped_trend=True).fit(disp=False)
+    model = fc.models.get("ets", error="add", trend="add", damped_trend=True, seasonal=None).fit(
+        twitter
+    )
+    direct = ETSModel(twitter["y"].astype(float), error="add", trend="add", damped_trend=True).fit(
+        disp=False
+    )
     np.testing.assert_allclose(model.predict(8, levels=())["yhat"], direct.forecast(8), rtol=1e-10)
     assert model.params_["spec"] == "ETS(A,Ad,N)"
     direct_params = dict(zip(direct.param_names, np.asarray(direct.params)))
@@ -48,7 +56,9 @@ def test_fixed_spec_matches_statsmodels(twitter: pd.DataFrame) -> None:
 
 
 def test_fixed_seasonal_spec_matches_statsmodels_with_intervals(monthly: pd.DataFrame) -> None:
-    model = fc.models.get("ets", error="add", trend="add", damped_trend=False, seasonal="add").fit(monthly)
+    model = fc.models.get("ets", error="add", trend="add", damped_trend=False, seasonal="add").fit(
+        monthly
+    )
     direct = ETSModel(
         monthly["y"], error="add", trend="add", seasonal="add", seasonal_periods=12
     ).fit(disp=False)
@@ -97,10 +107,14 @@ def test_short_or_signed_series_restrict_the_search(monthly: pd.DataFrame) -> No
 
 
 def test_multiplicative_intervals_are_seeded_simulations(monthly: pd.DataFrame) -> None:
-    model = fc.models.get("ets", error="mul", trend="add", damped_trend=True, seasonal="mul", seed=5).fit(monthly)
+    model = fc.models.get(
+        "ets", error="mul", trend="add", damped_trend=True, seasonal="mul", seed=5
+    ).fit(monthly)
     first = model.predict(12, levels=(50, 80, 99))
     pd.testing.assert_frame_equal(first, model.predict(12, levels=(50, 80, 99)))
-    assert (first["yhat_lo_99"] < first["yhat_lo_80"]).all() and (first["yhat_lo_80"] < first["yhat_lo_50"]).all()
+    assert (first["yhat_lo_99"] < first["yhat_lo_80"]).all() and (
+        first["yhat_lo_80"] < first["yhat_lo_50"]
+    ).all()
     paths = model.sample(12, n=4000, seed=1)
     lo, hi = np.quantile(paths, [0.1, 0.9], axis=0)
     width = (first["yhat_hi_80"] - first["yhat_lo_80"]).to_numpy()
@@ -109,18 +123,26 @@ def test_multiplicative_intervals_are_seeded_simulations(monthly: pd.DataFrame) 
 
 
 def test_update_refilters_with_the_same_parameters(monthly: pd.DataFrame) -> None:
-    model = fc.models.get("ets", error="add", trend="add", damped_trend=False, seasonal="add").fit(monthly.iloc[:60])
+    model = fc.models.get("ets", error="add", trend="add", damped_trend=False, seasonal="add").fit(
+        monthly.iloc[:60]
+    )
     params = np.asarray(model.results_.params)
     model.update(monthly)
-    direct = ETSModel(monthly["y"], error="add", trend="add", seasonal="add", seasonal_periods=12).smooth(params)
+    direct = ETSModel(
+        monthly["y"], error="add", trend="add", seasonal="add", seasonal_periods=12
+    ).smooth(params)
     np.testing.assert_allclose(model.predict(6, levels=())["yhat"], direct.forecast(6), rtol=1e-10)
     np.testing.assert_array_equal(np.asarray(model.results_.params), params)
 
 
 def test_log_transform_back_transforms_the_forecast(monthly: pd.DataFrame) -> None:
-    model = fc.models.get("ets", error="add", trend="add", damped_trend=False, seasonal="add", transform="log")
+    model = fc.models.get(
+        "ets", error="add", trend="add", damped_trend=False, seasonal="add", transform="log"
+    )
     out = model.fit(monthly).predict(6)
-    direct = ETSModel(np.log(monthly["y"]), error="add", trend="add", seasonal="add", seasonal_periods=12).fit(disp=False)
+    direct = ETSModel(
+        np.log(monthly["y"]), error="add", trend="add", seasonal="add", seasonal_periods=12
+    ).fit(disp=False)
     np.testing.assert_allclose(out["yhat"], np.exp(direct.forecast(6)), rtol=1e-10)
 
 
@@ -131,7 +153,9 @@ def test_warm_start_reaches_the_same_model(monthly: pd.DataFrame) -> None:
     warm.fit(monthly)
     cold = fc.models.get("ets").fit(monthly)
     assert warm.params_["spec"] == cold.params_["spec"]
-    np.testing.assert_allclose(warm.predict(6, levels=())["yhat"], cold.predict(6, levels=())["yhat"], rtol=1e-3)
+    np.testing.assert_allclose(
+        warm.predict(6, levels=())["yhat"], cold.predict(6, levels=())["yhat"], rtol=1e-3
+    )
     assert set(warm.estimates_) == set(previous.estimates_)
     with pytest.raises(fc.ConfigError):
         warm.warm_start(fc.models.get("naive"))
@@ -145,13 +169,18 @@ def test_bad_parameters_raise() -> None:
 
 
 @pytest.mark.slow
-def test_air_passengers_aicc_no_worse_than_m_ad_m(shared_data) -> None:  # noqa: ANN001 (fixture)
+def test_air_passengers_aicc_no_worse_than_m_ad_m(shared_data) -> None:
     # Hyndman & Athanasopoulos (FPP2, section 7.6) fit ETS(M,Ad,M) style models to seasonal
     # multiplicative data such as air passengers; the automatic choice must do at least as well.
     air = pd.read_csv(shared_data / "example_air_passengers.csv", parse_dates=["ds"])
     model = fc.models.get("ets").fit(air)
     direct = ETSModel(
-        air["y"].astype(float), error="mul", trend="add", damped_trend=True, seasonal="mul", seasonal_periods=12
+        air["y"].astype(float),
+        error="mul",
+        trend="add",
+        damped_trend=True,
+        seasonal="mul",
+        seasonal_periods=12,
     ).fit(disp=False)
     assert model.params_["aicc"] <= direct.aicc + 1e-6
     assert model.params_["seasonal"] == "mul"

@@ -30,7 +30,9 @@ def test_logistic_recovers_parameters() -> None:
     assert model.params_["r_per_year"] == pytest.approx(0.25 * 12, rel=0.03)
     se = model.standard_errors_
     assert set(se) == {"K", "r", "t0", "r_per_year"}
-    assert 0 < se["K"] < 0.01 * 5e6 and se["r_per_year"] == pytest.approx(se["r"] / model.step_years_, rel=1e-4)
+    assert 0 < se["K"] < 0.01 * 5e6 and se["r_per_year"] == pytest.approx(
+        se["r"] / model.step_years_, rel=1e-4
+    )
 
 
 def test_gompertz_recovers_parameters() -> None:
@@ -44,8 +46,16 @@ def test_gompertz_recovers_parameters() -> None:
 
 @pytest.mark.parametrize("cls", [LogisticGrowth, GompertzGrowth])
 def test_adoptions_target_fits_increments(cls: type) -> None:
-    level = logistic_curve(T, 1e6, 0.3, 18.0) if cls is LogisticGrowth else gompertz_curve(T, 1e6, 5.0, 0.15)
-    previous = logistic_curve(T - 1, 1e6, 0.3, 18.0) if cls is LogisticGrowth else gompertz_curve(T - 1, 1e6, 5.0, 0.15)
+    level = (
+        logistic_curve(T, 1e6, 0.3, 18.0)
+        if cls is LogisticGrowth
+        else gompertz_curve(T, 1e6, 5.0, 0.15)
+    )
+    previous = (
+        logistic_curve(T - 1, 1e6, 0.3, 18.0)
+        if cls is LogisticGrowth
+        else gompertz_curve(T - 1, 1e6, 5.0, 0.15)
+    )
     rng = np.random.default_rng(2)
     new = level - previous + rng.normal(0, 500, T.size)
     model = cls(target="adoptions").fit(_frame(new))
@@ -55,7 +65,17 @@ def test_adoptions_target_fits_increments(cls: type) -> None:
 @pytest.mark.parametrize("cls", [LogisticGrowth, GompertzGrowth])
 def test_irregular_handful_of_points(cls: type) -> None:
     # Seven points on irregular dates of a daily grid; the forecast has one row per day.
-    ds = pd.to_datetime(["2024-01-03", "2024-01-20", "2024-02-11", "2024-03-02", "2024-03-30", "2024-04-22", "2024-05-30"])
+    ds = pd.to_datetime(
+        [
+            "2024-01-03",
+            "2024-01-20",
+            "2024-02-11",
+            "2024-03-02",
+            "2024-03-30",
+            "2024-04-22",
+            "2024-05-30",
+        ]
+    )
     t = (ds - pd.Timestamp("2024-01-01")).days.to_numpy(dtype=float)
     y = logistic_curve(t, 1e6, 0.05, 70.0) * np.array([1.03, 0.98, 1.01, 0.99, 1.02, 0.97, 1.0])
     model = cls(transform="log", launch="2024-01-01").fit(_frame(y, pd.DatetimeIndex(ds)))
@@ -90,12 +110,16 @@ def test_prior_on_rate_is_per_year() -> None:
     # Six monthly points early in the curve: a tight prior on r (3.6 per year = 0.3 per month)
     # pins the rate; without it the rate drifts.
     y = logistic_curve(T[:6], 1e6, 0.3, 20.0) * np.array([1.05, 0.96, 1.02, 0.99, 1.03, 0.97])
-    model = LogisticGrowth(transform="log", prior={"r": (3.6, 0.05), "K": (1e6, 0.1)}).fit(_frame(y, MONTHS[:6]))
+    model = LogisticGrowth(transform="log", prior={"r": (3.6, 0.05), "K": (1e6, 0.1)}).fit(
+        _frame(y, MONTHS[:6])
+    )
     assert model.params_["r"] == pytest.approx(0.3, rel=0.1)
 
 
 def test_bounds_that_contradict_raise() -> None:
-    data = _frame(np.array([10.0, 20.0, 30.0, 40.0, 50.0]), MONTHS[:5]).assign(qualifier=["=", "=", ">=", "<=", "="])
+    data = _frame(np.array([10.0, 20.0, 30.0, 40.0, 50.0]), MONTHS[:5]).assign(
+        qualifier=["=", "=", ">=", "<=", "="]
+    )
     data.loc[2, "y"] = 1000.0
     data.loc[3, "y"] = 1.0
     with pytest.raises(FitError, match="bounds"):
@@ -111,7 +135,9 @@ def test_errors_name_what_to_do() -> None:
         LogisticGrowth(prior={"t0": (1.0, 1.0)}).fit(_frame(logistic_curve(T, 1.0, 0.3, 20.0)))
     with pytest.raises(HistoryError, match="at least 4"):
         GompertzGrowth().fit(_frame(np.array([1.0, 2.0, 3.0]), MONTHS[:3]))
-    three_points_one_bound = _frame(np.array([1.0, 2.0, 3.0, 5.0]), MONTHS[:4]).assign(qualifier=["=", "=", "=", ">="])
+    three_points_one_bound = _frame(np.array([1.0, 2.0, 3.0, 5.0]), MONTHS[:4]).assign(
+        qualifier=["=", "=", "=", ">="]
+    )
     with pytest.raises(HistoryError, match="sigma="):
         GompertzGrowth().fit(three_points_one_bound)
 
@@ -120,7 +146,9 @@ def test_registered_and_sample_shape() -> None:
     table = fc.models.available().set_index("name")
     assert table.loc["logistic", "bounds"] and table.loc["gompertz", "irregular"]
     rng = np.random.default_rng(5)
-    model = fc.models.get("gompertz").fit(_frame(gompertz_curve(T, 1e3, 4.0, 0.1) + rng.normal(0, 5, T.size)))
+    model = fc.models.get("gompertz").fit(
+        _frame(gompertz_curve(T, 1e3, 4.0, 0.1) + rng.normal(0, 5, T.size))
+    )
     assert model.sample(7, n=30, seed=2).shape == (30, 7)
 
 
@@ -153,14 +181,20 @@ def test_interval_coverage_over_seeds(cls: type) -> None:
     # intervals scored on the next 12 noisy values, and the Laplace 90% interval of K on the
     # truth. Observed: logistic 0.84 and 0.87, Gompertz 0.87 and 0.97.
     def truth(t: np.ndarray) -> np.ndarray:
-        return logistic_curve(t, 1e6, 0.2, 24.0) if cls is LogisticGrowth else gompertz_curve(t, 1e6, 5.0, 0.08)
+        return (
+            logistic_curve(t, 1e6, 0.2, 24.0)
+            if cls is LogisticGrowth
+            else gompertz_curve(t, 1e6, 5.0, 0.08)
+        )
 
     covered, total, hits = 0, 0, 0
     for seed in range(30):
         y = truth(T) + np.random.default_rng(seed).normal(0, 2e4, T.size)
         model = cls().fit(_frame(y[:36], MONTHS[:36]))
         forecast = model.predict(12, levels=(80,))
-        inside = (forecast["yhat_lo_80"].to_numpy() <= y[36:]) & (y[36:] <= forecast["yhat_hi_80"].to_numpy())
+        inside = (forecast["yhat_lo_80"].to_numpy() <= y[36:]) & (
+            y[36:] <= forecast["yhat_hi_80"].to_numpy()
+        )
         covered += int(inside.sum())
         total += 12
         hits += int(abs(model.params_["K"] - 1e6) <= 1.645 * model.standard_errors_["K"])

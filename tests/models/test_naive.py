@@ -28,7 +28,9 @@ Y_VALUES = [2.0, 4.0, 3.0, 6.0, 5.0, 8.0]
 
 
 def _frame(values: list[float]) -> pd.DataFrame:
-    return pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=len(values), freq="D"), "y": values})
+    return pd.DataFrame(
+        {"ds": pd.date_range("2024-01-01", periods=len(values), freq="D"), "y": values}
+    )
 
 
 SERIES = _frame(Y_VALUES)
@@ -37,8 +39,12 @@ SERIES = _frame(Y_VALUES)
 def _check(out: pd.DataFrame, point: list[float], sd: list[float]) -> None:
     np.testing.assert_allclose(out["yhat"], point, rtol=1e-12)
     for level, z in ((80, Z80), (95, Z95)):
-        np.testing.assert_allclose(out[f"yhat_lo_{level}"], np.array(point) - z * np.array(sd), rtol=1e-10)
-        np.testing.assert_allclose(out[f"yhat_hi_{level}"], np.array(point) + z * np.array(sd), rtol=1e-10)
+        np.testing.assert_allclose(
+            out[f"yhat_lo_{level}"], np.array(point) - z * np.array(sd), rtol=1e-10
+        )
+        np.testing.assert_allclose(
+            out[f"yhat_hi_{level}"], np.array(point) + z * np.array(sd), rtol=1e-10
+        )
 
 
 def test_mean_by_hand() -> None:
@@ -73,7 +79,11 @@ def test_drift_by_hand() -> None:
     model = fc.models.get("drift").fit(SERIES)
     assert model.params_["drift"] == pytest.approx(1.2)
     assert model.params_["sigma"] == pytest.approx(math.sqrt(4.2))
-    _check(model.predict(3), [8 + 1.2 * h for h in (1, 2, 3)], [math.sqrt(4.2 * h * (1 + h / 5)) for h in (1, 2, 3)])
+    _check(
+        model.predict(3),
+        [8 + 1.2 * h for h in (1, 2, 3)],
+        [math.sqrt(4.2 * h * (1 + h / 5)) for h in (1, 2, 3)],
+    )
 
 
 @pytest.mark.parametrize(
@@ -114,6 +124,10 @@ def test_seasonal_naive_needs_more_than_one_season() -> None:
 )
 def test_intervals_nest_and_widen_with_the_level(values: list[float], name: str) -> None:
     out = fc.models.get(name).fit(_frame(values)).predict(4, levels=(50, 80, 95))
-    assert (out["yhat_lo_95"] <= out["yhat_lo_80"]).all() and (out["yhat_lo_80"] <= out["yhat_lo_50"]).all()
+    assert (out["yhat_lo_95"] <= out["yhat_lo_80"]).all() and (
+        out["yhat_lo_80"] <= out["yhat_lo_50"]
+    ).all()
     assert (out["yhat_lo_50"] <= out["yhat"]).all() and (out["yhat"] <= out["yhat_hi_50"]).all()
-    assert (out["yhat_hi_50"] <= out["yhat_hi_80"]).all() and (out["yhat_hi_80"] <= out["yhat_hi_95"]).all()
+    assert (out["yhat_hi_50"] <= out["yhat_hi_80"]).all() and (
+        out["yhat_hi_80"] <= out["yhat_hi_95"]
+    ).all()

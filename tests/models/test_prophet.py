@@ -40,7 +40,10 @@ def fitted(daily: pd.DataFrame) -> ProphetModel:
 
 @pytest.mark.parametrize(
     ("frame", "freq", "settings"),
-    [("twitter", "QS", {}), ("daily", "D", {"changepoint_prior_scale": 0.1, "seasonality_mode": "multiplicative"})],
+    [
+        ("twitter", "QS", {}),
+        ("daily", "D", {"changepoint_prior_scale": 0.1, "seasonality_mode": "multiplicative"}),
+    ],
 )
 def test_yhat_equals_prophet_called_directly(
     frame: str, freq: str, settings: dict[str, object], request: pytest.FixtureRequest
@@ -61,7 +64,9 @@ def test_yhat_equals_prophet_called_directly(
     np.testing.assert_allclose(out["yhat"], expected, rtol=1e-3)
 
 
-def test_all_levels_come_from_one_simulation(fitted: ProphetModel, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_all_levels_come_from_one_simulation(
+    fitted: ProphetModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls = []
     original = fitted.model_.sample_model_vectorized
     features = fitted.model_.make_all_seasonality_features
@@ -79,8 +84,12 @@ def test_all_levels_come_from_one_simulation(fitted: ProphetModel, monkeypatch: 
     monkeypatch.setattr(fitted.model_, "make_all_seasonality_features", building)
     out = fitted.predict(10, levels=(50, 80, 95, 99))
     assert calls == [(10, fitted.uncertainty_samples)] and built == [10]
-    assert (out["yhat_lo_99"] < out["yhat_lo_95"]).all() and (out["yhat_lo_80"] < out["yhat_lo_50"]).all()
-    assert (out["yhat_hi_50"] < out["yhat_hi_80"]).all() and (out["yhat_hi_95"] < out["yhat_hi_99"]).all()
+    assert (out["yhat_lo_99"] < out["yhat_lo_95"]).all() and (
+        out["yhat_lo_80"] < out["yhat_lo_50"]
+    ).all()
+    assert (out["yhat_hi_50"] < out["yhat_hi_80"]).all() and (
+        out["yhat_hi_95"] < out["yhat_hi_99"]
+    ).all()
 
 
 def test_paths_and_yhat_are_prophets_from_one_pass(fitted: ProphetModel) -> None:
@@ -101,7 +110,9 @@ def test_paths_and_yhat_are_prophets_from_one_pass(fitted: ProphetModel) -> None
         yhat = model.predict(future)["yhat"].to_numpy()
     np.testing.assert_allclose(point, yhat, rtol=1e-9)
     out = fitted.predict(12, levels=(80, 95))
-    lo, hi = np.quantile(fitted._forecast(12, fitted.uncertainty_samples, fitted.seed)[1], [0.025, 0.975], axis=0)
+    lo, hi = np.quantile(
+        fitted._forecast(12, fitted.uncertainty_samples, fitted.seed)[1], [0.025, 0.975], axis=0
+    )
     np.testing.assert_allclose(out["yhat_lo_95"], lo, rtol=1e-12)
     np.testing.assert_allclose(out["yhat_hi_95"], hi, rtol=1e-12)
 
@@ -117,11 +128,17 @@ def test_predictions_and_paths_are_seeded_and_leave_numpy_alone(fitted: ProphetM
     assert state[0] == after[0] and np.array_equal(state[1], after[1]) and state[2:] == after[2:]
 
 
-def test_logging_is_quiet_and_restored(daily: pd.DataFrame, caplog: pytest.LogCaptureFixture) -> None:
+def test_logging_is_quiet_and_restored(
+    daily: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
     before = {name: logging.getLogger(name).level for name in ("prophet", "cmdstanpy")}
     with caplog.at_level(logging.INFO):
         fc.models.get("prophet", weekly_seasonality=False).fit(daily.iloc[:60])
-    assert not [r for r in caplog.records if r.name.startswith(("prophet", "cmdstanpy")) and r.levelno < logging.WARNING]
+    assert not [
+        r
+        for r in caplog.records
+        if r.name.startswith(("prophet", "cmdstanpy")) and r.levelno < logging.WARNING
+    ]
     assert {name: logging.getLogger(name).level for name in before} == before
 
 
@@ -135,7 +152,14 @@ def test_logistic_growth_estimates_the_capacity(daily: pd.DataFrame) -> None:
 
 
 def test_seasonalities_and_holidays_are_passed_through(daily: pd.DataFrame) -> None:
-    holidays = pd.DataFrame({"holiday": "launch", "ds": pd.to_datetime(["2024-03-22", "2024-06-01"]), "lower_window": 0, "upper_window": 2})
+    holidays = pd.DataFrame(
+        {
+            "holiday": "launch",
+            "ds": pd.to_datetime(["2024-03-22", "2024-06-01"]),
+            "lower_window": 0,
+            "upper_window": 2,
+        }
+    )
     model = fc.models.get(
         "prophet",
         seasonalities=[{"name": "monthly", "period": 30.5, "fourier_order": 3}],
@@ -169,7 +193,9 @@ def test_warm_start_passes_the_previous_estimates(
     short.fit(daily.iloc[:190])
     assert "init" not in seen[1]
     cold = fc.models.get("prophet").fit(daily.iloc[:190])
-    np.testing.assert_allclose(model.predict(5, levels=())["yhat"], cold.predict(5, levels=())["yhat"], rtol=1e-3)
+    np.testing.assert_allclose(
+        model.predict(5, levels=())["yhat"], cold.predict(5, levels=())["yhat"], rtol=1e-3
+    )
     assert set(fitted.stan_init_) == {"k", "m", "sigma_obs", "delta", "beta"}
     with pytest.raises(fc.ConfigError):
         model.warm_start(fc.models.get("naive"))

@@ -45,19 +45,30 @@ def _monthly() -> pd.DataFrame:
 
 
 HOLIDAYS = pd.DataFrame(
-    {"holiday": "launch", "ds": pd.to_datetime(["2022-03-01", "2023-03-01"]), "lower_window": 0, "upper_window": 3}
+    {
+        "holiday": "launch",
+        "ds": pd.to_datetime(["2022-03-01", "2023-03-01"]),
+        "lower_window": 0,
+        "upper_window": 3,
+    }
 )
 CASES = {
     "daily": (_daily, "D", {}),
     "daily-holidays": (_daily, "D", {"holidays": HOLIDAYS}),
     "monthly": (_monthly, "MS", {}),
     "monthly-multiplicative": (_monthly, "MS", {"seasonality_mode": "multiplicative"}),
-    "daily-multiplicative": (_daily, "D", {"seasonality_mode": "multiplicative", "changepoint_prior_scale": 0.2}),
+    "daily-multiplicative": (
+        _daily,
+        "D",
+        {"seasonality_mode": "multiplicative", "changepoint_prior_scale": 0.2},
+    ),
     "daily-flat": (_daily, "D", {"growth": "flat"}),
 }
 
 
-def _stan_fit(data: pd.DataFrame, settings: dict[str, Any]) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+def _stan_fit(
+    data: pd.DataFrame, settings: dict[str, Any]
+) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     """Prophet fitted by its own CmdStan backend, with the initial values and data it was given."""
     from prophet import Prophet
     from prophet.models import CmdStanPyBackend
@@ -77,18 +88,24 @@ def _stan_fit(data: pd.DataFrame, settings: dict[str, Any]) -> tuple[Any, dict[s
 
 
 @pytest.fixture(scope="module", params=list(CASES))
-def case(request: pytest.FixtureRequest) -> tuple[str, Any, dict[str, Any], dict[str, Any], dict[str, Any]]:
+def case(
+    request: pytest.FixtureRequest,
+) -> tuple[str, Any, dict[str, Any], dict[str, Any], dict[str, Any]]:
     """One case: its name, the CmdStan fit, Prophet's initial values and Stan data, the settings."""
     make, _, settings = CASES[request.param]
     model, init, data = _stan_fit(make(), settings)
     return request.param, model, init, data, settings
 
 
-def test_log_posterior_is_stans_lp(case: tuple[str, Any, dict[str, Any], dict[str, Any], dict[str, Any]]) -> None:
+def test_log_posterior_is_stans_lp(
+    case: tuple[str, Any, dict[str, Any], dict[str, Any], dict[str, Any]],
+) -> None:
     # CmdStan's L-BFGS reports lp__ (constants dropped, no Jacobian) with 6 significant digits,
     # at parameters rounded to 6 significant digits.
     _, stan, _, data, _ = case
-    assert data["T"] >= 100  # Stan's L-BFGS (Newton, below 100 observations, reports lp__ with constants)
+    assert (
+        data["T"] >= 100
+    )  # Stan's L-BFGS (Newton, below 100 observations, reports lp__ with constants)
     assert log_posterior(stan.params, data) == pytest.approx(stan.params["lp__"][0, 0], rel=1e-6)
 
 
@@ -161,14 +178,18 @@ def test_posterior_without_a_mode_goes_through_stan() -> None:
     # data, so the log posterior grows without bound as sigma_obs -> 0; the in-process optimiser
     # declines and the fit is Stan's, as in Prophet.
     series = fc.datasets.load("social-apps-quarterly").series
-    twitter = series.loc[series["unique_id"] == "twitter/mdau/all", ["ds", "y"]].reset_index(drop=True)
+    twitter = series.loc[series["unique_id"] == "twitter/mdau/all", ["ds", "y"]].reset_index(
+        drop=True
+    )
     _, init, data = _stan_fit(twitter, {})
     result = map_estimate(init, data)
     assert not result.success and result.params == {} and "no mode" in result.message
     model = fc.models.get("prophet").fit(twitter)
     assert model.model_.stan_backend.map_result is None and model.model_.stan_fit is not None
     # Three days and two changepoints: a line with a bend passes through every point.
-    three = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=3, freq="D"), "y": [10.0, 12.5, 11.0]})
+    three = pd.DataFrame(
+        {"ds": pd.date_range("2024-01-01", periods=3, freq="D"), "y": [10.0, 12.5, 11.0]}
+    )
     _, init, data = _stan_fit(three, {})
     assert not map_estimate(init, data).success
     _, init, data = _stan_fit(_daily().iloc[:60], {})

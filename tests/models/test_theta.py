@@ -35,8 +35,14 @@ def test_matches_statsmodels_theta_model() -> None:
 def test_season_removed_only_when_detected() -> None:
     # statsmodels' test looks at the autocorrelation at the seasonal lag of the series itself
     # (as R's thetaf), so a strong trend alone can pass it; a level series without season cannot
-    assert fc.models.get("theta").fit(_monthly(0.0, trend=0.0, seed=0)).params_["deseasonalized"] is False
-    assert fc.models.get("theta", deseasonalize=False).fit(_monthly(40.0)).params_["deseasonalized"] is False
+    assert (
+        fc.models.get("theta").fit(_monthly(0.0, trend=0.0, seed=0)).params_["deseasonalized"]
+        is False
+    )
+    assert (
+        fc.models.get("theta", deseasonalize=False).fit(_monthly(40.0)).params_["deseasonalized"]
+        is False
+    )
     assert fc.models.get("theta").fit(_monthly(40.0).iloc[:20]).params_["deseasonalized"] is False
 
 

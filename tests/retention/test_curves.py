@@ -20,7 +20,13 @@ HIGH_END = [86.9, 74.3, 65.3, 59.3, 55.1, 51.7, 49.1]
 
 
 def _table(percent: list[float], size: float | None = 1000.0) -> pd.DataFrame:
-    frame = pd.DataFrame({"cohort": "2000-01-01", "age": np.arange(1, len(percent) + 1), "retention": np.array(percent) / 100})
+    frame = pd.DataFrame(
+        {
+            "cohort": "2000-01-01",
+            "age": np.arange(1, len(percent) + 1),
+            "retention": np.array(percent) / 100,
+        }
+    )
     return frame if size is None else frame.assign(cohort_size=size)
 
 
@@ -69,7 +75,14 @@ def test_cohorts_of_different_lengths_recover_known_parameters() -> None:
 def test_weibull_nests_sbg_with_c_near_one_on_sbg_data() -> None:
     family = get_family("sbg")
     ages = np.arange(1, 11)
-    frame = pd.DataFrame({"cohort": "2024-01-01", "age": ages, "retention": family.survival(ages, family.to_z({"alpha": 0.8, "beta": 1.5})), "cohort_size": 2000.0})
+    frame = pd.DataFrame(
+        {
+            "cohort": "2024-01-01",
+            "age": ages,
+            "retention": family.survival(ages, family.to_z({"alpha": 0.8, "beta": 1.5})),
+            "cohort_size": 2000.0,
+        }
+    )
     curve = fc.retention.fit(frame, family="weibull")
     assert curve.params["c"] == pytest.approx(1.0, abs=0.02)
 
@@ -78,12 +91,17 @@ def test_rates_without_sizes_fit_by_least_squares() -> None:
     # Kimi's monthly retention, Dec 2023 - Feb 2024, reported as rates without cohort sizes: the
     # least-squares exponential curve passes through their mean at age 1.
     rates = [0.1848, 0.2225, 0.2336]
-    frame = pd.DataFrame({"cohort": ["2023-12-01", "2024-01-01", "2024-02-01"], "age": 1, "retention": rates})
+    frame = pd.DataFrame(
+        {"cohort": ["2023-12-01", "2024-01-01", "2024-02-01"], "age": 1, "retention": rates}
+    )
     curve = fc.retention.fit(frame, family="exponential")
     assert curve.method == "lsq"
     assert curve.retention([1])[0] == pytest.approx(np.mean(rates), abs=1e-6)
     band = curve.bands([1], levels=[95])
-    assert band["yhat_lo_95"].iloc[0] < min(rates) + 0.02 and band["yhat_hi_95"].iloc[0] > max(rates) - 0.02
+    assert (
+        band["yhat_lo_95"].iloc[0] < min(rates) + 0.02
+        and band["yhat_hi_95"].iloc[0] > max(rates) - 0.02
+    )
 
 
 def test_mle_ignores_the_scale_of_sizes_but_intervals_narrow_with_it() -> None:
@@ -106,8 +124,12 @@ def test_compare_ranks_by_aic() -> None:
 def test_bands_nest_and_stay_in_unit_interval() -> None:
     curve = fc.retention.fit(_table(REGULAR), family="sbg")
     band = curve.bands(np.arange(0, 30), levels=(80, 95))
-    assert (band["yhat_lo_95"] <= band["yhat_lo_80"]).all() and (band["yhat_lo_80"] <= band["yhat"]).all()
-    assert (band["yhat"] <= band["yhat_hi_80"]).all() and (band["yhat_hi_80"] <= band["yhat_hi_95"]).all()
+    assert (band["yhat_lo_95"] <= band["yhat_lo_80"]).all() and (
+        band["yhat_lo_80"] <= band["yhat"]
+    ).all()
+    assert (band["yhat"] <= band["yhat_hi_80"]).all() and (
+        band["yhat_hi_80"] <= band["yhat_hi_95"]
+    ).all()
     assert band["yhat_lo_95"].min() >= 0 and band["yhat_hi_95"].max() <= 1
     assert band["yhat"].iloc[0] == 1.0
 
@@ -129,12 +151,32 @@ def test_retention_rate_of_sbg_rises_with_age() -> None:
         (_table(REGULAR[:1]), {"family": "sbg"}, fc.HistoryError),
         (_table([60.0, 70.0, 50.0]), {"family": "sbg"}, fc.DomainError),
         (_table([160.0, 50.0]), {"family": "sbg"}, fc.DomainError),
-        (pd.concat([_table(REGULAR).assign(unique_id="a"), _table(REGULAR).assign(unique_id="b")]), {}, fc.SchemaError),
-        (pd.DataFrame({"cohort": ["2024-01-01"] * 2, "age": [0, 1], "retention": [0.9, 0.5]}), {"family": "exponential"}, fc.DomainError),
+        (
+            pd.concat(
+                [_table(REGULAR).assign(unique_id="a"), _table(REGULAR).assign(unique_id="b")]
+            ),
+            {},
+            fc.SchemaError,
+        ),
+        (
+            pd.DataFrame({"cohort": ["2024-01-01"] * 2, "age": [0, 1], "retention": [0.9, 0.5]}),
+            {"family": "exponential"},
+            fc.DomainError,
+        ),
     ],
-    ids=["family", "mle_without_sizes", "too_few_ages", "rising", "above_one", "two_products", "age0_not_one"],
+    ids=[
+        "family",
+        "mle_without_sizes",
+        "too_few_ages",
+        "rising",
+        "above_one",
+        "two_products",
+        "age0_not_one",
+    ],
 )
-def test_bad_input_raises_our_errors(frame: pd.DataFrame, kwargs: dict, error: type[Exception]) -> None:
+def test_bad_input_raises_our_errors(
+    frame: pd.DataFrame, kwargs: dict, error: type[Exception]
+) -> None:
     with pytest.raises(error):
         fc.retention.fit(frame, **kwargs)
 
@@ -153,8 +195,12 @@ def test_curves_are_non_increasing_and_within_unit_interval(family: str, raw: li
     assert np.all((s >= 0) & (s <= 1))
 
 
-@pytest.mark.parametrize(("segment", "alpha", "beta"), [("regular", 0.704, 1.182), ("high_end", 0.668, 3.806)])
-def test_bundled_fader_hardie_dataset_gives_the_published_estimates(segment: str, alpha: float, beta: float) -> None:
+@pytest.mark.parametrize(
+    ("segment", "alpha", "beta"), [("regular", 0.704, 1.182), ("high_end", 0.668, 3.806)]
+)
+def test_bundled_fader_hardie_dataset_gives_the_published_estimates(
+    segment: str, alpha: float, beta: float
+) -> None:
     frame = fc.datasets.load("retention-fader-hardie-2007").retention
     years_0_to_7 = frame[(frame["unique_id"] == segment) & (frame["age"] <= 7)]
     curve = fc.retention.fit(years_0_to_7, family="sbg")

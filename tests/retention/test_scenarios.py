@@ -27,13 +27,19 @@ def test_frame_has_baseline_scenario_and_difference(fitted) -> None:
     table = fc.scenario(fitted, retention=+0.03, h=30, levels=(80, 95))
     assert list(table.columns) == fc.schema.forecast_columns((80, 95))
     assert list(table["model"].unique()) == ["baseline", "scenario", "difference"]
-    baseline, changed, difference = (_part(table, n) for n in ("baseline", "scenario", "difference"))
+    baseline, changed, difference = (
+        _part(table, n) for n in ("baseline", "scenario", "difference")
+    )
     np.testing.assert_allclose(difference["yhat"], changed["yhat"] - baseline["yhat"])
     # the baseline is the model's own forecast
     np.testing.assert_allclose(baseline["yhat"], fitted.predict(30)["yhat"])
     for part in (baseline, changed, difference):
-        assert (part["yhat_lo_95"] <= part["yhat_lo_80"]).all() and (part["yhat_lo_80"] <= part["yhat"]).all()
-        assert (part["yhat"] <= part["yhat_hi_80"]).all() and (part["yhat_hi_80"] <= part["yhat_hi_95"]).all()
+        assert (part["yhat_lo_95"] <= part["yhat_lo_80"]).all() and (
+            part["yhat_lo_80"] <= part["yhat"]
+        ).all()
+        assert (part["yhat"] <= part["yhat_hi_80"]).all() and (
+            part["yhat_hi_80"] <= part["yhat_hi_95"]
+        ).all()
 
 
 def test_better_retention_and_acquisition_raise_dau_and_a_negative_event_lowers_it(fitted) -> None:
@@ -56,9 +62,15 @@ def test_retention_change_applies_to_new_cohorts_only(fitted) -> None:
     curve = fc.retention.FAMILIES["sbg"].survival(np.arange(n), fitted.theta_[3:5])
     changed = np.clip(curve + 0.05, 0, 1)
     changed[0] = 1.0
-    oracle = simulate_feedback(params["p"], params["q"], params["m"], curve, n, survival_from=(len(fitted.grid_), changed))
+    oracle = simulate_feedback(
+        params["p"], params["q"], params["m"], curve, n, survival_from=(len(fitted.grid_), changed)
+    )
     scenario = _part(fc.scenario(fitted, retention=0.05, h=10), "scenario")
-    np.testing.assert_allclose(scenario["yhat"], fitted.expected(oracle.dau[:, -10:], None, len(fitted.grid_))[0], rtol=1e-9)
+    np.testing.assert_allclose(
+        scenario["yhat"],
+        fitted.expected(oracle.dau[:, -10:], None, len(fitted.grid_))[0],
+        rtol=1e-9,
+    )
 
 
 def test_counterfactual_start_in_history_changes_the_whole_horizon(fitted) -> None:
@@ -69,7 +81,13 @@ def test_counterfactual_start_in_history_changes_the_whole_horizon(fitted) -> No
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(0.03, ("add", 0.03)), ("+0.03", ("add", 0.03)), ("-0.02", ("add", -0.02)), ("x1.1", ("times", 1.1)), ("*2", ("times", 2.0))],
+    [
+        (0.03, ("add", 0.03)),
+        ("+0.03", ("add", 0.03)),
+        ("-0.02", ("add", -0.02)),
+        ("x1.1", ("times", 1.1)),
+        ("*2", ("times", 2.0)),
+    ],
 )
 def test_parse_change(value: object, expected: tuple[str, float]) -> None:
     kind, amount = parse_change(value, "retention")

@@ -36,7 +36,9 @@ _EXTRA = ["unit", "period", "note", "table"]
 
 def _seed_rows() -> pd.DataFrame:
     raw = read_table(__name__, "seed_facts.csv", dtype=str)
-    period = [ds[:7] if code == "M" else ds for ds, code in zip(raw["ds"], raw["period"], strict=True)]
+    period = [
+        ds[:7] if code == "M" else ds for ds, code in zip(raw["ds"], raw["period"], strict=True)
+    ]
     return pd.DataFrame(
         {
             ENTITY: raw["entity"],

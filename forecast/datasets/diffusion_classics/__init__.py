@@ -5,12 +5,21 @@ from __future__ import annotations
 import pandas as pd
 
 from forecast.datasets._dataset import Dataset, read_datasheet, read_table
-from forecast.schema import CHANNEL, DS, ENTITY, METRIC, QUALIFIER, SOURCE, UNIQUE_ID, Y, validate_series
+from forecast.schema import (
+    CHANNEL,
+    DS,
+    ENTITY,
+    METRIC,
+    QUALIFIER,
+    SOURCE,
+    UNIQUE_ID,
+    Y,
+    validate_series,
+)
 
 __all__ = ["load"]
 
 SOURCE_TEXT = "yearly sales as used in Bass (1969), compiled in a public repository on fitting diffusion models"
-
 
 
 def load() -> Dataset:

@@ -6,15 +6,34 @@ import pandas as pd
 
 from forecast.datasets._dataset import Dataset, read_datasheet, read_table
 from forecast.datasets._periods import period_start
-from forecast.schema import CHANNEL, DS, ENTITY, METRIC, QUALIFIER, SOURCE, UNIQUE_ID, Y, validate_series
+from forecast.schema import (
+    CHANNEL,
+    DS,
+    ENTITY,
+    METRIC,
+    QUALIFIER,
+    SOURCE,
+    UNIQUE_ID,
+    Y,
+    validate_series,
+)
 
 __all__ = ["load", "TWITTER_SOURCE", "SPOTIFY_SOURCE"]
 
-TWITTER_SOURCE = "Twitter quarterly earnings releases, as collected in the public chart repository {}"
+TWITTER_SOURCE = (
+    "Twitter quarterly earnings releases, as collected in the public chart repository {}"
+)
 SPOTIFY_SOURCE = "Spotify quarterly reports, as compiled by Business of Apps"
 
 
-def _rows(entity: str, metric: str, channel: str, quarters: pd.Series, values: pd.Series, source: pd.Series | str) -> pd.DataFrame:
+def _rows(
+    entity: str,
+    metric: str,
+    channel: str,
+    quarters: pd.Series,
+    values: pd.Series,
+    source: pd.Series | str,
+) -> pd.DataFrame:
     return pd.DataFrame(
         {
             UNIQUE_ID: f"{entity}/{metric}/{channel}",
@@ -51,9 +70,25 @@ def load() -> Dataset:
     spotify = read_table(__name__, "spotify_mau_quarterly.csv", dtype={"quarter": str})
     frame = pd.concat(
         [
-            _rows("twitter", "mdau", "all", twitter["quarter"], twitter["mdau_millions"], [TWITTER_SOURCE.format(s) for s in twitter["source"]]),
-            _rows("spotify", "mau", "all", spotify["quarter"], spotify["mau_millions"], SPOTIFY_SOURCE),
-            _rows("spotify", "subscribers", "premium", spotify["quarter"], spotify["premium_subscribers_millions"], SPOTIFY_SOURCE),
+            _rows(
+                "twitter",
+                "mdau",
+                "all",
+                twitter["quarter"],
+                twitter["mdau_millions"],
+                [TWITTER_SOURCE.format(s) for s in twitter["source"]],
+            ),
+            _rows(
+                "spotify", "mau", "all", spotify["quarter"], spotify["mau_millions"], SPOTIFY_SOURCE
+            ),
+            _rows(
+                "spotify",
+                "subscribers",
+                "premium",
+                spotify["quarter"],
+                spotify["premium_subscribers_millions"],
+                SPOTIFY_SOURCE,
+            ),
         ],
         ignore_index=True,
     )
