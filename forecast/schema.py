@@ -38,6 +38,10 @@ from forecast.errors import (
 )
 
 __all__ = [
+    "ValidSeries",
+    "ValidRetention",
+    "valid_series",
+    "valid_retention",
     "UNIQUE_ID",
     "DS",
     "Y",
@@ -674,3 +678,77 @@ def validate(df: pd.DataFrame, kind: Literal["series", "retention"] = "series") 
     if kind == "retention":
         return validate_retention(df)
     raise ConfigError(f"kind must be 'series' or 'retention', not {kind!r}.")
+
+
+@dataclass(frozen=True, eq=False)
+class ValidSeries:
+    """A series frame that :func:`validate_series` returned, as the package passes it on.
+
+    A public entry point (``fc.forecast``, ``fc.backtest``, ``fc.shares``, a batch chunk)
+    validates its input once with :func:`valid_series`; every later step takes the wrapper and
+    trusts it, so one call checks each input frame once. The frame must not be modified.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        The clean copy: typed columns, ``qualifier`` present, rows sorted by ``unique_id``
+        and ``ds``, a fresh RangeIndex.
+    """
+
+    frame: pd.DataFrame
+
+
+@dataclass(frozen=True, eq=False)
+class ValidRetention:
+    """A retention frame that :func:`validate_retention` returned (see :class:`ValidSeries`).
+
+    Attributes
+    ----------
+    frame : DataFrame
+        The clean copy.
+    """
+
+    frame: pd.DataFrame
+
+
+def valid_series(df: pd.DataFrame | ValidSeries) -> ValidSeries:
+    """Validate a series frame, unless it was validated already in this call.
+
+    Parameters
+    ----------
+    df : DataFrame or ValidSeries
+        A raw frame (checked with :func:`validate_series`) or an already checked one (returned
+        as it is).
+
+    Returns
+    -------
+    ValidSeries
+        The checked frame.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"unique_id": "a", "ds": ["2024-01-01", "2024-01-02"], "y": [1, 2]})
+    >>> checked = valid_series(raw)
+    >>> valid_series(checked) is checked
+    True
+    """
+    return df if isinstance(df, ValidSeries) else ValidSeries(validate_series(df))
+
+
+def valid_retention(df: pd.DataFrame | ValidRetention | None) -> ValidRetention | None:
+    """Validate a retention frame once (see :func:`valid_series`); ``None`` stays ``None``.
+
+    Parameters
+    ----------
+    df : DataFrame, ValidRetention or None
+        A raw retention frame, an already checked one, or nothing.
+
+    Returns
+    -------
+    ValidRetention or None
+        The checked frame, or ``None``.
+    """
+    if df is None or isinstance(df, ValidRetention):
+        return df
+    return ValidRetention(validate_retention(df))

@@ -179,7 +179,7 @@ def fit_predict_task(task: FitPredictTask) -> TaskResult:
     """
     model = task.model.clone()
     try:
-        model._fit_valid(task.series, task.retention)
+        model.fit_validated(task.series, task.retention)
         predicted = model.predict(task.h, levels=task.levels)
     except ForecastError as err:
         return TaskResult(None, err, failure_record(task.unique_id, task.label, task.cutoff, err))

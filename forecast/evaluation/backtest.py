@@ -330,7 +330,7 @@ def run_backtest_task(task: BacktestTask) -> tuple[list[pd.DataFrame], list[dict
                 model = task.model.clone()
                 if previous is not None:
                     model.warm_start(previous)
-                model._fit_valid(train, retention)
+                model.fit_validated(train, retention)
                 fit_start = train[DS].iloc[0]
             else:
                 model = fitted

@@ -265,7 +265,7 @@ def inner_backtest(
         for cut in cuts:
             train, actual = frame.iloc[:cut], y[cut : cut + h]
             try:
-                fitted = model.clone()._fit_valid(train)
+                fitted = model.clone().fit_validated(train)
                 point = fitted.predict(len(actual), levels=())["yhat"].to_numpy()
             except ForecastError as err:
                 errors[label] = f"{type(err).__name__}: {err}"

@@ -188,9 +188,9 @@ class BaseModel:
         FitError
             The estimation failed.
         """
-        return self._fit_valid(self._prepare(series), retention)
+        return self.fit_validated(self._prepare(series), retention)
 
-    def _fit_valid(self, series: pd.DataFrame, retention: pd.DataFrame | None = None) -> Self:
+    def fit_validated(self, series: pd.DataFrame, retention: pd.DataFrame | None = None) -> Self:
         """:meth:`fit` on a series frame that :func:`~forecast.schema.validate_series` returned
         (or a slice of consecutive rows of one series of it), as the package's own loops hold
         them: every check of :meth:`fit` but the frame's validation, which they have done once
