@@ -331,7 +331,7 @@ def test_bounds_are_kept_by_a_model_with_the_bounds_capability():
 
 @pytest.mark.slow
 def test_readme_share_examples_run(tmp_path, monkeypatch):
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = readme[
         readme.index("<!-- section:share -->") : readme.index("<!-- section:batch -->")
     ]
