@@ -9,16 +9,16 @@ the others: see :func:`forecast` for how failures are reported.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import pandas as pd
 
 from forecast.engine.parallel import check_n_jobs, parallel_map
+from forecast.engine.specs import ModelSpec, label_models
 from forecast.engine.tasks import FitPredictTask, TaskResult, failures_frame, fit_predict_task
 from forecast.errors import ConfigError, ForecastWarning
-from forecast.models.base import BaseModel, check_horizon
-from forecast.models.registry import resolve
+from forecast.models.base import check_horizon
 from forecast.schema import (
     DS,
     ENTITY,
@@ -32,71 +32,7 @@ from forecast.schema import (
 
 __all__ = ["ModelSpec", "forecast", "label_models"]
 
-ModelSpec = str | BaseModel | Sequence[str | BaseModel] | Mapping[str, str | BaseModel]
-"""What ``models=`` accepts: a name, an instance, a list of them, or a dict ``{label: model}``."""
-
 _MAX_LISTED = 5
-
-
-def _hyperparameters(model: BaseModel) -> dict[str, str]:
-    return {
-        k: repr(v) for k, v in vars(model).items() if not k.endswith("_") and not k.startswith("_")
-    }
-
-
-def label_models(models: ModelSpec) -> dict[str, BaseModel]:
-    """Give every model a distinct label, the value of the ``model`` column.
-
-    Parameters
-    ----------
-    models : str, BaseModel, sequence or mapping
-        Registry names or model instances; a mapping gives its keys as labels.
-
-    Returns
-    -------
-    dict
-        ``{label: unfitted model}`` in the given order. A model's label is its registry name;
-        instances of the same model with different hyperparameters are told apart by the
-        hyperparameters that differ, e.g. ``ets[transform=None]`` and ``ets[transform='log']``.
-
-    Raises
-    ------
-    ConfigError
-        No models, a label that is not a non-empty string, or the same model given twice.
-    UnknownModelError
-        A name that is not registered.
-    """
-    if isinstance(models, Mapping):
-        labelled: dict[str, BaseModel] = {}
-        for label, model in models.items():
-            if not isinstance(label, str) or not label:
-                raise ConfigError(f"model labels must be non-empty strings, not {label!r}.")
-            labelled[label] = resolve(model)
-        if not labelled:
-            raise ConfigError("models is empty; give at least one model name such as 'naive'.")
-        return labelled
-    items = [models] if isinstance(models, (str, BaseModel)) else list(models)
-    if not items:
-        raise ConfigError("models is empty; give at least one model name such as 'naive'.")
-    resolved = [resolve(model) for model in items]
-    by_name: dict[str, list[int]] = {}
-    for position, model in enumerate(resolved):
-        by_name.setdefault(model.name, []).append(position)
-    labels = [model.name for model in resolved]
-    for name, positions in by_name.items():
-        if len(positions) == 1:
-            continue
-        params = [_hyperparameters(resolved[p]) for p in positions]
-        keys = sorted({k for p in params for k in p})
-        differing = [k for k in keys if len({p.get(k) for p in params}) > 1]
-        for position, values in zip(positions, params, strict=True):
-            labels[position] = f"{name}[{', '.join(f'{k}={values.get(k)}' for k in differing)}]"
-        if len({labels[p] for p in positions}) < len(positions):
-            raise ConfigError(
-                f"model {name!r} is given more than once with the same hyperparameters; give it once, "
-                "or pass a dict {label: model} to run differently configured copies."
-            )
-    return dict(zip(labels, resolved, strict=True))
 
 
 def _retention_for(
@@ -119,7 +55,8 @@ def _summary(failures: pd.DataFrame, n_tasks: int) -> str:
     more = len(failures) - len(shown)
     listing = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
     return (
-        f"{len(failures)} of {n_tasks} (series, model) pairs failed and have no forecast: {listing}. "
+        f"{len(failures)} of {n_tasks} (series, model) pairs failed and have no forecast: "
+        f"{listing}. "
         "The full list is in frame.attrs['failures']."
     )
 
@@ -203,8 +140,8 @@ def forecast(
     Examples
     --------
     >>> import pandas as pd, forecast as fc
-    >>> df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=6, freq="MS"),
-    ...                    "y": [10.0, 12, 13, 15, 16, 18]})
+    >>> ds = pd.date_range("2024-01-01", periods=6, freq="MS")
+    >>> df = pd.DataFrame({"unique_id": "a", "ds": ds, "y": [10.0, 12, 13, 15, 16, 18]})
     >>> out = fc.forecast(df, ["naive", "drift"], h=2)
     >>> out[["model", "ds", "yhat"]]
        model         ds  yhat
