@@ -1,50 +1,47 @@
 """``fc.forecast``: every model on every series, in one long forecast frame.
 
-The driver owns the long frame: it validates it, splits it by ``unique_id``, fits a fresh copy
-of every model on every series (in worker processes when ``n_jobs > 1``), and assembles the
-forecasts in the contract's column order and sort. A series a model cannot handle does not stop
-the others: see :func:`forecast` for how failures are reported.
+The driver owns the long frame: it validates it once, splits it by ``unique_id``, fits a fresh
+copy of every model on every series (in worker processes when ``n_jobs > 1``), and assembles
+the forecasts in the contract's column order and sort. A series a model cannot handle does not
+stop the others. :func:`run_forecast` returns the forecasts and the failures as data (an
+:class:`~forecast.engine.result.EngineResult`), for the batch runner and the command line;
+:func:`forecast` is its notebook form (see there for how failures are reported).
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 import pandas as pd
 
-from forecast.engine.parallel import check_n_jobs, parallel_map
+from forecast.engine.parallel import Progress, check_n_jobs, parallel_map
+from forecast.engine.result import EngineResult, assemble, publish
 from forecast.engine.specs import ModelSpec, label_models
-from forecast.engine.tasks import FitPredictTask, TaskResult, failures_frame, fit_predict_task
-from forecast.errors import ConfigError, ForecastWarning
+from forecast.engine.tasks import (
+    FitPredictTask,
+    TaskResult,
+    failures_frame,
+    fit_predict_task,
+    retention_for,
+)
+from forecast.errors import ConfigError, ForecastError
 from forecast.models.base import check_horizon
 from forecast.schema import (
     DS,
-    ENTITY,
     MODEL,
     UNIQUE_ID,
+    ValidRetention,
+    ValidSeries,
     check_levels,
     forecast_columns,
-    validate_retention,
-    validate_series,
+    valid_retention,
+    valid_series,
 )
 
-__all__ = ["ModelSpec", "forecast", "label_models"]
+__all__ = ["ModelSpec", "forecast", "label_models", "run_forecast"]
 
 _MAX_LISTED = 5
-
-
-def _retention_for(
-    retention: pd.DataFrame | None, series: pd.DataFrame, uid: str
-) -> pd.DataFrame | None:
-    if retention is None or UNIQUE_ID not in retention.columns:
-        return retention
-    keys = {uid}
-    if ENTITY in series.columns:
-        keys |= set(series[ENTITY].dropna().astype(str))
-    rows = retention[retention[UNIQUE_ID].isin(keys)]
-    return rows.reset_index(drop=True) if len(rows) else None
 
 
 def _summary(failures: pd.DataFrame, n_tasks: int) -> str:
@@ -61,23 +58,90 @@ def _summary(failures: pd.DataFrame, n_tasks: int) -> str:
     )
 
 
-def forecast(
-    df: pd.DataFrame,
+def run_forecast(
+    df: pd.DataFrame | ValidSeries,
     models: ModelSpec,
     h: int,
     levels: Sequence[float] = (80, 95),
-    retention: pd.DataFrame | None = None,
+    retention: pd.DataFrame | ValidRetention | None = None,
+    n_jobs: int = 1,
+    progress: Progress | None = None,
+) -> EngineResult:
+    """Forecast every series with every model; the forecasts and the failures as data.
+
+    Parameters
+    ----------
+    df : DataFrame or ValidSeries
+        Series in long format, validated here unless already checked
+        (:func:`forecast.schema.valid_series`).
+    models, h, levels, n_jobs
+        As for :func:`forecast`.
+    retention : DataFrame or ValidRetention, optional
+        Cohort retention, validated here unless already checked.
+    progress : callable, optional
+        Called with the number of (series, model) pairs finished since the last call.
+
+    Returns
+    -------
+    EngineResult
+        ``frame``: the forecasts of :func:`forecast`; ``failures``: one row per failed
+        (series, model) pair (empty when none failed); ``errors``: their exceptions in the
+        order of series, then models.
+
+    Raises
+    ------
+    DataError, ConfigError, UnknownModelError
+        As for :func:`forecast`.
+    """
+    h = check_horizon(h)
+    checked_levels = check_levels(levels)
+    check_n_jobs(n_jobs)
+    labelled = label_models(models)
+    data = valid_series(df).frame
+    checked = valid_retention(retention)
+    clean_retention = None if checked is None else checked.frame
+    tasks = [
+        FitPredictTask(
+            unique_id=str(uid),
+            label=label,
+            model=model,
+            series=series.reset_index(drop=True),
+            h=h,
+            levels=checked_levels,
+            retention=retention_for(clean_retention, series, str(uid)),
+        )
+        for uid, series in data.groupby(UNIQUE_ID, sort=True)
+        for label, model in labelled.items()
+    ]
+    results: list[TaskResult] = parallel_map(
+        fit_predict_task, tasks, n_jobs=n_jobs, progress=progress
+    )
+    frames = [result.forecast for result in results if result.forecast is not None]
+    out = assemble(frames, forecast_columns(checked_levels))
+    out = out.sort_values([UNIQUE_ID, MODEL, DS], kind="mergesort").reset_index(drop=True)
+    errors = tuple(result.error for result in results if result.error is not None)
+    failures = failures_frame([result.failure for result in results if result.failure])
+    return EngineResult(out, failures, len(tasks), errors)
+
+
+def forecast(
+    df: pd.DataFrame | ValidSeries,
+    models: ModelSpec,
+    h: int,
+    levels: Sequence[float] = (80, 95),
+    retention: pd.DataFrame | ValidRetention | None = None,
     n_jobs: int = 1,
     on_error: Literal["collect", "raise"] = "collect",
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Forecast every series of ``df`` with every model.
 
     Parameters
     ----------
-    df : DataFrame
+    df : DataFrame or ValidSeries
         Series in long format (``unique_id``, ``ds``, ``y``, optional ``qualifier`` ...); it is
-        validated with :func:`forecast.validate` and not modified.
+        validated once with :func:`forecast.validate` (unless already checked,
+        :func:`forecast.schema.valid_series`) and not modified.
     models : str, BaseModel, sequence or mapping
         Registry names (``"ets"``), model instances (``fc.models.get("ets", transform="log")``,
         cloned before fitting), a list of them, or a dict ``{label: model}`` that names each
@@ -87,7 +151,7 @@ def forecast(
         Horizon in steps of each series' own frequency (8 quarters for quarterly data).
     levels : sequence of float
         Prediction-interval levels in percent; ``()`` for point forecasts only.
-    retention : DataFrame, optional
+    retention : DataFrame or ValidRetention, optional
         Cohort retention (``cohort``, ``age``, ``retention``) passed to every model's ``fit``;
         models that need it use it, the others ignore it. With a ``unique_id`` column, each
         series gets the rows whose ``unique_id`` equals the series' ``unique_id`` or its
@@ -119,7 +183,7 @@ def forecast(
     DataError
         ``df`` or ``retention`` breaks the data contract.
     ConfigError
-        Bad ``h``, ``levels``, ``n_jobs``, ``on_error`` or ``models``.
+        Bad ``h``, ``levels``, ``n_jobs``, ``on_error`` or ``models`` (e.g. ``models=None``).
     UnknownModelError
         A model name that is not registered.
     ForecastError
@@ -152,43 +216,8 @@ def forecast(
     """
     if on_error not in ("collect", "raise"):
         raise ConfigError(f"on_error must be 'collect' or 'raise', not {on_error!r}.")
-    h = check_horizon(h)
-    checked_levels = check_levels(levels)
-    check_n_jobs(n_jobs)
-    labelled = label_models(models)
-    data = validate_series(df)
-    clean_retention = validate_retention(retention) if retention is not None else None
-    tasks = [
-        FitPredictTask(
-            unique_id=str(uid),
-            label=label,
-            model=model,
-            series=series.reset_index(drop=True),
-            h=h,
-            levels=checked_levels,
-            retention=_retention_for(clean_retention, series, str(uid)),
-        )
-        for uid, series in data.groupby(UNIQUE_ID, sort=True)
-        for label, model in labelled.items()
-    ]
-    results: list[TaskResult] = parallel_map(
-        fit_predict_task, tasks, n_jobs=n_jobs, progress=progress
-    )
-    failed = [result for result in results if result.error is not None]
-    if failed and on_error == "raise":
-        raise failed[0].error  # type: ignore[misc]
-    frames = [result.forecast for result in results if result.forecast is not None]
-    columns = forecast_columns(checked_levels)
-    if frames:
-        out = pd.concat(frames, ignore_index=True)[columns]
-    else:
-        out = pd.DataFrame({column: pd.Series(dtype=float) for column in columns})
-        out[UNIQUE_ID] = out[UNIQUE_ID].astype(str)
-        out[MODEL] = out[MODEL].astype(str)
-        out[DS] = out[DS].astype("datetime64[ns]")
-    out = out.sort_values([UNIQUE_ID, MODEL, DS], kind="mergesort").reset_index(drop=True)
-    if failed:
-        failures = failures_frame([result.failure for result in failed])  # type: ignore[misc]
-        out.attrs["failures"] = failures
-        warnings.warn(_summary(failures, len(tasks)), ForecastWarning, stacklevel=2)
-    return out
+    result = run_forecast(df, models, h, levels, retention, n_jobs, progress)
+    if result.errors and on_error == "raise":
+        first: ForecastError = result.errors[0]
+        raise first
+    return publish(result, _summary)

@@ -153,7 +153,7 @@ def test_bad_data_raises_data_error(daily_series: pd.DataFrame) -> None:
 
 
 def test_retention_is_passed_per_product(daily_series: pd.DataFrame) -> None:
-    from forecast.forecasting import _retention_for
+    from forecast.engine.tasks import retention_for
 
     retention = pd.DataFrame(
         {
@@ -163,9 +163,9 @@ def test_retention_is_passed_per_product(daily_series: pd.DataFrame) -> None:
             "retention": [0.5, 0.4, 0.3],
         }
     )
-    rows = _retention_for(retention, daily_series, "a")
+    rows = retention_for(retention, daily_series, "a")
     assert rows["age"].tolist() == [1, 2]
-    assert _retention_for(retention, daily_series.assign(unique_id="b"), "b") is None
+    assert retention_for(retention, daily_series.assign(unique_id="b"), "b") is None
     out = fc.forecast(daily_series, "naive", h=2, retention=retention)
     assert len(out) == 2
 

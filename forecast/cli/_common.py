@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 import pandas as pd
 
+from forecast.engine.parallel import Progress
+from forecast.engine.tasks import ERROR_TYPE, MESSAGE
 from forecast.errors import ConfigError, ForecastError
 from forecast.io import read_frame
+from forecast.schema import CUTOFF, MODEL, UNIQUE_ID
 
-__all__ = ["ForecastGroup", "echo_table", "fail", "load_input"]
+__all__ = ["ForecastGroup", "echo_failures", "echo_table", "fail", "load_input", "progress_bar"]
+
+_MAX_FAILURES_SHOWN = 20
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -42,7 +49,7 @@ def echo_table(frame: pd.DataFrame, *, max_rows: int = 60) -> None:
 
 
 def load_input(data: str | None, dataset: str | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """The series of ``--data FILE`` or ``--dataset NAME``, and the dataset's retention frame.
+    """Load the series of ``--data FILE`` or ``--dataset NAME``, and the dataset's retention frame.
 
     Raises
     ------
@@ -57,5 +64,67 @@ def load_input(data: str | None, dataset: str | None) -> tuple[pd.DataFrame, pd.
         return read_frame(data), None
     from forecast.datasets import load
 
-    loaded = load(dataset)
+    loaded = load(str(dataset))
     return loaded.series, loaded.retention
+
+
+@contextmanager
+def progress_bar(label: str, total: int) -> Iterator[Progress]:
+    """Show a rich progress bar on stderr while a driver runs; yield its progress callback.
+
+    Parameters
+    ----------
+    label : str
+        Text before the bar.
+    total : int
+        Units of work of the call (see :mod:`forecast.engine.parallel`).
+
+    Yields
+    ------
+    callable
+        ``advance(n)``: ``n`` more units finished.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+
+        def advance(n: int) -> None:
+            bar.update(task, advance=n)
+
+        yield advance
+
+
+def echo_failures(failures: pd.DataFrame, n_units: int, units: str) -> None:
+    """Print the failures of a run on stderr: a count, then one line per failure (at most 20).
+
+    Parameters
+    ----------
+    failures : DataFrame
+        The failures frame (:mod:`forecast.engine.tasks`).
+    n_units : int
+        Units of work attempted.
+    units : str
+        What they are, e.g. ``"(series, model) pair(s)"``.
+    """
+    if not len(failures):
+        return
+    click.echo(f"warning: {len(failures)} of {n_units} {units} failed:", err=True)
+    for row in failures.head(_MAX_FAILURES_SHOWN).to_dict("records"):
+        cutoff = pd.Timestamp(row[CUTOFF])
+        where = "" if pd.isna(cutoff) else f" at cutoff {cutoff:%Y-%m-%d}"
+        click.echo(
+            f"warning: no forecast of {row[UNIQUE_ID]!r} with {row[MODEL]!r}{where}: "
+            f"{row[ERROR_TYPE]}: {row[MESSAGE]}",
+            err=True,
+        )
+    if len(failures) > _MAX_FAILURES_SHOWN:
+        click.echo(f"warning: and {len(failures) - _MAX_FAILURES_SHOWN} more.", err=True)

@@ -3,41 +3,24 @@
 from __future__ import annotations
 
 import io
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import click
 
-from forecast.cli._common import echo_table, load_input
-from forecast.errors import ConfigError, ForecastWarning
+from forecast.cli._common import echo_failures, echo_table, load_input, progress_bar
+from forecast.errors import ConfigError
 from forecast.io import atomic_write_bytes, read_frame, write_frame
-from forecast.models.base import BaseModel
-from forecast.schema import validate_series
+from forecast.schema import UNIQUE_ID, valid_series
 
 __all__ = ["backtest_command"]
 
 
-@contextmanager
-def _progress_bar() -> Iterator[object]:
-    """A rich progress bar on stderr; yields the callback ``fc.backtest`` reports to."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("backtest"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("backtest", total=None)
-
-        def advance(step: int, total: int) -> None:
-            bar.update(task, advance=step, total=total)
-
-        yield advance
+def _refit(text: str) -> bool | int:
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered.isdigit() and int(lowered) > 0:
+        return int(lowered)
+    raise ConfigError(f"--refit must be 'true', 'false' or a positive integer, not {text!r}.")
 
 
 @click.command("backtest")
@@ -53,7 +36,10 @@ def _progress_bar() -> Iterator[object]:
     "--retention",
     "retention_path",
     type=click.Path(dir_okay=False),
-    help="Cohort retention file for models that use it; each window gets the rows known by its cutoff.",
+    help=(
+        "Cohort retention file for models that use it; each window gets the rows known by its "
+        "cutoff."
+    ),
 )
 @click.option(
     "--model",
@@ -84,7 +70,10 @@ def _progress_bar() -> Iterator[object]:
     "--refit",
     default="true",
     show_default=True,
-    help="'true' refits every window; an integer k refits every k windows and updates in between; 'false' fits once.",
+    help=(
+        "'true' refits every window; an integer k refits every k windows and updates in "
+        "between; 'false' fits once."
+    ),
 )
 @click.option(
     "--level",
@@ -157,45 +146,40 @@ def backtest_command(
       forecast backtest --data dau.csv --model naive --model ets --model auto \\
           --horizon 30 --windows 5 --step 30 --out backtest.parquet \\
           --metrics-out metrics.csv --plot backtest.png --jobs 2
-      forecast backtest --dataset social-apps-quarterly --model naive --model drift --horizon 4 --windows 3
+      forecast backtest --dataset social-apps-quarterly --model naive --model drift \\
+          --horizon 4 --windows 3
       forecast backtest --data dau.csv --retention retention.csv \\
           --model retention_feedback --model naive --horizon 7 --windows 2
-    """
-    from forecast.cli.run import parse_model_spec
-    from forecast.evaluation.backtest import backtest
+    """  # noqa: D301 (click needs a real backspace in "\b")
+    from forecast.cli.run import parse_models
+    from forecast.evaluation.backtest import run_backtest
     from forecast.evaluation.metrics import evaluate
     from forecast.evaluation.ranking import rank_models
 
     frame, retention = load_input(data, dataset)
     if retention_path is not None:
         retention = read_frame(retention_path)
-    models: dict[str, BaseModel] = dict(parse_model_spec(spec) for spec in model_specs)
-    refit_value: bool | int
-    lowered = refit.strip().lower()
-    if lowered in ("true", "false"):
-        refit_value = lowered == "true"
-    elif lowered.isdigit() and int(lowered) > 0:
-        refit_value = int(lowered)
-    else:
-        raise ConfigError(f"--refit must be 'true', 'false' or a positive integer, not {refit!r}.")
-    with warnings.catch_warnings(record=True) as caught, _progress_bar() as progress:
-        warnings.simplefilter("always", ForecastWarning)
-        result = backtest(
-            frame,
+    models = parse_models(model_specs)
+    refit_value = _refit(refit)
+    checked = valid_series(frame)
+    total = checked.frame[UNIQUE_ID].nunique() * len(models) * max(windows, 0)
+    with progress_bar("backtest", total) as progress:
+        run = run_backtest(
+            checked,
             models,
             h=horizon,
             n_windows=windows,
             step=step,
-            window=window,  # type: ignore[arg-type]
+            window=window,  # type: ignore[arg-type]  # click.Choice gives one of the two
             window_size=window_size,
             refit=refit_value,
             levels=levels,
             n_jobs=jobs,
             retention=retention,
-            progress=progress,  # type: ignore[arg-type]
+            progress=progress,
         )
-    for warning in caught:
-        click.echo(f"warning: {warning.message}", err=True)
+    echo_failures(run.failures, run.n_units, "backtest window(s)")
+    result = run.frame
     if out is not None:
         write_frame(result, out)
         click.echo(f"wrote {len(result)} rows to {out}", err=True)
@@ -208,7 +192,7 @@ def backtest_command(
         from forecast.evaluation.plots import plot_backtest
 
         buffer = io.BytesIO()
-        plot_backtest(result, validate_series(frame)).savefig(buffer, format="png", dpi=120)
+        plot_backtest(result, checked.frame).savefig(buffer, format="png", dpi=120)
         atomic_write_bytes(plot_path, buffer.getvalue())
         click.echo(f"wrote {plot_path}", err=True)
     table = rank_models(result, metric=metric)

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import io
-import sys
-import warnings
 from pathlib import Path
 
 import click
 import pandas as pd
 
-from forecast.cli._common import echo_table, fail, load_input
-from forecast.errors import ConfigError, ForecastWarning
+from forecast.cli._common import echo_failures, echo_table, fail, load_input, progress_bar
+from forecast.errors import ConfigError
 from forecast.io import atomic_write_bytes, read_frame, write_frame
 from forecast.models.base import BaseModel
-from forecast.schema import DS, MODEL, UNIQUE_ID, forecast_columns, validate_series
+from forecast.schema import (
+    DS,
+    MODEL,
+    UNIQUE_ID,
+    ValidSeries,
+    forecast_columns,
+    valid_series,
+)
 
-__all__ = ["models_command", "run_command", "parse_model_spec"]
+__all__ = ["models_command", "run_command", "parse_model_spec", "parse_models"]
 
 _MAX_PLOT_PANELS = 12
 _MAX_TABLE_ROWS = 200
@@ -66,16 +71,43 @@ def parse_model_spec(spec: str) -> tuple[str, BaseModel]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(
-                f"model parameter {item!r} in {spec!r} is not key=value; write e.g. 'ets:transform=log'."
+                f"model parameter {item!r} in {spec!r} is not key=value; write e.g. "
+                "'ets:transform=log'."
             )
         params[key.strip()] = _parse_value(value)
     return spec.replace(" ", ""), get(name.strip(), **params)
 
 
-def _select_series(frame: pd.DataFrame, series: tuple[str, ...]) -> pd.DataFrame:
-    clean = validate_series(frame)
+def parse_models(specs: tuple[str, ...]) -> dict[str, BaseModel]:
+    """Build the models of repeated ``--model`` options, labelled as ``fc.forecast`` does.
+
+    Parameters
+    ----------
+    specs : tuple of str
+        Specs of :func:`parse_model_spec`.
+
+    Returns
+    -------
+    dict
+        ``{label: unfitted model}`` (:func:`forecast.engine.specs.label_models`): a model's
+        registry name, and for two of the same model the hyperparameters that differ, e.g.
+        ``naive[transform=None]`` and ``naive[transform='log']``.
+
+    Raises
+    ------
+    ConfigError
+        A bad spec, or the same model twice with the same hyperparameters.
+    """
+    from forecast.engine.specs import label_models
+
+    return label_models([parse_model_spec(spec)[1] for spec in specs])
+
+
+def _select_series(frame: pd.DataFrame, series: tuple[str, ...]) -> ValidSeries:
+    checked = valid_series(frame)
     if not series:
-        return clean
+        return checked
+    clean = checked.frame
     known = list(dict.fromkeys(clean[UNIQUE_ID]))
     unknown = [s for s in series if s not in known]
     if unknown:
@@ -83,11 +115,11 @@ def _select_series(frame: pd.DataFrame, series: tuple[str, ...]) -> pd.DataFrame
             f"series {', '.join(map(repr, unknown))} not in the data; it has "
             f"{', '.join(map(repr, known[:20]))}{' ...' if len(known) > 20 else ''}."
         )
-    return clean[clean[UNIQUE_ID].isin(series)].reset_index(drop=True)
+    return ValidSeries(clean[clean[UNIQUE_ID].isin(series)].reset_index(drop=True))
 
 
 def _readable(frame: pd.DataFrame) -> pd.DataFrame:
-    """The forecast frame with dates as text and numbers rounded to the data's scale."""
+    """Format the forecast frame: dates as text, numbers rounded to the data's scale."""
     numbers = [c for c in frame.columns if c not in (UNIQUE_ID, MODEL, DS)]
     scale = float(frame[numbers].abs().max().max()) if len(frame) else 0.0
     decimals = 0 if scale >= 1000 else 1 if scale >= 100 else 2 if scale >= 1 else 4
@@ -114,7 +146,7 @@ def models_command() -> None:
     \b
     Example:
       forecast models
-    """
+    """  # noqa: D301 (click needs a real backspace in "\b")
     from forecast.models import available
 
     table = available()
@@ -202,48 +234,27 @@ def run_command(
           --model ets --model arima --model prophet --horizon 8 --plot forecast.png
       forecast run --data dau.csv --model naive --model 'ets:transform=log' \\
           --horizon 30 --level 80 --level 95 --out forecasts.parquet --jobs 2
-    """
-    from forecast.forecasting import forecast
+    """  # noqa: D301 (click needs a real backspace in "\b")
+    from forecast.forecasting import run_forecast
 
     frame, retention = load_input(data, dataset)
     if retention_path is not None:
         retention = read_frame(retention_path)
-    history = _select_series(frame, series)
+    checked = _select_series(frame, series)
+    history = checked.frame
     n_series = history[UNIQUE_ID].nunique()
     if plot_path is not None and n_series > _MAX_PLOT_PANELS:
         raise ConfigError(
-            f"--plot draws at most {_MAX_PLOT_PANELS} series and {n_series} are selected; choose some with --series."
+            f"--plot draws at most {_MAX_PLOT_PANELS} series and {n_series} are selected; "
+            "choose some with --series."
         )
-    models: dict[str, BaseModel] = {}
-    for spec in model_specs:
-        label, model = parse_model_spec(spec)
-        if label in models:
-            raise ConfigError(f"--model {spec!r} is given twice; give each model once.")
-        models[label] = model
-    bar = click.progressbar(length=n_series * len(models), label="forecasting", file=sys.stderr)
-    with bar, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ForecastWarning)
-        result = forecast(
-            history,
-            models,
-            horizon,
-            levels=levels,
-            retention=retention,
-            n_jobs=jobs,
-            progress=bar.update,
+    models = parse_models(model_specs)
+    with progress_bar("forecasting", n_series * len(models)) as progress:
+        run = run_forecast(
+            checked, models, horizon, levels, retention, n_jobs=jobs, progress=progress
         )
-    for warning in caught:
-        if not issubclass(warning.category, ForecastWarning):
-            warnings.warn_explicit(
-                warning.message, warning.category, warning.filename, warning.lineno
-            )
-    failures = result.attrs.get("failures")
-    if failures is not None:
-        for row in failures.itertuples(index=False):
-            click.echo(
-                f"warning: no forecast of {row.unique_id!r} with {row.model!r}: {row.error_type}: {row.message}",
-                err=True,
-            )
+    echo_failures(run.failures, run.n_units, "(series, model) pair(s)")
+    result = run.frame
     if result.empty:
         fail("no forecast: every (series, model) pair failed (see the warnings above).")
     if out is not None:

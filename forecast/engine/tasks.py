@@ -34,7 +34,7 @@ import pandas as pd
 
 from forecast.errors import ForecastError
 from forecast.models.base import BaseModel
-from forecast.schema import CUTOFF, DS, MODEL, UNIQUE_ID, forecast_columns
+from forecast.schema import CUTOFF, DS, ENTITY, MODEL, UNIQUE_ID, forecast_columns
 
 __all__ = [
     "ERROR_TYPE",
@@ -45,6 +45,7 @@ __all__ = [
     "failure_record",
     "failures_frame",
     "fit_predict_task",
+    "retention_for",
 ]
 
 ERROR_TYPE = "error_type"
@@ -89,7 +90,7 @@ def failure_record(
 
 
 def failures_frame(records: Sequence[dict[str, object]]) -> pd.DataFrame:
-    """The failures frame of a run: :data:`FAILURE_COLUMNS`, sorted, with a fresh RangeIndex.
+    """Build the failures frame of a run: :data:`FAILURE_COLUMNS`, sorted, fresh RangeIndex.
 
     Parameters
     ----------
@@ -107,6 +108,36 @@ def failures_frame(records: Sequence[dict[str, object]]) -> pd.DataFrame:
         frame[column] = frame[column].astype(str)
     frame = frame.sort_values([UNIQUE_ID, MODEL, CUTOFF], kind="mergesort", na_position="first")
     return frame.reset_index(drop=True)
+
+
+def retention_for(
+    retention: pd.DataFrame | None, series: pd.DataFrame, unique_id: str
+) -> pd.DataFrame | None:
+    """Select the cohort retention rows of one series, as every driver matches them.
+
+    Parameters
+    ----------
+    retention : DataFrame or None
+        A checked retention frame (:func:`forecast.schema.valid_retention`).
+    series : DataFrame
+        The series' rows of the checked series frame.
+    unique_id : str
+        The series.
+
+    Returns
+    -------
+    DataFrame or None
+        Without a ``unique_id`` column, the whole frame (one product's cohorts serve every
+        series); otherwise the rows whose ``unique_id`` is the series' ``unique_id`` or its
+        ``entity``, with a fresh RangeIndex, or None when there are none.
+    """
+    if retention is None or UNIQUE_ID not in retention.columns:
+        return retention
+    keys = {unique_id}
+    if ENTITY in series.columns:
+        keys |= set(series[ENTITY].dropna().astype(str))
+    rows = retention[retention[UNIQUE_ID].isin(keys)]
+    return rows.reset_index(drop=True) if len(rows) else None
 
 
 @dataclass(frozen=True)

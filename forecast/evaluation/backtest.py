@@ -1,227 +1,164 @@
 """Rolling-origin backtests: cutoffs computed once and shared, a fresh model per window.
 
-How cutoffs are defined
------------------------
-Each series is cut on its own date grid, counted back from its own last date: with horizon
-``h``, ``n_windows`` windows and ``step`` periods between cutoffs, the last cutoff lies ``h``
-periods (of the series' inferred frequency) before the series' last date and each earlier one
-``step`` periods before the next. A window trains on the rows dated on or before its cutoff and
-is scored on the ``h`` grid dates after it. So series of different lengths or frequencies (a
-monthly and a daily series in one frame) each get ``n_windows`` full windows, and series that
-end on the same date with the same frequency share the very same cutoff dates, which is the
-usual case of a panel of competing products. The cutoffs are computed once, by
-:func:`make_cutoffs`, before any model runs; every model is evaluated on the same ones.
+A backtest is planned before any model runs: the arguments are checked, the input frames
+validated once, the cutoffs computed (:mod:`forecast.evaluation.cutoffs`, where a series too
+short for the windows is found) and the work cut into chains of windows
+(:mod:`forecast.evaluation.windows`, which also gives each window the retention rows known by
+its cutoff). The chains run through the package's one rolling-origin loop
+(:func:`forecast.engine.rolling.roll`), in worker processes when ``n_jobs > 1``. A window that
+fails is a row of the failures, never the end of the call.
 
 A date of the test window that is absent from the series (a gap) keeps its forecast with a
-missing ``y``; :func:`forecast.evaluation.metrics.evaluate` counts it in ``n_missing`` and does not score
-it. Nothing is filled.
+missing ``y``; :func:`forecast.evaluation.metrics.evaluate` counts it in ``n_missing`` and does
+not score it. Nothing is filled.
 
-Retention known by a cutoff
----------------------------
-With ``retention=``, each series gets the cohort rows the forecast driver would give it (those
-whose ``unique_id`` is the series' ``unique_id`` or ``entity``, or every row when the frame has
-no ``unique_id``), and each window gets only the rows known by its cutoff. The observation of
-cohort ``c`` at age ``a`` describes the period of the retention frame's own frequency that
-starts ``a`` periods after ``c``; it is known once that period is over, at ``c + (a + 1)``
-periods. A window's training data run to the end of its cutoff's period (``cutoff`` plus one
-period of the series), so the window gets the observation when ``c + (a + 1)`` retention
-periods is on or before ``cutoff`` plus one series period. When the two frequencies are the
-same this reads: ``c + a`` periods is on or before the cutoff. The retention frequency is
-inferred from the cohort dates of the rows of that series; when they hold a single cohort, the
-series' own frequency is used. Sliding windows do not shorten the retention history.
+:func:`run_backtest` returns the backtest and its failures as data
+(:class:`~forecast.engine.result.EngineResult`), for the batch runner and the command line;
+:func:`backtest` is its notebook form.
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from forecast.engine.parallel import parallel_map
+from forecast.engine.parallel import Progress, check_n_jobs, parallel_map
+from forecast.engine.result import EngineResult, assemble, publish
+from forecast.engine.specs import ModelSpec, label_models
 from forecast.engine.tasks import failure_record, failures_frame
-from forecast.errors import ConfigError, ForecastError, ForecastWarning, HistoryError, SchemaError
-from forecast.evaluation.metrics import seasonal_naive_scale
-from forecast.forecasting import _retention_for
+from forecast.errors import ConfigError, HistoryError
+from forecast.evaluation.cutoffs import check_cutoffs, cutoff_table, make_cutoffs, positive_int
+from forecast.evaluation.windows import (
+    BacktestTask,
+    chains,
+    run_backtest_task,
+    scales,
+    window_retentions,
+)
 from forecast.models.base import BaseModel, check_horizon
-from forecast.models.registry import resolve
 from forecast.schema import (
-    AGE,
-    COHORT,
     CUTOFF,
     DS,
     MODEL,
     SCALE,
     SEASONAL_PERIOD,
     UNIQUE_ID,
-    WINDOW,
-    Frequency,
+    ValidRetention,
+    ValidSeries,
     Y,
     check_levels,
     forecast_columns,
-    infer_frequency,
-    validate_retention,
-    validate_series,
+    valid_retention,
+    valid_series,
 )
 
-__all__ = ["make_cutoffs", "backtest", "backtest_columns", "BacktestTask", "run_backtest_task"]
+__all__ = [
+    "BacktestPlan",
+    "BacktestTask",
+    "backtest",
+    "backtest_columns",
+    "make_cutoffs",
+    "plan_backtest",
+    "run_backtest",
+    "run_backtest_task",
+]
 
-ModelsArg = str | BaseModel | Sequence[str | BaseModel] | Mapping[str, str | BaseModel]
+Window = Literal["expanding", "sliding"]
 
 
 def backtest_columns(levels: Sequence[float]) -> list[str]:
-    """Columns of a backtest frame, in order: the forecast columns with ``cutoff`` and ``y``
-    (:func:`forecast.schema.forecast_columns`), then ``scale`` and ``seasonal_period``.
+    """Columns of a backtest frame, in order.
+
+    The forecast columns with ``cutoff`` and ``y`` (:func:`forecast.schema.forecast_columns`),
+    then ``scale`` and ``seasonal_period``.
     """
     return [*forecast_columns(levels, backtest=True), SCALE, SEASONAL_PERIOD]
 
 
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < 1:
-        raise ConfigError(f"{name} must be a positive integer, not {value!r}.")
-    return int(value)
+@dataclass(frozen=True)
+class _Settings:
+    h: int
+    n_windows: int
+    step: int
+    window_size: int | None
+    refit: bool | int
+    levels: tuple[float, ...]
+    seasonal_period: int | None
 
 
-def _frequency(group: pd.DataFrame, uid: str) -> Frequency:
-    frequency = infer_frequency(group[DS])
-    if frequency is None:
-        raise HistoryError(
-            f"series {uid!r} has a single date, so it cannot be backtested; give it a longer history "
-            "or leave it out of the frame.",
-            series=uid,
-            column=DS,
-        )
-    return frequency
-
-
-def _series_cutoffs(
-    group: pd.DataFrame, uid: str, h: int, n_windows: int, step: int
-) -> pd.DatetimeIndex:
-    frequency = _frequency(group, uid)
-    back = h + (n_windows - 1) * step
-    grid = pd.date_range(end=group[DS].iloc[-1], periods=back + 1, freq=frequency.offset)
-    cutoffs = grid[[w * step for w in range(n_windows)]]
-    first = group[DS].iloc[0]
-    if cutoffs[0] < first:
-        raise HistoryError(
-            f"series {uid!r} runs from {first:%Y-%m-%d} to {group[DS].iloc[-1]:%Y-%m-%d}: too short for "
-            f"{n_windows} window(s) of h={h} every {step} step(s) (the earliest cutoff would be "
-            f"{cutoffs[0]:%Y-%m-%d}). Use fewer windows, a smaller step or horizon, or leave the series out.",
-            series=uid,
-            column=DS,
-        )
-    return cutoffs
-
-
-def make_cutoffs(
-    df: pd.DataFrame, h: int, n_windows: int = 1, step: int | None = None
-) -> pd.DataFrame:
-    """The cutoffs of a rolling-origin backtest, one row per series and window.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Series frame (``unique_id``, ``ds``, ``y``); validated, not modified.
-    h : int
-        Horizon in periods of each series' own frequency.
-    n_windows : int
-        Number of windows (cutoffs) per series.
-    step : int, optional
-        Periods between consecutive cutoffs; ``h`` by default (windows that do not overlap).
-
-    Returns
-    -------
-    DataFrame
-        ``unique_id``, ``window`` (0 for the earliest) and ``cutoff`` (the last training date),
-        sorted. The last cutoff lies ``h`` periods before the series' last date and each earlier
-        one ``step`` periods before the next (see the module notes).
-
-    Raises
-    ------
-    DataError
-        The frame breaks the data contract, or a series is too short for the windows.
-    ConfigError
-        ``h``, ``n_windows`` or ``step`` is not a positive integer.
-
-    Examples
-    --------
-    >>> import pandas as pd, forecast as fc
-    >>> df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=30), "y": 1.0})
-    >>> fc.make_cutoffs(df, h=7, n_windows=2, step=7)["cutoff"].dt.strftime("%m-%d").tolist()
-    ['01-16', '01-23']
-    """
-    h = check_horizon(h)
-    n_windows = _positive_int(n_windows, "n_windows")
-    step = h if step is None else _positive_int(step, "step")
-    table, problems = _cutoff_table(validate_series(df), h, n_windows, step)
-    if problems:
-        raise next(iter(problems.values()))
-    return table
-
-
-def _cutoff_table(
-    data: pd.DataFrame, h: int, n_windows: int, step: int
-) -> tuple[pd.DataFrame, dict[str, HistoryError]]:
-    """Cutoffs of every series that has room for them, and the error of each that has not."""
-    rows = []
-    problems: dict[str, HistoryError] = {}
-    for uid, group in data.groupby(UNIQUE_ID, sort=True):
-        try:
-            cutoffs = _series_cutoffs(group, str(uid), h, n_windows, step)
-        except HistoryError as err:
-            problems[str(uid)] = err
-            continue
-        for window, cutoff in enumerate(cutoffs):
-            rows.append({UNIQUE_ID: str(uid), WINDOW: window, CUTOFF: cutoff})
-    out = pd.DataFrame(rows, columns=[UNIQUE_ID, WINDOW, CUTOFF])
-    out[CUTOFF] = pd.to_datetime(out[CUTOFF]).astype("datetime64[ns]")
-    return out, problems
-
-
-def _check_cutoffs(cutoffs: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
-    missing = [c for c in (UNIQUE_ID, CUTOFF) if c not in cutoffs.columns]
-    if missing:
-        raise SchemaError(
-            f"cutoffs lack column(s) {', '.join(map(repr, missing))}; pass the frame of fc.make_cutoffs.",
-            column=missing[0],
-        )
-    out = cutoffs[[UNIQUE_ID, CUTOFF]].copy()
-    out[UNIQUE_ID] = out[UNIQUE_ID].astype(str)
-    out[CUTOFF] = pd.to_datetime(out[CUTOFF]).astype("datetime64[ns]")
-    unknown = sorted(set(out[UNIQUE_ID]) - set(data[UNIQUE_ID]))
-    if unknown:
-        raise SchemaError(
-            f"cutoffs name series absent from the data: {', '.join(map(repr, unknown[:3]))}.",
-            series=unknown[0],
-            column=UNIQUE_ID,
-        )
-    out = out.drop_duplicates().sort_values([UNIQUE_ID, CUTOFF], kind="mergesort")
-    out[WINDOW] = out.groupby(UNIQUE_ID).cumcount()
-    return out.reset_index(drop=True)[[UNIQUE_ID, WINDOW, CUTOFF]]
-
-
-def _labelled_models(models: ModelsArg) -> list[tuple[str, BaseModel]]:
-    if isinstance(models, (str, BaseModel)):
-        items: list[tuple[str, str | BaseModel]] = [
-            (models if isinstance(models, str) else models.name, models)
-        ]
-    elif isinstance(models, Mapping):
-        items = [(str(label), model) for label, model in models.items()]
-    else:
-        items = [(m if isinstance(m, str) else getattr(m, "name", str(m)), m) for m in models]
-    if not items:
-        raise ConfigError("models is empty; name at least one model, e.g. models=['naive', 'ets'].")
-    labels = [label for label, _ in items]
-    repeated = sorted({label for label in labels if labels.count(label) > 1})
-    if repeated:
+def _window_size(window: object, window_size: int | None) -> int | None:
+    if window not in ("expanding", "sliding"):
+        raise ConfigError(f"window must be 'expanding' or 'sliding', not {window!r}.")
+    if window == "sliding":
+        if window_size is None:
+            raise ConfigError(
+                "window='sliding' needs window_size, the number of observations per training "
+                "window."
+            )
+        return positive_int(window_size, "window_size")
+    if window_size is not None:
         raise ConfigError(
-            f"model label(s) {', '.join(map(repr, repeated))} appear more than once; pass a dict "
-            "{label: model} to tell models of the same kind apart."
+            "window_size applies to window='sliding' only; drop it or set window='sliding'."
         )
-    return [(label, resolve(model)) for label, model in items]
+    return None
+
+
+def _settings(
+    h: int,
+    n_windows: int,
+    step: int | None,
+    window: Window,
+    window_size: int | None,
+    refit: bool | int,
+    levels: Sequence[float],
+    seasonal_period: int | None,
+) -> _Settings:
+    h = check_horizon(h)
+    if not isinstance(refit, bool):
+        positive_int(refit, "refit (True, False or a number of windows)")
+    return _Settings(
+        h=h,
+        n_windows=positive_int(n_windows, "n_windows"),
+        step=h if step is None else positive_int(step, "step"),
+        window_size=_window_size(window, window_size),
+        refit=refit,
+        levels=check_levels(levels),
+        seasonal_period=None
+        if seasonal_period is None
+        else positive_int(seasonal_period, "seasonal_period"),
+    )
+
+
+@dataclass(frozen=True)
+class BacktestPlan:
+    """A checked, planned backtest: what :func:`execute_backtest` runs.
+
+    Attributes
+    ----------
+    data : DataFrame
+        The checked series frame, without the series too short for the windows.
+    table : DataFrame
+        The cutoffs (``unique_id``, ``window``, ``cutoff``).
+    problems : dict
+        ``{unique_id: HistoryError}`` of the series too short for the windows.
+    labels : tuple of str
+        The models' labels.
+    tasks : list of BacktestTask
+        The chains of windows to run.
+    settings : _Settings
+        The checked arguments.
+    """
+
+    data: pd.DataFrame
+    table: pd.DataFrame
+    problems: dict[str, HistoryError]
+    labels: tuple[str, ...]
+    tasks: list[BacktestTask]
+    settings: _Settings
 
 
 def _refit_every(refit: bool | int, n_windows: int) -> int:
@@ -229,157 +166,188 @@ def _refit_every(refit: bool | int, n_windows: int) -> int:
         return 1
     if refit is False:
         return n_windows
-    return _positive_int(refit, "refit (True, False or a number of windows)")
+    return int(refit)
 
 
-def _uses_warm_start(model: BaseModel) -> bool:
-    return type(model).warm_start is not BaseModel.warm_start
+def _tasks(
+    data: pd.DataFrame,
+    table: pd.DataFrame,
+    labelled: Mapping[str, BaseModel],
+    settings: _Settings,
+    retention: pd.DataFrame | None,
+) -> list[BacktestTask]:
+    by_series = {str(uid): rows[CUTOFF].tolist() for uid, rows in table.groupby(UNIQUE_ID)}
+    every = _refit_every(settings.refit, max((len(c) for c in by_series.values()), default=1))
+    tasks: list[BacktestTask] = []
+    for uid, group in data.groupby(UNIQUE_ID, sort=True):
+        cutoffs = [pd.Timestamp(c) for c in by_series.get(str(uid), [])]
+        retentions = window_retentions(retention, group, str(uid), cutoffs)
+        known = dict(zip(cutoffs, retentions, strict=True))
+        for label, model in labelled.items():
+            for chain in chains(len(cutoffs), every, model):
+                chain_cutoffs = tuple(cutoffs[w] for w, _ in chain)
+                tasks.append(
+                    BacktestTask(
+                        unique_id=str(uid),
+                        label=label,
+                        model=model,
+                        series=group.loc[group[DS] <= chain_cutoffs[-1]].reset_index(drop=True),
+                        cutoffs=chain_cutoffs,
+                        refits=tuple(flag for _, flag in chain),
+                        h=settings.h,
+                        levels=settings.levels,
+                        window_size=settings.window_size,
+                        retentions=tuple(known[cutoff] for cutoff in chain_cutoffs),
+                    )
+                )
+    return tasks
 
 
-@dataclass(frozen=True)
-class BacktestTask:
-    """One chain of windows of one model on one series: a picklable unit of work.
+def plan_backtest(
+    df: pd.DataFrame | ValidSeries,
+    models: ModelSpec,
+    h: int,
+    n_windows: int = 1,
+    step: int | None = None,
+    window: Window = "expanding",
+    window_size: int | None = None,
+    refit: bool | int = True,
+    levels: Sequence[float] = (80, 95),
+    *,
+    retention: pd.DataFrame | ValidRetention | None = None,
+    cutoffs: pd.DataFrame | None = None,
+    seasonal_period: int | None = None,
+) -> BacktestPlan:
+    """Check the arguments, validate the frames once and plan the work; nothing is fitted.
 
-    Windows in a chain depend on each other (the model is updated, or warm-started, from the
-    previous window); chains are independent, so their results do not depend on how they are
-    spread over processes.
-
-    Attributes
-    ----------
-    unique_id, label : str
-        The series and the model's label.
-    model : BaseModel
-        An unfitted template; each fit uses a fresh clone.
-    series : DataFrame
-        The series up to the chain's last cutoff, and nothing later.
-    cutoffs : tuple of Timestamp
-        The chain's cutoffs in increasing order.
-    refits : tuple of bool
-        For each cutoff, True to fit a fresh clone, False to ``update`` the previous fit.
-    h : int
-        Horizon.
-    levels : tuple of float
-        Interval levels.
-    window_size : int or None
-        Sliding windows: train on the last ``window_size`` observations up to each cutoff.
-    retentions : tuple of (DataFrame or None)
-        For each cutoff, the cohort retention rows known by it (see the module notes), passed
-        to ``fit``; None when no retention is given or none is known yet.
+    Parameters and exceptions are those of :func:`backtest`, except that a series too short
+    for the windows is recorded in ``problems`` rather than raised.
     """
-
-    unique_id: str
-    label: str
-    model: BaseModel
-    series: pd.DataFrame
-    cutoffs: tuple[pd.Timestamp, ...]
-    refits: tuple[bool, ...]
-    h: int
-    levels: tuple[float, ...]
-    window_size: int | None = None
-    retentions: tuple[pd.DataFrame | None, ...] | None = None
-
-
-def _retention_ends(retention: pd.DataFrame, series_frequency: Frequency) -> pd.Series:
-    """When each retention row becomes known: the end of the period its age refers to."""
-    frequency = infer_frequency(retention[COHORT].drop_duplicates()) or series_frequency
-    ends = [
-        pd.Timestamp(cohort) + (int(age) + 1) * frequency.offset
-        for cohort, age in zip(retention[COHORT], retention[AGE], strict=True)
-    ]
-    return pd.Series(pd.DatetimeIndex(ends), index=retention.index)
+    settings = _settings(h, n_windows, step, window, window_size, refit, levels, seasonal_period)
+    labelled = label_models(models)
+    data = valid_series(df).frame
+    checked = valid_retention(retention)
+    if cutoffs is None:
+        table, problems = cutoff_table(data, settings.h, settings.n_windows, settings.step)
+    else:
+        table, problems = check_cutoffs(cutoffs, data), {}
+    if problems:
+        data = data.loc[~data[UNIQUE_ID].isin(list(problems))]
+    clean_retention = None if checked is None else checked.frame
+    tasks = _tasks(data, table, labelled, settings, clean_retention)
+    return BacktestPlan(data, table, problems, tuple(labelled), tasks, settings)
 
 
-def _window_retentions(
-    retention: pd.DataFrame | None, group: pd.DataFrame, uid: str, cutoffs: Sequence[pd.Timestamp]
-) -> tuple[pd.DataFrame | None, ...]:
-    """For each cutoff, the series' retention rows known by the end of its period (None if none)."""
-    matched = _retention_for(retention, group, uid)
-    if matched is None:
-        return (None,) * len(cutoffs)
-    frequency = _frequency(group, uid)
-    ends = _retention_ends(matched, frequency)
-    known = [matched.loc[ends <= pd.Timestamp(cutoff) + frequency.offset] for cutoff in cutoffs]
-    return tuple(rows.reset_index(drop=True) if len(rows) else None for rows in known)
+def _assemble(
+    plan: BacktestPlan, results: Sequence[tuple[list[pd.DataFrame], object]]
+) -> pd.DataFrame:
+    frames, uids, labels = [], [], []
+    for task, (task_frames, _) in zip(plan.tasks, results, strict=True):
+        for frame in task_frames:
+            frames.append(frame)
+            uids.append((task.unique_id, len(frame)))
+            labels.append(task.label)
+    columns = backtest_columns(plan.settings.levels)
+    predicted = [c for c in columns if c not in (UNIQUE_ID, MODEL, Y, SCALE, SEASONAL_PERIOD)]
+    out = assemble(frames, predicted)
+    lengths = [n for _, n in uids]
+    out.insert(0, UNIQUE_ID, np.repeat([uid for uid, _ in uids], lengths).astype(str))
+    out.insert(1, MODEL, np.repeat(labels, lengths).astype(str))
+    for column in (CUTOFF, DS):
+        out[column] = out[column].astype("datetime64[ns]")
+    data = plan.data
+    actuals = data[[UNIQUE_ID, DS, Y]].assign(**{DS: data[DS].astype("datetime64[ns]")})
+    out = out.merge(actuals, on=[UNIQUE_ID, DS], how="left", validate="many_to_one")
+    window_scales = scales(
+        data, plan.table, plan.settings.window_size, plan.settings.seasonal_period
+    )
+    out = out.merge(window_scales, on=[UNIQUE_ID, CUTOFF], how="left")
+    out = out[columns].sort_values([UNIQUE_ID, MODEL, CUTOFF, DS], kind="mergesort")
+    return out.reset_index(drop=True)
 
 
-def _training(series: pd.DataFrame, cutoff: pd.Timestamp, window_size: int | None) -> pd.DataFrame:
-    train = series.loc[series[DS] <= cutoff]
-    return train.iloc[-window_size:] if window_size is not None else train
+def execute_backtest(
+    plan: BacktestPlan, n_jobs: int = 1, progress: Progress | None = None
+) -> EngineResult:
+    """Run a planned backtest; the backtest frame and the failed windows as data.
 
-
-def run_backtest_task(task: BacktestTask) -> tuple[list[pd.DataFrame], list[dict[str, object]]]:
-    """Run one chain: fit (or update) on data up to each cutoff and predict ``h`` steps.
+    Parameters
+    ----------
+    plan : BacktestPlan
+        From :func:`plan_backtest`.
+    n_jobs : int
+        Worker processes (-1 for every core).
+    progress : callable, optional
+        Called with the number of windows finished since the last call.
 
     Returns
     -------
-    tuple
-        The forecasts of the windows that succeeded (``cutoff``, ``ds``, ``yhat`` and the interval
-        columns) and the failure records (:func:`forecast.engine.tasks.failure_record`) of the others.
-        A failed fit makes the next window of the chain fit afresh.
+    EngineResult
+        ``frame``: the backtest of :func:`backtest`; ``failures``: one row per failed window,
+        and one per model for each series too short for the windows (cutoff missing).
     """
-    frames: list[pd.DataFrame] = []
-    failures: list[dict[str, object]] = []
-    fitted: BaseModel | None = None
-    previous: BaseModel | None = None
-    fit_start: pd.Timestamp | None = None
-    retentions = task.retentions or (None,) * len(task.cutoffs)
-    for cutoff, refit, retention in zip(task.cutoffs, task.refits, retentions, strict=True):
-        train = _training(task.series, cutoff, task.window_size)
-        try:
-            if refit or fitted is None:
-                model = task.model.clone()
-                if previous is not None:
-                    model.warm_start(previous)
-                model.fit_validated(train, retention)
-                fit_start = train[DS].iloc[0]
-            else:
-                model = fitted
-                model.update(
-                    task.series.loc[(task.series[DS] >= fit_start) & (task.series[DS] <= cutoff)]
-                )
-            predicted = model.predict(task.h, levels=task.levels)
-        except ForecastError as err:
-            failures.append(failure_record(task.unique_id, task.label, cutoff, err))
-            fitted = None
-            continue
-        fitted = previous = model
-        predicted.insert(0, CUTOFF, pd.Timestamp(cutoff))
-        frames.append(predicted)
-    return frames, failures
+    check_n_jobs(n_jobs)
+    records = [
+        failure_record(uid, label, None, err)
+        for uid, err in plan.problems.items()
+        for label in plan.labels
+    ]
+    if records and progress is not None:
+        progress(len(records) * plan.settings.n_windows)
+    units = [len(task.cutoffs) for task in plan.tasks]
+    results = parallel_map(run_backtest_task, plan.tasks, n_jobs, progress, units)
+    for _, task_failures in results:
+        records += task_failures
+    return EngineResult(
+        _assemble(plan, results),
+        failures_frame(records),
+        sum(units) + len(plan.problems) * len(plan.labels),
+    )
 
 
-def _chains(n_windows: int, every: int, model: BaseModel) -> list[list[tuple[int, bool]]]:
-    """Windows grouped into dependent chains, with True where the chain fits afresh."""
-    updates = every > 1 and model.capabilities.updates
-    flags = [(w, (w % every == 0) if updates else True) for w in range(n_windows)]
-    if _uses_warm_start(model):
-        return [flags]
-    if updates:
-        return [flags[i : i + every] for i in range(0, n_windows, every)]
-    return [[flag] for flag in flags]
+def run_backtest(
+    df: pd.DataFrame | ValidSeries,
+    models: ModelSpec,
+    h: int,
+    n_windows: int = 1,
+    step: int | None = None,
+    window: Window = "expanding",
+    window_size: int | None = None,
+    refit: bool | int = True,
+    levels: Sequence[float] = (80, 95),
+    n_jobs: int = 1,
+    *,
+    retention: pd.DataFrame | ValidRetention | None = None,
+    cutoffs: pd.DataFrame | None = None,
+    seasonal_period: int | None = None,
+    progress: Progress | None = None,
+) -> EngineResult:
+    """Backtest every model on every series; the backtest and its failures as data.
 
+    Parameters are those of :func:`backtest`. Nothing is raised for a series too short for
+    the windows or for a window whose model fails: each is a row of ``failures``.
 
-def _scales(
-    data: pd.DataFrame, cutoffs: pd.DataFrame, window_size: int | None, seasonal_period: int | None
-) -> pd.DataFrame:
-    rows = []
-    for uid, group in data.groupby(UNIQUE_ID, sort=True):
-        frequency = _frequency(group, str(uid))
-        m = int(seasonal_period or frequency.seasonal_period)
-        for cutoff in cutoffs.loc[cutoffs[UNIQUE_ID] == uid, CUTOFF]:
-            train = _training(group, cutoff, window_size)
-            if len(train) < 2:
-                scale = float("nan")
-            else:
-                grid = pd.date_range(train[DS].iloc[0], train[DS].iloc[-1], freq=frequency.offset)
-                values = train.set_index(DS)[Y].reindex(grid).to_numpy(dtype=float)
-                scale = seasonal_naive_scale(values, m)
-            rows.append({UNIQUE_ID: str(uid), CUTOFF: cutoff, SCALE: scale, SEASONAL_PERIOD: m})
-    out = pd.DataFrame(rows, columns=[UNIQUE_ID, CUTOFF, SCALE, SEASONAL_PERIOD])
-    out[CUTOFF] = pd.to_datetime(out[CUTOFF]).astype("datetime64[ns]")
-    out[SCALE] = out[SCALE].astype("float64")
-    out[SEASONAL_PERIOD] = out[SEASONAL_PERIOD].astype("int64")
-    return out
+    Returns
+    -------
+    EngineResult
+        ``frame``: the backtest frame of :func:`backtest`; ``failures``: the failed windows.
+    """
+    check_n_jobs(n_jobs)
+    plan = plan_backtest(
+        df,
+        models,
+        h,
+        n_windows,
+        step,
+        window,
+        window_size,
+        refit,
+        levels,
+        retention=retention,
+        cutoffs=cutoffs,
+        seasonal_period=seasonal_period,
+    )
+    return execute_backtest(plan, n_jobs, progress)
 
 
 def _summary(failures: pd.DataFrame, n_windows: int) -> str:
@@ -390,28 +358,28 @@ def _summary(failures: pd.DataFrame, n_windows: int) -> str:
         else f"at cutoff {first[CUTOFF]:%Y-%m-%d}"
     )
     return (
-        f"{len(failures)} of {n_windows} backtest window(s) failed (the first: model {first[MODEL]!r} on "
-        f"series {first[UNIQUE_ID]!r} {where}: {first['error_type']}: "
+        f"{len(failures)} of {n_windows} backtest window(s) failed (the first: model "
+        f"{first[MODEL]!r} on series {first[UNIQUE_ID]!r} {where}: {first['error_type']}: "
         f"{first['message']}). The full list is in frame.attrs['failures']."
     )
 
 
 def backtest(
-    df: pd.DataFrame,
-    models: ModelsArg,
+    df: pd.DataFrame | ValidSeries,
+    models: ModelSpec,
     h: int,
     n_windows: int = 1,
     step: int | None = None,
-    window: Literal["expanding", "sliding"] = "expanding",
+    window: Window = "expanding",
     window_size: int | None = None,
     refit: bool | int = True,
     levels: Sequence[float] = (80, 95),
     n_jobs: int = 1,
     *,
-    retention: pd.DataFrame | None = None,
+    retention: pd.DataFrame | ValidRetention | None = None,
     cutoffs: pd.DataFrame | None = None,
     seasonal_period: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Rolling-origin evaluation of models on every series, on cutoffs shared by all models.
 
@@ -420,11 +388,12 @@ def backtest(
 
     Parameters
     ----------
-    df : DataFrame
-        Series frame (``unique_id``, ``ds``, ``y``); validated, not modified.
+    df : DataFrame or ValidSeries
+        Series frame (``unique_id``, ``ds``, ``y``); validated once (unless already checked,
+        :func:`forecast.schema.valid_series`), not modified.
     models : str, BaseModel, sequence of them, or mapping label -> model
-        Registry names or model instances (cloned, never fitted in place). Labels are the
-        registry names unless a mapping gives them.
+        Registry names or model instances (cloned, never fitted in place), labelled as
+        :func:`forecast.forecast` labels them (:func:`forecast.engine.specs.label_models`).
     h : int
         Horizon in periods of each series' frequency.
     n_windows : int
@@ -444,24 +413,25 @@ def backtest(
         Interval levels in percent.
     n_jobs : int
         Worker processes (-1 for every core). Results are identical for any value.
-    retention : DataFrame, optional
+    retention : DataFrame or ValidRetention, optional
         Cohort retention (``cohort``, ``age``, ``retention``, optional ``unique_id``), validated
-        with :func:`forecast.schema.validate_retention` and matched to each series as
+        once with :func:`forecast.schema.validate_retention` and matched to each series as
         :func:`forecast.forecast` does (by ``unique_id`` or ``entity``). Each window's ``fit``
         receives only the rows known by its cutoff: cohort ``c`` at age ``a`` is known at the
         end of the period the age refers to, ``c + (a + 1)`` periods of the retention frame's
         frequency, i.e. for a window whose cutoff is at or after ``c + a`` periods when the
-        retention frame and the series share a frequency (module notes). A window with no
-        known rows gets ``retention=None``, so a model that needs retention fails there and
-        the failure is recorded.
+        retention frame and the series share a frequency (:mod:`forecast.evaluation.windows`).
+        A window with no known rows gets ``retention=None``, so a model that needs retention
+        fails there and the failure is recorded.
     cutoffs : DataFrame, optional
         Cutoffs from :func:`make_cutoffs` (``unique_id``, ``cutoff``); computed from ``h``,
         ``n_windows`` and ``step`` when omitted.
     seasonal_period : int, optional
         Season length of MASE's scale; by default each series' usual one (7 daily, 12 monthly).
     progress : callable, optional
-        Called as ``progress(advance, total)`` as units of work finish (the command line draws a
-        progress bar with it).
+        Called with the number of windows finished since the last call; the call's windows
+        number ``n_series * n_models * n_windows`` (the command line draws a progress bar with
+        it). The windows of a series too short for them count as finished at the start.
 
     Returns
     -------
@@ -478,115 +448,51 @@ def backtest(
     ------
     DataError
         The frame breaks the data contract.
+    HistoryError
+        No series has room for the windows (e.g. ``n_windows=10**6``); raised before any model
+        is fitted.
     ConfigError
-        An invalid argument.
+        An invalid argument (e.g. ``models=None`` or ``n_windows=0``).
 
     Notes
     -----
-    Work is cut into chains of windows of one model on one series: a single window when the
-    model is refit at every window, consecutive windows when it is updated between refits, and
-    all windows when the model warm-starts from the previous window (Prophet). Chains run in
-    parallel with :func:`forecast.engine.parallel.parallel_map`.
+    Cutoffs are computed once, before any model runs, and shared by every model
+    (:mod:`forecast.evaluation.cutoffs`). Work is cut into chains of windows of one model on
+    one series: a single window when the model is refit at every window, consecutive windows
+    when it is updated between refits, and all windows when the model warm-starts from the
+    previous window (Prophet). Chains run in parallel with
+    :func:`forecast.engine.parallel.parallel_map`.
+
+    References
+    ----------
+    .. [1] Hyndman, R. J. and Athanasopoulos, G. (2021). Forecasting: Principles and Practice,
+       3rd ed., section 5.10 (time series cross-validation).
 
     Examples
     --------
     >>> import numpy as np, pandas as pd, forecast as fc
-    >>> df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=60),
-    ...                    "y": 100 + np.arange(60.0) % 7 + 0.1 * np.arange(60.0)})
+    >>> t = np.arange(60.0)
+    >>> ds = pd.date_range("2024-01-01", periods=60)
+    >>> df = pd.DataFrame({"unique_id": "a", "ds": ds, "y": 100 + t % 7 + 0.1 * t})
     >>> bt = fc.backtest(df, ["naive", "seasonal_naive"], h=7, n_windows=3)
     >>> fc.evaluate(bt, metrics=["mase"])[["model", "mase"]].round(3).to_numpy().tolist()
     [['naive', 2.408], ['seasonal_naive', 1.0]]
     """
-    h = check_horizon(h)
-    n_windows = _positive_int(n_windows, "n_windows")
-    step = h if step is None else _positive_int(step, "step")
-    levels = check_levels(levels)
-    if window not in ("expanding", "sliding"):
-        raise ConfigError(f"window must be 'expanding' or 'sliding', not {window!r}.")
-    if window == "sliding":
-        if window_size is None:
-            raise ConfigError(
-                "window='sliding' needs window_size, the number of observations per training window."
-            )
-        window_size = _positive_int(window_size, "window_size")
-    elif window_size is not None:
-        raise ConfigError(
-            "window_size applies to window='sliding' only; drop it or set window='sliding'."
-        )
-    if seasonal_period is not None:
-        seasonal_period = _positive_int(seasonal_period, "seasonal_period")
-    labelled = _labelled_models(models)
-    data = validate_series(df)
-    clean_retention = validate_retention(retention) if retention is not None else None
-    if cutoffs is None:
-        table, problems = _cutoff_table(data, h, n_windows, step)
-    else:
-        table, problems = _check_cutoffs(cutoffs, data), {}
-    records = [
-        failure_record(uid, label, None, err)
-        for uid, err in problems.items()
-        for label, _ in labelled
-    ]
-    data = data.loc[~data[UNIQUE_ID].isin(list(problems))]
-    every = _refit_every(refit, int(table.groupby(UNIQUE_ID).size().max()) if len(table) else 1)
-
-    tasks: list[BacktestTask] = []
-    for uid, group in data.groupby(UNIQUE_ID, sort=True):
-        series_cutoffs = list(table.loc[table[UNIQUE_ID] == uid, CUTOFF])
-        known = dict(
-            zip(
-                series_cutoffs,
-                _window_retentions(clean_retention, group, str(uid), series_cutoffs),
-                strict=True,
-            )
-        )
-        for label, model in labelled:
-            for chain in _chains(len(series_cutoffs), every, model):
-                chain_cutoffs = tuple(pd.Timestamp(series_cutoffs[w]) for w, _ in chain)
-                tasks.append(
-                    BacktestTask(
-                        unique_id=str(uid),
-                        label=label,
-                        model=model,
-                        series=group.loc[group[DS] <= chain_cutoffs[-1]].reset_index(drop=True),
-                        cutoffs=chain_cutoffs,
-                        refits=tuple(flag for _, flag in chain),
-                        h=h,
-                        levels=levels,
-                        window_size=window_size,
-                        retentions=tuple(known[cutoff] for cutoff in chain_cutoffs),
-                    )
-                )
-    tick = None if progress is None else (lambda advance: progress(advance, len(tasks)))
-    results = parallel_map(run_backtest_task, tasks, n_jobs=n_jobs, progress=tick)
-
-    frames = []
-    for task, (task_frames, task_failures) in zip(tasks, results, strict=True):
-        for frame in task_frames:
-            frames.append(frame.assign(**{UNIQUE_ID: task.unique_id, MODEL: task.label}))
-        records += task_failures
-    columns = backtest_columns(levels)
-    predicted_columns = [c for c in columns if c not in (Y, SCALE, SEASONAL_PERIOD)]
-    if frames:
-        out = pd.concat(frames, ignore_index=True)
-    else:
-        out = pd.DataFrame({c: pd.Series(dtype="float64") for c in predicted_columns})
-        out[[UNIQUE_ID, MODEL]] = out[[UNIQUE_ID, MODEL]].astype(str)
-    for column in (CUTOFF, DS):
-        out[column] = pd.to_datetime(out[column]).astype("datetime64[ns]")
-    actuals = data[[UNIQUE_ID, DS, Y]].assign(**{DS: data[DS].astype("datetime64[ns]")})
-    out = out.merge(actuals, on=[UNIQUE_ID, DS], how="left", validate="many_to_one")
-    out = out.merge(
-        _scales(data, table, window_size, seasonal_period), on=[UNIQUE_ID, CUTOFF], how="left"
+    check_n_jobs(n_jobs)
+    plan = plan_backtest(
+        df,
+        models,
+        h,
+        n_windows,
+        step,
+        window,
+        window_size,
+        refit,
+        levels,
+        retention=retention,
+        cutoffs=cutoffs,
+        seasonal_period=seasonal_period,
     )
-    out = (
-        out[columns]
-        .sort_values([UNIQUE_ID, MODEL, CUTOFF, DS], kind="mergesort")
-        .reset_index(drop=True)
-    )
-    if records:
-        failures = failures_frame(records)
-        out.attrs["failures"] = failures
-        total = sum(len(t.cutoffs) for t in tasks) + len(problems) * len(labelled)
-        warnings.warn(_summary(failures, total), ForecastWarning, stacklevel=2)
-    return out
+    if plan.problems and not plan.tasks:
+        raise next(iter(plan.problems.values()))
+    return publish(execute_backtest(plan, n_jobs, progress), _summary)

@@ -52,6 +52,9 @@ from forecast.schema import (
     parse_level_column,
 )
 
+Values = Sequence[float] | np.ndarray
+"""Actuals, forecasts or bounds: a sequence of numbers or a 1-d array."""
+
 __all__ = [
     "METRICS",
     "N",
@@ -98,7 +101,7 @@ N_MISSING = "n_missing"
 
 
 # ---------------------------------------------------------------------------- metric functions
-def _arrays(*values: Sequence[float] | np.ndarray) -> list[np.ndarray]:
+def _arrays(*values: Values) -> list[np.ndarray]:
     arrays = [np.asarray(v, dtype=float) for v in values]
     shapes = {a.shape for a in arrays}
     if len(shapes) != 1:
@@ -106,19 +109,19 @@ def _arrays(*values: Sequence[float] | np.ndarray) -> list[np.ndarray]:
     return arrays
 
 
-def mae(y: Sequence[float], yhat: Sequence[float]) -> float:
+def mae(y: Values, yhat: Values) -> float:
     """Mean absolute error."""
     y_, f = _arrays(y, yhat)
     return float(np.mean(np.abs(f - y_)))
 
 
-def rmse(y: Sequence[float], yhat: Sequence[float]) -> float:
+def rmse(y: Values, yhat: Values) -> float:
     """Root mean squared error."""
     y_, f = _arrays(y, yhat)
     return float(np.sqrt(np.mean((f - y_) ** 2)))
 
 
-def mape(y: Sequence[float], yhat: Sequence[float]) -> float:
+def mape(y: Values, yhat: Values) -> float:
     """Mean absolute percentage error in percent; NaN when an actual is 0."""
     y_, f = _arrays(y, yhat)
     if np.any(y_ == 0):
@@ -126,7 +129,7 @@ def mape(y: Sequence[float], yhat: Sequence[float]) -> float:
     return float(100.0 * np.mean(np.abs((f - y_) / y_)))
 
 
-def smape(y: Sequence[float], yhat: Sequence[float]) -> float:
+def smape(y: Values, yhat: Values) -> float:
     """Symmetric MAPE on the 0-200 scale (M4); NaN when some ``y`` and ``yhat`` are both 0."""
     y_, f = _arrays(y, yhat)
     denominator = np.abs(y_) + np.abs(f)
@@ -135,7 +138,7 @@ def smape(y: Sequence[float], yhat: Sequence[float]) -> float:
     return float(200.0 * np.mean(np.abs(f - y_) / denominator))
 
 
-def mase(y: Sequence[float], yhat: Sequence[float], scale: float | Sequence[float]) -> float:
+def mase(y: Values, yhat: Values, scale: float | Values) -> float:
     """Mean absolute scaled error: absolute errors divided by ``scale`` (one value or one per
     forecast), averaged; NaN when a scale is 0 or NaN.
     """
@@ -146,19 +149,19 @@ def mase(y: Sequence[float], yhat: Sequence[float], scale: float | Sequence[floa
     return float(np.mean(np.abs(f - y_) / s))
 
 
-def bias(y: Sequence[float], yhat: Sequence[float]) -> float:
+def bias(y: Values, yhat: Values) -> float:
     """Mean error ``yhat - y``: positive when forecasts run above the actuals."""
     y_, f = _arrays(y, yhat)
     return float(np.mean(f - y_))
 
 
-def coverage(y: Sequence[float], lo: Sequence[float], hi: Sequence[float]) -> float:
+def coverage(y: Values, lo: Values, hi: Values) -> float:
     """Percentage of actuals inside ``[lo, hi]``."""
     y_, lo_, hi_ = _arrays(y, lo, hi)
     return float(100.0 * np.mean((y_ >= lo_) & (y_ <= hi_)))
 
 
-def interval_width(lo: Sequence[float], hi: Sequence[float]) -> float:
+def interval_width(lo: Values, hi: Values) -> float:
     """Mean width ``hi - lo`` of the intervals."""
     lo_, hi_ = _arrays(lo, hi)
     return float(np.mean(hi_ - lo_))
@@ -173,9 +176,7 @@ def _interval_score_terms(
     return (hi - lo) + (2.0 / alpha) * (below + above)
 
 
-def interval_score(
-    y: Sequence[float], lo: Sequence[float], hi: Sequence[float], level: float
-) -> float:
+def interval_score(y: Values, lo: Values, hi: Values, level: float) -> float:
     """Winkler's interval score of ``level``% intervals (lower is better).
 
     Parameters
@@ -204,7 +205,7 @@ def _pinball_terms(y: np.ndarray, q: np.ndarray, tau: float) -> np.ndarray:
     return np.maximum(tau * diff, (tau - 1.0) * diff)
 
 
-def pinball_loss(y: Sequence[float], q: Sequence[float], tau: float) -> float:
+def pinball_loss(y: Values, q: Values, tau: float) -> float:
     """Mean pinball loss of the forecasts ``q`` of the ``tau`` quantile (0 < tau < 1)."""
     if not 0.0 < float(tau) < 1.0:
         raise ConfigError(f"tau must lie strictly between 0 and 1, not {tau!r}.")
@@ -212,7 +213,7 @@ def pinball_loss(y: Sequence[float], q: Sequence[float], tau: float) -> float:
     return float(np.mean(_pinball_terms(y_, q_, float(tau))))
 
 
-def seasonal_naive_scale(y: Sequence[float], seasonal_period: int) -> float:
+def seasonal_naive_scale(y: Values, seasonal_period: int) -> float:
     """In-sample mean absolute error of the seasonal naive method, MASE's denominator.
 
     Parameters

@@ -79,7 +79,8 @@ def plot_backtest(
         raise ConfigError(
             f"level {band:g} is not in the frame; it has {', '.join(f'{v:g}' for v in levels) or 'none'}."
         )
-    colours = dict(zip(chosen_models, plt.get_cmap("tab10").colors * 3, strict=False))
+    palette = [plt.get_cmap("tab10")(i) for i in range(10)]
+    colours = dict(zip(chosen_models, palette * 3, strict=False))
     figure, axes = plt.subplots(
         len(chosen_series),
         2,

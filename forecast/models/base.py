@@ -40,7 +40,7 @@ from forecast.schema import (
     infer_frequency,
     level_column,
     missing_dates,
-    validate_retention,
+    valid_retention,
     validate_series,
 )
 
@@ -188,13 +188,18 @@ class BaseModel:
         FitError
             The estimation failed.
         """
-        return self.fit_validated(self._prepare(series), retention)
+        checked = valid_retention(retention)
+        return self.fit_validated(self._prepare(series), None if checked is None else checked.frame)
 
     def fit_validated(self, series: pd.DataFrame, retention: pd.DataFrame | None = None) -> Self:
-        """:meth:`fit` on a series frame that :func:`~forecast.schema.validate_series` returned
-        (or a slice of consecutive rows of one series of it), as the package's own loops hold
-        them: every check of :meth:`fit` but the frame's validation, which they have done once
-        for the whole frame. A frame without ``qualifier`` holds points only.
+        """:meth:`fit` on checked frames: the engine's fitting entry point.
+
+        ``series`` is a frame that :func:`~forecast.schema.valid_series` checked (or a slice of
+        consecutive rows of one series of it) and ``retention`` one that
+        :func:`~forecast.schema.valid_retention` checked (or a selection of its rows), as the
+        package's own loops hold them: every check of :meth:`fit` but the frames' validation,
+        which the entry point did once for the whole call. A frame without ``qualifier`` holds
+        points only.
         """
         data = series.reset_index(drop=True)
         if QUALIFIER not in data.columns:
@@ -205,11 +210,11 @@ class BaseModel:
             raise CapabilityError(
                 f"model {self.name!r} needs cohort retention data: pass retention=... to fit."
             )
-        clean_retention = validate_retention(retention) if retention is not None else None
         if len(data) < caps.min_history:
             raise HistoryError(
-                f"series {uid!r} has {len(data)} observation(s); model {self.name!r} needs at least "
-                f"{caps.min_history}. Use a simpler model (e.g. 'naive') or a longer history.",
+                f"series {uid!r} has {len(data)} observation(s); model {self.name!r} needs at "
+                f"least {caps.min_history}. Use a simpler model (e.g. 'naive') or a longer "
+                "history.",
                 series=uid,
                 column=DS,
             )
@@ -218,9 +223,9 @@ class BaseModel:
         if len(gaps) and not caps.irregular:
             shown = [d.strftime("%Y-%m-%d") for d in gaps]
             raise HistoryError(
-                f"series {uid!r} is {frequency.name} with {len(gaps)} missing date(s) in column 'ds' "
-                f"({format_rows(shown)}); model {self.name!r} needs regular steps. Fill the gaps "
-                "yourself (and say how) or use a model that handles irregular data.",
+                f"series {uid!r} is {frequency.name} with {len(gaps)} missing date(s) in column "
+                f"'ds' ({format_rows(shown)}); model {self.name!r} needs regular steps. Fill the "
+                "gaps yourself (and say how) or use a model that handles irregular data.",
                 series=uid,
                 column=DS,
                 rows=shown,
@@ -229,9 +234,10 @@ class BaseModel:
         if bounded.any() and not caps.bounds:
             rows = [d.strftime("%Y-%m-%d") for d in data.loc[bounded, DS]]
             raise CapabilityError(
-                f"series {uid!r} holds one-sided bounds in column 'qualifier' (dates {format_rows(rows)}); "
-                f"model {self.name!r} would treat them as points. Use a growth model that honours "
-                "bounds ('bass', 'logistic', 'gompertz', 'retention_feedback') or remove those rows."
+                f"series {uid!r} holds one-sided bounds in column 'qualifier' (dates "
+                f"{format_rows(rows)}); model {self.name!r} would treat them as points. Use a "
+                "growth model that honours bounds ('bass', 'logistic', 'gompertz', "
+                "'retention_feedback') or remove those rows."
             )
         if self.transform == "log":
             bad = data[Y] <= 0
@@ -254,7 +260,7 @@ class BaseModel:
         self.n_obs_ = len(data)
         self.params_: dict[str, float] = {}
         try:
-            self._fit(data, clean_retention)
+            self._fit(data, retention)
         except ForecastError:
             raise
         except (np.linalg.LinAlgError, ValueError, RuntimeError, FloatingPointError) as err:

@@ -68,6 +68,8 @@ def test_model_parameters_refit_and_sliding_windows(data_file):
             "--model",
             "seasonal_naive:seasonal_period=14",
             "--model",
+            "seasonal_naive",
+            "--model",
             "drift",
             "--horizon",
             "5",
@@ -84,7 +86,9 @@ def test_model_parameters_refit_and_sliding_windows(data_file):
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "seasonal_naive:seasonal_period=14" in result.stdout and "smape" in result.stdout
+    # Two copies of one model are labelled by the hyperparameter that differs, as in fc.backtest.
+    assert "seasonal_naive[seasonal_period=14]" in result.stdout
+    assert "seasonal_naive[seasonal_period=None]" in result.stdout and "smape" in result.stdout
 
 
 def test_errors_are_one_line_and_exit_one(data_file):

@@ -143,16 +143,18 @@ def test_model_parameters_on_the_command_line(data_file: Path) -> None:
         "seasonal_naive:seasonal_period=3",
         "--model",
         "naive:transform=log",
+        "--model",
+        "naive",
         "--horizon",
         "3",
         "--level",
         "80",
     )
     assert result.exit_code == 0, result.output
-    assert (
-        "seasonal_naive:seasonal_period=3" in result.stdout
-        and "naive:transform=log" in result.stdout
-    )
+    # Labels follow fc.forecast's rule: the registry name, and the differing hyperparameters
+    # of two copies of one model.
+    labels = {line.split()[1] for line in result.stdout.splitlines()[1:]}
+    assert labels == {"seasonal_naive", "naive[transform='log']", "naive[transform=None]"}
 
 
 @pytest.mark.parametrize(
@@ -169,7 +171,7 @@ def test_model_parameters_on_the_command_line(data_file: Path) -> None:
         (["--model", "naive:transform"], "error: ConfigError: model parameter 'transform'"),
         (
             ["--model", "naive", "--model", "naive"],
-            "error: ConfigError: --model 'naive' is given twice",
+            "error: ConfigError: model 'naive' is given more than once",
         ),
     ],
 )

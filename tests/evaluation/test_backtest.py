@@ -286,12 +286,19 @@ def test_intervals_nest_around_the_point(two_daily_series):
         inner_lo, inner_hi = lo, hi
 
 
-def test_progress_is_reported_for_every_unit_of_work():
-    calls = []
-    fc.backtest(
-        _series(), ["naive", "mean"], h=3, n_windows=3, progress=lambda a, t: calls.append((a, t))
-    )
-    assert sum(a for a, _ in calls) == 6 and {t for _, t in calls} == {6}
+def test_progress_counts_every_window_once():
+    calls: list[int] = []
+    fc.backtest(_series(), ["naive", "mean"], h=3, n_windows=3, progress=calls.append)
+    assert sum(calls) == 2 * 3 and all(n >= 1 for n in calls)
+
+
+def test_progress_counts_the_windows_of_a_refit_chain_and_of_a_series_too_short():
+    short = _series().groupby("unique_id").head(4)
+    frame = pd.concat([_series().assign(unique_id="long"), short.assign(unique_id="short")])
+    calls: list[int] = []
+    with pytest.warns(fc.ForecastWarning):
+        fc.backtest(frame, ["naive", "drift"], h=3, n_windows=3, refit=3, progress=calls.append)
+    assert sum(calls) == 2 * 2 * 3
 
 
 def test_plot_backtest_draws_windows_and_errors_by_step(two_daily_series):
