@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import time
-import warnings
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -21,21 +20,27 @@ import pandas as pd
 
 from forecast.batch.config import BacktestConfig, BatchConfig, ForecastConfig
 from forecast.batch.sources import ChunkSpec, load_chunk
+from forecast.engine.result import EngineResult
 from forecast.engine.tasks import failure_record, failures_frame
-from forecast.errors import DataError, ForecastWarning
+from forecast.errors import DataError
+from forecast.evaluation.backtest import run_backtest
+from forecast.evaluation.metrics import evaluate
+from forecast.forecasting import run_forecast
 from forecast.io import read_frame
 from forecast.models.base import BaseModel
 from forecast.models.registry import get
-from forecast.schema import UNIQUE_ID, validate_series
+from forecast.schema import (
+    UNIQUE_ID,
+    ValidRetention,
+    ValidSeries,
+    valid_retention,
+    validate_series,
+)
 
 __all__ = ["OUTPUTS", "ChunkResult", "build_models", "plot_name", "run_chunk"]
 
 OUTPUTS: tuple[str, ...] = ("forecasts", "backtest", "metrics", "failures")
 """The frames every chunk produces (``backtest`` and ``metrics`` only with a ``[backtest]`` table)."""
-
-_SUMMARY = r"(?s).*The full list is in frame\.attrs\['failures'\]"
-"""The drivers' warning that summarises failed (series, model) pairs."""
-
 
 @dataclass
 class ChunkResult:
@@ -91,47 +96,28 @@ def _validate(
     return (pd.concat(good, ignore_index=True) if good else None), failures
 
 
-def _failures_of(frame: pd.DataFrame) -> list[dict[str, object]]:
-    failures = frame.attrs.pop("failures", None)
-    return [] if failures is None else failures.to_dict("records")
+def _failures_of(result: EngineResult) -> list[dict[str, object]]:
+    """Take the failure records of a driver's result (forecast or backtest), as data."""
+    return [{str(k): v for k, v in row.items()} for row in result.failures.to_dict("records")]
 
 
 def _backtest(
-    data: pd.DataFrame,
+    data: ValidSeries,
     models: dict[str, BaseModel],
     settings: ForecastConfig,
     bt: BacktestConfig,
-    retention: pd.DataFrame | None,
-) -> tuple[pd.DataFrame | None, list[dict[str, object]]]:
-    """Backtest the chunk; a series too short for the windows fails alone, for every model."""
-    from forecast import backtest
-
-    def one(frame: pd.DataFrame) -> pd.DataFrame:
-        return backtest(
-            frame,
-            models,
-            settings.horizon,
-            bt.windows,
-            bt.step,
-            levels=settings.levels,
-            retention=retention,
-        )
-
-    try:
-        out = one(data)
-        return out, _failures_of(out)
-    except DataError:
-        pass
-    frames, failures = [], []
-    for uid, series in data.groupby(UNIQUE_ID, sort=True):
-        try:
-            out = one(series)
-        except DataError as err:
-            failures += [failure_record(str(uid), label, None, err) for label in models]
-            continue
-        failures += _failures_of(out)
-        frames.append(out)
-    return (pd.concat(frames, ignore_index=True) if frames else None), failures
+    retention: ValidRetention | None,
+) -> EngineResult:
+    """Backtest the whole chunk in one call; a failing series or window is a failure row."""
+    return run_backtest(
+        data,
+        models,
+        settings.horizon,
+        bt.windows,
+        bt.step,
+        levels=settings.levels,
+        retention=retention,
+    )
 
 
 def _plots(history: pd.DataFrame, forecasts: pd.DataFrame) -> dict[str, bytes]:
@@ -170,8 +156,6 @@ def run_chunk(spec: ChunkSpec, config: BatchConfig) -> ChunkResult:
     DataError
         The chunk's data cannot be read at all (an unreadable file).
     """
-    from forecast import evaluate, forecast
-
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -191,30 +175,25 @@ def run_chunk(spec: ChunkSpec, config: BatchConfig) -> ChunkResult:
     lap("validate")
     settings = config.forecast
     frames: dict[str, pd.DataFrame] = {}
-    with warnings.catch_warnings():
-        # Failures are rows of the failures output, so the drivers' summary of them is not repeated.
-        warnings.filterwarnings("ignore", message=_SUMMARY, category=ForecastWarning)
-        if data is not None:
-            frames["forecasts"] = forecast(
-                data, models, settings.horizon, levels=settings.levels, retention=retention
-            )
-            failures += _failures_of(frames["forecasts"])
-            lap("forecast")
-            if config.backtest is not None:
-                backtested, backtest_failures = _backtest(
-                    data, models, settings, config.backtest, retention
-                )
-                failures += backtest_failures
-                lap("backtest")
-                if backtested is not None:
-                    frames["backtest"] = backtested
-                    frames["metrics"] = evaluate(backtested, metrics=config.backtest.metrics)
-                    lap("evaluate")
+    if data is not None:
+        # _validate checked the frame: the drivers take it as it is and check it no further.
+        checked, checked_retention = ValidSeries(data), valid_retention(retention)
+        forecasted = run_forecast(
+            checked, models, settings.horizon, levels=settings.levels, retention=checked_retention
+        )
+        frames["forecasts"] = forecasted.frame
+        failures += _failures_of(forecasted)
+        lap("forecast")
+        if config.backtest is not None:
+            backtested = _backtest(checked, models, settings, config.backtest, checked_retention)
+            failures += _failures_of(backtested)
+            lap("backtest")
+            frames["backtest"] = backtested.frame
+            frames["metrics"] = evaluate(backtested.frame, metrics=config.backtest.metrics)
+            lap("evaluate")
     frames["failures"] = failures_frame(failures)
     plots = {}
     if config.output.plots and data is not None:
         plots = _plots(data, frames["forecasts"])
         lap("plot")
-    for frame in frames.values():
-        frame.attrs.clear()
     return ChunkResult(spec.index, frames, plots, seconds, len(spec.ids))
