@@ -9,11 +9,21 @@ by horizon step, :class:`Conformal`), which ``ensemble`` uses as well.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ConfigError, FitError, ForecastError, HistoryError
+from forecast.engine.specs import label_models
+from forecast.errors import ConfigError, FitError, ForecastError
+from forecast.evaluation.conformal import (
+    Conformal,
+    ConformalCache,
+    calibrate,
+    combine_points,
+    rescaled,
+)
+from forecast.evaluation.inner import InnerScores, inner_backtest
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import get, register
 from forecast.schema import DS, UNIQUE_ID, Y, level_column
@@ -34,342 +44,38 @@ DEFAULT_CANDIDATES: tuple[str, ...] = ("naive", "seasonal_naive", "drift", "ets"
 """Candidates of ``auto`` when none are given."""
 
 
-class InnerScores(dict[str, float]):
-    """Mean scaled absolute error of each candidate in an inner backtest (NaN when it failed).
-
-    Attributes
-    ----------
-    errors : dict
-        A failed candidate's label -> its error message.
-    forecasts : dict
-        A successful candidate's label -> its point forecasts, shape ``(n_windows, h)``.
-    actuals : ndarray
-        The actual values of the windows, shape ``(n_windows, h)``.
-    scales : ndarray
-        Each window's MASE divisor (the seasonal-naive MAE of its training data, or 1 where
-        that is zero or undefined), shape ``(n_windows,)``.
-    """
-
-    def __init__(
-        self,
-        scores: dict[str, float],
-        errors: dict[str, str],
-        forecasts: dict[str, np.ndarray] | None = None,
-        actuals: np.ndarray | None = None,
-        scales: np.ndarray | None = None,
-    ) -> None:
-        super().__init__(scores)
-        self.errors = errors
-        self.forecasts = forecasts or {}
-        self.actuals = actuals if actuals is not None else np.empty((0, 0))
-        self.scales = scales if scales is not None else np.empty(0)
-
-
-def combine_points(points: np.ndarray, how: str, weights: np.ndarray | None = None) -> np.ndarray:
-    """Combine point forecasts stacked on axis 0: ``"median"``, ``"mean"`` or ``"weighted"``
-    (``weights @ points``).
-    """
-    if how == "median":
-        return np.median(points, axis=0)
-    if how == "mean" or weights is None:
-        return np.mean(points, axis=0)
-    return np.tensordot(weights, points, axes=1)
-
-
-class Conformal:
-    """Split-conformal intervals and sample paths from inner-backtest residuals by horizon step.
-
-    Parameters
-    ----------
-    residuals : ndarray
-        Actual minus point forecast, shape ``(n_windows, H)``: row ``w`` is one inner window,
-        column ``j`` horizon step ``j + 1``.
-    radius : int, optional
-        Steps pooled on each side of a step (clipped at the ends); by default ``round(H / 10)``
-        (3 for 30 daily steps, 1 for 12 monthly ones, 0 for fewer than 6).
-
-    Notes
-    -----
-    The conformity scores of step ``j`` are the absolute residuals of steps ``j - radius`` to
-    ``j + radius`` in every inner window, ``n`` values. The interval of level ``L`` is the point
-    forecast plus or minus their quantile at ``min(1, L / 100 * (n + 1) / n)``, the
-    finite-sample correction of split-conformal prediction (Stankeviciute, Alaa and van der
-    Schaar 2021; statsforecast's ``ConformalIntervals`` uses the scores of each step alone and no
-    correction); quantiles interpolate linearly. Intervals of every level therefore nest around
-    the point. Pooling neighbouring steps matters when there are few windows: with three windows
-    and no pooling, a step has three scores and simulated exchangeable errors were covered
-    about 65% of the time at 80% and 73% at 95%; pooling and the correction bring that to
-    about 79% and 92% for 30 steps. Where ``L / 100 * (n + 1) / n`` exceeds 1 the largest score
-    is used, which can cover less than ``L``.
-
-    A sample path is ``point + s * e_w[j + d]``: one inner window ``w``, one sign ``s`` in
-    ``{-1, +1}`` and one shift ``d`` in ``-radius..radius`` drawn uniformly per path, applied to
-    the window's whole residual vector, so paths keep the serial correlation of the errors and
-    their values at step ``j`` are drawn from the same pooled scores the intervals are read
-    from (the paths' percentiles lack only the finite-sample correction).
-
-    Steps beyond ``H`` use the residuals of step ``H`` scaled by ``sqrt(step / H)`` (the growth
-    of a random walk's spread), a stated extrapolation; the models recalibrate on the requested
-    horizon when their training data has room for it.
-    """
-
-    def __init__(self, residuals: np.ndarray, radius: int | None = None) -> None:
-        residuals = np.asarray(residuals, dtype=float)
-        if residuals.ndim != 2 or residuals.size == 0 or not np.all(np.isfinite(residuals)):
-            raise FitError(
-                "conformal calibration needs a finite (n_windows, h) array of residuals."
-            )
-        if radius is not None and (isinstance(radius, bool) or int(radius) < 0):
-            raise ConfigError(f"radius must be None or a whole number >= 0, not {radius!r}.")
-        self.residuals = residuals
-        self.radius = int(round(residuals.shape[1] / 10)) if radius is None else int(radius)
-
-    @property
-    def horizon(self) -> int:
-        """Steps calibrated by the inner backtest."""
-        return int(self.residuals.shape[1])
-
-    def spread(self, h: int) -> np.ndarray:
-        """Residuals of the first ``h`` steps, shape ``(n_windows, h)``, extrapolated past ``H``."""
-        known = self.residuals[:, :h]
-        if h <= self.horizon:
-            return known
-        steps = np.arange(self.horizon + 1, h + 1)
-        extra = self.residuals[:, -1:] * np.sqrt(steps / self.horizon)
-        return np.hstack([known, extra])
-
-    def _neighbours(self, h: int) -> np.ndarray:
-        offsets = np.arange(-self.radius, self.radius + 1)
-        return np.clip(np.arange(h)[:, None] + offsets[None, :], 0, h - 1)
-
-    def scores(self, h: int) -> np.ndarray:
-        """Conformity scores of each step, shape ``(h, n)``: pooled absolute residuals."""
-        spread = np.abs(self.spread(h))
-        return spread[:, self._neighbours(h)].transpose(1, 0, 2).reshape(h, -1)
-
-    def intervals(self, point: np.ndarray, levels: Sequence[float]) -> Intervals:
-        """Intervals of each level around ``point`` (length ``h``)."""
-        scores = self.scores(len(point))
-        n = scores.shape[1]
-        out: Intervals = {}
-        for level in levels:
-            width = np.quantile(scores, min(1.0, level / 100.0 * (n + 1) / n), axis=1)
-            out[level] = (point - width, point + width)
-        return out
-
-    def paths(self, point: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` sample paths ``(n, h)``: the point plus one window's shifted residuals, sign flipped at random."""
-        h = len(point)
-        spread = self.spread(h)
-        rows = rng.integers(spread.shape[0], size=n)
-        signs = rng.choice(np.array([-1.0, 1.0]), size=n)
-        shifts = rng.integers(-self.radius, self.radius + 1, size=n)
-        columns = np.clip(np.arange(h)[None, :] + shifts[:, None], 0, h - 1)
-        return point + signs[:, None] * spread[rows[:, None], columns]
-
-
 def build_candidates(
     candidates: Sequence[str | BaseModel], seasonal_period: int | None, freq: str | None
 ) -> list[tuple[str, BaseModel]]:
-    """Unfitted candidate models with labels; names get the given season and frequency.
+    """Unfitted candidate models with their labels; names get the given season and frequency.
+
+    Parameters
+    ----------
+    candidates : sequence of str or BaseModel
+        Registry names or model instances (cloned).
+    seasonal_period, freq
+        Passed to the candidates given by name.
+
+    Returns
+    -------
+    list of (str, BaseModel)
+        Labelled as :func:`forecast.forecast` labels models
+        (:func:`forecast.engine.specs.label_models`).
 
     Raises
     ------
     ConfigError
-        No candidates, or two with the same label.
+        No candidates, or one model twice with the same hyperparameters.
     UnknownModelError
         A name that is not registered.
     """
     if isinstance(candidates, (str, BaseModel)) or len(candidates) == 0:
         raise ConfigError("candidates must be a non-empty list of model names or instances.")
-    built: list[tuple[str, BaseModel]] = []
-    for candidate in candidates:
-        if isinstance(candidate, BaseModel):
-            built.append((candidate.name, candidate.clone()))
-            continue
-        params = {
-            k: v for k, v in (("seasonal_period", seasonal_period), ("freq", freq)) if v is not None
-        }
-        built.append((str(candidate), get(str(candidate), **params)))
-    labels = [label for label, _ in built]
-    if len(set(labels)) != len(labels):
-        raise ConfigError(f"candidates repeat a label ({', '.join(labels)}); give each model once.")
-    return built
-
-
-def _scale(y: np.ndarray, m: int) -> float:
-    if len(y) <= m:
-        return float("nan")
-    return float(np.mean(np.abs(y[m:] - y[:-m])))
-
-
-def _divisor(y: np.ndarray, m: int) -> float:
-    scale = _scale(y, m)
-    return scale if np.isfinite(scale) and scale > 0 else 1.0
-
-
-def inner_backtest(
-    data: pd.DataFrame,
-    candidates: Sequence[tuple[str, BaseModel]],
-    h: int,
-    n_windows: int,
-    seasonal_period: int,
-) -> InnerScores:
-    """Score candidates by rolling-origin windows cut from ``data`` alone.
-
-    Parameters
-    ----------
-    data : DataFrame
-        One regular series (``ds``, ``y``), the training data of the outer model.
-    candidates : sequence of (label, model)
-        Unfitted models; each window fits a clone.
-    h : int
-        Horizon of each inner window.
-    n_windows : int
-        Windows, ``h`` observations apart, the last ending at the last observation.
-    seasonal_period : int
-        Season of the scale: each window's errors are divided by the in-sample seasonal-naive
-        mean absolute error of its training data (MASE, M4); where that scale is zero or
-        undefined the plain absolute errors are used, for every candidate alike.
-
-    Returns
-    -------
-    InnerScores
-        Mean scaled error per candidate label; NaN for a candidate that failed in any window.
-
-    Raises
-    ------
-    HistoryError
-        ``data`` is too short for the windows.
-    """
-    y = data[Y].to_numpy(dtype=float)
-    n = len(y)
-    first_cut = n - h * n_windows
-    if first_cut < 2:
-        uid = str(data[UNIQUE_ID].iloc[0]) if UNIQUE_ID in data.columns else "series"
-        raise HistoryError(
-            f"series {uid!r} has {n} observations; the inner backtest needs more than {h * n_windows + 1} "
-            f"({n_windows} window(s) of {h}). Pass a smaller inner h or n_windows, or a longer history.",
-            series=uid,
-            column=Y,
-        )
-    frame = data[[c for c in (UNIQUE_ID, DS, Y) if c in data.columns]].reset_index(drop=True)
-    scores: dict[str, float] = {}
-    errors: dict[str, str] = {}
-    forecasts: dict[str, np.ndarray] = {}
-    cuts = range(first_cut, n, h)
-    actuals = np.vstack([y[cut : cut + h] for cut in cuts])
-    scales = np.array([_divisor(y[:cut], seasonal_period) for cut in cuts])
-    for label, model in candidates:
-        total, count, points = 0.0, 0, []
-        for cut in cuts:
-            train, actual = frame.iloc[:cut], y[cut : cut + h]
-            try:
-                fitted = model.clone().fit_validated(train)
-                point = fitted.predict(len(actual), levels=())["yhat"].to_numpy()
-            except ForecastError as err:
-                errors[label] = f"{type(err).__name__}: {err}"
-                break
-            total += float(np.sum(np.abs(point - actual))) / _divisor(y[:cut], seasonal_period)
-            count += len(actual)
-            points.append(point)
-        if label in errors:
-            scores[label] = float("nan")
-        else:
-            scores[label] = total / count
-            forecasts[label] = np.vstack(points)
-    return InnerScores(scores, errors, forecasts, actuals, scales)
-
-
-def calibrate(
-    data: pd.DataFrame,
-    members: Sequence[tuple[str, BaseModel]],
-    h: int,
-    n_windows: int,
-    seasonal_period: int,
-    how: str = "median",
-    weights: np.ndarray | None = None,
-) -> Conformal | None:
-    """Conformal calibration of the combination ``how`` of ``members`` on horizon ``h``.
-
-    Runs :func:`inner_backtest` on ``data`` (training data only) and returns the residuals of
-    the combined point forecasts, or None when the data has no room for the windows or a
-    member fails in one of them.
-    """
-    try:
-        scores = inner_backtest(data, members, h, n_windows, seasonal_period)
-    except HistoryError:
-        return None
-    if scores.errors:
-        return None
-    points = np.stack([scores.forecasts[label] for label, _ in members])
-    return Conformal(rescaled(data, scores, combine_points(points, how, weights), seasonal_period))
-
-
-def rescaled(
-    data: pd.DataFrame, scores: InnerScores, points: np.ndarray, seasonal_period: int
-) -> np.ndarray:
-    """Residuals of ``points`` in the inner windows of ``scores``, each window's divided by its
-    MASE divisor and multiplied by that of all of ``data``: errors in units of the series'
-    current seasonal-naive error, so windows from quieter or busier times count alike.
-    """
-    current = _divisor(data[Y].to_numpy(dtype=float), seasonal_period)
-    return (scores.actuals - points) * (current / scores.scales[:, None])
-
-
-class ConformalCache:
-    """Calibrations of one fitted model by horizon: the one made while fitting, and those made
-    on demand for longer horizons (each horizon's own, so results do not depend on the order of
-    calls). Holds the training data and unfitted members so it pickles with the model.
-
-    Parameters
-    ----------
-    base : Conformal or None
-        The calibration made while fitting; None when the model is not calibrated.
-    data, members, n_windows, seasonal_period, how, weights
-        The arguments of :func:`calibrate` for longer horizons.
-    """
-
-    def __init__(
-        self,
-        base: Conformal | None,
-        data: pd.DataFrame,
-        members: Sequence[tuple[str, BaseModel]],
-        n_windows: int,
-        seasonal_period: int,
-        how: str = "median",
-        weights: np.ndarray | None = None,
-    ) -> None:
-        self.base = base
-        self.data = data
-        self.members = list(members)
-        self.n_windows = n_windows
-        self.seasonal_period = seasonal_period
-        self.how = how
-        self.weights = weights
-        self._by_horizon: dict[int, Conformal] = {}
-
-    def __bool__(self) -> bool:
-        return self.base is not None
-
-    def get(self, h: int) -> Conformal:
-        """The calibration used for a forecast of ``h`` steps."""
-        if self.base is None:
-            raise FitError("this model has no conformal calibration.")
-        if h <= self.base.horizon:
-            return self.base
-        if h not in self._by_horizon:
-            found = calibrate(
-                self.data,
-                self.members,
-                h,
-                self.n_windows,
-                self.seasonal_period,
-                self.how,
-                self.weights,
-            )
-            self._by_horizon[h] = found or self.base
-        return self._by_horizon[h]
+    params = {
+        k: v for k, v in (("seasonal_period", seasonal_period), ("freq", freq)) if v is not None
+    }
+    built = [c if isinstance(c, BaseModel) else get(str(c), **params) for c in candidates]
+    return list(label_models(built).items())
 
 
 @register("auto")
@@ -449,10 +155,10 @@ class Auto(BaseModel):
         combine_within: float | None = None,
         calibrate: bool = False,
         seasonal_period: int | None = None,
-        transform: str | None = None,
+        transform: Literal["log"] | None = None,
         freq: str | None = None,
     ) -> None:
-        super().__init__(seasonal_period=seasonal_period, transform=transform, freq=freq)  # type: ignore[arg-type]
+        super().__init__(seasonal_period=seasonal_period, transform=transform, freq=freq)
         if h is not None and (isinstance(h, bool) or int(h) < 1):
             raise ConfigError(f"h must be a positive integer, not {h!r}.")
         if isinstance(n_windows, bool) or int(n_windows) < 1:
@@ -483,7 +189,8 @@ class Auto(BaseModel):
         if not ranked:
             details = "; ".join(f"{k}: {v}" for k, v in self.scores_.errors.items())
             raise FitError(
-                f"every candidate of 'auto' failed the inner backtest of series {self.series_id_!r} ({details})."
+                f"every candidate of 'auto' failed the inner backtest of series "
+                f"{self.series_id_!r} ({details})."
             )
         models = dict(candidates)
         series = data[[UNIQUE_ID, DS, Y]]
@@ -525,7 +232,7 @@ class Auto(BaseModel):
                     freq=self.freq,
                 )
                 try:
-                    self.model_ = combination.fit(series)
+                    self.model_ = combination.fit_validated(series)
                     self.chosen_ = f"median({', '.join(close)})"
                     return close
                 except ForecastError:
@@ -533,14 +240,15 @@ class Auto(BaseModel):
         failures = []
         for _, _, label in ranked:
             try:
-                self.model_ = models[label].clone().fit(series)
+                self.model_ = models[label].clone().fit_validated(series)
             except ForecastError as err:
                 failures.append(f"{label}: {type(err).__name__}: {err}")
                 continue
             self.chosen_ = label
             return [label]
         raise FitError(
-            f"no candidate of 'auto' could be fitted to series {self.series_id_!r}: {'; '.join(failures)}."
+            f"no candidate of 'auto' could be fitted to series {self.series_id_!r}: "
+            f"{'; '.join(failures)}."
         )
 
     def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:

@@ -10,15 +10,9 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, FitError, ForecastError, HistoryError
-from forecast.models.auto import (
-    Conformal,
-    ConformalCache,
-    InnerScores,
-    build_candidates,
-    combine_points,
-    inner_backtest,
-    rescaled,
-)
+from forecast.evaluation.conformal import Conformal, ConformalCache, combine_points, rescaled
+from forecast.evaluation.inner import InnerScores, inner_backtest
+from forecast.models.auto import build_candidates
 from forecast.models.base import BaseModel, Capabilities, Intervals, quantile_intervals
 from forecast.models.registry import register
 from forecast.schema import DS, UNIQUE_ID, Y
@@ -88,7 +82,8 @@ class Ensemble(BaseModel):
     rules"), ``keep=3`` of ``seasonal_naive``, ``ets``, ``theta`` and ``prophet`` with
     ``combine="weighted"`` had a lower MASE than all four on four of the five data sets.
 
-    Without calibration, intervals come from the linear pool of the members' predictive distributions: ``n_paths``
+    Without calibration, intervals come from the linear pool of the members' predictive
+    distributions: ``n_paths``
     joint sample paths are drawn from the members in proportion to their weights, and the
     interval of level ``L`` runs between the ``(100 - L) / 2`` and ``(100 + L) / 2``
     percentiles of the pooled paths at each step. Pooling keeps the disagreement between
@@ -119,10 +114,10 @@ class Ensemble(BaseModel):
         n_paths: int = 1000,
         seed: int = 0,
         seasonal_period: int | None = None,
-        transform: str | None = None,
+        transform: Literal["log"] | None = None,
         freq: str | None = None,
     ) -> None:
-        super().__init__(seasonal_period=seasonal_period, transform=transform, freq=freq)  # type: ignore[arg-type]
+        super().__init__(seasonal_period=seasonal_period, transform=transform, freq=freq)
         if combine not in ("median", "mean", "weighted"):
             raise ConfigError(f"combine must be 'median', 'mean' or 'weighted', not {combine!r}.")
         if h is not None and (isinstance(h, bool) or int(h) < 1):
@@ -136,7 +131,8 @@ class Ensemble(BaseModel):
             raise ConfigError(f"calibrate must be True or False, not {calibrate!r}.")
         if keep is not None and (isinstance(keep, bool) or not 1 <= int(keep) <= len(members)):
             raise ConfigError(
-                f"keep must be None or a whole number from 1 to {len(members)} (the members), not {keep!r}."
+                f"keep must be None or a whole number from 1 to {len(members)} (the members), "
+                f"not {keep!r}."
             )
         self.keep = None if keep is None else int(keep)
         self.members = tuple(members)
@@ -165,7 +161,8 @@ class Ensemble(BaseModel):
             if failed:
                 details = "; ".join(f"{k}: {v}" for k, v in failed.items())
                 raise FitError(
-                    f"members of 'ensemble' failed the inner backtest of series {self.series_id_!r}: {details}."
+                    f"members of 'ensemble' failed the inner backtest of series "
+                    f"{self.series_id_!r}: {details}."
                 )
             inverse = {label: 1.0 / max(scores[label], 1e-12) for label, _ in members}
             total = sum(inverse.values())
@@ -175,7 +172,7 @@ class Ensemble(BaseModel):
         fitted = []
         for label, model in members:
             try:
-                fitted.append((label, model.clone().fit(series)))
+                fitted.append((label, model.clone().fit_validated(series)))
             except ForecastError as err:
                 raise FitError(
                     f"member {label!r} of 'ensemble' failed on series {self.series_id_!r}: {err}"
@@ -200,7 +197,7 @@ class Ensemble(BaseModel):
     def _kept(
         self, members: list[tuple[str, BaseModel]], scores: InnerScores
     ) -> list[tuple[str, BaseModel]]:
-        """The ``keep`` members with the lowest inner MASE, in the order they were given."""
+        """Select the ``keep`` members with the lowest inner MASE, in the order given."""
         usable = [
             (scores[label], position)
             for position, (label, _) in enumerate(members)
@@ -209,7 +206,8 @@ class Ensemble(BaseModel):
         if len(usable) < int(self.keep or 0):
             details = "; ".join(f"{k}: {v}" for k, v in scores.errors.items())
             raise FitError(
-                f"'ensemble' keeps {self.keep} members but only {len(usable)} passed the inner backtest of "
+                f"'ensemble' keeps {self.keep} members but only {len(usable)} passed the inner "
+                "backtest of "
                 f"series {self.series_id_!r} ({details}); lower keep or drop the failing members."
             )
         chosen = sorted(position for _, position in sorted(usable)[: self.keep])

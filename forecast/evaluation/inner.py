@@ -1,0 +1,161 @@
+"""Inner backtests: candidates scored on windows cut from a model's own training data.
+
+The ``auto`` and ``ensemble`` models choose, weigh or calibrate their members by backtesting
+them on the data they are fitted on and nothing else, so they can themselves be backtested
+without leakage. The windows run through the package's one rolling-origin loop
+(:func:`forecast.engine.rolling.roll`); errors are scaled by MASE's scale
+(:func:`forecast.evaluation.metrics.seasonal_naive_scale`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from forecast.engine.rolling import roll
+from forecast.errors import HistoryError
+from forecast.evaluation.metrics import seasonal_naive_scale
+from forecast.models.base import BaseModel
+from forecast.schema import DS, UNIQUE_ID, Y
+
+__all__ = ["InnerScores", "inner_backtest", "mase_divisor"]
+
+
+class InnerScores(dict[str, float]):
+    """Mean scaled absolute error of each candidate in an inner backtest (NaN when it failed).
+
+    Attributes
+    ----------
+    errors : dict
+        A failed candidate's label -> its error message.
+    forecasts : dict
+        A successful candidate's label -> its point forecasts, shape ``(n_windows, h)``.
+    actuals : ndarray
+        The actual values of the windows, shape ``(n_windows, h)``.
+    scales : ndarray
+        Each window's MASE divisor (:func:`mase_divisor` of its training data), shape
+        ``(n_windows,)``.
+    """
+
+    def __init__(
+        self,
+        scores: dict[str, float],
+        errors: dict[str, str],
+        forecasts: dict[str, np.ndarray] | None = None,
+        actuals: np.ndarray | None = None,
+        scales: np.ndarray | None = None,
+    ) -> None:
+        super().__init__(scores)
+        self.errors = errors
+        self.forecasts = forecasts or {}
+        self.actuals = actuals if actuals is not None else np.empty((0, 0))
+        self.scales = scales if scales is not None else np.empty(0)
+
+
+def mase_divisor(y: np.ndarray, m: int) -> float:
+    """Return MASE's scale of ``y``, or 1 where it is zero or undefined.
+
+    Parameters
+    ----------
+    y : ndarray
+        Training values of a regular series.
+    m : int
+        Season length.
+
+    Returns
+    -------
+    float
+        :func:`forecast.evaluation.metrics.seasonal_naive_scale` of ``y``; 1.0 when that is
+        NaN or zero, so errors are then plain absolute errors, for every candidate alike.
+
+    References
+    ----------
+    .. [1] Hyndman, R. J. and Koehler, A. B. (2006). Another look at measures of forecast
+       accuracy. International Journal of Forecasting 22(4), 679-688.
+    """
+    scale = seasonal_naive_scale(y, m)
+    return scale if np.isfinite(scale) and scale > 0 else 1.0
+
+
+def _check_room(data: pd.DataFrame, n: int, h: int, n_windows: int) -> None:
+    if n - h * n_windows < 2:
+        uid = str(data[UNIQUE_ID].iloc[0]) if UNIQUE_ID in data.columns else "series"
+        raise HistoryError(
+            f"series {uid!r} has {n} observations; the inner backtest needs more than "
+            f"{h * n_windows + 1} ({n_windows} window(s) of {h}). Pass a smaller inner h or "
+            "n_windows, or a longer history.",
+            series=uid,
+            column=Y,
+        )
+
+
+def inner_backtest(
+    data: pd.DataFrame,
+    candidates: Sequence[tuple[str, BaseModel]],
+    h: int,
+    n_windows: int,
+    seasonal_period: int,
+) -> InnerScores:
+    """Score candidates by rolling-origin windows cut from ``data`` alone.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One regular, checked series (``ds``, ``y``), the training data of the outer model.
+    candidates : sequence of (label, model)
+        Unfitted models; each window fits a clone (:meth:`BaseModel.fit_validated`).
+    h : int
+        Horizon of each inner window.
+    n_windows : int
+        Windows, ``h`` observations apart, the last ending at the last observation.
+    seasonal_period : int
+        Season of the scale: each window's errors are divided by :func:`mase_divisor` of its
+        training data (MASE, M4).
+
+    Returns
+    -------
+    InnerScores
+        Mean scaled error per candidate label; NaN for a candidate that failed in any window
+        (its remaining windows are skipped).
+
+    Raises
+    ------
+    HistoryError
+        ``data`` is too short for the windows.
+
+    References
+    ----------
+    .. [1] Hyndman, R. J. and Athanasopoulos, G. (2021). Forecasting: Principles and Practice,
+       3rd ed., section 5.10 (time series cross-validation).
+    """
+    y = data[Y].to_numpy(dtype=float)
+    n = len(y)
+    _check_room(data, n, h, n_windows)
+    frame = data[[c for c in (UNIQUE_ID, DS, Y) if c in data.columns]].reset_index(drop=True)
+    cuts = list(range(n - h * n_windows, n, h))
+    cutoffs = [pd.Timestamp(frame[DS].iloc[cut - 1]) for cut in cuts]
+    actuals = np.vstack([y[cut : cut + h] for cut in cuts])
+    scales = np.array([mase_divisor(y[:cut], seasonal_period) for cut in cuts])
+    scores: dict[str, float] = {}
+    errors: dict[str, str] = {}
+    forecasts: dict[str, np.ndarray] = {}
+    for label, model in candidates:
+
+        def point(
+            train: pd.DataFrame, cutoff: pd.Timestamp, model: BaseModel = model
+        ) -> np.ndarray:
+            fitted = model.clone().fit_validated(train)
+            return fitted.predict(h, levels=())["yhat"].to_numpy()
+
+        outcomes = roll(frame, cutoffs, point, on_error="stop")
+        failed = [o.error for o in outcomes if o.error is not None]
+        if failed:
+            errors[label] = f"{type(failed[0]).__name__}: {failed[0]}"
+            scores[label] = float("nan")
+            continue
+        points = np.vstack([o.value for o in outcomes if o.value is not None])
+        scores[label] = float(np.mean(np.abs(points - actuals) / scales[:, None]))
+        forecasts[label] = points
+    return InnerScores(scores, errors, forecasts, actuals, scales)
