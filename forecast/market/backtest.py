@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from forecast.engine.rolling import roll
 from forecast.errors import ConfigError, DataError, SchemaError
 from forecast.evaluation.metrics import coverage, metric_column
 from forecast.market.compositional import aitchison_distance
@@ -92,15 +93,14 @@ def backtest_shares(
     positions = [last - k * step for k in range(int(n_windows))]
     if positions[-1] < 1:
         raise DataError(
-            f"the market has observed shares on {len(dates)} dates; {n_windows} windows of horizon {h} "
-            f"every {step} dates need at least {h + (n_windows - 1) * step + 2}. Use fewer windows.",
+            f"the market has observed shares on {len(dates)} dates; {n_windows} windows of "
+            f"horizon {h} every {step} dates need at least {h + (n_windows - 1) * step + 2}. "
+            "Use fewer windows.",
             column=DS,
         )
-    frames = []
     keep = [UNIQUE_ID, MODEL, DS, SHARE] + share_columns(levels)[5:-1]
-    for position in sorted(positions):
-        cutoff = dates[position]
-        train = data[data[DS] <= cutoff]
+
+    def forecast_window(train: pd.DataFrame, cutoff: pd.Timestamp) -> list[pd.DataFrame]:
         result = share_paths(
             train,
             models,
@@ -113,16 +113,19 @@ def backtest_shares(
             negative=negative,
             delta=delta,
         )
-        frame = paths_frame(result, levels)[keep].assign(**{CUTOFF: cutoff})
-        frames.append(frame)
+        frames = [paths_frame(result, levels)[keep].assign(**{CUTOFF: cutoff})]
         if benchmark:
             last_shares = actual[actual[DS] == cutoff].set_index(UNIQUE_ID)[SHARE]
             naive = pd.DataFrame(
                 [(p, NAIVE_SHARE, d, float(last_shares[p])) for p in products for d in result.ds],
                 columns=[UNIQUE_ID, MODEL, DS, SHARE],
-            ).assign(**{CUTOFF: cutoff})
-            frames.append(naive)
-    out = pd.concat(frames, ignore_index=True)
+            )
+            frames.append(naive.assign(**{CUTOFF: cutoff}))
+        return frames
+
+    cutoffs = [dates[position] for position in sorted(positions)]
+    outcomes = roll(data, cutoffs, forecast_window, on_error="raise")
+    out = pd.concat([f for o in outcomes for f in o.value or []], ignore_index=True)
     out = out.merge(actual.rename(columns={SHARE: Y}), on=[UNIQUE_ID, DS], how="left")
     columns = [UNIQUE_ID, MODEL, CUTOFF, DS, SHARE] + share_columns(levels)[5:-1] + [Y]
     out = out.reindex(columns=columns)
