@@ -1,4 +1,4 @@
-"""``fc.forecast``: every model on every series, failures isolated, results independent of n_jobs."""
+"""``fc.forecast``: every model on every series, failures isolated, independent of n_jobs."""
 
 from __future__ import annotations
 

@@ -33,7 +33,8 @@ def test_one_step_dm_equals_the_paired_t_test():
 
 
 def test_dm_with_lags_matches_the_textbook_formula():
-    # DM = mean(d) / sqrt((g0 + 2 sum_k g_k) / T), times sqrt((T + 1 - 2h + h(h - 1)/T) / T), h = lag + 1.
+    # DM = mean(d) / sqrt((g0 + 2 sum_k g_k) / T), times sqrt((T + 1 - 2h + h(h - 1)/T) / T),
+    # h = lag + 1.
     d = np.array([0.5, 1.2, -0.3, 0.8, 0.1, 1.5, 0.9, -0.2, 0.4, 0.7])
     t, h = len(d), 3
     c = d - d.mean()
