@@ -10,6 +10,8 @@ scripts or stylesheets.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -17,9 +19,12 @@ import sys
 import warnings
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import forecast as fc
 from forecast.cli import cli
@@ -51,6 +56,17 @@ def python_blocks(text: str) -> list[tuple[int, str]]:
     return blocks
 
 
+@functools.cache
+def _load_docs_hook() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "lazy_exports", DOCS / "hooks" / "lazy_exports.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _pages_with_examples() -> list[Path]:
     pages = sorted(DOCS.glob("*.md"))
     return [page for page in pages if python_blocks(page.read_text(encoding="utf-8"))]
@@ -77,6 +93,25 @@ def test_python_blocks_are_found_in_order_and_skip_markers_apply() -> None:
         ]
     )
     assert python_blocks(text) == [(3, "a = 1\n"), (14, "b = a + 1\n")]
+
+
+def test_docstring_roles_become_cross_references_and_math_becomes_code() -> None:
+    to_markdown = _load_docs_hook().to_markdown
+    text = (
+        "Checked by :func:`forecast.validate`; raises :class:`~forecast.DataError`.\n"
+        "The rate :math:`p + q`:\n\n.. math:: S(t) = (1 - c)^t\n"
+    )
+    assert to_markdown(text) == (
+        'Checked by <autoref identifier="forecast.validate" optional>'
+        "<code>forecast.validate</code></autoref>; raises "
+        '<autoref identifier="forecast.DataError" optional><code>DataError</code></autoref>.\n'
+        "The rate `p + q`:\n\n```text\nS(t) = (1 - c)^t\n```\n"
+    )
+
+
+@given(st.text().filter(lambda text: "`" not in text and ".. math::" not in text))
+def test_docstrings_without_roles_are_left_unchanged(text: str) -> None:
+    assert _load_docs_hook().to_markdown(text) == text
 
 
 def test_every_task_page_has_examples() -> None:
