@@ -1,28 +1,28 @@
-"""Accuracy of backtests: point, scaled and interval metrics, and :func:`evaluate`.
+r"""Accuracy of backtests: point, scaled and interval metrics, and :func:`evaluate`.
 
 Definitions (``e = yhat - y`` over the scored forecasts of a group, ``n`` of them):
 
 ================== =====================================================================
 metric             definition
 ================== =====================================================================
-``mae``            :math:`\\mathrm{mean}|e|`
-``rmse``           :math:`\\sqrt{\\mathrm{mean}\\, e^2}`
-``mape``           :math:`100\\,\\mathrm{mean}|e/y|` (undefined when some ``y`` is 0)
-``smape``          :math:`200\\,\\mathrm{mean}\\,|e| / (|y| + |\\hat y|)`, on the 0-200 scale of
+``mae``            :math:`\mathrm{mean}|e|`
+``rmse``           :math:`\sqrt{\mathrm{mean}\, e^2}`
+``mape``           :math:`100\,\mathrm{mean}|e/y|` (undefined when some ``y`` is 0)
+``smape``          :math:`200\,\mathrm{mean}\,|e| / (|y| + |\hat y|)`, on the 0-200 scale of
                    the M4 competition (undefined when ``y = yhat = 0``)
-``mase``           :math:`\\mathrm{mean}\\,|e| / s`, where ``s`` is the in-sample mean absolute
+``mase``           :math:`\mathrm{mean}\,|e| / s`, where ``s`` is the in-sample mean absolute
                    error of the seasonal naive method on the forecast's own training window
                    (the ``scale`` column of the backtest frame), as in the M4 competition
-``bias``           :math:`\\mathrm{mean}\\, e`; positive means forecasts above the actuals
+``bias``           :math:`\mathrm{mean}\, e`; positive means forecasts above the actuals
 ``coverage_<L>``   percentage of actuals inside the ``L``% interval, ``lo <= y <= hi``
 ``width_<L>``      mean ``hi - lo``
 ``interval_score_<L>`` Winkler's interval score, mean of
-                   :math:`(u - l) + \\tfrac{2}{\\alpha}(l - y)1\\{y < l\\} + \\tfrac{2}{\\alpha}(y - u)1\\{y > u\\}`
-                   with :math:`\\alpha = 1 - L/100`
+                   :math:`(u - l) + \tfrac{2}{\alpha}\left[(l - y)_+ + (y - u)_+\right]` with
+                   :math:`\alpha = 1 - L/100` and :math:`x_+ = \max(x, 0)`
 ``msis_<L>``       the interval score divided by ``s``: the scaled interval score of M4
 ``pinball``        mean pinball (quantile) loss over the quantiles the frame holds: the point
                    forecast as the median and each interval bound as the quantile
-                   :math:`\\alpha/2` or :math:`1 - \\alpha/2`
+                   :math:`\alpha/2` or :math:`1 - \alpha/2`
 ================== =====================================================================
 
 Forecasts whose actual is missing (a date absent from the series) are not scored; their number
@@ -139,8 +139,9 @@ def smape(y: Values, yhat: Values) -> float:
 
 
 def mase(y: Values, yhat: Values, scale: float | Values) -> float:
-    """Mean absolute scaled error: absolute errors divided by ``scale`` (one value or one per
-    forecast), averaged; NaN when a scale is 0 or NaN.
+    """Mean absolute scaled error: absolute errors divided by ``scale``, averaged.
+
+    ``scale`` is one value or one per forecast; the result is NaN when a scale is 0 or NaN.
     """
     y_, f = _arrays(y, yhat)
     s = np.broadcast_to(np.asarray(scale, dtype=float), y_.shape)
@@ -214,7 +215,7 @@ def pinball_loss(y: Values, q: Values, tau: float) -> float:
 
 
 def seasonal_naive_scale(y: Values, seasonal_period: int) -> float:
-    """In-sample mean absolute error of the seasonal naive method, MASE's denominator.
+    r"""In-sample mean absolute error of the seasonal naive method, MASE's denominator.
 
     Parameters
     ----------
@@ -227,7 +228,7 @@ def seasonal_naive_scale(y: Values, seasonal_period: int) -> float:
     Returns
     -------
     float
-        :math:`\\mathrm{mean}_t |y_t - y_{t-m}|`; NaN when no pair ``(t, t - m)`` is present.
+        :math:`\mathrm{mean}_t |y_t - y_{t-m}|`; NaN when no pair ``(t, t - m)`` is present.
     """
     values = np.asarray(y, dtype=float)
     m = int(seasonal_period)
@@ -259,7 +260,7 @@ def levels_of(frame: pd.DataFrame) -> tuple[float, ...]:
 
 
 def add_step(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of a backtest frame with ``step``: 1 for the first date after each cutoff."""
+    """Copy a backtest frame and add ``step``: 1 for the first date after each cutoff."""
     out = frame.sort_values([UNIQUE_ID, MODEL, CUTOFF, DS], kind="mergesort").copy()
     out[STEP] = out.groupby([UNIQUE_ID, MODEL, CUTOFF], sort=False).cumcount() + 1
     return out.sort_index()
@@ -374,8 +375,8 @@ def _notes(row: pd.Series, chosen: list[str]) -> str:
         reasons.append(f"smape undefined: {int(row['_zero_both'])} forecast(s) with y = yhat = 0")
     if ("mase" in chosen or "msis" in chosen) and row["_bad_scale"] > 0:
         reasons.append(
-            f"mase/msis undefined: {int(row['_bad_scale'])} forecast(s) whose training window has a zero "
-            "or undefined seasonal-naive scale (constant or too short)"
+            f"mase/msis undefined: {int(row['_bad_scale'])} forecast(s) whose training window "
+            "has a zero or undefined seasonal-naive scale (constant or too short)"
         )
     return "; ".join(reasons)
 

@@ -67,7 +67,8 @@ def plot_backtest(
         raise ConfigError("the backtest frame is empty: nothing to plot (every window failed?).")
     if metric not in METRICS or metric in ("coverage", "width", "interval_score", "msis"):
         raise ConfigError(
-            f"metric {metric!r} cannot be drawn by step; use one of mae, rmse, mape, smape, mase, bias, pinball."
+            f"metric {metric!r} cannot be drawn by step; use one of mae, rmse, mape, smape, "
+            "mase, bias, pinball."
         )
     frame = backtest_frame
     chosen_series = _choose(frame[UNIQUE_ID], series, "series", max_series)
@@ -77,7 +78,8 @@ def plot_backtest(
     band = (max(levels) if levels else None) if level is None else float(level)
     if band is not None and band not in levels:
         raise ConfigError(
-            f"level {band:g} is not in the frame; it has {', '.join(f'{v:g}' for v in levels) or 'none'}."
+            f"level {band:g} is not in the frame; it has "
+            f"{', '.join(f'{v:g}' for v in levels) or 'none'}."
         )
     palette = [plt.get_cmap("tab10")(i) for i in range(10)]
     colours = dict(zip(chosen_models, palette * 3, strict=False))
@@ -106,7 +108,8 @@ def _choose(
     unknown = [w for w in wanted if w not in present]
     if unknown:
         raise ConfigError(
-            f"{what} {', '.join(map(repr, unknown))} not in the backtest; it has {', '.join(map(repr, present[:20]))}."
+            f"{what} {', '.join(map(repr, unknown))} not in the backtest; it has "
+            f"{', '.join(map(repr, present[:20]))}."
         )
     return list(wanted)
 

@@ -149,8 +149,9 @@ def rank_models(
     Examples
     --------
     >>> import numpy as np, pandas as pd, forecast as fc
-    >>> df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=90),
-    ...                    "y": 100 + np.arange(90.0) % 7 + np.random.default_rng(0).normal(0, 0.3, 90)})
+    >>> noise = np.random.default_rng(0).normal(0, 0.3, 90)
+    >>> ds = pd.date_range("2024-01-01", periods=90)
+    >>> df = pd.DataFrame({"unique_id": "a", "ds": ds, "y": 100 + np.arange(90.0) % 7 + noise})
     >>> bt = fc.backtest(df, ["naive", "seasonal_naive"], h=7, n_windows=6)
     >>> fc.rank_models(bt)["model"].tolist()
     ['seasonal_naive', 'naive']
@@ -166,7 +167,8 @@ def rank_models(
     else:
         if metric not in results.columns:
             raise ConfigError(
-                f"metric {metric!r} is not a column of the metrics frame; choose one of its columns."
+                f"metric {metric!r} is not a column of the metrics frame; choose one of its "
+                "columns."
             )
         table = results.groupby(MODEL, sort=True)[[metric]].mean().reset_index()
         table[N] = (
