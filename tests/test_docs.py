@@ -58,9 +58,7 @@ def python_blocks(text: str) -> list[tuple[int, str]]:
 
 @functools.cache
 def _load_docs_hook() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "lazy_exports", DOCS / "hooks" / "lazy_exports.py"
-    )
+    spec = importlib.util.spec_from_file_location("public_api", DOCS / "hooks" / "public_api.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

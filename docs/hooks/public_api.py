@@ -72,7 +72,7 @@ def _objects(obj: griffe.Object) -> list[griffe.Object]:
     return found
 
 
-class LazyExports(griffe.Extension):
+class PublicApi(griffe.Extension):
     """Add an alias ``forecast.<name>`` per lazy public function; docstrings to Markdown."""
 
     def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
