@@ -128,7 +128,7 @@ class RetentionCurve:
     def bands(
         self, ages: Sequence[float] | np.ndarray, levels: Sequence[float] = (80, 95)
     ) -> pd.DataFrame:
-        """The curve at ``ages`` with delta-method confidence bands.
+        """Evaluate the curve at ``ages`` with delta-method confidence bands.
 
         Parameters
         ----------
@@ -168,8 +168,9 @@ def _check_frame(retention_frame: pd.DataFrame) -> pd.DataFrame:
     if UNIQUE_ID in frame.columns and frame[UNIQUE_ID].nunique() > 1:
         names = ", ".join(map(repr, frame[UNIQUE_ID].unique()[:3]))
         raise SchemaError(
-            f"the retention frame holds {frame[UNIQUE_ID].nunique()} products in column 'unique_id' "
-            f"({names}); fit one at a time, e.g. frame[frame.unique_id == {frame[UNIQUE_ID].iloc[0]!r}].",
+            f"the retention frame holds {frame[UNIQUE_ID].nunique()} products in column "
+            f"'unique_id' ({names}); fit one at a time, e.g. "
+            f"frame[frame.unique_id == {frame[UNIQUE_ID].iloc[0]!r}].",
             column=UNIQUE_ID,
         )
     return frame
@@ -246,13 +247,16 @@ def _fit_lsq(family: Family, data: CohortData) -> tuple[np.ndarray, float, np.nd
 
 
 def _invert(matrix: np.ndarray, family: Family) -> np.ndarray:
-    """Inverse of an information matrix; a direction the data do not identify (an estimate on
-    the boundary, such as a floor of 0) gets a very large variance through a tiny ridge.
+    """Invert an information matrix, with a tiny ridge.
+
+    A direction the data do not identify (an estimate on the boundary, such as a floor of 0)
+    gets a very large variance through the ridge.
     """
     matrix = np.asarray(matrix, dtype=float)
     if not np.all(np.isfinite(matrix)):
         raise FitError(
-            f"the {family.name!r} retention fit gave a non-finite information matrix; check the data."
+            f"the {family.name!r} retention fit gave a non-finite information matrix; "
+            "check the data."
         )
     ridge = 1e-10 * max(float(np.trace(np.abs(matrix))), 1e-12)
     cov = np.linalg.inv(matrix + ridge * np.eye(len(matrix)))
@@ -307,8 +311,9 @@ def fit(
     positive_ages = frame.loc[frame[AGE] > 0, AGE].nunique()
     if positive_ages < fam.n_params:
         raise HistoryError(
-            f"the retention frame has {positive_ages} distinct age(s) above 0 in column 'age' but family "
-            f"{family!r} has {fam.n_params} parameters; add ages or use family='exponential'.",
+            f"the retention frame has {positive_ages} distinct age(s) above 0 in column 'age' "
+            f"but family {family!r} has {fam.n_params} parameters; add ages or use "
+            "family='exponential'.",
             column=AGE,
         )
     data = cohort_data(frame, cohort_size=cohort_size)

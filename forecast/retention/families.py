@@ -5,14 +5,14 @@ it started: :math:`S(0) = 1`, non-increasing, within [0, 1]. Four families are d
 an unconstrained parameter vector ``z`` (log or logit of the named parameters) so that any
 optimiser can search freely:
 
-=============== ==================================================== ==========================
-family          :math:`S(t)`                                          parameters
-=============== ==================================================== ==========================
-``sbg``         :math:`B(\alpha, \beta + t) / B(\alpha, \beta)`          ``alpha``, ``beta`` > 0
-``exponential`` :math:`(1 - \theta)^t`                                  ``churn`` in (0, 1)
-``weibull``     :math:`B(\alpha, \beta + t^c) / B(\alpha, \beta)`        ``alpha``, ``beta``, ``c`` > 0
-``power``       :math:`f + (1 - f)(1 + t)^{-b}`                         ``floor`` in (0, 1), ``b`` > 0
-=============== ==================================================== ==========================
+=============== ================================================= ==============================
+family          :math:`S(t)`                                      parameters
+=============== ================================================= ==============================
+``sbg``         :math:`B(\alpha, \beta + t) / B(\alpha, \beta)`   ``alpha``, ``beta`` > 0
+``exponential`` :math:`(1 - \theta)^t`                            ``churn`` in (0, 1)
+``weibull``     :math:`B(\alpha, \beta + t^c) / B(\alpha, \beta)` ``alpha``, ``beta``, ``c`` > 0
+``power``       :math:`f + (1 - f)(1 + t)^{-b}`                   ``floor`` in (0, 1), ``b`` > 0
+=============== ================================================= ==============================
 
 ``sbg`` is the shifted-beta-geometric model of Fader and Hardie (2007): each user churns with a
 constant probability per period, and that probability varies across users as a beta
@@ -130,7 +130,10 @@ class Family:
         }
 
     def log_survival(self, ages: np.ndarray, z: np.ndarray) -> np.ndarray:
-        """``log S(t)`` at ``ages``; ``z`` of shape ``(k,)`` gives ``(n,)``, ``(d, k)`` gives ``(d, n)``."""
+        """Compute ``log S(t)`` at ``ages``.
+
+        ``z`` of shape ``(k,)`` gives ``(n,)``, ``(d, k)`` gives ``(d, n)``.
+        """
         t = np.asarray(ages, dtype=float)
         z = np.asarray(z, dtype=float)
         out = self._log_survival(t[None, :] if z.ndim == 2 else t, z)
@@ -169,7 +172,7 @@ FAMILIES: dict[str, Family] = {
 
 
 def get_family(name: str) -> Family:
-    """The :class:`Family` called ``name``.
+    """Return the :class:`Family` called ``name``.
 
     Raises
     ------
@@ -246,8 +249,8 @@ def cohort_data(
     if at_zero.any():
         rows = list(frame.index[at_zero])
         raise DomainError(
-            f"column 'retention' is not 1 at age 0 (rows {format_rows(rows)}); age 0 is the cohort's "
-            "start, where every user is active. Drop those rows or re-base the cohort.",
+            f"column 'retention' is not 1 at age 0 (rows {format_rows(rows)}); age 0 is the "
+            "cohort's start, where every user is active. Drop those rows or re-base the cohort.",
             series=series,
             column=RETENTION,
             rows=rows,
@@ -298,7 +301,10 @@ def cohort_loglik(family: Family, z: np.ndarray, data: CohortData) -> float:
     churned in between, with probability :math:`S(a_{i-1}) - S(a_i)`; those still active at the
     cohort's last observed age are censored, with probability :math:`S(a_k)`.
 
-    .. math:: \ell = \sum_i (n_{i-1} - n_i) \log[S(a_{i-1}) - S(a_i)] + \sum_{\text{cohorts}} n_k \log S(a_k)
+    .. math::
+
+        \ell = \sum_i (n_{i-1} - n_i) \log[S(a_{i-1}) - S(a_i)]
+            + \sum_{\text{cohorts}} n_k \log S(a_k)
 
     Parameters
     ----------

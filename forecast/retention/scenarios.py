@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -103,11 +104,11 @@ def scenario(
     retention: float | str | None = None,
     acquisition: float | str | None = None,
     events: EventsLike = None,
-    start: object | None = None,
+    start: str | date | None = None,
     levels: Sequence[float] = (80, 95),
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Baseline and scenario forecasts of a fitted ``retention_feedback`` model, and their difference.
+    """Forecast a fitted ``retention_feedback`` model's baseline, scenario and their difference.
 
     Parameters
     ----------
@@ -152,8 +153,8 @@ def scenario(
     """
     if not isinstance(model, RetentionFeedback):
         raise CapabilityError(
-            f"scenarios need the cohort structure of 'retention_feedback'; got {type(model).__name__}. "
-            "Fit fc.models.get('retention_feedback') and pass it."
+            "scenarios need the cohort structure of 'retention_feedback'; got "
+            f"{type(model).__name__}. Fit fc.models.get('retention_feedback') and pass it."
         )
     if not model.is_fitted:
         raise NotFittedError(
