@@ -55,15 +55,15 @@ def load(name: str) -> Dataset:
     >>> data = load("social-apps-quarterly")
     >>> data.series["unique_id"].unique().tolist()
     ['spotify/mau/all', 'spotify/subscribers/premium', 'twitter/mdau/all']
-    >>> data.info.units
-    'Millions of users (mDAU, MAU) and millions of premium subscribers, as published (not converted).'
+    >>> data.info.units.split(" (")[0]
+    'Millions of users'
     """
     if name not in _PACKAGES:
         close = difflib.get_close_matches(str(name), list(_PACKAGES), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ConfigError(
-            f"unknown dataset {name!r}; the bundled datasets are {', '.join(map(repr, _PACKAGES))}.{hint} "
-            "Run `forecast datasets list` to see them."
+            f"unknown dataset {name!r}; the bundled datasets are "
+            f"{', '.join(map(repr, _PACKAGES))}.{hint} Run `forecast datasets list` to see them."
         )
     module = importlib.import_module(f"forecast.datasets.{_PACKAGES[name]}")
     return module.load()
@@ -74,7 +74,7 @@ def _summary(text: str) -> str:
 
 
 def list_datasets() -> pd.DataFrame:
-    """The bundled datasets, one row each.
+    """List the bundled datasets, one row each.
 
     Returns
     -------

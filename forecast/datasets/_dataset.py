@@ -1,4 +1,4 @@
-"""The ``Dataset`` and its datasheet, ``DatasetInfo``, read from the ``DATASHEET.md`` beside the data."""
+"""The ``Dataset`` and its datasheet, ``DatasetInfo``, read from the data's ``DATASHEET.md``."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ class DatasetInfo:
     sections: dict[str, str] = field(default_factory=dict)
 
     def to_text(self, width: int = 100) -> str:
-        """The datasheet as plain text, wrapped to ``width`` columns (``forecast datasets show``)."""
+        """Render the datasheet as plain text wrapped to ``width`` columns (for the CLI)."""
 
         def block(heading: str, text: str) -> list[str]:
             return [heading, *_render(text, width), ""]
@@ -189,7 +189,9 @@ def read_datasheet(package: str) -> DatasetInfo:
     )
 
 
-def read_table(package: str, filename: str, **kwargs: object) -> pd.DataFrame:
-    """Read a CSV file shipped in a dataset package (keyword arguments go to ``pandas.read_csv``)."""
+def read_table(
+    package: str, filename: str, dtype: type[str] | dict[str, type[str]] | None = None
+) -> pd.DataFrame:
+    """Read a CSV file shipped in a dataset package (``dtype`` goes to ``pandas.read_csv``)."""
     with resources.files(package).joinpath(filename).open("r", encoding="utf-8") as handle:
-        return pd.read_csv(handle, **kwargs)  # type: ignore[arg-type]
+        return pd.read_csv(handle, dtype=dtype)

@@ -17,7 +17,7 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def period_start(label: str | int) -> pd.Timestamp:
-    """The first day of the period a label names.
+    """Return the first day of the period a label names.
 
     ============================ ======================== ==============
     label                        means                    date

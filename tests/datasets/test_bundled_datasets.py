@@ -1,4 +1,4 @@
-"""Tests of the bundled datasets: each loads, validates, names its source, and keeps every figure."""
+"""Tests of the bundled datasets: each loads, validates, names its source, keeps every figure."""
 
 from __future__ import annotations
 
@@ -247,7 +247,7 @@ def test_diffusion_classics_series_and_published_estimates():
 
 # ------------------------------------------------------------------ retention-fader-hardie-2007
 def _sbg_fit(survivors: np.ndarray) -> tuple[float, float]:
-    """Maximum likelihood of the sBG model on survivor counts at t = 0..T (Fader and Hardie 2007, eq. 5)."""
+    """Maximum likelihood sBG fit to survivors at t = 0..T (Fader and Hardie 2007, eq. 5)."""
     ages = np.arange(len(survivors))
 
     def negative_log_likelihood(log_params: np.ndarray) -> float:

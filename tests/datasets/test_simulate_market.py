@@ -1,4 +1,4 @@
-"""Tests of simulate_market: determinism, channels, truth, retention observations, errors, invariants."""
+"""Tests of simulate_market: determinism, channels, truth, retention, errors, invariants."""
 
 from __future__ import annotations
 
@@ -195,6 +195,18 @@ def test_many_markets_are_named_in_order():
         (
             {"events": [{"product": "product_a", "date": "2030-01-01", "factor": 2}]},
             "outside the simulated dates",
+        ),
+        (
+            {"events": [{"product": "product_a", "date": 20240105, "factor": 2}]},
+            "has date 20240105; give a date",
+        ),
+        (
+            {"events": [{"product": "product_a", "date": "2024-01-05", "factor": "2"}]},
+            "has factor '2'; give a number",
+        ),
+        (
+            {"events": [{"product": "product_a", "date": "2024-01-05", "factor": -1.0}]},
+            "must be >= 0",
         ),
         ({"switching": [[0, 1], [1, 0]]}, r"shape \(3, 3\)"),
         ({"switching": [[0.5, 0.2, 0], [0, 0, 0], [0, 0, 0]]}, "zero diagonal"),

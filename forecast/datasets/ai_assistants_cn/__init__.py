@@ -1,4 +1,4 @@
-"""``ai-assistants-cn``: every published figure on Chinese AI chat assistants in the two fact tables.
+"""``ai-assistants-cn``: every published figure on Chinese AI chat assistants, in two tables.
 
 The two tables ship unchanged beside this loader (``seed_facts.csv``, ``public_figures.csv``);
 :func:`load` turns them into one series frame by the rules in ``DATASHEET.md``.
@@ -28,7 +28,10 @@ from forecast.schema import (
 
 __all__ = ["load", "ARTICLE"]
 
-ARTICLE = "AI New Intelligence, March 2024 ('After Kimi Became Popular, Other Major Models in China Feel the Pressure')"
+ARTICLE = (
+    "AI New Intelligence, March 2024 "
+    "('After Kimi Became Popular, Other Major Models in China Feel the Pressure')"
+)
 """The article the seed facts come from."""
 
 _EXTRA = ["unit", "period", "note", "table"]
@@ -77,7 +80,10 @@ def _public_rows() -> pd.DataFrame:
 
 
 def _name_series(frame: pd.DataFrame) -> pd.Series:
-    """``entity/metric/channel``; the k-th figure (k >= 2) for the same key and date gets ``/alt<k-1>``."""
+    """Name each figure ``entity/metric/channel``.
+
+    The k-th figure (k >= 2) for the same key and date gets ``/alt<k-1>``.
+    """
     base = frame[ENTITY] + "/" + frame[METRIC] + "/" + frame[CHANNEL]
     rank = frame.assign(_base=base).groupby(["_base", DS], sort=False).cumcount()
     suffix = rank.map(lambda k: f"/alt{k}" if k else "")

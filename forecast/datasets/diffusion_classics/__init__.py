@@ -19,7 +19,10 @@ from forecast.schema import (
 
 __all__ = ["load"]
 
-SOURCE_TEXT = "yearly sales as used in Bass (1969), compiled in a public repository on fitting diffusion models"
+SOURCE_TEXT = (
+    "yearly sales as used in Bass (1969), compiled in a public repository on fitting diffusion "
+    "models"
+)
 
 
 def load() -> Dataset:

@@ -32,7 +32,7 @@ def _rows(
     channel: str,
     quarters: pd.Series,
     values: pd.Series,
-    source: pd.Series | str,
+    source: list[str] | str,
 ) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -68,28 +68,24 @@ def load() -> Dataset:
     """
     twitter = read_table(__name__, "twitter_mdau_quarterly.csv", dtype={"quarter": str})
     spotify = read_table(__name__, "spotify_mau_quarterly.csv", dtype={"quarter": str})
-    frame = pd.concat(
-        [
-            _rows(
-                "twitter",
-                "mdau",
-                "all",
-                twitter["quarter"],
-                twitter["mdau_millions"],
-                [TWITTER_SOURCE.format(s) for s in twitter["source"]],
-            ),
-            _rows(
-                "spotify", "mau", "all", spotify["quarter"], spotify["mau_millions"], SPOTIFY_SOURCE
-            ),
-            _rows(
-                "spotify",
-                "subscribers",
-                "premium",
-                spotify["quarter"],
-                spotify["premium_subscribers_millions"],
-                SPOTIFY_SOURCE,
-            ),
-        ],
-        ignore_index=True,
-    )
+    parts: list[pd.DataFrame] = [
+        _rows(
+            "twitter",
+            "mdau",
+            "all",
+            twitter["quarter"],
+            twitter["mdau_millions"],
+            [TWITTER_SOURCE.format(s) for s in twitter["source"]],
+        ),
+        _rows("spotify", "mau", "all", spotify["quarter"], spotify["mau_millions"], SPOTIFY_SOURCE),
+        _rows(
+            "spotify",
+            "subscribers",
+            "premium",
+            spotify["quarter"],
+            spotify["premium_subscribers_millions"],
+            SPOTIFY_SOURCE,
+        ),
+    ]
+    frame = pd.concat(parts, ignore_index=True)
     return Dataset(series=validate_series(frame), retention=None, info=read_datasheet(__name__))
