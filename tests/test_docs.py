@@ -57,8 +57,8 @@ def python_blocks(text: str) -> list[tuple[int, str]]:
 
 
 @functools.cache
-def _load_docs_hook() -> Any:
-    spec = importlib.util.spec_from_file_location("public_api", DOCS / "hooks" / "public_api.py")
+def _load_docs_hook(name: str = "public_api") -> Any:
+    spec = importlib.util.spec_from_file_location(name, DOCS / "hooks" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -110,6 +110,27 @@ def test_docstring_roles_become_cross_references_and_math_becomes_code() -> None
 @given(st.text().filter(lambda text: "`" not in text and ".. math::" not in text))
 def test_docstrings_without_roles_are_left_unchanged(text: str) -> None:
     assert _load_docs_hook().to_markdown(text) == text
+
+
+def test_cli_examples_become_code_blocks_and_fences_are_left_alone() -> None:
+    verbatim_examples = _load_docs_hook("click_help").verbatim_examples
+    lines = ["Run it.", "", "Examples:", "  forecast models", "    --help", "", "```", "Options:"]
+    lines += ["  --out FILE", "```"]
+    assert verbatim_examples(lines) == [
+        "Run it.",
+        "",
+        "Examples:",
+        "",
+        "```text",
+        "forecast models",
+        "  --help",
+        "```",
+        "",
+        "```",
+        "Options:",
+        "  --out FILE",
+        "```",
+    ]
 
 
 def test_every_task_page_has_examples() -> None:
@@ -165,6 +186,14 @@ def _command_paths(group: click.Group, prefix: tuple[str, ...]) -> list[tuple[st
     return paths
 
 
+def _command(path: tuple[str, ...]) -> click.Command:
+    command: click.Command = cli
+    for name in path[1:]:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    return command
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The site, built by ``mkdocs build --strict`` (warnings such as bad links are errors)."""
@@ -196,13 +225,15 @@ def test_cli_reference_documents_every_command_and_option(site: Path) -> None:
     assert len(paths) >= 9
     for path in paths:
         assert f'id="{"-".join(path)}"' in html, path
-        command: click.Command = cli
-        for name in path[1:]:
-            assert isinstance(command, click.Group)
-            command = command.commands[name]
-        for param in command.params:
+        for param in _command(path).params:
             if isinstance(param, click.Option):
                 assert max(param.opts, key=len) in html, (path, param.opts)
+    assert "Sentinel" not in html  # no unset click default printed as a value
+    with_examples = [path for path in paths if "Example" in (_command(path).help or "")]
+    example_blocks = re.findall(
+        r"Examples?:</p>\s*<div class=\"highlight\"><pre><span></span><code>forecast ", html
+    )
+    assert len(example_blocks) >= len(with_examples) > 0
 
 
 @pytest.mark.slow
