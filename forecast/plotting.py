@@ -69,7 +69,8 @@ def _levels_of(forecasts: pd.DataFrame, levels: Sequence[float] | None) -> tuple
     if missing:
         raise ConfigError(
             f"levels {', '.join(map(repr, missing))} are not in the forecasts (they have "
-            f"{', '.join(map(repr, sorted(present))) or 'no intervals'}); forecast with those levels first."
+            f"{', '.join(map(repr, sorted(present))) or 'no intervals'}); forecast with those "
+            "levels first."
         )
     return wanted
 
@@ -100,7 +101,8 @@ def _select(values: Sequence[str] | None, available: list[str], what: str) -> li
     unknown = [v for v in chosen if v not in available]
     if unknown:
         raise ConfigError(
-            f"{what} {', '.join(map(repr, unknown))} not found; available: {', '.join(map(repr, available))}."
+            f"{what} {', '.join(map(repr, unknown))} not found; available: "
+            f"{', '.join(map(repr, available))}."
         )
     return chosen
 
@@ -111,8 +113,9 @@ def _grid(n: int) -> tuple[int, int]:
 
 
 def _alphas(levels: tuple[float, ...], n_models: int = 1) -> dict[float, float]:
-    """Opacity per level: the narrowest band darkest, wider bands lighter, all lighter when
-    several models overlap.
+    """Return the opacity per level.
+
+    The narrowest band is darkest, wider bands lighter, all lighter when several models overlap.
     """
     ordered = sorted(levels)
     scale = 1.0 if n_models <= 1 else 0.65
@@ -263,15 +266,13 @@ def plot(
     Examples
     --------
     >>> import pandas as pd, forecast as fc
-    >>> df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=12, freq="MS"),
-    ...                    "y": [10.0, 12, 13, 15, 16, 18, 17, 19, 21, 22, 24, 25]})
+    >>> dates = pd.date_range("2024-01-01", periods=12, freq="MS")
+    >>> y = [10.0, 12, 13, 15, 16, 18, 17, 19, 21, 22, 24, 25]
+    >>> df = pd.DataFrame({"unique_id": "a", "ds": dates, "y": y})
     >>> fig = fc.plot(df, fc.forecast(df, ["naive", "drift"], h=6))
     >>> len(fig.axes)
     1
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
-
     hist = validate_series(history)
     fcst = _check_forecasts(forecasts)
     level_list = _levels_of(fcst, levels)
@@ -281,8 +282,8 @@ def plot(
         raise ConfigError("there is nothing to plot: both frames are empty.")
     if len(chosen_ids) > max_panels:
         raise ConfigError(
-            f"{len(chosen_ids)} series would make {len(chosen_ids)} panels, more than max_panels={max_panels}; "
-            "choose some with ids=[...] or raise max_panels."
+            f"{len(chosen_ids)} series would make {len(chosen_ids)} panels, more than "
+            f"max_panels={max_panels}; choose some with ids=[...] or raise max_panels."
         )
     if ax is not None and len(chosen_ids) > 1:
         raise ConfigError(
@@ -293,19 +294,7 @@ def plot(
         model: _MODEL_COLORS[i % len(_MODEL_COLORS)]
         for i, model in enumerate(sorted(set(fcst[MODEL])))
     }
-    if ax is None:
-        rows, cols = _grid(len(chosen_ids))
-        fig, axes = plt.subplots(
-            rows,
-            cols,
-            figsize=(_PANEL_WIDTH[cols == 1] * cols, _PANEL_HEIGHT * rows + 0.6),
-            squeeze=False,
-            layout="constrained",
-        )
-        plt.close(fig)
-        panels = list(axes.ravel())
-    else:
-        fig, panels, cols = ax.figure, [ax], 1
+    fig, panels, cols = _layout(len(chosen_ids), ax)
     for panel in panels[len(chosen_ids) :]:
         panel.set_visible(False)
     for uid, panel in zip(chosen_ids, panels, strict=False):
@@ -322,28 +311,68 @@ def plot(
                 _draw_forecast(panel, frame, colors[model], model, level_list, len(chosen_models))
                 drawn += 1
         _style_axes(panel, uid if drawn else f"{uid} (no forecast)")
+    if ax is None:
+        _legend(fig, panels[: len(chosen_ids)], level_list, len(chosen_models), cols=cols)
+    else:
+        _legend(ax, [ax], level_list, len(chosen_models), cols=None)
+    return fig
 
-    handles: dict[str, object] = {}
-    for panel in panels[: len(chosen_ids)]:
+
+def _layout(n: int, ax: Axes | None) -> tuple[Figure, list[Axes], int]:
+    """Return the figure, its panels and the number of columns: a new grid, or ``ax`` alone."""
+    import matplotlib.pyplot as plt
+
+    if ax is not None:
+        fig = ax.get_figure(root=True)
+        if fig is None:
+            raise ConfigError("ax= must belong to a figure; make it with plt.subplots().")
+        return fig, [ax], 1
+    rows, cols = _grid(n)
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        figsize=(_PANEL_WIDTH[cols == 1] * cols, _PANEL_HEIGHT * rows + 0.6),
+        squeeze=False,
+        layout="constrained",
+    )
+    plt.close(fig)
+    return fig, list(axes.ravel()), cols
+
+
+def _legend(
+    target: Figure | Axes,
+    panels: list[Axes],
+    levels: tuple[float, ...],
+    n_models: int,
+    *,
+    cols: int | None,
+) -> None:
+    """Draw one legend of the panels' lines and the interval bands.
+
+    Above a figure of ``cols`` columns of panels, or inside the one axes when ``cols`` is None.
+    """
+    from matplotlib.artist import Artist
+    from matplotlib.patches import Patch
+
+    handles: dict[str, Artist] = {}
+    for panel in panels:
         for handle, label in zip(*panel.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, handle)
-    alphas = _alphas(level_list, len(chosen_models))
-    for level in level_list:
+    alphas = _alphas(levels, n_models)
+    for level in levels:
         handles[f"{level:g}% interval"] = Patch(
             facecolor="#555555", alpha=alphas[level], linewidth=0
         )
-    if handles:
-        target = fig if ax is None else ax
-        location = "outside upper center" if ax is None else "best"
-        per_row = (7 if cols == 1 else 4 * cols) if ax is None else 1
-        ncol = min(len(handles), per_row)
-        labels = _row_major(list(handles), ncol)
-        target.legend(
-            [handles[label] for label in labels],
-            labels,
-            loc=location,
-            ncol=ncol,
-            frameon=False,
-            fontsize=9,
-        )
-    return fig
+    if not handles:
+        return
+    per_row = 1 if cols is None else 7 if cols == 1 else 4 * cols
+    ncol = min(len(handles), per_row)
+    labels = _row_major(list(handles), ncol)
+    target.legend(
+        [handles[label] for label in labels],
+        labels,
+        loc="best" if cols is None else "outside upper center",
+        ncol=ncol,
+        frameon=False,
+        fontsize=9,
+    )

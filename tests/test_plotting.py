@@ -109,6 +109,7 @@ def test_draws_into_a_given_axes(daily_series: pd.DataFrame) -> None:
     try:
         out = fc.plot(daily_series, fc.forecast(daily_series, "naive", h=3), ax=ax)
         assert out is fig and ax.get_title(loc="left") == "a"
+        assert ax.get_legend() is not None and not fig.legends
     finally:
         plt.close(fig)
 

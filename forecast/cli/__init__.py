@@ -33,7 +33,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     Examples:
       forecast datasets list
       forecast validate my_dau.csv
-    """
+    """  # noqa: D301 (click needs a real backspace in "\b")
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
 

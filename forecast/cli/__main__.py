@@ -1,4 +1,4 @@
-"""``python -m forecast.cli``: the ``forecast`` command, for environments without the console script."""
+"""``python -m forecast.cli``: the ``forecast`` command where the console script is missing."""
 
 from __future__ import annotations
 

@@ -37,23 +37,24 @@ def parse_event(text: str) -> tuple[pd.Timestamp, float]:
 def _history(
     data: str | None, dataset: str | None, series: str
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    if (data is None) == (dataset is None):
-        raise ConfigError(
-            "give exactly one of --data FILE or --dataset NAME (see 'forecast datasets list')."
-        )
     retention = None
-    if data is not None:
+    if data is not None and dataset is None:
         frame = read_frame(data)
-    else:
+    elif dataset is not None and data is None:
         from forecast.datasets import load
 
         loaded = load(dataset)
         frame, retention = loaded.series, loaded.retention
+    else:
+        raise ConfigError(
+            "give exactly one of --data FILE or --dataset NAME (see 'forecast datasets list')."
+        )
     clean = validate_series(frame)
     if series not in set(clean[UNIQUE_ID]):
         known = list(dict.fromkeys(clean[UNIQUE_ID]))
         raise ConfigError(
-            f"series {series!r} is not in the data; it has {', '.join(map(repr, known[:20]))}{' ...' if len(known) > 20 else ''}."
+            f"series {series!r} is not in the data; it has "
+            f"{', '.join(map(repr, known[:20]))}{' ...' if len(known) > 20 else ''}."
         )
     return clean[clean[UNIQUE_ID] == series].reset_index(drop=True), retention
 
@@ -61,7 +62,7 @@ def _history(
 def _side_by_side(table: pd.DataFrame, level: float) -> pd.DataFrame:
     lo, hi = level_column(level, "lo"), level_column(level, "hi")
     wide = table.pivot(index=DS, columns=MODEL, values=[YHAT, lo, hi])
-    out = pd.DataFrame({DS: wide.index.strftime("%Y-%m-%d")})
+    out = pd.DataFrame({DS: pd.DatetimeIndex(wide.index).strftime("%Y-%m-%d")})
     for name in ("baseline", "scenario", "difference"):
         out[name] = [f"{v:,.0f}" for v in wide[(YHAT, name)]]
         out[f"{name} {level:g}%"] = [
@@ -90,7 +91,10 @@ def _side_by_side(table: pd.DataFrame, level: float) -> pd.DataFrame:
     "--params",
     "params",
     default="",
-    help="retention_feedback hyperparameters, comma-separated: 'scale_effect=true,retention_family=sbg'.",
+    help=(
+        "retention_feedback hyperparameters, comma-separated: "
+        "'scale_effect=true,retention_family=sbg'."
+    ),
 )
 @click.option(
     "--retention",
@@ -155,7 +159,7 @@ def scenario_command(
           --params scale_effect=true --retention +0.03 --horizon 90 --plot kimi.png
       forecast scenario --data dau.csv --series app/dau --retention-data cohorts.csv \\
           --event 2024-04-15=0.7 --acquisition x1.1 --horizon 60 --out scenario.csv
-    """
+    """  # noqa: D301 (click needs a real backspace in "\b")
     from forecast.cli.run import parse_model_spec
     from forecast.retention.scenarios import scenario
 
