@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pandas as pd
+
 import forecast as fc
+from forecast.retention.curves import FAMILIES, RetentionCurve, compare, fit
 
 PUBLIC = {
     "__version__",
@@ -54,6 +57,33 @@ def test_every_exported_name_resolves():
     )
 
 
+RETENTION_PUBLIC = {"FAMILIES", "RetentionCurve", "compare", "fit"}
+
+
+def test_retention_names_resolve_from_the_package():
+    assert set(fc.retention.__all__) == RETENTION_PUBLIC
+    assert fc.retention.fit is fit and fc.retention.compare is compare
+    assert fc.retention.RetentionCurve is RetentionCurve and fc.retention.FAMILIES is FAMILIES
+    assert callable(fc.retention.fit) and callable(fc.retention.compare)
+    assert isinstance(fc.retention.RetentionCurve, type)
+    assert {"sbg", "exponential"} <= set(fc.retention.FAMILIES)
+
+
+def test_retention_fit_works_through_the_package_name():
+    cohorts = pd.DataFrame(
+        {
+            "unique_id": "app",
+            "cohort": pd.Timestamp("2024-01-01"),
+            "age": [0, 1, 2, 3, 4],
+            "retention": [1.0, 0.6, 0.45, 0.38, 0.34],
+            "cohort_size": 1000.0,
+        }
+    )
+    curve = fc.retention.fit(cohorts, family="sbg")
+    assert isinstance(curve, fc.retention.RetentionCurve)
+    assert 0.0 < curve.retention([1])[0] < 1.0
+
+
 def test_functions_are_not_hidden_by_their_modules():
     code = (
         "import forecast.evaluation.backtest, forecast.market.reconcile, forecast.forecasting\n"
@@ -77,7 +107,10 @@ def test_exceptions_form_one_hierarchy():
 
 
 def test_import_does_not_load_prophet_matplotlib_or_dask():
-    code = "import sys, forecast\nprint(sorted(m for m in ('prophet', 'matplotlib', 'dask') if m in sys.modules))"
+    code = (
+        "import sys, forecast\n"
+        "print(sorted(m for m in ('prophet', 'matplotlib', 'dask') if m in sys.modules))"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     ).stdout

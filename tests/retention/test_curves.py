@@ -1,4 +1,4 @@
-"""Tests of retention curves: golden numbers of Fader and Hardie (2007), recovery, errors, properties."""
+"""Tests of retention curves: Fader and Hardie's (2007) numbers, recovery, errors, properties."""
 
 from __future__ import annotations
 
