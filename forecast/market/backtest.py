@@ -20,7 +20,7 @@ from forecast.evaluation.metrics import coverage, metric_column
 from forecast.market.compositional import aitchison_distance
 from forecast.market.shares import (
     Method,
-    ModelSpec,
+    ProductModel,
     history_shares,
     market_products,
     paths_frame,
@@ -41,7 +41,7 @@ _AITCHISON, _N = "aitchison", "n"
 
 def backtest_shares(
     df: pd.DataFrame,
-    models: ModelSpec | Mapping[str, ModelSpec] = "naive",
+    models: ProductModel | Mapping[str, ProductModel] = "naive",
     h: int = 1,
     n_windows: int = 3,
     step: int | None = None,

@@ -73,13 +73,14 @@ from forecast.schema import (
     UNIQUE_ID,
     YHAT,
     Frequency,
+    ValidSeries,
     Y,
     check_levels,
     future_dates,
     infer_frequency,
     level_column,
     missing_dates,
-    validate_series,
+    valid_series,
 )
 
 __all__ = ["CompetitionModel", "competition_step"]
@@ -170,15 +171,16 @@ class CompetitionModel:
         self.n_grid = int(n_grid)
 
     # --------------------------------------------------------------------------- public API
-    def fit(self, df: pd.DataFrame) -> Self:
+    def fit(self, df: pd.DataFrame | ValidSeries) -> Self:
         """Fit the model jointly to the products' users.
 
         Parameters
         ----------
-        df : DataFrame
+        df : DataFrame or ValidSeries
             A series frame with at least two products (``unique_id``) on one regular grid of
             dates: each product from its first date (its launch) to the common last date, with
-            positive values and no gaps.
+            positive values and no gaps; checked here unless :func:`forecast.schema.valid_series`
+            checked it already.
 
         Returns
         -------
@@ -341,8 +343,8 @@ class CompetitionModel:
             out[:, :, t] = state.T
         return out
 
-    def _prepare(self, df: pd.DataFrame) -> tuple[pd.DataFrame, Frequency]:
-        data = validate_series(df)
+    def _prepare(self, df: pd.DataFrame | ValidSeries) -> tuple[pd.DataFrame, Frequency]:
+        data = valid_series(df).frame
         products = sorted(data[UNIQUE_ID].unique())
         if len(products) < 2:
             raise HistoryError(
@@ -375,7 +377,7 @@ class CompetitionModel:
             raise HistoryError(
                 "model 'competition' needs at least three dates on a regular grid.", column=DS
             )
-        gaps = missing_dates(dates, frequency)
+        gaps = missing_dates(pd.Series(dates), frequency)
         if len(gaps):
             shown = [d.strftime("%Y-%m-%d") for d in gaps]
             raise HistoryError(

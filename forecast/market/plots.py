@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from forecast.errors import SchemaError
-from forecast.market.shares import FORECAST, HISTORY, share_levels
+from forecast.market.frames import FORECAST, HISTORY, share_levels
 from forecast.schema import DS, MODEL, PART, QUALIFIER, SHARE, UNIQUE_ID, level_column
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = ["plot_shares"]
 
 _BOUND_MARKERS = {">=": "^", "<=": "v"}
+Color = tuple[float, float, float, float]
 
 
 def _is_bound(frame: pd.DataFrame) -> np.ndarray:
@@ -29,7 +32,7 @@ def _names(frame: pd.DataFrame, products: list[str]) -> dict[str, str]:
     """Legend name of each product: its id and, when it has forecast rows, its model."""
     out = {}
     for product in products:
-        models = (
+        models: np.ndarray | list[str] = (
             frame.loc[(frame[UNIQUE_ID] == product) & (frame[PART] == FORECAST), MODEL].unique()
             if MODEL in frame.columns
             else []
@@ -59,33 +62,79 @@ def plot_shares(frame: pd.DataFrame, *, title: str | None = None) -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    SchemaError
+        A column of a share frame is missing.
+
+    References
+    ----------
+    .. [1] Hunter, J. D. (2007). Matplotlib: a 2D graphics environment. *Computing in Science
+       & Engineering* 9(3), 90-95.
     """
     import matplotlib.pyplot as plt
 
     missing = [c for c in (UNIQUE_ID, PART, DS, SHARE) if c not in frame.columns]
     if missing:
         raise SchemaError(
-            f"a share frame needs column(s) {', '.join(map(repr, missing))}; pass the output of fc.shares."
+            f"a share frame needs column(s) {', '.join(map(repr, missing))}; pass the output of "
+            "fc.shares."
         )
-    levels = share_levels(frame)
-    products = sorted(frame[UNIQUE_ID].unique())
-    names = _names(frame, products)
-    bound_rows = frame[_is_bound(frame)]
-    points = frame[~_is_bound(frame)]
-    wide = (
-        points.pivot(index=DS, columns=UNIQUE_ID, values=SHARE)
-        .reindex(columns=products)
-        .sort_index()
-    )
-    parts = points.drop_duplicates(DS).set_index(DS)[PART].reindex(wide.index)
-    forecast_start = points.loc[points[PART] == FORECAST, DS].min()
-    colors = plt.get_cmap("tab10").colors
-
+    chart = _Chart.of(frame)
     figure, (stack_ax, band_ax) = plt.subplots(
         2, 1, figsize=(9, 7), sharex=True, height_ratios=(1, 1.2), layout="constrained"
     )
+    _draw_stack(stack_ax, chart)
+    levels = share_levels(frame)
+    for i, product in enumerate(chart.products):
+        _draw_bands(band_ax, chart, product, _color(i), levels, first=i == 0)
+        _draw_bounds(band_ax, chart, product, _color(i))
+    _frame_axes(stack_ax, band_ax, chart, frame)
+    figure.suptitle(title or "Market shares: history and forecast")
+    return figure
+
+
+def _color(index: int) -> Color:
+    """Return the ``index``-th colour of the ten of matplotlib's ``tab10``, in a cycle."""
+    import matplotlib as mpl
+
+    red, green, blue, alpha = mpl.colormaps["tab10"](index % 10)
+    return (red, green, blue, alpha)
+
+
+@dataclass(frozen=True)
+class _Chart:
+    """The rows of a share frame as the chart uses them."""
+
+    products: list[str]
+    names: dict[str, str]
+    points: pd.DataFrame
+    bounds: pd.DataFrame
+    wide: pd.DataFrame
+    parts: pd.Series
+    forecast_start: pd.Timestamp
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> _Chart:
+        products = sorted(frame[UNIQUE_ID].unique())
+        bound = _is_bound(frame)
+        points = frame[~bound]
+        wide = (
+            points.pivot(index=DS, columns=UNIQUE_ID, values=SHARE)
+            .reindex(columns=products)
+            .sort_index()
+        )
+        parts = points.drop_duplicates(DS).set_index(DS)[PART].reindex(wide.index)
+        start = points.loc[points[PART] == FORECAST, DS].min()
+        return cls(products, _names(frame, products), points, frame[bound], wide, parts, start)
+
+
+def _draw_stack(ax: Axes, chart: _Chart) -> None:
+    """Stack the point shares: history solid, forecast lighter and hatched."""
+    has_history = bool((chart.parts == HISTORY).any())
     for part, alpha, hatch in ((HISTORY, 0.85, None), (FORECAST, 0.4, "//")):
-        mask = np.array(parts == part, dtype=bool)
+        mask = np.array(chart.parts == part, dtype=bool)
         if part == FORECAST and mask.any():
             # join the forecast area to the last observed date so the stack has no gap
             previous = np.flatnonzero(mask)[0] - 1
@@ -93,102 +142,121 @@ def plot_shares(frame: pd.DataFrame, *, title: str | None = None) -> Figure:
                 mask[previous] = True
         if not mask.any():
             continue
-        block = wide[mask].fillna(0.0)
-        stack_ax.stackplot(
+        block = chart.wide[mask].fillna(0.0)
+        ax.stackplot(
             block.index,
-            *(block[p].to_numpy() for p in products),
-            colors=[colors[i % len(colors)] for i in range(len(products))],
+            *(block[p].to_numpy() for p in chart.products),
+            colors=[_color(i) for i in range(len(chart.products))],
             alpha=alpha,
             hatch=hatch,
-            labels=[names[p] for p in products]
-            if part == HISTORY or not (parts == HISTORY).any()
+            labels=[chart.names[p] for p in chart.products]
+            if part == HISTORY or not has_history
             else (),
             edgecolor="white",
             linewidth=0.3,
         )
-    stack_ax.set_ylim(0, 1)
-    stack_ax.set_ylabel("share (stacked)")
-    stack_ax.legend(loc="upper left", fontsize=8, ncols=min(len(products), 4), frameon=True)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share (stacked)")
+    ax.legend(loc="upper left", fontsize=8, ncols=min(len(chart.products), 4), frameon=True)
 
-    for i, product in enumerate(products):
-        color = colors[i % len(colors)]
-        rows = points[points[UNIQUE_ID] == product].sort_values(DS)
-        history = rows[rows[PART] == HISTORY]
-        future = rows[rows[PART] == FORECAST]
-        if len(history):
-            band_ax.plot(
-                history[DS],
-                history[SHARE],
-                color=color,
-                marker="o" if len(history) < 30 else None,
-                markersize=3,
-                label=names[product],
-            )
-        for k, level in enumerate(sorted(levels, reverse=True)):
-            band_ax.fill_between(
-                future[DS],
-                future[level_column(level, "lo", prefix=SHARE)],
-                future[level_column(level, "hi", prefix=SHARE)],
-                color=color,
-                alpha=0.15 + 0.15 * k,
-                linewidth=0,
-                label=f"{level:g}% band" if i == 0 else None,
-            )
-        band_ax.plot(
-            future[DS],
-            future[SHARE],
+
+def _draw_bands(
+    ax: Axes,
+    chart: _Chart,
+    product: str,
+    color: Color,
+    levels: tuple[float, ...],
+    *,
+    first: bool,
+) -> None:
+    """Draw one product's observed shares, forecast line and interval bands."""
+    rows = chart.points[chart.points[UNIQUE_ID] == product].sort_values(DS)
+    history = rows[rows[PART] == HISTORY]
+    future = rows[rows[PART] == FORECAST]
+    if len(history):
+        ax.plot(
+            history[DS],
+            history[SHARE],
             color=color,
-            linestyle="--",
-            label=None if len(history) else names[product],
+            marker="o" if len(history) < 30 else None,
+            markersize=3,
+            label=chart.names[product],
         )
-        bounds = bound_rows[bound_rows[UNIQUE_ID] == product]
-        for qualifier, marker in _BOUND_MARKERS.items():
-            chosen = bounds[bounds[QUALIFIER] == qualifier]
-            if len(chosen):
-                word = "at least" if qualifier == ">=" else "at most"
-                band_ax.scatter(
-                    chosen[DS],
-                    chosen[SHARE],
-                    color=color,
-                    marker=marker,
-                    s=60,
-                    edgecolor="black",
-                    linewidth=0.6,
-                    zorder=3,
-                    label=f"{product}: share {word} (bound)",
-                )
-                above = qualifier == "<="
-                for _, row in chosen.iterrows():
-                    band_ax.annotate(
-                        f"{qualifier} {row[SHARE]:.1%}",
-                        xy=(row[DS], row[SHARE]),
-                        xytext=(-2, 9 if above else -9),
-                        textcoords="offset points",
-                        ha="right",
-                        va="bottom" if above else "top",
-                        fontsize=8,
-                        color=color,
-                        fontweight="bold",
-                    )
+    for k, level in enumerate(sorted(levels, reverse=True)):
+        ax.fill_between(
+            future[DS],
+            future[level_column(level, "lo", prefix=SHARE)],
+            future[level_column(level, "hi", prefix=SHARE)],
+            color=color,
+            alpha=0.15 + 0.15 * k,
+            linewidth=0,
+            label=f"{level:g}% band" if first else None,
+        )
+    ax.plot(
+        future[DS],
+        future[SHARE],
+        color=color,
+        linestyle="--",
+        label=None if len(history) else chart.names[product],
+    )
+
+
+def _draw_bounds(ax: Axes, chart: _Chart, product: str, color: Color) -> None:
+    """Draw one product's share bounds as labelled triangles."""
+    bounds = chart.bounds[chart.bounds[UNIQUE_ID] == product]
+    for qualifier, marker in _BOUND_MARKERS.items():
+        chosen = bounds[bounds[QUALIFIER] == qualifier]
+        if not len(chosen):
+            continue
+        word = "at least" if qualifier == ">=" else "at most"
+        ax.scatter(
+            chosen[DS],
+            chosen[SHARE],
+            color=color,
+            marker=marker,
+            s=60,
+            edgecolor="black",
+            linewidth=0.6,
+            zorder=3,
+            label=f"{product}: share {word} (bound)",
+        )
+        above = qualifier == "<="
+        for ds, share in zip(chosen[DS], chosen[SHARE], strict=True):
+            ax.annotate(
+                f"{qualifier} {share:.1%}",
+                xy=(ds, share),
+                xytext=(-2, 9 if above else -9),
+                textcoords="offset points",
+                ha="right",
+                va="bottom" if above else "top",
+                fontsize=8,
+                color=color,
+                fontweight="bold",
+            )
+
+
+def _frame_axes(stack_ax: Axes, band_ax: Axes, chart: _Chart, frame: pd.DataFrame) -> None:
+    """Set the band panel's limits and legend, and mark the first forecast date on both."""
+    import matplotlib.dates as mdates
+
     band_ax.set_ylim(0, 1)
     first, last = frame[DS].min(), frame[DS].max()
     pad = max((last - first) * 0.04, pd.Timedelta(days=1))
-    left = pad * (3 if len(bound_rows) else 1)  # room for the bounds' labels
+    left = pad * (3 if len(chart.bounds) else 1)  # room for the bounds' labels
     band_ax.set_xlim(first - left, last + pad)
     band_ax.set_ylabel("share, with bands")
+    start = chart.forecast_start
     for ax in (stack_ax, band_ax):
-        if pd.notna(forecast_start):
-            ax.axvline(forecast_start, color="black", linestyle=":", linewidth=1)
+        if pd.notna(start):
+            ax.axvline(mdates.date2num(start), color="black", linestyle=":", linewidth=1)
         ax.grid(alpha=0.3)
-    if pd.notna(forecast_start):
+    if pd.notna(start):
         band_ax.annotate(
             "forecast",
-            xy=(forecast_start, 0.02),
+            xy=(start, 0.02),
             xytext=(4, 0),
             textcoords="offset points",
             fontsize=8,
             va="bottom",
         )
     band_ax.legend(loc="upper left", fontsize=8, ncols=2)
-    figure.suptitle(title or "Market shares: history and forecast")
-    return figure

@@ -440,11 +440,12 @@ def test_a_held_product_keeps_its_last_level_with_the_stated_spread():
     np.testing.assert_allclose(median[0], 2.33 / 4.83, atol=0.01)
     np.testing.assert_allclose(paths.paths.sum(axis=-1), 1.0, atol=1e-12)
     # the held values themselves: a log random walk with sd sigma * sqrt(k)
-    from forecast.market.shares import _held_paths
+    from forecast.market.paths import _held_paths
 
     grid = pd.date_range("2024-03-26", periods=30)
+    checked = fc.validate(df)
     held = _held_paths(
-        df[df["unique_id"] == "wenxin"],
+        checked[checked["unique_id"] == "wenxin"],
         "wenxin",
         0.05,
         grid,
