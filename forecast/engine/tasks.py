@@ -34,7 +34,15 @@ import pandas as pd
 
 from forecast.errors import ForecastError
 from forecast.models.base import BaseModel
-from forecast.schema import CUTOFF, DS, ENTITY, MODEL, UNIQUE_ID, forecast_columns
+from forecast.schema import (
+    CUTOFF,
+    DS,
+    ENTITY,
+    MODEL,
+    UNIQUE_ID,
+    check_horizon_dates,
+    forecast_columns,
+)
 
 __all__ = [
     "ERROR_TYPE",
@@ -210,6 +218,7 @@ def fit_predict_task(task: FitPredictTask) -> TaskResult:
     """
     model = task.model.clone()
     try:
+        check_horizon_dates(task.series, task.h)  # before a long fit on an undatable horizon
         model.fit_validated(task.series, task.retention)
         predicted = model.predict(task.h, levels=task.levels)
     except ForecastError as err:

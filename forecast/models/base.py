@@ -87,9 +87,24 @@ class Capabilities:
 
 
 def check_horizon(h: object) -> int:
-    """Return ``h`` as a positive int or raise :class:`ConfigError`."""
+    """Return ``h`` as a whole number of steps from 1 to 100,000.
+
+    The upper limit (100,000 days is 273 years) is far beyond any useful forecast; it stops a
+    typo such as ``h=10**6`` before any fitting.
+
+    Raises
+    ------
+    ConfigError
+        ``h`` is not a whole number, or lies outside 1 to 100,000.
+    """
+    limit = 100_000
     if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or int(h) < 1:
         raise ConfigError(f"horizon h must be a positive whole number of periods, not {h!r}.")
+    if int(h) > limit:
+        raise ConfigError(
+            f"horizon h={int(h):,} is above the limit of {limit:,} steps (273 years of days); "
+            "forecast fewer steps, or aggregate the series to a coarser frequency."
+        )
     return int(h)
 
 
