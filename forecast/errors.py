@@ -4,10 +4,10 @@
 
     ForecastError                      base of everything the package raises on purpose
     ├── DataError (also ValueError)     a frame breaks the data contract
-    │   ├── SchemaError                 missing columns, values of the wrong type, unparsable dates, empty frame
+    │   ├── SchemaError                 missing or repeated columns, wrong types, bad dates, no rows
     │   ├── DuplicateError              the same (unique_id, ds) or (cohort, age) twice
     │   ├── MissingValueError           NaN or infinite values
-    │   ├── DomainError                 negative counts, retention outside [0, 1], unknown qualifiers
+    │   ├── DomainError                 negative counts, retention outside [0, 1], bad qualifiers
     │   └── HistoryError                too short, or irregular where a model needs regular steps
     ├── ModelError
     │   ├── UnknownModelError           a name not in the registry
@@ -100,7 +100,12 @@ class DataError(ForecastError, ValueError):
 
 
 class SchemaError(DataError):
-    """Missing columns, wrong types, unparsable dates, or an empty frame."""
+    """Missing or repeated columns, wrong types, bad dates, or an empty frame.
+
+    Wrong types include complex numbers, booleans, dates or durations where numbers belong;
+    bad dates include dates that do not parse, dates of different time zones, and dates
+    outside 1677-09-22 to 2262-04-11 (pandas' nanosecond range).
+    """
 
 
 class DuplicateError(DataError):
@@ -112,11 +117,14 @@ class MissingValueError(DataError):
 
 
 class DomainError(DataError):
-    """Values outside their domain: negative counts, retention outside [0, 1], unknown qualifiers."""
+    """Values outside their domain: negative counts, retention outside [0, 1], bad qualifiers."""
 
 
 class HistoryError(DataError):
-    """A series too short for a model, or irregular where the model needs regular steps."""
+    """A series too short, irregular where a model needs regular steps, or beyond dating.
+
+    Beyond dating: a horizon whose dates would pass 2262-04-11, the last date pandas holds.
+    """
 
 
 class ModelError(ForecastError):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecast.errors import ConfigError, SchemaError
+from forecast.schema import UNIQUE_ID
 
 __all__ = ["read_frame", "write_frame", "atomic_write_bytes", "FORMATS"]
 
@@ -25,8 +26,29 @@ def _format_of(path: Path) -> str:
         ) from None
 
 
+def _ids_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give a Parquet file's whole-number ``unique_id`` as text, as the contract holds ids."""
+    if UNIQUE_ID in frame.columns and pd.api.types.is_integer_dtype(frame[UNIQUE_ID].dtype):
+        return frame.assign(**{UNIQUE_ID: frame[UNIQUE_ID].astype(str)})
+    return frame
+
+
 def read_frame(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a CSV, Parquet or JSON (records) file into a DataFrame.
+
+    Series names (``unique_id``) are read as text, as the data contract holds them: ``007`` in
+    a CSV file stays ``"007"``, and whole numbers in a Parquet or JSON file become ``"7"``.
+    Nothing else is converted; :func:`forecast.validate` checks the rest.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file; its extension chooses the format.
+
+    Returns
+    -------
+    DataFrame
+        The file's rows.
 
     Raises
     ------
@@ -41,12 +63,15 @@ def read_frame(path: str | os.PathLike[str]) -> pd.DataFrame:
         raise SchemaError(f"file {str(path)!r} does not exist.")
     try:
         if kind == "csv":
-            return pd.read_csv(path)
+            return pd.read_csv(path, dtype={UNIQUE_ID: str})
         if kind == "parquet":
-            return pd.read_parquet(path)
-        return pd.read_json(path, orient="records")
-    except (ValueError, OSError, UnicodeDecodeError) as err:
-        raise SchemaError(f"file {str(path)!r} could not be read as {kind}: {err}") from err
+            return _ids_as_text(pd.read_parquet(path))
+        return pd.read_json(path, orient="records", dtype={UNIQUE_ID: str})
+    except (ValueError, TypeError, NotImplementedError, OSError, UnicodeDecodeError) as err:
+        raise SchemaError(
+            f"file {str(path)!r} could not be read as {kind}: {err}. Check that the file is a "
+            f"valid {kind} file (a table of rows, one column per field)."
+        ) from err
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

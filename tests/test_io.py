@@ -35,3 +35,17 @@ def test_unreadable_file(tmp_path: Path):
     path.write_text("not parquet")
     with pytest.raises(fc.SchemaError, match="could not be read as parquet"):
         read_frame(path)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".json"])
+def test_whole_number_ids_are_read_as_text(tmp_path: Path, suffix: str):
+    frame = pd.DataFrame({"unique_id": [7, 12], "ds": ["2024-01-01", "2024-01-01"], "y": [1.0, 2]})
+    path = write_frame(frame, tmp_path / f"ids{suffix}")
+    assert read_frame(path)["unique_id"].tolist() == ["7", "12"]
+
+
+def test_csv_ids_keep_their_leading_zeros(tmp_path: Path):
+    path = tmp_path / "ids.csv"
+    path.write_text("unique_id,ds,y\n007,2024-01-01,1\n7,2024-01-01,2\n")
+    assert read_frame(path)["unique_id"].tolist() == ["007", "7"]
+    assert fc.validate(read_frame(path))["unique_id"].nunique() == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 import forecast as fc
@@ -76,3 +77,83 @@ def test_version():
 def test_help_shows_an_example():
     result = CliRunner().invoke(cli, ["validate", "--help"])
     assert result.exit_code == 0 and "forecast validate dau.csv" in result.output
+
+
+def _bad_file(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "unique_id,ds,y\na,2024-01-01T00:00+01:00,1\na,2024-01-02T00:00+02:00,2\n",
+            ["SchemaError", "'ds'", "'a'", "mixes time zones", "rows 0", "rows 1"],
+        ),
+        (
+            "unique_id,ds,y\na,2024-01-01T00:00+01:00,1\na,2024-01-02,2\n",
+            ["SchemaError", "mixes time zones", "no zone in rows 1"],
+        ),
+        (
+            "unique_id,ds,y\na,1500-01-01,1\na,1500-01-02,2\n",
+            ["SchemaError", "'ds'", "'a'", "1677-09-22 to 2262-04-11", "rows 0 and 1"],
+        ),
+        (
+            "unique_id,ds,y\na,2300-01-01,1\na,2300-01-02,2\n",
+            ["SchemaError", "outside the range", "rows 0 and 1"],
+        ),
+        (
+            "unique_id,ds,y\na,2024-01-01,1+2j\na,2024-01-02,2\n",
+            ["SchemaError", "'y'", "not numbers", "rows 0"],
+        ),
+        (
+            "unique_id,ds,y\na,2024-01-01,1\na,2024-01-02,inf\n",
+            ["MissingValueError", "'y'", "rows 1"],
+        ),
+        ("unique_id,ds,y\n", ["SchemaError", "empty"]),
+    ],
+    ids=["mixed-zones", "zone-and-none", "before-1677", "after-2262", "complex", "inf", "empty"],
+)
+def test_each_bad_input_prints_one_clear_line_and_exits_1(
+    tmp_path: Path, text: str, expected: list[str]
+):
+    result = CliRunner().invoke(cli, ["validate", _bad_file(tmp_path, "bad.csv", text)])
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("invalid: ")
+    for part in expected:
+        assert part in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_a_parquet_file_with_whole_number_ids_is_read_as_text(tmp_path: Path):
+    frame = pd.DataFrame(
+        {"unique_id": [7, 7, 8], "ds": ["2024-01-01", "2024-01-02", "2024-01-01"], "y": [1.0, 2, 3]}
+    )
+    result = CliRunner().invoke(cli, ["validate", _write(tmp_path, frame, "ids.parquet")])
+    assert result.exit_code == 0, result.output
+    assert "valid: 2 series, 3 rows" in result.output
+
+
+def test_leading_zeros_of_csv_ids_are_kept(tmp_path: Path):
+    text = "unique_id,ds,y\n007,2024-01-01,1\n7,2024-01-01,2\n"
+    result = CliRunner().invoke(cli, ["validate", _bad_file(tmp_path, "ids.csv", text)])
+    assert result.exit_code == 0, result.output
+    assert "valid: 2 series, 2 rows" in result.output and "007" in result.output
+
+
+def test_a_parquet_file_with_dates_in_y_is_invalid(tmp_path: Path):
+    frame = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": ["2024-01-01", "2024-01-02"],
+            "y": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+        }
+    )
+    result = CliRunner().invoke(cli, ["validate", _write(tmp_path, frame, "dates.parquet")])
+    assert result.exit_code == 1
+    assert (
+        "SchemaError" in result.output and "'y'" in result.output and "holds dates" in result.output
+    )
