@@ -356,7 +356,8 @@ class CompetitionModel:
         if bounded.any():
             ids = sorted(data.loc[bounded, UNIQUE_ID].unique())
             raise CapabilityError(
-                f"series {format_rows([repr(i) for i in ids])} hold one-sided bounds in column 'qualifier'; "
+                f"series {format_rows([repr(i) for i in ids])} hold one-sided bounds in column "
+                "'qualifier'; "
                 "model 'competition' would treat them as points. Use a growth model that honours "
                 "bounds ('bass', 'logistic', 'retention_feedback') or remove those rows."
             )
@@ -364,8 +365,10 @@ class CompetitionModel:
         if bad.any():
             rows = list(data.index[bad])
             raise DomainError(
-                f"series {data.loc[bad, UNIQUE_ID].iloc[0]!r} has {int(bad.sum())} value(s) <= 0 in column "
-                f"'y' (rows {format_rows(rows)}); model 'competition' starts a product at its first "
+                f"series {data.loc[bad, UNIQUE_ID].iloc[0]!r} has {int(bad.sum())} value(s) <= 0 "
+                "in column "
+                f"'y' (rows {format_rows(rows)}); model 'competition' starts a product at its "
+                "first "
                 "positive value: remove the rows before its launch.",
                 series=str(data.loc[bad, UNIQUE_ID].iloc[0]),
                 column=Y,
@@ -381,7 +384,8 @@ class CompetitionModel:
         if len(gaps):
             shown = [d.strftime("%Y-%m-%d") for d in gaps]
             raise HistoryError(
-                f"the market's dates are {frequency.name} with {len(gaps)} missing ({format_rows(shown)}); "
+                f"the market's dates are {frequency.name} with {len(gaps)} missing "
+                f"({format_rows(shown)}); "
                 "model 'competition' needs regular steps.",
                 column=DS,
                 rows=shown,
@@ -396,7 +400,8 @@ class CompetitionModel:
             if holes.any():
                 shown = [d.strftime("%Y-%m-%d") for d in holes.index[holes]]
                 raise HistoryError(
-                    f"series {product!r} lacks {len(shown)} date(s) after its first one ({format_rows(shown)}); "
+                    f"series {product!r} lacks {len(shown)} date(s) after its first one "
+                    f"({format_rows(shown)}); "
                     "every product needs a value on every market date from its launch to the end.",
                     series=product,
                     column=DS,

@@ -139,7 +139,8 @@ def multiplicative_replacement(x: ArrayLike, delta: float) -> np.ndarray:
 def _check_positive(arr: np.ndarray, transform: str) -> None:
     if np.any(arr <= 0):
         raise DomainError(
-            f"{transform} needs positive parts, but {int(np.sum(arr <= 0))} part(s) are zero or negative. "
+            f"{transform} needs positive parts, but {int(np.sum(arr <= 0))} part(s) are zero or "
+            "negative. "
             "Replace zeros explicitly with multiplicative_replacement(x, delta) (or pass delta=... "
             "to fc.shares) or leave out the product that has no users."
         )

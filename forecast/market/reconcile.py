@@ -62,14 +62,21 @@ References
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from forecast.errors import ConfigError, DataError, FitError, SchemaError, format_rows
+from forecast.errors import ConfigError, DataError, SchemaError, format_rows
+from forecast.market.hierarchy import (
+    Hierarchy,
+    Method,
+    make_hierarchy,
+    projection_matrix,
+    shrunk_covariance,
+    top_down_factors,
+    weights_matrix,
+)
 from forecast.schema import (
     CUTOFF,
     DS,
@@ -90,234 +97,8 @@ __all__ = [
     "METHODS",
 ]
 
-Method = Literal["bottom_up", "top_down", "ols", "wls_struct", "mint_shrink"]
 METHODS: tuple[str, ...] = ("bottom_up", "top_down", "ols", "wls_struct", "mint_shrink")
 """The reconciliation methods, as accepted by :func:`reconcile`."""
-
-RIDGE = 2e-8
-"""Floor of the variances in the shrunk covariance (as in hierarchicalforecast)."""
-
-
-@dataclass(frozen=True)
-class Hierarchy:
-    """The structure of a hierarchy.
-
-    Attributes
-    ----------
-    nodes : tuple of str
-        Every series: aggregates first (top-down, parents before children), then bottom series.
-    bottom : tuple of str
-        The bottom series (nobody's parent), sorted.
-    summing : ndarray
-        The summing matrix ``S``, shape ``(len(nodes), len(bottom))``.
-    children : dict
-        Each aggregate's direct parts.
-    """
-
-    nodes: tuple[str, ...]
-    bottom: tuple[str, ...]
-    summing: np.ndarray
-    children: dict[str, tuple[str, ...]]
-
-    @property
-    def is_tree(self) -> bool:
-        """True when every series has at most one parent."""
-        seen = [c for parts in self.children.values() for c in parts]
-        return len(seen) == len(set(seen))
-
-
-def make_hierarchy(hierarchy: Mapping[str, Sequence[str]] | Hierarchy) -> Hierarchy:
-    """Build the summing matrix of a hierarchy given as ``{aggregate: [parts, ...]}``.
-
-    Parameters
-    ----------
-    hierarchy : mapping or Hierarchy
-        Each aggregate's direct parts; parts may be aggregates themselves.
-
-    Returns
-    -------
-    Hierarchy
-
-    Raises
-    ------
-    ConfigError
-        An aggregate without parts, a series that is its own ancestor, or an empty mapping.
-    """
-    if isinstance(hierarchy, Hierarchy):
-        return hierarchy
-    if not isinstance(hierarchy, Mapping) or not hierarchy:
-        raise ConfigError(
-            "a hierarchy is a non-empty mapping {aggregate: [parts, ...]}, e.g. {'kimi': ['kimi_web', 'kimi_app']}."
-        )
-    children: dict[str, tuple[str, ...]] = {}
-    for parent, parts in hierarchy.items():
-        if isinstance(parts, str) or not len(parts):
-            raise ConfigError(
-                f"aggregate {parent!r} needs a list of at least one part, not {parts!r}."
-            )
-        children[str(parent)] = tuple(dict.fromkeys(str(p) for p in parts))
-    everything = set(children) | {c for parts in children.values() for c in parts}
-    bottom = tuple(sorted(everything - set(children)))
-    leaves: dict[str, set[str]] = {}
-
-    def below(node: str, path: tuple[str, ...]) -> set[str]:
-        if node in path:
-            raise ConfigError(f"the hierarchy has a cycle: {' -> '.join(path + (node,))}.")
-        if node not in children:
-            return {node}
-        if node not in leaves:
-            leaves[node] = set().union(*(below(c, path + (node,)) for c in children[node]))
-        return leaves[node]
-
-    depth: dict[str, int] = {}
-
-    def level(node: str) -> int:
-        parents = [p for p, parts in children.items() if node in parts]
-        if node not in depth:
-            depth[node] = 0 if not parents else 1 + max(level(p) for p in parents)
-        return depth[node]
-
-    for parent in children:
-        below(parent, ())
-    aggregates = sorted(children, key=lambda n: (level(n), n))
-    nodes = tuple(aggregates) + bottom
-    index = {b: j for j, b in enumerate(bottom)}
-    summing = np.zeros((len(nodes), len(bottom)))
-    for i, node in enumerate(nodes):
-        for leaf in leaves[node] if node in children else {node}:
-            summing[i, index[leaf]] = 1.0
-    return Hierarchy(nodes, bottom, summing, children)
-
-
-def shrunk_covariance(residuals: np.ndarray, ridge: float = RIDGE) -> np.ndarray:
-    r"""Schäfer-Strimmer shrinkage of the residual covariance towards its diagonal.
-
-    Parameters
-    ----------
-    residuals : ndarray
-        Shape ``(n_series, n_obs)``, no missing values.
-    ridge : float
-        Floor of the diagonal (the variances), which keeps ``W`` invertible.
-
-    Returns
-    -------
-    ndarray
-        :math:`W` with :math:`W_{ii} = \max(\hat\sigma_{ii}, \text{ridge})` and
-        :math:`W_{ij} = (1 - \lambda^*) \hat\sigma_{ij}`, where :math:`\hat\sigma` is the sample
-        covariance (denominator ``n - 1``) and
-        :math:`\lambda^* = \sum_{i \ne j} \widehat{\mathrm{Var}}(r_{ij}) / \sum_{i \ne j} r_{ij}^2`,
-        clipped to [0, 1], with :math:`r` the sample correlations (Schäfer and Strimmer, 2005).
-    """
-    x = np.asarray(residuals, dtype=float)
-    n = x.shape[1]
-    if n < 3:
-        raise DataError(
-            f"mint_shrink needs in-sample residuals on at least 3 dates, got {n}.", column=Y
-        )
-    centred = x - x.mean(axis=1, keepdims=True)
-    sd = centred.std(axis=1, ddof=1)
-    if np.any(sd == 0):
-        raise DataError(
-            "mint_shrink needs residuals that vary; a series has constant residuals.", column=Y
-        )
-    standard = centred / sd[:, None]
-    products = standard[:, None, :] * standard[None, :, :]
-    moments = products.sum(axis=2)
-    squares = (products**2).sum(axis=2)
-    var_r = n / (n - 1) ** 3 * (squares - moments**2 / n)
-    corr = moments / (n - 1)
-    off = ~np.eye(x.shape[0], dtype=bool)
-    denominator = float(np.sum(corr[off] ** 2))
-    lam = 1.0 if denominator == 0 else float(np.clip(np.sum(var_r[off]) / denominator, 0.0, 1.0))
-    covariance = np.cov(x, ddof=1)
-    shrunk = (1.0 - lam) * covariance
-    shrunk[np.diag_indices_from(shrunk)] = np.maximum(np.diag(covariance), ridge)
-    return shrunk
-
-
-def _weights(structure: Hierarchy, method: str, residuals: np.ndarray | None) -> np.ndarray:
-    s = structure.summing
-    if method in ("bottom_up", "ols"):
-        return np.eye(s.shape[0])
-    if method == "wls_struct":
-        return np.diag(s.sum(axis=1))
-    if residuals is None:
-        raise ConfigError(
-            "method 'mint_shrink' needs in-sample residuals: pass residuals= a frame with unique_id, "
-            "ds, y and yhat (fitted values) for every series, or a backtest frame."
-        )
-    return shrunk_covariance(residuals)
-
-
-def projection_matrix(
-    hierarchy: Mapping[str, Sequence[str]] | Hierarchy,
-    method: Method = "bottom_up",
-    residuals: np.ndarray | None = None,
-) -> np.ndarray:
-    """The matrix ``P`` (bottom series by all series) of a linear reconciliation method.
-
-    Parameters
-    ----------
-    hierarchy : mapping or Hierarchy
-        See :func:`make_hierarchy`.
-    method : {"bottom_up", "ols", "wls_struct", "mint_shrink"}
-        Top-down depends on the forecasts and has no fixed ``P``.
-    residuals : ndarray, optional
-        In-sample residuals ``(n_series, n_obs)`` in the order of ``Hierarchy.nodes``
-        (for ``mint_shrink``).
-
-    Returns
-    -------
-    ndarray
-        Shape ``(n_bottom, n_series)``.
-    """
-    structure = make_hierarchy(hierarchy)
-    s = structure.summing
-    if method == "bottom_up":
-        n_aggregates = s.shape[0] - s.shape[1]
-        return np.hstack([np.zeros((s.shape[1], n_aggregates)), np.eye(s.shape[1])])
-    if method not in ("ols", "wls_struct", "mint_shrink"):
-        raise ConfigError(
-            f"method must be one of bottom_up, ols, wls_struct, mint_shrink here, not {method!r}."
-        )
-    weights = _weights(structure, method, residuals)
-    try:
-        w_inv_s = np.linalg.solve(weights, s)
-        return np.linalg.solve(s.T @ w_inv_s, w_inv_s.T)
-    except np.linalg.LinAlgError as err:
-        raise FitError(
-            f"reconciliation {method!r} is ill-conditioned: {err}. Use 'wls_struct' or 'ols'."
-        ) from err
-
-
-def _top_down_factors(structure: Hierarchy, base: np.ndarray) -> np.ndarray:
-    """Multiples of the top series for every series at each step: shape ``(n_series, h)``."""
-    if not structure.is_tree:
-        raise ConfigError(
-            "top_down needs a strict hierarchy: every series with at most one parent."
-        )
-    tops = [
-        n
-        for n in structure.children
-        if all(n not in parts for parts in structure.children.values())
-    ]
-    if len(tops) != 1:
-        raise ConfigError(
-            f"top_down needs one top series, the hierarchy has {len(tops)} ({', '.join(map(repr, tops))})."
-        )
-    index = {n: i for i, n in enumerate(structure.nodes)}
-    factors = np.zeros_like(base)
-    factors[index[tops[0]]] = 1.0
-    for parent in structure.nodes:
-        if parent not in structure.children:
-            continue
-        parts = [index[c] for c in structure.children[parent]]
-        total = base[parts].sum(axis=0)
-        even = np.abs(total) < 1e-8
-        for c in parts:
-            share = np.where(even, 1.0 / len(parts), base[c] / np.where(even, 1.0, total))
-            factors[c] = factors[index[parent]] * share
-    return factors
 
 
 def _residual_matrix(residuals: pd.DataFrame, structure: Hierarchy, model: str) -> np.ndarray:
@@ -325,7 +106,8 @@ def _residual_matrix(residuals: pd.DataFrame, structure: Hierarchy, model: str) 
     missing = [c for c in needed if c not in residuals.columns]
     if missing:
         raise SchemaError(
-            f"the residuals frame lacks column(s) {', '.join(map(repr, missing))}; it needs unique_id, ds, y "
+            f"the residuals frame lacks column(s) {', '.join(map(repr, missing))}; it needs "
+            "unique_id, ds, y "
             "and yhat (in-sample fitted values), as a backtest frame has.",
             column=missing[0],
         )
@@ -349,7 +131,8 @@ def _residual_matrix(residuals: pd.DataFrame, structure: Hierarchy, model: str) 
     if holes.any():
         shown = [str(k) for k in table.index[holes]]
         raise DataError(
-            f"the residuals frame lacks some series at {int(holes.sum())} key(s) ({format_rows(shown)}); every "
+            f"the residuals frame lacks some series at {int(holes.sum())} key(s) "
+            f"({format_rows(shown)}); every "
             "series needs a residual at every date (and cutoff).",
             column=DS,
             rows=shown,
@@ -436,8 +219,10 @@ def reconcile(
     extra = sorted(ids - set(structure.nodes))
     if absent or extra:
         raise DataError(
-            f"the forecasts and the hierarchy disagree: series {format_rows([repr(a) for a in absent]) or 'none'} "
-            f"of the hierarchy have no forecast, and forecast series {format_rows([repr(e) for e in extra]) or 'none'} "
+            "the forecasts and the hierarchy disagree: series "
+            f"{format_rows([repr(a) for a in absent]) or 'none'} "
+            "of the hierarchy have no forecast, and forecast series "
+            f"{format_rows([repr(e) for e in extra]) or 'none'} "
             "are not in the hierarchy. Give one base forecast per series of the hierarchy.",
             series=(absent or extra)[0],
             column=UNIQUE_ID,
@@ -461,7 +246,7 @@ def reconcile(
 def _reconcile_model(
     group: pd.DataFrame,
     structure: Hierarchy,
-    method: str,
+    method: Method,
     levels: list[float],
     residuals: np.ndarray | None,
     model: str,
@@ -469,7 +254,8 @@ def _reconcile_model(
     dup = group.duplicated([UNIQUE_ID, DS])
     if dup.any():
         raise DataError(
-            f"model {model!r} has several forecasts of one series on one date (rows {format_rows(list(group.index[dup]))}).",
+            f"model {model!r} has several forecasts of one series on one date (rows "
+            f"{format_rows(list(group.index[dup]))}).",
             column=DS,
         )
     wide = group.pivot(index=DS, columns=UNIQUE_ID, values=YHAT)[list(structure.nodes)]
@@ -477,7 +263,8 @@ def _reconcile_model(
     if holes.any():
         shown = [d.strftime("%Y-%m-%d") for d in wide.index[holes]]
         raise DataError(
-            f"model {model!r} does not forecast every series of the hierarchy on {format_rows(shown)}; give "
+            f"model {model!r} does not forecast every series of the hierarchy on "
+            f"{format_rows(shown)}; give "
             "every series forecasts on the same dates.",
             column=DS,
             rows=shown,
@@ -505,7 +292,7 @@ def _reconcile_model(
     )
     result[MODEL] = f"{model}/{method}"
     if method == "top_down":
-        factors = _top_down_factors(structure, base)
+        factors = top_down_factors(structure, base)
         top = int(np.argmax(s.sum(axis=1)))
         result[YHAT] = (factors * base[top]).ravel()
         for level in levels:
@@ -515,11 +302,11 @@ def _reconcile_model(
                 ]
                 result[level_column(level, side)] = (factors * bound.to_numpy(dtype=float)).ravel()
         return result
-    p = projection_matrix(structure, method, residuals)  # type: ignore[arg-type]
+    p = projection_matrix(structure, method, residuals)
     sp = s @ p
     result[YHAT] = (sp @ base).ravel()
     if sigma is not None:
-        weights = _weights(structure, method, residuals)
+        weights = weights_matrix(structure, method, residuals)
         d = np.sqrt(np.diag(weights))
         corr = weights / np.outer(d, d)
         sd = np.empty_like(base)
