@@ -292,9 +292,8 @@ def run_job(job: Job, tools: list[str]) -> pd.DataFrame:
             frame, seconds = run_ours(job, df, cutoffs, tool)
             failures = frame.attrs.get("failures")
             if failures is not None:
-                print(
-                    f"  {tool}: {len(failures)} failed window(s): {failures['message'].iloc[0][:200]}"
-                )
+                message = failures["message"].iloc[0][:200]
+                print(f"  {tool}: {len(failures)} failed window(s): {message}")
         elif tool == "Prophet.cv":
             raw, seconds = run_prophet_cv(job, df, cutoffs)
             frame = as_backtest(raw, tool, reference, job.h)
@@ -315,7 +314,8 @@ def run_job(job: Job, tools: list[str]) -> pd.DataFrame:
         rows.append(row)
         print(
             f"  {tool:18s} {seconds:8.1f} s  MASE {row.get('mase', np.nan):.3f}  "
-            f"cov80 {row.get('coverage_80', np.nan):.1f}  cov95 {row.get('coverage_95', np.nan):.1f}",
+            f"cov80 {row.get('coverage_80', np.nan):.1f}  "
+            f"cov95 {row.get('coverage_95', np.nan):.1f}",
             flush=True,
         )
     return pd.DataFrame(rows)
@@ -358,15 +358,17 @@ def render(results: pd.DataFrame) -> str:
         lines += [
             f"#### {dataset} (h={job.h}, {job.n_windows} windows, step {job.step})",
             "",
-            "| tool | MASE | sMAPE | coverage 80 | coverage 95 | MSIS 80 | MSIS 95 | wall s | peer time / ours |",
+            "| tool | MASE | sMAPE | coverage 80 | coverage 95 | MSIS 80 | MSIS 95 | wall s "
+            "| peer time / ours |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
         ]
         for row in group.itertuples(index=False):
             peer = SAME_JOB.get(row.tool)
             ratio = f"{times[peer] / row.seconds:.2f}x vs {peer}" if peer in times.index else ""
             lines.append(
-                f"| {row.tool} | {_fmt(row.mase)} | {_fmt(row.smape, 2)} | {_fmt(row.coverage_80, 1)} | "
-                f"{_fmt(row.coverage_95, 1)} | {_fmt(row.msis_80, 2)} | {_fmt(row.msis_95, 2)} | "
+                f"| {row.tool} | {_fmt(row.mase)} | {_fmt(row.smape, 2)} | "
+                f"{_fmt(row.coverage_80, 1)} | {_fmt(row.coverage_95, 1)} | "
+                f"{_fmt(row.msis_80, 2)} | {_fmt(row.msis_95, 2)} | "
                 f"{_fmt(row.seconds, 1)} | {ratio} |"
             )
         if best_peer is not None:
@@ -384,8 +386,9 @@ def goals(results: pd.DataFrame) -> str:
         if {"prophet", "Prophet.cv"} <= set(have.index):
             ours, peer = have.loc["prophet"], have.loc["Prophet.cv"]
             lines.append(
-                f"- {dataset}: prophet {peer['seconds'] / ours['seconds']:.2f}x the speed of Prophet's "
-                f"cross_validation (goal 3x), MASE {ours['mase']:.3f} vs {peer['mase']:.3f} "
+                f"- {dataset}: prophet {peer['seconds'] / ours['seconds']:.2f}x the speed of "
+                f"Prophet's cross_validation (goal 3x), "
+                f"MASE {ours['mase']:.3f} vs {peer['mase']:.3f} "
                 f"({100 * (ours['mase'] / peer['mase'] - 1):+.1f}%, goal within 1%)."
             )
         peers = have.loc[have["package"] == "peer", "mase"].dropna()
@@ -398,8 +401,8 @@ def goals(results: pd.DataFrame) -> str:
                 else f"missed by {100 * (mine.min() / peers.min() - 1):.1f}%"
             )
             lines.append(
-                f"- {dataset}: best of auto/ensemble is {best_mine} {mine.min():.3f} against the best peer "
-                f"{best_peer} {peers.min():.3f}: {verdict}."
+                f"- {dataset}: best of auto/ensemble is {best_mine} {mine.min():.3f} against the "
+                f"best peer {best_peer} {peers.min():.3f}: {verdict}."
             )
         if JOBS[dataset].freq == "D":
             for ours_name, peer_name in (("ets", "sf.AutoETS"), ("arima", "sf.AutoARIMA")):
@@ -407,8 +410,9 @@ def goals(results: pd.DataFrame) -> str:
                     ratio = have.loc[peer_name, "seconds"] / have.loc[ours_name, "seconds"]
                     verdict = "reached" if ratio >= 1 else "missed"
                     lines.append(
-                        f"- {dataset}: {ours_name} {have.loc[ours_name, 'seconds']:.1f} s vs {peer_name} "
-                        f"{have.loc[peer_name, 'seconds']:.1f} s ({ratio:.2f}x, goal >= 1x: {verdict})."
+                        f"- {dataset}: {ours_name} {have.loc[ours_name, 'seconds']:.1f} s vs "
+                        f"{peer_name} {have.loc[peer_name, 'seconds']:.1f} s ({ratio:.2f}x, "
+                        f"goal >= 1x: {verdict})."
                     )
     ours = results.loc[results["package"] == "forecast"]
     coverage = ours.groupby("tool", sort=False)[["coverage_80", "coverage_95"]].mean()
@@ -421,7 +425,8 @@ def goals(results: pd.DataFrame) -> str:
     lines += ["| model | data sets | coverage 80 | coverage 95 |", "| --- | ---: | ---: | ---: |"]
     for tool, row in coverage.iterrows():
         lines.append(
-            f"| {tool} | {counts[tool]} | {_fmt(row['coverage_80'], 1)} | {_fmt(row['coverage_95'], 1)} |"
+            f"| {tool} | {counts[tool]} | {_fmt(row['coverage_80'], 1)} | "
+            f"{_fmt(row['coverage_95'], 1)} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -435,11 +440,13 @@ def write_section(tables: str) -> None:
     end = following if following != -1 else len(text)
     head = (
         "\n\n## Backtests against Prophet and statsforecast\n\n"
-        "Measured by `python benchmarks/bench_backtest.py --write` (the results of each data set and "
-        "tool are kept in `benchmarks/bench_backtest_results.csv` with the time of measurement). "
+        "Measured by `python benchmarks/bench_backtest.py --write` (the results of each data set "
+        "and tool are kept in `benchmarks/bench_backtest_results.csv` with the time of "
+        "measurement). "
         f"Machine: {platform.machine()}, 2 cores shared with other jobs while measuring, so wall "
         "times carry noise of tens of percent; every tool ran with one process. "
-        "Coverage in percent; MSIS is the interval score divided by the window's seasonal-naive MAE.\n\n"
+        "Coverage in percent; MSIS is the interval score divided by the window's seasonal-naive "
+        "MAE.\n\n"
     )
     section = head + tables + "\n<!-- end:backtest tables -->\n\n"
     notes_marker = "<!-- end:backtest tables -->"

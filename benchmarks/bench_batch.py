@@ -185,8 +185,8 @@ def _run(folder: Path, name: str, text: str, workers: int) -> dict[str, float]:
     return result
 
 
-def main(argv: list[str] | None = None) -> dict[str, object]:
-    """Run the benchmark and print its tables (Markdown)."""
+def _parser() -> argparse.ArgumentParser:
+    """The command line of the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, default=10_000, help="series of the throughput runs")
     parser.add_argument("--models", nargs="+", default=["naive", "ets"])
@@ -220,16 +220,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument(
         "--json", type=Path, default=None, help="also write the figures to this JSON file"
     )
-    args = parser.parse_args(argv)
-    folder = args.folder or Path(tempfile.mkdtemp(prefix="bench-batch-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    chunk = args.chunk_size or max(1, args.series // 12)
-    data = make_data(folder, args.series) if args.runs else None
-    throughput = {}
-    for name in args.runs:
-        kind, workers = name.split("-")
-        text = _job_text(data, folder / name, args.models, args.ets_spec, kind, int(workers), chunk)
-        throughput[name] = _run(folder, name, text, int(workers))
+    return parser
+
+
+def _memory_runs(args: argparse.Namespace, folder: Path) -> dict[str, dict[str, float]]:
+    """Peak memory of naive jobs against the number of series and the chunk size."""
     memory = {}
     largest = max(args.memory_series, default=0)
     for n_series in args.memory_series:
@@ -250,19 +245,31 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                 size,
             )
             memory[name] = _run(folder, name, text, 2)
+    return memory
 
+
+def _print_tables(
+    args: argparse.Namespace,
+    chunk: int,
+    throughput: dict[str, dict[str, float]],
+    memory: dict[str, dict[str, float]],
+) -> None:
+    """Print the throughput, scaling and memory tables (Markdown)."""
     print(
-        f"\nThroughput: {args.series} series x {args.models} (ets {args.ets_spec}), h=30, 3-window backtest, chunk {chunk}\n"
+        f"\nThroughput: {args.series} series x {args.models} (ets {args.ets_spec}), h=30, "
+        f"3-window backtest, chunk {chunk}\n"
     )
     print(
-        "| executor | workers | wall s | series/s | CPU s (all processes) | worker busy s | utilisation | failures |"
+        "| executor | workers | wall s | series/s | CPU s (all processes) | worker busy s "
+        "| utilisation | failures |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, r in throughput.items():
         kind, workers = name.split("-")
         print(
-            f"| {kind} | {workers} | {r['seconds']:.1f} | {r['series_per_second']:.2f} | {r['cpu_seconds']:.1f} | "
-            f"{r['busy_seconds']:.1f} | {r['utilisation']:.0%} | {r['failures']:.0f} |"
+            f"| {kind} | {workers} | {r['seconds']:.1f} | {r['series_per_second']:.2f} | "
+            f"{r['cpu_seconds']:.1f} | {r['busy_seconds']:.1f} | {r['utilisation']:.0%} | "
+            f"{r['failures']:.0f} |"
         )
     for kind in ("local", "dask"):
         if f"{kind}-1" not in throughput or f"{kind}-2" not in throughput:
@@ -280,6 +287,22 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             f"| {n_series} | {size} | {r['seconds']:.1f} | {r['peak_worker_mib']:.0f} | "
             f"{r['peak_job_mib']:.0f} | {r['peak_tree_mib']:.0f} |"
         )
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    """Run the benchmark and print its tables (Markdown)."""
+    args = _parser().parse_args(argv)
+    folder = args.folder or Path(tempfile.mkdtemp(prefix="bench-batch-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    chunk = args.chunk_size or max(1, args.series // 12)
+    data = make_data(folder, args.series) if args.runs else None
+    throughput = {}
+    for name in args.runs:
+        kind, workers = name.split("-")
+        text = _job_text(data, folder / name, args.models, args.ets_spec, kind, int(workers), chunk)
+        throughput[name] = _run(folder, name, text, int(workers))
+    memory = _memory_runs(args, folder)
+    _print_tables(args, chunk, throughput, memory)
     figures = {
         "throughput": throughput,
         "memory": memory,

@@ -60,9 +60,18 @@ sys.path.insert(0, str(Path(__file__).parent))
 import bench_backtest as bb
 
 __all__ = [
-    "CANDIDATES", "ENSEMBLE_RULE", "RULES", "Rule", "check", "combination", "compute", "last_windows", "main",
-    "rule_frame", "table",
-]  # fmt: skip
+    "CANDIDATES",
+    "ENSEMBLE_RULE",
+    "RULES",
+    "Rule",
+    "check",
+    "combination",
+    "compute",
+    "last_windows",
+    "main",
+    "rule_frame",
+    "table",
+]
 
 How = Literal["median", "mean", "weighted"]
 CANDIDATES = ("seasonal_naive", "ets", "theta", "prophet")
@@ -178,7 +187,10 @@ def compute(job: bb.Job) -> dict[str, Any]:
 
 
 def last_windows(scores: InnerScores, k: int) -> InnerScores:
-    """``scores`` restricted to its last ``k`` windows: what ``inner_backtest`` gives for ``n_windows=k``."""
+    """``scores`` restricted to its last ``k`` windows.
+
+    That is what ``inner_backtest`` gives for ``n_windows=k``.
+    """
     forecasts = {label: points[-k:] for label, points in scores.forecasts.items()}
     actuals, scales = scores.actuals[-k:], scores.scales[-k:]
     means = {
@@ -193,7 +205,7 @@ def last_windows(scores: InnerScores, k: int) -> InnerScores:
 def combination(
     rule: Rule, scores: InnerScores, train: pd.DataFrame, season: int
 ) -> tuple[dict[str, float], Conformal]:
-    """Members and weights of ``rule`` on one training set, and the calibration of their combination.
+    """Members and weights of ``rule`` on one training set, and their combination's calibration.
 
     Follows ``Ensemble._fit``: rank by inner MASE (ties to the earlier member), keep the best
     ``keep`` in the given order, weight by the normalised inverse MASE or equally.
@@ -282,7 +294,9 @@ def table(results: dict[str, dict[str, Any]]) -> str:
 
 
 def check(results: dict[str, dict[str, Any]]) -> None:
-    """Print the ensemble rule's figures beside a real backtest of ``ensemble``; MASE must agree to 1e-6.
+    """Print the ensemble rule's figures beside a real backtest of ``ensemble``.
+
+    The two MASE must agree to 1e-6.
 
     Raises
     ------
@@ -295,8 +309,10 @@ def check(results: dict[str, dict[str, Any]]) -> None:
         ours = bb.score(rule_frame(ENSEMBLE_RULE, data, bb.JOBS[name].season), data["filled"])
         real = bb.score(data["ensemble"], data["filled"])
         print(
-            f"{name}: script MASE {ours['mase']:.9f} cov {ours['coverage_80']:.1f}/{ours['coverage_95']:.1f}; "
-            f"ensemble backtest MASE {real['mase']:.9f} cov {real['coverage_80']:.1f}/{real['coverage_95']:.1f}"
+            f"{name}: script MASE {ours['mase']:.9f} "
+            f"cov {ours['coverage_80']:.1f}/{ours['coverage_95']:.1f}; "
+            f"ensemble backtest MASE {real['mase']:.9f} "
+            f"cov {real['coverage_80']:.1f}/{real['coverage_95']:.1f}"
         )
         assert abs(ours["mase"] - real["mase"]) <= 1e-6, (
             f"{name}: the script does not reproduce the ensemble"

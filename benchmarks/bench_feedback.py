@@ -1,4 +1,4 @@
-"""Benchmarks of the ``retention_feedback`` model: recovery, coverage, a real growth accounting, Kimi.
+"""Benchmarks of ``retention_feedback``: recovery, coverage, a real growth accounting, Kimi.
 
 Three parts, each runnable alone (``python benchmarks/bench_feedback.py PART``; no argument
 runs all three):
@@ -7,8 +7,9 @@ runs all three):
     Parameter recovery and interval coverage on ``fc.datasets.simulate_market(n_products=1,
     periods=180, seed=s, seasonality=0, scale_effect=0, n_components=64)`` for seeds 0-99
     (dense daily DAU with 5% noise and monthly cohorts observed at ages 1-90), fitted with
-    ``retention_family="sbg", weekly=False`` (the data have no weekly pattern): the median absolute relative error of each parameter and the
-    share of seeds whose 90% posterior interval holds the truth.
+    ``retention_family="sbg", weekly=False`` (the data have no weekly pattern): the median
+    absolute relative error of each parameter and the share of seeds whose 90% posterior
+    interval holds the truth.
 ``visitors``
     The growth accounting checked on real data: ``../shared/data/daily_website_visitors.csv``
     splits daily unique visits into first-time (new) and returning visits. ``retention_feedback``
@@ -31,7 +32,7 @@ Run from the repository root::
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 from pathlib import Path
 
@@ -171,9 +172,16 @@ def kimi(path: Path = ROOT / "docs" / "kimi_feedback.png") -> pd.DataFrame:
     return forecast.iloc[[0, 29, 59, 89]]
 
 
-def main(parts: list[str]) -> None:
-    """Run the named parts (all when none is named) and print their tables."""
-    chosen = parts or ["coverage", "visitors", "kimi"]
+def main(argv: list[str] | None = None) -> None:
+    """Run the parts named on the command line (all when none is) and print their tables."""
+    names = ("coverage", "visitors", "kimi")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("parts", nargs="*", help=f"parts to run, of {', '.join(names)}")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.parts) - set(names))
+    if unknown:
+        parser.error(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(names)}")
+    chosen = args.parts or list(names)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         for part in chosen:
             start = time.perf_counter()
@@ -185,10 +193,8 @@ def main(parts: list[str]) -> None:
                 print(scores.to_string(index=False))
             elif part == "kimi":
                 print(kimi().to_string(index=False))
-            else:
-                raise SystemExit(f"unknown part {part!r}; choose coverage, visitors or kimi")
             print(f"[{part}: {time.perf_counter() - start:.0f} s]")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -22,7 +22,7 @@ It prints four markdown tables (or the ones named), pasted into the share sectio
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 import warnings
 
@@ -32,7 +32,7 @@ import pandas as pd
 import forecast as fc
 from forecast.market.backtest import NAIVE_SHARE, backtest_shares, evaluate_shares
 from forecast.market.competition import CompetitionModel
-from forecast.market.reconcile import make_hierarchy
+from forecast.market.reconcile import Hierarchy, make_hierarchy
 
 NAMES = ("tongyi_qianwen", "wenxin_yiyan", "kimi")
 TRUE_SWITCHING = np.array([[0.0, 0.0, 0.003], [0.0, 0.0, 0.008], [0.0, 0.0, 0.0]])
@@ -85,7 +85,8 @@ def entrant_market(seed: int) -> pd.DataFrame:
 
 def switching_table() -> None:
     print(
-        "\n| seed | tongyi -> kimi (true 0.003) | wenxin -> kimi (true 0.008) | largest error of the 6 rates | m / true m | fit seconds |"
+        "\n| seed | tongyi -> kimi (true 0.003) | wenxin -> kimi (true 0.008) "
+        "| largest error of the 6 rates | m / true m | fit seconds |"
     )
     print("| --- | --- | --- | --- | --- | --- |")
     for seed in range(10):
@@ -94,7 +95,8 @@ def switching_table() -> None:
         seconds = time.perf_counter() - start
         s = model.switching_.loc[list(NAMES), list(NAMES)].to_numpy()
         print(
-            f"| {seed} | {s[0, 2]:.4f} | {s[1, 2]:.4f} | {np.abs(s - TRUE_SWITCHING).max():.4f} | {model.m_ / 10e6:.3f} | {seconds:.2f} |"
+            f"| {seed} | {s[0, 2]:.4f} | {s[1, 2]:.4f} | {np.abs(s - TRUE_SWITCHING).max():.4f} "
+            f"| {model.m_ / 10e6:.3f} | {seconds:.2f} |"
         )
 
 
@@ -102,9 +104,13 @@ def ets_damped() -> fc.models.BaseModel:
     return fc.models.get("ets", error="add", trend="add", damped_trend=True, seasonal=None)
 
 
+ACCURACY_KEYS = ("mae", "rmse", "aitchison", "coverage_80", "coverage_95")
+
+
 def accuracy_table() -> None:
     print(
-        "\n| market | forecast | MAE | naive share MAE | RMSE | naive share RMSE | Aitchison | naive share Aitchison | beats naive on MAE | coverage 80 / 95 |"
+        "\n| market | forecast | MAE | naive share MAE | RMSE | naive share RMSE | Aitchison "
+        "| naive share Aitchison | beats naive on MAE | coverage 80 / 95 |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     setups = [
@@ -163,18 +169,21 @@ def accuracy_table() -> None:
                 scores = evaluate_shares(frame).set_index("model")
                 own = scores.drop(index=NAIVE_SHARE).iloc[0]
                 rows.append((own, scores.loc[NAIVE_SHARE]))
-            mean = lambda key, i: np.mean([r[i][key] for r in rows])  # noqa: E731
+            ours = {key: np.mean([r[0][key] for r in rows]) for key in ACCURACY_KEYS}
+            naive = {key: np.mean([r[1][key] for r in rows]) for key in ACCURACY_KEYS}
             wins = sum(r[0]["mae"] < r[1]["mae"] for r in rows)
             print(
-                f"| {label} | {name} | {mean('mae', 0):.3f} | {mean('mae', 1):.3f} | {mean('rmse', 0):.3f} | "
-                f"{mean('rmse', 1):.3f} | {mean('aitchison', 0):.3f} | {mean('aitchison', 1):.3f} | {wins} of 5 | "
-                f"{mean('coverage_80', 0):.0f}% / {mean('coverage_95', 0):.0f}% |"
+                f"| {label} | {name} | {ours['mae']:.3f} | {naive['mae']:.3f} | "
+                f"{ours['rmse']:.3f} | {naive['rmse']:.3f} | {ours['aitchison']:.3f} | "
+                f"{naive['aitchison']:.3f} | {wins} of 5 | "
+                f"{ours['coverage_80']:.0f}% / {ours['coverage_95']:.0f}% |"
             )
 
 
 def shared_simulator_switching() -> None:
     print(
-        "\n| seed | flow a -> c true / estimated (millions) | b -> c true / estimated | largest spurious flow (millions) |"
+        "\n| seed | flow a -> c true / estimated (millions) | b -> c true / estimated "
+        "| largest spurious flow (millions) |"
     )
     print("| --- | --- | --- | --- |")
     sigma = np.zeros((3, 3))
@@ -205,19 +214,19 @@ def shared_simulator_switching() -> None:
         spurious = estimated.copy()
         spurious[0, 2] = spurious[1, 2] = 0
         print(
-            f"| {seed} | {true[0, 2] / 1e6:.2f} / {estimated[0, 2] / 1e6:.2f} | {true[1, 2] / 1e6:.2f} / {estimated[1, 2] / 1e6:.2f} | {spurious.max() / 1e6:.2f} |"
+            f"| {seed} | {true[0, 2] / 1e6:.2f} / {estimated[0, 2] / 1e6:.2f} "
+            f"| {true[1, 2] / 1e6:.2f} / {estimated[1, 2] / 1e6:.2f} | {spurious.max() / 1e6:.2f} |"
         )
 
 
-def reconcile_table() -> None:
-    from hierarchicalforecast.core import HierarchicalReconciliation
-    from hierarchicalforecast.methods import BottomUp, MinTrace
-
+def _reconcile_inputs(
+    h: int, n_obs: int
+) -> tuple[dict[str, list[str]], Hierarchy, pd.DataFrame, pd.DataFrame]:
+    """A market of 20 products in 3 channels: hierarchy, base forecasts and residuals."""
     rng = np.random.default_rng(0)
     hierarchy = {"market": [f"p{i}" for i in range(20)]}
     hierarchy.update({f"p{i}": [f"p{i}_{c}" for c in ("web", "app", "mini")] for i in range(20)})
     structure = make_hierarchy(hierarchy)
-    h, n_obs = 30, 120
     ds = pd.date_range("2024-06-01", periods=h)
     base = pd.concat(
         [
@@ -247,6 +256,15 @@ def reconcile_table() -> None:
         ],
         ignore_index=True,
     )
+    return hierarchy, structure, base, residuals
+
+
+def reconcile_table() -> None:
+    from hierarchicalforecast.core import HierarchicalReconciliation
+    from hierarchicalforecast.methods import BottomUp, MinTrace
+
+    h, n_obs = 30, 120
+    hierarchy, structure, base, residuals = _reconcile_inputs(h, n_obs)
     s_df = pd.DataFrame(structure.summing, columns=list(structure.bottom))
     s_df.insert(0, "unique_id", list(structure.nodes))
     tags = {
@@ -264,10 +282,12 @@ def reconcile_table() -> None:
         "mint_shrink": (MinTrace, ("mint_shrink",), "ets/MinTrace_method-mint_shrink"),
     }
     print(
-        f"\n{len(structure.nodes)} series (1 market, 20 products, 3 channels each), h={h}, {n_obs} residual dates, 80% intervals"
+        f"\n{len(structure.nodes)} series (1 market, 20 products, 3 channels each), h={h}, "
+        f"{n_obs} residual dates, 80% intervals"
     )
     print(
-        "\n| method | fc.reconcile seconds | hierarchicalforecast seconds | ratio (theirs / ours) | largest relative difference |"
+        "\n| method | fc.reconcile seconds | hierarchicalforecast seconds | ratio (theirs / ours) "
+        "| largest relative difference |"
     )
     print("| --- | --- | --- | --- | --- |")
     for method, (cls, args, column) in names.items():
@@ -290,19 +310,26 @@ def reconcile_table() -> None:
         merged = ours.merge(theirs, on=["unique_id", "ds"])
         diff = np.max(np.abs(merged["yhat"] - merged[column]) / np.abs(merged[column]))
         print(
-            f"| {method} | {min(ours_times):.4f} | {min(their_times):.4f} | {min(their_times) / min(ours_times):.1f} | {diff:.1e} |"
+            f"| {method} | {min(ours_times):.4f} | {min(their_times):.4f} "
+            f"| {min(their_times) / min(ours_times):.1f} | {diff:.1e} |"
         )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Print the tables named on the command line (all four when none is)."""
     parts = {
         "switching": switching_table,
         "accuracy": accuracy_table,
         "simulator": shared_simulator_switching,
         "reconcile": reconcile_table,
     }
-    chosen = sys.argv[1:] or list(parts)
-    for name in chosen:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("parts", nargs="*", help=f"tables to print, of {', '.join(parts)}")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.parts) - set(parts))
+    if unknown:
+        parser.error(f"unknown table(s) {', '.join(unknown)}; choose from {', '.join(parts)}")
+    for name in args.parts or list(parts):
         parts[name]()
 
 

@@ -58,8 +58,9 @@ def main() -> None:
     data = full()
     seconds = best_of(full, args.repeat)
     print(
-        f"simulate_market: {n_series} series x {args.periods} days ({len(data.series):,} series rows, "
-        f"{len(data.retention):,} retention rows) in {seconds:.2f} s (best of {args.repeat})"
+        f"simulate_market: {n_series} series x {args.periods} days "
+        f"({len(data.series):,} series rows, {len(data.retention):,} retention rows) "
+        f"in {seconds:.2f} s (best of {args.repeat})"
     )
 
     params = data.truth.params
@@ -98,7 +99,8 @@ def main() -> None:
     slow_small = best_of(convolution, 1)
     small = args.conv_markets * args.products
     print(
-        f"equations, mixture recursion: {n_series} series in {fast_all:.2f} s; {small} series in {fast_small:.3f} s"
+        f"equations, mixture recursion: {n_series} series in {fast_all:.2f} s; "
+        f"{small} series in {fast_small:.3f} s"
     )
     print(f"equations, cohort convolution: {small} series in {slow_small:.2f} s")
     print(
