@@ -1,4 +1,4 @@
-"""Batch jobs: a validated TOML configuration, many series in chunks, resumable, on local processes or Dask.
+"""Batch jobs: a validated TOML configuration, many series in chunks, resumable, local or on Dask.
 
 >>> import forecast as fc
 >>> fc.batch.load_config  # doctest: +ELLIPSIS

@@ -11,8 +11,10 @@ give each window only the rows known by its cutoff.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import time
+import warnings
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -40,7 +42,8 @@ from forecast.schema import (
 __all__ = ["OUTPUTS", "ChunkResult", "build_models", "plot_name", "run_chunk"]
 
 OUTPUTS: tuple[str, ...] = ("forecasts", "backtest", "metrics", "failures")
-"""The frames every chunk produces (``backtest`` and ``metrics`` only with a ``[backtest]`` table)."""
+"""The frames every chunk produces (``backtest`` and ``metrics`` with a ``[backtest]`` table)."""
+
 
 @dataclass
 class ChunkResult:
@@ -59,6 +62,9 @@ class ChunkResult:
         ``evaluate``, ``plot``).
     n_series : int
         Series in the chunk.
+    errors : list of dict
+        Unexpected exceptions of single series, with their tracebacks (see
+        :func:`forecast.batch.guard.error_record`).
     """
 
     index: int
@@ -66,23 +72,48 @@ class ChunkResult:
     plots: dict[str, bytes] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     n_series: int = 0
+    errors: list[dict[str, object]] = field(default_factory=list)
 
 
 def build_models(config: BatchConfig) -> dict[str, BaseModel]:
-    """The job's models by label (their registry names), built with their ``[forecast.params]``."""
+    """Build the job's models by label (registry names) with their ``[forecast.params]``."""
     params = config.forecast.params
     return {name: get(name, **params.get(name, {})) for name in config.forecast.models}
 
 
+PLOT_NAME_BYTES = 120
+"""Longest percent-encoded ``unique_id`` kept whole in a plot file name (systems allow 255)."""
+
+
 def plot_name(unique_id: str) -> str:
-    """File name of a series' plot: the percent-encoded ``unique_id`` (``kimi%2Fdau%2Fall.png``)."""
-    return f"{quote(unique_id, safe='')}.png"
+    """File name of a series' plot: the percent-encoded ``unique_id`` (``kimi%2Fdau%2Fall.png``).
+
+    A name longer than :data:`PLOT_NAME_BYTES` keeps its first characters, readable, and ends
+    with the first 16 hex characters of the SHA-256 of the ``unique_id``, so that it fits any
+    file system (255 bytes) and two long ids never share a file.
+
+    Examples
+    --------
+    >>> plot_name("kimi/dau/all")
+    'kimi%2Fdau%2Fall.png'
+    >>> len(plot_name("x" * 300))
+    141
+    """
+    encoded = quote(unique_id, safe="")
+    if len(encoded) <= PLOT_NAME_BYTES:
+        return f"{encoded}.png"
+    digest = hashlib.sha256(unique_id.encode()).hexdigest()[:16]
+    head = encoded[:PLOT_NAME_BYTES]
+    cut = head.rfind("%", PLOT_NAME_BYTES - 2)  # do not split a %XX escape
+    if cut >= 0:
+        head = head[:cut]
+    return f"{head}~{digest}.png"
 
 
 def _validate(
     raw: pd.DataFrame, labels: list[str]
 ) -> tuple[pd.DataFrame | None, list[dict[str, object]]]:
-    """The chunk's valid series; each series that breaks the contract fails for every model."""
+    """Validate the chunk; each series that breaks the contract fails for every model."""
     try:
         return validate_series(raw), []
     except DataError:
@@ -129,7 +160,10 @@ def _plots(history: pd.DataFrame, forecasts: pd.DataFrame) -> dict[str, bytes]:
     for uid, rows in forecasts.groupby(UNIQUE_ID, sort=True):
         figure = plot(history[history[UNIQUE_ID] == uid], rows)
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
+        with warnings.catch_warnings():
+            # A long unique_id in the title leaves no room for the layout; the plot is kept.
+            warnings.filterwarnings("ignore", message="constrained_layout not applied")
+            figure.savefig(buffer, format="png")
         plt.close(figure)
         out[plot_name(str(uid))] = buffer.getvalue()
     return out

@@ -34,6 +34,12 @@ A job file has five tables::
     address = ""                # a dask scheduler; empty: a LocalCluster the job starts
     workers = 2
     chunk_size = 100            # series per task
+    connect_timeout = 10        # seconds to reach the dask scheduler
+    [executor.security]         # optional TLS to the scheduler (distributed.security.Security)
+    tls_ca_file = "ca.pem"
+    tls_client_cert = "job.pem"
+    tls_client_key = "job.key"
+    require_encryption = true
 
 Relative paths are resolved against the folder of the job file.
 """
@@ -70,6 +76,7 @@ __all__ = [
     "BacktestConfig",
     "OutputConfig",
     "ExecutorConfig",
+    "SecurityConfig",
     "BatchConfig",
     "load_config",
     "config_hash",
@@ -120,9 +127,11 @@ class SimulateConfig(_Table):
 
 
 class DataConfig(_Table):
-    """``[data]``: one source (``path``, ``glob``, ``dataset`` or ``simulate``), a series filter and
-    an optional cohort ``retention`` file, passed to ``fc.forecast`` and ``fc.backtest`` (which
-    give each backtest window only the retention rows known by its cutoff).
+    """``[data]``: one source, a series filter and an optional cohort ``retention`` file.
+
+    The source is one of ``path``, ``glob``, ``dataset`` or ``simulate``; the retention file is
+    passed to ``fc.forecast`` and ``fc.backtest`` (which give each backtest window only the
+    retention rows known by its cutoff).
     """
 
     path: str | None = None
@@ -204,7 +213,7 @@ class ForecastConfig(_Table):
 
 
 class BacktestConfig(_Table):
-    """``[backtest]``: rolling-origin windows, their step (the horizon by default), the metrics to keep."""
+    """``[backtest]``: rolling-origin windows, their step (default: the horizon), the metrics."""
 
     windows: Annotated[int, Field(gt=0)]
     step: Annotated[int, Field(gt=0)] | None = None
@@ -229,23 +238,49 @@ class OutputConfig(_Table):
     plots: bool = False
 
 
+class SecurityConfig(_Table):
+    """``[executor.security]``: TLS of the connection to a Dask scheduler.
+
+    The keys are those of Dask's ``distributed.security.Security`` (see the Dask documentation,
+    "TLS/SSL"); file paths are resolved against the job file's folder and must exist.
+
+    Attributes
+    ----------
+    tls_ca_file : str, optional
+        The certificate authority that signed the scheduler's and workers' certificates.
+    tls_client_cert, tls_client_key : str, optional
+        This job's certificate and private key (authentication to the cluster).
+    require_encryption : bool
+        Refuse any connection that is not TLS.
+    """
+
+    tls_ca_file: str | None = None
+    tls_client_cert: str | None = None
+    tls_client_key: str | None = None
+    require_encryption: bool = False
+
+
 class ExecutorConfig(_Table):
-    """``[executor]``: where chunks run and how many series each holds."""
+    """``[executor]``: where chunks run, how many series each holds, and how to reach Dask."""
 
     kind: Literal["local", "dask"] = "local"
     address: str | None = None
     workers: Annotated[int, Field(gt=0)] | None = None
     chunk_size: Annotated[int, Field(gt=0)] = 100
+    connect_timeout: Annotated[float, Field(gt=0)] = 10.0
+    security: SecurityConfig | None = None
 
     @model_validator(mode="after")
     def _address_needs_dask(self) -> ExecutorConfig:
         if self.address and self.kind != "dask":
             raise ValueError("address is only used with kind = 'dask'")
+        if self.security is not None and not self.address:
+            raise ValueError("security is only used with kind = 'dask' and an address")
         return self
 
 
 class BatchConfig(_Table):
-    """A whole batch job: ``[data]``, ``[forecast]``, optional ``[backtest]``, ``[output]``, ``[executor]``.
+    """A job: ``[data]``, ``[forecast]``, ``[backtest]`` (optional), ``[output]``, ``[executor]``.
 
     Attributes
     ----------
@@ -275,7 +310,15 @@ class BatchConfig(_Table):
             names = sorted(list_datasets()["name"])
             if data.dataset not in names:
                 raise ValueError(
-                    f"[data] dataset = {data.dataset!r} is not bundled; allowed values: {', '.join(names)}"
+                    f"[data] dataset = {data.dataset!r} is not bundled; "
+                    f"allowed values: {', '.join(names)}"
+                )
+        security = self.executor.security
+        for key, value in (security.model_dump() if security else {}).items():
+            if isinstance(value, str) and not self.resolve(value).is_file():
+                raise ValueError(
+                    f"[executor.security] {key} = {value!r}: file {str(self.resolve(value))!r} "
+                    "does not exist"
                 )
         if data.retention is not None:
             path = self.resolve(data.retention)
@@ -299,12 +342,12 @@ class BatchConfig(_Table):
         return self.resolve(self.output.dir)
 
     def to_dict(self) -> dict[str, Any]:
-        """The configuration as plain JSON-able data (without ``base_dir``)."""
+        """Return the configuration as plain JSON-able data (without ``base_dir``)."""
         return self.model_dump(mode="json", exclude={"base_dir"}, exclude_none=True)
 
 
 def input_files(config: BatchConfig) -> list[Path]:
-    """The input files of a ``path`` or ``glob`` source, sorted; empty for other sources."""
+    """List the input files of a ``path`` or ``glob`` source, sorted; none for other sources."""
     data = config.data
     if data.path is not None:
         return [config.resolve(data.path)]
@@ -338,7 +381,9 @@ def _one_line(err: ValidationError) -> str:
     where = f"[{key.rsplit('.', 1)[0]}] {key.rsplit('.', 1)[-1]}" if "." in key else key
     if kind == "extra_forbidden":
         table, _, name = key.rpartition(".")
-        model = _MODEL_OF.get(table.split(".")[0] if table else "", BatchConfig)
+        model: type[BaseModel] | None = _MODEL_OF.get(table) or _MODEL_OF.get(
+            table.split(".")[0], BatchConfig
+        )
         if table.startswith("forecast.params"):
             model = None
         allowed = ", ".join(k for k in model.model_fields if k != "base_dir") if model else ""
@@ -361,6 +406,7 @@ def _one_line(err: ValidationError) -> str:
 
 
 _MODEL_OF: dict[str, type[BaseModel]] = {
+    "executor.security": SecurityConfig,
     "data": DataConfig,
     "forecast": ForecastConfig,
     "backtest": BacktestConfig,

@@ -2,26 +2,43 @@
 
 Both executors call ``on_done(spec, result, error)`` in the job's own process as soon as a chunk
 finishes, in the order chunks finish, so the job writes each chunk at once and a crash loses
-only the chunks still running. ``error`` is set (and ``result`` is None) when a chunk was lost:
-its task raised a :class:`~forecast.errors.ForecastError` (an unreadable input file), or the
-worker running it died. Any other exception is a bug and stops the job; a rerun resumes it.
+only the chunks still running. Tasks run :func:`forecast.batch.guard.run_guarded`, so a series
+that raises is a failure row of its chunk. ``error`` is set (and ``result`` is None) when a
+chunk was lost: the worker running it died, or the task could not run at all (an exception
+outside the series, such as a result that cannot be sent back). The job records it and goes
+on; a rerun redoes lost chunks.
+
+Local worker processes die with the job, however the job ends: each sets
+``PR_SET_PDEATHSIG`` on Linux (Linux ``prctl(2)``) and runs a watchdog thread that exits when
+its parent process changes (``os.getppid``), so no worker outlives a ``kill -9`` of the job.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import signal
+import sys
+import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING
 
-from forecast.batch.chunk import ChunkResult, run_chunk
+from forecast.batch.chunk import ChunkResult
 from forecast.batch.config import BatchConfig
+from forecast.batch.guard import run_guarded
 from forecast.batch.sources import ChunkSpec
-from forecast.errors import ForecastError
+from forecast.errors import ConfigError
 
-__all__ = ["OnDone", "execute", "n_workers"]
+if TYPE_CHECKING:
+    from distributed import Client
+    from distributed.security import Security
+
+__all__ = ["OnDone", "execute", "n_workers", "die_with_parent"]
 
 OnDone = Callable[[ChunkSpec, ChunkResult | None, BaseException | None], None]
 """Called with each finished chunk: its result, or the error that lost it."""
@@ -30,6 +47,37 @@ OnDone = Callable[[ChunkSpec, ChunkResult | None, BaseException | None], None]
 def n_workers(config: BatchConfig) -> int:
     """Workers of the job: ``executor.workers``, or every core when it is not set."""
     return config.executor.workers or os.cpu_count() or 1
+
+
+_PR_SET_PDEATHSIG = 1
+"""``prctl`` option: the signal a process gets when its parent dies (``<linux/prctl.h>``)."""
+WATCHDOG_SECONDS = 0.5
+"""How often a worker's watchdog checks that its parent is alive."""
+
+
+def _watch(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(WATCHDOG_SECONDS)
+    os._exit(1)
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this (worker) process end when process ``parent`` ends, however it ends.
+
+    On Linux the kernel sends ``SIGKILL`` when the parent dies (``PR_SET_PDEATHSIG``); on every
+    system a daemon thread polls ``os.getppid()`` and exits the process once it changes.
+
+    Parameters
+    ----------
+    parent : int
+        The process id of the job that started this worker.
+    """
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    threading.Thread(target=_watch, args=(parent,), daemon=True, name="die-with-parent").start()
 
 
 def execute(specs: Sequence[ChunkSpec], config: BatchConfig, on_done: OnDone) -> str:
@@ -57,11 +105,13 @@ def execute(specs: Sequence[ChunkSpec], config: BatchConfig, on_done: OnDone) ->
 def _pool_round(
     specs: Sequence[ChunkSpec], config: BatchConfig, workers: int, on_done: OnDone, final: bool
 ) -> list[ChunkSpec]:
-    """Run chunks on a pool; return those lost to a dead worker (reported instead when ``final``)."""
+    """Run chunks on a pool; return those a dead worker lost (report them when ``final``)."""
     broken = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         pending: dict[Future[ChunkResult], ChunkSpec] = {
-            pool.submit(run_chunk, s, config): s for s in specs
+            pool.submit(run_guarded, s, config): s for s in specs
         }
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -69,14 +119,14 @@ def _pool_round(
                 spec = pending.pop(future)
                 try:
                     result = future.result()
-                except ForecastError as err:
-                    on_done(spec, None, err)
-                    continue
                 except BrokenProcessPool as err:
                     if final:
                         on_done(spec, None, err)
                     else:
                         broken.append(spec)
+                    continue
+                except Exception as err:  # the task could not run: the chunk is lost
+                    on_done(spec, None, err)
                     continue
                 on_done(spec, result, None)
     return sorted(broken, key=lambda spec: spec.index)
@@ -93,8 +143,8 @@ def _run_local(specs: Sequence[ChunkSpec], config: BatchConfig, on_done: OnDone)
     if workers == 1:
         for spec in specs:
             try:
-                result = run_chunk(spec, config)
-            except ForecastError as err:
+                result = run_guarded(spec, config)
+            except Exception as err:  # the task could not run: the chunk is lost
                 on_done(spec, None, err)
                 continue
             on_done(spec, result, None)
@@ -107,13 +157,42 @@ def _run_local(specs: Sequence[ChunkSpec], config: BatchConfig, on_done: OnDone)
     return f"local: {workers} processes"
 
 
+def _security(config: BatchConfig) -> Security | None:
+    """Map ``[executor.security]`` to Dask's own ``distributed.security.Security`` (or None)."""
+    table = config.executor.security
+    if table is None:
+        return None
+    from distributed.security import Security
+
+    files = {
+        key: str(config.resolve(value))
+        for key, value in table.model_dump(exclude={"require_encryption"}).items()
+        if value is not None
+    }
+    return Security(**files, require_encryption=table.require_encryption)
+
+
+def _connect(config: BatchConfig, address: str) -> Client:
+    """Connect to the Dask scheduler at ``address``; a ConfigError names it when it is not there."""
+    from distributed import Client
+
+    timeout = config.executor.connect_timeout
+    try:
+        return Client(address, security=_security(config), timeout=timeout)
+    except (OSError, TimeoutError) as err:
+        raise ConfigError(
+            f"[executor] address = {address!r}: no Dask scheduler answered within {timeout:g} s "
+            f"({type(err).__name__}: {err}). Start the scheduler, check the address and "
+            "[executor.security], or raise [executor] connect_timeout."
+        ) from err
+
+
 def _run_dask(specs: Sequence[ChunkSpec], config: BatchConfig, on_done: OnDone) -> str:
     from distributed import Client, LocalCluster, as_completed
-    from distributed.scheduler import KilledWorker
 
     address = config.executor.address
     if address:
-        client = Client(address)
+        client = _connect(config, address)
         cluster = None
         where = f"dask: scheduler {address}"
     else:
@@ -131,7 +210,7 @@ def _run_dask(specs: Sequence[ChunkSpec], config: BatchConfig, on_done: OnDone) 
     try:
         futures = {
             client.submit(
-                run_chunk, spec, config, key=f"forecast-batch-{spec.name}-{token}", pure=False
+                run_guarded, spec, config, key=f"forecast-batch-{spec.name}-{token}", pure=False
             ): spec
             for spec in specs
         }
@@ -139,7 +218,7 @@ def _run_dask(specs: Sequence[ChunkSpec], config: BatchConfig, on_done: OnDone) 
             spec = futures[future]
             try:
                 result = future.result()
-            except (ForecastError, KilledWorker) as err:
+            except Exception as err:  # KilledWorker (a dead worker), or a task that could not run
                 on_done(spec, None, err)
                 continue
             finally:

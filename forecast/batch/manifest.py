@@ -1,4 +1,4 @@
-"""``manifest.json``: what a batch job ran, with which versions, on what, how long, and what came out.
+"""``manifest.json``: what a batch job ran, with which versions, on what, how long, what came out.
 
 The manifest is written atomically when the job starts (``"status": "running"``) and again when
 it ends, so a dashboard can tell a finished job from a running or crashed one. Its keys:
@@ -6,13 +6,16 @@ it ends, so a dashboard can tell a finished job from a running or crashed one. I
 =================== ==============================================================================
 key                 value
 =================== ==============================================================================
-``status``          ``running``, ``succeeded`` (exit 0) or ``failures`` (some series failed, exit 3)
+``status``          ``running`` while the job runs, then always one of ``succeeded`` (exit 0),
+                    ``partial`` (some series, models or chunks failed, exit 3) or ``failed`` (the
+                    job itself stopped on an error, exit 1; ``error`` holds it and its traceback)
 ``exit_status``     the command's exit status
 ``versions``        Python, the platform, ``forecast`` and its dependencies
 ``config``          the validated configuration (all tables, defaults filled in)
 ``config_hash``     SHA-256 of the configuration's canonical JSON
+``inputs``          path, size and SHA-256 of every input file
 ``parts_key``       the folder of the chunk parts: configuration tables that shape the results,
-                    the input files' sizes and modification times, and the package version
+                    the input files' SHA-256, and the package version
 ``started``         UTC start time, ISO 8601; ``finished`` the end time
 ``counts``          series, models, chunks, chunks reused from an earlier run, chunks lost,
                     failures, and rows of each output
@@ -20,6 +23,8 @@ key                 value
                     ``backtest``, ``evaluate``, ``plot`` summed over chunks (worker time),
                     ``write`` and ``combine`` (the job's own time) and ``total`` wall time
 ``outputs``         the combined output files, relative to the output folder
+``errors``          unexpected exceptions: the chunk, the series (or none when a whole chunk
+                    was lost), the error type, message and traceback
 =================== ==============================================================================
 """
 
@@ -36,7 +41,17 @@ from typing import Any
 from forecast.batch.config import BatchConfig, input_files
 from forecast.io import atomic_write_bytes
 
-__all__ = ["DEPENDENCIES", "versions", "parts_key", "utc_now", "write_manifest"]
+__all__ = [
+    "DEPENDENCIES",
+    "file_digest",
+    "input_digests",
+    "is_manifest",
+    "parts_key",
+    "read_manifest",
+    "utc_now",
+    "versions",
+    "write_manifest",
+]
 
 DEPENDENCIES: tuple[str, ...] = (
     "forecast",
@@ -69,31 +84,57 @@ def versions() -> dict[str, str | None]:
     return out
 
 
-def _fingerprint(config: BatchConfig) -> list[list[object]]:
-    out: list[list[object]] = []
+_BLOCK = 1 << 20
+"""Bytes read at a time when hashing an input file."""
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 (hex) of a file's bytes, read a block at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(_BLOCK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def input_digests(config: BatchConfig) -> list[dict[str, object]]:
+    """Path, size and SHA-256 of every input file of the job (the retention file included).
+
+    The content, not the size and modification time, keys the reuse of chunk parts: an edit
+    that keeps the size and restores the time (``cp -p``) is still a new input.
+    """
     retention = [] if config.data.retention is None else [config.resolve(config.data.retention)]
-    for path in [*input_files(config), *retention]:
-        stat = path.stat()
-        out.append([str(path), stat.st_size, stat.st_mtime_ns])
-    return out
+    return [
+        {"path": str(path), "bytes": path.stat().st_size, "sha256": file_digest(path)}
+        for path in [*input_files(config), *retention]
+    ]
 
 
-def parts_key(config: BatchConfig) -> str:
+def parts_key(config: BatchConfig, inputs: list[dict[str, object]] | None = None) -> str:
     """Key of the job's chunk parts (24 hex characters).
 
     It hashes what shapes a chunk's results: the ``[data]``, ``[forecast]`` and ``[backtest]``
-    tables, ``chunk_size``, whether plots are made, the size and modification time of every
-    input file (the retention file included), and the ``forecast`` version. The executor and the output formats do not
-    change the chunks, so they are left out: the same job may resume on another executor.
+    tables, ``chunk_size``, whether plots are made, the path and SHA-256 of every input file
+    (the retention file included, see :func:`input_digests`), and the ``forecast`` version. The
+    executor and the output formats do not change the chunks, so they are left out: the same
+    job may resume on another executor.
+
+    Parameters
+    ----------
+    config : BatchConfig
+        The job.
+    inputs : list of dict, optional
+        :func:`input_digests` of the job, when already computed.
     """
     config_dict = config.to_dict()
+    digests = input_digests(config) if inputs is None else inputs
     shaping = {
         "data": config_dict["data"],
         "forecast": config_dict["forecast"],
         "backtest": config_dict.get("backtest"),
         "chunk_size": config.executor.chunk_size,
         "plots": config.output.plots,
-        "inputs": _fingerprint(config),
+        "inputs": [[d["path"], d["sha256"]] for d in digests],
         "version": versions()["forecast"],
     }
     text = json.dumps(shaping, sort_keys=True, separators=(",", ":"))
@@ -101,8 +142,25 @@ def parts_key(config: BatchConfig) -> str:
 
 
 def utc_now() -> str:
-    """The current UTC time, ISO 8601 with seconds."""
+    """Return the current UTC time, ISO 8601 with seconds."""
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def is_manifest(record: object) -> bool:
+    """Whether ``record`` (parsed JSON) is the manifest of a batch job."""
+    return isinstance(record, dict) and {"status", "parts_key", "config_hash"} <= set(record)
+
+
+def read_manifest(out: Path) -> dict[str, Any] | None:
+    """Read the batch manifest in ``out``; None when there is none (or it is not a job's)."""
+    path = out / "manifest.json"
+    if path.is_symlink() or not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if is_manifest(record) else None
 
 
 def write_manifest(out: Path, manifest: dict[str, Any]) -> Path:

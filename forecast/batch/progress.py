@@ -9,7 +9,11 @@ it writes one line per finished chunk to standard error, e.g.::
 from __future__ import annotations
 
 import sys
-from typing import Literal, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as RichProgress
+    from rich.progress import TaskID
 
 __all__ = ["ProgressMode", "Progress"]
 
@@ -38,10 +42,11 @@ class Progress:
         self.total = total
         self.done = 0
         self.series = 0
-        self._bar = None
-        self._task = None
+        self._bar: RichProgress | None = None
+        self._task: TaskID | None = None
 
     def __enter__(self) -> Progress:
+        """Start the bar (in ``bar`` mode)."""
         if self.mode == "bar":
             from rich.console import Console
             from rich.progress import (
@@ -49,11 +54,9 @@ class Progress:
                 MofNCompleteColumn,
                 TimeRemainingColumn,
             )
-            from rich.progress import (
-                Progress as RichProgress,
-            )
+            from rich.progress import Progress as Bar
 
-            self._bar = RichProgress(
+            self._bar = Bar(
                 "[progress.description]{task.description}",
                 BarColumn(),
                 MofNCompleteColumn(),
@@ -66,6 +69,7 @@ class Progress:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Stop the bar."""
         if self._bar is not None:
             self._bar.stop()
 

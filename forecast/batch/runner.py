@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections import defaultdict
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,27 @@ from typing import Any
 import pandas as pd
 
 from forecast.batch.chunk import OUTPUTS, ChunkResult
-from forecast.batch.config import OUTPUT_FORMATS, BatchConfig, config_hash, load_config
+from forecast.batch.config import BatchConfig, config_hash, input_files, load_config
 from forecast.batch.executors import execute
-from forecast.batch.manifest import parts_key, utc_now, versions, write_manifest
+from forecast.batch.guard import error_record
+from forecast.batch.manifest import (
+    input_digests,
+    parts_key,
+    read_manifest,
+    utc_now,
+    versions,
+    write_manifest,
+)
 from forecast.batch.progress import Progress, ProgressMode
 from forecast.batch.sources import ChunkSpec, plan_chunks
-from forecast.batch.store import PartStore, output_lock
+from forecast.batch.store import (
+    PartStore,
+    check_output,
+    clean_temporaries,
+    disk_errors,
+    output_lock,
+    prune_parts,
+)
 from forecast.engine.tasks import failure_record, failures_frame
 from forecast.errors import ConfigError
 
@@ -81,6 +97,15 @@ class BatchResult:
         return read_frame(self.outputs[kind][0])
 
 
+def _lost_record(spec: ChunkSpec, error: BaseException | None) -> dict[str, object]:
+    """Describe a lost chunk for the ``errors`` of ``manifest.json``."""
+    if error is None:
+        error = RuntimeError("the chunk was lost without an error")
+    record = error_record(spec.index, None, error)
+    record["series"] = len(spec.ids)
+    return record
+
+
 class _Tally:
     """Done markers and lost chunks, gathered as chunks finish."""
 
@@ -92,12 +117,15 @@ class _Tally:
         self.progress = progress
         self.markers: dict[int, dict[str, Any]] = {}
         self.lost: list[dict[str, object]] = []
+        self.lost_errors: list[dict[str, object]] = []
         self.n_lost = 0
         self.reused = 0
         self.write_seconds = 0.0
         for spec in specs:
             marker = store.finished(spec)
-            if marker is not None:
+            # A chunk where a series raised an unexpected error is run again: the error may
+            # have been transient (memory) or fixed since.
+            if marker is not None and not marker.get("errors"):
                 self.markers[spec.index] = marker
         self.reused = len(self.markers)
 
@@ -111,6 +139,7 @@ class _Tally:
                 for uid in spec.ids
                 for label in self.labels
             ]
+            self.lost_errors.append(_lost_record(spec, error))
             self.progress.advance(
                 spec.index, len(spec.ids), 0, 0.0, lost=f"{type(error).__name__}: {error}"
             )
@@ -148,16 +177,21 @@ def run(
     Raises
     ------
     ConfigError
-        The configuration is invalid (raised before any work), or another job is writing to
-        the same output folder.
+        The configuration is invalid, the output folder is not the job's own (it holds other
+        files or the job's inputs, or is a file), or another job is writing to it; all raised
+        before any work.
     DataError
         The input cannot be listed (a file without ``unique_id``, a filter that leaves nothing).
+    OutputError
+        The disk of the output folder is full; the finished chunks are kept for the rerun.
 
     Notes
     -----
     Run the same job again after a crash and it skips the chunks already finished; the outputs
-    equal those of an uninterrupted run. A changed configuration or input file writes its parts
-    to another folder and reuses nothing stale.
+    equal those of an uninterrupted run. Reuse is keyed by the SHA-256 of the input files, so a
+    changed input (or configuration) writes its parts to another folder and reuses nothing
+    stale. A series that raises fails alone (a row of ``failures``, its traceback in the
+    manifest's ``errors``); ``manifest.json`` ends ``succeeded``, ``partial`` or ``failed``.
 
     Examples
     --------
@@ -167,103 +201,159 @@ def run(
     """
     cfg = load_config(config)
     started = utc_now()
-    clock = wall = time.perf_counter()
-    specs = plan_chunks(cfg)
-    plan_seconds = time.perf_counter() - clock
+    wall = time.perf_counter()
     out = cfg.output_dir
-    with output_lock(out):
-        result = _run_locked(cfg, specs, out, started, wall, plan_seconds, progress)
-    return result
+    check_output(out, _input_paths(cfg))
+    specs = plan_chunks(cfg)
+    inputs = input_digests(cfg)
+    plan_seconds = time.perf_counter() - wall
+    with output_lock(out), disk_errors(out):
+        check_output(out, _input_paths(cfg))
+        job = _Job(cfg, specs, out, inputs, started)
+        return job.run(progress, wall, plan_seconds)
 
 
-def _run_locked(
-    cfg: BatchConfig,
-    specs: list[ChunkSpec],
-    out: Path,
-    started: str,
-    wall: float,
-    plan_seconds: float,
-    progress: ProgressMode,
-) -> BatchResult:
+def _input_paths(cfg: BatchConfig) -> list[Path]:
+    retention = [] if cfg.data.retention is None else [cfg.resolve(cfg.data.retention)]
+    return [*input_files(cfg), *retention]
+
+
+class _Job:
     """The job, while this process holds the output folder's lock."""
-    store = PartStore(out, parts_key(cfg))
-    manifest: dict[str, Any] = {
-        "status": "running",
-        "exit_status": None,
-        "versions": versions(),
-        "config": cfg.to_dict(),
-        "config_hash": config_hash(cfg),
-        "parts_key": store.key,
-        "parts": store.root.relative_to(out).as_posix(),
-        "started": started,
-        "finished": None,
-    }
-    write_manifest(out, manifest)
-    labels = list(cfg.forecast.models)
-    with Progress(progress, len(specs)) as reporter:
-        tally = _Tally(store, specs, labels, reporter)
-        reporter.skipped(tally.reused, sum(m["n_series"] for m in tally.markers.values()))
-        todo = [spec for spec in specs if spec.index not in tally.markers]
-        manifest["executor"] = (
-            execute(todo, cfg, tally.on_done) if todo else "none: every chunk was finished"
-        )
-    clock = time.perf_counter()
-    lost = failures_frame(tally.lost) if tally.lost else None
-    outputs = {}
-    for kind in OUTPUTS:
-        paths = store.combine(
-            kind, specs, cfg.output.formats, extra=lost if kind == "failures" else None
-        )
-        if paths:
-            outputs[kind] = paths
-    _remove_stale_outputs(out, outputs)
-    combine_seconds = time.perf_counter() - clock
-    seconds: dict[str, float] = defaultdict(float)
-    seconds["plan"] = plan_seconds
-    rows: dict[str, int] = defaultdict(int)
-    for marker in tally.markers.values():
-        for stage, value in marker["seconds"].items():
-            seconds[stage] += value
-        for kind, count in marker["rows"].items():
-            rows[kind] += count
-    rows["failures"] += len(tally.lost)
-    seconds["write"] = tally.write_seconds
-    seconds["combine"] = combine_seconds
-    n_failures = rows["failures"]
-    exit_status = EXIT_OK if n_failures == 0 else EXIT_FAILURES
-    manifest.update(
-        status="succeeded" if exit_status == EXIT_OK else "failures",
-        exit_status=exit_status,
-        finished=utc_now(),
-        counts={
-            "series": sum(len(spec.ids) for spec in specs),
-            "models": len(labels),
-            "chunks": len(specs),
-            "chunks_reused": tally.reused,
-            "chunks_lost": tally.n_lost,
-            "failures": n_failures,
-            "rows": dict(rows),
-        },
-        seconds={
-            **{k: round(v, 3) for k, v in seconds.items()},
-            "total": round(time.perf_counter() - wall, 3),
-        },
-        outputs={
-            kind: [p.relative_to(out).as_posix() for p in paths] for kind, paths in outputs.items()
-        },
-    )
-    write_manifest(out, manifest)
-    reporter.message(
-        f"{manifest['counts']['series']} series, {len(labels)} models, {n_failures} failures; outputs in {out}"
-    )
-    return BatchResult(out, manifest, outputs)
 
+    def __init__(
+        self,
+        cfg: BatchConfig,
+        specs: list[ChunkSpec],
+        out: Path,
+        inputs: list[dict[str, object]],
+        started: str,
+    ) -> None:
+        self.cfg = cfg
+        self.specs = specs
+        self.out = out
+        self.store = PartStore(out, parts_key(cfg, inputs))
+        previous = read_manifest(out) or {}
+        self.manifest: dict[str, Any] = {
+            "status": "running",
+            "exit_status": None,
+            "versions": versions(),
+            "config": cfg.to_dict(),
+            "config_hash": config_hash(cfg),
+            "inputs": inputs,
+            "parts_key": self.store.key,
+            "parts": self.store.root.relative_to(out).as_posix(),
+            "started": started,
+            "finished": None,
+            # What earlier runs wrote, kept until this one ends: the only outputs it may remove.
+            "outputs": previous.get("outputs", {}),
+        }
 
-def _remove_stale_outputs(out: Path, outputs: dict[str, list[Path]]) -> None:
-    """Delete combined outputs an earlier job left in ``out`` that this job did not write."""
-    written = {path for paths in outputs.values() for path in paths}
-    for kind in OUTPUTS:
-        for fmt in OUTPUT_FORMATS:
-            path = out / f"{kind}.{fmt}"
-            if path not in written:
-                path.unlink(missing_ok=True)
+    def run(self, progress: ProgressMode, wall: float, plan_seconds: float) -> BatchResult:
+        """Run the chunks, combine them, and write the final manifest whatever happens."""
+        clean_temporaries(self.out)
+        write_manifest(self.out, self.manifest)
+        try:
+            return self._run(progress, wall, plan_seconds)
+        except BaseException as err:
+            self.manifest.update(
+                status="failed",
+                exit_status=1,
+                finished=utc_now(),
+                error=error_record(None, None, err),
+            )
+            with suppress(OSError):  # a full disk keeps the "running" manifest
+                write_manifest(self.out, self.manifest)
+            raise
+
+    def _run(self, progress: ProgressMode, wall: float, plan_seconds: float) -> BatchResult:
+        cfg, out, store = self.cfg, self.out, self.store
+        labels = list(cfg.forecast.models)
+        with Progress(progress, len(self.specs)) as reporter:
+            tally = _Tally(store, self.specs, labels, reporter)
+            reporter.skipped(tally.reused, sum(m["n_series"] for m in tally.markers.values()))
+            todo = [spec for spec in self.specs if spec.index not in tally.markers]
+            self.manifest["executor"] = (
+                execute(todo, cfg, tally.on_done) if todo else "none: every chunk was finished"
+            )
+        clock = time.perf_counter()
+        outputs = self._combine(tally)
+        combine_seconds = time.perf_counter() - clock
+        self._finish(tally, outputs, wall, plan_seconds, combine_seconds)
+        prune_parts(out, store.key)
+        reporter.message(
+            f"{self.manifest['counts']['series']} series, {len(labels)} models, "
+            f"{self.manifest['counts']['failures']} failures; outputs in {out}"
+        )
+        return BatchResult(out, self.manifest, outputs)
+
+    def _combine(self, tally: _Tally) -> dict[str, list[Path]]:
+        """Write the combined outputs; remove those earlier runs wrote and this one does not."""
+        lost = failures_frame(tally.lost) if tally.lost else None
+        outputs = {}
+        for kind in OUTPUTS:
+            paths = self.store.combine(
+                kind,
+                self.specs,
+                self.cfg.output.formats,
+                extra=lost if kind == "failures" else None,
+            )
+            if paths:
+                outputs[kind] = paths
+        written = {path for paths in outputs.values() for path in paths}
+        for names in self.manifest["outputs"].values():
+            for name in names:
+                path = self.out / name
+                if path not in written and path.parent == self.out and not path.is_symlink():
+                    path.unlink(missing_ok=True)
+        return outputs
+
+    def _finish(
+        self,
+        tally: _Tally,
+        outputs: dict[str, list[Path]],
+        wall: float,
+        plan_seconds: float,
+        combine_seconds: float,
+    ) -> None:
+        """Write the final manifest: status, counts, stage times, outputs and errors."""
+        seconds: dict[str, float] = defaultdict(float)
+        seconds["plan"] = plan_seconds
+        rows: dict[str, int] = defaultdict(int)
+        errors: list[dict[str, object]] = []
+        for marker in tally.markers.values():
+            for stage, value in marker["seconds"].items():
+                seconds[stage] += value
+            for kind, count in marker["rows"].items():
+                rows[kind] += count
+            errors += marker.get("errors", [])
+        rows["failures"] += len(tally.lost)
+        seconds["write"] = tally.write_seconds
+        seconds["combine"] = combine_seconds
+        n_failures = rows["failures"]
+        exit_status = EXIT_OK if n_failures == 0 else EXIT_FAILURES
+        self.manifest.update(
+            status="succeeded" if exit_status == EXIT_OK else "partial",
+            exit_status=exit_status,
+            finished=utc_now(),
+            counts={
+                "series": sum(len(spec.ids) for spec in self.specs),
+                "models": len(self.cfg.forecast.models),
+                "chunks": len(self.specs),
+                "chunks_reused": tally.reused,
+                "chunks_lost": tally.n_lost,
+                "failures": n_failures,
+                "rows": dict(rows),
+            },
+            seconds={
+                **{k: round(v, 3) for k, v in seconds.items()},
+                "total": round(time.perf_counter() - wall, 3),
+            },
+            outputs={
+                kind: [p.relative_to(self.out).as_posix() for p in paths]
+                for kind, paths in outputs.items()
+            },
+            errors=sorted(errors, key=lambda e: (e["chunk"], str(e["unique_id"])))
+            + tally.lost_errors,
+        )
+        write_manifest(self.out, self.manifest)

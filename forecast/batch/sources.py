@@ -74,7 +74,7 @@ class ChunkSpec:
 
 
 def market_seed(seed: int, market: int) -> int:
-    """Seed of simulated market ``market``: derived from (``seed``, ``market``) by numpy's SeedSequence."""
+    """Seed of simulated market ``market``, from (``seed``, ``market``) by numpy's SeedSequence."""
     return int(np.random.SeedSequence([seed, market]).generate_state(1)[0])
 
 
@@ -112,22 +112,39 @@ def _simulated(spec: ChunkSpec) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _parquet_filter(path: Path, ids: list[str]) -> object:
+    """Build a pyarrow filter keeping the rows of ``ids``, whatever the type of ``unique_id``.
+
+    A string column gets the range as well (it lets Parquet skip row groups by their statistics,
+    where an ``in`` filter alone reads the ``unique_id`` column of every row group, so a chunk
+    of a file sorted by ``unique_id`` costs the memory of its own rows). Another type (integer
+    ids) is compared as text, like the job's listing of the series.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    column = pq.read_schema(path).field(UNIQUE_ID).type
+    if pa.types.is_string(column) or pa.types.is_large_string(column):
+        filters: list[tuple[str, str, object]] = [(UNIQUE_ID, "in", ids)]
+        if ids:
+            filters += [(UNIQUE_ID, ">=", min(ids)), (UNIQUE_ID, "<=", max(ids))]
+        return filters
+    return pc.field(UNIQUE_ID).cast(pa.string()).isin(ids)
+
+
 def _read_ids(path: Path, ids: list[str] | None) -> pd.DataFrame:
     if path.suffix.lower() in (".parquet", ".pq"):
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         try:
-            # The range lets Parquet skip row groups by their statistics (an "in" filter alone
-            # reads the unique_id column of every row group), so a chunk of a file sorted by
-            # unique_id costs the memory of its own rows.
-            filters = None
-            if ids is not None:
-                filters = [(UNIQUE_ID, "in", ids)]
-                if ids:
-                    filters += [(UNIQUE_ID, ">=", min(ids)), (UNIQUE_ID, "<=", max(ids))]
+            filters = None if ids is None else _parquet_filter(path, ids)
             return pq.read_table(path, filters=filters).to_pandas()
-        except (OSError, ValueError) as err:  # pyarrow's errors derive from these
-            raise SchemaError(f"file {str(path)!r} could not be read as parquet: {err}") from err
+        except (OSError, ValueError, KeyError, pa.ArrowException) as err:
+            raise SchemaError(
+                f"file {str(path)!r} could not be read as parquet: {err}", column=UNIQUE_ID
+            ) from err
     frame = read_frame(path)
     if UNIQUE_ID not in frame.columns:
         raise SchemaError(
@@ -137,7 +154,7 @@ def _read_ids(path: Path, ids: list[str] | None) -> pd.DataFrame:
 
 
 def load_chunk(spec: ChunkSpec) -> pd.DataFrame:
-    """The rows of the chunk's series, in the order they were stored.
+    """Load the rows of the chunk's series, in the order they were stored.
 
     Parameters
     ----------
@@ -168,7 +185,8 @@ def _index(frame: pd.DataFrame) -> pd.DataFrame:
     """Distinct (unique_id, metric) pairs of a frame."""
     if UNIQUE_ID not in frame.columns:
         raise SchemaError(
-            f"the data have no column {UNIQUE_ID!r} (columns: {', '.join(map(str, frame.columns))})."
+            f"the data have no column {UNIQUE_ID!r} "
+            f"(columns: {', '.join(map(str, frame.columns))})."
         )
     out = pd.DataFrame({UNIQUE_ID: frame[UNIQUE_ID].astype(str), METRIC: metric_of(frame)})
     return out.drop_duplicates()
@@ -212,8 +230,9 @@ def _select(index: pd.DataFrame, config: BatchConfig) -> list[str]:
         missing = sorted(set(data.ids) - set(index[UNIQUE_ID]))
         if missing:
             raise DataError(
-                f"[data] ids names series that are not in the data: {', '.join(map(repr, missing[:5]))}"
-                f"{' and more' if len(missing) > 5 else ''}. Check the names or remove them from ids.",
+                "[data] ids names series that are not in the data: "
+                f"{', '.join(map(repr, missing[:5]))}{' and more' if len(missing) > 5 else ''}. "
+                "Check the names or remove them from ids.",
                 series=missing[0],
                 column=UNIQUE_ID,
             )
@@ -245,7 +264,7 @@ def _plan_simulate(config: BatchConfig, sim: SimulateConfig) -> list[ChunkSpec]:
     )
     selected = set(_select(index, config))
     markets_per_chunk = max(1, config.executor.chunk_size // max(len(first), 1))
-    chunks = []
+    chunks: list[ChunkSpec] = []
     for start in range(0, n, markets_per_chunk):
         markets = tuple(range(start, min(start + markets_per_chunk, n)))
         ids = tuple(
@@ -305,7 +324,7 @@ def plan_chunks(config: BatchConfig) -> list[ChunkSpec]:
     for path, index in indexes.items():
         for uid in index[UNIQUE_ID].unique():
             holders.setdefault(uid, []).append(str(path))
-    chunks = []
+    chunks: list[ChunkSpec] = []
     for number, chunk_ids in enumerate(_cut(ids, size)):
         chunk_files = sorted({f for uid in chunk_ids for f in holders[uid]})
         chunks.append(ChunkSpec(number, chunk_ids, files=tuple(chunk_files)))
@@ -314,7 +333,7 @@ def plan_chunks(config: BatchConfig) -> list[ChunkSpec]:
 
 def _in_memory(frame: pd.DataFrame, ids: list[str], size: int) -> list[ChunkSpec]:
     uid = frame[UNIQUE_ID].astype(str)
-    chunks = []
+    chunks: list[ChunkSpec] = []
     for number, chunk_ids in enumerate(_cut(ids, size)):
         rows = frame[uid.isin(chunk_ids)].reset_index(drop=True)
         chunks.append(ChunkSpec(number, chunk_ids, frame=rows))

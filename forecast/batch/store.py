@@ -6,7 +6,7 @@ Layout (``<key>`` is the job's parts key, see :func:`forecast.batch.manifest.par
       .lock                 held while a job runs (see :func:`output_lock`)
       manifest.json
       forecasts.parquet  backtest.parquet  metrics.parquet  failures.parquet   (and .csv, .json)
-      plots/<unique_id percent-encoded>.png
+      plots/<unique_id percent-encoded>.png   (a long id: its start and a hash, see plot_name)
       parts/<key>/forecasts/chunk-00000.parquet
       parts/<key>/backtest/chunk-00000.parquet
       parts/<key>/metrics/chunk-00000.parquet
@@ -16,16 +16,24 @@ Layout (``<key>`` is the job's parts key, see :func:`forecast.batch.manifest.par
 Every file is written atomically (a temporary name in the same folder, then a rename), so a
 crash leaves either the whole file or none. A chunk counts as finished only when its done
 marker exists and every file the marker lists exists; a rerun skips finished chunks and redoes
-the others. A changed configuration or input has another key and never reads these parts.
+the others. A changed configuration or input has another key and never reads these parts; a
+job removes the parts folders of other keys when it ends (:func:`prune_parts`), and the
+temporary files a killed job left when it starts (:func:`clean_temporaries`).
+
+A job writes only inside a folder that is new, empty, or its own (:func:`check_output`), never
+deletes a file it did not write, and never follows a symbolic link inside the folder.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import re
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,39 +41,237 @@ from typing import Any
 import pandas as pd
 
 from forecast.batch.chunk import OUTPUTS, ChunkResult
+from forecast.batch.manifest import read_manifest
 from forecast.batch.sources import ChunkSpec
-from forecast.errors import ConfigError
+from forecast.errors import ConfigError, ForecastError
 from forecast.io import atomic_write_bytes, write_frame
 
-__all__ = ["PartStore", "ids_digest", "output_lock"]
+__all__ = [
+    "LOCK",
+    "OutputError",
+    "PartStore",
+    "check_output",
+    "clean_temporaries",
+    "disk_errors",
+    "ids_digest",
+    "output_lock",
+    "prune_parts",
+]
+
+LOCK = ".lock"
+"""The lock file of an output folder."""
+
+_HELD: set[str] = set()
+"""Output folders whose lock this process holds (POSIX locks do not exclude their own process)."""
+
+_KEY = re.compile(r"[0-9a-f]{24}")
+"""The name of a parts folder: a parts key."""
+
+
+class OutputError(ForecastError, OSError):
+    """The output folder cannot take the job's files (the disk or the quota is full)."""
+
+
+def _listing(paths: list[Path], limit: int = 5) -> str:
+    shown = ", ".join(repr(p.name) for p in paths[:limit])
+    return shown + (f" and {len(paths) - limit} more" if len(paths) > limit else "")
+
+
+def check_output(out: Path, inputs: list[Path]) -> None:
+    """Refuse, before any work, an output folder the job could damage.
+
+    The folder must be new, empty (but for a lock), or one a batch job wrote before (its
+    ``manifest.json`` says so); no input file may lie inside it; no link may stand where the
+    job writes (``.lock``, ``plots``, ``parts``), because a job never follows one.
+
+    Parameters
+    ----------
+    out : Path
+        The output folder, absolute.
+    inputs : list of Path
+        The job's input files, absolute.
+
+    Raises
+    ------
+    ConfigError
+        Naming the paths at fault and what to do.
+    """
+    if out.exists() and not out.is_dir():
+        raise ConfigError(
+            f"[output] dir {str(out)!r} is a file, not a folder; choose a folder for the outputs."
+        )
+    inside = [p for p in inputs if p == out or out in p.parents]
+    if inside:
+        raise ConfigError(
+            f"[output] dir {str(out)!r} holds the job's input {str(inside[0])!r}; a job writes "
+            "only into its own folder: choose a new [output] dir, e.g. a subfolder 'batch-output'."
+        )
+    if not out.is_dir():
+        return
+    for name in (LOCK, "plots", "parts", "manifest.json"):
+        if (out / name).is_symlink():
+            raise ConfigError(
+                f"{str(out / name)!r} is a symbolic link; a batch job never follows links inside "
+                "its output folder: remove the link or choose another [output] dir."
+            )
+    if read_manifest(out) is not None:
+        return
+    others = sorted(p for p in out.iterdir() if p.name != LOCK)
+    if others:
+        raise ConfigError(
+            f"[output] dir {str(out)!r} holds files that no batch job wrote ({_listing(others)}) "
+            "and no manifest.json of one; a job writes only into a new or empty folder, or one "
+            "it wrote before: choose another [output] dir."
+        )
 
 
 @contextmanager
 def output_lock(out: Path) -> Iterator[None]:
     """Hold ``out/.lock`` for the duration of a job, so two jobs never write one folder at once.
 
-    The lock is an advisory ``flock`` that the operating system releases when the process
-    ends, however it ends (a crashed or killed job leaves no stale lock).
+    The lock is a POSIX record lock (``lockf``) on a descriptor opened with ``O_CLOEXEC`` and
+    ``O_NOFOLLOW``: the operating system releases it when the job's process ends, however it
+    ends, and worker processes never hold it (record locks are not inherited by ``fork``), so
+    a rerun after ``kill -9`` finds the folder free. The file holds the job's process id.
 
     Raises
     ------
     ConfigError
-        Another process holds the lock: a job is already writing to ``out``.
+        Another job holds the lock, or ``.lock`` is a symbolic link.
     """
     import fcntl
 
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / ".lock", "a+b") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+    path = out / LOCK
+    busy = ConfigError(
+        f"another batch job is writing to {str(out)!r}; wait for it to finish or choose "
+        "another [output] dir."
+    )
+    name = os.path.realpath(out)
+    if name in _HELD:
+        raise busy
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
             raise ConfigError(
-                f"another batch job is writing to {str(out)!r}; wait for it to finish or choose another [output] dir."
+                f"{str(path)!r} is a symbolic link; remove it (a batch job never follows links "
+                "inside its output folder)."
             ) from None
+        raise
+    try:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            if err.errno in (errno.EACCES, errno.EAGAIN):
+                raise busy from None
+            raise
+        _HELD.add(name)
+        _write_pid(fd)
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            _HELD.discard(name)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _write_pid(fd: int) -> None:
+    """Write this process's id into the lock file (for people; the lock is the lockf)."""
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except OSError:
+        pass  # a full disk: the lock holds without the note
+
+
+@contextmanager
+def disk_errors(out: Path) -> Iterator[None]:
+    """Turn a full disk or quota (``ENOSPC``, ``EDQUOT``) in ``out`` into an OutputError."""
+    try:
+        yield
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT) or isinstance(err, ForecastError):
+            raise
+        full = OutputError(
+            f"no space left to write the batch outputs in {str(out)!r} ({err.strerror}); free "
+            "space or choose an [output] dir on another disk, then run the job again: the "
+            "finished chunks are kept."
+        )
+        full.errno = err.errno
+        raise full from err
+
+
+def _temporary(entry: os.DirEntry[str]) -> bool:
+    return (
+        entry.name.startswith(".")
+        and entry.name.endswith(".tmp")
+        and entry.is_file(follow_symlinks=False)
+    )
+
+
+def clean_temporaries(out: Path) -> list[Path]:
+    """Remove the temporary files (``.<name>.<random>.tmp``) a killed job left; return them.
+
+    Looks in the output folder, ``plots/`` and every folder of ``parts/`` (links are not
+    followed).
+    """
+    folders = [out, out / "plots"]
+    parts = out / "parts"
+    if parts.is_dir() and not parts.is_symlink():
+        for key in _subfolders(parts):
+            folders += [key, *_subfolders(key)]
+    removed = []
+    for folder in folders:
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        with os.scandir(folder) as entries:
+            stale = [Path(entry.path) for entry in entries if _temporary(entry)]
+        for path in stale:
+            path.unlink(missing_ok=True)
+        removed += stale
+    return removed
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    with os.scandir(folder) as entries:
+        return sorted(Path(e.path) for e in entries if e.is_dir(follow_symlinks=False))
+
+
+def _marker_files(key_folder: Path) -> set[str]:
+    """Files (relative to the output folder) that the done markers of a parts folder list."""
+    files: set[str] = set()
+    done = key_folder / "done"
+    if not done.is_dir() or done.is_symlink():
+        return files
+    for marker in done.glob("chunk-*.json"):
+        try:
+            files.update(json.loads(marker.read_text()).get("files", []))
+        except (OSError, ValueError):
+            continue
+    return files
+
+
+def prune_parts(out: Path, key: str) -> list[Path]:
+    """Remove the parts folders of other keys, and the plots only they listed; return them.
+
+    Only folders named like a parts key are removed, and plots a done marker lists, so that
+    nothing the job did not write is ever deleted.
+    """
+    parts = out / "parts"
+    if not parts.is_dir() or parts.is_symlink():
+        return []
+    stale = [p for p in _subfolders(parts) if p.name != key and _KEY.fullmatch(p.name)]
+    keep = _marker_files(parts / key)
+    plots = {f for old in stale for f in _marker_files(old) if f.startswith("plots/")} - keep
+    for name in sorted(plots):
+        path = out / name
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+    for folder in stale:
+        shutil.rmtree(folder)
+    return stale
 
 
 def ids_digest(ids: tuple[str, ...]) -> str:
@@ -96,7 +302,7 @@ class PartStore:
         return self.root / "done" / f"{name}.json"
 
     def finished(self, spec: ChunkSpec) -> dict[str, Any] | None:
-        """The done marker of a finished chunk, or None when the chunk must be (re)done."""
+        """Return the done marker of a finished chunk, or None when it must be (re)done."""
         marker = self._marker(spec.name)
         try:
             record = json.loads(marker.read_text())
@@ -131,6 +337,7 @@ class PartStore:
             "rows": rows,
             "seconds": result.seconds,
             "files": files,
+            "errors": result.errors,
         }
         atomic_write_bytes(self._marker(spec.name), json.dumps(record, indent=1).encode())
         return record
@@ -144,7 +351,7 @@ class PartStore:
         self,
         kind: str,
         specs: list[ChunkSpec],
-        formats: list[str],
+        formats: Sequence[str],
         extra: pd.DataFrame | None = None,
     ) -> list[Path]:
         """Write ``out/<kind>.<format>`` from the chunk parts, one part in memory at a time.
@@ -181,6 +388,9 @@ class PartStore:
     ) -> Path:
         target = self.out / f"{kind}.{fmt}"
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=self.out)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; give the mode of the parts
         os.close(fd)
         try:
             if fmt == "parquet":

@@ -1,4 +1,4 @@
-"""Fixtures of the batch tests: a small seeded panel of daily series written to disk, and job files."""
+"""Fixtures of the batch tests: a small seeded panel of daily series on disk, and job files."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import pytest
 def make_panel(
     n_series: int = 12, periods: int = 60, seed: int = 0, short: tuple[str, ...] = ()
 ) -> pd.DataFrame:
-    """``n_series`` daily series ``s00``, ``s01``, ... of ``periods`` days (trend, weekly season, noise).
+    """``n_series`` daily series ``s00``, ``s01``, ... of ``periods`` days.
+
+    Each has a trend, a weekly season and noise.
 
     Series named in ``short`` get 1 observation only, too short for any model.
     """

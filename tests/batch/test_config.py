@@ -1,4 +1,4 @@
-"""Batch job files: valid ones load with their defaults, bad ones fail with one line naming the key."""
+"""Batch job files: valid ones load with defaults, bad ones fail with one line naming the key."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The same batch job on a real dask.distributed LocalCluster gives the outputs of the local executor."""
+"""The same batch job on a dask.distributed LocalCluster gives the outputs of local processes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Resuming: a job killed with SIGKILL halfway, run again, gives the outputs of an uninterrupted run."""
+"""Resuming: a job killed with SIGKILL halfway, run again, gives an uninterrupted run's outputs."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def test_a_changed_config_or_input_reuses_nothing(tmp_path: Path) -> None:
 
 
 class _DiesOnS05(Naive):
-    """``naive``, except that fitting series ``s05`` kills the worker process while ``armed`` exists."""
+    """``naive``, except that fitting ``s05`` kills the worker process while ``armed`` exists."""
 
     armed: Path | None = None
 
