@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import click
 import pandas as pd
@@ -14,6 +16,12 @@ from forecast.errors import ConfigError, SchemaError
 from forecast.io import atomic_write_bytes, read_frame, write_frame
 from forecast.models.base import BaseModel
 from forecast.schema import DS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from forecast.market.hierarchy import Method as ReconcileMethod
+    from forecast.market.paths import Method
 
 __all__ = [
     "share_command",
@@ -51,7 +59,8 @@ def parse_hold(specs: tuple[str, ...], market: tuple[str, ...]) -> dict[str, flo
             value = None
         if not sep or not product.strip() or value is None:
             raise ConfigError(
-                f"--hold {spec!r} is not PRODUCT=SIGMA; e.g. --hold 'wenxin_yiyan/dau/all=0.02' (2% a step on the log scale)."
+                f"--hold {spec!r} is not PRODUCT=SIGMA; e.g. --hold 'wenxin_yiyan/dau/all=0.02' "
+                "(2% a step on the log scale)."
             )
         if product.strip() not in market:
             raise ConfigError(
@@ -94,7 +103,8 @@ def parse_retention(
             out[product] = default
         else:
             raise ConfigError(
-                f"--retention {spec!r}: the data have no retention table; give PRODUCT=FILE with the cohorts file."
+                f"--retention {spec!r}: the data have no retention table; give PRODUCT=FILE with "
+                "the cohorts file."
             )
     return out
 
@@ -134,11 +144,13 @@ def parse_market_models(
             shared.append(spec)
     if shared and per_product:
         raise ConfigError(
-            "mix of --model NAME and --model PRODUCT=NAME; give one model for all products or one per product."
+            "mix of --model NAME and --model PRODUCT=NAME; give one model for all products or one "
+            "per product."
         )
     if len(shared) > 1:
         raise ConfigError(
-            f"several --model options {shared!r}; give one for all products, or PRODUCT=NAME for each."
+            f"several --model options {shared!r}; give one for all products, or PRODUCT=NAME for "
+            "each."
         )
     if shared:
         return _one(shared[0], parse_model_spec)
@@ -150,15 +162,15 @@ def parse_market_models(
     return per_product
 
 
-def _one(spec: str, parse: object) -> str | BaseModel:
+def _one(spec: str, parse: Callable[[str], tuple[str, BaseModel]]) -> str | BaseModel:
     if spec == "competition":
         return spec
-    return parse(spec)[1]  # type: ignore[operator]
+    return parse(spec)[1]
 
 
-def _save_figure(figure: object, path: str) -> None:
+def _save_figure(figure: Figure, path: str) -> None:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)  # type: ignore[attr-defined]
+    figure.savefig(buffer, format="png", dpi=110)
     atomic_write_bytes(path, buffer.getvalue())
 
 
@@ -192,7 +204,8 @@ def _readable(frame: pd.DataFrame) -> pd.DataFrame:
     "model_specs",
     multiple=True,
     required=True,
-    help="Model for every product ('ets:transform=log', 'competition'), or PRODUCT=MODEL for each product.",
+    help="Model for every product ('ets:transform=log', 'competition'), or PRODUCT=MODEL for "
+    "each product.",
 )
 @click.option(
     "--horizon", type=int, required=True, help="Steps ahead, in the series' own frequency."
@@ -240,13 +253,15 @@ def _readable(frame: pd.DataFrame) -> pd.DataFrame:
     "--hold",
     "hold_specs",
     multiple=True,
-    help="PRODUCT=SIGMA: do not fit PRODUCT; hold its last point value as the median, with a log random walk of SIGMA a step (your assumption, shown in column model).",
+    help="PRODUCT=SIGMA: do not fit PRODUCT; hold its last point value as the median, with a log "
+    "random walk of SIGMA a step (your assumption, shown in column model).",
 )
 @click.option(
     "--retention",
     "retention_specs",
     multiple=True,
-    help="PRODUCT or PRODUCT=FILE: fit PRODUCT's model with cohort retention (the dataset's own table, or FILE).",
+    help="PRODUCT or PRODUCT=FILE: fit PRODUCT's model with cohort retention (the dataset's own "
+    "table, or FILE).",
 )
 @click.option(
     "--out",
@@ -265,12 +280,12 @@ def share_command(
     market: tuple[str, ...],
     model_specs: tuple[str, ...],
     horizon: int,
-    method: str,
+    method: Method,
     levels: tuple[float, ...],
     samples: int,
     seed: int,
-    transform: str | None,
-    negative: str,
+    transform: Literal["log"] | None,
+    negative: Literal["floor", "raise"],
     delta: float | None,
     hold_specs: tuple[str, ...],
     retention_specs: tuple[str, ...],
@@ -299,7 +314,7 @@ def share_command(
       forecast share --data dau.csv --market kimi --market wenxin --model competition --horizon 60
       forecast share --data dau.csv --market kimi --market wenxin \\
           --model 'kimi=logistic:transform=log' --model wenxin=naive --horizon 30
-    """
+    """  # noqa: D301 (click needs a real backspace in "\b")
     from forecast.market.plots import plot_shares
     from forecast.market.shares import shares
 
@@ -315,9 +330,9 @@ def share_command(
         market=list(market),
         n_samples=samples,
         seed=seed,
-        method=method,  # type: ignore[arg-type]
-        transform=transform,  # type: ignore[arg-type]
-        negative=negative,  # type: ignore[arg-type]
+        method=method,
+        transform=transform,
+        negative=negative,
         delta=delta,
         hold=hold,
         retention=retention,
@@ -349,7 +364,8 @@ def parse_groups(groups: tuple[str, ...], hierarchy_path: str | None) -> dict[st
     """
     if bool(groups) == (hierarchy_path is not None):
         raise ConfigError(
-            "give the hierarchy with --group PARENT=CHILD,CHILD (repeatable) or with --hierarchy FILE.json."
+            "give the hierarchy with --group PARENT=CHILD,CHILD (repeatable) or with --hierarchy "
+            "FILE.json."
         )
     if hierarchy_path is not None:
         try:
@@ -369,7 +385,8 @@ def parse_groups(groups: tuple[str, ...], hierarchy_path: str | None) -> dict[st
         parts = [c.strip() for c in children.split(",") if c.strip()]
         if not sep or not parent.strip() or not parts:
             raise ConfigError(
-                f"--group {group!r} is not PARENT=CHILD,CHILD; e.g. --group 'kimi=kimi_web,kimi_app'."
+                f"--group {group!r} is not PARENT=CHILD,CHILD; e.g. --group "
+                "'kimi=kimi_web,kimi_app'."
             )
         out[parent.strip()] = parts
     return out
@@ -415,7 +432,7 @@ def reconcile_command(
     forecasts_path: str,
     groups: tuple[str, ...],
     hierarchy_path: str | None,
-    method: str,
+    method: ReconcileMethod,
     residuals_path: str | None,
     out: str | None,
 ) -> None:
@@ -432,7 +449,7 @@ def reconcile_command(
           --method wls_struct --out coherent.csv
       forecast reconcile --forecasts base.csv --hierarchy market.json \\
           --method mint_shrink --residuals backtest.parquet
-    """
+    """  # noqa: D301 (click needs a real backspace in "\b")
     from forecast.market.reconcile import reconcile
 
     hierarchy = parse_groups(groups, hierarchy_path)
@@ -442,7 +459,7 @@ def reconcile_command(
     if residuals_path is not None:
         residuals = read_frame(residuals_path)
         residuals[DS] = pd.to_datetime(residuals[DS])
-    result = reconcile(forecasts, hierarchy, method, residuals=residuals)  # type: ignore[arg-type]
+    result = reconcile(forecasts, hierarchy, method, residuals=residuals)
     if out is not None:
         write_frame(result, out)
         click.echo(f"wrote {len(result)} rows to {out}", err=True)
