@@ -81,6 +81,7 @@ __all__ = [
     "load_config",
     "config_hash",
     "input_files",
+    "input_paths",
 ]
 
 OutputFormat = Literal["parquet", "csv", "json"]
@@ -267,7 +268,7 @@ class ExecutorConfig(_Table):
     address: str | None = None
     workers: Annotated[int, Field(gt=0)] | None = None
     chunk_size: Annotated[int, Field(gt=0)] = 100
-    connect_timeout: Annotated[float, Field(gt=0)] = 10.0
+    connect_timeout: Annotated[float, Field(gt=0.0)] = 10.0
     security: SecurityConfig | None = None
 
     @model_validator(mode="after")
@@ -363,6 +364,13 @@ def input_files(config: BatchConfig) -> list[Path]:
     return []
 
 
+def input_paths(config: BatchConfig) -> list[Path]:
+    """List every input file of the job: :func:`input_files` and the retention file."""
+    data = config.data
+    retention = [] if data.retention is None else [config.resolve(data.retention)]
+    return [*input_files(config), *retention]
+
+
 def config_hash(config: BatchConfig) -> str:
     """SHA-256 of the configuration's canonical JSON (sorted keys), as hex."""
     text = json.dumps(config.to_dict(), sort_keys=True, separators=(",", ":"))
@@ -398,7 +406,8 @@ def _one_line(err: ValidationError) -> str:
     if kind in {"greater_than", "greater_than_equal"}:
         bound = ctx.get("gt", ctx.get("ge"))
         sign = ">" if kind == "greater_than" else ">="
-        return f"{where} = {first['input']!r} is not allowed; it must be an integer {sign} {bound}."
+        what = "a number" if isinstance(bound, float) else "an integer"
+        return f"{where} = {first['input']!r} is not allowed; it must be {what} {sign} {bound:g}."
     message = str(first["msg"]).removeprefix("Value error, ").rstrip(".")
     if isinstance(first["input"], dict):
         return f"[{key}] {message}." if key else f"{message}."

@@ -38,7 +38,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from forecast.batch.config import BatchConfig, input_files
+from forecast.batch.config import BatchConfig, input_paths
 from forecast.io import atomic_write_bytes
 
 __all__ = [
@@ -103,10 +103,9 @@ def input_digests(config: BatchConfig) -> list[dict[str, object]]:
     The content, not the size and modification time, keys the reuse of chunk parts: an edit
     that keeps the size and restores the time (``cp -p``) is still a new input.
     """
-    retention = [] if config.data.retention is None else [config.resolve(config.data.retention)]
     return [
         {"path": str(path), "bytes": path.stat().st_size, "sha256": file_digest(path)}
-        for path in [*input_files(config), *retention]
+        for path in input_paths(config)
     ]
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from forecast.batch.chunk import OUTPUTS, ChunkResult
-from forecast.batch.config import BatchConfig, config_hash, input_files, load_config
+from forecast.batch.config import BatchConfig, config_hash, input_paths, load_config
 from forecast.batch.executors import execute
 from forecast.batch.guard import error_record
 from forecast.batch.manifest import (
@@ -203,19 +203,14 @@ def run(
     started = utc_now()
     wall = time.perf_counter()
     out = cfg.output_dir
-    check_output(out, _input_paths(cfg))
+    check_output(out, input_paths(cfg))
     specs = plan_chunks(cfg)
     inputs = input_digests(cfg)
     plan_seconds = time.perf_counter() - wall
     with output_lock(out), disk_errors(out):
-        check_output(out, _input_paths(cfg))
+        check_output(out, input_paths(cfg))
         job = _Job(cfg, specs, out, inputs, started)
         return job.run(progress, wall, plan_seconds)
-
-
-def _input_paths(cfg: BatchConfig) -> list[Path]:
-    retention = [] if cfg.data.retention is None else [cfg.resolve(cfg.data.retention)]
-    return [*input_files(cfg), *retention]
 
 
 class _Job:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import cast
 
 import click
 
@@ -49,11 +50,15 @@ HELP = """Run the batch job described by JOB (a TOML file).
 def batch_command(job: str, progress: str, check: bool) -> None:
     """Run the batch job described by JOB (the help text is :data:`HELP`)."""
     from forecast.batch import load_config, run
+    from forecast.batch.config import input_paths
     from forecast.batch.manifest import parts_key
+    from forecast.batch.progress import ProgressMode
     from forecast.batch.sources import plan_chunks
+    from forecast.batch.store import check_output
 
     config = load_config(job)
     if check:
+        check_output(config.output_dir, input_paths(config))
         chunks = plan_chunks(config)
         n_series = sum(len(chunk.ids) for chunk in chunks)
         click.echo(
@@ -62,7 +67,7 @@ def batch_command(job: str, progress: str, check: bool) -> None:
             f"parts key {parts_key(config)}; outputs in {config.output_dir}"
         )
         return
-    result = run(config, progress=progress)  # type: ignore[arg-type]
+    result = run(config, progress=cast(ProgressMode, progress))  # click checked the choice
     counts = result.manifest["counts"]
     click.echo(
         f"{counts['series']} series, {counts['models']} models, {counts['chunks']} chunks "

@@ -79,6 +79,13 @@ def test_check_validates_and_lists_chunks_without_running(tmp_path: Path, panel_
     assert not (tmp_path / "out").exists()
 
 
+def test_check_refuses_an_output_folder_holding_the_input(tmp_path: Path, panel_file: Path) -> None:
+    job = write_job(tmp_path, JOB.format(horizon=3).replace('dir = "out"', 'dir = "."'))
+    result = _invoke(str(job), "--check")
+    assert result.exit_code == 1
+    assert "holds the job's input" in result.output and "data.parquet" in result.output
+
+
 def test_help_documents_exit_statuses_and_an_example() -> None:
     text = _invoke("--help").output
     for expected in (

@@ -157,6 +157,30 @@ BAD = [
     ),
     ("zero windows", lambda c: c.update(backtest={"windows": 0}), ["[backtest] windows", "> 0"]),
     (
+        "security without an address",
+        lambda c: c.update(executor={"kind": "dask", "security": {"require_encryption": True}}),
+        ["[executor]", "security is only used with kind = 'dask' and an address"],
+    ),
+    (
+        "missing certificate",
+        lambda c: c.update(
+            executor={"kind": "dask", "address": "tls://h:8786", "security": {"tls_ca_file": "ca"}}
+        ),
+        ["[executor.security] tls_ca_file = 'ca'", "does not exist"],
+    ),
+    (
+        "unknown security key",
+        lambda c: c.update(
+            executor={"kind": "dask", "address": "tls://h:8786", "security": {"password": "x"}}
+        ),
+        ["unknown key 'password' in [executor.security]", "tls_ca_file, tls_client_cert"],
+    ),
+    (
+        "zero connect timeout",
+        lambda c: c.update(executor={"connect_timeout": 0}),
+        ["[executor] connect_timeout = 0 is not allowed; it must be a number > 0."],
+    ),
+    (
         "unknown extension",
         lambda c: c["data"].update(path="data.xlsx"),
         ["[data] path", ".csv, .json, .parquet"],
@@ -229,3 +253,31 @@ def test_a_retention_file_is_checked_when_the_job_loads(tmp_path: Path) -> None:
     raw["data"]["retention"] = "gone.csv"
     with pytest.raises(ConfigError, match="gone.csv.*does not exist"):
         load_config(raw)
+
+
+def test_security_maps_to_dask_security_with_paths_against_the_job_folder(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    from forecast.batch.executors import _security
+
+    for name in ("ca.pem", "job.pem", "job.key"):
+        (tmp_path / name).write_text("not checked here\n")
+    job = _base(tmp_path)
+    job["executor"] = {
+        "kind": "dask",
+        "address": "tls://sched:8786",
+        "connect_timeout": 2.5,
+        "security": {
+            "tls_ca_file": "ca.pem",
+            "tls_client_cert": "job.pem",
+            "tls_client_key": "job.key",
+            "require_encryption": True,
+        },
+    }
+    config = load_config(job)
+    security = _security(config)
+    assert security.tls_ca_file == str(tmp_path / "ca.pem")
+    assert security.tls_client_cert == str(tmp_path / "job.pem")
+    assert security.tls_client_key == str(tmp_path / "job.key")
+    assert security.require_encryption is True
+    assert config.executor.connect_timeout == 2.5
+    assert _security(load_config(_base(tmp_path))) is None
