@@ -262,7 +262,7 @@ class CompetitionModel:
         return self._simulate(h, int(n), rng)
 
     def simulate(self, h: int) -> np.ndarray:
-        """The noise-free path of every product ``h`` steps ahead, shape ``(K, h)``."""
+        """Return the noise-free path of every product ``h`` steps ahead, shape ``(K, h)``."""
         self._check_fitted()
         return self._simulate(check_horizon(h), 1, None)[:, 0, :]
 
@@ -306,12 +306,12 @@ class CompetitionModel:
         return pd.concat(frames, ignore_index=True)
 
     def future_dates(self, h: int) -> pd.DatetimeIndex:
-        """The ``h`` dates after the last fitted date."""
+        """Return the ``h`` dates after the last fitted date."""
         self._check_fitted()
         return future_dates(self.last_ds_, self.frequency_, check_horizon(h))
 
     def clone(self) -> Self:
-        """An unfitted copy with the same hyperparameters."""
+        """Return an unfitted copy with the same hyperparameters."""
         return type(self)(m_range=self.m_range, n_grid=self.n_grid)
 
     @property
@@ -320,6 +320,7 @@ class CompetitionModel:
         return hasattr(self, "params_")
 
     def __repr__(self) -> str:
+        """Show the hyperparameters."""
         return f"CompetitionModel(m_range={self.m_range!r}, n_grid={self.n_grid!r})"
 
     # ----------------------------------------------------------------------------- helpers
@@ -357,19 +358,17 @@ class CompetitionModel:
             ids = sorted(data.loc[bounded, UNIQUE_ID].unique())
             raise CapabilityError(
                 f"series {format_rows([repr(i) for i in ids])} hold one-sided bounds in column "
-                "'qualifier'; "
-                "model 'competition' would treat them as points. Use a growth model that honours "
-                "bounds ('bass', 'logistic', 'retention_feedback') or remove those rows."
+                "'qualifier'; model 'competition' would treat them as points. Use a growth model "
+                "that honours bounds ('bass', 'logistic', 'retention_feedback') or remove those "
+                "rows."
             )
         bad = data[Y] <= 0
         if bad.any():
             rows = list(data.index[bad])
             raise DomainError(
                 f"series {data.loc[bad, UNIQUE_ID].iloc[0]!r} has {int(bad.sum())} value(s) <= 0 "
-                "in column "
-                f"'y' (rows {format_rows(rows)}); model 'competition' starts a product at its "
-                "first "
-                "positive value: remove the rows before its launch.",
+                f"in column 'y' (rows {format_rows(rows)}); model 'competition' starts a product "
+                "at its first positive value: remove the rows before its launch.",
                 series=str(data.loc[bad, UNIQUE_ID].iloc[0]),
                 column=Y,
                 rows=rows,
@@ -385,8 +384,7 @@ class CompetitionModel:
             shown = [d.strftime("%Y-%m-%d") for d in gaps]
             raise HistoryError(
                 f"the market's dates are {frequency.name} with {len(gaps)} missing "
-                f"({format_rows(shown)}); "
-                "model 'competition' needs regular steps.",
+                f"({format_rows(shown)}); model 'competition' needs regular steps.",
                 column=DS,
                 rows=shown,
             )
@@ -401,8 +399,8 @@ class CompetitionModel:
                 shown = [d.strftime("%Y-%m-%d") for d in holes.index[holes]]
                 raise HistoryError(
                     f"series {product!r} lacks {len(shown)} date(s) after its first one "
-                    f"({format_rows(shown)}); "
-                    "every product needs a value on every market date from its launch to the end.",
+                    f"({format_rows(shown)}); every product needs a value on every market date "
+                    "from its launch to the end.",
                     series=product,
                     column=DS,
                     rows=shown,

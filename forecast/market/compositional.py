@@ -9,7 +9,7 @@ construction (Aitchison, 1986).
 transform   definition (``x`` a composition of ``D`` parts, last axis)
 =========== ================================================================================
 closure     :math:`\mathcal{C}(x) = x / \sum_i x_i`
-alr         :math:`\mathrm{alr}(x)_i = \log(x_i / x_r)` for :math:`i \ne r`, ``r`` the reference part
+alr         :math:`\mathrm{alr}(x)_i = \log(x_i / x_r)` for :math:`i \ne r` (``r`` reference)
 clr         :math:`\mathrm{clr}(x)_i = \log x_i - \frac{1}{D}\sum_j \log x_j`
 ilr         :math:`\mathrm{ilr}(x) = \mathrm{clr}(x)\, V`, with ``V`` the ``D x (D-1)`` orthonormal
             Helmert basis (:func:`scipy.linalg.helmert`) of the hyperplane orthogonal to ones
@@ -140,9 +140,8 @@ def _check_positive(arr: np.ndarray, transform: str) -> None:
     if np.any(arr <= 0):
         raise DomainError(
             f"{transform} needs positive parts, but {int(np.sum(arr <= 0))} part(s) are zero or "
-            "negative. "
-            "Replace zeros explicitly with multiplicative_replacement(x, delta) (or pass delta=... "
-            "to fc.shares) or leave out the product that has no users."
+            "negative. Replace zeros explicitly with multiplicative_replacement(x, delta) (or "
+            "pass delta=... to fc.shares) or leave out the product that has no users."
         )
 
 
@@ -209,7 +208,7 @@ def clr_inverse(z: ArrayLike) -> np.ndarray:
 
 
 def ilr_basis(dim: int) -> np.ndarray:
-    """The ``D x (D - 1)`` orthonormal basis used by :func:`ilr`: the transposed Helmert matrix.
+    """Return the ``D x (D - 1)`` orthonormal basis of :func:`ilr`, the transposed Helmert matrix.
 
     Its columns are orthonormal and orthogonal to the vector of ones.
     """
@@ -235,7 +234,9 @@ def ilr_inverse(z: ArrayLike) -> np.ndarray:
 
 
 def aitchison_distance(x: ArrayLike, y: ArrayLike) -> np.ndarray:
-    r"""Aitchison distance between compositions: :math:`\lVert \mathrm{clr}(x) - \mathrm{clr}(y) \rVert_2`.
+    r"""Aitchison distance between compositions: the norm of the difference of their clr.
+
+    The distance is :math:`\lVert \mathrm{clr}(x) - \mathrm{clr}(y) \rVert_2`.
 
     Parameters
     ----------

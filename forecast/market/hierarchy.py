@@ -215,8 +215,7 @@ def weights_matrix(structure: Hierarchy, method: str, residuals: np.ndarray | No
     if residuals is None:
         raise ConfigError(
             "method 'mint_shrink' needs in-sample residuals: pass residuals= a frame with "
-            "unique_id, "
-            "ds, y and yhat (fitted values) for every series, or a backtest frame."
+            "unique_id, ds, y and yhat (fitted values) for every series, or a backtest frame."
         )
     return shrunk_covariance(residuals)
 

@@ -107,8 +107,7 @@ def _residual_matrix(residuals: pd.DataFrame, structure: Hierarchy, model: str) 
     if missing:
         raise SchemaError(
             f"the residuals frame lacks column(s) {', '.join(map(repr, missing))}; it needs "
-            "unique_id, ds, y "
-            "and yhat (in-sample fitted values), as a backtest frame has.",
+            "unique_id, ds, y and yhat (in-sample fitted values), as a backtest frame has.",
             column=missing[0],
         )
     rows = residuals
