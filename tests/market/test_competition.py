@@ -19,7 +19,7 @@ TRUE_M = 10e6
 
 
 def kimi_market(seed: int = 0, sigma: float = 0.003, periods: int = 730) -> pd.DataFrame:
-    """DAU of three products written from the model's documented equations, independently of its code.
+    """DAU of three products from the model's documented equations, independently of its code.
 
     Wenxin Yiyan starts on day 0 with 200k users, Tongyi Qianwen on day 90 and Kimi on day 240
     (50k each); Bass acquisition from one market of 10 million, churn 1% a day, Kimi takes

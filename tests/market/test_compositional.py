@@ -51,7 +51,7 @@ def test_alr_and_ilr_round_trip(x):
 @given(positive_parts)
 @settings(max_examples=60, deadline=None)
 def test_ilr_is_an_isometry(x):
-    # Egozcue et al. (2003): the Aitchison distance equals the Euclidean distance of ilr coordinates.
+    # Egozcue et al. (2003): the Aitchison distance is the Euclidean distance of ilr coordinates.
     a, b = closure(x[0]), closure(x[1])
     assert aitchison_distance(a, b) == pytest.approx(
         np.linalg.norm(ilr(a) - ilr(b)), rel=1e-9, abs=1e-9

@@ -178,7 +178,7 @@ def test_products_on_different_grids_raise_but_later_ends_align():
 
 
 def kimi_market(seed: int = 0, periods: int = 480) -> pd.DataFrame:
-    """An entrant (kimi, from day 120) taking users from two incumbents: the competition equations."""
+    """An entrant (kimi, from day 120) taking users from two incumbents (competition equations)."""
     rng = np.random.default_rng(seed)
     m, p, q, d = 5e6, np.array([0.002, 0.003, 0.001]), np.array([0.10, 0.03, 0.15]), 0.01
     switching = np.array([[0, 0, 0.003], [0, 0, 0.008], [0, 0, 0]])
