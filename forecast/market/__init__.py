@@ -2,7 +2,19 @@
 
 The public functions are :func:`forecast.shares` (observed and forecast shares with bands
 whose every sample path sums to one) and :func:`forecast.reconcile` (coherent forecasts of
-hierarchies). :mod:`forecast.market.competition` holds the joint model of products that share
-one market; :mod:`forecast.market.compositional` the log-ratio transforms; share backtests are
-in :mod:`forecast.market.backtest` and the share chart in :mod:`forecast.market.plots`.
+hierarchies). One module per job:
+
+- :mod:`forecast.market.shares`: :func:`~forecast.market.shares.shares` itself, which checks
+  each input frame once and passes the checked frames on;
+- :mod:`forecast.market.observed`: the market's products and their observed shares or share
+  bounds;
+- :mod:`forecast.market.paths`: sample paths of the shares (per product, held, competition,
+  log-ratio), with the argument checks in :mod:`forecast.market.arguments`;
+- :mod:`forecast.market.frames`: the columns of a share frame and its forecast rows;
+- :mod:`forecast.market.competition`: the joint model of products that share one market;
+- :mod:`forecast.market.compositional`: the log-ratio transforms;
+- :mod:`forecast.market.hierarchy` and :mod:`forecast.market.reconcile`: hierarchies and their
+  reconciliation;
+- :mod:`forecast.market.backtest`: share backtests; :mod:`forecast.market.plots`: the share
+  chart.
 """
