@@ -64,6 +64,8 @@ LOCK = ".lock"
 _HELD: set[str] = set()
 """Output folders whose lock this process holds (POSIX locks do not exclude their own process)."""
 
+_FIRST = re.compile(r"\.manifest\.json\..+\.tmp")
+"""The temporary file of a manifest being written (see :func:`forecast.io.atomic_write_bytes`)."""
 _KEY = re.compile(r"[0-9a-f]{24}")
 """The name of a parts folder: a parts key."""
 
@@ -116,7 +118,8 @@ def check_output(out: Path, inputs: list[Path]) -> None:
             )
     if read_manifest(out) is not None:
         return
-    others = sorted(p for p in out.iterdir() if p.name != LOCK)
+    # A job killed while writing its first manifest leaves the lock and that temporary file.
+    others = sorted(p for p in out.iterdir() if p.name != LOCK and not _FIRST.fullmatch(p.name))
     if others:
         raise ConfigError(
             f"[output] dir {str(out)!r} holds files that no batch job wrote ({_listing(others)}) "

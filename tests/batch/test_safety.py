@@ -69,6 +69,18 @@ def test_a_folder_of_files_no_job_wrote_is_refused(tmp_path: Path, panel_file: P
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["forecasts.parquet"]
 
 
+def test_a_folder_left_by_a_job_killed_before_its_manifest_is_accepted(
+    tmp_path: Path, panel_file: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".lock").write_text("12345\n")
+    (out / ".manifest.json.x8d7f.tmp").write_text('{"status": "run')
+    result = fc.batch.run(_job(tmp_path), progress="none")
+    assert result.exit_status == fc.batch.EXIT_OK
+    assert not (out / ".manifest.json.x8d7f.tmp").exists()
+
+
 def test_a_rerun_removes_only_outputs_a_job_wrote(tmp_path: Path, panel_file: Path) -> None:
     job = _job(tmp_path, output={"formats": ["csv", "parquet"]})
     fc.batch.run(job, progress="none")
