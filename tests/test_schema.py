@@ -177,6 +177,99 @@ def test_cohort_size_must_be_positive():
         fc.validate(retention(cohort_size=[100, 0, 100]), kind="retention")
 
 
+# --------------------------------------------------------------------------- values and shapes
+@pytest.mark.parametrize(
+    ("y", "holds"),
+    [
+        (np.array([1 + 2j, 2, 3]), "complex numbers"),
+        (np.array([1 + 0j, 2, 3]), "complex numbers"),
+        (pd.date_range("2024-01-01", periods=3), "dates"),
+        (pd.to_timedelta([1, 2, 3], unit="D"), "durations"),
+        ([True, False, True], "booleans"),
+    ],
+)
+def test_y_of_another_kind_than_real_numbers_is_refused(y: object, holds: str):
+    with pytest.raises(fc.SchemaError, match=holds) as info:
+        fc.validate(series(y=y))
+    assert info.value.column == "y" and info.value.series == "kimi/dau/all"
+
+
+@pytest.mark.parametrize("odd", [True, np.bool_(False), 1 + 2j])
+def test_booleans_or_complex_numbers_among_objects_are_refused(odd: object):
+    with pytest.raises(fc.SchemaError, match="booleans or complex numbers") as info:
+        fc.validate(series(y=pd.Series([1.0, odd, 3.0], dtype=object)))
+    assert info.value.rows == [1]
+
+
+def test_one_time_zone_is_read_as_local_dates():
+    dates = pd.date_range("2024-03-01", periods=3, freq="D", tz="Asia/Shanghai")
+    clean = fc.validate(series(ds=dates))
+    assert clean["ds"].tolist() == list(pd.date_range("2024-03-01", periods=3, freq="D"))
+
+
+@pytest.mark.parametrize(
+    ("ds", "rows"),
+    [
+        (["2024-03-01T00:00+01:00", "2024-03-02T00:00+02:00", "2024-03-03T00:00+01:00"], [1]),
+        (["2024-03-01T00:00+01:00", "2024-03-02", "2024-03-03"], [1, 2]),
+        (
+            [
+                pd.Timestamp("2024-03-01", tz="UTC"),
+                pd.Timestamp("2024-03-02", tz="Asia/Shanghai"),
+                pd.Timestamp("2024-03-03", tz="UTC"),
+            ],
+            [1],
+        ),
+        ([pd.Timestamp("2024-03-01", tz="UTC"), pd.Timestamp("2024-03-02"), "2024-03-03"], [1, 2]),
+    ],
+)
+def test_mixed_time_zones_name_the_rows_and_say_what_to_do(ds: list[object], rows: list[int]):
+    with pytest.raises(fc.SchemaError, match="mixes time zones.*tz_convert") as info:
+        fc.validate(series(ds=pd.Series(ds, dtype=object)))
+    assert info.value.column == "ds" and info.value.series == "kimi/dau/all"
+    assert info.value.rows == rows
+
+
+@pytest.mark.parametrize(
+    "ds",
+    [
+        ["1500-01-01", "2024-03-02", "2024-03-03"],
+        ["2024-03-01", "2024-03-02", "2300-01-01"],
+        np.array(["1600-01-01", "1600-01-02", "1600-01-03"], dtype="datetime64[s]"),
+    ],
+)
+def test_dates_outside_pandas_range_say_the_supported_range(ds: object):
+    with pytest.raises(fc.SchemaError, match="1677-09-22 to 2262-04-11") as info:
+        fc.validate(series(ds=ds))
+    assert info.value.column == "ds" and info.value.rows
+
+
+def test_duplicate_column_names_are_named():
+    frame = pd.concat([series(), series()[["y"]]], axis=1)
+    with pytest.raises(fc.SchemaError, match="more than one column named 'y'") as info:
+        fc.validate(frame)
+    assert info.value.column == "y"
+
+
+def test_multiindex_columns_are_refused_with_the_way_to_flatten_them():
+    frame = series()
+    frame.columns = pd.MultiIndex.from_tuples([(c, "") for c in frame.columns])
+    with pytest.raises(fc.SchemaError, match="MultiIndex columns.*Flatten"):
+        fc.validate(frame)
+
+
+def test_ids_that_are_not_names_are_refused():
+    with pytest.raises(fc.SchemaError, match="not names") as info:
+        fc.validate(series(unique_id=[["a"], "a", "a"]))
+    assert info.value.column == "unique_id" and info.value.rows == [0]
+
+
+def test_empty_retention_product_id_is_refused():
+    with pytest.raises(fc.MissingValueError, match="unique_id") as info:
+        fc.validate(retention(unique_id=["a", None, "a"]), kind="retention")
+    assert info.value.rows == [1]
+
+
 # ---------------------------------------------------------------------------- frequency and gaps
 @pytest.mark.parametrize(
     ("dates", "name", "period"),
