@@ -189,5 +189,5 @@ def test_impossible_windows_fail_before_any_fit(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(fc.HistoryError, match="too short for 1000000 window"):
         fc.backtest(_panel(2), "naive", h=30, n_windows=10**6)
     with pytest.raises(fc.HistoryError, match="too short"):
-        fc.backtest(_panel(2), "naive", h=10**6)
+        fc.backtest(_panel(2), "naive", h=10**5)
     assert fits == []
