@@ -202,6 +202,8 @@ def _run_dask(specs: Sequence[ChunkSpec], config: BatchConfig, on_done: OnDone) 
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            # The scheduler's HTTP routes on a free port, not on 8787 that another may hold.
+            scheduler_kwargs={"dashboard_address": ":0"},
             silence_logs=logging.ERROR,
         )
         client = Client(cluster)

@@ -45,7 +45,11 @@ def test_a_job_pointed_at_a_scheduler_address_runs_on_that_cluster(
 
     job = _job(tmp_path, "dask")
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": ":0"},  # 8787 may be taken
     ) as cluster:
         job["executor"]["address"] = cluster.scheduler_address
         result = fc.batch.run(job, progress="none")
