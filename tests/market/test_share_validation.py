@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import forecast as fc
 import forecast.schema
+from forecast.market.shares import shares  # loaded before the spies, so they reach its modules
 from forecast.models.base import BaseModel
 
 
@@ -58,13 +58,13 @@ def validations(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
 @pytest.mark.parametrize("method", ["paths", "alr", "ilr"])
 def test_shares_validate_the_series_once(validations: Counter[str], method: str) -> None:
-    out = fc.shares(_market(), "drift", h=4, n_samples=50, method=method)
+    out = shares(_market(), "drift", h=4, n_samples=50, method=method)
     assert len(out) == 3 * 30 + 3 * 4
     assert validations == Counter({"validate_series": 1})
 
 
 def test_competition_shares_validate_the_series_once(validations: Counter[str]) -> None:
-    out = fc.shares(_market(), "competition", h=4, n_samples=50)
+    out = shares(_market(), "competition", h=4, n_samples=50)
     assert set(out["model"]) == {"observed", "competition"}
     assert validations == Counter({"validate_series": 1})
 
@@ -81,7 +81,7 @@ def test_shares_validate_series_and_retention_once(
 
     monkeypatch.setattr(BaseModel, "fit_validated", spy)
     retention = _retention()
-    out = fc.shares(
+    out = shares(
         _market(), "naive", h=3, n_samples=50, retention={"kimi": retention, "tongyi": retention}
     )
     assert (out.groupby("ds")["share"].sum() - 1.0).abs().max() < 1e-12
@@ -95,6 +95,6 @@ def test_shares_validate_series_and_retention_once(
 def test_an_already_checked_frame_is_not_checked_again(validations: Counter[str]) -> None:
     checked = forecast.schema.valid_series(_market())
     validations.clear()
-    first = fc.shares(checked, "naive", h=2, n_samples=20)
+    first = shares(checked, "naive", h=2, n_samples=20)
     assert validations == Counter()
-    pd.testing.assert_frame_equal(first, fc.shares(_market(), "naive", h=2, n_samples=20))
+    pd.testing.assert_frame_equal(first, shares(_market(), "naive", h=2, n_samples=20))
