@@ -12,5 +12,14 @@ from __future__ import annotations
 
 from forecast.batch.config import BatchConfig, load_config
 from forecast.batch.runner import EXIT_FAILURES, EXIT_OK, BatchResult, run
+from forecast.batch.store import OutputError
 
-__all__ = ["BatchConfig", "BatchResult", "EXIT_FAILURES", "EXIT_OK", "load_config", "run"]
+__all__ = [
+    "BatchConfig",
+    "BatchResult",
+    "EXIT_FAILURES",
+    "EXIT_OK",
+    "OutputError",
+    "load_config",
+    "run",
+]

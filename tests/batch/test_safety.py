@@ -18,6 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pandas.testing as pdt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import forecast as fc
 from forecast.batch.chunk import plot_name
@@ -188,6 +190,16 @@ def test_long_ids_get_plot_names_that_fit_and_short_ones_stay_readable(tmp_path:
     assert all(len(name.encode()) <= 255 for name in names)
     assert plot_name(long_id).startswith("app%2Fxxx")
     assert plot_name(long_id) != plot_name(long_id + "y")
+
+
+@settings(max_examples=200, deadline=None)
+@given(first=st.text(min_size=1, max_size=400), second=st.text(min_size=1, max_size=400))
+def test_plot_names_fit_any_file_system_and_never_collide(first: str, second: str) -> None:
+    for uid in (first, second):
+        name = plot_name(uid)
+        assert len(name.encode()) <= 255 and name.endswith(".png")
+        assert "/" not in name and "\x00" not in name
+    assert (plot_name(first) == plot_name(second)) == (first == second)
 
 
 def test_integer_ids_in_parquet(tmp_path: Path) -> None:
