@@ -99,7 +99,7 @@ def _labelled(spec: object, transform: Literal["log"] | None) -> tuple[str, Base
     """Label one product's model as the engine does, and return it with a fresh unfitted copy."""
     if not isinstance(spec, (str, BaseModel)):
         raise ConfigError(
-            f"a product's model is a registry name or a model instance, not "
+            "a product's model is a registry name or a model instance, not "
             f"{type(spec).__name__} ({spec!r})."
         )
     ((label, model),) = label_models(spec).items()
