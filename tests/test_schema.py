@@ -159,7 +159,7 @@ def test_retention_outside_unit_interval():
         fc.validate(retention(retention=[1.0, 23.0, 0.3]), kind="retention")
 
 
-@pytest.mark.parametrize("age", [-1, 0.5])
+@pytest.mark.parametrize("age", [-1, 0.5, 100_001, 1e300])
 def test_negative_or_fractional_age(age: float):
     with pytest.raises(fc.DomainError, match=r"column 'age'.*rows 2"):
         fc.validate(retention(age=[0, 1, age]), kind="retention")

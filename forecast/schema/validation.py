@@ -98,6 +98,28 @@ def _check_counts(out: pd.DataFrame) -> None:
         )
 
 
+_MAX_AGE = 100_000
+"""The oldest age in periods (273 years of days), as the horizon's limit."""
+
+
+def _parse_age(out: pd.DataFrame) -> pd.Series:
+    """Return ``age`` as int64: whole periods from 0 to :data:`_MAX_AGE`, or a DomainError."""
+    age = parse_numbers(out, AGE, "whole numbers of periods")
+    bad = (age < 0) | (age != np.round(age)) | (age > _MAX_AGE)
+    if bad.any():
+        rows = rows_of(bad, out.index)
+        raise DomainError(
+            f"column 'age' has {int(bad.sum())} negative, fractional or impossibly large "
+            f"value(s) (rows {format_rows(rows)}: "
+            f"{', '.join(repr(v) for v in out.loc[bad.to_numpy(dtype=bool), AGE].head(3))}). "
+            f"Ages count whole periods since the cohort started, from 0 to {_MAX_AGE:,}.",
+            series=series_of(out, bad),
+            column=AGE,
+            rows=rows,
+        )
+    return age.astype("int64")
+
+
 def validate_series(df: pd.DataFrame) -> pd.DataFrame:
     """Check a series frame against the data contract and return a clean copy.
 
@@ -186,19 +208,7 @@ def validate_retention(df: pd.DataFrame) -> pd.DataFrame:
     if UNIQUE_ID in out.columns:
         out[UNIQUE_ID] = parse_ids(out)
     out[COHORT] = parse_dates(out, COHORT)
-    age = parse_numbers(out, AGE, "whole numbers of periods")
-    bad_age = (age < 0) | (age != np.round(age))
-    if bad_age.any():
-        series = series_of(out, bad_age)
-        rows = rows_of(bad_age, out.index)
-        raise DomainError(
-            f"column 'age' has {int(bad_age.sum())} negative or fractional value(s) (rows "
-            f"{format_rows(rows)}). Ages count whole periods since the cohort started, from 0.",
-            series=series,
-            column=AGE,
-            rows=rows,
-        )
-    out[AGE] = age.astype("int64")
+    out[AGE] = _parse_age(out)
     out[RETENTION] = parse_numbers(out, RETENTION, "fractions in [0, 1]")
     outside = (out[RETENTION] < 0) | (out[RETENTION] > 1)
     if outside.any():
