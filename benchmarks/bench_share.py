@@ -170,7 +170,7 @@ def accuracy_table() -> None:
                 own = scores.drop(index=NAIVE_SHARE).iloc[0]
                 rows.append((own, scores.loc[NAIVE_SHARE]))
             ours = {key: np.mean([r[0][key] for r in rows]) for key in ACCURACY_KEYS}
-            naive = {key: np.mean([r[1][key] for r in rows]) for key in ACCURACY_KEYS}
+            naive = {key: np.mean([r[1][key] for r in rows]) for key in ACCURACY_KEYS[:3]}
             wins = sum(r[0]["mae"] < r[1]["mae"] for r in rows)
             print(
                 f"| {label} | {name} | {ours['mae']:.3f} | {naive['mae']:.3f} | "
