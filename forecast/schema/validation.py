@@ -134,12 +134,16 @@ def validate_series(df: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         A copy with ``unique_id`` as str, ``ds`` as datetime64[ns], ``y`` as float64,
         ``qualifier`` filled with ``"="`` when the column is absent, rows sorted by
-        ``unique_id`` and ``ds``, and a fresh RangeIndex. The input is not modified.
+        ``unique_id`` and ``ds``, and a fresh RangeIndex. The input is not modified. Dates
+        of one time zone are read as their local dates (the zone is dropped).
 
     Raises
     ------
     SchemaError
-        Missing columns, dates that do not parse, values that are not numbers, an empty frame.
+        Missing, repeated or MultiIndex columns, an empty frame, ids that are not names,
+        dates that do not parse, of different time zones or outside 1677-09-22 to 2262-04-11,
+        values that are not real numbers (text that is not a number, complex numbers,
+        booleans, dates, durations).
     DuplicateError
         The same (``unique_id``, ``ds``) twice.
     MissingValueError
