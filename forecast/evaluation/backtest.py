@@ -61,6 +61,7 @@ __all__ = [
     "BacktestTask",
     "backtest",
     "backtest_columns",
+    "execute_backtest",
     "make_cutoffs",
     "plan_backtest",
     "run_backtest",
