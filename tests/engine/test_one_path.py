@@ -191,3 +191,43 @@ def test_impossible_windows_fail_before_any_fit(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(fc.HistoryError, match="too short"):
         fc.backtest(_panel(2), "naive", h=10**5)
     assert fits == []
+
+
+def test_every_backtest_goes_through_the_one_rolling_origin_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import forecast.evaluation.inner as inner
+    import forecast.evaluation.windows as windows
+    import forecast.market.backtest as share_backtest
+    from forecast.engine import rolling
+    from forecast.market.backtest import backtest_shares
+
+    callers: Counter[str] = Counter()
+    for module in (windows, inner, share_backtest):
+
+        def counting(*args: object, _name: str = module.__name__, **kwargs: object) -> object:
+            callers[_name] += 1
+            return rolling.roll(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(module, "roll", counting)
+    fc.backtest(_panel(1), "naive", h=5, n_windows=2)
+    fc.forecast(_panel(1), AUTO, h=5)
+    market = _panel(3).assign(y=lambda d: d["y"] * 10)
+    backtest_shares(market, "naive", h=5, n_windows=2, n_samples=20, benchmark=False)
+    assert callers == Counter({windows.__name__: 2, inner.__name__: 2, share_backtest.__name__: 1})
+
+
+def test_auto_scales_errors_with_the_metrics_mase_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    import forecast.evaluation.inner as inner
+
+    seen: list[int] = []
+    original = inner.seasonal_naive_scale
+
+    def spy(y: np.ndarray, m: int) -> float:
+        seen.append(len(y))
+        return original(y, m)
+
+    monkeypatch.setattr(inner, "seasonal_naive_scale", spy)
+    model = fc.models.get("auto", candidates=["naive", "drift"], n_windows=2, h=5)
+    model.fit(_panel(1))
+    assert seen == [50, 55] and model.scores_.scales.shape == (2,)
