@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -30,8 +29,9 @@ from forecast.engine.parallel import Progress, check_n_jobs, parallel_map
 from forecast.engine.result import EngineResult, assemble, publish
 from forecast.engine.specs import ModelSpec, label_models
 from forecast.engine.tasks import failure_record, failures_frame
-from forecast.errors import ConfigError, HistoryError
-from forecast.evaluation.cutoffs import check_cutoffs, cutoff_table, make_cutoffs, positive_int
+from forecast.errors import HistoryError
+from forecast.evaluation.cutoffs import check_cutoffs, cutoff_table, make_cutoffs
+from forecast.evaluation.settings import BacktestSettings, Window, backtest_settings
 from forecast.evaluation.windows import (
     BacktestTask,
     chains,
@@ -39,7 +39,7 @@ from forecast.evaluation.windows import (
     scales,
     window_retentions,
 )
-from forecast.models.base import BaseModel, check_horizon
+from forecast.models.base import BaseModel
 from forecast.schema import (
     CUTOFF,
     DS,
@@ -50,7 +50,6 @@ from forecast.schema import (
     ValidRetention,
     ValidSeries,
     Y,
-    check_levels,
     forecast_columns,
     valid_retention,
     valid_series,
@@ -68,8 +67,6 @@ __all__ = [
     "run_backtest_task",
 ]
 
-Window = Literal["expanding", "sliding"]
-
 
 def backtest_columns(levels: Sequence[float]) -> list[str]:
     """Columns of a backtest frame, in order.
@@ -78,60 +75,6 @@ def backtest_columns(levels: Sequence[float]) -> list[str]:
     then ``scale`` and ``seasonal_period``.
     """
     return [*forecast_columns(levels, backtest=True), SCALE, SEASONAL_PERIOD]
-
-
-@dataclass(frozen=True)
-class _Settings:
-    h: int
-    n_windows: int
-    step: int
-    window_size: int | None
-    refit: bool | int
-    levels: tuple[float, ...]
-    seasonal_period: int | None
-
-
-def _window_size(window: object, window_size: int | None) -> int | None:
-    if window not in ("expanding", "sliding"):
-        raise ConfigError(f"window must be 'expanding' or 'sliding', not {window!r}.")
-    if window == "sliding":
-        if window_size is None:
-            raise ConfigError(
-                "window='sliding' needs window_size, the number of observations per training "
-                "window."
-            )
-        return positive_int(window_size, "window_size")
-    if window_size is not None:
-        raise ConfigError(
-            "window_size applies to window='sliding' only; drop it or set window='sliding'."
-        )
-    return None
-
-
-def _settings(
-    h: int,
-    n_windows: int,
-    step: int | None,
-    window: Window,
-    window_size: int | None,
-    refit: bool | int,
-    levels: Sequence[float],
-    seasonal_period: int | None,
-) -> _Settings:
-    h = check_horizon(h)
-    if not isinstance(refit, bool):
-        positive_int(refit, "refit (True, False or a number of windows)")
-    return _Settings(
-        h=h,
-        n_windows=positive_int(n_windows, "n_windows"),
-        step=h if step is None else positive_int(step, "step"),
-        window_size=_window_size(window, window_size),
-        refit=refit,
-        levels=check_levels(levels),
-        seasonal_period=None
-        if seasonal_period is None
-        else positive_int(seasonal_period, "seasonal_period"),
-    )
 
 
 @dataclass(frozen=True)
@@ -150,7 +93,7 @@ class BacktestPlan:
         The models' labels.
     tasks : list of BacktestTask
         The chains of windows to run.
-    settings : _Settings
+    settings : BacktestSettings
         The checked arguments.
     """
 
@@ -159,7 +102,7 @@ class BacktestPlan:
     problems: dict[str, HistoryError]
     labels: tuple[str, ...]
     tasks: list[BacktestTask]
-    settings: _Settings
+    settings: BacktestSettings
 
 
 def _refit_every(refit: bool | int, n_windows: int) -> int:
@@ -174,7 +117,7 @@ def _tasks(
     data: pd.DataFrame,
     table: pd.DataFrame,
     labelled: Mapping[str, BaseModel],
-    settings: _Settings,
+    settings: BacktestSettings,
     retention: pd.DataFrame | None,
 ) -> list[BacktestTask]:
     by_series = {str(uid): rows[CUTOFF].tolist() for uid, rows in table.groupby(UNIQUE_ID)}
@@ -224,7 +167,9 @@ def plan_backtest(
     Parameters and exceptions are those of :func:`backtest`, except that a series too short
     for the windows is recorded in ``problems`` rather than raised.
     """
-    settings = _settings(h, n_windows, step, window, window_size, refit, levels, seasonal_period)
+    settings = backtest_settings(
+        h, n_windows, step, window, window_size, refit, levels, seasonal_period
+    )
     labelled = label_models(models)
     data = valid_series(df).frame
     checked = valid_retention(retention)
