@@ -1,8 +1,9 @@
 """Rolling-origin backtests: cutoffs computed once and shared, a fresh model per window.
 
-A backtest is planned before any model runs: the arguments are checked, the input frames
-validated once, the cutoffs computed (:mod:`forecast.evaluation.cutoffs`, where a series too
-short for the windows is found) and the work cut into chains of windows
+A backtest is planned before any model runs: the arguments are checked
+(:mod:`forecast.evaluation.settings`), the input frames validated once, the cutoffs computed
+(:mod:`forecast.evaluation.cutoffs`, where a series too short for the windows is found) and
+the work cut into chains of windows
 (:mod:`forecast.evaluation.windows`, which also gives each window the retention rows known by
 its cutoff). The chains run through the package's one rolling-origin loop
 (:func:`forecast.engine.rolling.roll`), in worker processes when ``n_jobs > 1``. A window that
