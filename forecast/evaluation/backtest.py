@@ -126,6 +126,8 @@ def _tasks(
     tasks: list[BacktestTask] = []
     for uid, group in data.groupby(UNIQUE_ID, sort=True):
         cutoffs = [pd.Timestamp(c) for c in by_series.get(str(uid), [])]
+        if not cutoffs:  # given cutoffs may leave a series out
+            continue
         retentions = window_retentions(retention, group, str(uid), cutoffs)
         known = dict(zip(cutoffs, retentions, strict=True))
         for label, model in labelled.items():

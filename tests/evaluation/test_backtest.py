@@ -487,3 +487,13 @@ def test_poisoning_retention_known_after_each_cutoff_changes_no_retention_feedba
     honest = model["retention_feedback"].clone().fit(train, retention=retention[~later]).predict(7)
     leaked = model["retention_feedback"].clone().fit(train, retention=poisoned).predict(7)
     assert not np.allclose(honest["yhat"], leaked["yhat"], rtol=1e-3)
+
+
+@pytest.mark.slow
+def test_given_cutoffs_may_leave_a_series_out_even_for_a_warm_starting_model():
+    frame = pd.concat([_series(uid="a"), _series(uid="b", seed=1)], ignore_index=True)
+    cutoffs = fc.make_cutoffs(frame, h=5, n_windows=2)
+    only_a = cutoffs[cutoffs["unique_id"] == "a"]
+    model = fc.models.get("prophet")
+    out = fc.backtest(frame, ["naive", model], h=5, cutoffs=only_a)
+    assert set(out["unique_id"]) == {"a"} and out.groupby("model")["cutoff"].nunique().eq(2).all()
