@@ -86,6 +86,13 @@ import pandas as pd
 from scipy import optimize
 
 from forecast.errors import ConfigError, DomainError, FitError, HistoryError
+from forecast.models._params import (
+    check_bool,
+    check_choice,
+    check_date,
+    check_int,
+    check_optional_number,
+)
 from forecast.models.base import Intervals, quantile_intervals
 from forecast.schema import Y
 
@@ -138,19 +145,23 @@ CurveFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 # ---------------------------------------------------------------------------------------- time
 def check_curve_options(
+    model: str,
     *,
     target: str,
     targets: tuple[str, ...],
     asymptote_name: str,
     symbol: str,
-    asymptote: float | None,
-    fix_asymptote: bool,
+    asymptote: object,
+    fix_asymptote: object,
     interval_method: str,
+    options: Mapping[str, object],
 ) -> None:
     """Check the constructor options the curve models share.
 
     Parameters
     ----------
+    model : str
+        The model's registry name, for the messages.
     target : str
         What ``y`` is; must be one of ``targets``.
     targets : tuple of str
@@ -164,25 +175,27 @@ def check_curve_options(
         Whether the asymptote is fixed at ``asymptote`` (which must then be given).
     interval_method : str
         ``"laplace"`` or ``"bootstrap"``.
+    options : mapping
+        ``launch`` (a date or None), ``sigma`` (a positive number or None), ``n_boot`` (a
+        positive integer) and ``seed`` (a non-negative integer).
 
     Raises
     ------
     ConfigError
-        An option outside its allowed values, naming them.
+        An option outside its allowed values, naming the model, the value and the nearest
+        valid one.
     """
-    if target not in targets:
-        allowed = ", ".join(map(repr, targets[:-1])) + f" or {targets[-1]!r}"
-        raise ConfigError(f"target must be {allowed}, not {target!r}.")
-    if asymptote is not None and not (np.isfinite(asymptote) and asymptote > 0):
-        raise ConfigError(f"{asymptote_name} must be a positive number, not {asymptote!r}.")
-    if fix_asymptote and asymptote is None:
+    check_choice(model, "target", target, targets)
+    check_optional_number(model, asymptote_name, asymptote, positive=True)
+    if check_bool(model, f"fix_{asymptote_name}", fix_asymptote) and asymptote is None:
         raise ConfigError(
             f"fix_{asymptote_name}=True needs {asymptote_name}=... (the value to fix {symbol} at)."
         )
-    if interval_method not in ("laplace", "bootstrap"):
-        raise ConfigError(
-            f"interval_method must be 'laplace' or 'bootstrap', not {interval_method!r}."
-        )
+    check_choice(model, "interval_method", interval_method, ("laplace", "bootstrap"))
+    check_date(model, "launch", options["launch"])
+    check_optional_number(model, "sigma", options["sigma"], positive=True)
+    check_int(model, "n_boot", options["n_boot"], minimum=1)
+    check_int(model, "seed", options["seed"])
 
 
 def step_times(

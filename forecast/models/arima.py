@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, FitError
+from forecast.models._params import check_choice, check_int, check_int_tuple, check_number
 from forecast.models._statsmodels import aicc, quiet_estimation, simulate_paths
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import register
@@ -430,36 +431,24 @@ class ARIMA(BaseModel):
         freq: str | None = None,
     ) -> None:
         super().__init__(seasonal_period=seasonal_period, transform=transform, freq=freq)
-        if order is not None and (len(order) != 3 or any(int(v) < 0 for v in order)):
-            raise ConfigError(
-                f"arima: order must be three non-negative integers (p, d, q), not {order!r}."
-            )
-        if seasonal_order is not None:
-            if order is None:
-                raise ConfigError(
-                    "arima: seasonal_order needs order as well; pass both or neither."
-                )
-            if len(seasonal_order) not in (3, 4) or any(int(v) < 0 for v in seasonal_order):
-                raise ConfigError(
-                    f"arima: seasonal_order must be (P, D, Q) or (P, D, Q, m), not {seasonal_order!r}."
-                )
-        if float(time_limit) <= 0 or int(max_models) < 1 or int(maxiter) < 1:
-            raise ConfigError("arima: time_limit, max_models and maxiter must be positive.")
-        self.order = None if order is None else tuple(int(v) for v in order)
-        self.seasonal_order = (
-            None if seasonal_order is None else tuple(int(v) for v in seasonal_order)
-        )
+        self.order = check_int_tuple(self.name, "order", order, (3,))
+        self.seasonal_order = check_int_tuple(self.name, "seasonal_order", seasonal_order, (3, 4))
+        if self.seasonal_order is not None and self.order is None:
+            raise ConfigError("arima: seasonal_order needs order as well; pass both or neither.")
+        check_choice(self.name, "include_constant", include_constant, (None, True, False))
+        check_choice(self.name, "approximation", approximation, (None, True, False))
         self.include_constant = include_constant
-        self.max_p, self.max_q, self.max_P, self.max_Q = (
-            int(max_p),
-            int(max_q),
-            int(max_P),
-            int(max_Q),
+        self.max_p = check_int(self.name, "max_p", max_p)
+        self.max_q = check_int(self.name, "max_q", max_q)
+        self.max_P = check_int(self.name, "max_P", max_P)
+        self.max_Q = check_int(self.name, "max_Q", max_Q)
+        self.max_d = check_int(self.name, "max_d", max_d)
+        self.max_D = check_int(self.name, "max_D", max_D)
+        self.time_limit = check_number(
+            self.name, "time_limit", time_limit, positive=True, default=60.0
         )
-        self.max_d, self.max_D = int(max_d), int(max_D)
-        self.time_limit = float(time_limit)
-        self.max_models = int(max_models)
-        self.maxiter = int(maxiter)
+        self.max_models = check_int(self.name, "max_models", max_models, minimum=1)
+        self.maxiter = check_int(self.name, "maxiter", maxiter, minimum=1)
         self.approximation = approximation
         self._warm_params: dict[ArimaSpec, np.ndarray] = {}
         self._warm_final: dict[ArimaSpec, np.ndarray] = {}

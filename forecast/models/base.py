@@ -29,6 +29,7 @@ from forecast.errors import (
     SchemaError,
     format_rows,
 )
+from forecast.models._params import check_choice, check_freq, check_int
 from forecast.schema import (
     DS,
     QUALIFIER,
@@ -165,17 +166,14 @@ class BaseModel:
         transform: Literal["log"] | None = None,
         freq: str | None = None,
     ) -> None:
-        if seasonal_period is not None and (
-            isinstance(seasonal_period, bool) or int(seasonal_period) < 1
-        ):
-            raise ConfigError(
-                f"seasonal_period must be a positive integer, not {seasonal_period!r}."
-            )
-        if transform not in (None, "log"):
-            raise ConfigError(f"transform must be None or 'log', not {transform!r}.")
-        self.seasonal_period = seasonal_period
+        self.seasonal_period = (
+            None
+            if seasonal_period is None
+            else check_int(self.name, "seasonal_period", seasonal_period, minimum=1)
+        )
+        check_choice(self.name, "transform", transform, (None, "log"))
         self.transform = transform
-        self.freq = freq
+        self.freq = check_freq(self.name, freq)
 
     # ------------------------------------------------------------------------------ public API
     def fit(self, series: pd.DataFrame, *, retention: pd.DataFrame | None = None) -> Self:

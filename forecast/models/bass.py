@@ -23,6 +23,7 @@ import pandas as pd
 
 from forecast.errors import ConfigError
 from forecast.models import _curvefit as cf
+from forecast.models._params import check_choice
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import register
 from forecast.schema import DS, QUALIFIER, Y
@@ -205,6 +206,7 @@ class BassDiffusion(BaseModel):
     ) -> None:
         super().__init__(transform=transform, freq=freq)
         cf.check_curve_options(
+            self.name,
             target=target,
             targets=("adoptions", "cumulative", "level"),
             asymptote_name="market_size",
@@ -212,15 +214,15 @@ class BassDiffusion(BaseModel):
             asymptote=market_size,
             fix_asymptote=fix_market_size,
             interval_method=interval_method,
+            options={"launch": launch, "sigma": sigma, "n_boot": n_boot, "seed": seed},
         )
-        if form not in ("interval", "density"):
-            raise ConfigError(f"form must be 'interval' or 'density', not {form!r}.")
+        check_choice(self.name, "form", form, ("interval", "density"))
         if form == "density" and target != "adoptions":
             raise ConfigError(
                 f"form='density' describes adoptions per period; with target={target!r} leave form='interval'."
             )
-        if isinstance(prior, str) and prior != "default":
-            raise ConfigError(f"prior must be 'default', a mapping or None, not {prior!r}.")
+        if isinstance(prior, str) or not (prior is None or isinstance(prior, Mapping)):
+            check_choice(self.name, "prior", prior, ("default", None))
         self.target = target
         self.form = form
         self.launch = launch

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, FitError, HistoryError
+from forecast.models._params import check_choice, check_int
 from forecast.models._statsmodels import quiet_estimation, simulate_paths
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import register
@@ -189,19 +190,18 @@ class ETS(BaseModel):
             ("damped_trend", damped_trend, ("auto", True, False)),
             ("seasonal", seasonal, ("auto", None, "add", "mul")),
         ):
-            if value not in allowed:
-                raise ConfigError(f"ets: {name} must be one of {allowed}, not {value!r}.")
+            check_choice(self.name, name, value, allowed)
         if damped_trend is True and trend is None:
             raise ConfigError("ets: damped_trend=True needs a trend; pass trend='add' or 'auto'.")
-        if int(maxiter) < 1 or int(simulate_repetitions) < 1:
-            raise ConfigError("ets: maxiter and simulate_repetitions must be positive integers.")
         self.error = error
         self.trend = trend
         self.damped_trend = damped_trend
         self.seasonal = seasonal
-        self.maxiter = int(maxiter)
-        self.simulate_repetitions = int(simulate_repetitions)
-        self.seed = int(seed)
+        self.maxiter = check_int(self.name, "maxiter", maxiter, minimum=1)
+        self.simulate_repetitions = check_int(
+            self.name, "simulate_repetitions", simulate_repetitions, minimum=1
+        )
+        self.seed = check_int(self.name, "seed", seed)
         self._warm_params: dict[ETSSpec, np.ndarray] = {}
 
     def warm_start(self, previous: BaseModel) -> None:

@@ -76,10 +76,17 @@ import pandas as pd
 from scipy import optimize, stats
 
 from forecast.errors import ConfigError, DataError, FitError, SchemaError
+from forecast.models._params import (
+    check_choice,
+    check_date,
+    check_int,
+    check_number,
+    check_optional_number,
+)
 from forecast.models.base import BaseModel, Capabilities, Intervals, quantile_intervals
 from forecast.models.registry import register
 from forecast.retention.dynamics import FeedbackPaths, simulate_feedback
-from forecast.retention.families import get_family
+from forecast.retention.families import FAMILIES, get_family
 from forecast.schema import (
     AGE,
     COHORT,
@@ -230,28 +237,24 @@ class RetentionFeedback(BaseModel):
         freq: str | None = None,
     ) -> None:
         super().__init__(transform=transform, freq=freq)
-        get_family(retention_family)
-        if prior not in ("default", None):
-            raise ConfigError(f"prior must be 'default' or None, not {prior!r}.")
-        if market_size is not None and not float(market_size) > 0:
-            raise ConfigError(
-                f"market_size must be a positive number of users, not {market_size!r}."
-            )
-        if not isinstance(scale_effect, bool) and not float(scale_effect) >= 0:
-            raise ConfigError(
-                f"scale_effect must be True, False or a number >= 0, not {scale_effect!r}."
-            )
-        for name, value in (
-            ("approx_scale", approx_scale),
-            ("bound_sigma", bound_sigma),
-            ("retention_sigma", retention_sigma),
+        name = self.name
+        check_choice(name, "retention_family", retention_family, tuple(FAMILIES))
+        check_choice(name, "prior", prior, ("default", None))
+        check_date(name, "launch", launch)
+        check_optional_number(name, "market_size", market_size, positive=True)
+        if not isinstance(scale_effect, bool):
+            check_number(name, "scale_effect", scale_effect, minimum=0.0)
+        check_optional_number(name, "retention_step", retention_step, positive=True)
+        for key, value, default in (
+            ("approx_scale", approx_scale, 2.0),
+            ("bound_sigma", bound_sigma, 0.01),
+            ("retention_sigma", retention_sigma, 0.02),
         ):
-            if not float(value) > 0:
-                raise ConfigError(f"{name} must be a positive number, not {value!r}.")
-        if weekly not in (True, False, "auto"):
-            raise ConfigError(f"weekly must be True, False or 'auto', not {weekly!r}.")
-        if isinstance(n_draws, bool) or int(n_draws) < 20:
-            raise ConfigError(f"n_draws must be a whole number >= 20, not {n_draws!r}.")
+            check_number(name, key, value, positive=True, default=default)
+        check_number(name, "bound_margin", bound_margin, minimum=0.0)
+        check_choice(name, "weekly", weekly, (True, False, "auto"))
+        check_int(name, "n_draws", n_draws, minimum=20)
+        check_int(name, "seed", seed)
         events_multipliers(events, pd.DatetimeIndex([]))
         self.retention_family = retention_family
         self.launch = launch

@@ -22,6 +22,7 @@ from typing import ClassVar, Literal
 import numpy as np
 import pandas as pd
 
+from forecast.errors import ConfigError
 from forecast.models import _curvefit as cf
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import register
@@ -97,6 +98,7 @@ class _CurveModel:
         seed: int,
     ) -> None:
         cf.check_curve_options(
+            self.name,
             target=target,
             targets=("level", "cumulative", "adoptions"),
             asymptote_name="capacity",
@@ -104,7 +106,13 @@ class _CurveModel:
             asymptote=capacity,
             fix_asymptote=fix_capacity,
             interval_method=interval_method,
+            options={"launch": launch, "sigma": sigma, "n_boot": n_boot, "seed": seed},
         )
+        if prior is not None and not isinstance(prior, Mapping):
+            raise ConfigError(
+                f"model {self.name!r}: prior must be None or a mapping of parameter names to "
+                f"(mean, sd), not {prior!r}; did you mean None?"
+            )
         self.target = target
         self.launch = launch
         self.prior = prior

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError
+from forecast.models._params import check_choice, check_int, check_number, check_optional_number
 from forecast.models._prophet_map import IN_PROCESS_TRENDS, MapResult, map_estimate
 from forecast.models.base import BaseModel, Capabilities, Intervals, quantile_intervals
 from forecast.models.registry import register
@@ -266,13 +267,13 @@ class ProphetModel(BaseModel):
         freq: str | None = None,
     ) -> None:
         super().__init__(seasonal_period=seasonal_period, transform=transform, freq=freq)
-        if growth not in ("linear", "logistic", "flat"):
-            raise ConfigError(
-                f"prophet: growth must be 'linear', 'logistic' or 'flat', not {growth!r}."
-            )
+        name = self.name
+        check_choice(name, "growth", growth, ("linear", "logistic", "flat"))
+        self.cap = check_optional_number(name, "cap", cap)
+        self.floor = check_optional_number(name, "floor", floor)
         if (cap is not None or floor is not None) and growth != "logistic":
             raise ConfigError("prophet: cap and floor apply to growth='logistic' only.")
-        if cap is not None and floor is not None and not float(cap) > float(floor):
+        if self.cap is not None and self.floor is not None and not self.cap > self.floor:
             raise ConfigError(f"prophet: cap ({cap}) must be greater than floor ({floor}).")
         if holidays is not None and not isinstance(holidays, pd.DataFrame):
             raise ConfigError(
@@ -284,27 +285,39 @@ class ProphetModel(BaseModel):
                 raise ConfigError(
                     f"prophet: seasonality {dict(extra)!r} lacks {', '.join(sorted(missing))}."
                 )
-        if int(warm_min_history) < 0:
-            raise ConfigError("prophet: warm_min_history must be a non-negative integer.")
-        if int(uncertainty_samples) < 1:
-            raise ConfigError("prophet: uncertainty_samples must be a positive integer.")
+        for key, value in (
+            ("yearly_seasonality", yearly_seasonality),
+            ("weekly_seasonality", weekly_seasonality),
+            ("daily_seasonality", daily_seasonality),
+        ):
+            if not isinstance(value, bool) and value != "auto":
+                check_int(name, key, value, minimum=1)
+        check_choice(name, "seasonality_mode", seasonality_mode, ("additive", "multiplicative"))
         self.growth = growth
-        self.cap = None if cap is None else float(cap)
-        self.floor = None if floor is None else float(floor)
         self.seasonalities = [dict(extra) for extra in seasonalities]
         self.holidays = holidays
         self.yearly_seasonality = yearly_seasonality
         self.weekly_seasonality = weekly_seasonality
         self.daily_seasonality = daily_seasonality
         self.seasonality_mode = seasonality_mode
-        self.changepoint_prior_scale = float(changepoint_prior_scale)
-        self.seasonality_prior_scale = float(seasonality_prior_scale)
-        self.holidays_prior_scale = float(holidays_prior_scale)
-        self.n_changepoints = int(n_changepoints)
-        self.changepoint_range = float(changepoint_range)
-        self.uncertainty_samples = int(uncertainty_samples)
-        self.seed = int(seed)
-        self.warm_min_history = int(warm_min_history)
+        self.changepoint_prior_scale = check_number(
+            name, "changepoint_prior_scale", changepoint_prior_scale, positive=True, default=0.05
+        )
+        self.seasonality_prior_scale = check_number(
+            name, "seasonality_prior_scale", seasonality_prior_scale, positive=True, default=10.0
+        )
+        self.holidays_prior_scale = check_number(
+            name, "holidays_prior_scale", holidays_prior_scale, positive=True, default=10.0
+        )
+        self.n_changepoints = check_int(name, "n_changepoints", n_changepoints)
+        self.changepoint_range = check_number(
+            name, "changepoint_range", changepoint_range, minimum=0.0, maximum=1.0
+        )
+        self.uncertainty_samples = check_int(
+            name, "uncertainty_samples", uncertainty_samples, minimum=1
+        )
+        self.seed = check_int(name, "seed", seed)
+        self.warm_min_history = check_int(name, "warm_min_history", warm_min_history)
         self._warm_init: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------------------- fitting

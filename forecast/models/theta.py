@@ -7,7 +7,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ConfigError, FitError
+from forecast.errors import FitError
+from forecast.models._params import check_bool, check_choice, check_number
 from forecast.models._statsmodels import quiet_estimation
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import register
@@ -85,20 +86,12 @@ class Theta(BaseModel):
         freq: str | None = None,
     ) -> None:
         super().__init__(seasonal_period=seasonal_period, transform=transform, freq=freq)
-        if deseasonalize not in ("auto", True, False):
-            raise ConfigError(
-                f"theta: deseasonalize must be 'auto', True or False, not {deseasonalize!r}."
-            )
-        if method not in ("auto", "additive", "multiplicative"):
-            raise ConfigError(
-                f"theta: method must be 'auto', 'additive' or 'multiplicative', not {method!r}."
-            )
-        if not np.isfinite(float(theta)) or float(theta) < 1:
-            raise ConfigError(f"theta: theta must be a number >= 1, not {theta!r}.")
-        self.theta = float(theta)
+        check_choice(self.name, "deseasonalize", deseasonalize, ("auto", True, False))
+        check_choice(self.name, "method", method, ("auto", "additive", "multiplicative"))
+        self.theta = check_number(self.name, "theta", theta, minimum=1.0)
         self.deseasonalize = deseasonalize
         self.method = method
-        self.use_mle = bool(use_mle)
+        self.use_mle = check_bool(self.name, "use_mle", use_mle)
 
     def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
         from statsmodels.tsa.forecasting.theta import ThetaModel
