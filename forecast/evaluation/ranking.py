@@ -2,9 +2,11 @@
 
 The test compares the losses of two models on the same forecasts (same series, cutoff and
 date). The loss differential of a backtest window is the mean over its horizon of
-``loss(model) - loss(best)``; windows are the observations of the test. Windows of one series
-overlap when ``step < h``, so their differentials are autocorrelated up to lag
-``k = ceil(h / step) - 1``: the long-run variance adds the autocovariances up to that lag,
+``loss(model) - loss(best)``; windows are the observations of the test. Models are ranked
+only on the windows (series and cutoff) that every ranked model was scored on, so no ranking
+compares different windows; a model scored on too few of them is listed apart, unranked.
+Windows of one series overlap when ``step < h``, so their differentials are autocorrelated up
+to lag ``k = ceil(h / step) - 1``: the long-run variance adds the autocovariances up to that lag,
 computed within each series, and the statistic is corrected for small samples as Harvey,
 Leybourne and Newbold (1997) propose, with ``k + 1`` in the role of the horizon, and compared
 with Student's t with ``T - 1`` degrees of freedom (``T`` windows in all). With one-step
@@ -14,13 +16,15 @@ windows that do not overlap, the corrected statistic equals the paired t statist
 from __future__ import annotations
 
 import math
+import warnings
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from forecast.errors import ConfigError, SchemaError
+from forecast.errors import ConfigError, ForecastWarning, SchemaError, format_rows
 from forecast.evaluation.metrics import NOTE, N, evaluate, levels_of, metric_column, row_losses
 from forecast.schema import CUTOFF, DS, MODEL, UNIQUE_ID, YHAT, Y
 
@@ -112,12 +116,84 @@ def _check_metric(metric: str, frame: pd.DataFrame) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _Windows:
+    """The windows a ranking compares.
+
+    ``ranked`` models were all scored on every window of ``common``; ``apart`` maps each other
+    model to the number of windows it was scored on; ``dropped`` are windows some ranked model
+    was scored on but not all.
+    """
+
+    ranked: tuple[str, ...]
+    common: frozenset[tuple[str, pd.Timestamp]]
+    apart: dict[str, int]
+    dropped: tuple[tuple[str, pd.Timestamp], ...]
+
+
+def _common_windows(results: pd.DataFrame) -> _Windows:
+    """Choose the ranked models and the windows they share.
+
+    Models are taken in decreasing order of scored windows (then by name); each joins the
+    ranking when the windows shared with the models before it stay at least half of the most
+    any model has. The others are listed apart, so one model that failed on most windows
+    cannot shrink the comparison of all the others.
+    """
+    scored = results.loc[results[Y].notna(), [MODEL, UNIQUE_ID, CUTOFF]].drop_duplicates()
+    by_model = {str(m): frozenset[tuple[str, pd.Timestamp]]() for m in results[MODEL].unique()}
+    for model, group in scored.groupby(MODEL, sort=True):
+        by_model[str(model)] = frozenset(
+            zip(group[UNIQUE_ID].astype(str), pd.to_datetime(group[CUTOFF]), strict=True)
+        )
+    order = sorted(by_model, key=lambda m: (-len(by_model[m]), m))
+    need = max(1, math.ceil(len(by_model[order[0]]) / 2))
+    common = by_model[order[0]]
+    ranked, apart = [order[0]], {}
+    for model in order[1:]:
+        shared = common & by_model[model]
+        if len(shared) >= need:
+            common, ranked = shared, [*ranked, model]
+        else:
+            apart[model] = len(by_model[model])
+    union = frozenset().union(*(by_model[m] for m in ranked))
+    return _Windows(tuple(ranked), common, apart, tuple(sorted(union - common)))
+
+
+def _warn_windows(windows: _Windows) -> None:
+    if not windows.dropped and not windows.apart:
+        return
+    parts = [
+        f"rank_models ranks {len(windows.ranked)} model(s) on the {len(windows.common)} "
+        "window(s) every one of them was scored on"
+    ]
+    if windows.dropped:
+        labels = [f"{uid} cutoff {cutoff:%Y-%m-%d}" for uid, cutoff in windows.dropped]
+        parts.append(
+            f"dropped {len(labels)} window(s) that not every ranked model has: "
+            f"{format_rows(labels, limit=5)}"
+        )
+    if windows.apart:
+        listed = ", ".join(f"{m!r} ({n} window(s))" for m, n in windows.apart.items())
+        parts.append(f"listed apart, unranked, with too few of them: {listed}")
+    warnings.warn(
+        "; ".join(parts) + ". Rerun the failed windows (see the backtest's failures) to rank "
+        "every model on every window.",
+        ForecastWarning,
+        stacklevel=3,
+    )
+
+
+def _in_windows(frame: pd.DataFrame, windows: frozenset[tuple[str, pd.Timestamp]]) -> pd.Series:
+    keys = pd.MultiIndex.from_arrays([frame[UNIQUE_ID].astype(str), pd.to_datetime(frame[CUTOFF])])
+    return pd.Series(keys.isin(list(windows)), index=frame.index)
+
+
 def rank_models(
     results: pd.DataFrame,
     metric: str = "mase",
     alternative: Literal["two-sided", "greater"] = "two-sided",
 ) -> pd.DataFrame:
-    """Rank models by a metric and test each against the best with Diebold-Mariano.
+    """Rank models by a metric on the windows all of them share, and test each against the best.
 
     Parameters
     ----------
@@ -137,7 +213,15 @@ def rank_models(
         One row per model: ``rank`` (1 = best), ``model``, the metric (mean over series, as
         :func:`forecast.evaluate` with ``by=("model",)`` gives it), ``n`` (scored forecasts),
         ``n_windows`` (windows both the model and the best forecast), ``dm_statistic`` and
-        ``p_value`` against the best (NaN for the best itself), and ``note``.
+        ``p_value`` against the best (NaN for the best itself), and ``note``. Of a backtest,
+        the ranked models are compared on the same windows (series and cutoff): those every
+        ranked model was scored on. When a window failed for some model, the windows not all
+        ranked models have are dropped from the ranking and a :class:`ForecastWarning` names
+        them; a model scored on fewer than half the windows of the model with the most (or on
+        windows the others lack) is listed after the ranked ones with ``rank`` missing, its
+        metric over its own windows and the reason in ``note``. ``attrs["windows"]`` holds the
+        number of windows compared and ``attrs["dropped_windows"]`` the (series, cutoff) pairs
+        left out.
 
     Raises
     ------
@@ -145,6 +229,13 @@ def rank_models(
         The frame is neither a backtest nor a metrics frame.
     ConfigError
         The metric is not a loss or is absent.
+
+    References
+    ----------
+    .. [1] Diebold, F. X. and Mariano, R. S. (1995). Comparing predictive accuracy. Journal of
+       Business & Economic Statistics 13(3), 253-263.
+    .. [2] Hyndman, R. J. and Athanasopoulos, G. (2021). Forecasting: principles and practice,
+       3rd ed., section 5.10 (time series cross-validation). OTexts.
 
     Examples
     --------
@@ -160,44 +251,76 @@ def rank_models(
         raise SchemaError(
             "rank_models takes a backtest or metrics frame with a 'model' column.", column=MODEL
         )
-    is_backtest = all(c in results.columns for c in (UNIQUE_ID, CUTOFF, DS, YHAT, Y))
-    if is_backtest:
-        _check_metric(metric, results)
-        table = evaluate(results, by=(MODEL,))
-    else:
-        if metric not in results.columns:
-            raise ConfigError(
-                f"metric {metric!r} is not a column of the metrics frame; choose one of its "
-                "columns."
-            )
-        table = results.groupby(MODEL, sort=True)[[metric]].mean().reset_index()
-        table[N] = (
-            results.groupby(MODEL, sort=True)[N].sum().to_numpy()
-            if N in results.columns
-            else np.nan
+    if not all(c in results.columns for c in (UNIQUE_ID, CUTOFF, DS, YHAT, Y)):
+        return _rank_metrics_frame(results, metric)
+    _check_metric(metric, results)
+    windows = _common_windows(results)
+    if not windows.common:
+        raise ConfigError(
+            "no backtest window has an actual y to score, so no model can be ranked; backtest "
+            "on dates with observations."
         )
+    _warn_windows(windows)
+    compared = results.loc[
+        results[MODEL].astype(str).isin(windows.ranked) & _in_windows(results, windows.common)
+    ]
+    table = _ranked(evaluate(compared, by=(MODEL,)), metric)
+    best = table[MODEL].iloc[0]
+    rows = [
+        (np.nan, np.nan, np.nan, "best model")
+        if model == best
+        else _test_against(compared, metric, model, best, alternative)
+        for model in table[MODEL]
+    ]
+    out = pd.concat(
+        [table, pd.DataFrame(rows, columns=[N_WINDOWS, DM_STATISTIC, P_VALUE, NOTE])], axis=1
+    )
+    if windows.apart:
+        out = pd.concat([out, _listed_apart(results, metric, windows)], ignore_index=True)
+    out[RANK] = out[RANK].astype("Int64")
+    out = out[[RANK, MODEL, metric, N, N_WINDOWS, DM_STATISTIC, P_VALUE, NOTE]]
+    out.attrs["windows"] = len(windows.common)
+    out.attrs["dropped_windows"] = list(windows.dropped)
+    return out
+
+
+def _ranked(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     table = table[[MODEL, N, metric]].copy()
     table[RANK] = table[metric].rank(method="min", na_option="bottom").astype("int64")
-    table = table.sort_values([RANK, MODEL], kind="mergesort").reset_index(drop=True)
-    best = table[MODEL].iloc[0]
-    rows = []
-    for model in table[MODEL]:
-        if not is_backtest:
-            rows.append(
-                (
-                    np.nan,
-                    np.nan,
-                    np.nan,
-                    "no forecasts to test: pass the backtest frame for p-values",
-                )
-            )
-        elif model == best:
-            rows.append((np.nan, np.nan, np.nan, "best model"))
-        else:
-            rows.append(_test_against(results, metric, model, best, alternative))
-    tests = pd.DataFrame(rows, columns=[N_WINDOWS, DM_STATISTIC, P_VALUE, NOTE])
-    out = pd.concat([table, tests], axis=1)
+    return table.sort_values([RANK, MODEL], kind="mergesort").reset_index(drop=True)
+
+
+def _rank_metrics_frame(results: pd.DataFrame, metric: str) -> pd.DataFrame:
+    if metric not in results.columns:
+        raise ConfigError(
+            f"metric {metric!r} is not a column of the metrics frame; choose one of its columns."
+        )
+    table = results.groupby(MODEL, sort=True)[[metric]].mean().reset_index()
+    table[N] = (
+        results.groupby(MODEL, sort=True)[N].sum().to_numpy() if N in results.columns else np.nan
+    )
+    out = _ranked(table, metric)
+    out[N_WINDOWS] = np.nan
+    out[DM_STATISTIC] = np.nan
+    out[P_VALUE] = np.nan
+    out[NOTE] = "no forecasts to test: pass the backtest frame for p-values"
+    out[RANK] = out[RANK].astype("Int64")
     return out[[RANK, MODEL, metric, N, N_WINDOWS, DM_STATISTIC, P_VALUE, NOTE]]
+
+
+def _listed_apart(results: pd.DataFrame, metric: str, windows: _Windows) -> pd.DataFrame:
+    own = results.loc[results[MODEL].astype(str).isin(list(windows.apart))]
+    table = evaluate(own, by=(MODEL,))[[MODEL, N, metric]]
+    table[RANK] = pd.NA
+    table[N_WINDOWS] = [float(windows.apart[m]) for m in table[MODEL]]
+    table[DM_STATISTIC] = np.nan
+    table[P_VALUE] = np.nan
+    table[NOTE] = [
+        f"not ranked: scored on {windows.apart[m]} window(s), too few of the "
+        f"{len(windows.common)} the ranked models share; {metric} over its own windows"
+        for m in table[MODEL]
+    ]
+    return table
 
 
 def _test_against(
