@@ -9,8 +9,16 @@ import click
 import pandas as pd
 
 from forecast.cli._common import echo_failures, echo_table, fail, load_input, progress_bar
+from forecast.cli._options import deprecated_option, renamed
+from forecast.cli._output import (
+    EXIT_PARTIAL,
+    exit_with,
+    note,
+    succeeded,
+    write_result,
+)
 from forecast.errors import ConfigError
-from forecast.io import atomic_write_bytes, read_frame, write_frame
+from forecast.io import atomic_write_bytes, read_frame
 from forecast.models.base import BaseModel
 from forecast.schema import (
     DS,
@@ -75,7 +83,28 @@ def parse_model_spec(spec: str) -> tuple[str, BaseModel]:
                 "'ets:transform=log'."
             )
         params[key.strip()] = _parse_value(value)
-    return spec.replace(" ", ""), get(name.strip(), **params)
+    model = get(name.strip())
+    _check_parameter_names(name.strip(), type(model), params)
+    return spec.replace(" ", ""), get(name.strip(), **params) if params else model
+
+
+def _check_parameter_names(name: str, cls: type, params: dict[str, object]) -> None:
+    """Refuse a parameter the model's constructor does not take, suggesting the closest one."""
+    import difflib
+    import inspect
+
+    parameters = inspect.signature(cls).parameters.values()
+    accepted = [p.name for p in parameters if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters)
+    for key in params:
+        if key in accepted or takes_any:
+            continue
+        close = difflib.get_close_matches(key, accepted, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(
+            f"model {name!r} takes no parameter {key!r}.{hint} Its parameters: "
+            f"{', '.join(accepted) or 'none'}."
+        )
 
 
 def parse_models(specs: tuple[str, ...]) -> dict[str, BaseModel]:
@@ -193,17 +222,20 @@ def models_command() -> None:
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False),
-    help="Write the forecasts to FILE (.csv, .parquet or .json).",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the forecasts to FILE (.csv, .parquet or .json), or '-' for CSV on stdout.",
 )
 @click.option(
     "--plot", "plot_path", type=click.Path(dir_okay=False), help="Save a fan chart to FILE.png."
 )
 @click.option(
-    "--retention",
+    "--retention-data",
     "retention_path",
     type=click.Path(dir_okay=False),
     help="Cohort retention file for models that use it.",
+)
+@deprecated_option(
+    "--retention", "--retention-data", "old_retention_path", type=click.Path(dir_okay=False)
 )
 @click.option(
     "--jobs", type=int, default=1, show_default=True, help="Worker processes (-1: every core)."
@@ -218,15 +250,17 @@ def run_command(
     out: str | None,
     plot_path: str | None,
     retention_path: str | None,
+    old_retention_path: str | None,
     jobs: int,
 ) -> None:
     """Forecast series with one or more models.
 
     Every selected series is forecast with every model; the forecasts (unique_id, model, ds,
-    yhat and the interval bounds) are printed as a table, or written to --out. A series a model
-    cannot handle (too short, irregular, bounds) is reported as a warning on stderr and the
-    others still run. Parameters follow a model's name after a colon, comma-separated:
-    --model 'seasonal_naive:seasonal_period=4'.
+    yhat and the interval bounds) are printed as a table, or written to --out (--out - writes
+    CSV to stdout, everything else going to stderr). A series a model cannot handle (too
+    short, irregular, bounds) is reported as a warning on stderr, the others still run, and the
+    command exits with status 3. Parameters follow a model's name after a colon,
+    comma-separated: --model 'seasonal_naive:seasonal_period=4'.
 
     \b
     Examples:
@@ -234,9 +268,20 @@ def run_command(
           --model ets --model arima --model prophet --horizon 8 --plot forecast.png
       forecast run --data dau.csv --model naive --model 'ets:transform=log' \\
           --horizon 30 --level 80 --level 95 --out forecasts.parquet --jobs 2
+      forecast run --data dau.csv --model naive --horizon 7 --out - | head
+
+    \b
+    Exit status:
+      0  every (series, model) pair succeeded
+      3  some or all pairs failed (warnings on stderr; the others' forecasts are written)
+      1  an error stopped the command (one line on stderr says what to do)
+      2  usage error
     """  # noqa: D301 (click needs a real backspace in "\b")
     from forecast.forecasting import run_forecast
 
+    retention_path = renamed(
+        retention_path, old_retention_path, old="--retention", new="--retention-data"
+    )
     frame, retention = load_input(data, dataset)
     if retention_path is not None:
         retention = read_frame(retention_path)
@@ -254,22 +299,20 @@ def run_command(
             checked, models, horizon, levels, retention, n_jobs=jobs, progress=progress
         )
     echo_failures(run.failures, run.n_units, "(series, model) pair(s)")
+    n_failed = len(run.failures)
+    summary = succeeded(n_failed, run.n_units, "(series, model) pairs")
+    summary += f" ({n_series} series x {len(models)} models)"
     result = run.frame
     if result.empty:
-        fail("no forecast: every (series, model) pair failed (see the warnings above).")
+        fail(f"no forecast: {summary} (see the warnings above).", code=EXIT_PARTIAL)
     if out is not None:
-        write_frame(result, out)
-        click.echo(
-            f"wrote {len(result)} rows ({n_series} series x {len(models)} models) to {out}",
-            err=True,
-        )
+        write_result(result, out, what="forecast rows")
     else:
         echo_table(_readable(result[forecast_columns(levels)]), max_rows=_MAX_TABLE_ROWS)
         if len(result) > _MAX_TABLE_ROWS:
-            click.echo(
-                f"showing {_MAX_TABLE_ROWS} of {len(result)} rows; write them all with --out FILE",
-                err=True,
-            )
+            note(f"showing {_MAX_TABLE_ROWS} of {len(result)} rows; write them all with --out FILE")
+    note(summary)
     if plot_path is not None:
         _save_plot(history, result, plot_path)
-        click.echo(f"wrote the plot to {Path(plot_path)}", err=True)
+        note(f"wrote the plot to {Path(plot_path)}")
+    exit_with(n_failed)

@@ -107,10 +107,62 @@ def test_failures_are_warnings_on_stderr_and_the_rest_runs(data_file: Path) -> N
         "--horizon",
         "2",
     )
-    assert result.exit_code == 0
+    assert result.exit_code == 3  # partial failure, as 'forecast batch'
     assert "warning: no forecast of 'tiny' with 'seasonal_naive': HistoryError" in result.stderr
+    assert "3 of 4 (series, model) pairs succeeded (2 series x 2 models)" in result.stderr
     assert "warning" not in result.stdout
     assert result.stdout.count("tiny") == 2 and result.stdout.count("up") == 4
+
+
+def test_out_dash_pipes_csv_into_pandas(data_file: Path) -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "forecast.cli", "run", "--data", str(data_file)]
+    command += ["--model", "naive", "--model", "seasonal_naive", "--horizon", "2", "--out", "-"]
+    reader = "import pandas, sys; f = pandas.read_csv(sys.stdin); print(len(f), sorted(f.model))"
+    produced = subprocess.run(command, capture_output=True, text=True, check=False)
+    read = subprocess.run(
+        [sys.executable, "-c", reader],
+        input=produced.stdout,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert produced.returncode == 3  # 'tiny' is too short for seasonal_naive
+    expected = _expected_pairs(data_file)
+    assert read.stdout.split()[0] == str(2 * len(expected))  # naive on both, seasonal on 'up'
+    assert "warning: no forecast of 'tiny'" in produced.stderr
+    assert "wrote 6 forecast rows to standard output" in produced.stderr
+
+
+def _expected_pairs(path: Path) -> list[str]:
+    """Return the (series, model) pairs expected to succeed: naive on both, seasonal on 'up'."""
+    ids = pd.read_csv(path)["unique_id"].unique().tolist()
+    return [f"{uid}/naive" for uid in ids] + ["up/seasonal_naive"]
+
+
+def test_a_typo_in_a_model_parameter_gets_a_suggestion(data_file: Path) -> None:
+    result = _run(
+        "run", "--data", str(data_file), "--model", "naive:transfrom=log", "--horizon", "2"
+    )
+    assert result.exit_code == 1
+    assert "takes no parameter 'transfrom'. Did you mean 'transform'?" in result.stderr
+
+
+def test_the_old_retention_option_still_works_with_a_deprecation(data_file: Path) -> None:
+    retention = data_file.with_name("retention.csv")
+    pd.DataFrame({"cohort": ["2022-01-01"], "age": [1], "retention": [0.5]}).to_csv(
+        retention, index=False
+    )
+    args = ["run", "--data", str(data_file), "--series", "up", "--model", "naive", "--horizon", "2"]
+    old = _run(*args, "--retention", str(retention))
+    new = _run(*args, "--retention-data", str(retention))
+    assert old.exit_code == new.exit_code == 0 and old.stdout == new.stdout
+    assert "--retention is deprecated" in old.stderr and "use --retention-data" in old.stderr
+    assert "deprecated" not in new.stderr
+    both = _run(*args, "--retention", str(retention), "--retention-data", str(retention))
+    assert both.exit_code == 1 and "give --retention-data only" in both.stderr
 
 
 def test_plot_writes_a_png(tmp_path: Path, data_file: Path) -> None:
@@ -188,7 +240,7 @@ def test_data_and_dataset_are_exclusive(data_file: Path) -> None:
     assert result.exit_code == 1 and "exactly one of --data FILE or --dataset NAME" in result.stderr
 
 
-def test_every_pair_failing_exits_1(data_file: Path) -> None:
+def test_every_pair_failing_exits_3(data_file: Path) -> None:
     result = _run(
         "run",
         "--data",
@@ -200,8 +252,9 @@ def test_every_pair_failing_exits_1(data_file: Path) -> None:
         "--horizon",
         "2",
     )
-    assert result.exit_code == 1
-    assert "error: no forecast" in result.stderr
+    assert result.exit_code == 3
+    assert "error: no forecast: 0 of 1 (series, model) pairs succeeded" in result.stderr
+    assert result.stdout == ""
 
 
 def test_parse_model_spec_reads_values() -> None:
