@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import io
+import warnings
 
 import click
 
-from forecast.cli._common import echo_failures, echo_table, load_input, progress_bar
-from forecast.errors import ConfigError
-from forecast.io import atomic_write_bytes, read_frame, write_frame
+from forecast.cli._common import echo_failures, fail, load_input, progress_bar
+from forecast.cli._options import deprecated_option, renamed
+from forecast.cli._output import (
+    EXIT_PARTIAL,
+    check_outputs,
+    echo_readable,
+    exit_with,
+    note,
+    succeeded,
+    write_result,
+)
+from forecast.errors import ConfigError, ForecastWarning
+from forecast.io import atomic_write_bytes, read_frame
 from forecast.schema import UNIQUE_ID, valid_series
 
 __all__ = ["backtest_command"]
@@ -33,13 +44,16 @@ def _refit(text: str) -> bool | int:
     "--dataset", help="A bundled dataset instead of --data (see 'forecast datasets list')."
 )
 @click.option(
-    "--retention",
+    "--retention-data",
     "retention_path",
     type=click.Path(dir_okay=False),
     help=(
         "Cohort retention file for models that use it; each window gets the rows known by its "
         "cutoff."
     ),
+)
+@deprecated_option(
+    "--retention", "--retention-data", "old_retention_path", type=click.Path(dir_okay=False)
 )
 @click.option(
     "--model",
@@ -92,13 +106,13 @@ def _refit(text: str) -> bool | int:
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False),
-    help="Write the backtest frame to FILE (.parquet, .csv or .json).",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the backtest frame to FILE (.parquet, .csv or .json), or '-' for CSV on stdout.",
 )
 @click.option(
     "--metrics-out",
-    type=click.Path(dir_okay=False),
-    help="Write metrics per series and model to FILE.",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write metrics per series and model to FILE, or '-' for CSV on stdout.",
 )
 @click.option(
     "--plot",
@@ -117,6 +131,7 @@ def backtest_command(
     data: str | None,
     dataset: str | None,
     retention_path: str | None,
+    old_retention_path: str | None,
     model_specs: tuple[str, ...],
     horizon: int,
     windows: int,
@@ -136,10 +151,14 @@ def backtest_command(
     The cutoffs are computed once per series (the last lies --horizon steps before the series'
     end, earlier ones --step steps apart) and shared by every model; each window fits a fresh
     model on the data up to its cutoff. The table ranks models by --metric (mean over series)
-    with the Diebold-Mariano test of each against the best (p_value). Failed windows are
-    reported on stderr and the others still run. With --retention (or a dataset's own cohort
+    with the Diebold-Mariano test of each against the best (p_value), on the windows every
+    ranked model was scored on: when a window failed for some model, the windows not all of
+    them have are dropped from the ranking (stderr names them) and a model with too few
+    windows is listed apart, unranked. Failed windows are reported on stderr, the others still
+    run and the command exits with status 3. With --retention-data (or a dataset's own cohort
     retention), each window's models get only the retention observations known by its cutoff:
-    cohort c at age a from the end of the period the age refers to.
+    cohort c at age a from the end of the period the age refers to. With --out - (or
+    --metrics-out -) the CSV goes to stdout and the ranking table to stderr.
 
     \b
     Examples:
@@ -148,14 +167,25 @@ def backtest_command(
           --metrics-out metrics.csv --plot backtest.png --jobs 2
       forecast backtest --dataset social-apps-quarterly --model naive --model drift \\
           --horizon 4 --windows 3
-      forecast backtest --data dau.csv --retention retention.csv \\
+      forecast backtest --data dau.csv --retention-data retention.csv \\
           --model retention_feedback --model naive --horizon 7 --windows 2
+
+    \b
+    Exit status:
+      0  every backtest window succeeded
+      3  some or all windows failed (warnings on stderr; the others' results are written)
+      1  an error stopped the command (one line on stderr says what to do)
+      2  usage error
     """  # noqa: D301 (click needs a real backspace in "\b")
     from forecast.cli.run import parse_models
     from forecast.evaluation.backtest import run_backtest
     from forecast.evaluation.metrics import evaluate
     from forecast.evaluation.ranking import rank_models
 
+    retention_path = renamed(
+        retention_path, old_retention_path, old="--retention", new="--retention-data"
+    )
+    check_outputs(out=out, metrics_out=metrics_out)
     frame, retention = load_input(data, dataset)
     if retention_path is not None:
         retention = read_frame(retention_path)
@@ -179,21 +209,27 @@ def backtest_command(
             progress=progress,
         )
     echo_failures(run.failures, run.n_units, "backtest window(s)")
+    summary = succeeded(len(run.failures), run.n_units, "backtest windows")
     result = run.frame
-    if out is not None:
-        write_frame(result, out)
-        click.echo(f"wrote {len(result)} rows to {out}", err=True)
     if len(result) == 0:
-        raise ConfigError("every backtest window failed; see the warning above.")
+        fail(f"every backtest window failed: {summary} (see the warnings above).", EXIT_PARTIAL)
+    if out is not None:
+        write_result(result, out, what="backtest rows")
     if metrics_out is not None:
-        write_frame(evaluate(result), metrics_out)
-        click.echo(f"wrote metrics to {metrics_out}", err=True)
+        write_result(evaluate(result), metrics_out, what="metric rows")
     if plot_path is not None:
         from forecast.evaluation.plots import plot_backtest
 
         buffer = io.BytesIO()
         plot_backtest(result, checked.frame).savefig(buffer, format="png", dpi=120)
         atomic_write_bytes(plot_path, buffer.getvalue())
-        click.echo(f"wrote {plot_path}", err=True)
-    table = rank_models(result, metric=metric)
-    echo_table(table.round(4))
+        note(f"wrote {plot_path}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ForecastWarning)
+        table = rank_models(result, metric=metric)
+    for warning in caught:
+        note(f"warning: {warning.message}")
+    piped = "-" in (out, metrics_out)
+    echo_readable(table.round(4), "-" if piped else None)
+    note(summary)
+    exit_with(len(run.failures))

@@ -130,10 +130,51 @@ def test_failed_windows_are_reported_and_the_rest_runs(tmp_path, two_daily_serie
         cli,
         ["backtest", "--data", str(path), "--model", "naive", "--horizon", "7", "--windows", "2"],
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output  # partial failure, as 'forecast batch'
     assert (
         "warning: 1 of 5 backtest window(s) failed" in result.stderr and "'short'" in result.stderr
     )
+    assert "4 of 5 backtest windows succeeded" in result.stderr
+
+
+def test_unequal_windows_rank_on_the_shared_ones_and_say_so(tmp_path, data_file):
+    # 120 days, windows of 7: the first cutoff leaves 99 days, too few for a season of 100
+    out = tmp_path / "bt.csv"
+    result = CliRunner().invoke(
+        cli,
+        ["backtest", "--data", str(data_file), "--horizon", "7", "--windows", "3"]
+        + ["--model", "naive", "--model", "seasonal_naive:seasonal_period=100", "--out", str(out)],
+    )
+    assert result.exit_code == 3, result.output
+    assert "10 of 12 backtest windows succeeded" in result.stderr
+    assert "on the 4 window(s) every one of them was scored on" in result.stderr
+    frame = pd.read_csv(out, parse_dates=["ds", "cutoff"])
+    first = frame["cutoff"].min()
+    assert "dropped 2 window(s)" in result.stderr and f"a cutoff {first:%Y-%m-%d}" in result.stderr
+    shared = frame.loc[frame["cutoff"] > first]
+    expected = fc.evaluate(shared, by=("model",)).set_index("model")["mase"]
+    for model, value in expected.items():
+        row = next(line for line in result.stdout.splitlines() if f" {model} " in line)
+        assert f"{value:.4f}" in row
+
+
+def test_out_dash_sends_csv_to_stdout_and_the_table_to_stderr(data_file):
+    import io
+
+    result = CliRunner().invoke(
+        cli,
+        ["backtest", "--data", str(data_file), "--model", "naive", "--horizon", "7", "--out", "-"],
+    )
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(io.StringIO(result.stdout))
+    assert set(frame["model"]) == {"naive"} and "best model" in result.stderr
+    assert "rank" not in result.stdout.splitlines()[0]
+    both = CliRunner().invoke(
+        cli,
+        ["backtest", "--data", str(data_file), "--model", "naive", "--horizon", "7"]
+        + ["--out", "-", "--metrics-out", "-"],
+    )
+    assert both.exit_code == 1 and "--out and --metrics-out both write" in both.stderr
 
 
 def test_retention_file_reaches_each_window_as_known_by_its_cutoff(
@@ -154,7 +195,7 @@ def test_retention_file_reaches_each_window_as_known_by_its_cutoff(
         "--windows",
         "2",
     ]
-    result = CliRunner().invoke(cli, [*args, "--retention", str(path), "--out", str(out)])
+    result = CliRunner().invoke(cli, [*args, "--retention-data", str(path), "--out", str(out)])
     assert result.exit_code == 0, result.output
     expected = fc.backtest(
         two_daily_series, retention_rows_model, h=7, n_windows=2, step=7, retention=retention
@@ -163,9 +204,9 @@ def test_retention_file_reaches_each_window_as_known_by_its_cutoff(
     # Cohort c at age 1 (daily) is known from cutoff c + 1 day: 2024-04-22 knows 112 cohorts.
     assert expected.groupby("cutoff")["yhat"].first().tolist() == [105.0, 112.0]
     missing = CliRunner().invoke(cli, args)
-    assert missing.exit_code == 1 and "every backtest window failed" in missing.stderr
+    assert missing.exit_code == 3 and "every backtest window failed" in missing.stderr
     retention.assign(retention=1.5).to_csv(path, index=False)
-    bad = CliRunner().invoke(cli, [*args, "--retention", str(path)])
+    bad = CliRunner().invoke(cli, [*args, "--retention-data", str(path)])
     assert (
         bad.exit_code == 1 and "column 'retention'" in bad.stderr and "Traceback" not in bad.output
     )
