@@ -145,12 +145,12 @@ class CurveProblem:
 
     @property
     def point_scale(self) -> np.ndarray:
-        """Relative error of each point observation (1 for ``=``, the approximate factor for ``~``)."""
+        """Relative error of each point observation (1 for ``=``, APPROX_ERROR_FACTOR for ``~``)."""
         return np.where(self.qualifier[self.points] == "~", APPROX_ERROR_FACTOR, 1.0)
 
 
 def with_y(problem: CurveProblem, y: np.ndarray, starts: Sequence[np.ndarray]) -> CurveProblem:
-    """The same problem with observations ``y`` and starting vectors ``starts``."""
+    """Copy ``problem`` with observations ``y`` and starting vectors ``starts``."""
     return CurveProblem(
         curve=problem.curve,
         t=problem.t,
@@ -169,7 +169,7 @@ def with_y(problem: CurveProblem, y: np.ndarray, starts: Sequence[np.ndarray]) -
 
 # ------------------------------------------------------------------------------------ residuals
 def evaluate(curve: CurveFunction, theta: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """The curve at ``theta`` and ``t``; overflow far from the data gives inf, not a warning."""
+    """Evaluate the curve at ``theta`` and ``t``; overflow far from the data gives inf, silently."""
     with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         return np.asarray(curve(theta, t), dtype=float)
 
@@ -278,9 +278,10 @@ def estimate(problem: CurveProblem, n_polish: int = 4) -> tuple[np.ndarray, floa
     if problem.sigma is None and dof < 1:
         names = ", ".join(problem.names) if problem.names else f"{k} parameters"
         raise HistoryError(
-            f"series {problem.series!r} has {n_points} point observation(s) (qualifier '=' or '~') for "
-            f"{k} free parameters ({names}), so the noise scale cannot be estimated. Pass sigma=... "
-            "(e.g. sigma=0.2 with transform='log' for errors of about 20%), add observations, or fix a parameter.",
+            f"series {problem.series!r} has {n_points} point observation(s) (qualifier '=' or "
+            f"'~') for {k} free parameters ({names}), so the noise scale cannot be estimated. "
+            "Pass sigma=... (e.g. sigma=0.2 with transform='log' for errors of about 20%), add "
+            "observations, or fix a parameter.",
             series=problem.series,
         )
     n_bounds = int(problem.lower_bounds.sum() + problem.upper_bounds.sum())
@@ -316,8 +317,8 @@ def estimate(problem: CurveProblem, n_polish: int = 4) -> tuple[np.ndarray, floa
         theta, _ = _solve(theta, problem, sigma, stiffness)
     if np.any(_bound_violation(theta, problem) > 0):
         raise FitError(
-            f"the curve of series {problem.series!r} cannot satisfy its bounds (qualifier '>=' or '<='); "
-            "check that the bounds do not contradict each other or the points."
+            f"the curve of series {problem.series!r} cannot satisfy its bounds (qualifier '>=' "
+            "or '<='); check that the bounds do not contradict each other or the points."
         )
     if problem.sigma is None:
         sigma = _sigma_hat(theta, problem, dof)

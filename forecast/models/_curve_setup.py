@@ -101,9 +101,9 @@ def check_curve_options(
 def step_times(
     ds: pd.Series | pd.DatetimeIndex | Sequence[pd.Timestamp],
     origin: pd.Timestamp,
-    offset: pd.DateOffset,
+    offset: BaseOffset,
 ) -> np.ndarray:
-    """Times of ``ds`` in steps of ``offset`` since ``origin``.
+    """Count the times of ``ds`` in steps of ``offset`` since ``origin``.
 
     A date on the grid ``origin + j * offset`` gets the whole number ``j``; a date between two
     grid dates gets ``j`` plus the fraction of that step elapsed (so irregular dates of a daily
@@ -116,7 +116,7 @@ def step_times(
         The dates.
     origin : Timestamp
         Time zero.
-    offset : DateOffset
+    offset : BaseOffset
         One step.
 
     Returns
@@ -137,7 +137,8 @@ def step_times(
     ns = grid.asi8
     if np.any(np.diff(ns) <= 0):
         raise ConfigError(
-            f"the step {offset!r} does not advance dates from {origin:%Y-%m-%d}; give a pandas offset such as 'D' or 'MS'."
+            f"the step {offset!r} does not advance dates from {origin:%Y-%m-%d}; give a pandas "
+            "offset such as 'D' or 'MS'."
         )
     values = dates.asi8
     position = np.searchsorted(ns, values, side="right") - 1
@@ -146,7 +147,7 @@ def step_times(
     return steps[position] + fraction
 
 
-def step_in_years(origin: pd.Timestamp, offset: pd.DateOffset) -> float:
+def step_in_years(origin: pd.Timestamp, offset: BaseOffset) -> float:
     """Length of one step of ``offset`` in years (days / 365.25, averaged over twelve steps).
 
     Rates per year (hazard rates such as Bass's ``p`` and ``q``) times this number are rates
@@ -158,7 +159,7 @@ def step_in_years(origin: pd.Timestamp, offset: pd.DateOffset) -> float:
 
 
 def time_origin(
-    first: pd.Timestamp, offset: pd.DateOffset, launch: str | pd.Timestamp | None, series: str
+    first: pd.Timestamp, offset: BaseOffset, launch: str | pd.Timestamp | None, series: str
 ) -> pd.Timestamp:
     """Time zero of a curve: ``launch`` when given, else one step before the first date.
 
@@ -212,7 +213,8 @@ def log_prior(
     for name, value in (prior or {}).items():
         if name not in spec:
             raise ConfigError(
-                f"model {model!r} has no prior on {name!r}; priors go on {', '.join(map(repr, spec))}."
+                f"model {model!r} has no prior on {name!r}; priors go on "
+                f"{', '.join(map(repr, spec))}."
             )
         try:
             centre, spread = (float(v) for v in value)
@@ -233,7 +235,7 @@ def log_prior(
 def reference_size(
     y: np.ndarray, qualifier: np.ndarray, adoptions: bool, span: float, series: str
 ) -> float:
-    """The size an asymptote is compared with: the largest level, or mean adoption times span.
+    """Size an asymptote is compared with: the largest level, or mean adoption times span.
 
     Computed from the point observations (``=``, ``~``), or from all rows when there are none.
 
@@ -247,8 +249,8 @@ def reference_size(
     reference = float(np.mean(known) * span) if adoptions else float(np.max(known))
     if not reference > 0:
         raise DomainError(
-            f"series {series!r} has no positive values in column {Y!r} (as points or bounds); a growth curve "
-            "needs some. Check the data, or use a model such as 'naive'.",
+            f"series {series!r} has no positive values in column {Y!r} (as points or bounds); a "
+            "growth curve needs some. Check the data, or use a model such as 'naive'.",
             series=series,
             column=Y,
         )
@@ -258,7 +260,7 @@ def reference_size(
 def delta_standard_errors(
     natural: Callable[[np.ndarray], dict[str, float]], theta: np.ndarray, cov: np.ndarray
 ) -> dict[str, float]:
-    """Standard errors of the named parameters ``natural(theta)`` by the delta method.
+    """Compute standard errors of the named parameters ``natural(theta)`` by the delta method.
 
     The gradient of each named value with respect to ``theta`` is taken by central
     differences; the variance is ``g' cov g``.

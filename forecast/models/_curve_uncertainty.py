@@ -1,4 +1,4 @@
-"""Parameter uncertainty, draws and intervals of a fitted curve (see :mod:`forecast.models._curvefit`).
+"""Parameter uncertainty, draws and intervals of a fitted curve (see ``_curvefit``).
 
 :func:`fit_curve` runs the penalised fit of :mod:`forecast.models._curve_estimate` and prepares
 the parameter uncertainty: the Laplace covariance from the Jacobian of the weighted residuals,
@@ -48,8 +48,8 @@ def _jacobian(theta: np.ndarray, problem: CurveProblem, sigma: float) -> np.ndar
     if not np.all(np.isfinite(jac)):
         raise FitError(
             f"the curve of series {problem.series!r} is not differentiable at its estimate "
-            f"({', '.join(problem.names) or 'parameters'} at the edge of what the data allow); give a "
-            "capacity or market size, a prior, or more data."
+            f"({', '.join(problem.names) or 'parameters'} at the edge of what the data allow); "
+            "give a capacity or market size, a prior, or more data."
         )
     jac = jac / (sigma * scale[rows])[:, None]
     has_prior = np.isfinite(problem.prior_mean)
@@ -107,7 +107,7 @@ class CurveFit:
         return np.sqrt(np.clip(np.diag(self.cov), 0.0, None))
 
     def curve(self, t: np.ndarray) -> np.ndarray:
-        """The fitted curve at times ``t``."""
+        """Evaluate the fitted curve at times ``t``."""
         return evaluate(self.problem.curve, self.theta, np.asarray(t, dtype=float))
 
     def _feasible(self, thetas: np.ndarray) -> np.ndarray:
@@ -137,8 +137,8 @@ class CurveFit:
         pool = np.vstack(accepted)
         if len(pool) == 0:
             raise FitError(
-                f"the Laplace approximation of series {self.problem.series!r} puts no mass where the bounds "
-                "hold; use interval_method='bootstrap'."
+                f"the Laplace approximation of series {self.problem.series!r} puts no mass where "
+                "the bounds hold; use interval_method='bootstrap'."
             )
         if len(pool) < n:
             pool = pool[rng.integers(0, len(pool), size=n)]
@@ -165,7 +165,13 @@ class CurveFit:
         return thetas, sigmas
 
     def sample(self, t: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Paths at times ``t``: drawn curves plus Gaussian observation noise, shape ``(n, len(t))``."""
+        """Draw ``n`` paths at times ``t``: curves plus Gaussian observation noise.
+
+        Returns
+        -------
+        ndarray
+            Shape ``(n, len(t))``.
+        """
         t = np.asarray(t, dtype=float)
         thetas, sigmas = self.draw(n, rng)
         curves = evaluate(self.problem.curve, thetas, t)
@@ -174,9 +180,10 @@ class CurveFit:
     def predict(
         self, t: np.ndarray, levels: Sequence[float], seed: int = 0
     ) -> tuple[np.ndarray, Intervals]:
-        """The fitted curve at ``t`` and equal-tailed intervals from :data:`PREDICT_DRAWS` paths.
+        """Predict the fitted curve at ``t``, with intervals from ``PREDICT_DRAWS`` paths.
 
-        Intervals are widened where needed to contain the point, so they nest around it.
+        Intervals are equal-tailed, widened where needed to contain the point, so they nest
+        around it.
         """
         point = self.curve(t)
         if not levels:
@@ -184,7 +191,8 @@ class CurveFit:
         paths = self.sample(t, PREDICT_DRAWS, np.random.default_rng(seed))
         if not np.all(np.isfinite(paths)):
             raise FitError(
-                f"the drawn curves of series {self.problem.series!r} overflow; the parameters are too uncertain."
+                f"the drawn curves of series {self.problem.series!r} overflow; the parameters are "
+                "too uncertain: give a capacity or market size, a prior, or more data."
             )
         raw = quantile_intervals(paths, levels)
         return point, {
@@ -252,7 +260,8 @@ def fit_curve(
             sigmas.append(boot_sigma)
         if len(thetas) < 2:
             raise FitError(
-                f"the bootstrap refits of series {problem.series!r} failed; use interval_method='laplace'."
+                f"the bootstrap refits of series {problem.series!r} failed; use "
+                "interval_method='laplace'."
             )
         fit.boot_theta = np.array(thetas)
         fit.boot_sigma = np.array(sigmas)
