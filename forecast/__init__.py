@@ -47,6 +47,7 @@ _LAZY_FUNCTIONS = {
     "forecast": "forecast.forecasting",
     "evaluate": "forecast.evaluation.metrics",
     "rank_models": "forecast.evaluation.ranking",
+    "report": "forecast.reporting.page",
     "plot": "forecast.plotting",
     "plot_backtest": "forecast.evaluation.plots",
     "scenario": "forecast.retention.scenarios",

@@ -37,6 +37,7 @@ PUBLIC = {
     "plot_backtest",
     "rank_models",
     "reconcile",
+    "report",
     "retention",
     "scenario",
     "shares",
@@ -52,6 +53,7 @@ def test_every_exported_name_resolves():
     for name in fc.__all__:
         assert getattr(fc, name) is not None, name
     assert callable(fc.backtest) and callable(fc.reconcile) and callable(fc.forecast)
+    assert callable(fc.report)
     assert (
         fc.retention.fit is not None and fc.batch.run is not None and fc.datasets.load is not None
     )

@@ -15,6 +15,7 @@ from forecast.cli._common import ForecastGroup
 from forecast.cli.backtest import backtest_command
 from forecast.cli.batch import batch_command
 from forecast.cli.data import datasets_group, validate_command
+from forecast.cli.report import report_command
 from forecast.cli.run import models_command, run_command
 from forecast.cli.scenario import scenario_command
 from forecast.cli.share import reconcile_command, share_command
@@ -47,6 +48,7 @@ cli.add_command(scenario_command)
 cli.add_command(backtest_command)
 cli.add_command(share_command)
 cli.add_command(reconcile_command)
+cli.add_command(report_command)
 
 
 def main() -> None:
