@@ -6,8 +6,10 @@ Modules
     Reading and recognising the inputs (output files, frames, batch folders).
 :mod:`forecast.reporting.figures`
     Plotly traces and layouts: fan charts, windows, error by step, stacked shares.
-:mod:`forecast.reporting.sections`, :mod:`forecast.reporting.batch`, :mod:`forecast.reporting.quality`
-    The page's sections.
+:mod:`forecast.reporting.sections`, :mod:`forecast.reporting.batch`
+    The page's sections of each kind of input.
+:mod:`forecast.reporting.quality`
+    The data-quality section.
 :mod:`forecast.reporting.page`
     :func:`report`: assembling the page with plotly.js inlined.
 """
