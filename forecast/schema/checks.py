@@ -17,6 +17,7 @@ import pandas as pd
 
 from forecast.errors import DuplicateError, MissingValueError, SchemaError, format_rows
 from forecast.schema.columns import UNIQUE_ID
+from forecast.schema.dates import parse_date_text
 from forecast.schema.frequency import FIRST_DATE, LAST_DATE
 
 __all__ = [
@@ -190,7 +191,11 @@ def _check_range(df: pd.DataFrame, column: str, parsed: pd.Series) -> None:
 
 def _to_datetime(df: pd.DataFrame, column: str, values: pd.Series) -> pd.Series:
     try:
+        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+            return parse_date_text(values, column)  # one format per column, never guessed
         return pd.to_datetime(values, errors="coerce", format="mixed")
+    except SchemaError:
+        raise
     except (ValueError, TypeError) as err:  # mixed zones, or a zone mixed with naive dates
         _check_zones(df, column, values)
         raise SchemaError(

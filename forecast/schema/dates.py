@@ -1,0 +1,167 @@
+"""Dates written as text: one format per column, read the same way for every row, never guessed.
+
+A column of text dates is read in the first of these ways that reads every value:
+
+1. ISO 8601 (``2024-03-05``, ``2024-03``, ``20240305``, ``2024-03-05T10:00+08:00``);
+2. a format whose order is unambiguous (``2024/03/05``, ``5 Mar 2024``, ``Mar 5, 2024``);
+3. a day-first (``05.03.2024``, ``05/03/2024``) or month-first (``03/05/2024``) format.
+
+When both a day-first and a month-first format read every value and they disagree on some
+(``05.03.2024`` is 5 March or 3 May), the column is ambiguous: nothing is guessed, the
+:class:`~forecast.errors.SchemaError` names the column, shows two such rows and the option that
+settles it (``dayfirst=`` or ``date_format=``). A column with a day above 12 in the first place
+(``13.03.2024``) is unambiguous and read day-first.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from forecast.errors import SchemaError
+
+__all__ = ["DAY_FIRST_FORMATS", "MONTH_FIRST_FORMATS", "OTHER_FORMATS", "parse_date_text"]
+
+_TIMES = ("", " %H:%M", " %H:%M:%S")
+DAY_FIRST_FORMATS: tuple[str, ...] = ("%d.%m.%Y", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%y", "%d/%m/%y")
+"""Day-first formats tried (each also with ``%H:%M`` and ``%H:%M:%S`` after a space)."""
+MONTH_FIRST_FORMATS: tuple[str, ...] = ("%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y", "%m/%d/%y")
+"""Month-first formats tried (each also with a time after a space)."""
+OTHER_FORMATS: tuple[str, ...] = (
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%b %Y",
+    "%B %Y",
+)
+"""Formats whose order of day and month is unambiguous (each also with a time)."""
+
+
+def _with_times(formats: tuple[str, ...]) -> list[str]:
+    return [f"{base}{time}" for base in formats for time in _TIMES]
+
+
+def _read(unique: pd.Series, fmt: str) -> pd.Series:
+    """Read ``unique`` text values in one format; NaT where a value does not fit it."""
+    if fmt == "ISO8601":
+        return pd.to_datetime(unique, format="ISO8601", errors="coerce")
+    return pd.to_datetime(unique, format=fmt, errors="coerce")
+
+
+def _first_complete(unique: pd.Series, formats: list[str]) -> tuple[str, pd.Series] | None:
+    for fmt in formats:
+        parsed = _read(unique, fmt)
+        if parsed.notna().all():
+            return fmt, parsed
+    return None
+
+
+def _ambiguity(
+    column: str, text: pd.Series, day: pd.Series, month: pd.Series, formats: tuple[str, str]
+) -> SchemaError:
+    differ = (day != month).to_numpy()
+    labels = list(text.index[differ])
+    shown = "; ".join(
+        f"row {label}: {text[label]!r} is {day[label]:%Y-%m-%d} day-first or "
+        f"{month[label]:%Y-%m-%d} month-first"
+        for label in labels[:2]
+    )
+    return SchemaError(
+        f"column {column!r} has dates that read both day-first and month-first, with "
+        f"different results in {len(labels)} row(s) ({shown}). Nothing is guessed: say which "
+        f"with dayfirst=True or dayfirst=False (--dayfirst / --monthfirst), or give the format "
+        f"(date_format={formats[0]!r} or {formats[1]!r}; --date-format).",
+        column=column,
+        rows=labels,
+    )
+
+
+def parse_date_text(
+    values: pd.Series,
+    column: str,
+    *,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+) -> pd.Series:
+    """Read a column of text dates in one format for every row; ambiguity is an error.
+
+    Parameters
+    ----------
+    values : Series
+        Dates as text (missing values stay missing); its index labels the rows in errors.
+    column : str
+        The column's name, for the error message.
+    dayfirst : bool, optional
+        Settle ``05.03.2024``: True reads day-first, False month-first. Without it an
+        ambiguous column is an error.
+    date_format : str, optional
+        A :func:`~datetime.datetime.strptime` format that every value must follow.
+
+    Returns
+    -------
+    Series
+        Datetimes (tz-aware when the text carries one zone), NaT where a value is missing or
+        does not follow the column's format (the caller reports those rows).
+
+    Raises
+    ------
+    SchemaError
+        The column reads both day-first and month-first with different results.
+    ValueError
+        pandas refused the values (dates of different time zones); the caller reports it.
+
+    References
+    ----------
+    .. [1] ISO 8601-1:2019, Date and time -- Representations for information interchange.
+    .. [2] pandas, "to_datetime", https://pandas.pydata.org/docs/reference/api/pandas.to_datetime.html
+    """
+    text = values.astype("string").str.strip()
+    present = text.notna()
+    unique = pd.Series(text[present].unique()).astype(object)
+    if date_format is not None:
+        chosen = _read(unique, date_format)
+    elif len(unique) == 0:
+        chosen = pd.Series(pd.NaT, index=unique.index, dtype="datetime64[ns]")
+    else:
+        chosen = _choose(column, text[present], unique, dayfirst)
+    lookup = dict(zip(unique.tolist(), chosen.tolist(), strict=True))
+    parsed = text.map(lambda v: lookup.get(v, pd.NaT) if isinstance(v, str) else pd.NaT)
+    return pd.to_datetime(parsed.astype(object), errors="coerce")
+
+
+def _choose(column: str, text: pd.Series, unique: pd.Series, dayfirst: bool | None) -> pd.Series:
+    """Read ``unique`` in the first complete way (module docstring); error on ambiguity."""
+    found = _first_complete(unique, ["ISO8601", *_with_times(OTHER_FORMATS)])
+    if found is not None:
+        return found[1]
+    day = month = None
+    if dayfirst is not False:
+        day = _first_complete(unique, _with_times(DAY_FIRST_FORMATS))
+    if dayfirst is not True:
+        month = _first_complete(unique, _with_times(MONTH_FIRST_FORMATS))
+    if day is not None and month is not None:
+        if (day[1] == month[1]).all():
+            return day[1]
+        by_value_day = dict(zip(unique.tolist(), day[1].tolist(), strict=True))
+        by_value_month = dict(zip(unique.tolist(), month[1].tolist(), strict=True))
+        raise _ambiguity(
+            column, text, text.map(by_value_day), text.map(by_value_month), (day[0], month[0])
+        )
+    if day is not None:
+        return day[1]
+    if month is not None:
+        return month[1]
+    return _best_partial(unique, dayfirst)
+
+
+def _best_partial(unique: pd.Series, dayfirst: bool | None) -> pd.Series:
+    """No format reads every value: the reading of the format that reads most (NaT elsewhere)."""
+    formats = ["ISO8601", *_with_times(OTHER_FORMATS)]
+    if dayfirst is not False:
+        formats += _with_times(DAY_FIRST_FORMATS)
+    if dayfirst is not True:
+        formats += _with_times(MONTH_FIRST_FORMATS)
+    readings = [_read(unique, fmt) for fmt in formats]
+    return max(readings, key=lambda parsed: int(parsed.notna().sum()))
