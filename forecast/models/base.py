@@ -10,8 +10,10 @@ columns); subclasses write ``_fit``, ``_predict`` and ``_sample`` only.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar, Literal, Self
 
 import numpy as np
@@ -29,6 +31,7 @@ from forecast.errors import (
     SchemaError,
     format_rows,
 )
+from forecast.models._counts import count_metric, floor_forecast, floor_paths
 from forecast.models._params import check_choice, check_freq, check_int
 from forecast.schema import (
     DS,
@@ -267,6 +270,7 @@ class BaseModel:
             data[Y] = np.log(data[Y].to_numpy())
         self._reset()
         self.series_id_ = uid
+        self.count_metric_ = count_metric(data)
         self.frequency_ = frequency
         self.seasonal_period_ = int(self.seasonal_period or frequency.seasonal_period)
         self.last_ds_ = data[DS].iloc[-1]
@@ -295,11 +299,19 @@ class BaseModel:
         -------
         DataFrame
             ``ds``, ``yhat``, then ``yhat_lo_<L>``, ``yhat_hi_<L>`` for each level in increasing
-            order; intervals nest around the point forecast.
+            order; intervals nest around the point forecast. For a count series (a metric
+            such as ``dau``, :func:`~forecast.schema.is_count_metric`) no value is below zero.
 
         Raises
         ------
         NotFittedError, ConfigError, CapabilityError, FitError
+
+        Warns
+        -----
+        ForecastWarning
+            A count series' point forecast fell below zero and was raised to 0 (lower bands
+            below zero are truncated at 0 without a warning); see
+            :func:`forecast.models._counts.floor_forecast`.
         """
         self._check_fitted()
         h = check_horizon(h)
@@ -316,6 +328,10 @@ class BaseModel:
             frame[level_column(level, "lo")] = self._inverse(np.asarray(lo, dtype=float))
             frame[level_column(level, "hi")] = self._inverse(np.asarray(hi, dtype=float))
         self._check_output(frame, levels, h)
+        if self.count_metric_ is not None:
+            frame = floor_forecast(
+                frame, model=self.name, series=self.series_id_, metric=self.count_metric_
+            )
         return frame
 
     def sample(self, h: int, n: int = 1000, seed: int = 0) -> np.ndarray:
@@ -333,7 +349,7 @@ class BaseModel:
         Returns
         -------
         ndarray
-            Shape ``(n, h)``, on the scale of ``y``.
+            Shape ``(n, h)``, on the scale of ``y``; truncated at 0 for a count series.
         """
         self._check_fitted()
         h = check_horizon(h)
@@ -344,7 +360,8 @@ class BaseModel:
             raise FitError(
                 f"model {self.name!r} returned paths of shape {paths.shape}, expected {(n, h)}."
             )
-        return self._inverse(paths)
+        paths = self._inverse(paths)
+        return paths if self.count_metric_ is None else floor_paths(paths)
 
     def update(self, series: pd.DataFrame) -> Self:
         """Extend the fitted state with newer observations, keeping the estimated parameters.
@@ -370,20 +387,37 @@ class BaseModel:
         return self
 
     def warm_start(self, previous: BaseModel) -> None:
-        """Let the next ``fit`` start from the estimates of ``previous``, a fitted model of the
-        same kind (backtests use it between windows). The default does nothing; models whose
-        estimation is iterative override it. The result of ``fit`` must not depend on it
-        beyond the optimiser's tolerance.
+        """Let the next ``fit`` start from the estimates of ``previous``.
+
+        ``previous`` is a fitted model of the same kind (backtests use it between windows). The
+        default does nothing; models whose estimation is iterative override it. The result of
+        ``fit`` must not depend on it beyond the optimiser's tolerance.
         """
 
     def clone(self) -> Self:
-        """An unfitted copy with the same hyperparameters."""
+        """Return an unfitted copy with the same hyperparameters."""
         fresh = copy.deepcopy(self)
         fresh._reset()
         return fresh
 
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the model, fitted or not, to one file; :func:`forecast.models.load` reads it.
+
+        A zip of ``model.json`` (format and package versions, registry name, hyperparameters,
+        fitted state) and ``state.npz`` (its arrays), written atomically; see
+        :func:`forecast.persistence.save_model`.
+
+        Returns
+        -------
+        Path
+            The file written.
+        """
+        from forecast.persistence import save_model
+
+        return save_model(self, path)
+
     def future_dates(self, h: int) -> pd.DatetimeIndex:
-        """The ``h`` dates after the last fitted date."""
+        """Return the ``h`` dates after the last fitted date."""
         self._check_fitted()
         return future_dates(self.last_ds_, self.frequency_, h)
 
@@ -393,6 +427,7 @@ class BaseModel:
         return bool(getattr(self, "is_fitted_", False))
 
     def __repr__(self) -> str:
+        """Show the class and the hyperparameters that are set."""
         params = {
             k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")
         }
@@ -401,7 +436,7 @@ class BaseModel:
 
     # ---------------------------------------------------------------------- for subclasses
     def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
-        """Estimate from ``data`` (columns ``ds``, ``y``, ``qualifier``; ``y`` already transformed)."""
+        """Estimate from ``data`` (``ds``, ``y``, ``qualifier``; ``y`` already transformed)."""
         raise NotImplementedError
 
     def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
@@ -420,15 +455,16 @@ class BaseModel:
     def _prepare(self, series: pd.DataFrame) -> pd.DataFrame:
         if not isinstance(series, pd.DataFrame):
             raise SchemaError(
-                f"model {self.name!r} fits a DataFrame with 'ds' and 'y', not {type(series).__name__}."
+                f"model {self.name!r} fits a DataFrame with 'ds' and 'y', not "
+                f"{type(series).__name__}."
             )
         frame = series if UNIQUE_ID in series.columns else series.assign(**{UNIQUE_ID: "series"})
         data = validate_series(frame)
         ids = data[UNIQUE_ID].unique()
         if len(ids) != 1:
             raise SchemaError(
-                f"model {self.name!r} fits one series at a time, got {len(ids)} ({', '.join(map(repr, ids[:3]))}); "
-                "use fc.forecast for many series.",
+                f"model {self.name!r} fits one series at a time, got {len(ids)} "
+                f"({', '.join(map(repr, ids[:3]))}); use fc.forecast for many series.",
                 column=UNIQUE_ID,
             )
         return data
@@ -471,8 +507,8 @@ class BaseModel:
         values = frame.drop(columns=DS).to_numpy(dtype=float)
         if len(frame) != h or not np.all(np.isfinite(values)):
             raise FitError(
-                f"model {self.name!r} produced non-finite forecasts for series {self.series_id_!r}; "
-                "try transform='log', a simpler model, or a longer history."
+                f"model {self.name!r} produced non-finite forecasts for series "
+                f"{self.series_id_!r}; try transform='log', a simpler model, or a longer history."
             )
         tolerance = 1e-9 * (1.0 + np.abs(frame["yhat"].to_numpy()))
         inner_lo = inner_hi = frame["yhat"].to_numpy()
@@ -481,7 +517,7 @@ class BaseModel:
             hi = frame[level_column(level, "hi")].to_numpy()
             if np.any(lo > inner_lo + tolerance) or np.any(hi < inner_hi - tolerance):
                 raise FitError(
-                    f"model {self.name!r} produced intervals that do not nest at level {level:g} for "
-                    f"series {self.series_id_!r}."
+                    f"model {self.name!r} produced intervals that do not nest at level "
+                    f"{level:g} for series {self.series_id_!r}."
                 )
             inner_lo, inner_hi = lo, hi
