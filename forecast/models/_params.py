@@ -201,14 +201,20 @@ def check_choice(model: str, name: str, value: object, choices: Sequence[object]
 
 
 def check_date(model: str, name: str, value: object) -> pd.Timestamp | None:
-    """Return ``value`` as a Timestamp (``None`` stays ``None``) or raise ConfigError."""
+    """Return ``value`` as a Timestamp (``None`` stays ``None``) or raise :class:`ConfigError`.
+
+    Strings, dates and datetimes are accepted; numbers and bools are refused (pandas would
+    read ``3.5`` as 3.5 nanoseconds after 1970), as is anything pandas cannot parse and NaT.
+    """
     if value is None:
         return None
-    try:
-        when = pd.Timestamp(value)  # type: ignore[arg-type]  # any object: pandas decides
-    except (TypeError, ValueError):
-        when = pd.NaT
-    if when is pd.NaT:
+    when: object = pd.NaT
+    if not isinstance(value, (bool, int, float, np.number)):
+        try:
+            when = pd.Timestamp(value)  # type: ignore[arg-type]  # any object: pandas decides
+        except (TypeError, ValueError):
+            when = pd.NaT
+    if not isinstance(when, pd.Timestamp) or pd.isna(when):
         raise _fail(model, name, "a date such as '2024-03-01'", value, None)
     return when
 
