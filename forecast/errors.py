@@ -14,7 +14,8 @@
     │   ├── CapabilityError             a model asked for something it does not do
     │   ├── NotFittedError              predict or sample before fit
     │   └── FitError                    the estimation itself failed
-    └── ConfigError (also ValueError)   a batch configuration or an argument is invalid
+    ├── ConfigError (also ValueError)   a batch configuration or an argument is invalid
+    └── ModelFileError                  a saved model file that cannot be read back
 
 ``ForecastWarning`` is the one warning class; it is emitted only for things the caller can act on.
 """
@@ -37,6 +38,7 @@ __all__ = [
     "NotFittedError",
     "FitError",
     "ConfigError",
+    "ModelFileError",
     "ForecastWarning",
     "format_rows",
 ]
@@ -149,6 +151,27 @@ class FitError(ModelError):
 
 class ConfigError(ForecastError, ValueError):
     """A configuration or argument is invalid; the message names the key and the allowed values."""
+
+
+class ModelFileError(ForecastError):
+    """A saved model file or folder that cannot be read back or written.
+
+    Raised for a path that is missing or a directory, a truncated or corrupted file, a file of
+    another kind, one written in a format version this package does not read, or contents
+    that were edited (a model name that is not registered, unknown keys, arrays of the wrong
+    shape or dtype). The message names the file and what is wrong.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and what to do.
+    path : str, optional
+        The file or folder at fault.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class ForecastWarning(UserWarning):

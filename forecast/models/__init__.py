@@ -6,6 +6,8 @@ libraries (Prophet) are imported inside the model's ``fit``.
 
 from __future__ import annotations
 
+import os
+
 from forecast.models import (
     arima,  # noqa: F401  (registers arima)
     auto,  # noqa: F401  (registers auto)
@@ -21,4 +23,17 @@ from forecast.models import (
 from forecast.models.base import BaseModel, Capabilities
 from forecast.models.registry import available, get, register, resolve
 
-__all__ = ["BaseModel", "Capabilities", "available", "get", "register", "resolve"]
+__all__ = ["BaseModel", "Capabilities", "available", "get", "load", "register", "resolve"]
+
+
+def load(path: str | os.PathLike[str]) -> BaseModel:
+    """Load a model saved with ``model.save(path)``; see :func:`forecast.persistence.load_model`.
+
+    Raises
+    ------
+    ModelFileError
+        The file is missing, damaged, edited or of another format version.
+    """
+    from forecast.persistence import load_model
+
+    return load_model(path)

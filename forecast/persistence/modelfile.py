@@ -1,0 +1,301 @@
+"""One model in one file: a zip archive holding ``model.json`` and ``state.npz``.
+
+``model.json`` is the envelope:
+
+=================== ===============================================================================
+key                 value
+=================== ===============================================================================
+``format``          ``"forecast-model"``
+``format_version``  ``1``, the version of this layout
+``package_version`` the version of ``forecast`` that wrote the file
+``libraries``       versions of numpy, pandas, statsmodels and Prophet that wrote it (information)
+``model``           the model: registry ``name``, ``params`` (hyperparameters), fitted ``state``
+                    and ``results`` (see :mod:`forecast.persistence.state`)
+``arrays``          every array of ``state.npz`` by key, with its ``dtype`` and ``shape``
+``state_sha256``    the SHA-256 digest of ``state.npz``
+=================== ===============================================================================
+
+``state.npz`` is numpy's own format, read with ``allow_pickle=False``. Nothing in a file is
+executed or imported when it is read; see :mod:`forecast.persistence.codec`. Files are written
+through a temporary file and renamed, so a crash never leaves half a model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import zipfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from forecast.errors import ModelFileError
+from forecast.io import atomic_write_bytes
+from forecast.models.base import BaseModel
+from forecast.persistence.codec import Decoder, Encoder, Json
+from forecast.persistence.state import check_forecasts, decode_model, encode_model
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "save_model", "load_model", "model_bytes", "read_model"]
+
+FORMAT = "forecast-model"
+"""The ``format`` of a model file's envelope."""
+FORMAT_VERSION = 1
+"""The layout version this package writes and reads."""
+
+_JSON, _NPZ = "model.json", "state.npz"
+_ENVELOPE = {
+    "format",
+    "format_version",
+    "package_version",
+    "libraries",
+    "model",
+    "arrays",
+    "state_sha256",
+}
+_LIBRARIES = ("forecast", "numpy", "pandas", "statsmodels", "prophet")
+
+
+def _version(package: str) -> str | None:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
+def model_bytes(model: BaseModel) -> bytes:
+    """Return the bytes of a model file holding ``model`` (see the module's description).
+
+    Raises
+    ------
+    ModelFileError
+        The model is not registered, or holds a value that cannot be saved.
+    """
+    encoder = Encoder(encode_model)
+    node = encode_model(encoder, model, "model")
+    arrays = io.BytesIO()
+    np.savez(arrays, allow_pickle=False, **encoder.arrays)
+    state = arrays.getvalue()
+    envelope = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "package_version": _version("forecast") or "0.0.0",
+        "libraries": {name: _version(name) for name in _LIBRARIES[1:]},
+        "model": node,
+        "arrays": {
+            key: {"dtype": values.dtype.str, "shape": list(values.shape)}
+            for key, values in encoder.arrays.items()
+        },
+        "state_sha256": hashlib.sha256(state).hexdigest(),
+    }
+    text = json.dumps(envelope, allow_nan=False, indent=1)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr(_JSON, text)
+        archive.writestr(_NPZ, state, compress_type=zipfile.ZIP_STORED)
+    return out.getvalue()
+
+
+def save_model(model: BaseModel, path: str | os.PathLike[str]) -> Path:
+    """Save a model, fitted or not, to one file.
+
+    Parameters
+    ----------
+    model : BaseModel
+        A registered model; ``auto`` and ``ensemble`` are saved with their members.
+    path : str or path
+        The file to write (conventionally ``*.fcm``); its folder is created. An existing file
+        is replaced atomically: readers see the old model or the new one, never a mix.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ModelFileError
+        ``path`` is a directory, or the model cannot be saved.
+
+    See Also
+    --------
+    load_model : read it back.
+
+    References
+    ----------
+    .. [1] NumPy Enhancement Proposal 1, "A simple file format for NumPy arrays" (the ``.npy``
+       and ``.npz`` formats).
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise ModelFileError(
+            f"{str(target)!r} is a directory; give the path of a model file such as "
+            f"{str(target / 'model.fcm')!r}.",
+            path=str(target),
+        )
+    atomic_write_bytes(target, model_bytes(model))
+    return target
+
+
+def load_model(path: str | os.PathLike[str]) -> BaseModel:
+    """Load a model saved by :func:`save_model` (or :meth:`BaseModel.save`).
+
+    The loaded model predicts and samples exactly as the saved one did (same seed, same
+    numbers, with the same library versions), and ``update`` continues from it where the model
+    supports updates.
+
+    Parameters
+    ----------
+    path : str or path
+        A model file.
+
+    Returns
+    -------
+    BaseModel
+        The model, fitted if it was fitted when saved.
+
+    Raises
+    ------
+    ModelFileError
+        The path is missing or a directory; the file is truncated, damaged or not a model
+        file; it was written in another format version; or its contents were edited (an
+        unregistered model name, unknown keys, arrays of another shape or dtype, state that
+        does not forecast). The message names the file and what is wrong.
+
+    References
+    ----------
+    .. [1] Python Software Foundation, ``zipfile`` and ``json`` modules; NumPy's ``.npz``
+       format read with ``allow_pickle=False``.
+    """
+    source = Path(path)
+    if source.is_dir():
+        raise ModelFileError(
+            f"{str(source)!r} is a directory, not a model file; to load a folder of models "
+            "saved by save_models, use load_models.",
+            path=str(source),
+        )
+    try:
+        data = source.read_bytes()
+    except OSError as err:
+        raise ModelFileError(
+            f"model file {str(source)!r} cannot be read: {err.strerror or err}.", path=str(source)
+        ) from err
+    return read_model(data, str(source))
+
+
+def read_model(data: bytes, name: str) -> BaseModel:
+    """Decode the bytes of a model file; ``name`` is the file named in errors."""
+    envelope, state = _unpack(data, name)
+    arrays = _arrays(envelope, state, name)
+    decoder = Decoder(arrays, decode_model)
+    node = envelope["model"]
+    if not isinstance(node, dict) or node.get("$") != "model":
+        raise ModelFileError(f"model file {name!r}: 'model' is not a model entry.", path=name)
+    try:
+        model = decode_model(decoder, node, f"model file {name!r}")
+    except ModelFileError as err:
+        raise ModelFileError(f"{err} Refit and save the model again.", path=name) from err
+    unused = sorted(set(arrays) - decoder.used)
+    if unused:
+        raise ModelFileError(
+            f"model file {name!r} holds arrays {unused} that the model does not use; the file "
+            "was edited.",
+            path=name,
+        )
+    check_forecasts(model, f"model file {name!r}")
+    return model
+
+
+def _unpack(data: bytes, name: str) -> tuple[dict[str, Any], bytes]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = sorted(archive.namelist())
+            if members != sorted([_JSON, _NPZ]):
+                raise ModelFileError(
+                    f"{name!r} is not a model file of this package: it holds {members[:5]}, "
+                    f"expected {_JSON!r} and {_NPZ!r}.",
+                    path=name,
+                )
+            text, state = archive.read(_JSON), archive.read(_NPZ)
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, ValueError) as err:
+        raise ModelFileError(
+            f"{name!r} is not a readable model file (truncated, damaged or of another kind: "
+            f"{err}). Save the model again.",
+            path=name,
+        ) from err
+    try:
+        envelope = json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ModelFileError(
+            f"model file {name!r}: {_JSON} is not valid JSON ({err}).", path=name
+        ) from err
+    _check_envelope(envelope, name)
+    if hashlib.sha256(state).hexdigest() != envelope["state_sha256"]:
+        raise ModelFileError(
+            f"model file {name!r}: {_NPZ} does not match the digest recorded in {_JSON}; the "
+            "file was edited or damaged.",
+            path=name,
+        )
+    return envelope, state
+
+
+def _refuse_constant(text: str) -> Json:
+    raise ValueError(f"{text} is not allowed")
+
+
+def _check_envelope(envelope: Json, name: str) -> None:
+    if not isinstance(envelope, dict) or envelope.get("format") != FORMAT:
+        found = envelope.get("format") if isinstance(envelope, dict) else type(envelope).__name__
+        raise ModelFileError(
+            f"{name!r} is not a model file of this package (format {found!r}, expected "
+            f"{FORMAT!r}).",
+            path=name,
+        )
+    written = envelope.get("format_version")
+    if written != FORMAT_VERSION:
+        by = envelope.get("package_version")
+        raise ModelFileError(
+            f"model file {name!r} was written in format version {written!r} by forecast {by!r}; "
+            f"this forecast ({_version('forecast')}) reads version {FORMAT_VERSION}. Load it "
+            "with the version that wrote it, or refit and save the model again.",
+            path=name,
+        )
+    if set(envelope) != _ENVELOPE:
+        extra, missing = sorted(set(envelope) - _ENVELOPE), sorted(_ENVELOPE - set(envelope))
+        raise ModelFileError(
+            f"model file {name!r}: {_JSON} has unexpected keys {extra} or lacks {missing}; the "
+            "file was edited.",
+            path=name,
+        )
+    if not isinstance(envelope["arrays"], dict) or not isinstance(envelope["state_sha256"], str):
+        raise ModelFileError(f"model file {name!r}: {_JSON} is malformed.", path=name)
+
+
+def _arrays(envelope: dict[str, Any], state: bytes, name: str) -> dict[str, np.ndarray]:
+    manifest = envelope["arrays"]
+    try:
+        with np.load(io.BytesIO(state), allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as err:
+        raise ModelFileError(
+            f"model file {name!r}: {_NPZ} cannot be read ({err}).", path=name
+        ) from err
+    if set(arrays) != set(manifest):
+        raise ModelFileError(
+            f"model file {name!r}: {_NPZ} holds arrays {sorted(arrays)[:5]} but {_JSON} lists "
+            f"{sorted(manifest)[:5]}; the file was edited.",
+            path=name,
+        )
+    for key, values in arrays.items():
+        entry = manifest[key]
+        expected = (entry.get("dtype"), entry.get("shape")) if isinstance(entry, dict) else None
+        if expected != (values.dtype.str, list(values.shape)):
+            raise ModelFileError(
+                f"model file {name!r}: array {key!r} has dtype {values.dtype.str} and shape "
+                f"{list(values.shape)}, but {_JSON} records {entry}; the file was edited.",
+                path=name,
+            )
+    return arrays

@@ -1,0 +1,319 @@
+"""A model's hyperparameters and fitted state as a JSON tree and arrays, and back.
+
+A model is stored by its registry name, its hyperparameters (the public attributes that do not
+end in ``_``: the constructor's arguments) and its fitted state (the attributes that end in
+``_``), encoded by :mod:`forecast.persistence.codec`. Loading builds the model with
+:func:`forecast.models.get` (so the constructor checks the hyperparameters again) and sets the
+state. Private attributes (``_warm_params`` ...) carry warm starts between backtest windows and
+are not stored.
+
+Fitted results of wrapped libraries are not stored as objects. An adapter per model class
+stores what rebuilds them without estimating anything:
+
+* ``ets``: the filtered series and the estimated parameters; statsmodels' ``ETSModel.smooth``
+  with those parameters rebuilds the results.
+* ``arima``: the same with ``SARIMAX.smooth``.
+* ``theta``: the series, the seasonality decision and the estimates (``b0``, ``alpha``,
+  ``sigma2``, the one-step forecast, the seasonal factors) that ``ThetaModelResults`` holds.
+* ``prophet``: Prophet's own ``model_to_json`` text, read back with ``model_from_json``.
+
+Nested models (the members of ``ensemble``, the choice of ``auto``) are stored the same way,
+inside their parent.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from forecast.errors import ConfigError, ForecastError, ModelFileError, UnknownModelError
+from forecast.models.base import BaseModel
+from forecast.persistence.codec import Decoder, Encoder, Json
+
+__all__ = ["encode_model", "decode_model", "check_forecasts", "Adapter", "ADAPTERS"]
+
+_MODEL_KEYS = {"$", "name", "params", "state", "results"}
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """How one model class stores the fitted results of a wrapped library.
+
+    Attributes
+    ----------
+    attribute : str
+        The attribute holding the results (``"results_"``).
+    dump : callable
+        ``dump(encoder, model, where)``: a JSON node describing the results.
+    load : callable
+        ``load(decoder, model, node, where)``: rebuild the results from the node onto the
+        model, whose other state is already set.
+    """
+
+    attribute: str
+    dump: Callable[[Encoder, Any, str], Json]
+    load: Callable[[Decoder, Any, Json, str], None]
+
+
+def _quiet() -> Any:
+    from forecast.models._statsmodels import quiet_estimation
+
+    return quiet_estimation()
+
+
+def _dump_ets(encoder: Encoder, model: Any, where: str) -> Json:
+    results = model.results_
+    return {
+        "endog": encoder.array(np.asarray(results.model.endog, dtype=float).ravel(), where),
+        "params": encoder.array(np.asarray(results.params, dtype=float), where),
+    }
+
+
+def _load_ets(decoder: Decoder, model: Any, node: Json, where: str) -> None:
+    _check_keys(node, {"endog", "params"}, where)
+    endog, params = _arrays(decoder, node, ("endog", "params"), where)
+    with _quiet():
+        model.results_ = model._model(endog, model.spec_).smooth(params)
+
+
+def _load_arima(decoder: Decoder, model: Any, node: Json, where: str) -> None:
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    _check_keys(node, {"endog", "params"}, where)
+    endog, params = _arrays(decoder, node, ("endog", "params"), where)
+    spec = model.spec_
+    with _quiet():
+        sarimax = SARIMAX(
+            endog, order=spec.order, seasonal_order=spec.seasonal_order, trend=spec.trend
+        )
+        model.results_ = sarimax.smooth(params, cov_type="none")
+
+
+_THETA_FLOATS = ("b0", "alpha", "sigma2")
+
+
+def _dump_theta(encoder: Encoder, model: Any, where: str) -> Json:
+    results, theta = model.results_, model.results_.model
+    return {
+        "endog": encoder.array(np.asarray(theta._y, dtype=float), where),
+        "period": theta._period,
+        "deseasonalize": theta._deseasonalize,
+        "use_test": theta._use_test,
+        "method": theta._method,
+        "has_seasonality": bool(theta._has_seasonality),
+        "use_mle": bool(results._use_mle),
+        "one_step": encoder.array(np.asarray(results._one_step, dtype=float), where),
+        "seasonal": encoder.array(np.asarray(results._seasonal, dtype=float), where),
+        **{name: encoder.value(getattr(results, f"_{name}"), where) for name in _THETA_FLOATS},
+    }
+
+
+def _load_theta(decoder: Decoder, model: Any, node: Json, where: str) -> None:
+    from statsmodels.tsa.forecasting.theta import ThetaModel, ThetaModelResults
+
+    endog, one_step, seasonal = _arrays(decoder, node, ("endog", "one_step", "seasonal"), where)
+    expected = {"period", "deseasonalize", "use_test", "method", "has_seasonality", "use_mle"}
+    _check_keys(node, expected | {"endog", "one_step", "seasonal", *_THETA_FLOATS}, where)
+    floats = [decoder.value(node[name], where) for name in _THETA_FLOATS]
+    if not all(isinstance(v, (float, np.floating)) for v in floats[:2]) or not isinstance(
+        floats[2], (float, np.floating, type(None))
+    ):
+        raise ModelFileError(f"{where}: theta's b0, alpha and sigma2 must be numbers")
+    with _quiet():
+        theta = ThetaModel(
+            endog,
+            period=node["period"],
+            deseasonalize=node["deseasonalize"],
+            use_test=node["use_test"],
+            method=node["method"],
+        )
+    theta._has_seasonality = bool(node["has_seasonality"])
+    b0, alpha, sigma2 = floats
+    model.results_ = ThetaModelResults(
+        b0, alpha, sigma2, one_step, seasonal, bool(node["use_mle"]), theta
+    )
+
+
+def _dump_prophet(encoder: Encoder, model: Any, where: str) -> Json:
+    from prophet.serialize import model_to_json
+
+    return {"prophet_json": model_to_json(model.model_)}
+
+
+def _load_prophet(decoder: Decoder, model: Any, node: Json, where: str) -> None:
+    from prophet.serialize import model_from_json
+
+    from forecast.models.prophet import quiet_prophet
+
+    _check_keys(node, {"prophet_json"}, where)
+    if not isinstance(node["prophet_json"], str):
+        raise ModelFileError(f"{where}: the Prophet model is not a JSON text")
+    with quiet_prophet():
+        model.model_ = model_from_json(node["prophet_json"])
+
+
+ADAPTERS: dict[str, Adapter] = {
+    "ets": Adapter("results_", _dump_ets, _load_ets),
+    "arima": Adapter("results_", _dump_ets, _load_arima),
+    "theta": Adapter("results_", _dump_theta, _load_theta),
+    "prophet": Adapter("model_", _dump_prophet, _load_prophet),
+}
+"""Adapters by registry name, for the models that hold a wrapped library's results."""
+
+
+def _check_keys(node: Json, expected: set[str], where: str) -> None:
+    if not isinstance(node, dict) or set(node) != expected:
+        found = sorted(node) if isinstance(node, dict) else type(node).__name__
+        raise ModelFileError(f"{where}: expected the keys {sorted(expected)}, found {found}")
+
+
+def _arrays(decoder: Decoder, node: Json, names: tuple[str, ...], where: str) -> list[np.ndarray]:
+    if not isinstance(node, dict) or not set(names) <= set(node):
+        raise ModelFileError(f"{where}: the fitted results lack {', '.join(names)}")
+    out = []
+    for name in names:
+        values = decoder.array(node[name], f"{where}.{name}")
+        if not isinstance(values, np.ndarray) or values.ndim != 1 or values.dtype != float:
+            raise ModelFileError(f"{where}.{name}: expected a one-dimensional float array")
+        out.append(values)
+    return out
+
+
+def _hyperparameters(model: BaseModel) -> dict[str, Any]:
+    return {k: v for k, v in vars(model).items() if not k.startswith("_") and not k.endswith("_")}
+
+
+def _fitted_state(model: BaseModel, skip: str | None) -> dict[str, Any]:
+    return {
+        k: v
+        for k, v in vars(model).items()
+        if k.endswith("_") and not k.startswith("_") and k != skip
+    }
+
+
+def encode_model(encoder: Encoder, model: BaseModel, where: str) -> Json:
+    """Encode a model (and, recursively, the models it holds) as a ``model`` node.
+
+    Raises
+    ------
+    ModelFileError
+        The model is not registered under its name, or holds a value that cannot be saved.
+    """
+    from forecast.models.registry import _REGISTRY
+
+    name = type(model).name
+    if _REGISTRY.get(name) is not type(model):
+        raise ModelFileError(
+            f"{where}: {type(model).__name__} is not the registered model {name!r}; only "
+            "registered models can be saved."
+        )
+    adapter = ADAPTERS.get(name)
+    skip = adapter.attribute if adapter is not None and model.is_fitted else None
+    owner, encoder.owner = encoder.owner, model
+    try:
+        node = {
+            "$": "model",
+            "name": name,
+            "params": encoder.value(_hyperparameters(model), f"{where} {name} parameters"),
+            "state": encoder.value(_fitted_state(model, skip), f"{where} {name} state"),
+            "results": None if skip is None else adapter.dump(encoder, model, where),  # type: ignore[union-attr]
+        }
+    finally:
+        encoder.owner = owner
+    return node
+
+
+def decode_model(decoder: Decoder, node: dict[str, Json], where: str) -> BaseModel:
+    """Build a model from a ``model`` node: constructor, then state, then the adapter.
+
+    Raises
+    ------
+    ModelFileError
+        An unregistered name, hyperparameters the constructor refuses or does not take,
+        state attributes that are not fitted attributes, or results that do not rebuild.
+    """
+    if set(node) != _MODEL_KEYS:
+        raise ModelFileError(
+            f"{where}: a model entry has the keys {sorted(node)}, expected {sorted(_MODEL_KEYS)}"
+        )
+    name = node["name"]
+    params = decoder.value(node["params"], f"{where} parameters")
+    if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
+        raise ModelFileError(f"{where}: the parameters of model {name!r} are not a dict")
+    model = _construct(name, params, where)
+    owner, decoder.owner = decoder.owner, model
+    try:
+        state = decoder.value(node["state"], f"{where} {name} state")
+        _set_state(model, state, node["results"], f"{where} {name}")
+        adapter = ADAPTERS.get(name)
+        if node["results"] is not None:
+            if adapter is None:
+                raise ModelFileError(f"{where}: model {name!r} stores no library results")
+            adapter.load(decoder, model, node["results"], f"{where} {name} results")
+    finally:
+        decoder.owner = owner
+    return model
+
+
+def _construct(name: object, params: dict[str, Any], where: str) -> BaseModel:
+    """Build the unfitted model with its constructor from the saved hyperparameters.
+
+    Hyperparameters the constructor does not take (those the base class sets, such as
+    ``seasonal_period`` for a model without seasons) must equal what the constructor set.
+    """
+    from forecast.models.registry import _REGISTRY, get
+
+    cls = _REGISTRY.get(name) if isinstance(name, str) else None
+    accepted = set(inspect.signature(cls.__init__).parameters) if cls is not None else set()
+    try:
+        model = get(name, **{k: v for k, v in params.items() if k in accepted})  # type: ignore[arg-type]
+    except (UnknownModelError, ConfigError) as err:
+        raise ModelFileError(f"{where}: {err}") from err
+    built = _hyperparameters(model)
+    unknown = sorted(set(built) ^ set(params))
+    if unknown:
+        raise ModelFileError(f"{where}: model {name!r} has no parameters {unknown}")
+    fixed = [k for k in params if k not in accepted and not _same(params[k], built[k])]
+    if fixed:
+        raise ModelFileError(f"{where}: model {name!r} cannot take the saved values of {fixed}")
+    return model
+
+
+def _same(a: object, b: object) -> bool:
+    return type(a) is type(b) and bool(a == b)
+
+
+def _set_state(model: BaseModel, state: Any, results: Json, where: str) -> None:
+    if not isinstance(state, dict):
+        raise ModelFileError(f"{where}: the fitted state is not a dict")
+    bad = [k for k in state if not (k.isidentifier() and k.endswith("_") and k[0] != "_")]
+    if bad:
+        raise ModelFileError(f"{where}: {bad} are not fitted attributes (names ending in '_')")
+    fitted = state.get("is_fitted_") is True
+    if bool(state) and not fitted or (results is not None) != (fitted and model.name in ADAPTERS):
+        raise ModelFileError(f"{where}: the fitted state is incomplete")
+    vars(model).update(state)
+
+
+def check_forecasts(model: BaseModel, where: str) -> None:
+    """Forecast one step from a loaded fitted model, to catch state that was edited.
+
+    Raises
+    ------
+    ModelFileError
+        The state does not give a finite forecast.
+    """
+    if not model.is_fitted:
+        return
+    try:
+        model.predict(1, levels=())
+    except (ForecastError, ValueError, TypeError, KeyError, IndexError, AttributeError) as err:
+        raise ModelFileError(
+            f"{where}: the saved state of model {model.name!r} does not forecast "
+            f"({type(err).__name__}: {err}); the file was edited or is damaged. Refit and save "
+            "the model again."
+        ) from err
