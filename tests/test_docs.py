@@ -194,6 +194,17 @@ def _command(path: tuple[str, ...]) -> click.Command:
     return command
 
 
+def test_cli_page_table_names_every_command_with_its_exit_statuses() -> None:
+    page = (DOCS / "reference" / "cli.md").read_text(encoding="utf-8")
+    table = [line for line in page.splitlines() if line.startswith("| `forecast ")]
+    for path in _command_paths(cli, ("forecast",)):
+        if isinstance(_command(path), click.Group):
+            continue
+        rows = [row for row in table if row.startswith(f"| `{' '.join(path)}")]
+        assert len(rows) == 1, path
+        assert re.search(r"\| 0\b[^|]*\|$", rows[0]), (path, "exit statuses in the last column")
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The site, built by ``mkdocs build --strict`` (warnings such as bad links are errors)."""
@@ -216,6 +227,10 @@ def test_api_reference_documents_every_public_name(site: Path) -> None:
     assert missing == []
     for name in ("models.get", "models.available", "models.register", "retention.fit"):
         assert f'id="forecast.{name}"' in html
+    for package in (fc.batch, fc.retention, fc.datasets):
+        documented = [name for name in package.__all__ if not name.isupper()]
+        missing = [name for name in documented if f'id="{package.__name__}.{name}' not in html]
+        assert missing == [], package.__name__
 
 
 @pytest.mark.slow

@@ -330,17 +330,14 @@ def test_bounds_are_kept_by_a_model_with_the_bounds_capability():
 
 
 @pytest.mark.slow
-def test_readme_share_examples_run(tmp_path, monkeypatch):
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme[
-        readme.index("<!-- section:share -->") : readme.index("<!-- section:batch -->")
-    ]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+def test_docs_share_examples_run(tmp_path, monkeypatch):
+    page = (Path(__file__).resolve().parents[2] / "docs" / "shares.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", page, re.S)
     assert len(blocks) >= 4
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {}
     for block in blocks:
-        exec(compile(block, "README.md", "exec"), namespace)
+        exec(compile(block, "docs/shares.md", "exec"), namespace)
     assert (tmp_path / "shares.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "shares_ai_assistants.png").read_bytes()[:4] == b"\x89PNG"
     ai_history = namespace["ai_shares"][namespace["ai_shares"]["part"] == "history"]
