@@ -68,14 +68,26 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
-from forecast.errors import ConfigError, DataError, FitError, SchemaError
+from forecast.errors import ConfigError
+from forecast.models import _feedback_fit as fit
+from forecast.models._feedback_kernel import (
+    EventsLike,
+    FeedbackLayout,
+    events_multipliers,
+    natural_params,
+    parameter_names,
+    period_days,
+    point_params,
+    simulate,
+    unpack,
+    weekly_expected,
+)
 from forecast.models._params import (
     check_choice,
     check_date,
@@ -85,72 +97,20 @@ from forecast.models._params import (
 )
 from forecast.models.base import BaseModel, Capabilities, Intervals, quantile_intervals
 from forecast.models.registry import register
-from forecast.retention.dynamics import FeedbackPaths, simulate_feedback
-from forecast.retention.families import FAMILIES, get_family
-from forecast.schema import (
-    AGE,
-    COHORT,
-    DS,
-    QUALIFIER,
-    RETENTION,
-    UNIQUE_ID,
-    Frequency,
-    Y,
-    infer_frequency,
-)
+from forecast.retention.dynamics import FeedbackPaths
+from forecast.retention.families import FAMILIES
+from forecast.schema import AGE, COHORT, DS, RETENTION, Y
 
-__all__ = ["RetentionFeedback", "EventsLike", "ACCOUNTING_COLUMNS", "period_days"]
-
-EventsLike = Sequence[tuple[object, float]] | pd.DataFrame | None
-"""Events: ``[(date, multiplier), ...]`` or a frame with ``ds`` and ``multiplier`` columns."""
+__all__ = [
+    "RetentionFeedback",
+    "EventsLike",
+    "ACCOUNTING_COLUMNS",
+    "period_days",
+    "events_multipliers",
+]
 
 ACCOUNTING_COLUMNS = ("dau", "new", "retained", "churned")
 """Columns of :meth:`RetentionFeedback.accounting` after ``ds`` (and before ``is_forecast``)."""
-
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_DAYS = {"daily": 1.0, "weekly": 7.0, "monthly": 30.4375, "quarterly": 91.3125, "yearly": 365.25}
-_TINY = 1e-300
-
-
-def period_days(frequency: Frequency) -> float:
-    """Length of one period of ``frequency`` in days (a month is 30.4375 days)."""
-    if frequency.name in _DAYS:
-        return _DAYS[frequency.name]
-    start = pd.Timestamp("2001-01-01")
-    return float(((start + frequency.offset) - start) / pd.Timedelta(days=1))
-
-
-def events_multipliers(events: EventsLike, dates: pd.DatetimeIndex) -> np.ndarray:
-    """Acquisition multiplier of each date: the product of the multipliers of the events up to it.
-
-    Raises
-    ------
-    ConfigError
-        Events that are not (date, multiplier) pairs, dates that do not parse, or multipliers
-        that are not positive numbers.
-    """
-    out = np.ones(len(dates))
-    if events is None:
-        return out
-    if isinstance(events, pd.DataFrame):
-        if DS not in events.columns or "multiplier" not in events.columns:
-            raise ConfigError("an events frame needs the columns 'ds' (date) and 'multiplier'.")
-        pairs = list(zip(events[DS], events["multiplier"], strict=True))
-    else:
-        pairs = list(events)
-    for pair in pairs:
-        try:
-            date, multiplier = pair  # type: ignore[misc]
-            when = pd.Timestamp(date)
-            factor = float(multiplier)
-        except (TypeError, ValueError) as err:
-            raise ConfigError(
-                f"event {pair!r} is not a (date, multiplier) pair such as ('2024-03-18', 1.5)."
-            ) from err
-        if not np.isfinite(factor) or factor <= 0:
-            raise ConfigError(f"event {pair!r} has a multiplier that is not a positive number.")
-        out[np.asarray(dates >= when)] *= factor
-    return out
 
 
 @register("retention_feedback")
@@ -215,6 +175,7 @@ class RetentionFeedback(BaseModel):
     """
 
     capabilities = Capabilities(irregular=True, bounds=True, min_history=2)
+    _warm: tuple[list[str], np.ndarray] | None = None
 
     def __init__(
         self,
@@ -271,400 +232,87 @@ class RetentionFeedback(BaseModel):
         self.n_draws = n_draws
         self.seed = seed
 
-    # ------------------------------------------------------------------------------ layout
-    def _names(self) -> list[str]:
-        family = get_family(self.retention_family)
-        names = ["log_p", "log_q"]
-        if self.market_size is None:
-            names.append("log_m")
-        names += [f"z_{name}" for name in family.param_names]
-        if self.scale_effect is True:
-            names.append("log_e")
-        if self.weekly_:
-            names += [f"w_{day}" for day in range(6)]
-        return names + ["log_sigma"]
-
-    def _unpack(self, theta: np.ndarray) -> dict[str, np.ndarray]:
-        theta = np.atleast_2d(theta)
-        cols = {name: theta[:, i] for i, name in enumerate(self.names_)}
-        family = get_family(self.retention_family)
-        m = (
-            np.exp(cols["log_m"])
-            if "log_m" in cols
-            else np.full(len(theta), float(self.market_size))
-        )
-        if "log_e" in cols:
-            e = np.exp(cols["log_e"])
-        else:
-            e = np.full(len(theta), 0.0 if self.scale_effect is False else float(self.scale_effect))
-        z = np.column_stack([cols[f"z_{name}"] for name in family.param_names])
-        week = np.zeros((len(theta), 7))
-        if self.weekly_:
-            week[:, :6] = np.column_stack([cols[f"w_{day}"] for day in range(6)])
-            week[:, 6] = -week[:, :6].sum(axis=1)
-        return {
-            "p": np.exp(cols["log_p"]),
-            "q": np.exp(cols["log_q"]),
-            "m": m,
-            "z": z,
-            "e": e,
-            "week": week,
-            "sigma": np.exp(cols["log_sigma"]),
-        }
-
-    def expected(
-        self, dau: np.ndarray, theta: np.ndarray | None = None, first: int = 0
-    ) -> np.ndarray:
-        """Expected observations: ``dau`` (rows matching ``theta``, columns from period
-        ``first`` after launch) times the weekly factors, when the model has them.
-        """
-        if not self.weekly_:
-            return dau
-        week = self._unpack(self.theta_ if theta is None else theta)["week"]
-        days = (self.dow0_ + first + np.arange(dau.shape[1])) % 7
-        return dau * np.exp(week[:, days])
-
-    def _simulate(
-        self,
-        theta: np.ndarray,
-        periods: int,
-        *,
-        curve_change: Callable[[np.ndarray], np.ndarray] | None = None,
-        change_from: int = 0,
-        extra_multipliers: np.ndarray | None = None,
-    ) -> FeedbackPaths:
-        parts = self._unpack(theta)
-        family = get_family(self.retention_family)
-        survival = family.survival(np.arange(periods, dtype=float), parts["z"])
-        survival[:, 0] = 1.0
-        survival = np.minimum.accumulate(np.clip(survival, 0.0, 1.0), axis=1)
-        multipliers = self._multipliers(periods)
-        if extra_multipliers is not None:
-            multipliers = multipliers * extra_multipliers[:periods]
-        later = None
-        if curve_change is not None:
-            changed = np.asarray(curve_change(survival.copy()), dtype=float)
-            changed[:, 0] = 1.0
-            later = (int(change_from), np.minimum.accumulate(np.clip(changed, 0.0, 1.0), axis=1))
-        return simulate_feedback(
-            parts["p"],
-            parts["q"],
-            parts["m"],
-            survival,
-            periods,
-            multipliers=np.broadcast_to(multipliers, (len(parts["p"]), periods)),
-            scale_effect=parts["e"],
-            survival_from=later,
-        )
-
-    def _multipliers(self, periods: int) -> np.ndarray:
-        dates = pd.date_range(self.grid_[0], periods=periods, freq=self.frequency_.offset)
-        return events_multipliers(self.events, dates)
-
     # ------------------------------------------------------------------------------ fitting
     def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
         if self.transform == "log":
             data = data.assign(**{Y: np.exp(data[Y].to_numpy())})
-        self._build_grid(data)
-        self._observations(data)
-        self._retention_observations(retention)
-        points = int(np.isin(self.obs_kind_, ["=", "~"]).sum())
-        daily = self.frequency_.name == "daily"
+        series, frequency = self.series_id_, self.frequency_
+        launch = None if self.launch is None else pd.Timestamp(self.launch)
+        grid, obs_index = fit.grid_index(data, launch, frequency, series)
+        obs_log, obs_kind = fit.log_observations(data, series)
+        ret = fit.retention_data(retention, series, grid, frequency, self.retention_step)
+        if ret is not None:
+            self.retention_step_ = ret.step
+        points = int(np.isin(obs_kind, ["=", "~"]).sum())
+        daily = frequency.name == "daily"
         if self.weekly is True and not daily:
             raise ConfigError(
-                f"weekly=True needs a daily series; series {self.series_id_!r} is {self.frequency_.name}."
+                f"weekly=True needs a daily series; series {series!r} is {frequency.name}."
             )
         self.weekly_ = bool(
             self.weekly is True or (self.weekly == "auto" and daily and points >= 28)
         )
-        self.dow0_ = int(self.grid_[0].weekday())
-        self.names_ = self._names()
-        self._prior_setup(data)
-        self.bounds_ = self._box(data)
-        start = self._start(data)
-        theta = self._optimise(start)
-        self.theta_ = theta
-        self.cov_ = self._laplace(theta)
-        self.posterior_, self.ess_ = self._resample(theta)
-        self._set_params(theta)
+        self.grid_ = grid
+        self.names_ = list(
+            parameter_names(
+                self.retention_family, self.market_size, self.scale_effect, self.weekly_
+            )
+        )
+        self.retention_frame_ = None if ret is None else ret.frame
+        largest = max(float(data[Y].max()), 1.0)
+        prior_mean, prior_sd = fit.prior_arrays(self._layout, frequency, largest)
+        objective = fit.FeedbackLikelihood(
+            layout=self._layout,
+            obs_index=obs_index,
+            obs_log=obs_log,
+            obs_kind=obs_kind,
+            retention=ret,
+            approx_scale=float(self.approx_scale),
+            bound_sigma=float(self.bound_sigma),
+            bound_margin=float(self.bound_margin),
+            retention_sigma=float(self.retention_sigma),
+            prior_mean=None if self.prior is None else prior_mean,
+            prior_sd=None if self.prior is None else prior_sd,
+            periods=fit.periods_needed(grid, ret),
+        )
+        self.bounds_ = fit.box(self._layout, largest)
+        start = fit.start_point(objective, self.bounds_, largest, self._warm)
+        self.theta_ = fit.optimise(objective, start, self.bounds_, series)
+        self.cov_ = fit.laplace(objective, self.theta_)
+        self.posterior_, self.ess_ = fit.resample(
+            objective, self.theta_, self.cov_, self.bounds_, self.n_draws, self.seed
+        )
+        self.params_ = point_params(self._layout, self.theta_)
+
+    @property
+    def _layout(self) -> FeedbackLayout:
+        """The parameter layout and calendar of the fitted model."""
+        return FeedbackLayout(
+            family=self.retention_family,
+            market_size=self.market_size,
+            scale_effect=self.scale_effect,
+            weekly=self.weekly_,
+            events=self.events,
+            start=pd.Timestamp(self.grid_[0]),
+            offset=self.frequency_.offset,
+            names=tuple(self.names_),
+        )
 
     def warm_start(self, previous: BaseModel) -> None:
         """Start the next fit from ``previous``'s estimate when it has the same parameters."""
         if isinstance(previous, RetentionFeedback) and previous.is_fitted:
             self._warm = (list(previous.names_), np.array(previous.theta_))
 
-    def _build_grid(self, data: pd.DataFrame) -> None:
-        first, last = data[DS].iloc[0], data[DS].iloc[-1]
-        launch = first if self.launch is None else pd.Timestamp(self.launch)
-        if launch > first:
-            raise ConfigError(
-                f"launch {launch:%Y-%m-%d} is after the first observation {first:%Y-%m-%d}; give an earlier launch."
-            )
-        grid = pd.date_range(launch, last, freq=self.frequency_.offset)
-        index = grid.get_indexer(data[DS])
-        if np.any(index < 0):
-            bad = data.loc[index < 0, DS].dt.strftime("%Y-%m-%d").tolist()
-            raise ConfigError(
-                f"dates {', '.join(bad[:3])} of series {self.series_id_!r} are not on the {self.frequency_.name} "
-                f"grid that starts at launch {launch:%Y-%m-%d}; give a launch date on the series' grid."
-            )
-        self.grid_ = grid
-        self.obs_index_ = index
-
-    def _observations(self, data: pd.DataFrame) -> None:
-        values = data[Y].to_numpy(float)
-        negative = values < 0
-        if negative.any():
-            rows = data.loc[negative, DS].dt.strftime("%Y-%m-%d").tolist()
-            raise DataError(
-                f"series {self.series_id_!r} has {int(negative.sum())} negative value(s) in column 'y' (dates "
-                f"{', '.join(rows[:3])}); active users cannot be negative. Correct the data.",
-                series=self.series_id_,
-                column=Y,
-                rows=rows,
-            )
-        self.obs_log_ = np.log1p(values)
-        self.obs_kind_ = data[QUALIFIER].to_numpy(str)
-
-    def _retention_observations(self, retention: pd.DataFrame | None) -> None:
-        self.ret_ = None
-        if retention is None:
-            return
-        frame = retention
-        if UNIQUE_ID in frame.columns and frame[UNIQUE_ID].nunique() > 1:
-            uid = self.series_id_
-            exact = frame[frame[UNIQUE_ID] == uid]
-            entity = frame[frame[UNIQUE_ID].str.split("/").str[0] == uid.split("/")[0]]
-            frame = exact if len(exact) else entity
-            if frame[UNIQUE_ID].nunique() != 1:
-                raise SchemaError(
-                    f"the retention frame holds products {', '.join(map(repr, retention[UNIQUE_ID].unique()[:4]))} "
-                    f"in column 'unique_id' and none (or several) match series {uid!r}; pass the rows of this product.",
-                    series=uid,
-                    column=UNIQUE_ID,
-                )
-        step = self.retention_step
-        if step is None:
-            cohort_freq = infer_frequency(frame[COHORT].drop_duplicates())
-            step = (
-                period_days(cohort_freq) / period_days(self.frequency_)
-                if cohort_freq is not None
-                else 1.0
-            )
-        self.retention_step_ = float(step)
-        full = pd.date_range(
-            self.grid_[0], max(self.grid_[-1], frame[COHORT].max()), freq=self.frequency_.offset
-        )
-        cohort_index = full.searchsorted(frame[COHORT].to_numpy(), side="right") - 1
-        self.ret_ = {
-            "frame": frame[[COHORT, AGE, RETENTION]].reset_index(drop=True),
-            "ages": frame[AGE].to_numpy(float) * self.retention_step_,
-            "value": frame[RETENTION].to_numpy(float),
-            "cohort": cohort_index,
-        }
-
-    def _prior_setup(self, data: pd.DataFrame) -> None:
-        family = get_family(self.retention_family)
-        per_year = 365.25 / period_days(self.frequency_)
-        largest = max(float(data[Y].max()), 1.0)
-        centre = {
-            "log_p": np.log(0.03 / per_year),
-            "log_q": np.log(0.38 / per_year),
-            "log_m": np.log(20 * largest),
-            "log_e": 0.0,
-            "log_sigma": np.log(0.1),
-        }
-        scale = {"log_p": 3.0, "log_q": 3.0, "log_m": 3.0, "log_e": 2.0, "log_sigma": 1.0}
-        for day in range(6):
-            centre[f"w_{day}"], scale[f"w_{day}"] = 0.0, 0.5
-        start_z = family.to_z(dict(zip(family.param_names, family.start, strict=True)))
-        for name, value in zip(family.param_names, start_z, strict=True):
-            centre[f"z_{name}"] = float(value)
-            scale[f"z_{name}"] = 2.0
-        self.prior_mean_ = np.array([centre[n] for n in self.names_])
-        self.prior_sd_ = np.array([scale[n] for n in self.names_])
-
-    def _box(self, data: pd.DataFrame) -> np.ndarray:
-        largest = max(float(data[Y].max()), 1.0)
-        box = {
-            "log_p": (-25.0, 0.0),
-            "log_q": (-20.0, 3.0),
-            "log_m": (np.log(largest), np.log(largest) + 18.0),
-            "log_e": (-15.0, 5.0),
-            "log_sigma": (-7.0, 2.0),
-        }
-        box.update({f"w_{day}": (-3.0, 3.0) for day in range(6)})
-        return np.array([box.get(n, (-12.0, 12.0)) for n in self.names_])
-
-    def _periods_needed(self) -> int:
-        periods = len(self.grid_)
-        if self.ret_ is not None:
-            periods = max(periods, int(self.ret_["cohort"].max()) + 1)
-        return periods
-
-    def _objective(self, theta: np.ndarray) -> np.ndarray:
-        """Negative log-posterior of each row of ``theta`` (shape ``(n, k)``)."""
-        theta = np.atleast_2d(theta)
-        return self._loss(theta, self._simulate(theta, self._periods_needed()))
-
-    def _loss(self, theta: np.ndarray, paths: FeedbackPaths) -> np.ndarray:
-        parts = self._unpack(theta)
-        level = paths.dau[:, self.obs_index_]
-        if self.weekly_:
-            level = level * np.exp(parts["week"][:, (self.dow0_ + self.obs_index_) % 7])
-        fitted = np.log1p(np.maximum(level, 0.0))
-        sigma = parts["sigma"][:, None]
-        residual = self.obs_log_[None, :] - fitted
-        kind = self.obs_kind_
-        total = np.zeros(len(theta))
-        for code, width in (("=", 1.0), ("~", float(self.approx_scale))):
-            mask = kind == code
-            if mask.any():
-                scaled = residual[:, mask] / (width * sigma)
-                total += np.sum(0.5 * scaled**2 + np.log(width * sigma), axis=1)
-        margin = float(self.bound_margin)
-        for code, sign in ((">=", 1.0), ("<=", -1.0)):
-            mask = kind == code
-            if mask.any():
-                violation = np.maximum(0.0, sign * (residual[:, mask] + sign * margin))
-                total += np.sum(0.5 * (violation / float(self.bound_sigma)) ** 2, axis=1)
-        if self.ret_ is not None:
-            total += self._retention_loss(parts, paths)
-        if self.prior is not None:
-            total += np.sum(0.5 * ((theta - self.prior_mean_) / self.prior_sd_) ** 2, axis=1)
-        return np.where(np.isfinite(total), total, 1e12)
-
-    def _retention_loss(self, parts: dict[str, np.ndarray], paths: FeedbackPaths) -> np.ndarray:
-        fitted = self._retention_fitted(parts, paths)
-        residual = (self.ret_["value"][None, :] - fitted) / float(self.retention_sigma)
-        return np.sum(0.5 * residual**2, axis=1)
-
-    def _retention_fitted(self, parts: dict[str, np.ndarray], paths: FeedbackPaths) -> np.ndarray:
-        family = get_family(self.retention_family)
-        curve = family.survival(self.ret_["ages"], parts["z"])
-        before = self.ret_["cohort"] - 1
-        drive = np.where(before[None, :] >= 0, paths.dau[:, np.maximum(before, 0)], 0.0)
-        uplift = np.minimum(1.0, parts["e"][:, None] * drive / parts["m"][:, None])
-        return curve + uplift * (1.0 - curve)
-
-    def _start(self, data: pd.DataFrame) -> np.ndarray:
-        warm = getattr(self, "_warm", None)
-        family = get_family(self.retention_family)
-        curves = [
-            family.to_z(dict(zip(family.param_names, values, strict=True)))
-            for values in (family.start, *family.alternatives)
-        ]
-        largest = max(float(data[Y].max()), 1.0)
-        grid = []
-        for p in (1e-5, 1e-4, 1e-3, 1e-2):
-            for q in (0.01, 0.05, 0.2, 0.6):
-                for mult in (1.5, 4.0, 20.0, 100.0, 1000.0, 10000.0):
-                    for z0 in curves:
-                        row = {
-                            "log_p": np.log(p),
-                            "log_q": np.log(q),
-                            "log_m": np.log(mult * largest),
-                            "log_e": 0.0,
-                            "log_sigma": np.log(0.1),
-                        }
-                        row.update({f"w_{day}": 0.0 for day in range(6)})
-                        row.update(
-                            {f"z_{n}": v for n, v in zip(family.param_names, z0, strict=True)}
-                        )
-                        grid.append([row[n] for n in self.names_])
-        candidates = np.clip(np.array(grid), self.bounds_[:, 0], self.bounds_[:, 1])
-        if warm is not None and warm[0] == self.names_:
-            candidates = np.vstack(
-                [np.clip(warm[1], self.bounds_[:, 0], self.bounds_[:, 1]), candidates]
-            )
-        values = self._objective(candidates)
-        return candidates[int(np.argmin(values))]
-
-    def _value_and_gradient(
-        self, theta: np.ndarray, step: float = 1e-5
-    ) -> tuple[float, np.ndarray]:
-        k = len(theta)
-        points = np.vstack([theta, theta + step * np.eye(k), theta - step * np.eye(k)])
-        values = self._objective(points)
-        return float(values[0]), (values[1 : k + 1] - values[k + 1 :]) / (2 * step)
-
-    def _optimise(self, start: np.ndarray) -> np.ndarray:
-        result = optimize.minimize(
-            self._value_and_gradient,
-            start,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[tuple(b) for b in self.bounds_],
-            options={"maxiter": 300, "ftol": 1e-9, "gtol": 1e-5},
-        )
-        if not np.all(np.isfinite(result.x)) or result.fun >= 1e12:
-            raise FitError(
-                f"retention_feedback found no finite fit for series {self.series_id_!r}: {result.message}"
-            )
-        return np.asarray(result.x, dtype=float)
-
-    def _laplace(self, theta: np.ndarray, step: float = 1e-3) -> np.ndarray:
-        k = len(theta)
-        eye = np.eye(k) * step
-        points = [theta]
-        for i in range(k):
-            for j in range(k):
-                points += [
-                    theta + eye[i] + eye[j],
-                    theta + eye[i] - eye[j],
-                    theta - eye[i] + eye[j],
-                    theta - eye[i] - eye[j],
-                ]
-        values = self._objective(np.array(points))
-        hessian = values[1:].reshape(k, k, 4) @ np.array([1.0, -1.0, -1.0, 1.0]) / (4 * step**2)
-        hessian = (hessian + hessian.T) / 2
-        eigval, eigvec = np.linalg.eigh(hessian)
-        floor = 1.0 / 9.0
-        cov = (eigvec / np.maximum(eigval, floor)) @ eigvec.T
-        return (cov + cov.T) / 2
-
-    def _set_params(self, theta: np.ndarray) -> None:
-        parts = self._unpack(theta)
-        family = get_family(self.retention_family)
-        params = {"p": float(parts["p"][0]), "q": float(parts["q"][0]), "m": float(parts["m"][0])}
-        for name, value in family.to_params(parts["z"][0]).items():
-            params[f"retention_{name}"] = value
-        params["scale_effect"] = float(parts["e"][0])
-        params["sigma"] = float(parts["sigma"][0])
-        if self.weekly_:
-            for name, value in zip(_WEEKDAYS, np.exp(parts["week"][0]), strict=True):
-                params[f"weekly_{name}"] = float(value)
-        self.params_ = params
-
     # --------------------------------------------------------------------------- forecasting
-    def _resample(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
-        """Sampling-importance-resampling of the Laplace approximation.
+    def expected(
+        self, dau: np.ndarray, theta: np.ndarray | None = None, first: int = 0
+    ) -> np.ndarray:
+        """Multiply ``dau`` by the weekly factors, when the model has them.
 
-        ``4 n_draws`` proposals from a normal with twice the Laplace covariance are weighted by
-        the exact posterior over the proposal density and ``n_draws`` of them are resampled
-        (systematically), which corrects the Gaussian approximation where the posterior is
-        curved. Returns the draws and the effective sample size of the weights.
+        ``dau`` has rows matching ``theta`` (the estimate by default) and columns from period
+        ``first`` after launch; the result is the expected observations.
         """
-        rng = np.random.default_rng(self.seed)
-        n = 4 * int(self.n_draws)
-        k = len(theta)
-        cov = 2.0 * self.cov_ + 1e-12 * np.eye(k)
-        chol = np.linalg.cholesky(cov)
-        proposals = theta + rng.standard_normal((n, k)) @ chol.T
-        proposals[0] = theta
-        inside = np.all(
-            (proposals >= self.bounds_[:, 0]) & (proposals <= self.bounds_[:, 1]), axis=1
-        )
-        proposals = proposals[inside]
-        log_q = stats.multivariate_normal(theta, cov, allow_singular=True).logpdf(proposals)
-        log_w = -self._objective(proposals) - log_q
-        log_w -= log_w.max()
-        weights = np.exp(log_w)
-        weights /= weights.sum()
-        ess = float(1.0 / np.sum(weights**2))
-        positions = (rng.random() + np.arange(int(self.n_draws))) / int(self.n_draws)
-        chosen = np.minimum(np.searchsorted(np.cumsum(weights), positions), len(proposals) - 1)
-        return proposals[chosen], ess
+        return weekly_expected(self._layout, dau, self.theta_ if theta is None else theta, first)
 
     def draws(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` parameter vectors drawn (with replacement) from the resampled posterior."""
@@ -705,7 +353,8 @@ class RetentionFeedback(BaseModel):
             Arrays of shape ``(n, len(grid_) + h)``.
         """
         self._check_fitted()
-        return self._simulate(
+        return simulate(
+            self._layout,
             self.theta_ if theta is None else theta,
             len(self.grid_) + h,
             curve_change=curve_change,
@@ -720,7 +369,7 @@ class RetentionFeedback(BaseModel):
 
     def noisy(self, dau: np.ndarray, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Observations around ``dau`` (rows matching ``theta``) with the model's noise."""
-        sigma = self._unpack(theta)["sigma"][:, None]
+        sigma = unpack(self._layout, theta)["sigma"][:, None]
         return np.expm1(np.log1p(np.maximum(dau, 0.0)) + sigma * rng.standard_normal(dau.shape))
 
     def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
@@ -772,7 +421,7 @@ class RetentionFeedback(BaseModel):
             was fitted without retention data.
         """
         self._check_fitted()
-        if self.ret_ is None:
+        if self.retention_frame_ is None:
             return pd.DataFrame(
                 {
                     COHORT: pd.Series(dtype="datetime64[ns]"),
@@ -781,10 +430,13 @@ class RetentionFeedback(BaseModel):
                     "yhat": pd.Series(dtype=float),
                 }
             )
-        fitted = self._retention_fitted(
-            self._unpack(self.theta_), self._simulate(self.theta_, self._periods_needed())
-        )[0]
-        return self.ret_["frame"].assign(yhat=fitted)
+        data = fit.place_retention(
+            self.retention_frame_, self.grid_, self.frequency_, self.retention_step_
+        )
+        layout = self._layout
+        paths = simulate(layout, self.theta_, fit.periods_needed(self.grid_, data))
+        fitted = fit.retention_fitted(layout, data, unpack(layout, self.theta_), paths)[0]
+        return data.frame.assign(yhat=fitted)
 
     def accounting(self, h: int = 0) -> pd.DataFrame:
         """Growth accounting of every period from launch to ``h`` periods past the last observation.
@@ -827,24 +479,11 @@ class RetentionFeedback(BaseModel):
         """
         self._check_fitted()
         tail = (100.0 - float(level)) / 200.0
-        draws = [self._natural(row) for row in self.posterior_]
-        estimate = self._natural(self.theta_)
+        draws = [natural_params(self._layout, row) for row in self.posterior_]
+        estimate = natural_params(self._layout, self.theta_)
         rows = []
         for name, value in estimate.items():
             values = np.array([d[name] for d in draws])
             lo, hi = np.quantile(values, [tail, 1.0 - tail])
             rows.append({"parameter": name, "estimate": value, "lo": float(lo), "hi": float(hi)})
         return pd.DataFrame(rows)
-
-    def _natural(self, theta: np.ndarray) -> dict[str, float]:
-        parts = self._unpack(theta)
-        family = get_family(self.retention_family)
-        out = {"p": float(parts["p"][0]), "q": float(parts["q"][0])}
-        if self.market_size is None:
-            out["m"] = float(parts["m"][0])
-        for name, value in family.to_params(parts["z"][0]).items():
-            out[f"retention_{name}"] = value
-        if self.scale_effect is True:
-            out["scale_effect"] = float(parts["e"][0])
-        out["sigma"] = float(parts["sigma"][0])
-        return out
