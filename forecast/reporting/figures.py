@@ -37,6 +37,7 @@ __all__ = [
     "levels_in",
     "numbers",
     "dates",
+    "date_hover",
     "history_traces",
     "fan_traces",
     "window_traces",
@@ -69,6 +70,11 @@ def dates(values: Iterable[pd.Timestamp]) -> list[str]:
     index = pd.DatetimeIndex(list(values))
     with_time = bool(len(index)) and bool((index != index.normalize()).any())
     return list(index.strftime("%Y-%m-%d %H:%M:%S" if with_time else "%Y-%m-%d"))
+
+
+def date_hover(x: list[str]) -> str:
+    """Return the hover text of a date: the day, and the time when the dates have one."""
+    return "%{x|%Y-%m-%d %H:%M}" if any(" " in d for d in x) else "%{x|%Y-%m-%d}"
 
 
 def colors_of(models: Iterable[str]) -> dict[str, str]:
@@ -108,29 +114,32 @@ def history_traces(history: pd.DataFrame, *, legend: bool = True) -> list[Trace]
         rows = history[(qualifier == mark).to_numpy()]
         if not len(rows):
             continue
+        x = dates(rows[DS])
         trace: Trace = {
             "type": "scatter",
             "name": name,
-            "x": dates(rows[DS]),
+            "x": x,
             "y": numbers(rows[Y]),
             "mode": "lines+markers" if line else "markers",
             "line": {"color": _HISTORY_COLOR, "width": 1.6},
             "marker": {"color": _HISTORY_COLOR, "symbol": symbol, "size": 5 if line else 10},
             "legendgroup": name,
             "showlegend": legend,
-            "hovertemplate": f"%{{x}}<br>{mark} %{{y:,.6g}}<extra>{name}</extra>",
+            "hovertemplate": f"{date_hover(x)}<br>{mark} %{{y:,.6~r}}<extra>{name}</extra>",
         }
         traces.append(trace)
     return traces
 
 
-def _bounds_text(frame: pd.DataFrame, levels: Sequence[float], prefix: str) -> tuple[list, str]:
+def _bounds_text(
+    frame: pd.DataFrame, levels: Sequence[float], prefix: str, number: str = ",.6~r"
+) -> tuple[list, str]:
     """Per-point ``customdata`` of the bounds and the hover lines that show them."""
     columns = [level_column(lv, side, prefix=prefix) for lv in levels for side in ("lo", "hi")]
     data = np.column_stack([frame[c].to_numpy(float) for c in columns]) if columns else None
     custom = [numbers(row) for row in data] if data is not None else []
     lines = "".join(
-        f"<br>{lv:g}%: %{{customdata[{2 * i}]:,.6g}} to %{{customdata[{2 * i + 1}]:,.6g}}"
+        f"<br>{lv:g}%: %{{customdata[{2 * i}]:{number}}} to %{{customdata[{2 * i + 1}]:{number}}}"
         for i, lv in enumerate(levels)
     )
     return custom, lines
@@ -143,6 +152,7 @@ def fan_traces(
     *,
     prefix: str = YHAT,
     label: str = "",
+    number: str = ",.6~r",
 ) -> list[Trace]:
     """Fan chart of one series' forecasts: bands per level (wider lighter) and the point line.
 
@@ -170,7 +180,7 @@ def fan_traces(
                         "hoverinfo": "skip",
                     }
                 )
-        custom, lines = _bounds_text(frame, levels, prefix)
+        custom, lines = _bounds_text(frame, levels, prefix, number)
         traces.append(
             {
                 "type": "scatter",
@@ -182,7 +192,8 @@ def fan_traces(
                 "line": {"color": color, "width": 2},
                 "marker": {"color": color, "size": 5},
                 "legendgroup": model,
-                "hovertemplate": f"%{{x}}<br>{prefix} %{{y:,.6g}}{lines}<extra>{model}</extra>",
+                "hovertemplate": f"{date_hover(x)}<br>{prefix} %{{y:{number}}}{lines}"
+                f"<extra>{model}</extra>",
             }
         )
     return traces
@@ -191,16 +202,17 @@ def fan_traces(
 def window_traces(backtest: pd.DataFrame, colors: dict[str, str]) -> list[Trace]:
     """Forecasts of one series against its actuals, one line per model and window."""
     actual = backtest.drop_duplicates(DS).sort_values(DS)
+    x = dates(actual[DS])
     traces: list[Trace] = [
         {
             "type": "scatter",
             "name": "actual",
-            "x": dates(actual[DS]),
+            "x": x,
             "y": numbers(actual[Y]),
             "mode": "lines+markers",
             "line": {"color": _HISTORY_COLOR, "width": 1.6},
             "marker": {"color": _HISTORY_COLOR, "size": 5},
-            "hovertemplate": "%{x}<br>y %{y:,.6g}<extra>actual</extra>",
+            "hovertemplate": f"{date_hover(x)}<br>y %{{y:,.6~r}}<extra>actual</extra>",
         }
     ]
     levels = levels_in(backtest)
@@ -221,7 +233,7 @@ def window_traces(backtest: pd.DataFrame, colors: dict[str, str]) -> list[Trace]
                     "marker": {"color": colors[str(model)], "size": 4},
                     "legendgroup": str(model),
                     "showlegend": i == 0,
-                    "hovertemplate": f"%{{x}}<br>yhat %{{y:,.6g}}{lines}<br>cutoff {when}"
+                    "hovertemplate": f"{date_hover(x)}<br>yhat %{{y:,.6~r}}{lines}<br>cutoff {when}"
                     f"<extra>{model}</extra>",
                 }
             )
@@ -271,21 +283,24 @@ def share_figure(frame: pd.DataFrame, title: str) -> dict[str, Any]:
     for product in products:
         rows = frame[frame[UNIQUE_ID] == product].sort_values(DS)
         color, model = colors[product], str(rows[MODEL].iloc[0])
+        x = dates(rows[DS])
         data.append(
             {
                 "type": "scatter",
                 "name": product,
-                "x": dates(rows[DS]),
+                "x": x,
                 "y": numbers(rows[SHARE]),
                 "stackgroup": "shares",
                 "line": {"color": color, "width": 0.8},
                 "fillcolor": _rgba(color, 0.75),
                 "legendgroup": product,
-                "hovertemplate": "%{x}<br>share %{y:.2%}<extra>" + product + "</extra>",
+                "hovertemplate": f"{date_hover(x)}<br>share %{{y:.2%}}<extra>{product}</extra>",
             }
         )
         ahead = rows[rows[PART] == "forecast"]
-        for trace in fan_traces(ahead.assign(**{MODEL: product}), colors, levels, prefix=SHARE):
+        for trace in fan_traces(
+            ahead.assign(**{MODEL: product}), colors, levels, prefix=SHARE, number=".2%"
+        ):
             trace.update(xaxis="x2", yaxis="y2", showlegend=False)
             if "hovertemplate" in trace:
                 trace["hovertemplate"] = trace["hovertemplate"].replace(

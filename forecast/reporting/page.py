@@ -68,6 +68,7 @@ _GLUE = """
     });
     draw();
   }
+  window.reportReadyAt = performance.now();
   window.reportReady = true;
 })();
 """
