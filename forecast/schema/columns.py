@@ -40,6 +40,10 @@ __all__ = [
     "SCALE",
     "SEASONAL_PERIOD",
     "NOTE",
+    "FILLED",
+    "AGE_UNIT",
+    "AGE_UNITS",
+    "Y_TEXT",
     "QUALIFIERS",
     "COUNT_METRICS",
     "SERIES_REQUIRED",
@@ -88,6 +92,15 @@ SEASONAL_PERIOD = "seasonal_period"
 """Backtests: the season length behind ``scale``."""
 NOTE = "note"
 """Metrics: why a value is NaN (empty when every value is defined)."""
+
+FILLED = "filled"
+"""Series: True on a row :func:`forecast.fill_gaps` added; backtests never score such a row."""
+AGE_UNIT = "age_unit"
+"""Retention: the unit of ``age`` (one of :data:`AGE_UNITS`); without it, cohort periods."""
+Y_TEXT = "y_text"
+"""Series: the figure as the file wrote it (``>=2.25M``), kept when ``y`` was read from text."""
+AGE_UNITS: tuple[str, ...] = ("day", "week", "month")
+"""Allowed values of ``age_unit``."""
 
 SERIES_REQUIRED = (UNIQUE_ID, DS, Y)
 SERIES_OPTIONAL = (ENTITY, METRIC, CHANNEL, QUALIFIER, SOURCE)
