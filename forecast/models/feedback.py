@@ -1,4 +1,4 @@
-r"""``retention_feedback``: DAU as cohorts times retention, with acquisition driven by the active base.
+r"""``retention_feedback``: DAU as cohorts times retention; the active base drives acquisition.
 
 The equations are those of :mod:`forecast.retention.dynamics` for one product in its own market
 (which this module calls for every path):
@@ -237,7 +237,7 @@ class RetentionFeedback(BaseModel):
         if self.transform == "log":
             data = data.assign(**{Y: np.exp(data[Y].to_numpy())})
         series, frequency = self.series_id_, self.frequency_
-        launch = None if self.launch is None else pd.Timestamp(self.launch)
+        launch = check_date(self.name, "launch", self.launch)
         grid, obs_index = fit.grid_index(data, launch, frequency, series)
         obs_log, obs_kind = fit.log_observations(data, series)
         ret = fit.retention_data(retention, series, grid, frequency, self.retention_step)
@@ -286,7 +286,7 @@ class RetentionFeedback(BaseModel):
 
     @property
     def _layout(self) -> FeedbackLayout:
-        """The parameter layout and calendar of the fitted model."""
+        """Rebuild the parameter layout and calendar of the fitted model."""
         return FeedbackLayout(
             family=self.retention_family,
             market_size=self.market_size,
@@ -315,7 +315,7 @@ class RetentionFeedback(BaseModel):
         return weekly_expected(self._layout, dau, self.theta_ if theta is None else theta, first)
 
     def draws(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` parameter vectors drawn (with replacement) from the resampled posterior."""
+        """Draw ``n`` parameter vectors (with replacement) from the resampled posterior."""
         self._check_fitted()
         return self.posterior_[rng.integers(0, len(self.posterior_), size=n)]
 
@@ -328,7 +328,7 @@ class RetentionFeedback(BaseModel):
         change_from: int | None = None,
         extra_multipliers: np.ndarray | None = None,
     ) -> FeedbackPaths:
-        """Paths from launch to ``h`` periods after the last observation.
+        """Simulate paths from launch to ``h`` periods after the last observation.
 
         Parameters
         ----------
@@ -363,12 +363,12 @@ class RetentionFeedback(BaseModel):
         )
 
     def all_dates(self, h: int) -> pd.DatetimeIndex:
-        """Dates of every period from launch to ``h`` periods after the last observation."""
+        """Return the dates of every period from launch to ``h`` periods past the last one."""
         self._check_fitted()
-        return self.grid_.append(self.future_dates(h)) if h else self.grid_
+        return pd.DatetimeIndex(self.grid_.append(self.future_dates(h))) if h else self.grid_
 
     def noisy(self, dau: np.ndarray, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Observations around ``dau`` (rows matching ``theta``) with the model's noise."""
+        """Draw observations around ``dau`` (rows matching ``theta``) with the model's noise."""
         sigma = unpack(self._layout, theta)["sigma"][:, None]
         return np.expm1(np.log1p(np.maximum(dau, 0.0)) + sigma * rng.standard_normal(dau.shape))
 
@@ -397,21 +397,25 @@ class RetentionFeedback(BaseModel):
         )
 
     def _scale(self, values: np.ndarray) -> np.ndarray:
-        """Counts on the scale ``BaseModel`` transforms back (log counts with ``transform='log'``)."""
+        """Put counts on the scale ``BaseModel`` transforms back (logs with ``transform='log'``)."""
         if self.transform != "log":
             return values
         return np.log(np.maximum(values, np.finfo(float).tiny))
 
     # ----------------------------------------------------------------------------- reports
     def fitted_values(self) -> pd.DataFrame:
-        """The fitted observations (DAU times any weekly factor) from launch to the last
-        observation: ``ds``, ``yhat``.
+        """Return the fitted observations from launch to the last observation.
+
+        Returns
+        -------
+        DataFrame
+            ``ds`` and ``yhat`` (DAU times any weekly factor).
         """
         self._check_fitted()
         return pd.DataFrame({DS: self.grid_, "yhat": self.expected(self.paths(0).dau)[0]})
 
     def fitted_retention(self) -> pd.DataFrame:
-        """The retention observations the model was fitted to, with the fitted values.
+        """Return the retention observations the model was fitted to, with the fitted values.
 
         Returns
         -------
@@ -439,7 +443,7 @@ class RetentionFeedback(BaseModel):
         return data.frame.assign(yhat=fitted)
 
     def accounting(self, h: int = 0) -> pd.DataFrame:
-        """Growth accounting of every period from launch to ``h`` periods past the last observation.
+        """Account for the growth of every period from launch to ``h`` periods past the last one.
 
         Parameters
         ----------
@@ -464,7 +468,7 @@ class RetentionFeedback(BaseModel):
         return frame
 
     def param_intervals(self, level: float = 90.0) -> pd.DataFrame:
-        """Posterior intervals of the estimated parameters on their natural scale.
+        """Return posterior intervals of the estimated parameters on their natural scale.
 
         Parameters
         ----------
