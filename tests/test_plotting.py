@@ -9,6 +9,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
@@ -92,7 +94,9 @@ def test_bounds_are_drawn_as_triangles() -> None:
     assert set(markers) == {"lower bound (>=)", "upper bound (<=)"}
     assert markers["lower bound (>=)"].get_offsets()[0][1] == pytest.approx(2.3)
     history = next(line for line in ax.get_lines() if line.get_label() == "history")
-    assert len(history.get_ydata()) == 4
+    drawn = np.asarray(history.get_ydata(), dtype=float)
+    # four points; the line breaks at the bound of April, which is no point observation
+    assert np.isfinite(drawn).sum() == 4 and np.isnan(drawn[3])
 
 
 def test_ids_models_levels_select(two_daily_series: pd.DataFrame, forecasts: pd.DataFrame) -> None:
@@ -149,10 +153,28 @@ def test_forecast_frame_without_columns_raises(daily_series: pd.DataFrame) -> No
         )
 
 
-def test_thousands_separators_on_the_value_axis() -> None:
+def _read_back(label: str) -> float:
+    units = {"k": 1e3, "M": 1e6, "B": 1e9}
+    scale = units.get(label[-1], 1.0)
+    return float((label[:-1] if label[-1] in units else label).replace(",", "")) * scale
+
+
+@given(st.floats(min_value=-1e12, max_value=1e12, allow_nan=False).filter(lambda v: abs(v) > 1e-3))
+def test_tick_labels_are_plain_numbers_that_read_back(value: float) -> None:
     from forecast.plotting import _format_number
 
-    assert _format_number(229_000_000) == "229,000,000"
+    label = _format_number(value)
+    assert "e" not in label.lower()  # never an offset or scientific notation
+    assert _read_back(label) == pytest.approx(value, rel=1e-3, abs=0.5 if abs(value) >= 1 else 1e-2)
+
+
+def test_tick_labels_examples() -> None:
+    from forecast.plotting import _format_number
+
+    assert _format_number(229_000_000) == "229M"
+    assert _format_number(1_250_000) == "1.25M"
+    assert _format_number(350_000) == "350k"
+    assert _format_number(12_500) == "12,500"
     assert _format_number(2.5) == "2.5"
     assert _format_number(0) == "0"
 
@@ -179,3 +201,132 @@ def test_origin_line_marks_the_last_observation_before_the_forecasts(
     x = origins[0].get_xdata()[0]
     x = mdates.date2num(x) if not isinstance(x, float) else x
     assert mdates.num2date(x).replace(tzinfo=None) == train["ds"].iloc[-1]
+
+
+def _dau(n: int = 150, uid: str = "app/dau/all") -> pd.DataFrame:
+    """A daily DAU series in the millions with a weekly pattern (seed 3)."""
+    rng = np.random.default_rng(3)
+    t = np.arange(n)
+    y = 1.2e6 + 2e3 * t + 1e5 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 2e4, n)
+    return pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2024-01-01", periods=n), "y": y})
+
+
+def _inside_figure(fig: Figure, artist: object) -> bool:
+    fig.canvas.draw()
+    box = artist.get_window_extent()  # type: ignore[attr-defined]
+    whole = fig.bbox
+    return bool(
+        box.x0 >= whole.x0 - 1
+        and box.y0 >= whole.y0 - 1
+        and box.x1 <= whole.x1 + 1
+        and box.y1 <= whole.y1 + 1
+    )
+
+
+SEVEN = ["naive", "seasonal_naive", "drift", "mean", "theta", "ets", "arima"]
+
+
+@pytest.fixture(scope="module")
+def seven() -> tuple[pd.DataFrame, pd.DataFrame]:
+    history = _dau()
+    return history, fc.forecast(history, SEVEN, h=21)
+
+
+def test_seven_models_get_one_panel_each_and_a_legend_inside_the_figure(seven) -> None:
+    history, forecasts = seven
+    fig = fc.plot(history, forecasts)
+    panels = _visible_axes(fig)
+    assert len(panels) == 7
+    drawn = [
+        {line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")}
+        - {"history"}
+        for ax in panels
+    ]
+    assert sorted(m for models in drawn for m in models) == sorted(SEVEN)
+    assert all(len(models) == 1 for models in drawn)
+    assert len({ax.get_ylim() for ax in panels}) == 1  # one scale for the series
+    assert len(fig.legends) == 1 and _inside_figure(fig, fig.legends[0])
+    for ax in panels:  # the legend covers no panel
+        assert not fig.legends[0].get_window_extent().overlaps(ax.get_window_extent())
+
+
+@pytest.mark.parametrize("n_models", [1, 3, 7])
+def test_legend_fits_one_panel_of_many_models(seven, n_models: int) -> None:
+    history, forecasts = seven
+    fig = fc.plot(history, forecasts, models=SEVEN[:n_models], by_model=False)
+    assert len(fig.legends[0].get_texts()) == n_models + 3  # history and two bands
+    assert _inside_figure(fig, fig.legends[0])
+
+
+def test_three_models_share_one_panel_and_dense_lines_have_no_markers(seven) -> None:
+    history, forecasts = seven
+    fig = fc.plot(history, forecasts, models=["naive", "drift", "theta"])
+    (ax,) = _visible_axes(fig)
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert {"naive", "drift", "theta", "history"} <= set(lines)
+    assert lines["history"].get_marker() in (None, "None", "")
+    assert lines["naive"].get_marker() == "o"  # 21 points: sparse enough for dots
+    assert ax.get_ylabel() == "DAU"
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert (
+        any(label.endswith("M") for label in labels) and not ax.yaxis.get_offset_text().get_text()
+    )
+
+
+def test_a_missing_week_is_a_gap_in_the_line() -> None:
+    history = _dau()
+    history = history[(history["ds"] < "2024-03-01") | (history["ds"] >= "2024-03-08")]
+    fig = fc.plot(history, fc.forecast(history, "mean", h=7))
+    line = next(ln for ln in fig.axes[0].get_lines() if ln.get_label() == "history")
+    drawn = np.asarray(line.get_ydata(), dtype=float)
+    assert np.isnan(drawn).sum() == 1 and np.isfinite(drawn).sum() == len(history)
+
+
+def _negative_band(history: pd.DataFrame) -> pd.DataFrame:
+    """A drift forecast whose 95% band is pushed below zero, as a frame from elsewhere might be."""
+    out = fc.forecast(history, "drift", h=14)
+    out["yhat_lo_95"] = out["yhat"] - 2.5 * out["yhat"].max()
+    return out
+
+
+def test_no_drawn_band_of_a_count_is_below_zero_and_the_chart_says_so() -> None:
+    history = _dau()
+    fig = fc.plot(history, _negative_band(history))
+    ax = fig.axes[0]
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert bands and all(
+        (path.vertices[:, 1] >= 0).all() for band in bands for path in band.get_paths()
+    )
+    assert ax.get_ylim()[0] >= 0
+    notes = [t.get_text() for t in ax.texts]
+    lowest = _negative_band(history)["yhat_lo_95"].min()
+    assert any("below zero" in n and fc.plotting._format_number(lowest) in n for n in notes)
+    # a series that is no count keeps its negative band, drawn as it is
+    other = history.assign(unique_id="app/change/all")
+    fig = fc.plot(other, _negative_band(other))
+    lows = [
+        p.vertices[:, 1].min()
+        for c in fig.axes[0].collections
+        if isinstance(c, PolyCollection)
+        for p in c.get_paths()
+    ]
+    assert min(lows) < 0 and not fig.axes[0].texts
+
+
+def test_backtest_chart_reads_plainly_and_keeps_counts_above_zero() -> None:
+    history = _dau()
+    bt = fc.backtest(history, ["naive", "seasonal_naive", "drift"], h=14, n_windows=3)
+    bt["yhat_lo_95"] = bt["yhat"] - 2.5 * bt["yhat"].max()
+    fig = fc.plot_backtest(bt, history)
+    left, right = fig.axes[0], fig.axes[1]
+    fig.canvas.draw()
+    assert not left.yaxis.get_offset_text().get_text()  # no "1e6"
+    assert left.get_ylabel() == "DAU" and right.get_ylabel() == "mase"
+    assert all(
+        (p.vertices[:, 1] >= 0).all()
+        for c in left.collections
+        if isinstance(c, PolyCollection)
+        for p in c.get_paths()
+    )
+    assert any("below zero" in t.get_text() for t in left.texts)
+    assert _inside_figure(fig, fig.legends[0])

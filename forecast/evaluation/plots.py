@@ -10,9 +10,23 @@ import pandas as pd
 
 from forecast.errors import ConfigError
 from forecast.evaluation.metrics import METRICS, evaluate, levels_of
+from forecast.plotting._style import (
+    HISTORY_COLOR,
+    MODEL_COLORS,
+    axis_label,
+    count_floor,
+    format_number,
+    is_count,
+    legend_below,
+    marker_for,
+    style_dates,
+    style_numbers,
+    with_gaps,
+)
 from forecast.schema import CUTOFF, DS, MODEL, STEP, UNIQUE_ID, YHAT, Y, level_column
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = ["plot_backtest"]
@@ -54,12 +68,20 @@ def plot_backtest(
     -------
     matplotlib.figure.Figure
         One row per series: the forecasts (left, cutoffs dashed) and the metric by horizon
-        step of each model (right).
+        step of each model (right). Numbers read ``1.2M`` or ``12,500`` (no offset such as
+        ``1e6``), the left axis names the series' metric and the right one the error metric,
+        and the legend sits under the panels. A band of a count metric (DAU, users) that
+        reaches below zero is drawn from 0 with a note saying how low it went.
 
     Raises
     ------
     ConfigError
         Unknown series, models or metric, or an empty frame.
+
+    References
+    ----------
+    .. [1] Hyndman, R. J. and Athanasopoulos, G. (2021). Forecasting: principles and practice,
+       3rd ed., section 5.10 (time series cross-validation). OTexts.
     """
     import matplotlib.pyplot as plt
 
@@ -81,21 +103,21 @@ def plot_backtest(
             f"level {band:g} is not in the frame; it has "
             f"{', '.join(f'{v:g}' for v in levels) or 'none'}."
         )
-    palette = [plt.get_cmap("tab10")(i) for i in range(10)]
-    colours = dict(zip(chosen_models, palette * 3, strict=False))
+    colours = {model: MODEL_COLORS[i % len(MODEL_COLORS)] for i, model in enumerate(chosen_models)}
     figure, axes = plt.subplots(
         len(chosen_series),
         2,
-        figsize=(13, 3.6 * len(chosen_series)),
+        figsize=(13, 3.6 * len(chosen_series) + 0.5),
         squeeze=False,
         width_ratios=(3, 1.2),
+        layout="constrained",
     )
+    plt.close(figure)
     for row, uid in enumerate(chosen_series):
         _draw_windows(axes[row, 0], frame.loc[frame[UNIQUE_ID] == uid], history, uid, colours, band)
         _draw_steps(axes[row, 1], frame.loc[frame[UNIQUE_ID] == uid], metric, colours)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="upper center", ncol=min(len(labels), 6), frameon=False)
-    figure.tight_layout(rect=(0, 0, 1, 0.95 if len(chosen_series) > 1 else 0.9))
+    legend_below(figure, handles, labels)
     return figure
 
 
@@ -115,42 +137,49 @@ def _choose(
 
 
 def _draw_windows(
-    axis,
+    axis: Axes,
     frame: pd.DataFrame,
     history: pd.DataFrame | None,
     uid: str,
-    colours: dict,
+    colours: dict[str, str],
     band: float | None,
 ) -> None:
-    import matplotlib.dates as mdates
-
     start = frame[CUTOFF].min() - (frame[DS].max() - frame[CUTOFF].min()) * 0.5
     if history is not None:
         actual = history.loc[
             (history[UNIQUE_ID].astype(str) == uid) & (pd.to_datetime(history[DS]) >= start)
-        ]
-        axis.plot(pd.to_datetime(actual[DS]), actual[Y], color="black", lw=1.0, label="actual")
+        ].sort_values(DS)
     else:
         actual = frame.drop_duplicates(DS).sort_values(DS)
-        axis.plot(actual[DS], actual[Y], color="black", lw=1.0, label="actual")
+    dates, values = with_gaps(actual[DS], actual[Y])
+    axis.plot(dates, values, color=HISTORY_COLOR, lw=1.1, label="actual", zorder=4)
+    count = is_count(frame)
     for cutoff in frame[CUTOFF].unique():
         axis.axvline(cutoff, color="grey", lw=0.8, ls="--")
+    notes: list[str] = []
     for model, group in frame.groupby(MODEL, sort=False):
         for number, (_, window) in enumerate(group.groupby(CUTOFF)):
             window = window.sort_values(DS)
             axis.plot(
                 window[DS],
                 window[YHAT],
-                color=colours[model],
+                color=colours[str(model)],
                 lw=1.4,
-                label=model if number == 0 else None,
+                marker=marker_for(len(window)) if len(window) <= 3 else None,
+                ms=3,
+                label=str(model) if number == 0 else None,
             )
             if band is not None:
+                lo = window[level_column(band, "lo")].to_numpy(dtype=float)
+                if count:
+                    lo, lowest = count_floor(lo)
+                    if lowest is not None:
+                        notes.append(f"{model} to {format_number(lowest)}")
                 axis.fill_between(
                     window[DS],
-                    window[level_column(band, "lo")],
+                    lo,
                     window[level_column(band, "hi")],
-                    color=colours[model],
+                    color=colours[str(model)],
                     alpha=0.12,
                     lw=0,
                 )
@@ -158,22 +187,40 @@ def _draw_windows(
     axis.set_title(
         f"{uid}: forecasts of each window (cutoffs dashed{shade})", fontsize=10, loc="left"
     )
-    locator = mdates.AutoDateLocator()
-    axis.xaxis.set_major_locator(locator)
-    axis.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    axis.grid(alpha=0.3)
+    style_dates(axis)
+    style_numbers(axis, axis_label(frame))
+    if count and axis.get_ylim()[0] < 0:
+        axis.set_ylim(bottom=0)
+    if notes:
+        axis.text(
+            0.01,
+            0.02,
+            f"{band:g}% bands below zero, drawn from 0: {'; '.join(dict.fromkeys(notes))}",
+            transform=axis.transAxes,
+            fontsize=7.5,
+            color="#8a1c1c",
+        )
 
 
-def _draw_steps(axis, frame: pd.DataFrame, metric: str, colours: dict) -> None:
+def _draw_steps(axis: Axes, frame: pd.DataFrame, metric: str, colours: dict[str, str]) -> None:
     from matplotlib.ticker import MaxNLocator
 
     table = evaluate(frame, metrics=[metric], by=(MODEL, STEP))
     for model, group in table.groupby(MODEL, sort=False):
-        axis.plot(group[STEP], group[metric], marker="o", ms=3, color=colours[model])
+        axis.plot(
+            group[STEP],
+            group[metric],
+            marker=marker_for(len(group)),
+            ms=3,
+            color=colours[str(model)],
+        )
     axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     axis.set_xlabel("horizon step")
     axis.set_title(f"{metric} by horizon step", fontsize=10, loc="left")
-    axis.grid(alpha=0.3)
+    style_numbers(axis, metric)
+    axis.grid(True, color="#e3e3e3", linewidth=0.8)
+    for side in ("top", "right"):
+        axis.spines[side].set_visible(False)
     if np.all(table[metric].isna()):
         axis.text(
             0.5,

@@ -6,12 +6,26 @@ matplotlib is imported inside :func:`plot`, so ``import forecast`` does not pay 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, SchemaError
+from forecast.plotting._style import (
+    HISTORY_COLOR,
+    MODEL_COLORS,
+    axis_label,
+    count_floor,
+    format_number,
+    is_count,
+    legend_below,
+    marker_for,
+    style_dates,
+    style_numbers,
+    with_gaps,
+)
 from forecast.schema import (
     DS,
     MODEL,
@@ -31,29 +45,14 @@ if TYPE_CHECKING:
 
 __all__ = ["plot"]
 
-_HISTORY_COLOR = "#1f1f1f"
+_format_number = format_number
+
+_HISTORY_COLOR = HISTORY_COLOR
+_MODEL_COLORS = MODEL_COLORS
 _BOUND_COLOR = "#6b6b6b"
-# Colour-blind-safe palette (Okabe and Ito, 2008), history being black.
-_MODEL_COLORS = (
-    "#0072B2",
-    "#D55E00",
-    "#009E73",
-    "#CC79A7",
-    "#E69F00",
-    "#56B4E9",
-    "#F0E442",
-    "#999999",
-)
 _PANEL_WIDTH = {True: 8.0, False: 6.4}  # inches, for one column or several
 _PANEL_HEIGHT = 3.8
-
-
-def _format_number(value: float, _position: object = None) -> str:
-    if value == 0:
-        return "0"
-    if abs(value) >= 1000 or float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:,.3g}"
+_MOST_MODELS_IN_ONE_PANEL = 3
 
 
 def _levels_of(forecasts: pd.DataFrame, levels: Sequence[float] | None) -> tuple[float, ...]:
@@ -125,23 +124,16 @@ def _alphas(levels: tuple[float, ...], n_models: int = 1) -> dict[float, float]:
     }
 
 
-def _row_major(labels: list[str], ncol: int) -> list[str]:
-    """Reorder labels so that matplotlib, which fills legend columns first, shows them by rows."""
-    rows = -(-len(labels) // ncol)
-    return [
-        labels[i * ncol + j] for j in range(ncol) for i in range(rows) if i * ncol + j < len(labels)
-    ]
-
-
 def _draw_history(ax: Axes, history: pd.DataFrame) -> None:
     points = history[~history[QUALIFIER].isin([">=", "<="])]
     if len(points):
+        dates, values = with_gaps(points[DS], points[Y])
         ax.plot(
-            points[DS],
-            points[Y],
+            dates,
+            values,
             color=_HISTORY_COLOR,
-            lw=1.6,
-            marker="o",
+            lw=1.4,
+            marker=marker_for(len(points)),
             ms=2.5,
             label="history",
             zorder=4,
@@ -165,53 +157,101 @@ def _draw_history(ax: Axes, history: pd.DataFrame) -> None:
             )
 
 
-def _draw_forecast(
-    ax: Axes,
-    frame: pd.DataFrame,
-    color: str,
-    label: str,
-    levels: tuple[float, ...],
-    n_models: int,
-) -> None:
-    alphas = _alphas(levels, n_models)
-    for level in sorted(levels, reverse=True):
+def _draw_forecast(ax: Axes, frame: pd.DataFrame, style: _FanStyle) -> list[str]:
+    """Draw one model's fan; return a note for each band of a count cut at zero."""
+    alphas = _alphas(style.levels, style.n_models)
+    notes = []
+    for level in sorted(style.levels, reverse=True):
+        lo = frame[level_column(level, "lo")].to_numpy(dtype=float)
+        if style.count:
+            lo, lowest = count_floor(lo)
+            if lowest is not None:
+                notes.append(f"{style.label} {level:g}% band to {format_number(lowest)}")
         ax.fill_between(
             frame[DS],
-            frame[level_column(level, "lo")],
+            lo,
             frame[level_column(level, "hi")],
-            color=color,
+            color=style.color,
             alpha=alphas[level],
             linewidth=0,
             zorder=2,
         )
-    if n_models > 1 and levels:
-        widest = max(levels)
+    if style.n_models > 1 and style.levels:
+        widest = max(style.levels)
         for side in ("lo", "hi"):
+            edge = frame[level_column(widest, side)].to_numpy(dtype=float)
             ax.plot(
                 frame[DS],
-                frame[level_column(widest, side)],
-                color=color,
+                count_floor(edge)[0] if style.count else edge,
+                color=style.color,
                 lw=0.7,
                 alpha=0.7,
                 zorder=2,
             )
-    ax.plot(frame[DS], frame[YHAT], color=color, lw=1.9, marker="o", ms=2.5, label=label, zorder=3)
+    ax.plot(
+        frame[DS],
+        frame[YHAT],
+        color=style.color,
+        lw=1.9,
+        marker=marker_for(len(frame)),
+        ms=2.5,
+        label=style.label,
+        zorder=3,
+    )
+    return notes
 
 
-def _style_axes(ax: Axes, title: str) -> None:
-    import matplotlib.dates as mdates
-    from matplotlib.ticker import FuncFormatter
+@dataclass(frozen=True)
+class _FanStyle:
+    color: str
+    label: str
+    levels: tuple[float, ...]
+    n_models: int
+    count: bool
 
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    ax.yaxis.set_major_formatter(FuncFormatter(_format_number))
+
+@dataclass(frozen=True)
+class _Panel:
+    """One panel: a series and the models drawn over its history."""
+
+    uid: str
+    models: tuple[str, ...]
+    title: str
+
+
+def _panels(ids: list[str], models: list[str], by_model: bool) -> list[_Panel]:
+    if not by_model:
+        return [_Panel(uid, tuple(models), uid) for uid in ids]
+    return [_Panel(uid, (model,), f"{uid}: {model}") for uid in ids for model in models]
+
+
+def _finish_panel(ax: Axes, title: str, label: str | None, count: bool, notes: list[str]) -> None:
+    style_dates(ax)
+    style_numbers(ax, label)
     ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
-    ax.grid(True, color="#e3e3e3", linewidth=0.8)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.tick_params(labelsize=9)
+    if count and ax.get_ylim()[0] < 0:
+        ax.set_ylim(bottom=0)
+    if notes:
+        ax.text(
+            0.01,
+            0.02,
+            "below zero, drawn from 0: " + "; ".join(notes),
+            transform=ax.transAxes,
+            fontsize=7.5,
+            color="#8a1c1c",
+            va="bottom",
+            wrap=True,
+        )
+
+
+def _same_scale(panels: list[_Panel], axes: list[Axes]) -> None:
+    """Give the panels of one series the same y range, so models compare at a glance."""
+    for uid in dict.fromkeys(p.uid for p in panels):
+        own = [ax for p, ax in zip(panels, axes, strict=False) if p.uid == uid]
+        low = min(ax.get_ylim()[0] for ax in own)
+        high = max(ax.get_ylim()[1] for ax in own)
+        for ax in own:
+            ax.set_ylim(low, high)
 
 
 def plot(
@@ -223,8 +263,19 @@ def plot(
     levels: Sequence[float] | None = None,
     ax: Axes | None = None,
     max_panels: int = 12,
+    by_model: bool | None = None,
+    ylabel: str | None = None,
 ) -> Figure:
     """Fan chart of forecasts over their history: one panel per series, one colour per model.
+
+    Made to be shown as it is: the legend sits under the panels and always fits in the figure;
+    with more than three models each model gets its own panel (same y range within a series)
+    so the fans do not pile on each other; dense history is a plain line, and a gap in the
+    dates (a missing week) is a gap in the line; numbers read ``1.2M``, ``350k`` or
+    ``12,500``; the y axis names the metric (the ``metric`` column or the id's second part,
+    ``kimi/dau/all``). A count metric (DAU, MAU, users) is never drawn below zero: the axis
+    starts at 0, and a band that still reaches below zero is drawn from 0 with a note on the
+    panel saying which band went how low.
 
     Parameters
     ----------
@@ -246,8 +297,13 @@ def plot(
     ax : matplotlib Axes, optional
         Draw into this Axes (one series only); by default a new figure is made.
     max_panels : int
-        Most panels drawn at once; more series raise :class:`ConfigError` so none is dropped
-        without notice (choose them with ``ids``).
+        Most panels drawn at once; more raise :class:`ConfigError` so none is dropped without
+        notice (choose them with ``ids`` or ``models``).
+    by_model : bool, optional
+        One panel per (series, model) pair; by default when more than three models are drawn
+        into a new figure. ``False`` draws every model in its series' panel.
+    ylabel : str, optional
+        The y axis label; by default the series' metric, none when it has none.
 
     Returns
     -------
@@ -262,6 +318,13 @@ def plot(
         ``history`` breaks the data contract, or ``forecasts`` lacks its columns.
     ConfigError
         Unknown ``ids``, ``models`` or ``levels``, too many panels, or ``ax`` with several series.
+
+    References
+    ----------
+    .. [1] Okabe, M. and Ito, K. (2008). Color universal design (CUD): how to make figures and
+       presentations that are friendly to colorblind people. J*Fly.
+    .. [2] Hunter, J. D. (2007). Matplotlib: a 2D graphics environment. Computing in Science &
+       Engineering 9(3), 90-95.
 
     Examples
     --------
@@ -280,42 +343,53 @@ def plot(
     chosen_models = _select(models, sorted(set(fcst[MODEL])), "models")
     if not chosen_ids:
         raise ConfigError("there is nothing to plot: both frames are empty.")
-    if len(chosen_ids) > max_panels:
-        raise ConfigError(
-            f"{len(chosen_ids)} series would make {len(chosen_ids)} panels, more than "
-            f"max_panels={max_panels}; choose some with ids=[...] or raise max_panels."
-        )
-    if ax is not None and len(chosen_ids) > 1:
-        raise ConfigError(
-            f"ax= draws one series, but {len(chosen_ids)} are selected; choose one with ids=[...]."
-        )
-
+    if by_model is None:
+        by_model = ax is None and len(chosen_models) > _MOST_MODELS_IN_ONE_PANEL
+    panels = _panels(chosen_ids, chosen_models, by_model)
+    _check_panels(panels, max_panels, ax, by_model)
     colors = {
         model: _MODEL_COLORS[i % len(_MODEL_COLORS)]
         for i, model in enumerate(sorted(set(fcst[MODEL])))
     }
-    fig, panels, cols = _layout(len(chosen_ids), ax)
-    for panel in panels[len(chosen_ids) :]:
-        panel.set_visible(False)
-    for uid, panel in zip(chosen_ids, panels, strict=False):
-        series = hist[hist[UNIQUE_ID] == uid]
-        _draw_history(panel, series)
-        own = fcst[(fcst[UNIQUE_ID] == uid) & fcst[MODEL].isin(chosen_models)]
+    fig, axes, _cols = _layout(len(panels), ax)
+    for extra in axes[len(panels) :]:
+        extra.set_visible(False)
+    for panel, target in zip(panels, axes, strict=False):
+        series = hist[hist[UNIQUE_ID] == panel.uid]
+        own = fcst[(fcst[UNIQUE_ID] == panel.uid) & fcst[MODEL].isin(panel.models)]
+        _draw_history(target, series)
         origin = series.loc[series[DS] < own[DS].min(), DS] if len(own) else series[DS].iloc[:0]
         if len(origin):
-            panel.axvline(origin.iloc[-1], color="#b0b0b0", lw=0.8, ls="--", zorder=1)
-        drawn = 0
-        for model in chosen_models:
+            target.axvline(origin.iloc[-1], color="#b0b0b0", lw=0.8, ls="--", zorder=1)
+        count = is_count(series if len(series) else own)
+        notes: list[str] = []
+        for model in panel.models:
             frame = own[own[MODEL] == model]
             if len(frame):
-                _draw_forecast(panel, frame, colors[model], model, level_list, len(chosen_models))
-                drawn += 1
-        _style_axes(panel, uid if drawn else f"{uid} (no forecast)")
-    if ax is None:
-        _legend(fig, panels[: len(chosen_ids)], level_list, len(chosen_models), cols=cols)
-    else:
-        _legend(ax, [ax], level_list, len(chosen_models), cols=None)
+                style = _FanStyle(colors[model], model, level_list, len(panel.models), count)
+                notes += _draw_forecast(target, frame, style)
+        title = panel.title if len(own) else f"{panel.title} (no forecast)"
+        label = ylabel or axis_label(series if len(series) else own)
+        _finish_panel(target, title, label, count, notes)
+    if by_model:
+        _same_scale(panels, axes)
+    _legend(fig if ax is None else ax, axes[: len(panels)], level_list, len(chosen_models))
     return fig
+
+
+def _check_panels(panels: list[_Panel], max_panels: int, ax: Axes | None, by_model: bool) -> None:
+    if len(panels) > max_panels:
+        what = "(series, model) pairs" if by_model else "series"
+        raise ConfigError(
+            f"{len(panels)} {what} would make {len(panels)} panels, more than "
+            f"max_panels={max_panels}; choose some with ids=[...] or models=[...], or raise "
+            "max_panels."
+        )
+    if ax is not None and len(panels) > 1:
+        raise ConfigError(
+            f"ax= draws one panel, but {len(panels)} are selected; choose one series with "
+            "ids=[...] (and by_model=False to draw several models in it)."
+        )
 
 
 def _layout(n: int, ax: Axes | None) -> tuple[Figure, list[Axes], int]:
@@ -339,40 +413,27 @@ def _layout(n: int, ax: Axes | None) -> tuple[Figure, list[Axes], int]:
     return fig, list(axes.ravel()), cols
 
 
-def _legend(
-    target: Figure | Axes,
-    panels: list[Axes],
-    levels: tuple[float, ...],
-    n_models: int,
-    *,
-    cols: int | None,
-) -> None:
-    """Draw one legend of the panels' lines and the interval bands.
+def _legend(target: Figure | Axes, panels: list[Axes], levels: tuple[float, ...], n: int) -> None:
+    """One legend of the panels' lines and the interval bands.
 
-    Above a figure of ``cols`` columns of panels, or inside the one axes when ``cols`` is None.
+    Under the panels of a new figure, never over the data; inside a given ``ax`` otherwise.
     """
     from matplotlib.artist import Artist
+    from matplotlib.axes import Axes as AxesType
     from matplotlib.patches import Patch
 
     handles: dict[str, Artist] = {}
     for panel in panels:
         for handle, label in zip(*panel.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, handle)
-    alphas = _alphas(levels, n_models)
+    alphas = _alphas(levels, n)
     for level in levels:
         handles[f"{level:g}% interval"] = Patch(
             facecolor="#555555", alpha=alphas[level], linewidth=0
         )
     if not handles:
         return
-    per_row = 1 if cols is None else 7 if cols == 1 else 4 * cols
-    ncol = min(len(handles), per_row)
-    labels = _row_major(list(handles), ncol)
-    target.legend(
-        [handles[label] for label in labels],
-        labels,
-        loc="best" if cols is None else "outside upper center",
-        ncol=ncol,
-        frameon=False,
-        fontsize=9,
-    )
+    if isinstance(target, AxesType):
+        target.legend(list(handles.values()), list(handles), loc="best", frameon=False, fontsize=9)
+    else:
+        legend_below(target, list(handles.values()), list(handles))
