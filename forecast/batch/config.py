@@ -28,6 +28,7 @@ A job file has five tables::
     dir = "out"
     formats = ["parquet"]       # parquet, csv, json
     plots = false
+    report = true               # report.html: the job's HTML report (see fc.report)
 
     [executor]
     kind = "local"              # local or dask
@@ -232,11 +233,12 @@ class BacktestConfig(_Table):
 
 
 class OutputConfig(_Table):
-    """``[output]``: the folder, the formats of the combined outputs, and plots on or off."""
+    """``[output]``: the folder, the formats of the combined outputs, plots and report on or off."""
 
     dir: str = "batch-output"
     formats: Annotated[list[OutputFormat], Field(min_length=1)] = ["parquet"]
     plots: bool = False
+    report: bool = False
 
 
 class SecurityConfig(_Table):

@@ -275,12 +275,25 @@ class _Job:
         outputs = self._combine(tally)
         combine_seconds = time.perf_counter() - clock
         self._finish(tally, outputs, wall, plan_seconds, combine_seconds)
+        if cfg.output.report:
+            outputs["report"] = [self._report()]
         prune_parts(out, store.key)
         reporter.message(
             f"{self.manifest['counts']['series']} series, {len(labels)} models, "
             f"{self.manifest['counts']['failures']} failures; outputs in {out}"
         )
         return BatchResult(out, self.manifest, outputs)
+
+    def _report(self) -> Path:
+        """Write ``report.html`` (``[output] report = true``) and list it in the manifest."""
+        from forecast.reporting import report
+
+        clock = time.perf_counter()
+        path = report(self.out, self.out / "report.html", title=f"Batch job {self.out.name}")
+        self.manifest["outputs"]["report"] = [path.name]
+        self.manifest["seconds"]["report"] = round(time.perf_counter() - clock, 3)
+        write_manifest(self.out, self.manifest)
+        return path
 
     def _combine(self, tally: _Tally) -> dict[str, list[Path]]:
         """Write the combined outputs; remove those earlier runs wrote and this one does not."""

@@ -15,7 +15,7 @@ from forecast.reporting.sections import (
     table_html,
     worst_series,
 )
-from forecast.schema import UNIQUE_ID
+from forecast.schema import DS, UNIQUE_ID, Y
 
 __all__ = ["batch_sections"]
 
@@ -126,7 +126,16 @@ def batch_sections(
     forecasts = batch.outputs.get("forecasts")
     if forecasts is not None and len(forecasts):
         item = Input(f"{batch.name} (forecasts)", "forecast", forecasts)
+        note = ""
+        if history is None and backtest is not None and len(backtest):
+            history = backtest[[UNIQUE_ID, DS, Y]].drop_duplicates([UNIQUE_ID, DS])
+            note = (
+                " The black line is the backtest's actuals (the job's input was not given: "
+                "--data draws all of it)."
+            )
         sections.append(
-            forecast_section(item, history, f"{key}-fc", max_series=max_series, worst=worst)
+            forecast_section(
+                item, history, f"{key}-fc", max_series=max_series, worst=worst, history_note=note
+            )
         )
     return sections

@@ -104,7 +104,9 @@ def _rgba(color: str, alpha: float) -> str:
     return f"rgba({red},{green},{blue},{alpha:.3f})"
 
 
-def history_traces(history: pd.DataFrame, *, legend: bool = True) -> list[Trace]:
+def history_traces(
+    history: pd.DataFrame, *, legend: bool = True, number: str = ",.6~r"
+) -> list[Trace]:
     """History of one series: points as a line, approximations and bounds as their marks."""
     qualifier = (
         history[QUALIFIER] if QUALIFIER in history.columns else pd.Series("=", history.index)
@@ -125,7 +127,7 @@ def history_traces(history: pd.DataFrame, *, legend: bool = True) -> list[Trace]
             "marker": {"color": _HISTORY_COLOR, "symbol": symbol, "size": 5 if line else 10},
             "legendgroup": name,
             "showlegend": legend,
-            "hovertemplate": f"{date_hover(x)}<br>{mark} %{{y:,.6~r}}<extra>{name}</extra>",
+            "hovertemplate": f"{date_hover(x)}<br>{mark} %{{y:{number}}}<extra>{name}</extra>",
         }
         traces.append(trace)
     return traces
@@ -308,7 +310,7 @@ def share_figure(frame: pd.DataFrame, title: str) -> dict[str, Any]:
                 )
             data.append(trace)
         past = rows[rows[PART] != "forecast"].rename(columns={SHARE: Y})
-        for trace in history_traces(past, legend=False):
+        for trace in history_traces(past, legend=False, number=".2%"):
             trace.update(xaxis="x2", yaxis="y2", name=f"{product}: {trace['name']}")
             trace["line"]["color"] = trace["marker"]["color"] = color
             data.append(trace)
@@ -322,10 +324,15 @@ def share_figure(frame: pd.DataFrame, title: str) -> dict[str, Any]:
         legend={"orientation": "h", "y": -0.08},
     )
     if pd.notna(start):
-        x0 = dates([start])[0]
+        x0, x1 = dates([start, frame[DS].max()])
         layout["shapes"] = [
             {"type": "line", "xref": ax, "yref": f"{ay} domain", "x0": x0, "x1": x0, "y0": 0}
             | {"y1": 1, "line": {"color": "#888", "dash": "dash", "width": 1}}
             for ax, ay in (("x", "y"), ("x2", "y2"))
         ]
+        # The forecast part of the stack lighter, as forecast.market.plots draws it.
+        layout["shapes"].append(
+            {"type": "rect", "xref": "x", "yref": "y domain", "x0": x0, "x1": x1, "y0": 0}
+            | {"y1": 1, "fillcolor": "rgba(255,255,255,0.45)", "line": {"width": 0}}
+        )
     return {"data": data, "layout": layout}

@@ -132,6 +132,7 @@ def forecast_section(
     *,
     max_series: int,
     worst: list[str] | None = None,
+    history_note: str = "",
 ) -> Section:
     """Fan charts of a forecast frame, one series at a time, over the history when given."""
     frame = item.frame
@@ -144,7 +145,7 @@ def forecast_section(
         traces = history_traces(past[uid]) if uid in past else []
         series[uid] = traces + fan_traces(own[uid], colors, levels)
     models = ", ".join(sorted(colors))
-    note = (
+    note = history_note or (
         ""
         if history is not None
         else " No history was given (--data): the charts show the forecasts alone."
