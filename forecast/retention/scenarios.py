@@ -3,7 +3,13 @@
 A scenario changes retention, acquisition or events of a fitted ``retention_feedback`` model
 from a start date (the first forecast period by default) and simulates it next to the
 unchanged baseline, with the same parameter draws and the same observation noise, so the
-difference between the two is measured path by path.
+difference between the two is measured path by path. The point forecast of each (baseline,
+scenario, difference) is the mean of its sample paths and the bands are quantiles of the
+same paths, so the point lies inside its bands and the difference's point is exactly the
+scenario's minus the baseline's; each parameter draw gets several
+replicates of the observation noise, so the band edges do not zig-zag from one date to the
+next. A retention change reaches only the cohorts acquired after it starts: when few new users
+arrive, its effect stays near zero for a long time, and :func:`scenario` says so.
 
 >>> import forecast as fc
 >>> data = fc.datasets.simulate_market(n_products=1, periods=120, seed=0, seasonality=0.0)
@@ -18,23 +24,37 @@ True
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable, Sequence
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from forecast.errors import CapabilityError, ConfigError, NotFittedError
+from forecast.errors import CapabilityError, ConfigError, ForecastWarning, NotFittedError
 from forecast.models.base import BaseModel, check_horizon, quantile_intervals
 from forecast.models.feedback import EventsLike, RetentionFeedback, events_multipliers
 from forecast.schema import DS, MODEL, UNIQUE_ID, YHAT, check_levels, forecast_columns, level_column
 
-__all__ = ["scenario", "parse_change", "BASELINE", "SCENARIO", "DIFFERENCE"]
+__all__ = [
+    "scenario",
+    "parse_change",
+    "BASELINE",
+    "SCENARIO",
+    "DIFFERENCE",
+    "NEAR_ZERO",
+    "effect_message",
+]
 
 BASELINE = "baseline"
 SCENARIO = "scenario"
 DIFFERENCE = "difference"
 """Values of the ``model`` column of :func:`scenario`'s frame."""
+NEAR_ZERO = 0.01
+"""A difference below this share of the baseline is "near zero" (1%)."""
+_PATHS = 10_000
+"""About this many sample paths: each parameter draw gets ``ceil(_PATHS / draws)`` noise draws."""
 
 
 def parse_change(value: float | str, what: str) -> tuple[str, float]:
@@ -140,7 +160,13 @@ def scenario(
         Forecast columns (``unique_id``, ``model``, ``ds``, ``yhat``, ``yhat_lo_<L>``,
         ``yhat_hi_<L>``) with ``model`` equal to ``"baseline"``, ``"scenario"`` and
         ``"difference"`` (scenario minus baseline, with intervals from the paired paths), for
-        the ``h`` dates after the last observation.
+        the ``h`` dates after the last observation. Each point is the mean of its own sample
+        paths and its bands are quantiles of the same paths, so the point lies inside its
+        bands and the difference's point is the scenario's minus the baseline's.
+        ``attrs["effect"]`` holds ``new_per_period`` (mean new users over the last 30 periods
+        of the fit), ``active_at_end``, ``relative_at_horizon`` (the difference over the
+        baseline at the last date) and ``reaches_one_percent`` (the first date the difference
+        is at least 1% of the baseline, or None); :func:`effect_message` puts them in words.
 
     Raises
     ------
@@ -150,6 +176,19 @@ def scenario(
         ``model`` is not fitted.
     ConfigError
         A change that cannot be read, a ``start`` before launch, or no change at all.
+
+    Warns
+    -----
+    ForecastWarning
+        The difference at the horizon is below 1% of the baseline: the message gives the new
+        users a period of the fit and when (if ever) the change reaches 1% of the baseline.
+
+    References
+    ----------
+    .. [1] Fader, P. S. and Hardie, B. G. S. (2007). How to project customer retention.
+       Journal of Interactive Marketing 21(1), 76-90.
+    .. [2] Hyndman, R. J. and Fan, Y. (1996). Sample quantiles in statistical packages. The
+       American Statistician 50(4), 361-365.
     """
     if not isinstance(model, RetentionFeedback):
         raise CapabilityError(
@@ -190,21 +229,99 @@ def scenario(
             ).dau[:, n_history:]
         return model.expected(dau, theta, n_history)
 
-    theta = model.posterior_
-    points = {BASELINE: run(None, False)[0], SCENARIO: run(None, True)[0]}
-    points[DIFFERENCE] = points[SCENARIO] - points[BASELINE]
-    samples = {}
-    for name, changed in ((BASELINE, False), (SCENARIO, True)):
-        samples[name] = model.noisy(run(theta, changed), theta, np.random.default_rng(seed))
-    samples[DIFFERENCE] = samples[SCENARIO] - samples[BASELINE]
+    samples = _paired_samples(model, run, seed)
     frames = []
     future = dates[n_history:]
     for name in (BASELINE, SCENARIO, DIFFERENCE):
         frame = pd.DataFrame(
-            {UNIQUE_ID: model.series_id_, MODEL: name, DS: future, YHAT: points[name]}
+            {
+                UNIQUE_ID: model.series_id_,
+                MODEL: name,
+                DS: future,
+                YHAT: samples[name].mean(axis=0),
+            }
         )
         for level, (lo, hi) in quantile_intervals(samples[name], levels).items():
-            frame[level_column(level, "lo")] = np.minimum(lo, points[name])
-            frame[level_column(level, "hi")] = np.maximum(hi, points[name])
+            frame[level_column(level, "lo")] = lo
+            frame[level_column(level, "hi")] = hi
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True)[forecast_columns(levels)]
+    table = pd.concat(frames, ignore_index=True)[forecast_columns(levels)]
+    table.attrs["effect"] = _effect(model, table, h, change_from - n_history)
+    _warn_near_zero(table.attrs["effect"])
+    return table
+
+
+def _paired_samples(
+    model: RetentionFeedback, run: Callable[[np.ndarray | None, bool], np.ndarray], seed: int
+) -> dict[str, np.ndarray]:
+    """Baseline, scenario and difference paths: the same draws and the same noise for both."""
+    theta = model.posterior_
+    replicates = math.ceil(_PATHS / len(theta))
+    repeated = np.repeat(theta, replicates, axis=0)
+    samples = {}
+    for name, changed in ((BASELINE, False), (SCENARIO, True)):
+        expected = np.repeat(run(theta, changed), replicates, axis=0)
+        samples[name] = model.noisy(expected, repeated, np.random.default_rng(seed))
+    samples[DIFFERENCE] = samples[SCENARIO] - samples[BASELINE]
+    return samples
+
+
+def _effect(model: RetentionFeedback, table: pd.DataFrame, h: int, change_step: int) -> dict:
+    """How much the change moves the forecast, and how many new users it has to work on."""
+    accounting = model.accounting(h)
+    history = accounting.loc[~accounting["is_forecast"]].tail(30)
+    baseline = table.loc[table[MODEL] == BASELINE, YHAT].to_numpy()
+    difference = table.loc[table[MODEL] == DIFFERENCE, YHAT].to_numpy()
+    relative = np.abs(difference) / np.maximum(np.abs(baseline), 1e-12)
+    reached = np.flatnonzero(relative >= NEAR_ZERO)
+    dates = table.loc[table[MODEL] == BASELINE, DS].reset_index(drop=True)
+    return {
+        "new_per_period": float(history["new"].mean()),
+        "active_at_end": float(history["dau"].iloc[-1]),
+        "relative_at_horizon": float(relative[-1]),
+        "reaches_one_percent": None if not len(reached) else pd.Timestamp(dates[reached[0]]),
+        "change_step": max(int(change_step), 0),
+    }
+
+
+def effect_message(effect: dict) -> str:
+    """One sentence on the size of a scenario's effect and the new users it acts on.
+
+    Parameters
+    ----------
+    effect : dict
+        ``attrs["effect"]`` of :func:`scenario`'s frame.
+
+    Returns
+    -------
+    str
+        E.g. ``"the change moves the forecast by 0.3% at the horizon; the fit has 2,100 new
+        users a period (0.4% of the 520,000 active at the last observation), and a retention
+        change reaches only cohorts acquired after it starts; the difference reaches 1% of the
+        baseline on 2024-09-01"``.
+    """
+    new, active = effect["new_per_period"], effect["active_at_end"]
+    share = new / active if active > 0 else float("nan")
+    reached = effect["reaches_one_percent"]
+    when = (
+        f"the difference reaches {NEAR_ZERO:.0%} of the baseline on {reached:%Y-%m-%d}"
+        if reached is not None
+        else f"the difference stays below {NEAR_ZERO:.0%} of the baseline over the whole horizon"
+    )
+    return (
+        f"the change moves the forecast by {effect['relative_at_horizon']:.1%} at the horizon; "
+        f"the fit has {new:,.0f} new users a period ({share:.1%} of the {active:,.0f} active at "
+        "the last observation, mean of the last 30 periods), and a retention change reaches "
+        f"only cohorts acquired after it starts; {when}"
+    )
+
+
+def _warn_near_zero(effect: dict) -> None:
+    if effect["relative_at_horizon"] >= NEAR_ZERO:
+        return
+    warnings.warn(
+        f"scenario effect near zero: {effect_message(effect)}. Forecast further ahead, or "
+        "change acquisition too, to see the change reach the base.",
+        ForecastWarning,
+        stacklevel=3,
+    )
