@@ -10,11 +10,13 @@ columns); subclasses write ``_fit``, ``_predict`` and ``_sample`` only.
 from __future__ import annotations
 
 import copy
+import functools
+import inspect
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import pandas as pd
@@ -31,6 +33,7 @@ from forecast.errors import (
     SchemaError,
     format_rows,
 )
+from forecast.models._calibration import calibration_method, fit_calibration
 from forecast.models._counts import count_metric, floor_forecast, floor_paths
 from forecast.models._params import check_choice, check_freq, check_int
 from forecast.schema import (
@@ -148,6 +151,12 @@ class BaseModel:
     freq : str, optional
         A pandas offset alias (``"D"``, ``"W-SUN"``, ``"MS"``, ``"QS"``) overriding the inferred
         frequency of the series.
+    calibrate : {None, True, False, "conformal", "off"}
+        Replace the model's own intervals and sample paths by split-conformal ones from its
+        errors in inner backtests on the training data (see :mod:`forecast.models._calibration`).
+        None, the default, turns it on for the models whose own intervals under-cover out of
+        sample (``forecast.models._calibration.CALIBRATED_BY_DEFAULT``). Every registered
+        model takes it; ``auto`` and ``ensemble`` have their own ``calibrate`` (True/False).
 
     Attributes
     ----------
@@ -157,10 +166,40 @@ class BaseModel:
         The step of the fitted series.
     seasonal_period_ : int
         The season length used.
+    calibration_ : ConformalCache or None
+        The calibration of the intervals and paths; None when ``calibrate`` is off or no
+        calibration was possible (a ForecastWarning then named the series).
     """
 
     name: ClassVar[str] = "base"
     capabilities: ClassVar[Capabilities] = Capabilities()
+    _own_calibration: ClassVar[bool] = False
+    """True for a model whose constructor has its own ``calibrate`` (``auto``, ``ensemble``)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Let every subclass's constructor take ``calibrate``, without writing it.
+
+        A subclass whose ``__init__`` takes no ``calibrate`` gets it as a keyword: the
+        constructor runs as written, then the value is checked and stored. One whose
+        ``__init__`` has its own ``calibrate`` keeps it and calibrates itself.
+        """
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+        if "calibrate" in inspect.signature(init).parameters:
+            cls._own_calibration = True
+            return
+
+        @functools.wraps(init)
+        def with_calibrate(
+            self: BaseModel, *args: Any, calibrate: object = None, **kw: Any
+        ) -> None:
+            init(self, *args, **kw)
+            calibration_method(self.name, calibrate)
+            self.calibrate = calibrate
+
+        cls.__init__ = with_calibrate  # type: ignore[method-assign]
 
     def __init__(
         self,
@@ -168,7 +207,10 @@ class BaseModel:
         seasonal_period: int | None = None,
         transform: Literal["log"] | None = None,
         freq: str | None = None,
+        calibrate: object = None,
     ) -> None:
+        calibration_method(self.name, calibrate)
+        self.calibrate = calibrate
         self.seasonal_period = (
             None
             if seasonal_period is None
@@ -255,20 +297,11 @@ class BaseModel:
                 "growth model that honours bounds ('bass', 'logistic', 'gompertz', "
                 "'retention_feedback') or remove those rows."
             )
+        raw = data.copy()
         if self.transform == "log":
-            bad = data[Y] <= 0
-            if bad.any():
-                rows = [d.strftime("%Y-%m-%d") for d in data.loc[bad, DS]]
-                raise DomainError(
-                    f"series {uid!r} has {int(bad.sum())} value(s) <= 0 in column 'y' (dates "
-                    f"{format_rows(rows)}); transform='log' needs positive values. Drop the "
-                    "transform or correct the data.",
-                    series=uid,
-                    column=Y,
-                    rows=rows,
-                )
-            data[Y] = np.log(data[Y].to_numpy())
+            data[Y] = self._log(data, uid)
         self._reset()
+        template = self.clone()
         self.series_id_ = uid
         self.count_metric_ = count_metric(data)
         self.frequency_ = frequency
@@ -282,6 +315,9 @@ class BaseModel:
             raise
         except (np.linalg.LinAlgError, ValueError, RuntimeError, FloatingPointError) as err:
             raise FitError(f"model {self.name!r} failed to fit series {uid!r}: {err}") from err
+        self.calibration_ = None
+        if not self._own_calibration and calibration_method(self.name, self.calibrate):
+            self.calibration_ = fit_calibration(self, template, raw)
         self.is_fitted_ = True
         return self
 
@@ -320,13 +356,21 @@ class BaseModel:
             raise CapabilityError(
                 f"model {self.name!r} gives no prediction intervals; pass levels=()."
             )
-        point, intervals = self._predict(h, levels)
+        calibration = self.calibration_
+        point, intervals = self._predict(h, () if calibration else levels)
         point = self._inverse(np.asarray(point, dtype=float))
+        if calibration:
+            intervals = calibration.get(h).intervals(point, levels)
+        else:
+            intervals = {
+                level: (self._inverse(np.asarray(lo)), self._inverse(np.asarray(hi)))
+                for level, (lo, hi) in intervals.items()
+            }
         frame = pd.DataFrame({DS: self.future_dates(h), "yhat": point})
         for level in levels:
             lo, hi = intervals[level]
-            frame[level_column(level, "lo")] = self._inverse(np.asarray(lo, dtype=float))
-            frame[level_column(level, "hi")] = self._inverse(np.asarray(hi, dtype=float))
+            frame[level_column(level, "lo")] = np.asarray(lo, dtype=float)
+            frame[level_column(level, "hi")] = np.asarray(hi, dtype=float)
         self._check_output(frame, levels, h)
         if self.count_metric_ is not None:
             frame = floor_forecast(
@@ -349,18 +393,24 @@ class BaseModel:
         Returns
         -------
         ndarray
-            Shape ``(n, h)``, on the scale of ``y``; truncated at 0 for a count series.
+            Shape ``(n, h)``, on the scale of ``y``; truncated at 0 for a count series. A
+            calibrated model's paths are its point forecast plus the residuals of one inner
+            window (:meth:`forecast.evaluation.conformal.Conformal.paths`).
         """
         self._check_fitted()
         h = check_horizon(h)
         if isinstance(n, bool) or int(n) < 1:
             raise ConfigError(f"n must be a positive number of paths, not {n!r}.")
-        paths = np.asarray(self._sample(h, int(n), np.random.default_rng(seed)), dtype=float)
+        rng = np.random.default_rng(seed)
+        if self.calibration_:
+            point = self._inverse(np.asarray(self._predict(h, ())[0], dtype=float))
+            paths = self.calibration_.get(h).paths(point, int(n), rng)
+        else:
+            paths = self._inverse(np.asarray(self._sample(h, int(n), rng), dtype=float))
         if paths.shape != (int(n), h):
             raise FitError(
                 f"model {self.name!r} returned paths of shape {paths.shape}, expected {(n, h)}."
             )
-        paths = self._inverse(paths)
         return paths if self.count_metric_ is None else floor_paths(paths)
 
     def update(self, series: pd.DataFrame) -> Self:
@@ -491,6 +541,21 @@ class BaseModel:
                 column=DS,
             )
         return frequency
+
+    def _log(self, data: pd.DataFrame, uid: str) -> np.ndarray:
+        """``log(y)`` of a series for ``transform="log"``, refusing values that are not positive."""
+        bad = data[Y] <= 0
+        if bad.any():
+            rows = [d.strftime("%Y-%m-%d") for d in data.loc[bad, DS]]
+            raise DomainError(
+                f"series {uid!r} has {int(bad.sum())} value(s) <= 0 in column 'y' (dates "
+                f"{format_rows(rows)}); transform='log' needs positive values. Drop the "
+                "transform or correct the data.",
+                series=uid,
+                column=Y,
+                rows=rows,
+            )
+        return np.log(data[Y].to_numpy())
 
     def _inverse(self, values: np.ndarray) -> np.ndarray:
         return np.exp(values) if self.transform == "log" else values

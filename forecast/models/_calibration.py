@@ -1,0 +1,143 @@
+"""``calibrate=``: intervals and sample paths from a model's own out-of-sample errors.
+
+Every registered model takes ``calibrate`` (through :class:`~forecast.models.base.BaseModel`).
+When it is on, ``fit`` keeps the training data and a clone of the model; the first forecast
+of ``h`` steps runs an inner backtest of that clone on the training data alone
+(:func:`forecast.evaluation.conformal.calibrate`, the one that ``auto`` and ``ensemble`` use)
+and replaces the model's own intervals and paths by split-conformal ones around the model's
+point forecast (:class:`~forecast.evaluation.conformal.Conformal`). Nothing after the end of
+the training data is seen, so a calibrated model can itself be backtested without leakage.
+
+Where the series is too short for inner windows of the horizon, fewer and shorter windows
+are tried (down to 2 windows of 1 step), and steps past the calibrated horizon use the last
+step's errors widened by ``sqrt(step / H)``; where even that is impossible the model's own
+intervals are kept and a :class:`~forecast.ForecastWarning` names the series.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from forecast.errors import ForecastWarning
+from forecast.schema import DS, QUALIFIER, UNIQUE_ID, Y
+
+if TYPE_CHECKING:
+    from forecast.evaluation.conformal import ConformalCache
+    from forecast.models.base import BaseModel
+
+__all__ = [
+    "CALIBRATED_BY_DEFAULT",
+    "CALIBRATE_CHOICES",
+    "WINDOWS",
+    "calibration_method",
+    "fit_calibration",
+]
+
+CALIBRATE_CHOICES: tuple[object, ...] = (None, True, False, "conformal", "off")
+"""Values of ``calibrate``: None (the model's default), True or ``"conformal"``, False or
+``"off"``."""
+
+CALIBRATED_BY_DEFAULT: frozenset[str] = frozenset()
+"""Models whose own intervals under-cover out of sample, so ``calibrate=None`` turns
+calibration on for them (measured by ``benchmarks/bench_calibration.py``)."""
+
+WINDOWS: tuple[int, ...] = (5, 4, 3, 2)
+"""Numbers of inner windows tried, most first, until the training data has room for them."""
+
+
+def calibration_method(model: str, value: object) -> str | None:
+    """Return ``"conformal"`` when ``calibrate=value`` turns calibration on for ``model``.
+
+    Parameters
+    ----------
+    model : str
+        The model's registry name.
+    value : object
+        What the caller passed as ``calibrate``.
+
+    Returns
+    -------
+    str or None
+        ``"conformal"``, or None when calibration is off.
+
+    Raises
+    ------
+    ConfigError
+        ``value`` is not one of :data:`CALIBRATE_CHOICES`.
+    """
+    from forecast.models._params import check_choice
+
+    check_choice(model, "calibrate", value, CALIBRATE_CHOICES)
+    if value is None:
+        return "conformal" if model in CALIBRATED_BY_DEFAULT else None
+    return "conformal" if value in (True, "conformal") else None
+
+
+def _warn(model: BaseModel, uid: str, why: str) -> None:
+    warnings.warn(
+        f"model {model.name!r}: no calibration for series {uid!r}: {why}; its own intervals "
+        "and paths are used uncalibrated.",
+        ForecastWarning,
+        stacklevel=4,
+    )
+
+
+def fit_calibration(
+    model: BaseModel, template: BaseModel, data: pd.DataFrame
+) -> ConformalCache | None:
+    """Calibrate ``model`` on its training data, or warn and return None where impossible.
+
+    Parameters
+    ----------
+    model : BaseModel
+        The model being fitted (its ``seasonal_period_`` set).
+    template : BaseModel
+        An unfitted clone of ``model``, which the inner windows fit with calibration off.
+    data : DataFrame
+        The training series on the scale of ``y`` (``unique_id``, ``ds``, ``y``, ``qualifier``).
+
+    Returns
+    -------
+    ConformalCache or None
+        The calibration of inner windows of one season (``seasonal_period_`` steps, at least
+        1), which forecasts of other horizons extend; None when no inner windows could be
+        fitted (a :class:`~forecast.ForecastWarning` then says why, naming the series).
+
+    References
+    ----------
+    .. [1] Stankeviciute, K., Alaa, A. M. and van der Schaar, M. (2021). Conformal time-series
+       forecasting. NeurIPS 34.
+    .. [2] Hyndman, R. J. and Athanasopoulos, G. (2021). Forecasting: Principles and Practice,
+       3rd ed., section 5.10 (time series cross-validation).
+    """
+    from forecast.evaluation.conformal import ConformalCache, calibrate
+
+    uid = str(data[UNIQUE_ID].iloc[0])
+    if QUALIFIER in data.columns and data[QUALIFIER].isin([">=", "<="]).any():
+        _warn(model, uid, "the inner windows cannot score one-sided bounds")
+        return None
+    template.calibrate = False
+    members = [(model.name, template)]
+    series = data[[UNIQUE_ID, DS, Y]].reset_index(drop=True)
+    season = int(model.seasonal_period_)
+    room = len(series) - max(model.capabilities.min_history, 2)
+    for n_windows in WINDOWS:
+        h = min(max(season, 1), room // n_windows)
+        if h < 1:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ForecastWarning)
+            found = calibrate(series, members, h, n_windows, season)
+        if found is not None:
+            return ConformalCache(found, series, members, n_windows, season)
+    needed = max(model.capabilities.min_history, 2) + WINDOWS[-1]
+    why = (
+        f"it has {len(series)} observations and inner windows need at least {needed}"
+        if room // WINDOWS[-1] < 1
+        else "the model failed in its inner windows"
+    )
+    _warn(model, uid, why)
+    return None
