@@ -1,0 +1,334 @@
+"""The orders, tests, estimators and stepwise search behind ``arima`` (see :mod:`.arima`).
+
+:class:`ArimaSpec` names an ARIMA(p, d, q)(P, D, Q)m; :func:`kpss_ndiffs` and
+:func:`seasonal_ndiffs` choose the differences; :func:`css_fit` (conditional sums of squares)
+and :func:`exact_fit` (exact likelihood) estimate one order; :class:`Search` caches the AICc
+of every order the stepwise search of Hyndman and Khandakar (2008) visits, and
+:func:`neighbours` lists its moves.
+
+References
+----------
+.. [1] Hyndman, R. J. and Khandakar, Y. (2008). Automatic time series forecasting: the
+   forecast package for R. Journal of Statistical Software, 27(3).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from forecast.models._statsmodels import aicc, quiet_estimation
+
+__all__ = [
+    "ArimaSpec",
+    "Search",
+    "css_fit",
+    "exact_fit",
+    "kpss_ndiffs",
+    "neighbours",
+    "seasonal_ndiffs",
+    "seasonal_strength",
+]
+
+_STRENGTH_THRESHOLD = 0.64
+"""Seasonal strength above which one seasonal difference is taken (as R's ``nsdiffs``)."""
+
+_ROOT_MARGIN = 1.01
+"""Models with AR or MA roots closer to the unit circle than this are rejected (as R's auto.arima)."""
+
+
+@dataclass(frozen=True, order=True)
+class ArimaSpec:
+    """ARIMA(p, d, q)(P, D, Q)m with or without a constant (a drift when differenced once)."""
+
+    p: int
+    d: int
+    q: int
+    P: int = 0
+    D: int = 0
+    Q: int = 0
+    m: int = 0
+    constant: bool = False
+
+    @property
+    def label(self) -> str:
+        """``"ARIMA(0,1,1)(0,1,1)12"``, with ``" with drift"`` or ``" with constant"``."""
+        text = f"ARIMA({self.p},{self.d},{self.q})"
+        if self.m > 1 and (self.P or self.D or self.Q):
+            text += f"({self.P},{self.D},{self.Q}){self.m}"
+        if self.constant:
+            text += " with drift" if self.d + self.D == 1 else " with constant"
+        return text
+
+    @property
+    def order(self) -> tuple[int, int, int]:
+        """``(p, d, q)``."""
+        return (self.p, self.d, self.q)
+
+    @property
+    def seasonal_order(self) -> tuple[int, int, int, int]:
+        """``(P, D, Q, m)``, or zeros when not seasonal."""
+        if self.m > 1 and (self.P or self.D or self.Q):
+            return (self.P, self.D, self.Q, self.m)
+        return (0, 0, 0, 0)
+
+    @property
+    def trend(self) -> Literal["c", "n"]:
+        """SARIMAX's ``trend`` argument: the constant enters the differenced equation."""
+        return "c" if self.constant else "n"
+
+    def replace(self, **changes: int | bool) -> ArimaSpec:
+        """A copy with some orders changed."""
+        values = {**self.__dict__, **changes}
+        return ArimaSpec(**values)
+
+
+def kpss_ndiffs(y: np.ndarray, max_d: int = 2, alpha: float = 0.05) -> int:
+    """Number of first differences that make ``y`` level-stationary by repeated KPSS tests.
+
+    As R's ``forecast::ndiffs(test="kpss")``: test the level-stationarity null at ``alpha``
+    (5%) with ``trunc(3 sqrt(n) / 13)`` lags, and difference while the null is rejected.
+
+    Parameters
+    ----------
+    y : ndarray
+        The series (already seasonally differenced, if at all).
+    max_d : int
+        Most differences to take.
+    alpha : float
+        Size of the test: 0.1, 0.05, 0.025 or 0.01.
+
+    Returns
+    -------
+    int
+    """
+    from statsmodels.tsa.stattools import kpss
+
+    key = {0.1: "10%", 0.05: "5%", 0.025: "2.5%", 0.01: "1%"}[alpha]
+    x = np.asarray(y, dtype=float)
+    d = 0
+    with quiet_estimation():
+        while d < max_d and len(x) > 3 and np.ptp(x) > 0:
+            lags = min(int(3 * np.sqrt(len(x)) / 13), len(x) - 2)
+            result = kpss(x, regression="c", nlags=lags, result_object=True)
+            if result.statistic <= result.critical_values[key]:
+                break
+            x = np.diff(x)
+            d += 1
+    return d
+
+
+def seasonal_strength(y: np.ndarray, period: int) -> float:
+    r"""Strength of seasonality of Wang, Smith and Hyndman (2006) from an STL decomposition.
+
+    .. math:: F_S = \max\left(0, 1 - \frac{\operatorname{Var}(R_t)}{\operatorname{Var}(S_t + R_t)}\right)
+
+    Returns 0 for series shorter than two seasons.
+    """
+    from statsmodels.tsa.seasonal import STL
+
+    x = np.asarray(y, dtype=float)
+    if period < 2 or len(x) < 2 * period or np.ptp(x) == 0:
+        return 0.0
+    result = STL(x, period=period).fit()
+    remainder = np.asarray(result.resid)
+    total = np.var(remainder + np.asarray(result.seasonal))
+    if total == 0:
+        return 0.0
+    return float(max(0.0, min(1.0, 1.0 - np.var(remainder) / total)))
+
+
+def seasonal_ndiffs(y: np.ndarray, period: int, max_D: int = 1) -> int:
+    """Seasonal differences to take: one when the seasonal strength exceeds 0.64.
+
+    This is R's ``forecast::nsdiffs(test="seas")``, the default of ``auto.arima`` since
+    forecast 8.0, applied repeatedly up to ``max_D``.
+    """
+    x = np.asarray(y, dtype=float)
+    D = 0
+    while D < max_D and seasonal_strength(x, period) > _STRENGTH_THRESHOLD:
+        x = x[period:] - x[:-period]
+        D += 1
+    return D
+
+
+def _difference(y: np.ndarray, d: int, D: int, m: int) -> np.ndarray:
+    x = np.asarray(y, dtype=float)
+    for _ in range(D):
+        x = x[m:] - x[:-m]
+    for _ in range(d):
+        x = np.diff(x)
+    return x
+
+
+def _lag_polynomial(coefficients: np.ndarray, step: int, sign: float) -> np.ndarray:
+    poly = np.zeros(step * len(coefficients) + 1)
+    poly[0] = 1.0
+    poly[step::step] = sign * np.asarray(coefficients, dtype=float)
+    return poly
+
+
+def _polynomials(params: np.ndarray, spec: ArimaSpec) -> tuple[float, np.ndarray, np.ndarray]:
+    """Intercept and the expanded AR and MA lag polynomials from SARIMAX-ordered parameters."""
+    i = int(spec.constant)
+    intercept = float(params[0]) if spec.constant else 0.0
+    ar, ma = params[i : i + spec.p], params[i + spec.p : i + spec.p + spec.q]
+    j = i + spec.p + spec.q
+    sar, sma = params[j : j + spec.P], params[j + spec.P : j + spec.P + spec.Q]
+    ar_poly = np.convolve(_lag_polynomial(ar, 1, -1.0), _lag_polynomial(sar, max(spec.m, 1), -1.0))
+    ma_poly = np.convolve(_lag_polynomial(ma, 1, 1.0), _lag_polynomial(sma, max(spec.m, 1), 1.0))
+    return intercept, ar_poly, ma_poly
+
+
+def _min_root(poly: np.ndarray) -> float:
+    """Smallest modulus of the roots of a lag polynomial (``inf`` for a constant)."""
+    trimmed = np.trim_zeros(poly, "b")
+    if len(trimmed) <= 1:
+        return np.inf
+    return float(np.min(np.abs(np.roots(trimmed[::-1]))))
+
+
+def css_fit(
+    y: np.ndarray, spec: ArimaSpec, start_params: np.ndarray | None = None
+) -> tuple[np.ndarray, float, int, float]:
+    r"""Conditional-sum-of-squares estimate of an ARIMA, as R's ``arima(method="CSS")``.
+
+    The series is differenced, the first ``p + mP`` differenced values condition the AR part,
+    pre-sample innovations are zero, and the squared innovations
+    :math:`\varepsilon = \theta(B)^{-1}\Theta(B^m)^{-1}(\phi(B)\Phi(B^m) w_t - c)` are minimised
+    by least squares.
+
+    Returns
+    -------
+    params : ndarray
+        In SARIMAX's order: intercept (if any), AR, MA, seasonal AR, seasonal MA.
+    loglike : float
+        The Gaussian log-likelihood at the CSS variance, ``-n/2 (log(2 pi sigma2) + 1)``.
+    n_used : int
+        Innovations in the sum of squares.
+    sigma2 : float
+        Mean squared innovation.
+    """
+    from scipy.optimize import least_squares
+    from scipy.signal import lfilter
+
+    w = _difference(y, spec.d, spec.D, spec.m)
+    n_cond = spec.p + max(spec.m, 1) * spec.P
+    k = int(spec.constant) + spec.p + spec.q + spec.P + spec.Q
+
+    def innovations(params: np.ndarray) -> np.ndarray:
+        intercept, ar_poly, ma_poly = _polynomials(params, spec)
+        return lfilter([1.0], ma_poly, lfilter(ar_poly, [1.0], w)[n_cond:] - intercept)
+
+    x0 = np.zeros(k)
+    if spec.constant:
+        x0[0] = float(np.mean(w))
+    if start_params is not None and len(start_params) == k:
+        x0 = np.asarray(start_params, dtype=float)
+    n_used = len(w) - n_cond
+    if n_used <= k + 1:
+        raise ValueError(f"{n_used} differenced observations are too few for {k} coefficients")
+    params = least_squares(innovations, x0, method="lm").x if k else x0
+    sigma2 = float(np.mean(innovations(params) ** 2))
+    if not sigma2 > 0:
+        raise ValueError("the conditional sum of squares is zero")
+    return params, -0.5 * n_used * (np.log(2 * np.pi * sigma2) + 1.0), n_used, sigma2
+
+
+@dataclass
+class Search:
+    """State of one stepwise search: the cache of fitted orders and the limits."""
+
+    y: np.ndarray
+    max_models: int
+    deadline: float
+    maxiter: int
+    approximation: bool
+    starts: dict[ArimaSpec, np.ndarray]
+    scores: dict[ArimaSpec, float] = field(default_factory=dict)
+    estimates: dict[ArimaSpec, tuple[np.ndarray, float, int, float]] = field(default_factory=dict)
+    stopped: str | None = None
+
+    def exhausted(self) -> bool:
+        if len(self.scores) >= self.max_models:
+            self.stopped = "max_models"
+        elif self.scores and time.monotonic() > self.deadline:
+            self.stopped = "time_limit"
+        return self.stopped is not None
+
+    def score(self, spec: ArimaSpec) -> float:
+        """AICc of ``spec`` (fitted once, then cached); ``inf`` when it fails or is near a unit root."""
+        if spec in self.scores:
+            return self.scores[spec]
+        try:
+            if self.approximation:
+                estimate = css_fit(self.y, spec, self.starts.get(spec))
+            else:
+                estimate = exact_fit(self.y, spec, self.maxiter, self.starts.get(spec))
+        except (ValueError, np.linalg.LinAlgError):
+            self.scores[spec] = np.inf  # a candidate that cannot be estimated loses the comparison
+            return np.inf
+        params, loglike, n_used, _ = estimate
+        _, ar_poly, ma_poly = _polynomials(params, spec)
+        value = np.inf
+        if np.isfinite(loglike) and min(_min_root(ar_poly), _min_root(ma_poly)) >= _ROOT_MARGIN:
+            value = aicc(loglike, len(params) + 1, n_used)
+            self.estimates[spec] = estimate
+        self.scores[spec] = value
+        return value
+
+
+def exact_fit(
+    y: np.ndarray, spec: ArimaSpec, maxiter: int, start_params: np.ndarray | None = None
+) -> tuple[np.ndarray, float, int, float]:
+    """Exact maximum likelihood on the differenced series (SARIMAX, variance concentrated out).
+
+    Returns the coefficients in SARIMAX's order (without the variance), the log-likelihood,
+    the number of differenced observations and the innovation variance.
+    """
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    model = SARIMAX(
+        y,
+        order=spec.order,
+        seasonal_order=spec.seasonal_order,
+        trend=spec.trend,
+        simple_differencing=True,
+        concentrate_scale=True,
+    )
+    if start_params is not None and len(start_params) != model.k_params:
+        start_params = None
+    if model.k_params:
+        result = model.fit(start_params=start_params, disp=False, cov_type="none", maxiter=maxiter)
+    else:
+        result = model.smooth([], cov_type="none")
+    return (
+        np.asarray(result.params, dtype=float),
+        float(result.llf),
+        int(model.nobs),
+        float(result.scale),
+    )
+
+
+def neighbours(
+    spec: ArimaSpec, limits: dict[str, int], allow_constant: bool
+) -> Iterator[ArimaSpec]:
+    """The stepwise moves of Hyndman and Khandakar (2008), in the order of R's auto.arima."""
+    seasonal = spec.m > 1
+    moves: list[dict[str, int]] = []
+    if seasonal:
+        moves += [{"P": -1}, {"Q": -1}, {"P": 1}, {"Q": 1}, {"P": -1, "Q": -1}, {"P": -1, "Q": 1}]
+        moves += [{"P": 1, "Q": -1}, {"P": 1, "Q": 1}]
+    moves += [{"p": -1}, {"q": -1}, {"p": 1}, {"q": 1}, {"p": -1, "q": -1}, {"p": -1, "q": 1}]
+    moves += [{"p": 1, "q": -1}, {"p": 1, "q": 1}]
+    for move in moves:
+        values = {k: getattr(spec, k) + v for k, v in move.items()}
+        if any(v < 0 or v > limits[k] for k, v in values.items()):
+            continue
+        yield spec.replace(**values)
+    if allow_constant:
+        yield spec.replace(constant=not spec.constant)
