@@ -36,7 +36,7 @@ Target = Literal["level", "cumulative", "adoptions"]
 def logistic_curve(
     t: np.ndarray, capacity: float | np.ndarray, r: float | np.ndarray, t0: float | np.ndarray
 ) -> np.ndarray:
-    r"""The logistic curve :math:`K / (1 + e^{-r (t - t_0)})`.
+    r"""Evaluate the logistic curve :math:`K / (1 + e^{-r (t - t_0)})`.
 
     Parameters
     ----------
@@ -57,7 +57,7 @@ def logistic_curve(
 def gompertz_curve(
     t: np.ndarray, capacity: float | np.ndarray, b: float | np.ndarray, c: float | np.ndarray
 ) -> np.ndarray:
-    r"""The Gompertz curve :math:`K \exp(-b e^{-c t})`.
+    r"""Evaluate the Gompertz curve :math:`K \exp(-b e^{-c t})`.
 
     Parameters
     ----------
@@ -75,11 +75,11 @@ def gompertz_curve(
     return capacity * np.exp(-b * np.exp(-c * t))
 
 
-class _CurveModel:
+class _CurveModel(BaseModel):
     """Hyperparameters, fitting and forecasting shared by the logistic and Gompertz models.
 
-    A mixin (no state of its own beyond ``__init__``'s hyperparameters) so the registered
-    classes stay one level below :class:`BaseModel`.
+    An unregistered base (no state of its own beyond ``__init__``'s hyperparameters): the
+    registered classes add the curve's shape, its starting values and its named parameters.
     """
 
     names: ClassVar[tuple[str, str, str]]
@@ -193,7 +193,7 @@ class _CurveModel:
         )
 
     def fitted(self) -> pd.DataFrame:
-        """The fitted curve at the observed dates: ``ds`` and ``yhat`` (on the scale of ``y``).
+        """Return the fitted curve at the observed dates: ``ds``, ``yhat`` (on the scale of ``y``).
 
         Returns
         -------
@@ -214,7 +214,7 @@ class _CurveModel:
 
 
 @register("logistic")
-class LogisticGrowth(_CurveModel, BaseModel):
+class LogisticGrowth(_CurveModel):
     r"""Logistic growth to a capacity K, with rate r and midpoint t0; honours bounds.
 
     Parameters
@@ -227,9 +227,9 @@ class LogisticGrowth(_CurveModel, BaseModel):
         The date of ``t = 0``; by default one step before the first observation. Irregular
         dates get fractional step counts (see :func:`forecast.models._curvefit.step_times`).
     prior : mapping, optional
-        Log-normal priors as penalties on ``"K"`` and ``"r"``, ``{name: (centre, sd of log)}``; rates are per year
-        and rescaled to the step (times the step length in years); the capacity ``K`` is in
-        data units. None (default) gives plain least squares.
+        Log-normal priors as penalties on ``"K"`` and ``"r"``, ``{name: (centre, sd of log)}``;
+        rates are per year and rescaled to the step (times the step length in years); the
+        capacity ``K`` is in data units. None (default) gives plain least squares.
     capacity : float, optional
         An upper bound on ``K``, or its fixed value with ``fix_capacity=True``. Without it,
         ``K`` is kept below :data:`~forecast.models._curvefit.CAPACITY_CEILING` (1e4) times
@@ -320,7 +320,7 @@ class LogisticGrowth(_CurveModel, BaseModel):
 
 
 @register("gompertz")
-class GompertzGrowth(_CurveModel, BaseModel):
+class GompertzGrowth(_CurveModel):
     r"""Gompertz growth to a capacity K, with displacement b and rate c; honours bounds.
 
     Parameters
@@ -333,9 +333,10 @@ class GompertzGrowth(_CurveModel, BaseModel):
         The date of ``t = 0``; by default one step before the first observation. Irregular
         dates get fractional step counts (see :func:`forecast.models._curvefit.step_times`).
     prior : mapping, optional
-        Log-normal priors as penalties on ``"K"``, ``"b"`` and ``"c"``, ``{name: (centre, sd of log)}``; rates are per year
-        and rescaled to the step (times the step length in years); the capacity ``K`` is in
-        data units. None (default) gives plain least squares.
+        Log-normal priors as penalties on ``"K"``, ``"b"`` and ``"c"``,
+        ``{name: (centre, sd of log)}``; rates are per year and rescaled to the step (times
+        the step length in years); the capacity ``K`` is in data units. None (default) gives
+        plain least squares.
     capacity : float, optional
         An upper bound on ``K``, or its fixed value with ``fix_capacity=True``. Without it,
         ``K`` is kept below :data:`~forecast.models._curvefit.CAPACITY_CEILING` (1e4) times
