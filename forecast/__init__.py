@@ -27,6 +27,7 @@ from forecast.errors import (
     HistoryError,
     MissingValueError,
     ModelError,
+    ModelFileError,
     NotFittedError,
     SchemaError,
     UnknownModelError,
@@ -38,15 +39,17 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0"
 
-_LAZY_MODULES = ("datasets", "retention", "batch")
+_LAZY_MODULES = ("datasets", "retention", "batch", "persistence")
 # Public function -> module that defines it, imported on first access.
 _LAZY_FUNCTIONS = {
     "backtest": "forecast.evaluation.backtest",
     "make_cutoffs": "forecast.evaluation.backtest",
     "reconcile": "forecast.market.reconcile",
+    "save_models": "forecast.persistence.folder",
     "forecast": "forecast.forecasting",
     "evaluate": "forecast.evaluation.metrics",
     "fill_gaps": "forecast.gaps",
+    "load_models": "forecast.persistence.folder",
     "rank_models": "forecast.evaluation.ranking",
     "read": "forecast.io",
     "report": "forecast.reporting.page",
@@ -69,6 +72,7 @@ __all__ = [
     "HistoryError",
     "MissingValueError",
     "ModelError",
+    "ModelFileError",
     "NotFittedError",
     "SchemaError",
     "UnknownModelError",

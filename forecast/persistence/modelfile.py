@@ -13,7 +13,12 @@ key                 value
                     and ``results`` (see :mod:`forecast.persistence.state`)
 ``arrays``          every array of ``state.npz`` by key, with its ``dtype`` and ``shape``
 ``state_sha256``    the SHA-256 digest of ``state.npz``
+``model_sha256``    the SHA-256 digest of ``model`` written as compact JSON with sorted keys
 =================== ===============================================================================
+
+The digests make any edit of a file that does not recompute them an error; the checks of the
+structure (every key, tag, record, array shape and dtype, and a one-step forecast) catch edits
+that do.
 
 ``state.npz`` is numpy's own format, read with ``allow_pickle=False``. Nothing in a file is
 executed or imported when it is read; see :mod:`forecast.persistence.codec`. Files are written
@@ -39,7 +44,15 @@ from forecast.models.base import BaseModel
 from forecast.persistence.codec import Decoder, Encoder, Json
 from forecast.persistence.state import check_forecasts, decode_model, encode_model
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "save_model", "load_model", "model_bytes", "read_model"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "save_model",
+    "load_model",
+    "model_bytes",
+    "model_digest",
+    "read_model",
+]
 
 FORMAT = "forecast-model"
 """The ``format`` of a model file's envelope."""
@@ -55,6 +68,7 @@ _ENVELOPE = {
     "model",
     "arrays",
     "state_sha256",
+    "model_sha256",
 }
 _LIBRARIES = ("forecast", "numpy", "pandas", "statsmodels", "prophet")
 
@@ -90,6 +104,7 @@ def model_bytes(model: BaseModel) -> bytes:
             for key, values in encoder.arrays.items()
         },
         "state_sha256": hashlib.sha256(state).hexdigest(),
+        "model_sha256": model_digest(node),
     }
     text = json.dumps(envelope, allow_nan=False, indent=1)
     out = io.BytesIO()
@@ -97,6 +112,12 @@ def model_bytes(model: BaseModel) -> bytes:
         archive.writestr(_JSON, text)
         archive.writestr(_NPZ, state, compress_type=zipfile.ZIP_STORED)
     return out.getvalue()
+
+
+def model_digest(node: Json) -> str:
+    """Return the SHA-256 digest of a model entry as compact JSON with sorted keys."""
+    text = json.dumps(node, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def save_model(model: BaseModel, path: str | os.PathLike[str]) -> Path:
@@ -237,6 +258,12 @@ def _unpack(data: bytes, name: str) -> tuple[dict[str, Any], bytes]:
         raise ModelFileError(
             f"model file {name!r}: {_NPZ} does not match the digest recorded in {_JSON}; the "
             "file was edited or damaged.",
+            path=name,
+        )
+    if model_digest(envelope["model"]) != envelope["model_sha256"]:
+        raise ModelFileError(
+            f"model file {name!r}: the model entry of {_JSON} does not match its recorded "
+            "digest; the file was edited. Refit and save the model again.",
             path=name,
         )
     return envelope, state

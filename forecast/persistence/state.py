@@ -253,10 +253,19 @@ def decode_model(decoder: Decoder, node: dict[str, Json], where: str) -> BaseMod
         if node["results"] is not None:
             if adapter is None:
                 raise ModelFileError(f"{where}: model {name!r} stores no library results")
-            adapter.load(decoder, model, node["results"], f"{where} {name} results")
+            _rebuild(adapter, decoder, model, node["results"], f"{where} {name} results")
     finally:
         decoder.owner = owner
     return model
+
+
+def _rebuild(adapter: Adapter, decoder: Decoder, model: BaseModel, node: Json, where: str) -> None:
+    try:
+        adapter.load(decoder, model, node, where)
+    except (ValueError, TypeError, IndexError, KeyError, np.linalg.LinAlgError) as err:
+        raise ModelFileError(
+            f"{where}: the saved results do not rebuild ({type(err).__name__}: {err})"
+        ) from err
 
 
 def _construct(name: object, params: dict[str, Any], where: str) -> BaseModel:
