@@ -38,7 +38,7 @@ _STRENGTH_THRESHOLD = 0.64
 """Seasonal strength above which one seasonal difference is taken (as R's ``nsdiffs``)."""
 
 _ROOT_MARGIN = 1.01
-"""Models with AR or MA roots closer to the unit circle than this are rejected (as R's auto.arima)."""
+"""Models with AR or MA roots closer to the unit circle than this are rejected (as auto.arima)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -82,13 +82,13 @@ class ArimaSpec:
         return "c" if self.constant else "n"
 
     def replace(self, **changes: int | bool) -> ArimaSpec:
-        """A copy with some orders changed."""
+        """Return a copy with some orders changed."""
         values = {**self.__dict__, **changes}
         return ArimaSpec(**values)
 
 
 def kpss_ndiffs(y: np.ndarray, max_d: int = 2, alpha: float = 0.05) -> int:
-    """Number of first differences that make ``y`` level-stationary by repeated KPSS tests.
+    """Count the first differences that make ``y`` level-stationary, by repeated KPSS tests.
 
     As R's ``forecast::ndiffs(test="kpss")``: test the level-stationarity null at ``alpha``
     (5%) with ``trunc(3 sqrt(n) / 13)`` lags, and difference while the null is rejected.
@@ -123,9 +123,12 @@ def kpss_ndiffs(y: np.ndarray, max_d: int = 2, alpha: float = 0.05) -> int:
 
 
 def seasonal_strength(y: np.ndarray, period: int) -> float:
-    r"""Strength of seasonality of Wang, Smith and Hyndman (2006) from an STL decomposition.
+    r"""Measure the seasonal strength of Wang, Smith and Hyndman (2006) by an STL decomposition.
 
-    .. math:: F_S = \max\left(0, 1 - \frac{\operatorname{Var}(R_t)}{\operatorname{Var}(S_t + R_t)}\right)
+    .. math::
+
+        F_S = \max\left(0,
+            1 - \frac{\operatorname{Var}(R_t)}{\operatorname{Var}(S_t + R_t)}\right)
 
     Returns 0 for series shorter than two seasons.
     """
@@ -261,7 +264,10 @@ class Search:
         return self.stopped is not None
 
     def score(self, spec: ArimaSpec) -> float:
-        """AICc of ``spec`` (fitted once, then cached); ``inf`` when it fails or is near a unit root."""
+        """Score ``spec`` by its AICc (fitted once, then cached).
+
+        ``inf`` when it cannot be estimated or has a root near the unit circle.
+        """
         if spec in self.scores:
             return self.scores[spec]
         try:
@@ -317,7 +323,7 @@ def exact_fit(
 def neighbours(
     spec: ArimaSpec, limits: dict[str, int], allow_constant: bool
 ) -> Iterator[ArimaSpec]:
-    """The stepwise moves of Hyndman and Khandakar (2008), in the order of R's auto.arima."""
+    """Yield the stepwise moves of Hyndman and Khandakar (2008), in R's auto.arima order."""
     seasonal = spec.m > 1
     moves: list[dict[str, int]] = []
     if seasonal:

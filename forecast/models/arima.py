@@ -122,6 +122,8 @@ class ARIMA(BaseModel):
     """
 
     capabilities = Capabilities(min_history=8, updates=True)
+    estimates_: dict[ArimaSpec, np.ndarray]
+    final_estimates_: dict[ArimaSpec, np.ndarray]
 
     def __init__(
         self,
@@ -189,7 +191,7 @@ class ARIMA(BaseModel):
 
         y = data[Y].to_numpy(dtype=float)
         if self.order is not None:
-            spec = self._fixed_spec()
+            spec = self._fixed_spec(self.order)
             start = self._warm_params.get(spec)
             with quiet_estimation():
                 model = SARIMAX(
@@ -215,7 +217,7 @@ class ARIMA(BaseModel):
                 f"arima: no candidate model could be fitted to series {self.series_id_!r}; "
                 "try transform='log' or a fixed order."
             )
-        self.final_estimates_: dict[ArimaSpec, np.ndarray] = {}
+        self.final_estimates_ = {}
         with quiet_estimation():
             params, loglike, n_used, sigma2 = search.estimates[spec]
             if search.approximation:
@@ -238,8 +240,8 @@ class ARIMA(BaseModel):
             stopped=search.stopped, n_models=len(search.scores), score=score
         )
 
-    def _fixed_spec(self) -> ArimaSpec:
-        p, d, q = self.order
+    def _fixed_spec(self, order: tuple[int, ...]) -> ArimaSpec:
+        p, d, q = order
         P, D, Q, m = (
             (tuple(self.seasonal_order) + (self.seasonal_period_,))[:4]
             if self.seasonal_order
@@ -313,7 +315,10 @@ class ARIMA(BaseModel):
         }
         names = self.results_.model.param_names
         out.update(
-            {str(k): float(v) for k, v in zip(names, np.asarray(self.results_.params, dtype=float))}
+            {
+                str(k): float(v)
+                for k, v in zip(names, np.asarray(self.results_.params, dtype=float), strict=True)
+            }
         )
         return out
 
