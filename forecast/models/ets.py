@@ -61,12 +61,12 @@ def candidate_specs(
     *,
     positive: bool,
     seasonal_allowed: bool,
-    error: str = "auto",
-    trend: str | None = "auto",
-    damped_trend: bool | str = "auto",
-    seasonal: str | None = "auto",
+    error: Component | Literal["auto"] = "auto",
+    trend: Component | Literal["auto"] | None = "auto",
+    damped_trend: bool | Literal["auto"] = "auto",
+    seasonal: Component | Literal["auto"] | None = "auto",
 ) -> list[ETSSpec]:
-    """The admissible ETS specifications for a series, as in R's ``forecast::ets``.
+    """List the admissible ETS specifications for a series, as in R's ``forecast::ets``.
 
     Multiplicative error and seasonality need strictly positive data; seasonality needs a
     season the data can estimate; multiplicative trend is considered only when asked for;
@@ -87,10 +87,10 @@ def candidate_specs(
     list of ETSSpec
         In a fixed order (simple models first).
     """
-    errors = ["add", "mul"] if error == "auto" else [error]
-    trends = [None, "add"] if trend == "auto" else [trend]
+    errors: list[Component] = ["add", "mul"] if error == "auto" else [error]
+    trends: list[Component | None] = [None, "add"] if trend == "auto" else [trend]
     dampings = [False, True] if damped_trend == "auto" else [bool(damped_trend)]
-    seasonals = [None, "add", "mul"] if seasonal == "auto" else [seasonal]
+    seasonals: list[Component | None] = [None, "add", "mul"] if seasonal == "auto" else [seasonal]
     specs = []
     for e in errors:
         for t in trends:
@@ -293,7 +293,8 @@ class ETS(BaseModel):
 
     def _params(self) -> dict[str, object]:
         names = ("smoothing_level", "smoothing_trend", "smoothing_seasonal", "damping_trend")
-        values = dict(zip(self.results_.param_names, np.asarray(self.results_.params, dtype=float)))
+        params = np.asarray(self.results_.params, dtype=float)
+        values = dict(zip(self.results_.param_names, params, strict=True))
         out: dict[str, object] = {
             "spec": self.spec_.label,
             "error": self.spec_.error,

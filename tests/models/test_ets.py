@@ -51,7 +51,7 @@ def test_fixed_spec_matches_statsmodels(twitter: pd.DataFrame) -> None:
     )
     np.testing.assert_allclose(model.predict(8, levels=())["yhat"], direct.forecast(8), rtol=1e-10)
     assert model.params_["spec"] == "ETS(A,Ad,N)"
-    direct_params = dict(zip(direct.param_names, np.asarray(direct.params)))
+    direct_params = dict(zip(direct.param_names, np.asarray(direct.params), strict=True))
     assert model.params_["damping_trend"] == pytest.approx(direct_params["damping_trend"])
 
 
