@@ -55,6 +55,7 @@ _LAZY_FUNCTIONS = {
     "report": "forecast.reporting.page",
     "plot": "forecast.plotting",
     "plot_backtest": "forecast.evaluation.plots",
+    "plot_scenario": "forecast.plotting.scenario",
     "scenario": "forecast.retention.scenarios",
     "shares": "forecast.market.shares",
 }

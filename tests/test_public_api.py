@@ -39,6 +39,7 @@ PUBLIC = {
     "persistence",
     "plot",
     "plot_backtest",
+    "plot_scenario",
     "rank_models",
     "read",
     "reconcile",

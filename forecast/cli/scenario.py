@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+import warnings
 
 import click
 import pandas as pd
 
-from forecast.cli._common import echo_table
-from forecast.errors import ConfigError
-from forecast.io import atomic_write_bytes, read_frame, write_frame
+from forecast.cli._options import deprecated_option, renamed
+from forecast.cli._output import echo_readable, note, write_result
+from forecast.errors import ConfigError, ForecastWarning
+from forecast.io import atomic_write_bytes, read_frame
 from forecast.schema import DS, MODEL, UNIQUE_ID, YHAT, level_column, validate_series
 
 __all__ = ["scenario_command", "parse_event"]
@@ -97,10 +99,11 @@ def _side_by_side(table: pd.DataFrame, level: float) -> pd.DataFrame:
     ),
 )
 @click.option(
-    "--retention",
+    "--retention-change",
     "retention_change",
     help="Retention change of new cohorts: +0.03 (points added) or x1.1 (multiplied).",
 )
+@deprecated_option("--retention", "--retention-change", "old_retention_change")
 @click.option("--acquisition", help="Multiplier of new users: x1.2 (or +0.2).")
 @click.option(
     "--event", "events", multiple=True, help="Extra acquisition step DATE=MULTIPLIER (repeatable)."
@@ -123,14 +126,17 @@ def _side_by_side(table: pd.DataFrame, level: float) -> pd.DataFrame:
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False),
-    help="Write the baseline, scenario and difference rows to FILE (.csv, .parquet, .json).",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help=(
+        "Write the baseline, scenario and difference rows to FILE (.csv, .parquet, .json), "
+        "or '-' for CSV on stdout."
+    ),
 )
 @click.option(
     "--plot",
     "plot_path",
     type=click.Path(dir_okay=False),
-    help="Save both fans on one chart to FILE.png.",
+    help="Save baseline and scenario side by side, and their difference below, to FILE.png.",
 )
 def scenario_command(
     data: str | None,
@@ -139,6 +145,7 @@ def scenario_command(
     retention_path: str | None,
     params: str,
     retention_change: str | None,
+    old_retention_change: str | None,
     acquisition: str | None,
     events: tuple[str, ...],
     start: str | None,
@@ -150,43 +157,55 @@ def scenario_command(
     """Fit retention_feedback to one series and compare a scenario with the baseline.
 
     Prints the baseline and scenario forecasts side by side with the widest interval, and the
-    difference (scenario minus baseline, from paired sample paths); --out writes every level,
-    --plot draws the two fans on one chart.
+    difference (scenario minus baseline, from paired sample paths): each point is the mean of
+    its sample paths, inside its bands. --out writes every level (--out - as CSV on stdout,
+    the table then going to stderr); --plot draws baseline and scenario side by side over a
+    panel of their difference. A line on stderr gives the fit's new users a period and when
+    the change reaches 1% of the baseline: a retention change acts only on cohorts acquired
+    after it starts, so with few new users its effect stays near zero for long.
 
     \b
     Examples:
       forecast scenario --dataset ai-assistants-cn --series kimi/dau/all \\
-          --params scale_effect=true --retention +0.03 --horizon 90 --plot kimi.png
+          --params scale_effect=true --retention-change +0.03 --horizon 90 --plot kimi.png
       forecast scenario --data dau.csv --series app/dau --retention-data cohorts.csv \\
           --event 2024-04-15=0.7 --acquisition x1.1 --horizon 60 --out scenario.csv
     """  # noqa: D301 (click needs a real backspace in "\b")
     from forecast.cli.run import parse_model_spec
-    from forecast.retention.scenarios import scenario
+    from forecast.retention.scenarios import effect_message, scenario
 
+    retention_change = renamed(
+        retention_change, old_retention_change, old="--retention", new="--retention-change"
+    )
     steps = [parse_event(e) for e in events] or None
     history, retention = _history(data, dataset, series)
     if retention_path is not None:
         retention = read_frame(retention_path)
     _, model = parse_model_spec(f"retention_feedback:{params}")
     model.fit(history, retention=retention)
-    table = scenario(
-        model,
-        h=horizon,
-        retention=retention_change,
-        acquisition=acquisition,
-        events=steps,
-        start=start,
-        levels=levels,
-    )
-    echo_table(_side_by_side(table, max(levels)), max_rows=max(60, horizon + 1))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ForecastWarning)
+        table = scenario(
+            model,
+            h=horizon,
+            retention=retention_change,
+            acquisition=acquisition,
+            events=steps,
+            start=start,
+            levels=levels,
+        )
+    echo_readable(_side_by_side(table, max(levels)), out, max_rows=max(60, horizon + 1))
+    for warning in caught:
+        note(f"warning: {warning.message}")
+    if not caught:
+        note(f"effect: {effect_message(table.attrs['effect'])}")
     if out is not None:
-        write_frame(table, out)
-        click.echo(f"wrote {len(table)} rows to {out}", err=True)
+        write_result(table, out, what="scenario rows")
     if plot_path is not None:
-        from forecast.plotting import plot
+        from forecast.plotting.scenario import plot_scenario
 
-        figure = plot(history, table[table[MODEL] != "difference"])
+        figure = plot_scenario(history, table)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=120)
         atomic_write_bytes(plot_path, buffer.getvalue())
-        click.echo(f"wrote the chart to {plot_path}", err=True)
+        note(f"wrote the chart to {plot_path}")

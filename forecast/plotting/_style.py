@@ -19,11 +19,13 @@ if TYPE_CHECKING:
     from matplotlib.artist import Artist
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.ticker import Formatter
 
 __all__ = [
     "HISTORY_COLOR",
     "MODEL_COLORS",
     "MARKER_LIMIT",
+    "axis_formatter",
     "axis_label",
     "count_floor",
     "format_number",
@@ -58,12 +60,40 @@ def format_number(value: float, _position: object = None) -> str:
     if value == 0:
         return "0"
     size = abs(value)
-    for limit, unit, suffix in ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e5, 1e3, "k")):
-        if size >= limit:
-            return f"{value / unit:,.4g}{suffix}"
+    unit, suffix = _unit(size)
+    if suffix:
+        return f"{value / unit:,.4g}{suffix}"
     if size >= 1000 or float(value).is_integer():
         return f"{value:,.0f}"
     return f"{value:,.3g}"
+
+
+def _unit(size: float) -> tuple[float, str]:
+    for limit, unit, suffix in ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e5, 1e3, "k")):
+        if size >= limit:
+            return unit, suffix
+    return 1.0, ""
+
+
+def axis_formatter() -> Formatter:
+    """Return a tick formatter that writes every tick of an axis in one unit (all k, or all M).
+
+    The unit follows the axis' largest absolute limit, so ``0, 50k, 100k, 150k`` rather than
+    ``0, 50,000, 100k``.
+    """
+    from matplotlib.ticker import Formatter
+
+    class _OneUnit(Formatter):
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            if x == 0:
+                return "0"
+            low, high = self.axis.get_view_interval() if self.axis is not None else (x, x)
+            unit, suffix = _unit(max(abs(low), abs(high)))
+            if not suffix:
+                return format_number(x)
+            return f"{x / unit:,.4g}{suffix}"
+
+    return _OneUnit()
 
 
 def marker_for(n_points: int) -> str | None:
@@ -125,9 +155,7 @@ def count_floor(lo: np.ndarray) -> tuple[np.ndarray, float | None]:
 
 def style_numbers(ax: Axes, label: str | None) -> None:
     """Plain numbers with separators or k/M on the y axis, and the measured quantity named."""
-    from matplotlib.ticker import FuncFormatter
-
-    ax.yaxis.set_major_formatter(FuncFormatter(format_number))
+    ax.yaxis.set_major_formatter(axis_formatter())
     if label:
         ax.set_ylabel(label, fontsize=9)
 

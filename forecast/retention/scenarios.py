@@ -53,7 +53,7 @@ DIFFERENCE = "difference"
 """Values of the ``model`` column of :func:`scenario`'s frame."""
 NEAR_ZERO = 0.01
 """A difference below this share of the baseline is "near zero" (1%)."""
-_PATHS = 10_000
+_PATHS = 20_000
 """About this many sample paths: each parameter draw gets ``ceil(_PATHS / draws)`` noise draws."""
 
 
@@ -163,9 +163,10 @@ def scenario(
         the ``h`` dates after the last observation. Each point is the mean of its own sample
         paths and its bands are quantiles of the same paths, so the point lies inside its
         bands and the difference's point is the scenario's minus the baseline's.
-        ``attrs["effect"]`` holds ``new_per_period`` (mean new users over the last 30 periods
-        of the fit), ``active_at_end``, ``relative_at_horizon`` (the difference over the
-        baseline at the last date) and ``reaches_one_percent`` (the first date the difference
+        ``attrs["change"]`` says the change in words; ``attrs["effect"]`` holds
+        ``new_per_period`` (mean new users over the last 30 periods of the fit),
+        ``active_at_end``, ``relative_at_horizon`` (the difference over the baseline at the
+        last date) and ``reaches_one_percent`` (the first date the difference
         is at least 1% of the baseline, or None); :func:`effect_message` puts them in words.
 
     Raises
@@ -247,8 +248,30 @@ def scenario(
         frames.append(frame)
     table = pd.concat(frames, ignore_index=True)[forecast_columns(levels)]
     table.attrs["effect"] = _effect(model, table, h, change_from - n_history)
+    table.attrs["change"] = _describe(retention, acquisition, events, start)
     _warn_near_zero(table.attrs["effect"])
     return table
+
+
+def _describe(
+    retention: float | str | None,
+    acquisition: float | str | None,
+    events: EventsLike,
+    start: str | date | None,
+) -> str:
+    """Put the change in words for titles: ``"retention +0.03, acquisition x1.2"``."""
+    parts = []
+    if retention is not None:
+        kind, amount = parse_change(retention, "retention")
+        parts.append(
+            f"retention {'x' if kind == 'times' else '+' if amount >= 0 else ''}{amount:g}"
+        )
+    if acquisition is not None:
+        parts.append(f"acquisition x{_acquisition_factor(acquisition):g}")
+    if events is not None:
+        parts.append("acquisition events")
+    text = ", ".join(parts)
+    return f"{text} from {pd.Timestamp(start):%Y-%m-%d}" if start is not None else text
 
 
 def _paired_samples(
