@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import click
 import pandas as pd
@@ -13,10 +13,18 @@ import pandas as pd
 from forecast.engine.parallel import Progress
 from forecast.engine.tasks import ERROR_TYPE, MESSAGE
 from forecast.errors import ConfigError, ForecastError
-from forecast.io import read_frame
 from forecast.schema import CUTOFF, MODEL, UNIQUE_ID
 
-__all__ = ["ForecastGroup", "echo_failures", "echo_table", "fail", "load_input", "progress_bar"]
+__all__ = [
+    "ForecastGroup",
+    "echo_failures",
+    "echo_table",
+    "fail",
+    "load_input",
+    "progress_bar",
+    "read_input",
+    "reading_options",
+]
 
 _MAX_FAILURES_SHOWN = 20
 
@@ -48,8 +56,89 @@ def echo_table(frame: pd.DataFrame, *, max_rows: int = 60) -> None:
         click.echo(frame.to_string(index=False, max_rows=max_rows))
 
 
+_READING = "forecast.reading"
+"""Key of the shared reading options in ``click.Context.meta`` (set by :func:`reading_options`)."""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta.setdefault(_READING, {})[param.name] = value
+    return value
+
+
+def reading_options(command: F) -> F:
+    """Add the shared options that say how to read a ``--data`` file (see :func:`forecast.read`).
+
+    The options are not passed to the command: :func:`load_input` and :func:`read_input` take
+    them from the click context, so a command adds them with one decorator line.
+    """
+    from forecast.gaps import FILL_METHODS
+    from forecast.schema import AGE_UNITS
+
+    def option(*names: str, **kwargs: Any) -> Callable[[F], F]:
+        return click.option(*names, expose_value=False, callback=_remember, **kwargs)
+
+    decorators = [
+        option("--id", "id", metavar="COLUMN", help="The file's column of series names."),
+        option("--ds", "ds", metavar="COLUMN", help="The file's date (or cohort) column."),
+        option("--y", "y", metavar="COLUMN", help="The file's value (or retention) column."),
+        option("--id-value", "unique_id", metavar="NAME", help="Name of a file's one series."),
+        option("--layout", type=click.Choice(["long", "wide"]), default="long", show_default=True,
+               help="wide: one column per series (or per retention age)."),
+        option("--sep", metavar="CHAR", help="Delimiter  [default: detected]"),
+        option("--decimal", type=click.Choice([".", ","]), help="Decimal mark  [default: seen]"),
+        option("--dayfirst/--monthfirst", "dayfirst", default=None,
+               help="Read dates such as 05.03.2024 day-first or month-first."),
+        option("--date-format", metavar="FORMAT", help="strptime format of the dates: %d.%m.%Y."),
+        option("--age-unit", type=click.Choice(AGE_UNITS), help="Unit of retention ages."),
+        option("--encoding", default="utf-8-sig", show_default=True, help="Text encoding."),
+        option("--sheet", metavar="NAME", help="Sheet of an .xlsx workbook  [default: the first]"),
+        option("--fill", type=click.Choice(FILL_METHODS),
+               help="Fill missing dates (fc.fill_gaps); filled rows are marked, never scored."),
+    ]  # fmt: skip
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def _reading() -> dict[str, Any]:
+    ctx = click.get_current_context(silent=True)
+    return dict(ctx.meta.get(_READING, {})) if ctx is not None else {}
+
+
+def read_input(path: str, kind: Literal["series", "retention"] = "series") -> pd.DataFrame:
+    """Read a data file with the command's reading options (:func:`reading_options`).
+
+    A series file is read with every option, then filled when ``--fill`` is given (the count
+    of filled rows goes to stderr); a retention file (``--retention-data``) with the options
+    about the file's text, dates and ages only.
+    """
+    from forecast.io.reader import ReadOptions, read_with
+
+    given = _reading()
+    fill = given.pop("fill", None)
+    if kind == "retention":
+        given = {
+            k: v for k, v in given.items() if k not in ("id", "ds", "y", "unique_id", "layout")
+        }
+    options = ReadOptions(kind=kind, **{k: v for k, v in given.items() if v is not None})
+    frame = read_with(path, options)
+    if fill is None or kind == "retention":
+        return frame
+    from forecast.gaps import fill_gaps
+    from forecast.schema import FILLED
+
+    filled = fill_gaps(frame, method=fill)
+    n_filled, n_series = int(filled[FILLED].sum()), filled.loc[filled[FILLED], UNIQUE_ID].nunique()
+    click.echo(f"filled {n_filled} missing date(s) in {n_series} series with {fill!r}.", err=True)
+    return filled
+
+
 def load_input(data: str | None, dataset: str | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Load the series of ``--data FILE`` or ``--dataset NAME``, and the dataset's retention frame.
+
+    A file is read with the command's reading options (:func:`read_input`).
 
     Raises
     ------
@@ -61,7 +150,7 @@ def load_input(data: str | None, dataset: str | None) -> tuple[pd.DataFrame, pd.
             "give exactly one of --data FILE or --dataset NAME (see 'forecast datasets list')."
         )
     if data is not None:
-        return read_frame(data), None
+        return read_input(data), None
     from forecast.datasets import load
 
     loaded = load(str(dataset))

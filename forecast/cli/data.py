@@ -7,13 +7,13 @@ rewrapping the example lines after it.
 from __future__ import annotations
 
 import sys
+from typing import Literal
 
 import click
 
-from forecast.cli._common import echo_table
+from forecast.cli._common import echo_table, read_input, reading_options
 from forecast.errors import DataError
-from forecast.io import read_frame
-from forecast.schema import series_report, validate_retention, validate_series
+from forecast.schema import AGE_UNIT, FILLED, UNIQUE_ID, series_report
 
 __all__ = ["datasets_group", "validate_command"]
 
@@ -39,17 +39,22 @@ Example:
   forecast datasets show ai-assistants-cn
 """
 
-VALIDATE_HELP = """Check a CSV, Parquet or JSON file against the data contract.
+VALIDATE_HELP = """Check a data file (.csv, .tsv, .parquet, .json, .xlsx) against the data contract.
 
+The file is read as every command reads --data (see docs/reading.md): columns named with
+--id/--ds/--y, delimiter and decimal mark detected, dates in one format per column (an
+ambiguous column such as 05.03.2024 is refused until --dayfirst, --monthfirst or
+--date-format settles it), press figures such as >=2.25M read into y and qualifier.
 Prints the inferred frequency and the gaps of each series and exits 0 when the file is
-valid; prints one line naming the series, column and rows and exits 1 when it is not
-(values that are not numbers, dates of mixed time zones, dates outside 1677-09-22 to
-2262-04-11, duplicates ...). Series names are read as text: 007 stays 007.
+valid; prints one line naming the series, column and file lines and exits 1 when it is
+not. Series names are read as text: 007 stays 007.
 
 \b
 Example:
   forecast validate dau.csv
-  forecast validate cohorts.parquet --kind retention
+  forecast validate dau_eu.csv --ds Datum --y DAU --id-value kimi/dau/all
+  forecast validate apps_wide.csv --layout wide --ds date
+  forecast validate cohorts.csv --kind retention --layout wide --ds cohort
 """
 
 
@@ -91,17 +96,18 @@ def show_command(name: str, rows: int) -> None:
     show_default=True,
     help="Which data contract to check.",
 )
-def validate_command(path: str, kind: str) -> None:
+@reading_options
+def validate_command(path: str, kind: Literal["series", "retention"]) -> None:
     """Check the file at PATH (the help text is :data:`VALIDATE_HELP`)."""
-    frame = read_frame(path)
-    check = validate_series if kind == "series" else validate_retention
     try:
-        clean = check(frame)
+        clean = read_input(path, kind)
     except DataError as err:
         click.echo(f"invalid: {type(err).__name__}: {err}", err=True)
         sys.exit(1)
     if kind == "series":
         echo_table(series_report(clean))
-        click.echo(f"valid: {clean['unique_id'].nunique()} series, {len(clean)} rows")
+        filled = f", {int(clean[FILLED].sum())} filled" if FILLED in clean.columns else ""
+        click.echo(f"valid: {clean[UNIQUE_ID].nunique()} series, {len(clean)} rows{filled}")
     else:
-        click.echo(f"valid: {len(clean)} retention observations")
+        unit = f", ages in {clean[AGE_UNIT].iloc[0]}s" if AGE_UNIT in clean.columns else ""
+        click.echo(f"valid: {len(clean)} retention observations{unit}")

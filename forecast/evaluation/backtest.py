@@ -44,6 +44,7 @@ from forecast.models.base import BaseModel
 from forecast.schema import (
     CUTOFF,
     DS,
+    FILLED,
     MODEL,
     SCALE,
     SEASONAL_PERIOD,
@@ -206,6 +207,8 @@ def _assemble(
         out[column] = out[column].astype("datetime64[ns]")
     data = plan.data
     actuals = data[[UNIQUE_ID, DS, Y]].assign(**{DS: data[DS].astype("datetime64[ns]")})
+    if FILLED in data.columns:  # a value fc.fill_gaps made up is not an actual: never scored
+        actuals[Y] = actuals[Y].mask(data[FILLED].astype(bool))
     out = out.merge(actuals, on=[UNIQUE_ID, DS], how="left", validate="many_to_one")
     window_scales = scales(
         data, plan.table, plan.settings.window_size, plan.settings.seasonal_period

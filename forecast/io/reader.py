@@ -168,9 +168,14 @@ def _dates(frame: pd.DataFrame, column: str, options: ReadOptions) -> pd.DataFra
     if column not in frame.columns or pd.api.types.infer_dtype(frame[column]) != "string":
         return frame
     raw = frame[column]
-    parsed = parse_date_text(
-        raw, column, dayfirst=options.dayfirst, date_format=options.date_format
-    )
+    try:
+        parsed = parse_date_text(
+            raw, column, dayfirst=options.dayfirst, date_format=options.date_format
+        )
+    except DataError:
+        raise
+    except ValueError:  # dates of different time zones: the contract's check names them
+        return frame
     bad = parsed.isna() & raw.notna()
     if bad.any():
         how = (
@@ -265,9 +270,23 @@ def _in_file(err: DataError, path: Path, unit: str) -> DataError:
     """Return the same error with its rows called file lines (or sheet rows, records)."""
     message = _ROW_WORD.sub(lambda m: f"{unit}s " if m[1] == "rows" else f"{unit} ", str(err))
     note = " (line 1 is the header)" if unit == "line" else ""
-    return type(err)(
-        f"file {str(path)!r}{note}: {message}", series=err.series, column=err.column, rows=err.rows
-    )
+    if not message.startswith(f"file {str(path)!r}"):
+        message = f"file {str(path)!r}{note}: {message}"
+    return type(err)(message, series=err.series, column=err.column, rows=err.rows)
+
+
+def _check_columns(frame: pd.DataFrame, options: ReadOptions, path: Path) -> None:
+    required = (UNIQUE_ID, DS, Y) if options.kind == "series" else (COHORT, AGE, RETENTION)
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"file {str(path)!r} has no column(s) {', '.join(map(repr, missing))} (it has "
+            f"{', '.join(map(repr, map(str, frame.columns)))}). Name the file's columns with "
+            "id=, ds=, y= (--id, --ds, --y), name the one series of a file without ids with "
+            "unique_id= (--id-value), or read a table of one column per series with "
+            "layout='wide' (--layout wide).",
+            column=missing[0],
+        )
 
 
 def _parse(frame: pd.DataFrame, source: _Source, options: ReadOptions, path: Path) -> pd.DataFrame:
@@ -391,6 +410,7 @@ def read(
     try:
         frame = _reshape(_rename(source.frame, options, path), options, path)
         frame = _parse(frame, source, options, path)
+        _check_columns(frame, options, path)
         if not validate:
             return frame
         return validate_series(frame) if kind == "series" else validate_retention(frame)

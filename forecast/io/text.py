@@ -137,7 +137,10 @@ def detect_decimal(frame: pd.DataFrame, columns: list[str], delimiter: str, path
     SchemaError
         Both marks are seen, or only values that could be either.
     """
-    cells = pd.concat([frame[c] for c in columns if c in frame.columns], ignore_index=True)
+    present = [frame[c] for c in columns if c in frame.columns]
+    if not present:
+        return "."
+    cells = pd.concat(present, ignore_index=True)
     cells = cells.dropna().astype(str).str.replace(r"[\s\u00a0%+]", "", regex=True)
     cells = cells.str.replace(r"^[^\d-]+|[^\d]+$", "", regex=True)  # bounds, words, suffixes
     comma = cells[cells.str.match(_DECIMAL_COMMA)]

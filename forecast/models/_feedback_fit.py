@@ -26,6 +26,7 @@ from forecast.retention.dynamics import FeedbackPaths
 from forecast.retention.families import get_family
 from forecast.schema import (
     AGE,
+    AGE_UNIT,
     COHORT,
     DS,
     QUALIFIER,
@@ -35,6 +36,7 @@ from forecast.schema import (
     Y,
     infer_frequency,
 )
+from forecast.schema.ages import UNIT_DAYS
 
 __all__ = [
     "FeedbackLikelihood",
@@ -159,8 +161,9 @@ def retention_data(
 ) -> RetentionData | None:
     """Place the retention observations of ``series`` on the model's grid (None without any).
 
-    ``step`` (model periods per unit of ``age``) defaults to the ratio of the retention
-    frame's inferred cohort period to the series' period, or 1.
+    ``step`` (model periods per unit of ``age``) defaults to the length of the frame's
+    ``age_unit`` in the series' periods, else to the ratio of the retention frame's inferred
+    cohort period to the series' period, or 1.
 
     Raises
     ------
@@ -170,6 +173,16 @@ def retention_data(
     if retention is None:
         return None
     frame = _product_rows(retention, series)
+    if step is None and AGE_UNIT in frame.columns:  # ages in stated units (validate_retention)
+        units = frame[AGE_UNIT].unique()
+        if len(units) != 1:
+            raise SchemaError(
+                f"the retention rows of {series!r} mix age units ({', '.join(map(str, units))}) "
+                "in column 'age_unit'; give one unit per product, or pass retention_step.",
+                series=series,
+                column=AGE_UNIT,
+            )
+        step = UNIT_DAYS[str(units[0])] / period_days(frequency)
     if step is None:
         cohort_freq = infer_frequency(frame[COHORT].drop_duplicates())
         step = period_days(cohort_freq) / period_days(frequency) if cohort_freq is not None else 1.0

@@ -70,7 +70,7 @@ def _ambiguity(
     )
     return SchemaError(
         f"column {column!r} has dates that read both day-first and month-first, with "
-        f"different results in {len(labels)} row(s) ({shown}). Nothing is guessed: say which "
+        f"different results for {len(labels)} value(s) ({shown}). Nothing is guessed: say which "
         f"with dayfirst=True or dayfirst=False (--dayfirst / --monthfirst), or give the format "
         f"(date_format={formats[0]!r} or {formats[1]!r}; --date-format).",
         column=column,

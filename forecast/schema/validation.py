@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, DomainError, format_rows
+from forecast.schema.ages import check_age_units
 from forecast.schema.checks import (
     check_duplicates,
     check_frame,
@@ -26,6 +27,7 @@ from forecast.schema.checks import (
 )
 from forecast.schema.columns import (
     AGE,
+    AGE_UNIT,
     CHANNEL,
     COHORT,
     COHORT_SIZE,
@@ -188,7 +190,8 @@ def validate_retention(df: pd.DataFrame) -> pd.DataFrame:
     df : DataFrame
         Cohort observations: ``cohort`` (date the cohort started), ``age`` (whole periods since
         then, >= 0), ``retention`` (fraction of the cohort active at that age, in [0, 1]);
-        optional ``unique_id`` (the product) and ``cohort_size`` (users in the cohort, > 0).
+        optional ``unique_id`` (the product), ``cohort_size`` (users in the cohort, > 0) and
+        ``age_unit`` (``day``, ``week`` or ``month``; without it ages count cohort periods).
 
     Returns
     -------
@@ -199,7 +202,9 @@ def validate_retention(df: pd.DataFrame) -> pd.DataFrame:
     ------
     SchemaError, DuplicateError, MissingValueError, DomainError
         As for :func:`validate_series`; ages must be non-negative whole numbers and retention
-        must lie in [0, 1].
+        must lie in [0, 1]. An unknown ``age_unit``, or ages that look like days (1, 7, 30)
+        next to weekly or coarser cohorts without an ``age_unit``, is a DomainError
+        (:func:`forecast.schema.ages.check_age_units`).
     """
     check_frame(
         df,
@@ -238,7 +243,11 @@ def validate_retention(df: pd.DataFrame) -> pd.DataFrame:
                 rows=rows,
             )
         out[COHORT_SIZE] = size
+    check_age_units(out)
+    if AGE_UNIT in out.columns:
+        out[AGE_UNIT] = out[AGE_UNIT].astype(str).str.strip().astype(object)
     keys = ([UNIQUE_ID] if UNIQUE_ID in out.columns else []) + [COHORT, AGE]
+    keys += [AGE_UNIT] if AGE_UNIT in out.columns else []
     check_duplicates(out, keys, "Keep one retention figure per cohort and age.")
     return out.sort_values(keys, kind="mergesort").reset_index(drop=True)
 

@@ -43,7 +43,7 @@ def test_duplicated_date_prints_one_line_and_exits_1(tmp_path: Path):
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1
-    assert "DuplicateError" in lines[0] and "'kimi'" in lines[0] and "rows 1 and 2" in lines[0]
+    assert "DuplicateError" in lines[0] and "'kimi'" in lines[0] and "lines 3 and 4" in lines[0]
 
 
 def test_retention_kind(tmp_path: Path):
@@ -56,14 +56,14 @@ def test_missing_file_is_one_line_without_traceback(tmp_path: Path):
     result = CliRunner().invoke(cli, ["validate", str(tmp_path / "nope.csv")])
     assert result.exit_code == 1
     assert (
-        result.output.strip().startswith("error: SchemaError:")
+        result.output.strip().startswith("invalid: SchemaError:")
         and "does not exist" in result.output
     )
     assert "Traceback" not in result.output
 
 
 def test_unknown_extension(tmp_path: Path):
-    path = tmp_path / "dau.xlsx"
+    path = tmp_path / "dau.xls"
     path.write_text("x")
     result = CliRunner().invoke(cli, ["validate", str(path)])
     assert result.exit_code == 1 and "unknown extension" in result.output
@@ -90,27 +90,27 @@ def _bad_file(tmp_path: Path, name: str, text: str) -> str:
     [
         (
             "unique_id,ds,y\na,2024-01-01T00:00+01:00,1\na,2024-01-02T00:00+02:00,2\n",
-            ["SchemaError", "'ds'", "'a'", "mixes time zones", "rows 0", "rows 1"],
+            ["SchemaError", "'ds'", "'a'", "mixes time zones", "lines 2", "lines 3"],
         ),
         (
             "unique_id,ds,y\na,2024-01-01T00:00+01:00,1\na,2024-01-02,2\n",
-            ["SchemaError", "mixes time zones", "no zone in rows 1"],
+            ["SchemaError", "mixes time zones", "no zone in lines 3"],
         ),
         (
             "unique_id,ds,y\na,1500-01-01,1\na,1500-01-02,2\n",
-            ["SchemaError", "'ds'", "'a'", "1677-09-22 to 2262-04-11", "rows 0 and 1"],
+            ["SchemaError", "'ds'", "'a'", "1677-09-22 to 2262-04-11", "lines 2 and 3"],
         ),
         (
             "unique_id,ds,y\na,2300-01-01,1\na,2300-01-02,2\n",
-            ["SchemaError", "outside the range", "rows 0 and 1"],
+            ["SchemaError", "outside the range", "lines 2 and 3"],
         ),
         (
             "unique_id,ds,y\na,2024-01-01,1+2j\na,2024-01-02,2\n",
-            ["SchemaError", "'y'", "not numbers", "rows 0"],
+            ["SchemaError", "'y'", "neither numbers nor press figures", "lines 2"],
         ),
         (
             "unique_id,ds,y\na,2024-01-01,1\na,2024-01-02,inf\n",
-            ["MissingValueError", "'y'", "rows 1"],
+            ["MissingValueError", "'y'", "lines 3"],
         ),
         ("unique_id,ds,y\n", ["SchemaError", "empty"]),
     ],
