@@ -15,6 +15,7 @@ from forecast.cli._common import ForecastGroup
 from forecast.cli.backtest import backtest_command
 from forecast.cli.batch import batch_command
 from forecast.cli.data import datasets_group, validate_command
+from forecast.cli.predict import predict_command
 from forecast.cli.report import report_command
 from forecast.cli.run import models_command, run_command
 from forecast.cli.scenario import scenario_command
@@ -44,6 +45,7 @@ cli.add_command(validate_command)
 cli.add_command(batch_command)
 cli.add_command(models_command)
 cli.add_command(run_command)
+cli.add_command(predict_command)
 cli.add_command(scenario_command)
 cli.add_command(backtest_command)
 cli.add_command(share_command)

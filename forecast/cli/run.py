@@ -240,6 +240,12 @@ def models_command() -> None:
 @click.option(
     "--jobs", type=int, default=1, show_default=True, help="Worker processes (-1: every core)."
 )
+@click.option(
+    "--save-models",
+    "save_dir",
+    type=click.Path(file_okay=False),
+    help="Save the fitted models to this folder, for 'forecast predict --models DIR'.",
+)
 def run_command(
     data: str | None,
     dataset: str | None,
@@ -252,6 +258,7 @@ def run_command(
     retention_path: str | None,
     old_retention_path: str | None,
     jobs: int,
+    save_dir: str | None,
 ) -> None:
     """Forecast series with one or more models.
 
@@ -269,6 +276,7 @@ def run_command(
       forecast run --data dau.csv --model naive --model 'ets:transform=log' \\
           --horizon 30 --level 80 --level 95 --out forecasts.parquet --jobs 2
       forecast run --data dau.csv --model naive --horizon 7 --out - | head
+      forecast run --data dau.csv --model ets --horizon 30 --save-models saved/
 
     \b
     Exit status:
@@ -295,9 +303,16 @@ def run_command(
         )
     models = parse_models(model_specs)
     with progress_bar("forecasting", n_series * len(models)) as progress:
-        run = run_forecast(
-            checked, models, horizon, levels, retention, n_jobs=jobs, progress=progress
-        )
+        if save_dir is None:
+            run = run_forecast(
+                checked, models, horizon, levels, retention, n_jobs=jobs, progress=progress
+            )
+        else:
+            from forecast.persistence import forecast_and_save
+
+            run = forecast_and_save(
+                checked, models, horizon, save_dir, levels, retention, jobs, progress
+            )
     echo_failures(run.failures, run.n_units, "(series, model) pair(s)")
     n_failed = len(run.failures)
     summary = succeeded(n_failed, run.n_units, "(series, model) pairs")
@@ -312,6 +327,8 @@ def run_command(
         if len(result) > _MAX_TABLE_ROWS:
             note(f"showing {_MAX_TABLE_ROWS} of {len(result)} rows; write them all with --out FILE")
     note(summary)
+    if save_dir is not None:
+        note(f"saved {run.n_units - n_failed} fitted model(s) to {Path(save_dir)}")
     if plot_path is not None:
         _save_plot(history, result, plot_path)
         note(f"wrote the plot to {Path(plot_path)}")
