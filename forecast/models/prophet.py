@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ConfigError
+from forecast.errors import ConfigError, FitError
 from forecast.models._params import check_choice, check_int, check_number, check_optional_number
 from forecast.models._prophet_map import IN_PROCESS_TRENDS, MapResult, map_estimate
 from forecast.models.base import BaseModel, Capabilities, Intervals, quantile_intervals
@@ -30,8 +30,10 @@ _CAP_MARGIN = 0.2
 
 
 def _import_prophet() -> None:
-    """Import Prophet once, dropping the error its plotting module logs on import when the
-    optional plotly is absent (this package draws its own plots and never uses Prophet's).
+    """Import Prophet once, dropping the error its plotting module logs on import.
+
+    Prophet's plotting module logs an error when the optional plotly is absent; this package
+    draws its own plots and never uses Prophet's.
     """
     logger = logging.getLogger("prophet.plot")
     previous = logger.level
@@ -64,23 +66,24 @@ def quiet_prophet(level: int = logging.WARNING) -> Iterator[None]:
                 warnings.filterwarnings("ignore", category=category, module=r"prophet(\..*)?$")
             yield
     finally:
-        for logger, previous in zip(loggers, saved):
+        for logger, previous in zip(loggers, saved, strict=True):
             logger.setLevel(previous)
 
 
 @contextmanager
 def _numpy_seed(seed: int) -> Iterator[None]:
     """Seed numpy's global generator (which Prophet samples from) and restore its state after."""
-    state = np.random.get_state()
-    np.random.seed(seed)
+    # Prophet draws its paths from numpy's legacy global generator, so that one is seeded.
+    state = np.random.get_state()  # noqa: NPY002
+    np.random.seed(seed)  # noqa: NPY002
     try:
         yield
     finally:
-        np.random.set_state(state)
+        np.random.set_state(state)  # noqa: NPY002
 
 
 def _json_scalar(value: Any) -> Any:
-    """Numpy scalars as Python numbers, for ``json.dumps``."""
+    """Convert numpy scalars to Python numbers, for ``json.dumps``."""
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"prophet: cannot write {type(value).__name__} to Stan's JSON data.")
@@ -129,8 +132,9 @@ def _backend() -> type:
 
 
 def _future_features(model: Any, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Seasonality, holiday and regressor features of a fitted Prophet model on ``frame`` (set up
-    by ``setup_dataframe``), and the model's component matrix.
+    """Build the seasonality, holiday and regressor features of a fitted Prophet model.
+
+    ``frame`` is set up by ``setup_dataframe``; the model's component matrix is returned too.
 
     This is Prophet's ``make_all_seasonality_features`` with one step reused from the fit: for
     a fitted model the matrix telling which feature belongs to which component is the one
@@ -373,8 +377,8 @@ class ProphetModel(BaseModel):
             self.cap_ = self.cap if self.cap is not None else top + _CAP_MARGIN * abs(top)
             if self.floor is not None and not self.cap_ > self.floor:
                 raise ConfigError(
-                    f"prophet: the capacity {self.cap_:g} of series {self.series_id_!r} is not above "
-                    f"floor {self.floor:g}; pass a larger cap."
+                    f"prophet: the capacity {self.cap_:g} of series {self.series_id_!r} is not "
+                    f"above floor {self.floor:g}; pass a larger cap."
                 )
         history = self._frame(data[DS])
         history[Y] = y
@@ -386,6 +390,11 @@ class ProphetModel(BaseModel):
             for extra in self.seasonalities:
                 model.add_seasonality(**extra)
             model.fit(history, **kwargs)
+        if model.y_scale is None:
+            raise FitError(
+                f"prophet did not scale series {self.series_id_!r} (its y_scale is unset after "
+                "fit); check the installed prophet version."
+            )
         self.model_ = model
         params = model.params
         delta = np.asarray(params["delta"], dtype=float)[0]
