@@ -7,7 +7,14 @@ import warnings
 
 import click
 
-from forecast.cli._common import echo_failures, fail, load_input, progress_bar
+from forecast.cli._common import (
+    echo_failures,
+    fail,
+    load_input,
+    progress_bar,
+    read_input,
+    reading_options,
+)
 from forecast.cli._options import deprecated_option, renamed
 from forecast.cli._output import (
     EXIT_PARTIAL,
@@ -19,7 +26,7 @@ from forecast.cli._output import (
     write_result,
 )
 from forecast.errors import ConfigError, ForecastWarning
-from forecast.io import atomic_write_bytes, read_frame
+from forecast.io import atomic_write_bytes
 from forecast.schema import UNIQUE_ID, valid_series
 
 __all__ = ["backtest_command"]
@@ -127,6 +134,7 @@ def _refit(text: str) -> bool | int:
     show_default=True,
     help="Worker processes (-1: every core); results do not depend on it.",
 )
+@reading_options
 def backtest_command(
     data: str | None,
     dataset: str | None,
@@ -188,7 +196,7 @@ def backtest_command(
     check_outputs(out=out, metrics_out=metrics_out)
     frame, retention = load_input(data, dataset)
     if retention_path is not None:
-        retention = read_frame(retention_path)
+        retention = read_input(retention_path, "retention")
     models = parse_models(model_specs)
     refit_value = _refit(refit)
     checked = valid_series(frame)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from forecast.cli._common import load_input
+from forecast.cli._common import load_input, reading_options
 
 __all__ = ["report_command"]
 
@@ -31,6 +31,7 @@ __all__ = ["report_command"]
     show_default=True,
     help="Most series a chart's picker holds (the least accurate first when known).",
 )
+@reading_options
 def report_command(
     inputs: tuple[str, ...],
     out: str,

@@ -8,10 +8,11 @@ import warnings
 import click
 import pandas as pd
 
+from forecast.cli._common import read_input, reading_options
 from forecast.cli._options import deprecated_option, renamed
 from forecast.cli._output import echo_readable, note, write_result
 from forecast.errors import ConfigError, ForecastWarning
-from forecast.io import atomic_write_bytes, read_frame
+from forecast.io import atomic_write_bytes
 from forecast.schema import DS, MODEL, UNIQUE_ID, YHAT, level_column, validate_series
 
 __all__ = ["scenario_command", "parse_event"]
@@ -41,7 +42,7 @@ def _history(
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     retention = None
     if data is not None and dataset is None:
-        frame = read_frame(data)
+        frame = read_input(data)
     elif dataset is not None and data is None:
         from forecast.datasets import load
 
@@ -138,6 +139,7 @@ def _side_by_side(table: pd.DataFrame, level: float) -> pd.DataFrame:
     type=click.Path(dir_okay=False),
     help="Save baseline and scenario side by side, and their difference below, to FILE.png.",
 )
+@reading_options
 def scenario_command(
     data: str | None,
     dataset: str | None,
@@ -180,7 +182,7 @@ def scenario_command(
     steps = [parse_event(e) for e in events] or None
     history, retention = _history(data, dataset, series)
     if retention_path is not None:
-        retention = read_frame(retention_path)
+        retention = read_input(retention_path, "retention")
     _, model = parse_model_spec(f"retention_feedback:{params}")
     model.fit(history, retention=retention)
     with warnings.catch_warnings(record=True) as caught:
