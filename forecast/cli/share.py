@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Literal
 import click
 import pandas as pd
 
-from forecast.cli._common import echo_table, load_input
+from forecast.cli._common import load_input
+from forecast.cli._options import deprecated_option, renamed
+from forecast.cli._output import echo_readable, note, write_result
 from forecast.errors import ConfigError, SchemaError
-from forecast.io import atomic_write_bytes, read_frame, write_frame
+from forecast.io import atomic_write_bytes, read_frame
 from forecast.models.base import BaseModel
 from forecast.schema import DS
 
@@ -73,7 +75,7 @@ def parse_hold(specs: tuple[str, ...], market: tuple[str, ...]) -> dict[str, flo
 def parse_retention(
     specs: tuple[str, ...], market: tuple[str, ...], default: pd.DataFrame | None
 ) -> dict[str, pd.DataFrame] | None:
-    """Read ``--retention PRODUCT[=FILE]`` options: cohort retention for a product's model.
+    """Read ``--retention-data PRODUCT[=FILE]`` options: cohort retention for a product's model.
 
     Parameters
     ----------
@@ -96,15 +98,17 @@ def parse_retention(
         product, sep, path = spec.partition("=") if spec not in market else (spec, "", "")
         product = product.strip()
         if product not in market:
-            raise ConfigError(f"--retention names product {product!r}, which is not in --market.")
+            raise ConfigError(
+                f"--retention-data names product {product!r}, which is not in --market."
+            )
         if sep:
             out[product] = read_frame(path.strip())
         elif default is not None:
             out[product] = default
         else:
             raise ConfigError(
-                f"--retention {spec!r}: the data have no retention table; give PRODUCT=FILE with "
-                "the cohorts file."
+                f"--retention-data {spec!r}: the data have no retention table; give PRODUCT=FILE "
+                "with the cohorts file."
             )
     return out
 
@@ -257,16 +261,17 @@ def _readable(frame: pd.DataFrame) -> pd.DataFrame:
     "random walk of SIGMA a step (your assumption, shown in column model).",
 )
 @click.option(
-    "--retention",
+    "--retention-data",
     "retention_specs",
     multiple=True,
     help="PRODUCT or PRODUCT=FILE: fit PRODUCT's model with cohort retention (the dataset's own "
     "table, or FILE).",
 )
+@deprecated_option("--retention", "--retention-data", "old_retention_specs", multiple=True)
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False),
-    help="Write the shares to FILE (.csv, .parquet or .json).",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the shares to FILE (.csv, .parquet or .json), or '-' for CSV on stdout.",
 )
 @click.option(
     "--plot",
@@ -289,6 +294,7 @@ def share_command(
     delta: float | None,
     hold_specs: tuple[str, ...],
     retention_specs: tuple[str, ...],
+    old_retention_specs: tuple[str, ...],
     out: str | None,
     plot_path: str | None,
 ) -> None:
@@ -308,7 +314,8 @@ def share_command(
       forecast share --dataset ai-assistants-cn --market kimi/dau/all \\
           --market wenxin_yiyan/dau/all \\
           --model 'kimi/dau/all=retention_feedback:freq=D,scale_effect=true' \\
-          --retention kimi/dau/all --hold wenxin_yiyan/dau/all=0.02 --horizon 90 --plot shares.png
+          --retention-data kimi/dau/all --hold wenxin_yiyan/dau/all=0.02 --horizon 90 \\
+          --plot shares.png
       forecast share --data dau.csv --market kimi --market wenxin --market tongyi \\
           --model 'ets:transform=log' --horizon 30 --out shares.csv --plot shares.png
       forecast share --data dau.csv --market kimi --market wenxin --model competition --horizon 60
@@ -318,6 +325,9 @@ def share_command(
     from forecast.market.plots import plot_shares
     from forecast.market.shares import shares
 
+    retention_specs = renamed(
+        retention_specs, old_retention_specs, old="--retention", new="--retention-data"
+    )
     frame, dataset_retention = load_input(data, dataset)
     models = parse_market_models(model_specs, market)
     hold = parse_hold(hold_specs, market)
@@ -338,13 +348,12 @@ def share_command(
         retention=retention,
     )
     if out is not None:
-        write_frame(result, out)
-        click.echo(f"wrote {len(result)} rows to {out}", err=True)
+        write_result(result, out, what="share rows")
     else:
-        echo_table(_readable(result), max_rows=200)
+        echo_readable(_readable(result), out, max_rows=200)
     if plot_path is not None:
         _save_figure(plot_shares(result), plot_path)
-        click.echo(f"wrote the chart to {plot_path}", err=True)
+        note(f"wrote the chart to {plot_path}")
 
 
 def parse_groups(groups: tuple[str, ...], hierarchy_path: str | None) -> dict[str, list[str]]:
@@ -415,9 +424,8 @@ def parse_groups(groups: tuple[str, ...], hierarchy_path: str | None) -> dict[st
 @click.option(
     "--method",
     type=click.Choice(["bottom_up", "top_down", "ols", "wls_struct", "mint_shrink"]),
-    default="mint_shrink",
-    show_default=True,
-    help="Reconciliation method.",
+    default=None,
+    help="Reconciliation method  [default: mint_shrink with --residuals, wls_struct without]",
 )
 @click.option(
     "--residuals",
@@ -426,13 +434,15 @@ def parse_groups(groups: tuple[str, ...], hierarchy_path: str | None) -> dict[st
     help="In-sample y and yhat of every series, e.g. a 'forecast backtest' output (mint_shrink).",
 )
 @click.option(
-    "--out", type=click.Path(dir_okay=False), help="Write the coherent forecasts to FILE."
+    "--out",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the coherent forecasts to FILE, or '-' for CSV on stdout.",
 )
 def reconcile_command(
     forecasts_path: str,
     groups: tuple[str, ...],
     hierarchy_path: str | None,
-    method: ReconcileMethod,
+    method: ReconcileMethod | None,
     residuals_path: str | None,
     out: str | None,
 ) -> None:
@@ -442,6 +452,8 @@ def reconcile_command(
     aggregates of their parts; the base forecasts of every series are reconciled with
     bottom_up, top_down (forecast proportions), ols, wls_struct or mint_shrink (which needs
     in-sample residuals: a frame with unique_id, ds, y and yhat, such as a backtest output).
+    Without --method, mint_shrink is used when --residuals is given and wls_struct (which
+    needs nothing but the hierarchy) otherwise, so the default works from the required inputs.
 
     \b
     Examples:
@@ -459,11 +471,13 @@ def reconcile_command(
     if residuals_path is not None:
         residuals = read_frame(residuals_path)
         residuals[DS] = pd.to_datetime(residuals[DS])
+    if method is None:
+        method = "mint_shrink" if residuals is not None else "wls_struct"
+        note(f"reconciling with {method} (choose another with --method)")
     result = reconcile(forecasts, hierarchy, method, residuals=residuals)
     if out is not None:
-        write_frame(result, out)
-        click.echo(f"wrote {len(result)} rows to {out}", err=True)
+        write_result(result, out, what="coherent forecast rows")
     else:
         shown = result.copy()
         shown[DS] = shown[DS].dt.strftime("%Y-%m-%d")
-        echo_table(shown, max_rows=200)
+        echo_readable(shown, out, max_rows=200)

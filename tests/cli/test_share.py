@@ -212,7 +212,7 @@ def test_share_on_ai_assistants_with_kimi_fitted_and_wenxin_held(tmp_path: Path)
         "wenxin_yiyan/dau/all",
         "--model",
         "kimi/dau/all=retention_feedback:freq=D,scale_effect=true",
-        "--retention",
+        "--retention-data",
         "kimi/dau/all",
         "--hold",
         "wenxin_yiyan/dau/all=0.02",
@@ -351,8 +351,30 @@ def test_reconcile_mint_shrink_with_residuals_and_a_json_hierarchy(base_file: Pa
 def test_reconcile_errors(base_file: Path):
     result = _run("reconcile", "--forecasts", str(base_file), "--method", "ols")
     assert result.exit_code == 1 and "--group" in result.output
-    result = _run("reconcile", "--forecasts", str(base_file), "--group", "kimi=kimi_web,kimi_app")
+    result = _run(
+        "reconcile",
+        "--forecasts",
+        str(base_file),
+        "--group",
+        "kimi=kimi_web,kimi_app",
+        "--method",
+        "mint_shrink",
+    )
     assert result.exit_code == 1 and "residuals" in result.output
+
+
+def test_reconcile_default_works_from_the_required_inputs(base_file: Path):
+    import io
+
+    args = ["reconcile", "--forecasts", str(base_file), "--group", "kimi=kimi_web,kimi_app"]
+    result = _run(*args, "--out", "-")
+    assert result.exit_code == 0, result.output
+    assert "reconciling with wls_struct" in result.stderr
+    frame = pd.read_csv(io.StringIO(result.stdout))  # only the CSV is on stdout
+    wide = frame.pivot(index="ds", columns="unique_id", values="yhat")
+    np.testing.assert_allclose(wide["kimi"], wide["kimi_web"] + wide["kimi_app"], rtol=1e-9)
+    explicit = _run(*args, "--method", "wls_struct", "--out", "-")
+    assert explicit.stdout == result.stdout
     with pytest.raises(ConfigError, match="PARENT=CHILD"):
         parse_groups(("kimi",), None)
 
