@@ -8,7 +8,15 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from forecast.cli._common import echo_failures, echo_table, fail, load_input, progress_bar
+from forecast.cli._common import (
+    echo_failures,
+    echo_table,
+    fail,
+    load_input,
+    progress_bar,
+    read_input,
+    reading_options,
+)
 from forecast.cli._options import deprecated_option, renamed
 from forecast.cli._output import (
     EXIT_PARTIAL,
@@ -18,7 +26,7 @@ from forecast.cli._output import (
     write_result,
 )
 from forecast.errors import ConfigError
-from forecast.io import atomic_write_bytes, read_frame
+from forecast.io import atomic_write_bytes
 from forecast.models.base import BaseModel
 from forecast.schema import (
     DS,
@@ -246,6 +254,7 @@ def models_command() -> None:
     type=click.Path(file_okay=False),
     help="Save the fitted models to this folder, for 'forecast predict --models DIR'.",
 )
+@reading_options
 def run_command(
     data: str | None,
     dataset: str | None,
@@ -292,7 +301,7 @@ def run_command(
     )
     frame, retention = load_input(data, dataset)
     if retention_path is not None:
-        retention = read_frame(retention_path)
+        retention = read_input(retention_path, "retention")
     checked = _select_series(frame, series)
     history = checked.frame
     n_series = history[UNIQUE_ID].nunique()
