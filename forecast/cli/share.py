@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 import click
 import pandas as pd
 
-from forecast.cli._common import load_input
+from forecast.cli._common import load_input, read_input, reading_options
 from forecast.cli._options import deprecated_option, renamed
 from forecast.cli._output import echo_readable, note, write_result
 from forecast.errors import ConfigError, SchemaError
@@ -102,7 +102,7 @@ def parse_retention(
                 f"--retention-data names product {product!r}, which is not in --market."
             )
         if sep:
-            out[product] = read_frame(path.strip())
+            out[product] = read_input(path.strip(), "retention")
         elif default is not None:
             out[product] = default
         else:
@@ -279,6 +279,7 @@ def _readable(frame: pd.DataFrame) -> pd.DataFrame:
     type=click.Path(dir_okay=False),
     help="Save a stacked share chart with bands to FILE.png.",
 )
+@reading_options
 def share_command(
     data: str | None,
     dataset: str | None,
