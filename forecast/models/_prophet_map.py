@@ -111,7 +111,8 @@ class _Problem:
         self.n_changes = self.t_change.size
         self.is_linear = trend == 0
         self.is_multiplicative = bool(np.any(self.s_m != 0))
-        # (A .* (t - t_change)) delta is the linear trend's change part: A delta .* t + A (-t_change .* delta).
+        # (A .* (t - t_change)) delta is the linear trend's change part:
+        # A delta .* t + A (-t_change .* delta).
         after = self.t[:, None] >= self.t_change[None, :]
         self.changes = np.ascontiguousarray(after * (self.t[:, None] - self.t_change[None, :]))
         trend_norms = np.sqrt(np.concatenate([[self.t @ self.t], np.sum(self.changes**2, axis=0)]))
@@ -130,9 +131,10 @@ class _Problem:
         self.scale = np.sqrt(norms**2 + 1.0)
 
     def can_interpolate(self) -> bool:
-        """Whether the additive design ``[t, 1, X, A .* (t - t_change)]`` spans all ``T``
-        observations: then some mean fits the data exactly and the log posterior grows without
-        bound as ``sigma_obs -> 0`` (no mode to find).
+        """Tell whether the additive design ``[t, 1, X, A .* (t - t_change)]`` spans the data.
+
+        When it spans all ``T`` observations, some mean fits the data exactly and the log
+        posterior grows without bound as ``sigma_obs -> 0`` (no mode to find).
         """
         columns = 2 + self.n_features + self.n_changes
         if columns < self.n_obs:
@@ -155,8 +157,9 @@ class _Problem:
         return trend * (1.0 + self.x @ (self.s_m * beta)) + additive
 
     def _penalty(self, k: float, m: float, sigma: float, beta: np.ndarray, squares: float) -> float:
-        """Minus the log density without the prior on the rate changes, given the residuals'
-        sum of squares.
+        """Return minus the log density without the rate changes' prior.
+
+        The residuals enter through their sum of squares, ``squares``.
         """
         return float(
             (k * k + m * m) / (2 * _K_M_SCALE**2)
@@ -176,7 +179,7 @@ class _Problem:
         )
 
     def best_sigma(self, squares: float) -> float:
-        """The ``sigma_obs`` maximising the log density given the residuals' sum of squares.
+        """Return the ``sigma_obs`` maximising the log density, given the residuals' squares.
 
         Setting the derivative in ``sigma`` to zero gives ``4 sigma^4 + T sigma^2 - squares = 0``
         (for the prior scale 0.5).

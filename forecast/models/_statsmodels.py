@@ -1,4 +1,4 @@
-"""Helpers shared by the statsmodels wrappers: quiet single-threaded estimation, AICc, sample paths."""
+"""Helpers shared by the statsmodels wrappers: quiet single-threaded estimation, AICc, paths."""
 
 from __future__ import annotations
 

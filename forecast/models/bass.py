@@ -219,7 +219,8 @@ class BassDiffusion(BaseModel):
         check_choice(self.name, "form", form, ("interval", "density"))
         if form == "density" and target != "adoptions":
             raise ConfigError(
-                f"form='density' describes adoptions per period; with target={target!r} leave form='interval'."
+                f"form='density' describes adoptions per period; with target={target!r} leave "
+                "form='interval'."
             )
         if isinstance(prior, str) or not (prior is None or isinstance(prior, Mapping)):
             check_choice(self.name, "prior", prior, ("default", None))
@@ -324,7 +325,7 @@ class BassDiffusion(BaseModel):
         return cf.step_times(self.future_dates(h), self.origin_, self.frequency_.offset)
 
     def fitted(self) -> pd.DataFrame:
-        """The fitted curve at the observed dates: ``ds`` and ``yhat`` (on the scale of ``y``).
+        """Return the fitted curve at the observed dates: ``ds``, ``yhat`` (on the scale of ``y``).
 
         Returns
         -------

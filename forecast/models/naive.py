@@ -1,18 +1,19 @@
-"""Benchmark methods: mean, naive, seasonal naive and drift.
+r"""Benchmark methods: mean, naive, seasonal naive and drift.
 
 Point forecasts and Gaussian prediction intervals follow Hyndman and Athanasopoulos,
 *Forecasting: Principles and Practice* (3rd ed.), section 5.5, table 5.2. The residual standard
 deviation uses ``T - K`` in the denominator, where ``K`` is the number of estimated parameters
 (as R's fable does): the sigma of each method is
 
-=============== ======================================== ==========================================
-method          residuals                                 h-step standard deviation
-=============== ======================================== ==========================================
-mean            :math:`y_t - \\bar y`                      :math:`\\sigma\\sqrt{1 + 1/T}`
-naive           :math:`y_t - y_{t-1}`                     :math:`\\sigma\\sqrt{h}`
-seasonal naive  :math:`y_t - y_{t-m}`                     :math:`\\sigma\\sqrt{k + 1}`, :math:`k = \\lfloor (h-1)/m \\rfloor`
-drift           :math:`y_t - y_{t-1} - c`                 :math:`\\sigma\\sqrt{h (1 + h/(T-1))}`
-=============== ======================================== ==========================================
+=============== ============================ ======================================
+method          residuals                    h-step standard deviation
+=============== ============================ ======================================
+mean            :math:`y_t - \bar y`         :math:`\sigma\sqrt{1 + 1/T}`
+naive           :math:`y_t - y_{t-1}`        :math:`\sigma\sqrt{h}`
+seasonal naive  :math:`y_t - y_{t-m}`        :math:`\sigma\sqrt{k + 1}`, with
+                                             :math:`k = \lfloor (h-1)/m \rfloor`
+drift           :math:`y_t - y_{t-1} - c`    :math:`\sigma\sqrt{h (1 + h/(T-1))}`
+=============== ============================ ======================================
 """
 
 from __future__ import annotations
@@ -91,8 +92,8 @@ class SeasonalNaive(BaseModel):
         m = self.seasonal_period_
         if len(y) <= m:
             raise HistoryError(
-                f"series {self.series_id_!r} has {len(y)} observations; 'seasonal_naive' with season "
-                f"{m} needs more than {m}. Pass a shorter seasonal_period or use 'naive'.",
+                f"series {self.series_id_!r} has {len(y)} observations; 'seasonal_naive' with "
+                f"season {m} needs more than {m}. Pass a shorter seasonal_period or use 'naive'.",
                 series=self.series_id_,
                 column=Y,
             )

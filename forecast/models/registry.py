@@ -82,7 +82,7 @@ def get(name: str, **params: Any) -> BaseModel:
 
 
 def resolve(model: str | BaseModel) -> BaseModel:
-    """A fresh unfitted model from a registry name or a model instance (which is cloned)."""
+    """Return a fresh unfitted model from a registry name or a model instance (cloned)."""
     if isinstance(model, BaseModel):
         return model.clone()
     if isinstance(model, str):
