@@ -1,0 +1,155 @@
+"""``calibrate=``: conformal intervals and paths for every registered model (issue 13).
+
+Checked: every model takes the keyword and refuses a bad value; the point forecast is the
+model's own; calibrated intervals nest and contain the point (hypothesis); paths and
+intervals agree; nothing after a cutoff reaches a backtest window (poisoning); a series too
+short for inner windows warns naming itself and keeps the model's own intervals.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import forecast as fc
+from forecast.errors import ConfigError, ForecastWarning
+from forecast.evaluation.conformal import ConformalCache
+from forecast.models._calibration import CALIBRATED_BY_DEFAULT
+from forecast.models.base import BaseModel
+from forecast.schema import DS, UNIQUE_ID, Y, level_column
+
+NAMES = list(fc.models.available()["name"])
+OWN = {"auto", "ensemble"}
+"""Models with their own ``calibrate`` (True/False), not BaseModel's."""
+FAST = ["naive", "drift", "mean", "seasonal_naive", "theta"]
+LEVELS = (50, 80, 95)
+CALIBRATED = [
+    pytest.param(name, marks=pytest.mark.slow) if name == "retention_feedback" else name
+    for name in sorted(set(NAMES) - OWN)
+]
+"""The models with BaseModel's ``calibrate``; retention_feedback's inner windows take ~25 s."""
+
+
+def _series(n: int = 60, seed: int = 0, uid: str = "app") -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = 500 + np.cumsum(rng.normal(0, 8, n)) + 30 * np.sin(2 * np.pi * t / 7)
+    ds = pd.date_range("2024-01-01", periods=n, freq="D")
+    return pd.DataFrame({UNIQUE_ID: uid, DS: ds, Y: y})
+
+
+def _calibrated(name: str, series: pd.DataFrame) -> BaseModel:
+    return fc.models.get(name, calibrate=True).fit(series)
+
+
+@pytest.mark.parametrize("name", sorted(set(NAMES) - OWN))
+def test_every_model_takes_calibrate_and_refuses_a_bad_value(name: str) -> None:
+    model = fc.models.get(name, calibrate="conformal")
+    assert model.calibrate == "conformal" and model.clone().calibrate == "conformal"
+    with pytest.raises(ConfigError, match=rf"model {name!r}: calibrate .*'conformall'") as info:
+        fc.models.get(name, calibrate="conformall")
+    assert "did you mean 'conformal'?" in str(info.value)
+
+
+@pytest.mark.parametrize("name", CALIBRATED)
+def test_calibration_keeps_the_point_and_replaces_the_bands(name: str) -> None:
+    series = _series()
+    own = fc.models.get(name, calibrate=False).fit(series)
+    calibrated = _calibrated(name, series)
+    assert own.calibration_ is None and isinstance(calibrated.calibration_, ConformalCache)
+    mine = calibrated.predict(10, levels=LEVELS)
+    theirs = own.predict(10, levels=LEVELS)
+    np.testing.assert_allclose(mine["yhat"], theirs["yhat"], rtol=1e-9)
+    conformal = calibrated.calibration_.get(10).intervals(theirs["yhat"].to_numpy(), LEVELS)
+    for level in LEVELS:
+        np.testing.assert_allclose(mine[level_column(level, "hi")], conformal[level][1])
+
+
+def test_calibrate_none_follows_the_measured_default() -> None:
+    for name in sorted(set(NAMES) - OWN - {"retention_feedback", "prophet", "arima"}):
+        model = fc.models.get(name).fit(_series())
+        assert (model.calibration_ is not None) == (name in CALIBRATED_BY_DEFAULT)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    name=st.sampled_from(FAST),
+    seed=st.integers(0, 10**6),
+    n=st.integers(12, 80),
+    h=st.integers(1, 30),
+)
+def test_calibrated_intervals_nest_and_contain_the_point(
+    name: str, seed: int, n: int, h: int
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastWarning)
+        out = _calibrated(name, _series(n, seed)).predict(h, levels=LEVELS)
+    inner_lo = inner_hi = out["yhat"].to_numpy()
+    for level in LEVELS:
+        lo = out[level_column(level, "lo")].to_numpy()
+        hi = out[level_column(level, "hi")].to_numpy()
+        assert np.all(lo <= inner_lo) and np.all(hi >= inner_hi)
+        inner_lo, inner_hi = lo, hi
+
+
+@pytest.mark.parametrize("name", ["naive", "ets", "theta"])
+def test_paths_and_intervals_agree(name: str) -> None:
+    model = _calibrated(name, _series(90))
+    h, n = 14, 4000
+    out = model.predict(h, levels=LEVELS)
+    paths = model.sample(h, n=n, seed=3)
+    scores = model.calibration_.get(h).scores(h).shape[1]
+    width = (out[level_column(80, "hi")] - out[level_column(80, "lo")]).to_numpy()
+    assert np.all(np.abs(paths.mean(axis=0) - out["yhat"].to_numpy()) <= 0.1 * width)
+    for level in LEVELS:
+        lo = out[level_column(level, "lo")].to_numpy()
+        hi = out[level_column(level, "hi")].to_numpy()
+        inside = np.mean((paths >= lo - 1e-9) & (paths <= hi + 1e-9), axis=0)
+        # Paths draw the pooled scores; intervals read them with the finite-sample correction.
+        assert np.all(inside >= level / 100 - 0.03)
+        assert np.all(inside <= min(1.0, level / 100 * (scores + 1) / scores + 2 / scores + 0.03))
+
+
+def test_calibration_in_a_backtest_uses_no_data_after_the_cutoff() -> None:
+    series = _series(80)
+    models = {"naive": fc.models.get("naive", calibrate=True)}
+    clean = fc.backtest(series, models, h=7, n_windows=3, step=7, levels=(80, 95))
+    first = clean["cutoff"].min()
+    poisoned = series.copy()
+    later = poisoned[DS] > first
+    poisoned.loc[later, Y] = 1e9 * (1 + np.arange(int(later.sum())))
+    dirty = fc.backtest(poisoned, models, h=7, n_windows=3, step=7, levels=(80, 95))
+    columns = ["yhat"] + [level_column(lv, s) for lv in (80, 95) for s in ("lo", "hi")]
+    pd.testing.assert_frame_equal(
+        clean.loc[clean["cutoff"] == first, columns].reset_index(drop=True),
+        dirty.loc[dirty["cutoff"] == first, columns].reset_index(drop=True),
+    )
+    # the poison does reach the later windows, so the comparison above could fail
+    assert not np.allclose(
+        clean.loc[clean["cutoff"] > first, "yhat_hi_95"],
+        dirty.loc[dirty["cutoff"] > first, "yhat_hi_95"],
+    )
+
+
+def test_a_series_too_short_for_inner_windows_warns_naming_itself() -> None:
+    short = _series(3, uid="tiny/dau/all")
+    with pytest.warns(ForecastWarning, match=r"'tiny/dau/all'.*3 observations") as record:
+        model = _calibrated("naive", short)
+    assert "'naive'" in str(record[0].message)
+    assert model.calibration_ is None
+    own = fc.models.get("naive").fit(short).predict(4, levels=LEVELS)
+    pd.testing.assert_frame_equal(model.predict(4, levels=LEVELS), own)
+
+
+def test_a_short_series_is_calibrated_on_fewer_shorter_windows() -> None:
+    model = _calibrated("naive", _series(12))
+    assert model.calibration_ is not None
+    residuals = model.calibration_.base.residuals
+    assert residuals.shape[0] * residuals.shape[1] <= 12 - 2
+    out = model.predict(9, levels=LEVELS)
+    assert np.isfinite(out.drop(columns=DS).to_numpy()).all()
