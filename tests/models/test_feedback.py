@@ -1,4 +1,4 @@
-"""Tests of the ``retention_feedback`` model: recovery, coverage, bounds, Kimi, accounting, errors."""
+"""Tests of ``retention_feedback``: recovery, coverage, bounds, Kimi, accounting, errors."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ def _daily() -> pd.DataFrame:
 
 
 def _monthly() -> pd.DataFrame:
-    """Twelve years of a monthly series growing with a seasonal swing proportional to it (seed 2)."""
+    """Twelve years of a monthly series growing with a seasonal swing proportional to it."""
     rng = np.random.default_rng(2)
     t = np.arange(144)
     level = 200 * np.exp(0.008 * t)

@@ -12,7 +12,7 @@ import forecast as fc
 
 
 def _monthly(season: float, trend: float = 1.5, seed: int = 6) -> pd.DataFrame:
-    """Eight years of a positive monthly series with a trend and a season of amplitude ``season``."""
+    """Eight years of a positive monthly series: a trend and a season of amplitude ``season``."""
     rng = np.random.default_rng(seed)
     t = np.arange(96)
     y = 300 + trend * t + season * np.sin(2 * np.pi * t / 12) + rng.normal(0, 5, t.size)
