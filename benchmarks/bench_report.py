@@ -1,6 +1,6 @@
 """The HTML report of a 10,000-series batch job: its size, how long it takes to make and to open.
 
-A batch job forecasts simulated daily DAU series (``simulate`` in the job's ``[data]``, 3
+A batch job forecasts simulated daily DAU series (``simulate`` in the job's ``[data]``, 4
 products per market) with ``naive`` and ``drift`` (h = 14) and backtests them on 2 windows;
 ``fc.report`` then writes the job's report. The page is opened in headless Chromium (Debian's
 ``chromium`` with ``chromedriver``, through Selenium) ``--opens`` times in a fresh tab; the time
@@ -36,9 +36,9 @@ def run_job(folder: Path, series: int, workers: int) -> tuple[Path, float]:
     job = {
         "data": {
             "simulate": {
-                "markets": series // 3,
+                "markets": series // 4,
                 "seed": 0,
-                "n_products": 3,
+                "n_products": 4,
                 "periods": 120,
                 "retention_ages": [],
             },

@@ -56,20 +56,28 @@ _MARKS = (
 )
 
 
-def numbers(values: Iterable[float], digits: int = 6) -> list[float | None]:
+def numbers(values: Iterable[float], digits: int = 6) -> list[float | int | None]:
     """Round to ``digits`` significant digits for JSON; NaN and infinities become null."""
     out: list[float | None] = []
     for value in values:
         v = float(value)
-        out.append(float(f"{v:.{digits}g}") if math.isfinite(v) else None)
+        if not math.isfinite(v):
+            out.append(None)
+            continue
+        rounded = float(f"{v:.{digits}g}")
+        # Whole numbers as integers: "254260" rather than "254260.0" in the page.
+        out.append(int(rounded) if rounded.is_integer() and abs(rounded) < 2**53 else rounded)
     return out
 
 
-def dates(values: Iterable[pd.Timestamp]) -> list[str]:
+def dates(values: Iterable[pd.Timestamp] | pd.Series) -> list[str]:
     """Dates as ISO text: the day, and the time when any value has one."""
-    index = pd.DatetimeIndex(list(values))
-    with_time = bool(len(index)) and bool((index != index.normalize()).any())
-    return list(index.strftime("%Y-%m-%d %H:%M:%S" if with_time else "%Y-%m-%d"))
+    raw = values.to_numpy() if isinstance(values, pd.Series) else list(values)
+    stamps = np.asarray(raw, dtype="datetime64[s]")
+    days = stamps.astype("datetime64[D]")
+    if bool((days != stamps).any()):
+        return [text.replace("T", " ") for text in np.datetime_as_string(stamps, unit="s")]
+    return list(np.datetime_as_string(days, unit="D"))
 
 
 def date_hover(x: list[str]) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -32,7 +33,7 @@ from forecast.reporting.sections import (
     share_section,
 )
 
-__all__ = ["report", "render"]
+__all__ = ["report", "render", "pack"]
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1f1f1f}
@@ -57,10 +58,13 @@ _GLUE = """
   const config = {displaylogo: false, responsive: true};
   const report = JSON.parse(document.getElementById("report-data").textContent);
   for (const fig of report.figures) Plotly.newPlot(fig.id, fig.data, fig.layout, config);
+  // A picker's traces are packed: shared styles in templates, each date list once.
+  const unpack = (p, s) => s.traces.map(t => Object.assign({}, p.templates[t.t],
+    {x: s.x[t.x], y: t.y}, t.c ? {customdata: t.c} : {}));
   for (const p of report.pickers) {
     const select = document.getElementById(p.id + "-select");
     const filter = document.getElementById(p.id + "-filter");
-    const draw = () => Plotly.react(p.id, p.series[select.value], p.layout, config);
+    const draw = () => Plotly.react(p.id, unpack(p, p.series[select.value]), p.layout, config);
     select.addEventListener("change", draw);
     filter.addEventListener("input", () => {
       const text = filter.value.toLowerCase();
@@ -112,6 +116,29 @@ def _sections(
     return [*sections, quality_section(found)]
 
 
+def pack(series: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Pack a picker's traces: each style once in ``templates``, each series' dates once.
+
+    A packed trace is ``{"t": template index, "x": index into the series' ``x`` lists, "y":
+    values, "c": customdata}``; the page's script unpacks it into the trace it was.
+    """
+    templates: dict[str, int] = {}
+    packed = {}
+    for uid, traces in series.items():
+        xs: dict[str, int] = {}
+        out = []
+        for trace in traces:
+            style = {k: v for k, v in trace.items() if k not in ("x", "y", "customdata")}
+            t = templates.setdefault(json.dumps(style, sort_keys=True), len(templates))
+            x = xs.setdefault(json.dumps(trace["x"]), len(xs))
+            item = {"t": t, "x": x, "y": trace["y"]}
+            if trace.get("customdata"):
+                item["c"] = trace["customdata"]
+            out.append(item)
+        packed[uid] = {"x": [json.loads(x) for x in xs], "traces": out}
+    return {"templates": [json.loads(t) for t in templates], "series": packed}
+
+
 def _json(value: object) -> str:
     """JSON safe inside a ``<script>`` element."""
     text = json.dumps(value, separators=(",", ":"), allow_nan=False)
@@ -130,7 +157,7 @@ def render(sections: list[Section], title: str, sources: list[str]) -> str:
                 figures.append(asdict(part))
                 body.append(f"<div id='{part.id}' class='chart'></div>")
             elif isinstance(part, Picker):
-                pickers.append({"id": part.id, "layout": part.layout, "series": part.series})
+                pickers.append({"id": part.id, "layout": part.layout, **pack(part.series)})
                 body.append(_picker_html(part))
             else:
                 body.append(part)

@@ -15,6 +15,7 @@ import forecast as fc
 from forecast.errors import ConfigError
 from forecast.reporting.figures import numbers
 from forecast.reporting.inputs import kind_of
+from forecast.reporting.page import pack
 from forecast.reporting.sections import choose_series, table_html
 
 
@@ -22,6 +23,37 @@ def _data(page: str) -> dict:
     block = re.search(r"<script type='application/json' id='report-data'>(.*?)</script>", page)
     assert block is not None
     return json.loads(block.group(1))
+
+
+def _unpack(picker: dict, packed: dict) -> list[dict]:
+    """What the page's script does with a packed series."""
+    out = []
+    for t in packed["traces"]:
+        trace = {**picker["templates"][t["t"]], "x": packed["x"][t["x"]], "y": t["y"]}
+        if "c" in t:
+            trace["customdata"] = t["c"]
+        out.append(trace)
+    return out
+
+
+_TRACES = st.lists(
+    st.fixed_dictionaries(
+        {
+            "name": st.sampled_from(["a", "b"]),
+            "x": st.lists(st.sampled_from(["2024-01-01", "2024-01-02"]), max_size=3),
+            "y": st.lists(st.floats(-10, 10), max_size=3),
+        },
+        optional={"customdata": st.lists(st.lists(st.floats(0, 1), max_size=2), min_size=1)},
+    ),
+    max_size=6,
+)
+
+
+@given(st.dictionaries(st.text(max_size=4), _TRACES, max_size=4))
+def test_pack_then_unpack_gives_the_traces_back(series):
+    packed = pack(series)
+    assert {uid: _unpack(packed, p) for uid, p in packed["series"].items()} == series
+    json.dumps(packed)
 
 
 def test_page_is_self_contained(reports: dict[str, Path]):
@@ -40,12 +72,11 @@ def test_run_report_draws_history_marks_and_every_series(
 ):
     data = _data(reports["run"].read_text(encoding="utf-8"))
     (picker,) = data["pickers"]
-    assert set(picker["series"]) == set(history["unique_id"])
-    names = [t.get("name") for t in picker["series"]["spotify/mau/all"]]
+    series = {uid: _unpack(picker, packed) for uid, packed in picker["series"].items()}
+    assert set(series) == set(history["unique_id"])
+    names = [t.get("name") for t in series["spotify/mau/all"]]
     assert {"history", "approximate (~)", "lower bound (>=)", "naive", "drift"} <= set(names)
-    approx = next(
-        t for t in picker["series"]["spotify/mau/all"] if t.get("name") == "approximate (~)"
-    )
+    approx = next(t for t in series["spotify/mau/all"] if t.get("name") == "approximate (~)")
     marked = history[history["qualifier"] == "~"]
     assert approx["y"] == pytest.approx(marked["y"].tolist(), rel=1e-5)
 
