@@ -107,18 +107,22 @@ def _reading() -> dict[str, Any]:
     return dict(ctx.meta.get(_READING, {})) if ctx is not None else {}
 
 
-def read_input(path: str, kind: Literal["series", "retention"] = "series") -> pd.DataFrame:
+def read_input(
+    path: str, kind: Literal["series", "retention"] = "series", *, main: bool | None = None
+) -> pd.DataFrame:
     """Read a data file with the command's reading options (:func:`reading_options`).
 
-    A series file is read with every option, then filled when ``--fill`` is given (the count
-    of filled rows goes to stderr); a retention file (``--retention-data``) with the options
-    about the file's text, dates and ages only.
+    The main file (a series file, or the file ``forecast validate --kind retention`` checks)
+    is read with every option, a series file then filled when ``--fill`` is given (the count
+    of filled rows goes to stderr); a side retention file (``--retention-data``) with the
+    options about the file's text, dates and ages only. ``main`` defaults to
+    ``kind == "series"``.
     """
     from forecast.io.reader import ReadOptions, read_with
 
     given = _reading()
     fill = given.pop("fill", None)
-    if kind == "retention":
+    if not (kind == "series" if main is None else main):
         given = {
             k: v for k, v in given.items() if k not in ("id", "ds", "y", "unique_id", "layout")
         }

@@ -100,7 +100,7 @@ def show_command(name: str, rows: int) -> None:
 def validate_command(path: str, kind: Literal["series", "retention"]) -> None:
     """Check the file at PATH (the help text is :data:`VALIDATE_HELP`)."""
     try:
-        clean = read_input(path, kind)
+        clean = read_input(path, kind, main=True)
     except DataError as err:
         click.echo(f"invalid: {type(err).__name__}: {err}", err=True)
         sys.exit(1)
