@@ -65,6 +65,9 @@ class ChunkResult:
     errors : list of dict
         Unexpected exceptions of single series, with their tracebacks (see
         :func:`forecast.batch.guard.error_record`).
+    models : dict of str to bytes
+        Model files by file name, with ``[output] models = true`` (their index entries and
+        series are ``frames["models_index"]`` and ``frames["models_history"]``).
     """
 
     index: int
@@ -73,6 +76,7 @@ class ChunkResult:
     seconds: dict[str, float] = field(default_factory=dict)
     n_series: int = 0
     errors: list[dict[str, object]] = field(default_factory=list)
+    models: dict[str, bytes] = field(default_factory=dict)
 
 
 def build_models(config: BatchConfig) -> dict[str, BaseModel]:
@@ -169,6 +173,40 @@ def _plots(history: pd.DataFrame, forecasts: pd.DataFrame) -> dict[str, bytes]:
     return out
 
 
+@dataclass
+class _Kept:
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+def _forecast_keeping(
+    data: ValidSeries,
+    models: dict[str, BaseModel],
+    config: BatchConfig,
+    retention: ValidRetention | None,
+) -> tuple[EngineResult, _Kept]:
+    """Forecast keeping the fitted models, or starting from ``[forecast] from_models``."""
+    from forecast.persistence.batch import MODELS_HISTORY, MODELS_INDEX, forecast_chunk
+    from forecast.schema import check_levels
+
+    settings = config.forecast
+    previous = None if settings.from_models is None else config.resolve(settings.from_models)
+    chunk = forecast_chunk(
+        data,
+        models,
+        settings.horizon,
+        check_levels(settings.levels),
+        retention,
+        keep=config.output.models,
+        previous=previous,
+    )
+    kept = _Kept()
+    if config.output.models:
+        kept.frames = {MODELS_INDEX: chunk.index, MODELS_HISTORY: chunk.history}
+        kept.files = chunk.files
+    return chunk.result, kept
+
+
 def run_chunk(spec: ChunkSpec, config: BatchConfig) -> ChunkResult:
     """Forecast, backtest and evaluate the series of one chunk.
 
@@ -209,12 +247,20 @@ def run_chunk(spec: ChunkSpec, config: BatchConfig) -> ChunkResult:
     lap("validate")
     settings = config.forecast
     frames: dict[str, pd.DataFrame] = {}
+    model_files = _Kept()
     if data is not None:
         # _validate checked the frame: the drivers take it as it is and check it no further.
         checked, checked_retention = ValidSeries(data), valid_retention(retention)
-        forecasted = run_forecast(
-            checked, models, settings.horizon, levels=settings.levels, retention=checked_retention
-        )
+        if config.output.models or settings.from_models is not None:
+            forecasted, model_files = _forecast_keeping(checked, models, config, checked_retention)
+        else:
+            forecasted = run_forecast(
+                checked,
+                models,
+                settings.horizon,
+                levels=settings.levels,
+                retention=checked_retention,
+            )
         frames["forecasts"] = forecasted.frame
         failures += _failures_of(forecasted)
         lap("forecast")
@@ -226,8 +272,9 @@ def run_chunk(spec: ChunkSpec, config: BatchConfig) -> ChunkResult:
             frames["metrics"] = evaluate(backtested.frame, metrics=config.backtest.metrics)
             lap("evaluate")
     frames["failures"] = failures_frame(failures)
+    frames.update(model_files.frames)
     plots = {}
     if config.output.plots and data is not None:
         plots = _plots(data, frames["forecasts"])
         lap("plot")
-    return ChunkResult(spec.index, frames, plots, seconds, len(spec.ids))
+    return ChunkResult(spec.index, frames, plots, seconds, len(spec.ids), models=model_files.files)

@@ -16,6 +16,7 @@ A job file has five tables::
     models = ["naive", "ets"]
     horizon = 30
     levels = [80, 95]
+    from_models = "previous-job/models"   # optional: start from a previous job's models
     [forecast.params.ets]       # keyword arguments of a model, by registry name
     damped = true
 
@@ -29,6 +30,7 @@ A job file has five tables::
     formats = ["parquet"]       # parquet, csv, json
     plots = false
     report = true               # report.html: the job's HTML report (see fc.report)
+    models = false              # keep the fitted models in <dir>/models (see fc.load_models)
 
     [executor]
     kind = "local"              # local or dask
@@ -178,6 +180,9 @@ class ForecastConfig(_Table):
     horizon: Annotated[int, Field(gt=0)]
     levels: list[float] = [80.0, 95.0]
     params: dict[str, dict[str, Any]] = {}
+    from_models: str | None = None
+    """A models folder (a previous job's ``<dir>/models``) to start from: each saved model is
+    updated with the new rows, refit when the data rewrite its history; missing ones are fit."""
 
     @field_validator("models")
     @classmethod
@@ -233,12 +238,17 @@ class BacktestConfig(_Table):
 
 
 class OutputConfig(_Table):
-    """``[output]``: the folder, the formats of the combined outputs, plots and report on or off."""
+    """``[output]``: the folder, the formats of the combined outputs, plots and report on or off.
+
+    ``models = true`` keeps every fitted model in ``<dir>/models``, a models folder that
+    ``fc.load_models``, ``forecast predict --models`` and ``[forecast] from_models`` read.
+    """
 
     dir: str = "batch-output"
     formats: Annotated[list[OutputFormat], Field(min_length=1)] = ["parquet"]
     plots: bool = False
     report: bool = False
+    models: bool = False
 
 
 class SecurityConfig(_Table):
@@ -323,6 +333,12 @@ class BatchConfig(_Table):
                     f"[executor.security] {key} = {value!r}: file {str(self.resolve(value))!r} "
                     "does not exist"
                 )
+        previous = self.forecast.from_models
+        if previous is not None and not (self.resolve(previous) / "index.json").is_file():
+            raise ValueError(
+                f"[forecast] from_models = {previous!r}: {str(self.resolve(previous))!r} is not a "
+                "models folder (no index.json); give a previous job's '<dir>/models'"
+            )
         if data.retention is not None:
             path = self.resolve(data.retention)
             if not path.is_file():
@@ -367,10 +383,18 @@ def input_files(config: BatchConfig) -> list[Path]:
 
 
 def input_paths(config: BatchConfig) -> list[Path]:
-    """List every input file of the job: :func:`input_files` and the retention file."""
+    """List every input file of the job.
+
+    They are :func:`input_files`, the retention file, and the index and history of
+    ``[forecast] from_models``.
+    """
     data = config.data
     retention = [] if data.retention is None else [config.resolve(data.retention)]
-    return [*input_files(config), *retention]
+    previous = []
+    if config.forecast.from_models is not None:
+        folder = config.resolve(config.forecast.from_models)
+        previous = [p for p in (folder / "index.json", folder / "history.parquet") if p.is_file()]
+    return [*input_files(config), *retention, *previous]
 
 
 def config_hash(config: BatchConfig) -> str:

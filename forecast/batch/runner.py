@@ -34,6 +34,7 @@ from forecast.batch.manifest import (
 from forecast.batch.progress import Progress, ProgressMode
 from forecast.batch.sources import ChunkSpec, plan_chunks
 from forecast.batch.store import (
+    MODEL_PARTS,
     PartStore,
     check_output,
     clean_temporaries,
@@ -227,7 +228,7 @@ class _Job:
         self.cfg = cfg
         self.specs = specs
         self.out = out
-        self.store = PartStore(out, parts_key(cfg, inputs))
+        self.store = PartStore(out, parts_key(cfg, inputs), keep_models=cfg.output.models)
         previous = read_manifest(out) or {}
         self.manifest: dict[str, Any] = {
             "status": "running",
@@ -308,6 +309,8 @@ class _Job:
             )
             if paths:
                 outputs[kind] = paths
+        if self.cfg.output.models:
+            outputs["models"] = [self._models()]
         written = {path for paths in outputs.values() for path in paths}
         for names in self.manifest["outputs"].values():
             for name in names:
@@ -315,6 +318,14 @@ class _Job:
                 if path not in written and path.parent == self.out and not path.is_symlink():
                     path.unlink(missing_ok=True)
         return outputs
+
+    def _models(self) -> Path:
+        """Write ``models/``, the folder of the chunks' fitted models; return its index."""
+        from forecast.persistence.batch import combine_models
+
+        index_parts = self.store.parts(MODEL_PARTS[0], self.specs)
+        history_parts = self.store.parts(MODEL_PARTS[1], self.specs)
+        return combine_models(self.out / "models", index_parts, history_parts)
 
     def _finish(
         self,

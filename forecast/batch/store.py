@@ -11,6 +11,9 @@ Layout (``<key>`` is the job's parts key, see :func:`forecast.batch.manifest.par
       parts/<key>/backtest/chunk-00000.parquet
       parts/<key>/metrics/chunk-00000.parquet
       parts/<key>/failures/chunk-00000.parquet
+      parts/<key>/models_index/chunk-00000.parquet    with [output] models = true, and
+      parts/<key>/models_history/chunk-00000.parquet  models/models/*.fcm, combined into
+                                                      models/index.json, models/history.parquet
       parts/<key>/done/chunk-00000.json        written last: the chunk is finished
 
 Every file is written atomically (a temporary name in the same folder, then a rename), so a
@@ -60,6 +63,10 @@ __all__ = [
 
 LOCK = ".lock"
 """The lock file of an output folder."""
+
+MODEL_PARTS = ("models_index", "models_history")
+"""Chunk parts of ``[output] models = true``: the entries and series of the chunk's models,
+combined into ``models/`` (see :mod:`forecast.persistence.batch`)."""
 
 _HELD: set[str] = set()
 """Output folders whose lock this process holds (POSIX locks do not exclude their own process)."""
@@ -291,12 +298,16 @@ class PartStore:
         The output folder.
     key : str
         The parts key of the job (configuration and inputs).
+    keep_models : bool
+        The job keeps its fitted models (``[output] models = true``): a chunk finished without
+        them is done again.
     """
 
-    def __init__(self, out: Path, key: str) -> None:
+    def __init__(self, out: Path, key: str, keep_models: bool = False) -> None:
         self.out = out
         self.key = key
         self.root = out / "parts" / key
+        self.keep_models = keep_models
 
     def _part(self, kind: str, name: str) -> Path:
         return self.root / kind / f"{name}.parquet"
@@ -312,6 +323,8 @@ class PartStore:
         except (OSError, ValueError):
             return None
         if record.get("ids") != ids_digest(spec.ids):
+            return None
+        if self.keep_models and MODEL_PARTS[0] not in record.get("rows", {}):
             return None
         files = [self.out / f for f in record.get("files", [])]
         return record if all(f.is_file() for f in files) else None
@@ -333,6 +346,15 @@ class PartStore:
             path = self.out / "plots" / name
             atomic_write_bytes(path, png)
             files.append(path.relative_to(self.out).as_posix())
+        for name, data in result.models.items():
+            path = self.out / "models" / "models" / name
+            atomic_write_bytes(path, data)
+            files.append(path.relative_to(self.out).as_posix())
+        for kind in MODEL_PARTS:
+            if kind in result.frames:
+                path = write_frame(result.frames[kind], self._part(kind, spec.name))
+                files.append(path.relative_to(self.out).as_posix())
+                rows[kind] = len(result.frames[kind])
         record = {
             "chunk": spec.index,
             "ids": ids_digest(spec.ids),

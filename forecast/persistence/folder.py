@@ -273,14 +273,32 @@ def _saved(folder: Path, entry: Any, path: str) -> SavedModel:
         raise ModelFileError(f"{path!r}: a malformed entry ({err}).", path=path) from err
 
 
-def read_history(directory: str | os.PathLike[str]) -> pd.DataFrame | None:
-    """Return the training series saved in a models folder (None when saved without)."""
+def read_history(
+    directory: str | os.PathLike[str], ids: list[str] | None = None
+) -> pd.DataFrame | None:
+    """Return the training series saved in a models folder (None when saved without).
+
+    Parameters
+    ----------
+    directory : str or path
+        The models folder.
+    ids : list of str, optional
+        Read only these series.
+    """
     path = Path(directory) / HISTORY
     if not path.exists():
         return None
-    from forecast.io import read_frame
-
-    return valid_series(read_frame(path)).frame
+    filters = None if ids is None else [(UNIQUE_ID, "in", list(ids))]
+    try:
+        frame = pd.read_parquet(path, filters=filters)
+    except (OSError, ValueError) as err:
+        raise ModelFileError(
+            f"the history of models folder {str(directory)!r} cannot be read ({err}).",
+            path=str(path),
+        ) from err
+    if frame.empty:
+        return None
+    return valid_series(frame).frame
 
 
 def load_models(directory: str | os.PathLike[str]) -> dict[ModelKey, BaseModel]:

@@ -124,6 +124,7 @@ def _run(task: _Task) -> _Result:
         used: pd.DataFrame | None = None
         if task.directory is not None:
             entry = save_one(Path(task.directory), (task.unique_id, task.label), model)
+        if task.directory is not None or task.keep_model:
             used = series if series is not None else task.history
     except ForecastError as err:
         return _Result(None, err, failure_record(task.unique_id, task.label, None, err))
@@ -449,7 +450,8 @@ def _used_history(tasks: list[_Task], results: list[_Result]) -> pd.DataFrame | 
     """Collect the series the saved models were brought up to date with, one per series."""
     used: dict[str, pd.DataFrame] = {}
     for task, result in zip(tasks, results, strict=True):
-        if result.series is not None and task.unique_id not in used:
+        kept = result.entry is not None or result.model is not None
+        if kept and result.series is not None and task.unique_id not in used:
             used[task.unique_id] = result.series.assign(**{UNIQUE_ID: task.unique_id})
     if not used:
         return None
