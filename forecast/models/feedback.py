@@ -172,6 +172,12 @@ class RetentionFeedback(BaseModel):
         ``n_draws`` resampled posterior draws of the unconstrained parameters.
     ess_ : float
         Effective sample size of the importance weights behind ``posterior_``.
+    names_ : list of str
+        The coordinates of ``theta_``; ``bounds_`` holds the optimiser's box, one row each.
+    grid_ : DatetimeIndex
+        Every period from launch to the last observation.
+    retention_frame_ : DataFrame or None
+        The retention rows (``cohort``, ``age``, ``retention``) the model was fitted to.
     """
 
     capabilities = Capabilities(irregular=True, bounds=True, min_history=2)
