@@ -330,3 +330,22 @@ def test_backtest_chart_reads_plainly_and_keeps_counts_above_zero() -> None:
     )
     assert any("below zero" in t.get_text() for t in left.texts)
     assert _inside_figure(fig, fig.legends[0])
+
+
+def test_share_chart_has_its_legend_under_the_panels_and_percent_axes() -> None:
+    from forecast.market.plots import plot_shares
+
+    data = fc.datasets.simulate_market(n_products=3, periods=60, seed=1, seasonality=0.0)
+    dau = data.series[data.series["channel"] == "all"]
+    fig = plot_shares(fc.shares(dau, "naive", h=10, n_samples=200))
+    stack, bands = fig.axes[:2]
+    assert stack.get_legend() is None and bands.get_legend() is None  # nothing over the data
+    assert _inside_figure(fig, fig.legends[0])
+    legend_box = fig.legends[0].get_window_extent()
+    assert all(not legend_box.overlaps(ax.get_window_extent()) for ax in (stack, bands))
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    products = [f"m0/product_{c}/dau/all (naive)" for c in "abc"]
+    assert sorted(texts) == sorted([*products, "80% band", "95% band"])
+    assert all(
+        label.get_text().endswith("%") for label in bands.get_yticklabels() if label.get_text()
+    )

@@ -10,9 +10,11 @@ import pandas as pd
 
 from forecast.errors import SchemaError
 from forecast.market.frames import FORECAST, HISTORY, share_levels
+from forecast.plotting._style import MODEL_COLORS, legend_below, marker_for, style_dates, with_gaps
 from forecast.schema import DS, MODEL, PART, QUALIFIER, SHARE, UNIQUE_ID, level_column
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -49,7 +51,9 @@ def plot_shares(frame: pd.DataFrame, *, title: str | None = None) -> Figure:
     given levels') bands in the lower panel. History rows whose ``qualifier`` is a bound
     (``>=``, ``<=``) are share bounds, not shares: they are left out of the stack and drawn in the
     lower panel as triangles pointing the way the share may lie (up for at least, down for at
-    most). Legend names carry each product's forecast model (``hold:sigma=...`` for a held one).
+    most). Legend names carry each product's forecast model (``hold:sigma=...`` for a held one);
+    the one legend sits under the panels, never over the data. Shares read as percentages;
+    dense history is a plain line and a gap in the dates is a gap in the line.
 
     Parameters
     ----------
@@ -92,14 +96,30 @@ def plot_shares(frame: pd.DataFrame, *, title: str | None = None) -> Figure:
         _draw_bounds(band_ax, chart, product, _color(i))
     _frame_axes(stack_ax, band_ax, chart, frame)
     figure.suptitle(title or "Market shares: history and forecast")
+    plt.close(figure)
+    _legend(figure, band_ax, stack_ax)
     return figure
 
 
-def _color(index: int) -> Color:
-    """Return the ``index``-th colour of the ten of matplotlib's ``tab10``, in a cycle."""
-    import matplotlib as mpl
+def _legend(figure: Figure, band_ax: Axes, stack_ax: Axes) -> None:
+    """One legend under both panels: products (with their models), bands and bounds."""
+    handles: dict[str, Artist] = {}
+    for ax in (band_ax, stack_ax):
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
 
-    red, green, blue, alpha = mpl.colormaps["tab10"](index % 10)
+    def kind(label: str) -> int:
+        return 2 if label.endswith("(bound)") else 1 if label.endswith("% band") else 0
+
+    labels = sorted(handles, key=kind)  # products, then bands, then bounds
+    legend_below(figure, [handles[label] for label in labels], labels)
+
+
+def _color(index: int) -> Color:
+    """Return the ``index``-th colour of the colour-blind-safe palette, in a cycle."""
+    from matplotlib.colors import to_rgba
+
+    red, green, blue, alpha = to_rgba(MODEL_COLORS[index % len(MODEL_COLORS)])
     return (red, green, blue, alpha)
 
 
@@ -156,8 +176,7 @@ def _draw_stack(ax: Axes, chart: _Chart) -> None:
             linewidth=0.3,
         )
     ax.set_ylim(0, 1)
-    ax.set_ylabel("share (stacked)")
-    ax.legend(loc="upper left", fontsize=8, ncols=min(len(chart.products), 4), frameon=True)
+    ax.set_ylabel("share of the market (stacked)", fontsize=9)
 
 
 def _draw_bands(
@@ -174,11 +193,12 @@ def _draw_bands(
     history = rows[rows[PART] == HISTORY]
     future = rows[rows[PART] == FORECAST]
     if len(history):
+        dates, values = with_gaps(history[DS], history[SHARE])
         ax.plot(
-            history[DS],
-            history[SHARE],
+            dates,
+            values,
             color=color,
-            marker="o" if len(history) < 30 else None,
+            marker=marker_for(len(history)),
             markersize=3,
             label=chart.names[product],
         )
@@ -238,18 +258,20 @@ def _draw_bounds(ax: Axes, chart: _Chart, product: str, color: Color) -> None:
 def _frame_axes(stack_ax: Axes, band_ax: Axes, chart: _Chart, frame: pd.DataFrame) -> None:
     """Set the band panel's limits and legend, and mark the first forecast date on both."""
     import matplotlib.dates as mdates
+    from matplotlib.ticker import PercentFormatter
 
     band_ax.set_ylim(0, 1)
     first, last = frame[DS].min(), frame[DS].max()
     pad = max((last - first) * 0.04, pd.Timedelta(days=1))
     left = pad * (3 if len(chart.bounds) else 1)  # room for the bounds' labels
     band_ax.set_xlim(first - left, last + pad)
-    band_ax.set_ylabel("share, with bands")
+    band_ax.set_ylabel("share of the market, with bands", fontsize=9)
     start = chart.forecast_start
     for ax in (stack_ax, band_ax):
         if pd.notna(start):
             ax.axvline(mdates.date2num(start), color="black", linestyle=":", linewidth=1)
-        ax.grid(alpha=0.3)
+        style_dates(ax)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     if pd.notna(start):
         band_ax.annotate(
             "forecast",
@@ -259,4 +281,3 @@ def _frame_axes(stack_ax: Axes, band_ax: Axes, chart: _Chart, frame: pd.DataFram
             fontsize=8,
             va="bottom",
         )
-    band_ax.legend(loc="upper left", fontsize=8, ncols=2)

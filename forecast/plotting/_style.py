@@ -185,8 +185,9 @@ def legend_below(figure: Figure, handles: Sequence[Artist], labels: Sequence[str
     width = float(figure.get_figwidth())
     longest = max(len(label) for label in labels)
     per_item = _HANDLE_INCHES + _INCHES_PER_CHARACTER * longest
-    ncol = int(max(1, min(len(labels), width * 0.95 // per_item)))
-    rows = -(-len(labels) // ncol)
+    most = int(max(1, min(len(labels), width * 0.95 // per_item)))
+    rows = -(-len(labels) // most)
+    ncol = -(-len(labels) // rows)  # balanced rows: 4 + 4 rather than 7 + 1
     order = [i * ncol + j for j in range(ncol) for i in range(rows) if i * ncol + j < len(labels)]
     figure.legend(
         [handles[i] for i in order],
