@@ -19,6 +19,14 @@ from forecast.market.plots import plot_shares
 HERE = Path(__file__).resolve().parent
 
 
+def twitter_forecast(path: Path = HERE / "twitter_forecast.png") -> None:
+    """Draw the README's first forecast: Twitter mDAU by naive, ETS and Theta."""
+    series = fc.datasets.load("social-apps-quarterly").series
+    twitter = series.query("unique_id == 'twitter/mdau/all'")
+    out = fc.forecast(twitter, ["naive", "ets", "theta"], h=8)
+    fc.plot(twitter, out).savefig(path, dpi=100)
+
+
 def shares_simulated(path: Path = HERE / "shares_simulated.png") -> None:
     """Draw the simulated three-product market of docs/shares.md, forecast by alr:ets."""
     switching = np.zeros((3, 3))
@@ -67,7 +75,9 @@ def kimi_scenario(path: Path = HERE / "kimi_scenario.png") -> None:
     fc.plot_scenario(kimi, table).savefig(path, dpi=100)
 
 
-CHARTS = {f.__name__: f for f in (shares_simulated, shares_ai_assistants, kimi_scenario)}
+CHARTS = {
+    f.__name__: f for f in (twitter_forecast, shares_simulated, shares_ai_assistants, kimi_scenario)
+}
 
 if __name__ == "__main__":
     warnings.simplefilter("ignore", fc.ForecastWarning)
