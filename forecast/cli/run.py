@@ -305,12 +305,14 @@ def run_command(
     checked = _select_series(frame, series)
     history = checked.frame
     n_series = history[UNIQUE_ID].nunique()
-    if plot_path is not None and n_series > _MAX_PLOT_PANELS:
-        raise ConfigError(
-            f"--plot draws at most {_MAX_PLOT_PANELS} series and {n_series} are selected; "
-            "choose some with --series."
-        )
     models = parse_models(model_specs)
+    per_series = len(models) if len(models) > 3 else 1  # fc.plot: a panel per model above 3
+    if plot_path is not None and n_series * per_series > _MAX_PLOT_PANELS:
+        raise ConfigError(
+            f"--plot draws at most {_MAX_PLOT_PANELS} panels and {n_series} series x "
+            f"{per_series} panel(s) each are selected (one per model above three models); "
+            "choose some with --series or fewer --model."
+        )
     with progress_bar("forecasting", n_series * len(models)) as progress:
         if save_dir is None:
             run = run_forecast(

@@ -351,3 +351,14 @@ def test_long_tables_say_how_many_rows_are_shown(data_file: Path) -> None:
     assert result.exit_code == 0
     assert "showing 200 of 240 rows; write them all with --out FILE" in result.stderr
     assert "..." in result.stdout
+
+
+def test_plot_panels_are_counted_before_forecasting(tmp_path: Path) -> None:
+    models = ["naive", "drift", "mean", "theta", "ets"]
+    args = ["run", "--dataset", "social-apps-quarterly", "--horizon", "2"]
+    args += [a for m in models for a in ("--model", m)]
+    result = _run(*args, "--plot", str(tmp_path / "f.png"))
+    assert result.exit_code == 1 and "3 series x 5 panel(s) each" in result.stderr
+    one = _run(*args, "--series", "twitter/mdau/all", "--plot", str(tmp_path / "f.png"))
+    assert one.exit_code == 0, one.output
+    assert (tmp_path / "f.png").read_bytes()[:8] == PNG_HEADER
