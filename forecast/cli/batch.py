@@ -7,6 +7,9 @@ from typing import cast
 
 import click
 
+from forecast.cli._output import note, succeeded
+from forecast.schema import MODEL, UNIQUE_ID
+
 __all__ = ["HELP", "batch_command"]
 
 HELP = """Run the batch job described by JOB (a TOML file).
@@ -73,5 +76,12 @@ def batch_command(job: str, progress: str, check: bool) -> None:
         f"{counts['series']} series, {counts['models']} models, {counts['chunks']} chunks "
         f"({counts['chunks_reused']} reused), {counts['failures']} failures; "
         f"outputs in {result.out}"
+    )
+    failed = 0
+    if counts["failures"] and "failures" in result.outputs:
+        failed = len(result.read("failures")[[UNIQUE_ID, MODEL]].drop_duplicates())
+    note(
+        succeeded(failed, counts["series"] * counts["models"], "(series, model) pairs")
+        + " (a pair fails when its forecast or any of its backtest windows did)"
     )
     sys.exit(result.exit_status)
