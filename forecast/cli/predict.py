@@ -7,11 +7,17 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from forecast.cli._common import echo_failures, echo_table, fail, progress_bar
+from forecast.cli._common import (
+    echo_failures,
+    echo_table,
+    fail,
+    progress_bar,
+    read_input,
+    reading_options,
+)
 from forecast.cli._output import EXIT_PARTIAL, exit_with, note, succeeded, write_result
 from forecast.cli.run import _MAX_PLOT_PANELS, _MAX_TABLE_ROWS, _readable, _save_plot
 from forecast.errors import ConfigError
-from forecast.io import read_frame
 from forecast.schema import DS, UNIQUE_ID, forecast_columns, valid_series
 
 __all__ = ["predict_command"]
@@ -85,6 +91,7 @@ def _history(models: str, data: pd.DataFrame | None) -> pd.DataFrame:
 @click.option(
     "--jobs", type=int, default=1, show_default=True, help="Worker processes (-1: every core)."
 )
+@reading_options
 def predict_command(
     models_dir: str,
     horizon: int,
@@ -122,8 +129,8 @@ def predict_command(
     """  # noqa: D301 (click needs a real backspace in "\b")
     from forecast.persistence import predict_models, read_index
 
-    new = None if data is None else valid_series(read_frame(data)).frame
-    retention = None if retention_path is None else read_frame(retention_path)
+    new = None if data is None else valid_series(read_input(data)).frame
+    retention = None if retention_path is None else read_input(retention_path, "retention")
     entries = read_index(models_dir)
     n_series = len({e.unique_id for e in entries})
     if plot_path is not None and n_series > _MAX_PLOT_PANELS:
