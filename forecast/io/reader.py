@@ -108,7 +108,9 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
             f"reading {str(path)!r} needs openpyxl: pip install 'forecast[xlsx]', or save the "
             "sheet as CSV."
         ) from err
-    frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=object, engine="openpyxl")
+    frame = pd.read_excel(
+        path, sheet_name=sheet or 0, dtype=object, engine="openpyxl", keep_default_na=False
+    )
     frame.index = pd.RangeIndex(2, len(frame) + 2, name="sheet row")
     return frame.map(lambda v: v.strip() or None if isinstance(v, str) else v)
 

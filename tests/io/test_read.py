@@ -195,3 +195,14 @@ def test_wide_series_errors_name_the_line_and_series(tmp_path: Path):
     with pytest.raises(fc.DomainError) as info:
         fc.read(path, layout="wide", ds="date")
     assert info.value.series == "b/dau" and "lines 3" in str(info.value)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("openpyxl") is None, reason="openpyxl not installed")
+def test_a_workbook_with_real_dates_and_numbers_reads_as_written(tmp_path: Path):
+    frame = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=3), "y": [1.5, 2.0, 3.25]}
+    )
+    path = tmp_path / "w.xlsx"
+    frame.to_excel(path, index=False, sheet_name="dau")
+    read = fc.read(path, sheet="dau")
+    assert read["ds"].tolist() == frame["ds"].tolist() and read["y"].tolist() == [1.5, 2.0, 3.25]
