@@ -15,6 +15,7 @@ settles it (``dayfirst=`` or ``date_format=``). A column with a day above 12 in 
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from forecast.errors import SchemaError
@@ -118,17 +119,21 @@ def parse_date_text(
     .. [2] pandas, "to_datetime", https://pandas.pydata.org/docs/reference/api/pandas.to_datetime.html
     """
     text = values.astype("string").str.strip()
-    present = text.notna()
-    unique = pd.Series(text[present].unique()).astype(object)
+    codes, uniques = pd.factorize(text)  # each distinct text is read once; missing is -1
+    unique = pd.Series(uniques.astype(object))
     if date_format is not None:
         chosen = _read(unique, date_format)
     elif len(unique) == 0:
         chosen = pd.Series(pd.NaT, index=unique.index, dtype="datetime64[ns]")
     else:
-        chosen = _choose(column, text[present], unique, dayfirst)
-    lookup = dict(zip(unique.tolist(), chosen.tolist(), strict=True))
-    parsed = text.map(lambda v: lookup.get(v, pd.NaT) if isinstance(v, str) else pd.NaT)
-    return pd.to_datetime(parsed.astype(object), errors="coerce")
+        chosen = _choose(column, text[text.notna()], unique, dayfirst)
+    taken = chosen.take(np.where(codes >= 0, codes, 0)) if len(chosen) else chosen
+    out = pd.Series(taken.to_numpy(), index=values.index) if len(chosen) else _empty(values)
+    return out.where(codes >= 0)
+
+
+def _empty(values: pd.Series) -> pd.Series:
+    return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
 
 
 def _choose(column: str, text: pd.Series, unique: pd.Series, dayfirst: bool | None) -> pd.Series:
