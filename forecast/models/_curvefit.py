@@ -25,14 +25,15 @@ API
 ``step_in_years(origin, offset)``
     Length of one step in years (mean of twelve steps, in days / 365.25): rates per year times
     this number are rates per step.
-``CurveProblem(curve, t, y, qualifier, starts, lower=None, upper=None, prior_mean=None,
-prior_sd=None, sigma=None)``
-    What to fit. ``curve(theta, t)`` maps unconstrained parameters of shape ``(..., k)`` and
-    times of shape ``(n,)`` to values of shape ``(..., n)`` on the fitted scale (it must
-    broadcast over leading axes of ``theta``). ``starts`` are starting vectors (the best few,
-    by objective, are polished); ``lower``/``upper`` are hard box bounds on ``theta``;
-    ``prior_mean``/``prior_sd`` give a Gaussian prior on each coordinate of ``theta`` (NaN for
-    none), which for log-parameters is a log-normal prior; ``sigma`` fixes the noise scale.
+``CurveProblem(*, curve, t, y, qualifier, starts, lower=None, upper=None, prior_mean=None,
+prior_sd=None, sigma=None, names=(), series="series")``
+    What to fit (keyword arguments only). ``curve(theta, t)`` maps unconstrained parameters of
+    shape ``(..., k)`` and times of shape ``(n,)`` to values of shape ``(..., n)`` on the fitted
+    scale (it must broadcast over leading axes of ``theta``). ``starts`` are starting vectors
+    (the best few, by objective, are polished); ``lower``/``upper`` are hard box bounds on
+    ``theta``; ``prior_mean``/``prior_sd`` give a Gaussian prior on each coordinate of ``theta``
+    (NaN for none), which for log-parameters is a log-normal prior; ``sigma`` fixes the noise
+    scale.
 ``fit_curve(problem, method="laplace", n_boot=200, seed=0) -> CurveFit``
     The penalised fit. ``CurveFit.theta``, ``.cov`` (Laplace covariance of ``theta``),
     ``.sigma``, ``.dof``, ``.draw(n, rng)`` (parameter and noise-scale draws),
