@@ -80,9 +80,9 @@ class SavedModel:
     last_ds: pd.Timestamp
     n_obs: int
 
-    def load(self) -> BaseModel:
-        """Load the model of this entry."""
-        return load_model(self.file)
+    def load(self, *, check: bool = True) -> BaseModel:
+        """Load the model of this entry (see :func:`~forecast.persistence.load_model`)."""
+        return load_model(self.file, check=check)
 
 
 def model_file_name(unique_id: str, label: str) -> str:

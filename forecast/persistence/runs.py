@@ -51,6 +51,7 @@ from forecast.persistence.folder import (
     training_history,
     write_folder,
 )
+from forecast.persistence.state import STATE_ERRORS, check_forecasts, state_error
 from forecast.schema import (
     DS,
     MODEL,
@@ -107,6 +108,26 @@ def _predicted(task: _Task, model: BaseModel, series: pd.DataFrame | None) -> pd
     return frame[forecast_columns(task.levels)].reset_index(drop=True)
 
 
+def _from_file(task: _Task) -> tuple[BaseModel, pd.DataFrame | None, pd.DataFrame | None]:
+    """Load, bring up to date and forecast a saved model: the model, its series, the forecast.
+
+    The model is loaded without its one-step check; the update and the forecast are the
+    check, and the errors of an edited state become a ModelFileError naming the file.
+    """
+    assert task.saved is not None  # only tasks from saved models come here
+    where = f"model file {str(task.saved.file)!r}"
+    try:
+        model, series = _bring_up_to_date(task)
+        if not task.h:
+            check_forecasts(model, where)
+            return model, series, None
+        return model, series, _predicted(task, model, series)
+    except ForecastError:
+        raise
+    except STATE_ERRORS as err:
+        raise state_error(task.saved.name, where, err) from err
+
+
 def _run(task: _Task) -> _Result:
     """Fit or update, predict, and save: one unit of work (errors are returned)."""
     series: pd.DataFrame | None = task.series
@@ -117,9 +138,9 @@ def _run(task: _Task) -> _Result:
             if task.h:
                 check_horizon_dates(series, task.h)
             model.fit_validated(series, task.retention)
+            frame = _predicted(task, model, series) if task.h else None
         else:
-            model, series = _bring_up_to_date(task)
-        frame = _predicted(task, model, series) if task.h else None
+            model, series, frame = _from_file(task)
         entry: dict[str, object] | None = None
         used: pd.DataFrame | None = None
         if task.directory is not None:
@@ -178,7 +199,7 @@ def combine_history(
 def _bring_up_to_date(task: _Task) -> tuple[BaseModel, pd.DataFrame | None]:
     assert task.saved is not None  # only tasks from saved models come here
     saved, uid = task.saved, task.unique_id
-    model = saved.load()
+    model = saved.load(check=False)
     full, rewritten, n_new = combine_history(saved, task.history, task.series)
     if full is None or (not rewritten and n_new == 0):
         return model, full

@@ -10,8 +10,9 @@ are not stored.
 Fitted results of wrapped libraries are not stored as objects. An adapter per model class
 stores what rebuilds them without estimating anything:
 
-* ``ets``: the filtered series and the estimated parameters; statsmodels' ``ETSModel.smooth``
-  with those parameters rebuilds the results.
+* ``ets``: the filtered series, the estimated parameters and their covariance; statsmodels'
+  ``ETSModel`` smooths the series with those parameters (as ``ETSModel.smooth``) and the
+  results keep the saved covariance instead of recomputing it.
 * ``arima``: the same with ``SARIMAX.smooth``.
 * ``theta``: the series, the seasonality decision and the estimates (``b0``, ``alpha``,
   ``sigma2``, the one-step forecast, the seasonal factors) that ``ThetaModelResults`` holds.
@@ -34,7 +35,15 @@ from forecast.errors import ConfigError, ForecastError, ModelFileError, UnknownM
 from forecast.models.base import BaseModel
 from forecast.persistence.codec import Decoder, Encoder, Json
 
-__all__ = ["encode_model", "decode_model", "check_forecasts", "Adapter", "ADAPTERS"]
+__all__ = [
+    "ADAPTERS",
+    "STATE_ERRORS",
+    "Adapter",
+    "check_forecasts",
+    "decode_model",
+    "encode_model",
+    "state_error",
+]
 
 _MODEL_KEYS = {"$", "name", "params", "state", "results"}
 
@@ -59,13 +68,7 @@ class Adapter:
     load: Callable[[Decoder, Any, Json, str], None]
 
 
-def _quiet() -> Any:
-    from forecast.models._statsmodels import quiet_estimation
-
-    return quiet_estimation()
-
-
-def _dump_ets(encoder: Encoder, model: Any, where: str) -> Json:
+def _dump_endog(encoder: Encoder, model: Any, where: str) -> Json:
     results = model.results_
     return {
         "endog": encoder.array(np.asarray(results.model.endog, dtype=float).ravel(), where),
@@ -73,11 +76,20 @@ def _dump_ets(encoder: Encoder, model: Any, where: str) -> Json:
     }
 
 
+def _dump_ets(encoder: Encoder, model: Any, where: str) -> Json:
+    cov = np.asarray(model.results_.cov_params_default, dtype=float)
+    return {**_dump_endog(encoder, model, where), "cov": encoder.array(cov, where)}
+
+
 def _load_ets(decoder: Decoder, model: Any, node: Json, where: str) -> None:
-    _check_keys(node, {"endog", "params"}, where)
+    from forecast.persistence._ets_results import rebuild_ets_results
+
+    _check_keys(node, {"endog", "params", "cov"}, where)
     endog, params = _arrays(decoder, node, ("endog", "params"), where)
-    with _quiet():
-        model.results_ = model._model(endog, model.spec_).smooth(params)
+    cov = decoder.array(node["cov"], f"{where}.cov")
+    if not isinstance(cov, np.ndarray) or cov.shape != (len(params), len(params)):
+        raise ModelFileError(f"{where}.cov: expected a {len(params)} x {len(params)} matrix")
+    model.results_ = rebuild_ets_results(model._model(endog, model.spec_), params, cov)
 
 
 def _load_arima(decoder: Decoder, model: Any, node: Json, where: str) -> None:
@@ -86,11 +98,8 @@ def _load_arima(decoder: Decoder, model: Any, node: Json, where: str) -> None:
     _check_keys(node, {"endog", "params"}, where)
     endog, params = _arrays(decoder, node, ("endog", "params"), where)
     spec = model.spec_
-    with _quiet():
-        sarimax = SARIMAX(
-            endog, order=spec.order, seasonal_order=spec.seasonal_order, trend=spec.trend
-        )
-        model.results_ = sarimax.smooth(params, cov_type="none")
+    sarimax = SARIMAX(endog, order=spec.order, seasonal_order=spec.seasonal_order, trend=spec.trend)
+    model.results_ = sarimax.smooth(params, cov_type="none")
 
 
 _THETA_FLOATS = ("b0", "alpha", "sigma2")
@@ -123,14 +132,13 @@ def _load_theta(decoder: Decoder, model: Any, node: Json, where: str) -> None:
         floats[2], (float, np.floating, type(None))
     ):
         raise ModelFileError(f"{where}: theta's b0, alpha and sigma2 must be numbers")
-    with _quiet():
-        theta = ThetaModel(
-            endog,
-            period=node["period"],
-            deseasonalize=node["deseasonalize"],
-            use_test=node["use_test"],
-            method=node["method"],
-        )
+    theta = ThetaModel(
+        endog,
+        period=node["period"],
+        deseasonalize=node["deseasonalize"],
+        use_test=node["use_test"],
+        method=node["method"],
+    )
     theta._has_seasonality = bool(node["has_seasonality"])
     b0, alpha, sigma2 = floats
     model.results_ = ThetaModelResults(
@@ -158,7 +166,7 @@ def _load_prophet(decoder: Decoder, model: Any, node: Json, where: str) -> None:
 
 ADAPTERS: dict[str, Adapter] = {
     "ets": Adapter("results_", _dump_ets, _load_ets),
-    "arima": Adapter("results_", _dump_ets, _load_arima),
+    "arima": Adapter("results_", _dump_endog, _load_arima),
     "theta": Adapter("results_", _dump_theta, _load_theta),
     "prophet": Adapter("model_", _dump_prophet, _load_prophet),
 }
@@ -308,6 +316,19 @@ def _set_state(model: BaseModel, state: Any, results: Json, where: str) -> None:
     vars(model).update(state)
 
 
+STATE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, ZeroDivisionError)
+"""What a model whose saved state was edited raises when it forecasts."""
+
+
+def state_error(name: str, where: str, err: Exception) -> ModelFileError:
+    """Return the error of a loaded model (registry ``name``) whose state does not forecast."""
+    return ModelFileError(
+        f"{where}: the saved state of model {name!r} does not forecast "
+        f"({type(err).__name__}: {err}); the file was edited or is damaged. Refit and save "
+        "the model again."
+    )
+
+
 def check_forecasts(model: BaseModel, where: str) -> None:
     """Forecast one step from a loaded fitted model, to catch state that was edited.
 
@@ -320,9 +341,5 @@ def check_forecasts(model: BaseModel, where: str) -> None:
         return
     try:
         model.predict(1, levels=())
-    except (ForecastError, ValueError, TypeError, KeyError, IndexError, AttributeError) as err:
-        raise ModelFileError(
-            f"{where}: the saved state of model {model.name!r} does not forecast "
-            f"({type(err).__name__}: {err}); the file was edited or is damaged. Refit and save "
-            "the model again."
-        ) from err
+    except (ForecastError, *STATE_ERRORS) as err:
+        raise state_error(model.name, where, err) from err

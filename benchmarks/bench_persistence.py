@@ -1,0 +1,140 @@
+"""Saved models: load-and-forecast against refitting, and the size of the saved models.
+
+Simulated daily DAU series (``fc.datasets.simulate_market``, 3 products per market) are fit
+with ``ets`` and ``theta`` and forecast h = 30 with 80 and 95% intervals in three ways, each
+timed on its own (wall time, ``n_jobs`` worker processes):
+
+1. ``refit``: ``fc.forecast`` (fit and forecast), what a job without saved models does;
+2. ``fit+save``: :func:`forecast.persistence.forecast_and_save` (fit, forecast, and save every
+   model and the history into a models folder);
+3. ``load+forecast``: :func:`forecast.persistence.predict_models` on that folder (read the
+   index, load each model, forecast), checked equal to the ``refit`` forecasts.
+
+The speed-up is ``refit / load+forecast``; the issue's goal is at least 20. The sizes are
+those of the model files on disk, per model, and of the folder's history per series.
+
+Usage (the issue's run: 10,000 series of 730 days; long on a 2-core machine)::
+
+    python benchmarks/bench_persistence.py --n-series 10000 --jobs 2
+
+``--ets-spec fixed`` fits ETS(A,Ad,A) only instead of the automatic search (as
+``bench_batch.py``); ``--periods`` shortens the series.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["make_series", "measure", "main"]
+
+T = TypeVar("T")
+
+ETS_FIXED = {"error": "add", "trend": "add", "damped_trend": True, "seasonal": "add"}
+"""ETS(A,Ad,A), fitted with ``--ets-spec fixed`` (one fit instead of a search)."""
+
+
+def make_series(n_series: int, periods: int) -> pd.DataFrame:
+    """``n_series`` simulated daily DAU series of ``periods`` days (seed 0)."""
+    from forecast.datasets import simulate_market
+
+    markets = -(-n_series // 3)
+    series = simulate_market(
+        n_products=3, periods=periods, seed=0, n_markets=markets, retention_ages=()
+    ).series
+    keep = sorted(series["unique_id"].unique())[:n_series]
+    return series[series["unique_id"].isin(keep)][["unique_id", "ds", "y"]].reset_index(drop=True)
+
+
+def _models(ets_spec: str) -> dict[str, object]:
+    import forecast as fc
+
+    ets = fc.models.get("ets", **(ETS_FIXED if ets_spec == "fixed" else {}))
+    return {"ets": ets, "theta": fc.models.get("theta")}
+
+
+def _timed(label: str, call: Callable[[], T]) -> tuple[T, float]:
+    start = time.perf_counter()
+    value = call()
+    seconds = time.perf_counter() - start
+    print(f"{label:>14}: {seconds:9.2f} s", file=sys.stderr, flush=True)
+    return value, seconds
+
+
+def measure(
+    series: pd.DataFrame, ets_spec: str, jobs: int, folder: Path, h: int = 30
+) -> dict[str, object]:
+    """Time refit, fit+save and load+forecast on ``series``; sizes of the saved models.
+
+    Returns
+    -------
+    dict
+        Seconds of each way, the speed-up, the mean and largest model file per model (bytes),
+        the history's bytes per series, the failures, and whether the forecasts are equal.
+    """
+    import forecast as fc
+    from forecast.persistence import forecast_and_save, predict_models, read_index
+
+    models = _models(ets_spec)
+    target = folder / "models"
+    refit, t_refit = _timed("refit", lambda: fc.forecast(series, models, h, n_jobs=jobs))
+    saved, t_save = _timed(
+        "fit+save", lambda: forecast_and_save(series, models, h, target, n_jobs=jobs)
+    )
+    loaded, t_load = _timed("load+forecast", lambda: predict_models(target, h, n_jobs=jobs))
+    failures = refit.attrs.get("failures")
+    equal = loaded.frame.equals(refit.drop(columns=[], errors="ignore").reset_index(drop=True))
+    sizes: dict[str, list[int]] = {}
+    for entry in read_index(target):
+        sizes.setdefault(entry.model, []).append(entry.file.stat().st_size)
+    n_series = series["unique_id"].nunique()
+    return {
+        "series": n_series,
+        "periods": int(series.groupby("unique_id").size().max()),
+        "ets_spec": ets_spec,
+        "jobs": jobs,
+        "refit_s": round(t_refit, 2),
+        "fit_save_s": round(t_save, 2),
+        "load_forecast_s": round(t_load, 2),
+        "speedup": round(t_refit / t_load, 1),
+        "save_overhead": round(t_save / t_refit - 1.0, 3),
+        "model_bytes_mean": {k: int(np.mean(v)) for k, v in sorted(sizes.items())},
+        "model_bytes_max": {k: int(np.max(v)) for k, v in sorted(sizes.items())},
+        "history_bytes_per_series": round((target / "history.parquet").stat().st_size / n_series),
+        "failures": 0 if failures is None else len(failures),
+        "failures_saved": len(saved.failures),
+        "failures_loaded": len(loaded.failures),
+        "forecasts_equal": bool(equal),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    """Run the benchmark and print its row as a Markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-series", type=int, default=10_000)
+    parser.add_argument("--periods", type=int, default=730)
+    parser.add_argument("--ets-spec", choices=("auto", "fixed"), default="auto")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--folder", type=Path, help="Working folder (default: a temporary one).")
+    args = parser.parse_args(argv)
+    series = make_series(args.n_series, args.periods)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.folder or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        row = measure(series, args.ets_spec, args.jobs, folder)
+    print("| " + " | ".join(row) + " |")
+    print("|" + "---|" * len(row))
+    print("| " + " | ".join(str(v) for v in row.values()) + " |")
+    return row
+
+
+if __name__ == "__main__":
+    main()
