@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import forecast as fc
@@ -206,3 +207,37 @@ def test_a_workbook_with_real_dates_and_numbers_reads_as_written(tmp_path: Path)
     frame.to_excel(path, index=False, sheet_name="dau")
     read = fc.read(path, sheet="dau")
     assert read["ds"].tolist() == frame["ds"].tolist() and read["y"].tolist() == [1.5, 2.0, 3.25]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    values=st.lists(
+        st.lists(st.one_of(st.none(), st.integers(0, 10**9)), min_size=3, max_size=3),
+        min_size=2,
+        max_size=12,
+    ),
+    sep=st.sampled_from([",", ";", "\t"]),
+)
+def test_a_wide_table_reads_as_the_long_frame_it_was_made_from(values, sep):
+    names = ["chatgpt/mau", "kimi/mau", "doubao/mau"]
+    dates = pd.date_range("2024-01-01", periods=len(values), freq="MS")
+    rows = [
+        [d.strftime("%Y-%m-%d"), *("" if v is None else str(v) for v in row)]
+        for d, row in zip(dates, values, strict=True)
+    ]
+    long = pd.DataFrame(
+        [
+            (name, d, float(v))
+            for d, row in zip(dates, values, strict=True)
+            for name, v in zip(names, row, strict=True)
+            if v is not None
+        ],
+        columns=["unique_id", "ds", "y"],
+    )
+    assume(len(long) > 0)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "wide.csv"
+        path.write_text("\n".join(sep.join(r) for r in [["date", *names], *rows]) + "\n")
+        read = fc.read(path, layout="wide", ds="date")
+    expected = fc.validate(long)
+    pd.testing.assert_frame_equal(read[expected.columns], expected)
