@@ -101,7 +101,7 @@ def test_quickstart_main_command_installs_and_runs_a_valid_forecast() -> None:
         by_flag = {
             max(param.opts, key=len): ctx.params[param.name]
             for param in run.params
-            if isinstance(param, click.Option) and param.name is not None
+            if isinstance(param, click.Option) and param.name in ctx.params
         }
     dataset = fc.datasets.load(by_flag["--dataset"])
     assert set(by_flag["--series"]) <= set(dataset.series["unique_id"])
