@@ -534,9 +534,9 @@ def test_plot_draws_share_bounds_as_markers_not_areas():
     out.loc[history, "qualifier"] = np.where(out.loc[history, "unique_id"] == "kimi", ">=", "<=")
     figure = plot_shares(out)
     stack, bands = figure.axes[:2]
-    labels = [t.get_text() for t in bands.get_legend().get_texts()]
+    labels = [t.get_text() for t in figure.legends[0].get_texts()]  # one legend, under both
     assert "kimi: share at least (bound)" in labels and "wenxin: share at most (bound)" in labels
-    assert any("hold:sigma=0.02" in t.get_text() for t in stack.get_legend().get_texts())
+    assert any("hold:sigma=0.02" in label for label in labels)
     # the stack starts at the first forecast date: the bound date is not stacked
     first = min(
         min(p.vertices[:, 0]) for c in stack.collections for p in c.get_paths() if len(p.vertices)
