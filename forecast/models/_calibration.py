@@ -5,7 +5,8 @@ When it is on, ``fit`` keeps the training data and a clone of the model; the fir
 of ``h`` steps runs an inner backtest of that clone on the training data alone
 (:func:`forecast.evaluation.conformal.calibrate`, the one that ``auto`` and ``ensemble`` use)
 and replaces the model's own intervals and paths by split-conformal ones around the model's
-point forecast (:class:`~forecast.evaluation.conformal.Conformal`). Nothing after the end of
+point forecast, with the errors of all steps pooled after scaling each step by its spread
+(:class:`~forecast.evaluation.calibration.PooledConformal`). Nothing after the end of
 the training data is seen, so a calibrated model can itself be backtested without leakage.
 
 Where the series is too short for inner windows of the horizon, fewer and shorter windows
@@ -25,7 +26,7 @@ from forecast.errors import ForecastWarning
 from forecast.schema import DS, QUALIFIER, UNIQUE_ID, Y
 
 if TYPE_CHECKING:
-    from forecast.evaluation.conformal import ConformalCache
+    from forecast.evaluation.calibration import Calibration
     from forecast.models.base import BaseModel
 
 __all__ = [
@@ -87,7 +88,7 @@ def _warn(model: BaseModel, uid: str, why: str) -> None:
 
 def fit_calibration(
     model: BaseModel, template: BaseModel, data: pd.DataFrame
-) -> ConformalCache | None:
+) -> Calibration | None:
     """Calibrate ``model`` on its training data, or warn and return None where impossible.
 
     Parameters
@@ -101,7 +102,7 @@ def fit_calibration(
 
     Returns
     -------
-    ConformalCache or None
+    Calibration or None
         The calibration of inner windows of one season (``seasonal_period_`` steps, at least
         1), which forecasts of other horizons extend; None when no inner windows could be
         fitted (a :class:`~forecast.ForecastWarning` then says why, naming the series).
@@ -113,14 +114,14 @@ def fit_calibration(
     .. [2] Hyndman, R. J. and Athanasopoulos, G. (2021). Forecasting: Principles and Practice,
        3rd ed., section 5.10 (time series cross-validation).
     """
-    from forecast.evaluation.conformal import ConformalCache, calibrate
+    from forecast.evaluation.calibration import Calibration
 
     uid = str(data[UNIQUE_ID].iloc[0])
     if QUALIFIER in data.columns and data[QUALIFIER].isin([">=", "<="]).any():
         _warn(model, uid, "the inner windows cannot score one-sided bounds")
         return None
     template.calibrate = False
-    members = [(model.name, template)]
+    member = (model.name, template)
     series = data[[UNIQUE_ID, DS, Y]].reset_index(drop=True)
     season = int(model.seasonal_period_)
     room = len(series) - max(model.capabilities.min_history, 2)
@@ -130,9 +131,9 @@ def fit_calibration(
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ForecastWarning)
-            found = calibrate(series, members, h, n_windows, season)
+            found = Calibration.fit(series, member, h, n_windows, season)
         if found is not None:
-            return ConformalCache(found, series, members, n_windows, season)
+            return found
     needed = max(model.capabilities.min_history, 2) + WINDOWS[-1]
     why = (
         f"it has {len(series)} observations and inner windows need at least {needed}"

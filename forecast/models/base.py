@@ -166,7 +166,7 @@ class BaseModel:
         The step of the fitted series.
     seasonal_period_ : int
         The season length used.
-    calibration_ : ConformalCache or None
+    calibration_ : Calibration or None
         The calibration of the intervals and paths; None when ``calibrate`` is off or no
         calibration was possible (a ForecastWarning then named the series).
     """

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 import forecast as fc
 from forecast.errors import ConfigError, ForecastWarning
-from forecast.evaluation.conformal import ConformalCache
+from forecast.evaluation.calibration import Calibration, PooledConformal
+from forecast.evaluation.conformal import Conformal
 from forecast.models._calibration import CALIBRATED_BY_DEFAULT
 from forecast.models.base import BaseModel
 from forecast.schema import DS, UNIQUE_ID, Y, level_column
@@ -61,7 +62,7 @@ def test_calibration_keeps_the_point_and_replaces_the_bands(name: str) -> None:
     series = _series()
     own = fc.models.get(name, calibrate=False).fit(series)
     calibrated = _calibrated(name, series)
-    assert own.calibration_ is None and isinstance(calibrated.calibration_, ConformalCache)
+    assert own.calibration_ is None and isinstance(calibrated.calibration_, Calibration)
     mine = calibrated.predict(10, levels=LEVELS)
     theirs = own.predict(10, levels=LEVELS)
     np.testing.assert_allclose(mine["yhat"], theirs["yhat"], rtol=1e-9)
@@ -153,3 +154,47 @@ def test_a_short_series_is_calibrated_on_fewer_shorter_windows() -> None:
     assert residuals.shape[0] * residuals.shape[1] <= 12 - 2
     out = model.predict(9, levels=LEVELS)
     assert np.isfinite(out.drop(columns=DS).to_numpy()).all()
+
+
+def _coverage(make: type[Conformal], windows: int, steps: int, trials: int = 1500) -> dict:
+    """Mean coverage of fresh errors by intervals from ``windows`` exchangeable error vectors."""
+    rng = np.random.default_rng(13)
+    spread = np.sqrt(np.arange(1, steps + 1))
+    hits: dict[int, list[float]] = {80: [], 95: []}
+    for _ in range(trials):
+        bands = make(rng.normal(0, 1, (windows, steps)) * spread).intervals(
+            np.zeros(steps), (80, 95)
+        )
+        fresh = rng.normal(0, 1, steps) * spread
+        for level, (lo, hi) in bands.items():
+            hits[int(level)].append(float(np.mean((fresh >= lo) & (fresh <= hi))))
+    return {level: 100 * float(np.mean(v)) for level, v in hits.items()}
+
+
+def test_pooling_across_steps_covers_better_with_few_windows() -> None:
+    pooled = _coverage(PooledConformal, 5, 4)
+    per_step = _coverage(Conformal, 5, 4)
+    assert abs(pooled[80] - 80) <= 3
+    assert pooled[95] > per_step[95] + 4
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    windows=st.integers(1, 6),
+    steps=st.integers(1, 8),
+    h=st.integers(1, 20),
+    seed=st.integers(0, 10**6),
+)
+def test_pooled_paths_draw_the_scores_the_intervals_read(
+    windows: int, steps: int, h: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    conformal = PooledConformal(rng.normal(0, 1, (windows, steps)) * rng.uniform(0.1, 10))
+    paths = conformal.paths(np.zeros(h), 200, rng)
+    scores = conformal.scores(h)
+    for step in range(h):
+        drawn = np.unique(np.round(np.abs(paths[:, step]), 9))
+        assert np.isin(drawn, np.round(scores[step], 9)).all()
+    bands = conformal.intervals(np.zeros(h), (80, 95))
+    assert np.all(bands[95][1] >= bands[80][1]) and np.all(bands[80][1] >= 0)
+    assert np.all(np.diff(conformal.spreads(h)) >= -1e-12)

@@ -1,0 +1,145 @@
+"""Coverage, width and MSIS of every single-series model, with and without ``calibrate``.
+
+For each registered single-series model, this script backtests the model as registered
+(``calibrate=False``) and calibrated (``calibrate=True``: split-conformal intervals from inner
+backtests on each window's training data only, :mod:`forecast.models._calibration`) on
+
+* ``backtest``: the data sets of ``benchmarks/bench_backtest.py`` (``../shared/data``; daily
+  Peyton Manning, R page views and website visits with h=30, 5 windows, step 30; monthly air
+  passengers and retail sales with h=12, 3 windows, step 12);
+* ``social``: the bundled ``social-apps-quarterly`` quarterly user counts (h=4, 6 windows,
+  step 2);
+* ``market``: 100 series of ``forecast.datasets.simulate_market`` (25 markets of 4 products,
+  48 months of DAU; h=6, 3 windows, step 6).
+
+and scores them with ``fc.evaluate`` (per series, then averaged with equal weights):
+coverage of the 80% and 95% intervals, MSIS at 95% (Gneiting and Raftery 2007; M4) and the
+ratio of the calibrated 95% width to the model's own. Rows accumulate in
+``benchmarks/bench_calibration_results.csv`` (a rerun of a (group, model, variant) replaces
+its row). Run from the repository root, one group or model at a time to keep runs short::
+
+    python benchmarks/bench_calibration.py --groups social --models naive ets theta
+    python benchmarks/bench_calibration.py --table
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import forecast as fc
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_backtest import DATA, JOBS, load  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "bench_calibration_results.csv"
+LEVELS = (80, 95)
+OWN_CALIBRATE = {"auto", "ensemble"}
+GROUPS = ("backtest", "social", "market")
+
+
+def single_series_models() -> list[str]:
+    """Registered models that forecast one series without retention data."""
+    table = fc.models.available()
+    return list(table.loc[~table["needs_retention"], "name"])
+
+
+def frames(group: str) -> list[tuple[pd.DataFrame, int, int, int]]:
+    """The group's series as (frame, h, n_windows, step) jobs."""
+    if group == "backtest":
+        if not DATA.is_dir():
+            return []
+        return [(load(job)[0], job.h, job.n_windows, job.step) for job in JOBS.values()]
+    if group == "social":
+        return [(fc.datasets.load("social-apps-quarterly").series, 4, 6, 2)]
+    market = fc.datasets.simulate_market(n_products=4, periods=48, freq="MS", n_markets=25)
+    return [(market.series, 6, 3, 6)]
+
+
+def score(group: str, name: str, calibrate: bool) -> dict[str, object]:
+    """Backtest ``name`` on the group's series; its averaged coverage, MSIS and width."""
+    outs, start = [], time.perf_counter()
+    for frame, h, n_windows, step in frames(group):
+        model = fc.models.get(name, calibrate=calibrate)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = fc.backtest(frame, {name: model}, h=h, n_windows=n_windows, step=step)
+        out.attrs.pop("failures", None)
+        outs.append(out)
+    seconds = time.perf_counter() - start
+    bt = pd.concat(outs, ignore_index=True)
+    per_series = fc.evaluate(bt, metrics=["coverage", "width", "msis"])
+    row: dict[str, object] = {"group": group, "model": name, "calibrated": calibrate}
+    row["n_series"] = int(per_series["unique_id"].nunique())
+    for column in ("coverage_80", "coverage_95", "msis_95"):
+        row[column] = float(per_series[column].mean())
+    row["width_95"] = per_series.set_index("unique_id")["width_95"]
+    row["seconds"] = round(seconds, 1)
+    return row
+
+
+def run(groups: list[str], names: list[str]) -> pd.DataFrame:
+    """Score every (group, model) with and without calibration; width as a ratio."""
+    rows = []
+    for group in groups:
+        for name in names:
+            pair = [score(group, name, calibrate) for calibrate in (False, True)]
+            own = pair[0]["width_95"]
+            for row in pair:
+                ratio = (row["width_95"] / own).replace([np.inf, -np.inf], np.nan)  # type: ignore[operator]
+                row["width_95_ratio"] = float(ratio.mean())
+                del row["width_95"]
+                rows.append(row)
+                print(row, flush=True)
+    return pd.DataFrame(rows)
+
+
+def store(new: pd.DataFrame) -> pd.DataFrame:
+    """Merge ``new`` into the results file (new rows replace old ones) and return all."""
+    keys = ["group", "model", "calibrated"]
+    old = pd.read_csv(RESULTS) if RESULTS.exists() else new.iloc[:0]
+    merged = pd.concat([old, new], ignore_index=True).drop_duplicates(keys, keep="last")
+    merged = merged.sort_values(keys, ignore_index=True)
+    merged.to_csv(RESULTS, index=False)
+    return merged
+
+
+def table(results: pd.DataFrame) -> str:
+    """A markdown table: coverage and MSIS by model, own and calibrated, per group."""
+    results = results.assign(variant=np.where(results["calibrated"], "calibrated", "own"))
+    lines = [
+        "| group | model | variant | series | cov 80 | cov 95 | MSIS 95 | width 95 / own | s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in results.itertuples():
+        lines.append(
+            f"| {row.group} | {row.model} | {row.variant} | {row.n_series} | "
+            f"{row.coverage_80:.1f} | {row.coverage_95:.1f} | {row.msis_95:.2f} | "
+            f"{row.width_95_ratio:.2f} | {row.seconds:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Parse the arguments, run, store and print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--groups", nargs="+", choices=GROUPS, default=list(GROUPS))
+    parser.add_argument("--models", nargs="+", default=None)
+    parser.add_argument("--table", action="store_true", help="only print the stored results")
+    args = parser.parse_args()
+    if not args.table:
+        names = args.models or [m for m in single_series_models() if m not in OWN_CALIBRATE]
+        store(run(args.groups, names))
+    print(table(pd.read_csv(RESULTS)))
+
+
+if __name__ == "__main__":
+    main()

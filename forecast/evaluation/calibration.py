@@ -1,0 +1,154 @@
+"""Conformal calibration of any model from its inner-backtest errors, pooled across steps.
+
+:class:`PooledConformal` is :class:`~forecast.evaluation.conformal.Conformal` with the errors
+of all horizon steps pooled after dividing each step's errors by that step's spread, so a
+short series with few inner windows still has enough scores for a 95% interval;
+:class:`Calibration` keeps one per horizon for a fitted model. Models use them through
+``calibrate=`` (:mod:`forecast.models._calibration`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from forecast.evaluation.conformal import Conformal, calibrate
+from forecast.models.base import BaseModel, Intervals
+
+__all__ = ["Calibration", "PooledConformal"]
+
+
+class PooledConformal(Conformal):
+    """Split-conformal intervals and paths from residuals pooled across horizon steps.
+
+    Parameters
+    ----------
+    residuals : ndarray
+        Actual minus point forecast of the inner windows, shape ``(n_windows, H)``.
+
+    Notes
+    -----
+    Step ``j``'s spread ``s_j`` is the root mean square of its residuals over the windows,
+    made non-decreasing in ``j`` (a forecast does not get surer further ahead) and extended
+    past ``H`` by ``s_H * sqrt(j / H)`` as in :class:`Conformal`. The scores are the
+    absolute normalised residuals ``|e_wj| / s_j`` of every window and step, ``n = W * H``
+    values, and the interval of level ``L`` at step ``j`` is the point plus or minus ``s_j``
+    times their quantile at ``min(1, L / 100 * (n + 1) / n)``: the normalised nonconformity
+    scores of Lei et al. (2018), pooled over steps. With 5 windows of 4 steps there are 20
+    scores, against 5 for each step alone, whose largest caps the coverage near 83%.
+
+    A sample path is ``point_j + sign * s_j * u_w[(j + d) mod H]``: one window ``w``, one sign
+    and one cyclic shift ``d`` drawn per path, so every step draws from the same pooled
+    normalised scores as the intervals, and consecutive steps keep one window's errors.
+
+    References
+    ----------
+    .. [1] Lei, J., G'Sell, M., Rinaldo, A., Tibshirani, R. J. and Wasserman, L. (2018).
+       Distribution-free predictive inference for regression. JASA 113(523), 1094-1111.
+    .. [2] Stankeviciute, K., Alaa, A. M. and van der Schaar, M. (2021). Conformal time-series
+       forecasting. NeurIPS 34.
+    """
+
+    def __init__(self, residuals: np.ndarray) -> None:
+        super().__init__(residuals, radius=0)
+        rms = np.sqrt(np.mean(self.residuals**2, axis=0))
+        positive = rms[rms > 0]
+        floor = float(positive.min()) if positive.size else 1.0
+        self.step_spread = np.maximum.accumulate(np.maximum(rms, floor))
+        self.normalised = self.residuals / self.step_spread
+
+    def spreads(self, h: int) -> np.ndarray:
+        """Spread ``s_j`` of each of ``h`` steps, extrapolated by ``sqrt(j / H)`` past ``H``."""
+        known = self.step_spread[:h]
+        if h <= self.horizon:
+            return known
+        steps = np.arange(self.horizon + 1, h + 1)
+        return np.concatenate([known, self.step_spread[-1] * np.sqrt(steps / self.horizon)])
+
+    def scores(self, h: int) -> np.ndarray:
+        """Scores of each step, shape ``(h, n)``: the pooled ``|u|`` times the step's spread."""
+        pooled = np.sort(np.abs(self.normalised).ravel())
+        return self.spreads(h)[:, None] * pooled[None, :]
+
+    def intervals(self, point: np.ndarray, levels: Sequence[float]) -> Intervals:
+        """Intervals of each level around ``point`` (length ``h``)."""
+        pooled = np.abs(self.normalised).ravel()
+        n = pooled.size
+        spread = self.spreads(len(point))
+        out: Intervals = {}
+        for level in levels:
+            width = spread * np.quantile(pooled, min(1.0, level / 100.0 * (n + 1) / n))
+            out[level] = (point - width, point + width)
+        return out
+
+    def paths(self, point: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Draw ``n`` sample paths ``(n, h)`` from the pooled normalised residuals."""
+        h = len(point)
+        windows, horizon = self.normalised.shape
+        rows = rng.integers(windows, size=n)
+        signs = rng.choice(np.array([-1.0, 1.0]), size=n)
+        shifts = rng.integers(horizon, size=n)
+        columns = (np.arange(h)[None, :] + shifts[:, None]) % horizon
+        draws = self.normalised[rows[:, None], columns]
+        return point + signs[:, None] * draws * self.spreads(h)[None, :]
+
+
+class Calibration:
+    """The calibrations of one fitted model, by horizon.
+
+    The one made while fitting, and for a longer horizon one made on demand from inner
+    windows of that length when the training data has room for them (else the fitting one,
+    extrapolated). Only the training data is ever used.
+
+    Parameters
+    ----------
+    base : PooledConformal
+        The calibration made while fitting.
+    data : DataFrame
+        The training series (``unique_id``, ``ds``, ``y``) on the scale of ``y``.
+    member : (str, BaseModel)
+        The model's name and an unfitted clone with calibration off.
+    n_windows, seasonal_period : int
+        The inner backtest's windows and the season of its error scale.
+    """
+
+    def __init__(
+        self,
+        base: PooledConformal,
+        data: pd.DataFrame,
+        member: tuple[str, BaseModel],
+        n_windows: int,
+        seasonal_period: int,
+    ) -> None:
+        self.base = base
+        self.data = data
+        self.member = member
+        self.n_windows = n_windows
+        self.seasonal_period = seasonal_period
+        self._by_horizon: dict[int, PooledConformal] = {}
+
+    def get(self, h: int) -> PooledConformal:
+        """Return the calibration of a forecast of ``h`` steps."""
+        if h <= self.base.horizon:
+            return self.base
+        if h not in self._by_horizon:
+            found = calibrate(self.data, [self.member], h, self.n_windows, self.seasonal_period)
+            self._by_horizon[h] = self.base if found is None else PooledConformal(found.residuals)
+        return self._by_horizon[h]
+
+    @classmethod
+    def fit(
+        cls,
+        data: pd.DataFrame,
+        member: tuple[str, BaseModel],
+        h: int,
+        n_windows: int,
+        seasonal_period: int,
+    ) -> Calibration | None:
+        """Calibrate on ``n_windows`` inner windows of ``h`` steps; None when they fail."""
+        found = calibrate(data, [member], h, n_windows, seasonal_period)
+        if found is None:
+            return None
+        return cls(PooledConformal(found.residuals), data, member, n_windows, seasonal_period)
