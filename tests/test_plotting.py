@@ -349,3 +349,21 @@ def test_share_chart_has_its_legend_under_the_panels_and_percent_axes() -> None:
     assert all(
         label.get_text().endswith("%") for label in bands.get_yticklabels() if label.get_text()
     )
+
+
+@given(
+    st.lists(st.integers(min_value=1, max_value=3), min_size=3, max_size=40),
+    st.integers(min_value=1, max_value=5),
+)
+def test_gaps_break_the_line_exactly_where_a_step_is_long(steps: list[int], unit: int) -> None:
+    from forecast.plotting._style import with_gaps
+
+    days = np.cumsum([0, *steps]) * unit
+    ds = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(days, unit="D"))
+    values = np.arange(len(ds), dtype=float)
+    dates, drawn = with_gaps(ds, values)
+    usual = np.median(np.diff(days))
+    long_steps = int((np.diff(days) > 1.5 * usual).sum())
+    assert np.isnan(drawn).sum() == long_steps
+    assert np.array_equal(drawn[~np.isnan(drawn)], values)  # nothing dropped or moved
+    assert (np.diff(dates.astype("datetime64[ns]").astype(np.int64)) > 0).all()
