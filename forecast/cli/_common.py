@@ -102,6 +102,10 @@ def reading_options(command: F) -> F:
     return command
 
 
+_DEFAULTS: dict[str, Any] = {"layout": "long", "encoding": "utf-8-sig"}
+"""Reading options whose default is not None."""
+
+
 def _reading() -> dict[str, Any]:
     ctx = click.get_current_context(silent=True)
     return dict(ctx.meta.get(_READING, {})) if ctx is not None else {}
@@ -128,12 +132,17 @@ def read_input(
         }
     options = ReadOptions(kind=kind, **{k: v for k, v in given.items() if v is not None})
     frame = read_with(path, options)
-    if fill is None or kind == "retention":
+    return frame if kind == "retention" else _filled(frame, fill)
+
+
+def _filled(frame: pd.DataFrame, fill: str | None) -> pd.DataFrame:
+    """Fill the gaps of ``frame`` with ``--fill`` (when given), counting them on stderr."""
+    if fill is None:
         return frame
     from forecast.gaps import fill_gaps
     from forecast.schema import FILLED
 
-    filled = fill_gaps(frame, method=fill)
+    filled = fill_gaps(frame, method=fill)  # type: ignore[arg-type]
     n_filled, n_series = int(filled[FILLED].sum()), filled.loc[filled[FILLED], UNIQUE_ID].nunique()
     click.echo(f"filled {n_filled} missing date(s) in {n_series} series with {fill!r}.", err=True)
     return filled
@@ -157,8 +166,21 @@ def load_input(data: str | None, dataset: str | None) -> tuple[pd.DataFrame, pd.
         return read_input(data), None
     from forecast.datasets import load
 
+    given = _reading()
+    fill = given.pop("fill", None)
+    flags = {"unique_id": "--id-value", "dayfirst": "--dayfirst/--monthfirst"}
+    stray = [
+        flags.get(name, f"--{name.replace('_', '-')}")
+        for name, value in given.items()
+        if value != _DEFAULTS.get(name)
+    ]
+    if stray:
+        raise ConfigError(
+            f"{', '.join(stray)} say how to read a --data file; --dataset {dataset} is read "
+            "already. Drop them."
+        )
     loaded = load(str(dataset))
-    return loaded.series, loaded.retention
+    return _filled(loaded.series, fill), loaded.retention
 
 
 @contextmanager

@@ -147,10 +147,13 @@ def _reshape(frame: pd.DataFrame, options: ReadOptions, path: Path) -> pd.DataFr
         return frame
     if options.kind == "retention":
         return wide_retention(frame, COHORT, options.age_unit, str(path))
-    long = wide_series(frame.drop(columns=[UNIQUE_ID], errors="ignore"), DS, str(path))
-    if options.unique_id is not None:
-        raise ConfigError("unique_id= names the one series of a long file; a wide one has many.")
-    return long
+    if options.unique_id is not None or options.id is not None:
+        raise ConfigError(
+            "id= and unique_id= name the series of a long file; the series of a wide one are "
+            f"named by its headers ({', '.join(map(repr, map(str, frame.columns[:4])))}, ...). "
+            "Drop them."
+        )
+    return wide_series(frame, DS, str(path))
 
 
 def _fail_rows(

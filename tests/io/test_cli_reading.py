@@ -80,3 +80,12 @@ def _days(n: int):
     import pandas as pd
 
     return pd.date_range("2024-01-01", periods=n, freq="D")
+
+
+def test_reading_options_with_a_bundled_dataset_are_refused_but_fill_applies():
+    args = ["run", "--dataset", "ai-assistants-cn", "--model", "naive", "--horizon", "1"]
+    refused = CliRunner().invoke(cli, [*args, "--sep", ";", "--dayfirst"])
+    assert refused.exit_code == 1
+    assert "--sep, --dayfirst/--monthfirst say how to read a --data file" in refused.output
+    filled = CliRunner().invoke(cli, [*args, "--fill", "none"])
+    assert "filled 0 missing date(s)" in filled.output

@@ -241,3 +241,10 @@ def test_a_wide_table_reads_as_the_long_frame_it_was_made_from(values, sep):
         read = fc.read(path, layout="wide", ds="date")
     expected = fc.validate(long)
     pd.testing.assert_frame_equal(read[expected.columns], expected)
+
+
+def test_a_wide_table_takes_its_names_from_its_headers_only(tmp_path: Path):
+    path = _write(tmp_path, "w.csv", "date,a,b\n2024-01-01,1,2\n")
+    for option in ({"unique_id": "x"}, {"id": "a"}):
+        with pytest.raises(fc.ConfigError, match="headers"):
+            fc.read(path, layout="wide", ds="date", **option)
