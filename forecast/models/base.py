@@ -283,7 +283,8 @@ class BaseModel:
             raise HistoryError(
                 f"series {uid!r} is {frequency.name} with {len(gaps)} missing date(s) in column "
                 f"'ds' ({format_rows(shown)}); model {self.name!r} needs regular steps. Fill the "
-                "gaps yourself (and say how) or use a model that handles irregular data.",
+                "gaps and say how (fc.fill_gaps(df, method='linear'), or --fill linear; filled "
+                "rows are marked and never scored) or use a model that handles irregular data.",
                 series=uid,
                 column=DS,
                 rows=shown,
