@@ -115,6 +115,15 @@ def _check_parameter_names(name: str, cls: type, params: dict[str, object]) -> N
         )
 
 
+def _calibrated(spec: str) -> str:
+    """``spec`` with ``calibrate=true`` added, unless it sets ``calibrate`` itself."""
+    name, colon, rest = spec.partition(":")
+    keys = {item.partition("=")[0].strip() for item in rest.split(",")}
+    if "calibrate" in keys:
+        return spec
+    return f"{name}:{rest},calibrate=true" if colon and rest.strip() else f"{name}:calibrate=true"
+
+
 def parse_models(specs: tuple[str, ...]) -> dict[str, BaseModel]:
     """Build the models of repeated ``--model`` options, labelled as ``fc.forecast`` does.
 
@@ -229,6 +238,12 @@ def models_command() -> None:
     help="Prediction-interval level in percent (repeatable).",
 )
 @click.option(
+    "--calibrate",
+    is_flag=True,
+    help="Calibrate every model's intervals and paths on its own inner backtests "
+    "(calibrate=true, unless a --model spec sets calibrate).",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False, allow_dash=True),
     help="Write the forecasts to FILE (.csv, .parquet or .json), or '-' for CSV on stdout.",
@@ -262,6 +277,7 @@ def run_command(
     model_specs: tuple[str, ...],
     horizon: int,
     levels: tuple[float, ...],
+    calibrate: bool,
     out: str | None,
     plot_path: str | None,
     retention_path: str | None,
@@ -305,7 +321,7 @@ def run_command(
     checked = _select_series(frame, series)
     history = checked.frame
     n_series = history[UNIQUE_ID].nunique()
-    models = parse_models(model_specs)
+    models = parse_models(tuple(_calibrated(s) for s in model_specs) if calibrate else model_specs)
     per_series = len(models) if len(models) > 3 else 1  # fc.plot: a panel per model above 3
     if plot_path is not None and n_series * per_series > _MAX_PLOT_PANELS:
         raise ConfigError(

@@ -199,6 +199,16 @@ class BaseModel:
             calibration_method(self.name, calibrate)
             self.calibrate = calibrate
 
+        signature = inspect.signature(init)
+        keyword = inspect.Parameter("calibrate", inspect.Parameter.KEYWORD_ONLY, default=None)
+        parameters = list(signature.parameters.values())
+        at = next(
+            (i for i, p in enumerate(parameters) if p.kind is inspect.Parameter.VAR_KEYWORD),
+            len(parameters),
+        )
+        with_calibrate.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[*parameters[:at], keyword, *parameters[at:]]
+        )
         cls.__init__ = with_calibrate  # type: ignore[method-assign]
 
     def __init__(
