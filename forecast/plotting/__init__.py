@@ -373,7 +373,8 @@ def plot(
         _finish_panel(target, title, label, count, notes)
     if by_model:
         _same_scale(panels, axes)
-    _legend(fig if ax is None else ax, axes[: len(panels)], level_list, len(chosen_models))
+    per_panel = 1 if by_model else len(chosen_models)  # the bands' opacity as drawn
+    _legend(fig if ax is None else ax, axes[: len(panels)], level_list, per_panel)
     return fig
 
 
