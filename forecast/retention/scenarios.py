@@ -319,9 +319,9 @@ def effect_message(effect: dict) -> str:
     -------
     str
         E.g. ``"the change moves the forecast by 0.3% at the horizon; the fit has 2,100 new
-        users a period (0.4% of the 520,000 active at the last observation), and a retention
-        change reaches only cohorts acquired after it starts; the difference reaches 1% of the
-        baseline on 2024-09-01"``.
+        users a period (mean of its last 30 periods; 0.4% of the 520,000 active at the last
+        observation), and a retention change reaches only cohorts acquired after it starts;
+        the difference reaches 1% of the baseline on 2024-09-01"``.
     """
     new, active = effect["new_per_period"], effect["active_at_end"]
     share = new / active if active > 0 else float("nan")
@@ -333,8 +333,8 @@ def effect_message(effect: dict) -> str:
     )
     return (
         f"the change moves the forecast by {effect['relative_at_horizon']:.1%} at the horizon; "
-        f"the fit has {new:,.0f} new users a period ({share:.1%} of the {active:,.0f} active at "
-        "the last observation, mean of the last 30 periods), and a retention change reaches "
+        f"the fit has {new:,.0f} new users a period (mean of its last 30 periods; {share:.1%} "
+        f"of the {active:,.0f} active at the last observation), and a retention change reaches "
         f"only cohorts acquired after it starts; {when}"
     )
 
