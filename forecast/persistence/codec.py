@@ -68,12 +68,33 @@ RECORDS: dict[str, type] = {
 }
 """The package's record classes a file may hold, by the name the file uses."""
 
+_LATER_RECORDS = {
+    "calibration": ("forecast.evaluation.calibration", "Calibration"),
+    "pooled_conformal": ("forecast.evaluation.calibration", "PooledConformal"),
+}
+"""Record classes of modules that newer versions of the package have: this table, never a
+file, names the module; where it is absent the records cannot be saved (an error says so)."""
+
+
+def _add_later_records() -> None:
+    import importlib
+
+    for tag, (module, name) in _LATER_RECORDS.items():
+        try:
+            RECORDS[tag] = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            continue
+
+
+_add_later_records()
+_RECORD_TAGS = {cls: tag for tag, cls in RECORDS.items()}
+
 OWN_METHODS = frozenset({"_values"})
 """Methods of a model that its own state may refer to (a curve fit holds the model's curve)."""
 
 _ARRAY_KINDS = frozenset("biufcmMU")
 _FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
-_RECORD_TAGS = {cls: tag for tag, cls in RECORDS.items()}
+
 _LIST_DTYPES = frozenset({"object", "str", "string"})
 
 

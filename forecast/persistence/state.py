@@ -24,7 +24,6 @@ inside their parent.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -279,29 +278,32 @@ def _rebuild(adapter: Adapter, decoder: Decoder, model: BaseModel, node: Json, w
 def _construct(name: object, params: dict[str, Any], where: str) -> BaseModel:
     """Build the unfitted model with its constructor from the saved hyperparameters.
 
-    Hyperparameters the constructor does not take (those the base class sets, such as
-    ``seasonal_period`` for a model without seasons) must equal what the constructor set.
+    Only the values that differ from the model's defaults are passed, so a hyperparameter that
+    the base class sets and the model's constructor does not take (``seasonal_period`` of a
+    model without seasons) is passed only when it was changed, and then refused.
     """
-    from forecast.models.registry import _REGISTRY, get
+    from forecast.models.registry import get
 
-    cls = _REGISTRY.get(name) if isinstance(name, str) else None
-    accepted = set(inspect.signature(cls.__init__).parameters) if cls is not None else set()
     try:
-        model = get(name, **{k: v for k, v in params.items() if k in accepted})  # type: ignore[arg-type]
+        default = get(name)  # type: ignore[arg-type]
+        defaults = _hyperparameters(default)
+        given = {k: v for k, v in params.items() if k not in defaults or not _same(v, defaults[k])}
+        model = get(name, **given)  # type: ignore[arg-type]
     except (UnknownModelError, ConfigError) as err:
         raise ModelFileError(f"{where}: {err}") from err
-    built = _hyperparameters(model)
-    unknown = sorted(set(built) ^ set(params))
+    unknown = sorted(set(_hyperparameters(model)) ^ set(params))
     if unknown:
         raise ModelFileError(f"{where}: model {name!r} has no parameters {unknown}")
-    fixed = [k for k in params if k not in accepted and not _same(params[k], built[k])]
-    if fixed:
-        raise ModelFileError(f"{where}: model {name!r} cannot take the saved values of {fixed}")
     return model
 
 
 def _same(a: object, b: object) -> bool:
-    return type(a) is type(b) and bool(a == b)
+    if type(a) is not type(b):
+        return False
+    try:
+        return bool(a == b)
+    except (ValueError, TypeError):
+        return False
 
 
 def _set_state(model: BaseModel, state: Any, results: Json, where: str) -> None:

@@ -145,3 +145,14 @@ def test_fast_models_round_trip_on_random_series(
     loaded = fc.models.load(model.save(tmp_path / f"{name}.fcm"))
     pd.testing.assert_frame_equal(loaded.predict(5), model.predict(5))
     np.testing.assert_array_equal(loaded.sample(5, 8, seed=seed), model.sample(5, 8, seed=seed))
+
+
+@pytest.mark.parametrize("name", ["naive", "theta", "ets"])
+def test_a_calibrated_model_round_trips_beyond_its_calibrated_horizon(
+    name: str, make_series, tmp_path: Path
+) -> None:
+    model = fc.models.get(name, calibrate=True).fit(make_series(n=90))
+    loaded = fc.models.load(model.save(tmp_path / "m.fcm"))
+    for h in (5, 40):  # 40 steps lie beyond the inner windows: calibrated on demand
+        pd.testing.assert_frame_equal(loaded.predict(h), model.predict(h))
+        np.testing.assert_array_equal(loaded.sample(h, 8, seed=3), model.sample(h, 8, seed=3))
