@@ -383,3 +383,17 @@ def test_help_has_examples():
     for command in ("share", "reconcile"):
         result = _run(command, "--help")
         assert result.exit_code == 0 and "Examples:" in result.output
+
+
+def test_share_out_dash_is_csv_on_stdout_and_a_typo_in_a_parameter_is_named(market_file: Path):
+    import io
+
+    args = ["share", "--data", str(market_file), "--market", "kimi", "--market", "wenxin"]
+    args += ["--horizon", "5", "--samples", "100"]
+    result = _run(*args, "--model", "naive", "--out", "-")
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(io.StringIO(result.stdout))
+    assert set(frame["unique_id"]) == {"kimi", "wenxin"} and "wrote" in result.stderr
+    np.testing.assert_allclose(frame.groupby("ds")["share"].sum(), 1.0, atol=1e-9)
+    typo = _run(*args, "--model", "naive:transfrom=log")
+    assert typo.exit_code == 1 and "Did you mean 'transform'?" in typo.stderr
