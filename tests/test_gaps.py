@@ -123,3 +123,17 @@ def test_the_cli_fills_a_weekly_gap_and_counts_it(tmp_path: Path):
     assert "filled 1 missing date(s) in 1 series with 'linear'" in result.output
     checked = CliRunner().invoke(cli, ["validate", path, "--fill", "carry-forward"])
     assert checked.exit_code == 0 and "5 rows, 1 filled" in checked.output
+
+
+def test_shares_made_of_filled_values_are_never_scored():
+    from forecast.market.backtest import backtest_shares
+
+    t = np.arange(30, dtype=float)
+    keep = _keep(30, [26])
+    a = _series(200 + t, keep).assign(unique_id="a")
+    b = _series(100 + t, np.ones(30, dtype=bool)).assign(unique_id="b")
+    filled = fc.fill_gaps(pd.concat([a, b]), method="linear")
+    bt = backtest_shares(filled, "naive", h=3, n_windows=2, n_samples=20)
+    gap = filled.loc[filled["filled"], "ds"].iloc[0]
+    assert (bt["ds"] == gap).any() and bt.loc[bt["ds"] == gap, "y"].isna().all()
+    assert bt.loc[bt["ds"] != gap, "y"].notna().all()

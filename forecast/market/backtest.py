@@ -29,7 +29,17 @@ from forecast.market.shares import (
     share_paths,
 )
 from forecast.models.base import check_horizon
-from forecast.schema import CUTOFF, DS, MODEL, SHARE, UNIQUE_ID, Y, check_levels, level_column
+from forecast.schema import (
+    CUTOFF,
+    DS,
+    FILLED,
+    MODEL,
+    SHARE,
+    UNIQUE_ID,
+    Y,
+    check_levels,
+    level_column,
+)
 
 __all__ = ["backtest_shares", "evaluate_shares", "NAIVE_SHARE"]
 
@@ -79,7 +89,8 @@ def backtest_shares(
     -------
     DataFrame
         ``unique_id``, ``model``, ``cutoff``, ``ds``, ``share``, ``share_lo_<L>``,
-        ``share_hi_<L>`` and ``y``, the observed share (NaN on forecast dates without one).
+        ``share_hi_<L>`` and ``y``, the observed share (NaN on forecast dates without one, and
+        on dates where a product's value was filled by :func:`forecast.fill_gaps`).
     """
     levels = check_levels(levels)
     h = check_horizon(h)
@@ -127,6 +138,9 @@ def backtest_shares(
     outcomes = roll(data, cutoffs, forecast_window, on_error="raise")
     out = pd.concat([f for o in outcomes for f in o.value or []], ignore_index=True)
     out = out.merge(actual.rename(columns={SHARE: Y}), on=[UNIQUE_ID, DS], how="left")
+    if FILLED in data.columns:  # a share made of a value fc.fill_gaps made up is never scored
+        made_up = data.loc[data[FILLED].astype(bool), DS].unique()
+        out[Y] = out[Y].mask(out[DS].isin(made_up))
     columns = [UNIQUE_ID, MODEL, CUTOFF, DS, SHARE] + share_columns(levels)[5:-1] + [Y]
     out = out.reindex(columns=columns)
     return out.sort_values([UNIQUE_ID, MODEL, CUTOFF, DS], kind="mergesort").reset_index(drop=True)
