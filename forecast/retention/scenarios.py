@@ -55,6 +55,8 @@ NEAR_ZERO = 0.01
 """A difference below this share of the baseline is "near zero" (1%)."""
 _PATHS = 20_000
 """About this many sample paths: each parameter draw gets ``ceil(_PATHS / draws)`` noise draws."""
+_VALUES = 2_000_000
+"""At most about this many values per set of paths (paths times horizon), to bound memory."""
 
 
 def parse_change(value: float | str, what: str) -> tuple[str, float]:
@@ -279,12 +281,14 @@ def _paired_samples(
 ) -> dict[str, np.ndarray]:
     """Baseline, scenario and difference paths: the same draws and the same noise for both."""
     theta = model.posterior_
-    replicates = math.ceil(_PATHS / len(theta))
+    expected = {BASELINE: run(theta, False), SCENARIO: run(theta, True)}
+    wanted = min(_PATHS, _VALUES // max(expected[BASELINE].shape[1], 1))
+    replicates = max(1, math.ceil(wanted / len(theta)))
     repeated = np.repeat(theta, replicates, axis=0)
     samples = {}
-    for name, changed in ((BASELINE, False), (SCENARIO, True)):
-        expected = np.repeat(run(theta, changed), replicates, axis=0)
-        samples[name] = model.noisy(expected, repeated, np.random.default_rng(seed))
+    for name, paths in expected.items():
+        rng = np.random.default_rng(seed)  # the same noise for both
+        samples[name] = model.noisy(np.repeat(paths, replicates, axis=0), repeated, rng)
     samples[DIFFERENCE] = samples[SCENARIO] - samples[BASELINE]
     return samples
 
