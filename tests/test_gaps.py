@@ -137,3 +137,25 @@ def test_shares_made_of_filled_values_are_never_scored():
     gap = filled.loc[filled["filled"], "ds"].iloc[0]
     assert (bt["ds"] == gap).any() and bt.loc[bt["ds"] == gap, "y"].isna().all()
     assert bt.loc[bt["ds"] != gap, "y"].notna().all()
+
+
+def test_inner_backtests_of_auto_and_ensemble_do_not_score_filled_rows():
+    from forecast.evaluation.inner import inner_backtest
+    from forecast.models.registry import get
+
+    t = np.arange(30, dtype=float)
+    values = 100 + t
+    values[27] = 500.0  # a wild made-up value: marked filled below
+    frame = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=30), "y": values}
+    )
+    candidates = [("naive", get("naive")), ("drift", get("drift"))]
+    marked = frame.assign(filled=np.arange(30) == 27)
+    scores = inner_backtest(marked, candidates, h=3, n_windows=2, seasonal_period=1)
+    clean = inner_backtest(frame, candidates, h=3, n_windows=2, seasonal_period=1)
+    for label, _ in candidates:
+        scaled = np.abs(scores.forecasts[label] - scores.actuals) / scores.scales[:, None]
+        keep = np.ones_like(scaled, dtype=bool)
+        keep[1, 0] = False  # row 27 is the first step of the second window (cuts 24 and 27)
+        assert scores[label] == pytest.approx(scaled[keep].mean())
+        assert scores[label] != pytest.approx(clean[label])

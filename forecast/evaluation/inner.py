@@ -18,7 +18,7 @@ from forecast.engine.rolling import roll
 from forecast.errors import HistoryError
 from forecast.evaluation.metrics import seasonal_naive_scale
 from forecast.models.base import BaseModel
-from forecast.schema import DS, UNIQUE_ID, Y
+from forecast.schema import DS, FILLED, UNIQUE_ID, Y
 
 __all__ = ["InnerScores", "inner_backtest", "mase_divisor"]
 
@@ -118,7 +118,8 @@ def inner_backtest(
     -------
     InnerScores
         Mean scaled error per candidate label; NaN for a candidate that failed in any window
-        (its remaining windows are skipped).
+        (its remaining windows are skipped). Rows :func:`forecast.fill_gaps` added (``filled``)
+        are not scored.
 
     Raises
     ------
@@ -137,6 +138,8 @@ def inner_backtest(
     cuts = list(range(n - h * n_windows, n, h))
     cutoffs = [pd.Timestamp(frame[DS].iloc[cut - 1]) for cut in cuts]
     actuals = np.vstack([y[cut : cut + h] for cut in cuts])
+    filled = data[FILLED].to_numpy(dtype=bool) if FILLED in data.columns else np.zeros(n, bool)
+    scored = ~np.vstack([filled[cut : cut + h] for cut in cuts])  # fc.fill_gaps' rows: never
     scales = np.array([mase_divisor(y[:cut], seasonal_period) for cut in cuts])
     scores: dict[str, float] = {}
     errors: dict[str, str] = {}
@@ -156,6 +159,7 @@ def inner_backtest(
             scores[label] = float("nan")
             continue
         points = np.vstack([o.value for o in outcomes if o.value is not None])
-        scores[label] = float(np.mean(np.abs(points - actuals) / scales[:, None]))
+        errors_scaled = (np.abs(points - actuals) / scales[:, None])[scored]
+        scores[label] = float(np.mean(errors_scaled)) if errors_scaled.size else float("nan")
         forecasts[label] = points
     return InnerScores(scores, errors, forecasts, actuals, scales)
