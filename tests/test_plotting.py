@@ -301,6 +301,12 @@ def test_no_drawn_band_of_a_count_is_below_zero_and_the_chart_says_so() -> None:
     notes = [t.get_text() for t in ax.texts]
     lowest = _negative_band(history)["yhat_lo_95"].min()
     assert any("below zero" in n and fc.plotting._format_number(lowest) in n for n in notes)
+    # a point forecast below zero is drawn from 0 too, and named
+    sinking = _negative_band(history).assign(yhat=lambda f: f["yhat_lo_95"])
+    ax = fc.plot(history, sinking).axes[0]
+    line = next(ln for ln in ax.get_lines() if ln.get_label() == "drift")
+    assert (np.asarray(line.get_ydata(), dtype=float) >= 0).all()
+    assert any("drift point forecast to" in t.get_text() for t in ax.texts)
     # a series that is no count keeps its negative band, drawn as it is
     other = history.assign(unique_id="app/change/all")
     fig = fc.plot(other, _negative_band(other))

@@ -188,9 +188,14 @@ def _draw_forecast(ax: Axes, frame: pd.DataFrame, style: _FanStyle) -> list[str]
                 alpha=0.7,
                 zorder=2,
             )
+    point = frame[YHAT].to_numpy(dtype=float)
+    if style.count:
+        point, lowest = count_floor(point)
+        if lowest is not None:
+            notes.append(f"{style.label} point forecast to {format_number(lowest)}")
     ax.plot(
         frame[DS],
-        frame[YHAT],
+        point,
         color=style.color,
         lw=1.9,
         marker=marker_for(len(frame)),
