@@ -334,7 +334,13 @@ def test_backtest_chart_reads_plainly_and_keeps_counts_above_zero() -> None:
         if isinstance(c, PolyCollection)
         for p in c.get_paths()
     )
-    assert any("below zero" in t.get_text() for t in left.texts)
+    notes = [t.get_text() for t in left.texts if "below zero" in t.get_text()]
+    assert len(notes) == 1  # one note, with the lowest value of each model over its windows
+    for model, rows in bt.groupby("model"):
+        assert (
+            f"{model} 95% band to {fc.plotting._format_number(rows['yhat_lo_95'].min())}"
+            in notes[0]
+        )
     assert _inside_figure(fig, fig.legends[0])
 
 

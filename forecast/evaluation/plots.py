@@ -156,13 +156,19 @@ def _draw_windows(
     count = is_count(frame)
     for cutoff in frame[CUTOFF].unique():
         axis.axvline(cutoff, color="grey", lw=0.8, ls="--")
-    notes: list[str] = []
+    lowest: dict[str, float] = {}  # what of a count went below zero, and how low
     for model, group in frame.groupby(MODEL, sort=False):
         for number, (_, window) in enumerate(group.groupby(CUTOFF)):
             window = window.sort_values(DS)
+            point = window[YHAT].to_numpy(dtype=float)
+            if count:
+                point, low = count_floor(point)
+                if low is not None:
+                    key = f"{model} point forecast"
+                    lowest[key] = min(low, lowest.get(key, 0.0))
             axis.plot(
                 window[DS],
-                window[YHAT],
+                point,
                 color=colours[str(model)],
                 lw=1.4,
                 marker=marker_for(len(window)) if len(window) <= 3 else None,
@@ -172,9 +178,10 @@ def _draw_windows(
             if band is not None:
                 lo = window[level_column(band, "lo")].to_numpy(dtype=float)
                 if count:
-                    lo, lowest = count_floor(lo)
-                    if lowest is not None:
-                        notes.append(f"{model} to {format_number(lowest)}")
+                    lo, low = count_floor(lo)
+                    if low is not None:
+                        key = f"{model} {band:g}% band"
+                        lowest[key] = min(low, lowest.get(key, 0.0))
                 axis.fill_between(
                     window[DS],
                     lo,
@@ -191,11 +198,12 @@ def _draw_windows(
     style_numbers(axis, axis_label(frame))
     if count and axis.get_ylim()[0] < 0:
         axis.set_ylim(bottom=0)
-    if notes:
+    if lowest:
+        notes = "; ".join(f"{what} to {format_number(low)}" for what, low in lowest.items())
         axis.text(
             0.01,
             0.02,
-            f"{band:g}% bands below zero, drawn from 0: {'; '.join(dict.fromkeys(notes))}",
+            f"below zero, drawn from 0: {notes}",
             transform=axis.transAxes,
             fontsize=7.5,
             color="#8a1c1c",
