@@ -14,10 +14,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from forecast.evaluation.conformal import Conformal, calibrate
+from forecast.errors import HistoryError
+from forecast.evaluation.conformal import Conformal
+from forecast.evaluation.inner import inner_backtest
 from forecast.models.base import BaseModel, Intervals
 
-__all__ = ["Calibration", "PooledConformal"]
+__all__ = ["Calibration", "PooledConformal", "inner_residuals"]
 
 
 class PooledConformal(Conformal):
@@ -134,8 +136,8 @@ class Calibration:
         if h <= self.base.horizon:
             return self.base
         if h not in self._by_horizon:
-            found = calibrate(self.data, [self.member], h, self.n_windows, self.seasonal_period)
-            self._by_horizon[h] = self.base if found is None else PooledConformal(found.residuals)
+            found = inner_residuals(self.data, self.member, h, self.n_windows, self.seasonal_period)
+            self._by_horizon[h] = self.base if found is None else PooledConformal(found)
         return self._by_horizon[h]
 
     @classmethod
@@ -148,7 +150,27 @@ class Calibration:
         seasonal_period: int,
     ) -> Calibration | None:
         """Calibrate on ``n_windows`` inner windows of ``h`` steps; None when they fail."""
-        found = calibrate(data, [member], h, n_windows, seasonal_period)
+        found = inner_residuals(data, member, h, n_windows, seasonal_period)
         if found is None:
             return None
-        return cls(PooledConformal(found.residuals), data, member, n_windows, seasonal_period)
+        return cls(PooledConformal(found), data, member, n_windows, seasonal_period)
+
+
+def inner_residuals(
+    data: pd.DataFrame, member: tuple[str, BaseModel], h: int, n_windows: int, season: int
+) -> np.ndarray | None:
+    """Actual minus point forecast in the inner windows, ``(n_windows, h)``; None on failure.
+
+    The residuals are on the scale of ``y`` and not rescaled by each window's MASE divisor
+    (as :func:`forecast.evaluation.conformal.rescaled` does for ``auto``): a series that grows
+    from near zero has early windows with a divisor near zero, and the ratio inflated their
+    errors a thousandfold in simulated markets.
+    """
+    try:
+        scores = inner_backtest(data, [member], h, n_windows, season)
+    except HistoryError:
+        return None
+    if scores.errors:
+        return None
+    residuals: np.ndarray = scores.actuals - scores.forecasts[member[0]]
+    return residuals

@@ -3,7 +3,7 @@
 Every registered model takes ``calibrate`` (through :class:`~forecast.models.base.BaseModel`).
 When it is on, ``fit`` keeps the training data and a clone of the model; the first forecast
 of ``h`` steps runs an inner backtest of that clone on the training data alone
-(:func:`forecast.evaluation.conformal.calibrate`, the one that ``auto`` and ``ensemble`` use)
+(:func:`forecast.evaluation.inner.inner_backtest`, the one that ``auto`` and ``ensemble`` use)
 and replaces the model's own intervals and paths by split-conformal ones around the model's
 point forecast, with the errors of all steps pooled after scaling each step by its spread
 (:class:`~forecast.evaluation.calibration.PooledConformal`). Nothing after the end of
