@@ -198,3 +198,23 @@ def test_pooled_paths_draw_the_scores_the_intervals_read(
     bands = conformal.intervals(np.zeros(h), (80, 95))
     assert np.all(bands[95][1] >= bands[80][1]) and np.all(bands[80][1] >= 0)
     assert np.all(np.diff(conformal.spreads(h)) >= -1e-12)
+
+
+def test_shares_take_calibrated_paths_of_series_growing_from_near_zero() -> None:
+    market = fc.datasets.simulate_market(n_products=3, periods=36, freq="MS").series
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastWarning)
+        own = fc.shares(market, fc.models.get("naive"), h=4)
+        calibrated = fc.shares(market, fc.models.get("naive", calibrate=True), h=4)
+    lo = [c for c in own.columns if c.endswith("lo_95")][0]
+    hi = lo.replace("lo_95", "hi_95")
+    future = own[hi].notna()
+    assert future.sum() == 4 * 3
+    assert np.isfinite(calibrated.loc[future, [lo, hi]].to_numpy()).all()
+    assert not np.allclose(own.loc[future, hi], calibrated.loc[future, hi])
+    last = market.groupby("unique_id")[Y].last()
+    for uid, group in market.groupby("unique_id"):
+        model = fc.models.get("naive", calibrate=True).fit(group)
+        assert model.calibration_ is not None
+        # errors stay on the series' own scale (no per-window rescaling blow-up)
+        assert np.abs(model.calibration_.base.residuals).max() < 10 * last[uid]
