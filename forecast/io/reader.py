@@ -157,13 +157,18 @@ def _reshape(frame: pd.DataFrame, options: ReadOptions, path: Path) -> pd.DataFr
 
 
 def _fail_rows(
-    column: str, mask: pd.Series, values: pd.Series, what: str, todo: str
+    frame: pd.DataFrame, column: str, mask: pd.Series, what: str, todo: str
 ) -> SchemaError:
-    rows = list(values.index[mask.to_numpy(dtype=bool)])
-    shown = ", ".join(repr(v) for v in values[mask.to_numpy(dtype=bool)].head(3).tolist())
+    """Build the error for the rows of ``mask`` (index labels: file lines), naming the series."""
+    picked = mask.to_numpy(dtype=bool)
+    rows = list(frame.index[picked])
+    shown = ", ".join(repr(v) for v in frame.loc[picked, column].head(3).tolist())
+    series = str(frame.loc[picked, UNIQUE_ID].iloc[0]) if UNIQUE_ID in frame.columns else None
+    where = f" of series {series!r}" if series is not None else ""
     return SchemaError(
-        f"column {column!r} has {int(mask.sum())} {what} (rows {format_rows(rows)}: {shown}). "
-        f"{todo}",
+        f"column {column!r}{where} has {int(mask.sum())} {what} (rows {format_rows(rows)}: "
+        f"{shown}). {todo}",
+        series=series,
         column=column,
         rows=rows,
     )
@@ -187,9 +192,9 @@ def _dates(frame: pd.DataFrame, column: str, options: ReadOptions) -> pd.DataFra
             f"the format {options.date_format!r}" if options.date_format else "the column's format"
         )
         raise _fail_rows(
+            frame,
             column,
             bad,
-            raw,
             f"date(s) not written in {how}",
             "Write every date of a column in one format (YYYY-MM-DD is best), or give it "
             "(date_format='%d.%m.%Y'; --date-format).",
@@ -210,9 +215,9 @@ def _figures(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
     bad = numbers.isna() & raw.notna()
     if bad.any():
         raise _fail_rows(
+            frame,
             Y,
             bad,
-            raw,
             "value(s) that are neither numbers nor press figures",
             f"Write numbers (decimal mark {decimal!r}) or figures such as 2.25M, >=2.25M, "
             "~100k, 'over 1 billion'.",
@@ -222,9 +227,9 @@ def _figures(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
         clash = (qualifiers != "=") & stated.notna() & (stated != qualifiers)
         if clash.any():
             raise _fail_rows(
+                frame,
                 QUALIFIER,
                 clash,
-                frame[QUALIFIER],
                 "qualifier(s) that contradict the figure in 'y'",
                 "Keep the bound in one place: the figure ('>=2.25M') or the qualifier column.",
             )
@@ -245,9 +250,9 @@ def _retention_numbers(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
         bad = numbers.isna() & text.notna()
         if bad.any():
             raise _fail_rows(
+                out,
                 column,
                 bad,
-                out[column],
                 "value(s) that are not numbers",
                 f"Decimal mark: {decimal!r}.",
             )
@@ -268,12 +273,13 @@ def _age_unit(frame: pd.DataFrame, age_unit: str | None) -> pd.DataFrame:
     return frame.assign(**{AGE_UNIT: age_unit})
 
 
-_ROW_WORD = re.compile(r"\b(rows?) (?=\d)")
+_ROW_WORD = re.compile(r"\brows? (?=\d+([:;)])?)")
+"""``row 3:`` (one row) or ``rows 3, 4`` (several) in a message; group 1 marks one row."""
 
 
 def _in_file(err: DataError, path: Path, unit: str) -> DataError:
     """Return the same error with its rows called file lines (or sheet rows, records)."""
-    message = _ROW_WORD.sub(lambda m: f"{unit}s " if m[1] == "rows" else f"{unit} ", str(err))
+    message = _ROW_WORD.sub(lambda m: f"{unit} " if m[1] else f"{unit}s ", str(err))
     note = " (line 1 is the header)" if unit == "line" else ""
     if not message.startswith(f"file {str(path)!r}"):
         message = f"file {str(path)!r}{note}: {message}"

@@ -90,11 +90,11 @@ def _bad_file(tmp_path: Path, name: str, text: str) -> str:
     [
         (
             "unique_id,ds,y\na,2024-01-01T00:00+01:00,1\na,2024-01-02T00:00+02:00,2\n",
-            ["SchemaError", "'ds'", "'a'", "mixes time zones", "lines 2", "lines 3"],
+            ["SchemaError", "'ds'", "'a'", "mixes time zones", "line 2", "line 3"],
         ),
         (
             "unique_id,ds,y\na,2024-01-01T00:00+01:00,1\na,2024-01-02,2\n",
-            ["SchemaError", "mixes time zones", "no zone in lines 3"],
+            ["SchemaError", "mixes time zones", "no zone in line 3"],
         ),
         (
             "unique_id,ds,y\na,1500-01-01,1\na,1500-01-02,2\n",
@@ -106,11 +106,11 @@ def _bad_file(tmp_path: Path, name: str, text: str) -> str:
         ),
         (
             "unique_id,ds,y\na,2024-01-01,1+2j\na,2024-01-02,2\n",
-            ["SchemaError", "'y'", "neither numbers nor press figures", "lines 2"],
+            ["SchemaError", "'y'", "neither numbers nor press figures", "line 2"],
         ),
         (
             "unique_id,ds,y\na,2024-01-01,1\na,2024-01-02,inf\n",
-            ["MissingValueError", "'y'", "lines 3"],
+            ["MissingValueError", "'y'", "line 3"],
         ),
         ("unique_id,ds,y\n", ["SchemaError", "empty"]),
     ],

@@ -100,7 +100,7 @@ def test_fc_validate_no_longer_reads_day_first_dates_as_months():
 def test_a_date_format_is_followed_strictly(tmp_path: Path):
     path = tmp_path / "d.csv"
     path.write_text("unique_id,ds,y\na,2024-03-01,1\na,02.03.2024,2\n")
-    with pytest.raises(fc.SchemaError, match=r"lines 3: '02\.03\.2024'"):
+    with pytest.raises(fc.SchemaError, match=r"line 3: '02\.03\.2024'"):
         fc.read(path, date_format="%Y-%m-%d")
-    with pytest.raises(fc.SchemaError, match="lines 2"):
+    with pytest.raises(fc.SchemaError, match="line 2"):
         fc.read(path, date_format="%d.%m.%Y")
