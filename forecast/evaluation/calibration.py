@@ -17,9 +17,11 @@ import pandas as pd
 from forecast.errors import HistoryError
 from forecast.evaluation.conformal import Conformal
 from forecast.evaluation.inner import inner_backtest
+from forecast.evaluation.metrics import seasonal_naive_scale
 from forecast.models.base import BaseModel, Intervals
+from forecast.schema import Y
 
-__all__ = ["Calibration", "PooledConformal", "inner_residuals"]
+__all__ = ["Calibration", "PooledConformal", "inner_residuals", "window_ratios"]
 
 
 class PooledConformal(Conformal):
@@ -159,12 +161,14 @@ class Calibration:
 def inner_residuals(
     data: pd.DataFrame, member: tuple[str, BaseModel], h: int, n_windows: int, season: int
 ) -> np.ndarray | None:
-    """Actual minus point forecast in the inner windows, ``(n_windows, h)``; None on failure.
+    """Actual minus point forecast in the inner windows, rescaled; None on failure.
 
-    The residuals are on the scale of ``y`` and not rescaled by each window's MASE divisor
-    (as :func:`forecast.evaluation.conformal.rescaled` does for ``auto``): a series that grows
-    from near zero has early windows with a divisor near zero, and the ratio inflated their
-    errors a thousandfold in simulated markets.
+    Returns
+    -------
+    ndarray or None
+        Shape ``(n_windows, h)``: each window's errors times :func:`window_ratios` (the
+        series' current error scale over the window's), so windows from quieter or busier
+        times count alike; None when the model failed in a window or the data is too short.
     """
     try:
         scores = inner_backtest(data, [member], h, n_windows, season)
@@ -172,5 +176,26 @@ def inner_residuals(
         return None
     if scores.errors:
         return None
-    residuals: np.ndarray = scores.actuals - scores.forecasts[member[0]]
+    y = data[Y].to_numpy(dtype=float)
+    cuts = range(len(y) - h * n_windows, len(y), h)
+    ratios = window_ratios(y, list(cuts), season)
+    residuals: np.ndarray = (scores.actuals - scores.forecasts[member[0]]) * ratios[:, None]
     return residuals
+
+
+def window_ratios(y: np.ndarray, cuts: Sequence[int], season: int) -> np.ndarray:
+    """Return the series' MASE scale over each window's (all 1 where one is undefined).
+
+    The scale (:func:`~forecast.evaluation.metrics.seasonal_naive_scale`) is seasonal where
+    every window's training data (``y[:cut]``) spans more than a season, else the naive one
+    (``m = 1``) for all windows alike; where even that is zero or undefined for some window,
+    no window is rescaled. (The ``auto`` model's :func:`~forecast.evaluation.conformal.rescaled`
+    uses 1 for an undefined scale, which multiplied the errors of short early windows of
+    simulated markets by the series' whole scale, a thousandfold.)
+    """
+    for m in (season, 1):
+        scales = np.array([seasonal_naive_scale(y[:cut], m) for cut in cuts])
+        if np.all(np.isfinite(scales) & (scales > 0)):
+            current = seasonal_naive_scale(y, m)
+            return np.asarray(current / scales, dtype=float)
+    return np.ones(len(cuts))
