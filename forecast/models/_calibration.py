@@ -17,8 +17,11 @@ intervals are kept and a :class:`~forecast.ForecastWarning` names the series.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import warnings
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -35,6 +38,7 @@ __all__ = [
     "WINDOWS",
     "calibration_method",
     "fit_calibration",
+    "with_calibrate_keyword",
 ]
 
 CALIBRATE_CHOICES: tuple[object, ...] = (None, True, False, "conformal", "off")
@@ -142,3 +146,30 @@ def fit_calibration(
     )
     _warn(model, uid, why)
     return None
+
+
+def with_calibrate_keyword(init: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a model's ``__init__`` so it also takes ``calibrate`` (keyword-only, default None).
+
+    The wrapped constructor runs as written, then the value is checked
+    (:func:`calibration_method`) and stored as ``self.calibrate``; the wrapper's signature is
+    ``init``'s with ``calibrate`` added, so the CLI and the registry see the keyword.
+    """
+
+    @functools.wraps(init)
+    def with_calibrate(self: BaseModel, *args: Any, calibrate: object = None, **kw: Any) -> None:
+        init(self, *args, **kw)
+        calibration_method(self.name, calibrate)
+        self.calibrate = calibrate
+
+    signature = inspect.signature(init)
+    keyword = inspect.Parameter("calibrate", inspect.Parameter.KEYWORD_ONLY, default=None)
+    parameters = list(signature.parameters.values())
+    at = next(
+        (i for i, p in enumerate(parameters) if p.kind is inspect.Parameter.VAR_KEYWORD),
+        len(parameters),
+    )
+    with_calibrate.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*parameters[:at], keyword, *parameters[at:]]
+    )
+    return with_calibrate

@@ -10,7 +10,6 @@ columns); subclasses write ``_fit``, ``_predict`` and ``_sample`` only.
 from __future__ import annotations
 
 import copy
-import functools
 import inspect
 import os
 from collections.abc import Sequence
@@ -20,7 +19,6 @@ from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from forecast.errors import (
     CapabilityError,
@@ -33,8 +31,19 @@ from forecast.errors import (
     SchemaError,
     format_rows,
 )
-from forecast.models._calibration import calibration_method, fit_calibration
+from forecast.models._calibration import (
+    calibration_method,
+    fit_calibration,
+    with_calibrate_keyword,
+)
 from forecast.models._counts import count_metric, floor_forecast, floor_paths
+from forecast.models._intervals import (
+    Intervals,
+    check_horizon,
+    check_output,
+    normal_intervals,
+    quantile_intervals,
+)
 from forecast.models._params import check_choice, check_freq, check_int
 from forecast.schema import (
     DS,
@@ -59,9 +68,6 @@ __all__ = [
     "quantile_intervals",
     "check_horizon",
 ]
-
-Intervals = dict[float, tuple[np.ndarray, np.ndarray]]
-"""Prediction intervals by level: ``{80.0: (lower, upper), ...}``, each an array of length h."""
 
 
 @dataclass(frozen=True)
@@ -91,50 +97,6 @@ class Capabilities:
     min_history: int = 2
     bounds: bool = False
     updates: bool = False
-
-
-def check_horizon(h: object) -> int:
-    """Return ``h`` as a whole number of steps from 1 to 100,000.
-
-    The upper limit (100,000 days is 273 years) is far beyond any useful forecast; it stops a
-    typo such as ``h=10**6`` before any fitting.
-
-    Raises
-    ------
-    ConfigError
-        ``h`` is not a whole number, or lies outside 1 to 100,000.
-    """
-    limit = 100_000
-    if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or int(h) < 1:
-        raise ConfigError(f"horizon h must be a positive whole number of periods, not {h!r}.")
-    if int(h) > limit:
-        raise ConfigError(
-            f"horizon h={int(h):,} is above the limit of {limit:,} steps (273 years of days); "
-            "forecast fewer steps, or aggregate the series to a coarser frequency."
-        )
-    return int(h)
-
-
-def normal_intervals(mean: np.ndarray, sd: np.ndarray, levels: Sequence[float]) -> Intervals:
-    """Symmetric Gaussian intervals ``mean -/+ z * sd`` for each level."""
-    out: Intervals = {}
-    for level in levels:
-        z = stats.norm.ppf(0.5 + level / 200.0)
-        out[level] = (
-            np.asarray(mean - z * sd, dtype=float),
-            np.asarray(mean + z * sd, dtype=float),
-        )
-    return out
-
-
-def quantile_intervals(paths: np.ndarray, levels: Sequence[float]) -> Intervals:
-    """Equal-tailed intervals from sample paths of shape ``(n, h)``."""
-    out: Intervals = {}
-    for level in levels:
-        tail = (100.0 - level) / 200.0
-        lo, hi = np.quantile(paths, [tail, 1.0 - tail], axis=0)
-        out[level] = (lo, hi)
-    return out
 
 
 class BaseModel:
@@ -191,25 +153,7 @@ class BaseModel:
             cls._own_calibration = True
             return
 
-        @functools.wraps(init)
-        def with_calibrate(
-            self: BaseModel, *args: Any, calibrate: object = None, **kw: Any
-        ) -> None:
-            init(self, *args, **kw)
-            calibration_method(self.name, calibrate)
-            self.calibrate = calibrate
-
-        signature = inspect.signature(init)
-        keyword = inspect.Parameter("calibrate", inspect.Parameter.KEYWORD_ONLY, default=None)
-        parameters = list(signature.parameters.values())
-        at = next(
-            (i for i, p in enumerate(parameters) if p.kind is inspect.Parameter.VAR_KEYWORD),
-            len(parameters),
-        )
-        with_calibrate.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            parameters=[*parameters[:at], keyword, *parameters[at:]]
-        )
-        cls.__init__ = with_calibrate  # type: ignore[method-assign]
+        cls.__init__ = with_calibrate_keyword(init)  # type: ignore[method-assign]
 
     def __init__(
         self,
@@ -382,7 +326,7 @@ class BaseModel:
             lo, hi = intervals[level]
             frame[level_column(level, "lo")] = np.asarray(lo, dtype=float)
             frame[level_column(level, "hi")] = np.asarray(hi, dtype=float)
-        self._check_output(frame, levels, h)
+        check_output(frame, levels, h, model=self.name, series=self.series_id_)
         if self.count_metric_ is not None:
             frame = floor_forecast(
                 frame, model=self.name, series=self.series_id_, metric=self.count_metric_
@@ -578,22 +522,3 @@ class BaseModel:
     def _reset(self) -> None:
         for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
             delattr(self, key)
-
-    def _check_output(self, frame: pd.DataFrame, levels: tuple[float, ...], h: int) -> None:
-        values = frame.drop(columns=DS).to_numpy(dtype=float)
-        if len(frame) != h or not np.all(np.isfinite(values)):
-            raise FitError(
-                f"model {self.name!r} produced non-finite forecasts for series "
-                f"{self.series_id_!r}; try transform='log', a simpler model, or a longer history."
-            )
-        tolerance = 1e-9 * (1.0 + np.abs(frame["yhat"].to_numpy()))
-        inner_lo = inner_hi = frame["yhat"].to_numpy()
-        for level in levels:
-            lo = frame[level_column(level, "lo")].to_numpy()
-            hi = frame[level_column(level, "hi")].to_numpy()
-            if np.any(lo > inner_lo + tolerance) or np.any(hi < inner_hi - tolerance):
-                raise FitError(
-                    f"model {self.name!r} produced intervals that do not nest at level "
-                    f"{level:g} for series {self.series_id_!r}."
-                )
-            inner_lo, inner_hi = lo, hi

@@ -1,0 +1,99 @@
+"""Prediction intervals by level, the horizon check, and the two ways models make intervals.
+
+Re-exported by :mod:`forecast.models.base`, where models import them from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from forecast.errors import ConfigError, FitError
+from forecast.schema import DS, level_column
+
+__all__ = [
+    "Intervals",
+    "check_horizon",
+    "check_output",
+    "normal_intervals",
+    "quantile_intervals",
+]
+
+Intervals = dict[float, tuple[np.ndarray, np.ndarray]]
+"""Prediction intervals by level: ``{80.0: (lower, upper), ...}``, each an array of length h."""
+
+
+def check_horizon(h: object) -> int:
+    """Return ``h`` as a whole number of steps from 1 to 100,000.
+
+    The upper limit (100,000 days is 273 years) is far beyond any useful forecast; it stops a
+    typo such as ``h=10**6`` before any fitting.
+
+    Raises
+    ------
+    ConfigError
+        ``h`` is not a whole number, or lies outside 1 to 100,000.
+    """
+    limit = 100_000
+    if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or int(h) < 1:
+        raise ConfigError(f"horizon h must be a positive whole number of periods, not {h!r}.")
+    if int(h) > limit:
+        raise ConfigError(
+            f"horizon h={int(h):,} is above the limit of {limit:,} steps (273 years of days); "
+            "forecast fewer steps, or aggregate the series to a coarser frequency."
+        )
+    return int(h)
+
+
+def normal_intervals(mean: np.ndarray, sd: np.ndarray, levels: Sequence[float]) -> Intervals:
+    """Symmetric Gaussian intervals ``mean -/+ z * sd`` for each level."""
+    out: Intervals = {}
+    for level in levels:
+        z = stats.norm.ppf(0.5 + level / 200.0)
+        out[level] = (
+            np.asarray(mean - z * sd, dtype=float),
+            np.asarray(mean + z * sd, dtype=float),
+        )
+    return out
+
+
+def quantile_intervals(paths: np.ndarray, levels: Sequence[float]) -> Intervals:
+    """Equal-tailed intervals from sample paths of shape ``(n, h)``."""
+    out: Intervals = {}
+    for level in levels:
+        tail = (100.0 - level) / 200.0
+        lo, hi = np.quantile(paths, [tail, 1.0 - tail], axis=0)
+        out[level] = (lo, hi)
+    return out
+
+
+def check_output(
+    frame: pd.DataFrame, levels: Sequence[float], h: int, *, model: str, series: str
+) -> None:
+    """Check a forecast frame: ``h`` rows, finite values, bands nesting around the point.
+
+    Raises
+    ------
+    FitError
+        Naming the model and the series, when a check fails.
+    """
+    values = frame.drop(columns=DS).to_numpy(dtype=float)
+    if len(frame) != h or not np.all(np.isfinite(values)):
+        raise FitError(
+            f"model {model!r} produced non-finite forecasts for series {series!r}; try "
+            "transform='log', a simpler model, or a longer history."
+        )
+    tolerance = 1e-9 * (1.0 + np.abs(frame["yhat"].to_numpy()))
+    inner_lo = inner_hi = frame["yhat"].to_numpy()
+    for level in levels:
+        lo = frame[level_column(level, "lo")].to_numpy()
+        hi = frame[level_column(level, "hi")].to_numpy()
+        if np.any(lo > inner_lo + tolerance) or np.any(hi < inner_hi - tolerance):
+            raise FitError(
+                f"model {model!r} produced intervals that do not nest at level {level:g} for "
+                f"series {series!r}."
+            )
+        inner_lo, inner_hi = lo, hi
