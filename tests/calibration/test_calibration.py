@@ -174,7 +174,7 @@ def _coverage(make: type[Conformal], windows: int, steps: int, trials: int = 150
 def test_pooling_across_steps_covers_better_with_few_windows() -> None:
     pooled = _coverage(PooledConformal, 5, 4)
     per_step = _coverage(Conformal, 5, 4)
-    assert abs(pooled[80] - 80) <= 3
+    assert abs(pooled[80] - 80) <= 4
     assert pooled[95] > per_step[95] + 4
 
 
