@@ -146,6 +146,7 @@ def test_report_opens_draws_and_hovers_offline(browser, reports: dict[str, Path]
     ARTIFACTS.mkdir(exist_ok=True)
     height = browser.execute_script("return document.body.scrollHeight")
     browser.set_window_size(1280, min(int(height) + 120, 8000))
+    browser.execute_script("window.scrollTo(0, 0)")
     time.sleep(0.5)
     assert browser.save_screenshot(str(ARTIFACTS / f"report-{kind}.png"))
     browser.set_window_size(1280, 900)
