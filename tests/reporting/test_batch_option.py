@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
@@ -51,3 +52,25 @@ def test_report_option_is_a_boolean(tmp_path):
     job["output"]["report"] = "yes please"
     with pytest.raises(ConfigError, match="report"):
         fc.batch.load_config(job)
+
+
+def test_failures_are_listed_with_their_messages(tmp_path):
+    dates = [f"2024-01-{d:02d}" for d in range(1, 31)]
+    rows = [f"long,{d},{100 + i}" for i, d in enumerate(dates)] + [
+        f"short,{d},{10 + i}" for i, d in enumerate(dates[:3])
+    ]
+    data = tmp_path / "dau.csv"
+    data.write_text("unique_id,ds,y\n" + "\n".join(rows) + "\n")
+    job = {
+        "data": {"path": str(data)},
+        "forecast": {"models": ["naive", "ets"], "horizon": 3},
+        "output": {"dir": str(tmp_path / "job"), "formats": ["parquet"], "report": True},
+        "executor": {"kind": "local", "workers": 1, "chunk_size": 2},
+    }
+    result = fc.batch.run(job, progress="none")
+    failures = result.read("failures")
+    assert len(failures) >= 1 and set(failures["unique_id"]) == {"short"}
+    page = (tmp_path / "job" / "report.html").read_text(encoding="utf-8")
+    assert f"{len(failures):,} (series, model, window) failures" in page
+    for message in failures["message"]:
+        assert html.escape(str(message)) in page
