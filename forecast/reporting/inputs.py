@@ -217,6 +217,11 @@ def read_inputs(
                 raise ConfigError(f"input {str(path)!r} does not exist; check the path.")
             name, frame = str(path), read_frame(path)
         kind = kind_of(frame, name)
+        if not len(frame):
+            raise ConfigError(
+                f"input {name!r} is a {kind} output without rows; nothing to report (did every "
+                "series fail? the command's warnings say why)."
+            )
         if i >= len(inputs) and kind != "series":
             raise ConfigError(
                 f"history {name!r} is a {kind} output, not a series file (unique_id, ds, y)."

@@ -121,6 +121,9 @@ def test_unknown_inputs_are_clear_errors(tmp_path):
         fc.report(tmp_path, tmp_path / "r.html")
     with pytest.raises(ConfigError, match="columns are 'a', 'b'"):
         fc.report(pd.DataFrame({"a": [1], "b": [2]}), tmp_path / "r.html")
+    empty = pd.DataFrame(columns=["unique_id", "model", "ds", "yhat"])
+    with pytest.raises(ConfigError, match="forecast output without rows"):
+        fc.report(empty, tmp_path / "r.html")
     with pytest.raises(ConfigError, match="at least one input"):
         fc.report([], tmp_path / "r.html")
 
