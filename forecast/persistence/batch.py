@@ -32,7 +32,7 @@ from forecast.persistence.folder import (
     write_folder,
 )
 from forecast.persistence.modelfile import model_bytes
-from forecast.persistence.runs import _result, _run, _Task, _used_history
+from forecast.persistence.runs import _by_series, _result, _run, _Task, _used_history
 from forecast.schema import UNIQUE_ID, ValidRetention, ValidSeries
 
 __all__ = ["ChunkModels", "forecast_chunk", "combine_models"]
@@ -105,6 +105,7 @@ def forecast_chunk(
     clean = None if retention is None else retention.frame
     ids = sorted(map(str, frame[UNIQUE_ID].unique()))
     saved, history = _saved_models(previous, ids)
+    saved_rows = _by_series(history)
     tasks = []
     for uid, series in frame.groupby(UNIQUE_ID, sort=True):
         rows = series.reset_index(drop=True)
@@ -120,9 +121,7 @@ def forecast_chunk(
                     levels=levels,
                     retention=retention_for(clean, series, str(uid)),
                     saved=entry,
-                    history=None
-                    if entry is None or history is None
-                    else _series_of(history, str(uid)),
+                    history=None if entry is None else saved_rows.get(str(uid)),
                     refit=True,
                     keep_model=keep,
                 )
@@ -142,11 +141,6 @@ def forecast_chunk(
         used = _used_history(tasks, results)
         out.history = pd.DataFrame() if used is None else used
     return out
-
-
-def _series_of(history: pd.DataFrame, uid: str) -> pd.DataFrame | None:
-    rows = history[history[UNIQUE_ID] == uid]
-    return rows.reset_index(drop=True) if len(rows) else None
 
 
 def combine_models(folder: Path, index_parts: list[Path], history_parts: list[Path]) -> Path:

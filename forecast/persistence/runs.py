@@ -418,7 +418,8 @@ def predict_models(
     checked_levels = check_levels(levels)
     check_n_jobs(n_jobs)
     entries = read_index(directory)
-    history = read_history(directory)
+    needs_history = data is not None or save_to is not None
+    history = read_history(directory) if needs_history else None
     frame = None if data is None else valid_series(data).frame
     if frame is not None:
         unknown = sorted(set(frame[UNIQUE_ID]) - {e.unique_id for e in entries})
@@ -437,18 +438,20 @@ def predict_models(
                 "updated models to another folder."
             )
         _check_target(target)
+    new_rows = _by_series(frame)
+    saved_rows = _by_series(history)
     tasks = [
         _Task(
             unique_id=e.unique_id,
             label=e.model,
             model=None,
-            series=_rows(frame, e.unique_id),
+            series=new_rows.get(e.unique_id),
             h=h,
             levels=checked_levels,
             retention=None if checked is None else checked.frame,
             directory=None if target is None else str(target),
             saved=e,
-            history=_rows(history, e.unique_id),
+            history=saved_rows.get(e.unique_id),
             refit=bool(refit),
         )
         for e in entries
@@ -460,11 +463,13 @@ def predict_models(
     return _result(results, checked_levels, len(tasks))
 
 
-def _rows(frame: pd.DataFrame | None, uid: str) -> pd.DataFrame | None:
+def _by_series(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    """Split a long frame by series, once (a filter per model would cost n_series passes)."""
     if frame is None:
-        return None
-    rows = frame[frame[UNIQUE_ID] == uid]
-    return rows.reset_index(drop=True) if len(rows) else None
+        return {}
+    return {
+        str(uid): rows.reset_index(drop=True) for uid, rows in frame.groupby(UNIQUE_ID, sort=False)
+    }
 
 
 def _used_history(tasks: list[_Task], results: list[_Result]) -> pd.DataFrame | None:
