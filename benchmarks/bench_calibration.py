@@ -66,13 +66,14 @@ def frames(group: str) -> list[tuple[pd.DataFrame, int, int, int]]:
 
 def score(group: str, name: str, calibrate: bool) -> dict[str, object]:
     """Backtest ``name`` on the group's series; its averaged coverage, MSIS and width."""
-    outs, start = [], time.perf_counter()
+    outs, failed, start = [], 0, time.perf_counter()
     for frame, h, n_windows, step in frames(group):
         model = fc.models.get(name, calibrate=calibrate)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             out = fc.backtest(frame, {name: model}, h=h, n_windows=n_windows, step=step)
-        out.attrs.pop("failures", None)
+        failures = out.attrs.pop("failures", None)
+        failed += 0 if failures is None else len(failures)
         outs.append(out)
     seconds = time.perf_counter() - start
     bt = pd.concat(outs, ignore_index=True)
@@ -82,6 +83,7 @@ def score(group: str, name: str, calibrate: bool) -> dict[str, object]:
     for column in ("coverage_80", "coverage_95", "msis_95"):
         row[column] = float(per_series[column].mean())
     row["width_95"] = per_series.set_index("unique_id")["width_95"]
+    row["failed_windows"] = failed
     row["seconds"] = round(seconds, 1)
     return row
 
