@@ -263,7 +263,7 @@ class BaseModel:
         self.seasonal_period_ = int(self.seasonal_period or frequency.seasonal_period)
         self.last_ds_ = data[DS].iloc[-1]
         self.n_obs_ = len(data)
-        self.params_: dict[str, float] = {}
+        self.params_: dict[str, Any] = {}
         try:
             self._fit(data, retention)
         except ForecastError:
