@@ -89,10 +89,13 @@ def _kill_once(job: Path, out: Path, group: bool, rng: np.random.Generator) -> b
         time.sleep(0.002)
     time.sleep(float(rng.uniform(0, 0.05)))
     workers = _children(process.pid)
-    if group:
-        os.killpg(process.pid, signal.SIGKILL)
-    else:
-        os.kill(process.pid, signal.SIGKILL)
+    try:
+        if group:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            os.kill(process.pid, signal.SIGKILL)
+    except ProcessLookupError:  # it finished, and poll() reaped it, before the kill
+        pass
     process.wait()
     if process.returncode != -signal.SIGKILL:
         assert process.returncode == 0, log.read_text()  # it finished first; never a lock error
