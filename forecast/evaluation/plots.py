@@ -20,6 +20,7 @@ from forecast.plotting._style import (
     legend_below,
     marker_for,
     style_dates,
+    style_grid,
     style_numbers,
     with_gaps,
 )
@@ -226,9 +227,7 @@ def _draw_steps(axis: Axes, frame: pd.DataFrame, metric: str, colours: dict[str,
     axis.set_xlabel("horizon step")
     axis.set_title(f"{metric} by horizon step", fontsize=10, loc="left")
     style_numbers(axis, metric)
-    axis.grid(True, color="#e3e3e3", linewidth=0.8)
-    for side in ("top", "right"):
-        axis.spines[side].set_visible(False)
+    style_grid(axis)
     if np.all(table[metric].isna()):
         axis.text(
             0.5,

@@ -32,6 +32,7 @@ __all__ = [
     "legend_below",
     "marker_for",
     "style_dates",
+    "style_grid",
     "style_numbers",
     "with_gaps",
 ]
@@ -167,11 +168,16 @@ def style_dates(ax: Axes) -> None:
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    style_grid(ax)
+    ax.tick_params(labelsize=9)
+
+
+def style_grid(ax: Axes) -> None:
+    """Draw a light grid behind the data and hide the top and right spines."""
     ax.grid(True, color="#e3e3e3", linewidth=0.8)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.tick_params(labelsize=9)
 
 
 def legend_below(figure: Figure, handles: Sequence[Artist], labels: Sequence[str]) -> None:

@@ -110,7 +110,18 @@ QUALIFIERS: tuple[str, ...] = ("=", ">=", "<=", "~")
 """Allowed values of ``qualifier``: a point, a lower bound, an upper bound, an approximate point."""
 
 COUNT_METRICS: frozenset[str] = frozenset(
-    {"dau", "mau", "wau", "visits", "users", "subscribers", "downloads", "installs", "sessions"}
+    {
+        "dau",
+        "mdau",
+        "mau",
+        "wau",
+        "visits",
+        "users",
+        "subscribers",
+        "downloads",
+        "installs",
+        "sessions",
+    }
 )
 """Metric words that make a series a count (negative values are then an error)."""
 
