@@ -16,8 +16,7 @@ import pandas as pd
 
 from forecast.errors import HistoryError
 from forecast.evaluation.conformal import Conformal
-from forecast.evaluation.inner import inner_backtest
-from forecast.evaluation.metrics import seasonal_naive_scale
+from forecast.evaluation.inner import inner_backtest, window_cuts, window_ratios
 from forecast.models.base import BaseModel, Intervals
 from forecast.schema import Y
 
@@ -188,25 +187,6 @@ def inner_residuals(
     if scores.errors:
         return None
     y = data[Y].to_numpy(dtype=float)
-    cuts = range(len(y) - h * n_windows, len(y), h)
-    ratios = window_ratios(y, list(cuts), season)
+    ratios = window_ratios(y, window_cuts(len(y), h, n_windows), season)
     residuals: np.ndarray = (scores.actuals - scores.forecasts[member[0]]) * ratios[:, None]
     return residuals
-
-
-def window_ratios(y: np.ndarray, cuts: Sequence[int], season: int) -> np.ndarray:
-    """Return the series' MASE scale over each window's (all 1 where one is undefined).
-
-    The scale (:func:`~forecast.evaluation.metrics.seasonal_naive_scale`) is seasonal where
-    every window's training data (``y[:cut]``) spans more than a season, else the naive one
-    (``m = 1``) for all windows alike; where even that is zero or undefined for some window,
-    no window is rescaled. (The ``auto`` model's :func:`~forecast.evaluation.conformal.rescaled`
-    uses 1 for an undefined scale, which multiplied the errors of short early windows of
-    simulated markets by the series' whole scale, a thousandfold.)
-    """
-    for m in (season, 1):
-        scales = np.array([seasonal_naive_scale(y[:cut], m) for cut in cuts])
-        if np.all(np.isfinite(scales) & (scales > 0)):
-            current = seasonal_naive_scale(y, m)
-            return np.asarray(current / scales, dtype=float)
-    return np.ones(len(cuts))

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, FitError, HistoryError
-from forecast.evaluation.inner import InnerScores, inner_backtest, mase_divisor
+from forecast.evaluation.inner import InnerScores, inner_backtest, window_cuts, window_ratios
 from forecast.models.base import BaseModel, Intervals
 from forecast.schema import Y
 
@@ -158,12 +158,23 @@ def rescaled(
 ) -> np.ndarray:
     """Rescale the residuals of ``points`` in the inner windows of ``scores``.
 
-    Each window's residuals are divided by its MASE divisor and multiplied by that of all of
-    ``data``: errors in units of the series' current seasonal-naive error, so windows from
-    quieter or busier times count alike.
+    Each window's residuals are multiplied by :func:`~forecast.evaluation.inner.window_ratios`:
+    the MASE scale of all of ``data`` over that of the window's training data, so windows from
+    quieter or busier times count alike. Where a window's scale is zero or undefined (a flat
+    start), the naive scale is used for every window, and where even that is undefined no
+    window is rescaled: an undefined scale is never taken as 1, which would multiply that
+    window's errors by the series' whole scale.
+
+    References
+    ----------
+    .. [1] Hyndman, R. J. and Koehler, A. B. (2006). Another look at measures of forecast
+       accuracy. International Journal of Forecasting 22(4), 679-688.
     """
-    current = mase_divisor(data[Y].to_numpy(dtype=float), seasonal_period)
-    return (scores.actuals - points) * (current / scores.scales[:, None])
+    y = data[Y].to_numpy(dtype=float)
+    windows, h = scores.actuals.shape
+    ratios = window_ratios(y, window_cuts(len(y), h, windows), seasonal_period)
+    residuals: np.ndarray = (scores.actuals - points) * ratios[:, None]
+    return residuals
 
 
 class ConformalCache:

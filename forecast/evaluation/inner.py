@@ -20,7 +20,7 @@ from forecast.evaluation.metrics import seasonal_naive_scale
 from forecast.models.base import BaseModel
 from forecast.schema import DS, FILLED, UNIQUE_ID, Y
 
-__all__ = ["InnerScores", "inner_backtest", "mase_divisor"]
+__all__ = ["InnerScores", "inner_backtest", "mase_divisor", "window_cuts", "window_ratios"]
 
 
 class InnerScores(dict[str, float]):
@@ -135,7 +135,7 @@ def inner_backtest(
     n = len(y)
     _check_room(data, n, h, n_windows)
     frame = data[[c for c in (UNIQUE_ID, DS, Y) if c in data.columns]].reset_index(drop=True)
-    cuts = list(range(n - h * n_windows, n, h))
+    cuts = window_cuts(n, h, n_windows)
     cutoffs = [pd.Timestamp(frame[DS].iloc[cut - 1]) for cut in cuts]
     actuals = np.vstack([y[cut : cut + h] for cut in cuts])
     filled = data[FILLED].to_numpy(dtype=bool) if FILLED in data.columns else np.zeros(n, bool)
@@ -163,3 +163,45 @@ def inner_backtest(
         scores[label] = float(np.mean(errors_scaled)) if errors_scaled.size else float("nan")
         forecasts[label] = points
     return InnerScores(scores, errors, forecasts, actuals, scales)
+
+
+def window_cuts(n: int, h: int, n_windows: int) -> list[int]:
+    """First forecast position of each of ``n_windows`` inner windows of ``h`` steps in ``n``."""
+    return list(range(n - h * n_windows, n, h))
+
+
+def window_ratios(y: np.ndarray, cuts: Sequence[int], season: int) -> np.ndarray:
+    """Return the series' MASE scale over each window's (all 1 where one is undefined).
+
+    The scale (:func:`~forecast.evaluation.metrics.seasonal_naive_scale`) is seasonal where
+    every window's training data (``y[:cut]``) spans more than a season, else the naive one
+    (``m = 1``) for all windows alike; where even that is zero or undefined for some window,
+    no window is rescaled. (Using 1 for an undefined scale, as :func:`mase_divisor` does for
+    ranking, multiplied the errors of short early windows of simulated markets by the series'
+    whole scale, a thousandfold.)
+
+    Parameters
+    ----------
+    y : ndarray
+        The whole training series.
+    cuts : sequence of int
+        Each window's first forecast position (its training data is ``y[:cut]``).
+    season : int
+        Season length of the scale.
+
+    Returns
+    -------
+    ndarray
+        One ratio per window.
+
+    References
+    ----------
+    .. [1] Hyndman, R. J. and Koehler, A. B. (2006). Another look at measures of forecast
+       accuracy. International Journal of Forecasting 22(4), 679-688.
+    """
+    for m in (season, 1):
+        scales = np.array([seasonal_naive_scale(y[:cut], m) for cut in cuts])
+        if np.all(np.isfinite(scales) & (scales > 0)):
+            current = seasonal_naive_scale(y, m)
+            return np.asarray(current / scales, dtype=float)
+    return np.ones(len(cuts))
