@@ -2,9 +2,9 @@
 
 :class:`ArimaSpec` names an ARIMA(p, d, q)(P, D, Q)m; :func:`kpss_ndiffs` and
 :func:`seasonal_ndiffs` choose the differences; :func:`css_fit` (conditional sums of squares)
-and :func:`exact_fit` (exact likelihood) estimate one order; :class:`Search` caches the AICc
-of every order the stepwise search of Hyndman and Khandakar (2008) visits, and
-:func:`neighbours` lists its moves.
+and :func:`exact_fit` (exact likelihood) estimate one order, with regressors when given
+(regression with ARIMA errors); :class:`Search` caches the AICc of every order the stepwise
+search of Hyndman and Khandakar (2008) visits, and :func:`neighbours` lists its moves.
 
 References
 ----------
@@ -175,9 +175,15 @@ def _lag_polynomial(coefficients: np.ndarray, step: int, sign: float) -> np.ndar
     return poly
 
 
-def _polynomials(params: np.ndarray, spec: ArimaSpec) -> tuple[float, np.ndarray, np.ndarray]:
-    """Intercept and the expanded AR and MA lag polynomials from SARIMAX-ordered parameters."""
-    i = int(spec.constant)
+def _polynomials(
+    params: np.ndarray, spec: ArimaSpec, n_exog: int = 0
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Intercept and the expanded AR and MA lag polynomials from SARIMAX-ordered parameters.
+
+    SARIMAX orders them intercept (if any), ``n_exog`` regression coefficients, AR, MA,
+    seasonal AR, seasonal MA.
+    """
+    i = int(spec.constant) + n_exog
     intercept = float(params[0]) if spec.constant else 0.0
     ar, ma = params[i : i + spec.p], params[i + spec.p : i + spec.p + spec.q]
     j = i + spec.p + spec.q
@@ -195,20 +201,34 @@ def _min_root(poly: np.ndarray) -> float:
     return float(np.min(np.abs(np.roots(trimmed[::-1]))))
 
 
+def _regression_start(w: np.ndarray, xw: np.ndarray, constant: bool) -> np.ndarray:
+    """Least-squares coefficients of the differenced series on the differenced regressors."""
+    design = np.column_stack([np.ones(len(w)), xw]) if constant else xw
+    coefficients = np.linalg.lstsq(design, w, rcond=None)[0]
+    return coefficients[1:] if constant else coefficients
+
+
 def css_fit(
-    y: np.ndarray, spec: ArimaSpec, start_params: np.ndarray | None = None
+    y: np.ndarray,
+    spec: ArimaSpec,
+    start_params: np.ndarray | None = None,
+    exog: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float, int, float]:
     r"""Conditional-sum-of-squares estimate of an ARIMA, as R's ``arima(method="CSS")``.
 
     The series is differenced, the first ``p + mP`` differenced values condition the AR part,
     pre-sample innovations are zero, and the squared innovations
     :math:`\varepsilon = \theta(B)^{-1}\Theta(B^m)^{-1}(\phi(B)\Phi(B^m) w_t - c)` are minimised
-    by least squares.
+    by least squares. With regressors ``exog`` (shape ``(n, k)``), :math:`w_t` is the
+    differenced :math:`y_t - x_t^\top \beta` (regression with ARIMA errors, as SARIMAX's
+    ``exog``), :math:`\beta` estimated with the rest and started from least squares on the
+    differenced data.
 
     Returns
     -------
     params : ndarray
-        In SARIMAX's order: intercept (if any), AR, MA, seasonal AR, seasonal MA.
+        In SARIMAX's order: intercept (if any), regression coefficients, AR, MA, seasonal AR,
+        seasonal MA.
     loglike : float
         The Gaussian log-likelihood at the CSS variance, ``-n/2 (log(2 pi sigma2) + 1)``.
     n_used : int
@@ -220,16 +240,28 @@ def css_fit(
     from scipy.signal import lfilter
 
     w = _difference(y, spec.d, spec.D, spec.m)
+    n_exog = 0 if exog is None else exog.shape[1]
+    xw = (
+        np.empty((len(w), 0))
+        if exog is None
+        else np.column_stack([_difference(x, spec.d, spec.D, spec.m) for x in exog.T])
+    )
     n_cond = spec.p + max(spec.m, 1) * spec.P
-    k = int(spec.constant) + spec.p + spec.q + spec.P + spec.Q
+    k = int(spec.constant) + n_exog + spec.p + spec.q + spec.P + spec.Q
 
     def innovations(params: np.ndarray) -> np.ndarray:
-        intercept, ar_poly, ma_poly = _polynomials(params, spec)
-        return lfilter([1.0], ma_poly, lfilter(ar_poly, [1.0], w)[n_cond:] - intercept)
+        intercept, ar_poly, ma_poly = _polynomials(params, spec, n_exog)
+        beta = params[int(spec.constant) : int(spec.constant) + n_exog]
+        errors = w - xw @ beta
+        return lfilter([1.0], ma_poly, lfilter(ar_poly, [1.0], errors)[n_cond:] - intercept)
 
     x0 = np.zeros(k)
+    if n_exog:
+        x0[int(spec.constant) : int(spec.constant) + n_exog] = _regression_start(
+            w, xw, spec.constant
+        )
     if spec.constant:
-        x0[0] = float(np.mean(w))
+        x0[0] = float(np.mean(w - xw @ x0[1 : 1 + n_exog]))
     if start_params is not None and len(start_params) == k:
         x0 = np.asarray(start_params, dtype=float)
     n_used = len(w) - n_cond
@@ -255,6 +287,8 @@ class Search:
     scores: dict[ArimaSpec, float] = field(default_factory=dict)
     estimates: dict[ArimaSpec, tuple[np.ndarray, float, int, float]] = field(default_factory=dict)
     stopped: str | None = None
+    exog: np.ndarray | None = None
+    """Regressors ``(n, k)`` of a regression with ARIMA errors, or None."""
 
     def exhausted(self) -> bool:
         if len(self.scores) >= self.max_models:
@@ -272,14 +306,15 @@ class Search:
             return self.scores[spec]
         try:
             if self.approximation:
-                estimate = css_fit(self.y, spec, self.starts.get(spec))
+                estimate = css_fit(self.y, spec, self.starts.get(spec), self.exog)
             else:
-                estimate = exact_fit(self.y, spec, self.maxiter, self.starts.get(spec))
+                estimate = exact_fit(self.y, spec, self.maxiter, self.starts.get(spec), self.exog)
         except (ValueError, np.linalg.LinAlgError):
             self.scores[spec] = np.inf  # a candidate that cannot be estimated loses the comparison
             return np.inf
         params, loglike, n_used, _ = estimate
-        _, ar_poly, ma_poly = _polynomials(params, spec)
+        n_exog = 0 if self.exog is None else self.exog.shape[1]
+        _, ar_poly, ma_poly = _polynomials(params, spec, n_exog)
         value = np.inf
         if np.isfinite(loglike) and min(_min_root(ar_poly), _min_root(ma_poly)) >= _ROOT_MARGIN:
             value = aicc(loglike, len(params) + 1, n_used)
@@ -289,17 +324,24 @@ class Search:
 
 
 def exact_fit(
-    y: np.ndarray, spec: ArimaSpec, maxiter: int, start_params: np.ndarray | None = None
+    y: np.ndarray,
+    spec: ArimaSpec,
+    maxiter: int,
+    start_params: np.ndarray | None = None,
+    exog: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float, int, float]:
     """Exact maximum likelihood on the differenced series (SARIMAX, variance concentrated out).
 
-    Returns the coefficients in SARIMAX's order (without the variance), the log-likelihood,
-    the number of differenced observations and the innovation variance.
+    With regressors ``exog`` (shape ``(n, k)``, differenced with the series) it is a
+    regression with ARIMA errors. Returns the coefficients in SARIMAX's order (without the
+    variance), the log-likelihood, the number of differenced observations and the innovation
+    variance.
     """
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
     model = SARIMAX(
         y,
+        exog=exog,
         order=spec.order,
         seasonal_order=spec.seasonal_order,
         trend=spec.trend,
