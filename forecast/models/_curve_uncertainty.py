@@ -2,7 +2,8 @@
 
 :func:`fit_curve` runs the penalised fit of :mod:`forecast.models._curve_estimate` and prepares
 the parameter uncertainty: the Laplace covariance from the Jacobian of the weighted residuals,
-or a parametric bootstrap. :class:`CurveFit` draws parameters, noise scales and paths, and
+with the asymptote's coordinate read from its profile likelihood (:class:`Profile`), or a
+parametric bootstrap. :class:`CurveFit` draws parameters, noise scales and paths, and
 predicts with nested equal-tailed intervals.
 """
 
@@ -14,16 +15,22 @@ from typing import Literal
 
 import numpy as np
 
-from forecast.errors import ConfigError, FitError
+from forecast.errors import ConfigError, FitError, HistoryError
 from forecast.models._curve_estimate import CurveProblem, estimate, evaluate, with_y
 from forecast.models.base import Intervals, quantile_intervals
 
-__all__ = ["PREDICT_DRAWS", "CurveFit", "fit_curve"]
+__all__ = ["PREDICT_DRAWS", "PROFILE_FLOOR", "CurveFit", "Profile", "fit_curve", "profile"]
 
 PREDICT_DRAWS = 4000
 """Paths behind the intervals of ``CurveFit.predict``."""
 
+PROFILE_FLOOR = 1e-4
+"""The profile of the asymptote is followed outwards until its relative likelihood falls below
+this (or a box bound or the limit of steps is reached)."""
+
 _MAX_REJECTION_ROUNDS = 40
+_PROFILE_STEPS = 16
+_PROFILE_GROWTH = 1.6
 
 
 def _jacobian(theta: np.ndarray, problem: CurveProblem, sigma: float) -> np.ndarray:
@@ -69,6 +76,175 @@ def _laplace_cov(theta: np.ndarray, problem: CurveProblem, sigma: float) -> np.n
     return cov
 
 
+# -------------------------------------------------------------------------------------- profile
+def _costs(theta: np.ndarray, problem: CurveProblem, sigma: float) -> tuple[float, float]:
+    """Half the sum of squares of the weighted point residuals, and of the prior terms."""
+    f = evaluate(problem.curve, theta, problem.t)
+    points = problem.points
+    r = (problem.y[points] - f[points]) / (sigma * problem.point_scale)
+    has_prior = np.isfinite(problem.prior_mean)
+    z = (theta[has_prior] - problem.prior_mean[has_prior]) / problem.prior_sd[has_prior]
+    return 0.5 * float(np.sum(r**2)), 0.5 * float(np.sum(z**2))
+
+
+def _fixed_at(problem: CurveProblem, start: np.ndarray, c: int, value: float) -> CurveProblem:
+    """``problem`` with coordinate ``c`` fixed at ``value`` and the noise scale at its estimate."""
+    lower, upper, theta = problem.lower.copy(), problem.upper.copy(), start.copy()
+    lower[c] = upper[c] = theta[c] = value
+    return CurveProblem(
+        curve=problem.curve,
+        t=problem.t,
+        y=problem.y,
+        qualifier=problem.qualifier,
+        starts=[theta],
+        lower=lower,
+        upper=upper,
+        prior_mean=problem.prior_mean,
+        prior_sd=problem.prior_sd,
+        sigma=problem.sigma,
+        names=problem.names,
+        series=problem.series,
+    )
+
+
+@dataclass
+class Profile:
+    """The profile likelihood of one coordinate of ``theta`` on a grid, to draw from.
+
+    Attributes
+    ----------
+    coordinate : int
+        The profiled coordinate.
+    thetas : ndarray
+        Shape ``(g, k)``: at each grid value of the coordinate, the other coordinates refitted.
+    mass : ndarray
+        Shape ``(g,)``: probability of each grid cell (sums to 1).
+    edges : ndarray
+        Shape ``(g + 1,)``: the cells' bounds on the coordinate.
+    covs : ndarray
+        Shape ``(g, k, k)``: the Laplace covariance of the other coordinates with this one
+        fixed at each grid value (zero row and column for it).
+    """
+
+    coordinate: int
+    thetas: np.ndarray
+    mass: np.ndarray
+    edges: np.ndarray
+    covs: np.ndarray
+
+    def draw(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Draw ``n`` parameter vectors from the profile.
+
+        A cell by its mass, the coordinate uniform in it, the other coordinates interpolated
+        between the grid's refits plus their conditional Laplace noise.
+        """
+        c = self.coordinate
+        cells = rng.choice(self.mass.size, size=n, p=self.mass)
+        values = rng.uniform(self.edges[cells], self.edges[cells + 1])
+        centres = self.thetas[:, c]
+        draws = np.column_stack(
+            [np.interp(values, centres, self.thetas[:, j]) for j in range(self.thetas.shape[1])]
+        )
+        draws[:, c] = values
+        for cell in np.unique(cells):
+            rows = cells == cell
+            draws[rows] += rng.multivariate_normal(
+                np.zeros(draws.shape[1]),
+                self.covs[cell],
+                size=int(rows.sum()),
+                method="svd",
+                check_valid="ignore",
+            )
+        return draws
+
+
+def _relative_weight(
+    costs: tuple[float, float], best: tuple[float, float], problem: CurveProblem, dof: int
+) -> float:
+    """Relative profile likelihood; Student-t in the data part when ``sigma`` was estimated."""
+    data, prior = costs[0] - best[0], costs[1] - best[1]
+    if problem.sigma is None and dof >= 1:
+        return float((1.0 + 2.0 * max(data, 0.0) / dof) ** (-(dof + 1) / 2) * np.exp(-prior))
+    return float(np.exp(-max(data, 0.0) - prior))
+
+
+def _walk(
+    problem: CurveProblem, theta: np.ndarray, sigma: float, dof: int, c: int, direction: int
+) -> list[tuple[np.ndarray, float, np.ndarray]]:
+    """Refits along one direction of coordinate ``c``: (theta, relative weight, covariance)."""
+    best = _costs(theta, problem, sigma)
+    se = float(np.sqrt(max(_laplace_cov(theta, problem, sigma)[c, c], 0.0)))
+    step = float(np.clip(se, 0.02, 0.5)) if np.isfinite(se) else 0.1
+    found: list[tuple[np.ndarray, float, np.ndarray]] = []
+    current, offset = theta, 0.0
+    for _ in range(_PROFILE_STEPS):
+        offset += step
+        step *= _PROFILE_GROWTH
+        value = float(np.clip(theta[c] + direction * offset, problem.lower[c], problem.upper[c]))
+        try:
+            fixed = _fixed_at(problem, current, c, value)
+            current, _, _ = estimate(fixed, n_polish=1)
+            cov = _laplace_cov(current, fixed, sigma)
+        except (FitError, HistoryError):
+            break
+        weight = _relative_weight(_costs(current, problem, sigma), best, problem, dof)
+        found.append((current, weight, cov))
+        if weight < PROFILE_FLOOR or value in (problem.lower[c], problem.upper[c]):
+            break
+    return found
+
+
+def profile(
+    problem: CurveProblem, theta: np.ndarray, sigma: float, dof: int, coordinate: int = 0
+) -> Profile | None:
+    r"""Profile the likelihood of one coordinate of ``theta`` (the asymptote's, by default).
+
+    From the estimate, the coordinate is moved outwards in growing steps (the first the Laplace
+    standard error, clipped to 0.02..0.5) in both directions, the other coordinates refitted
+    with it fixed, until the relative likelihood falls below :data:`PROFILE_FLOOR`, a box
+    bound is reached or ``_PROFILE_STEPS`` steps were taken. With an estimated noise scale the
+    relative likelihood of the data is :math:`(1 + 2\Delta / \nu)^{-(\nu + 1) / 2}` (the
+    noise scale integrated out; :math:`\Delta` the rise of the weighted half sum of squares,
+    :math:`\nu` the degrees of freedom), times :math:`e^{-\Delta_{prior}}`.
+
+    Returns
+    -------
+    Profile or None
+        None when the coordinate is fixed or no step away from the estimate could be refitted.
+
+    References
+    ----------
+    .. [1] Venzon, D. J. and Moolgavkar, S. H. (1988). A method for computing
+       profile-likelihood-based confidence intervals. Applied Statistics 37(1), 87-94.
+    .. [2] Raue, A. et al. (2009). Structural and practical identifiability analysis of
+       partially observed dynamical models by exploiting the profile likelihood.
+       Bioinformatics 25(15), 1923-1929.
+    """
+    c = coordinate
+    if not problem.lower[c] < problem.upper[c]:
+        return None
+    centre = (theta, 1.0, _laplace_cov(theta, _fixed_at(problem, theta, c, theta[c]), sigma))
+    below = _walk(problem, theta, sigma, dof, c, -1)
+    above = _walk(problem, theta, sigma, dof, c, 1)
+    rows = [*reversed(below), centre, *above]
+    if len(rows) < 2:
+        return None
+    thetas = np.array([r[0] for r in rows])
+    values = thetas[:, c]
+    middle = (values[1:] + values[:-1]) / 2
+    edges = np.concatenate(
+        [
+            [max(values[0] - (middle[0] - values[0]), problem.lower[c])],
+            middle,
+            [min(values[-1] + (values[-1] - middle[-1]), problem.upper[c])],
+        ]
+    )
+    mass = np.array([r[1] for r in rows]) * np.diff(edges)
+    if not (np.all(np.isfinite(mass)) and mass.sum() > 0):
+        return None
+    return Profile(c, thetas, mass / mass.sum(), edges, np.array([r[2] for r in rows]))
+
+
 # ------------------------------------------------------------------------------------------ fit
 @dataclass
 class CurveFit:
@@ -90,6 +266,9 @@ class CurveFit:
         How parameter uncertainty is drawn.
     boot_theta, boot_sigma : ndarray
         Bootstrap estimates (empty for the Laplace method).
+    profile : Profile or None
+        For the Laplace method, the profile likelihood of the asymptote, from which its
+        coordinate is drawn instead of from the Laplace normal (None: plain Laplace).
     """
 
     problem: CurveProblem
@@ -100,6 +279,7 @@ class CurveFit:
     method: Literal["laplace", "bootstrap"] = "laplace"
     boot_theta: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     boot_sigma: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    profile: Profile | None = None
 
     @property
     def standard_errors(self) -> np.ndarray:
@@ -126,8 +306,12 @@ class CurveFit:
         accepted: list[np.ndarray] = []
         count = 0
         for _ in range(_MAX_REJECTION_ROUNDS):
-            draws = rng.multivariate_normal(
-                self.theta, self.cov, size=2 * n, method="svd", check_valid="ignore"
+            draws = (
+                self.profile.draw(2 * n, rng)
+                if self.profile is not None
+                else rng.multivariate_normal(
+                    self.theta, self.cov, size=2 * n, method="svd", check_valid="ignore"
+                )
             )
             keep = draws[self._feasible(draws)]
             accepted.append(keep)
@@ -205,6 +389,7 @@ def fit_curve(
     method: Literal["laplace", "bootstrap"] = "laplace",
     n_boot: int = 200,
     seed: int = 0,
+    asymptote: int | None = 0,
 ) -> CurveFit:
     """Fit a curve by penalised least squares and prepare its uncertainty.
 
@@ -219,6 +404,12 @@ def fit_curve(
         Bootstrap replicates.
     seed : int
         Seed of the bootstrap's random numbers; the fit is deterministic.
+    asymptote : int or None
+        The coordinate of ``theta`` that sets the saturation level (the log of ``m`` or ``K``,
+        first in every curve of the package). With the Laplace method it is drawn from its
+        profile likelihood (:func:`profile`): a curve that has not bent yet says little about
+        its asymptote, and the normal approximation at the estimate is far too sure of it.
+        None draws every coordinate from the Laplace normal.
 
     Returns
     -------
@@ -238,6 +429,8 @@ def fit_curve(
     theta, sigma, dof = estimate(problem)
     cov = _laplace_cov(theta, problem, sigma)
     fit = CurveFit(problem=problem, theta=theta, sigma=sigma, dof=dof, cov=cov, method=method)
+    if method == "laplace" and asymptote is not None:
+        fit.profile = profile(problem, theta, sigma, dof, asymptote)
     if method == "bootstrap":
         if isinstance(n_boot, bool) or int(n_boot) < 2:
             raise ConfigError(f"n_boot must be at least 2, not {n_boot!r}.")

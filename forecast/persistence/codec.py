@@ -46,6 +46,7 @@ from pandas.tseries.offsets import BaseOffset
 from forecast.errors import ModelFileError
 from forecast.evaluation.conformal import Conformal, ConformalCache
 from forecast.evaluation.inner import InnerScores
+from forecast.models._curve_uncertainty import Profile
 from forecast.models._curvefit import CurveFit, CurveProblem
 from forecast.models.arima import ArimaSpec
 from forecast.models.ets import ETSSpec
@@ -62,6 +63,7 @@ RECORDS: dict[str, type] = {
     "arima_spec": ArimaSpec,
     "curve_fit": CurveFit,
     "curve_problem": CurveProblem,
+    "curve_profile": Profile,
     "conformal": Conformal,
     "conformal_cache": ConformalCache,
     "inner_scores": InnerScores,
