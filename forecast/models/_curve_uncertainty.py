@@ -19,7 +19,15 @@ from forecast.errors import ConfigError, FitError, HistoryError
 from forecast.models._curve_estimate import CurveProblem, estimate, evaluate, with_y
 from forecast.models.base import Intervals, quantile_intervals
 
-__all__ = ["PREDICT_DRAWS", "PROFILE_FLOOR", "CurveFit", "Profile", "fit_curve", "profile"]
+__all__ = [
+    "PREDICT_DRAWS",
+    "PROFILE_FLOOR",
+    "CurveFit",
+    "Profile",
+    "dependence_factor",
+    "fit_curve",
+    "profile",
+]
 
 PREDICT_DRAWS = 4000
 """Paths behind the intervals of ``CurveFit.predict``."""
@@ -31,6 +39,7 @@ this (or a box bound or the limit of steps is reached)."""
 _MAX_REJECTION_ROUNDS = 40
 _PROFILE_STEPS = 16
 _PROFILE_GROWTH = 1.6
+_MIN_INDEPENDENT = 0.1
 
 
 def _jacobian(theta: np.ndarray, problem: CurveProblem, sigma: float) -> np.ndarray:
@@ -158,22 +167,52 @@ class Profile:
         return draws
 
 
+def dependence_factor(theta: np.ndarray, problem: CurveProblem) -> float:
+    """Effective share of independent observations, ``(1 - rho) / (1 + rho)`` for ``rho > 0``.
+
+    ``rho`` is the lag-one autocorrelation of the point residuals in time order; the factor is
+    1 for ``rho <= 0`` or fewer than 4 points, and at least ``_MIN_INDEPENDENT``. A curve's
+    residuals on user counts are typically positively autocorrelated, so its least-squares
+    fit is surer of the parameters than the data allow (Bence 1995).
+    """
+    points = problem.points
+    if int(points.sum()) < 4:
+        return 1.0
+    order = np.argsort(problem.t[points], kind="stable")
+    f = evaluate(problem.curve, theta, problem.t)
+    r = ((problem.y[points] - f[points]) / problem.point_scale)[order]
+    r = r - r.mean()
+    denominator = float(np.sum(r**2))
+    rho = float(np.sum(r[1:] * r[:-1]) / denominator) if denominator > 0 else 0.0
+    return float(np.clip((1.0 - rho) / (1.0 + rho), _MIN_INDEPENDENT, 1.0))
+
+
 def _relative_weight(
-    costs: tuple[float, float], best: tuple[float, float], problem: CurveProblem, dof: int
+    costs: tuple[float, float],
+    best: tuple[float, float],
+    problem: CurveProblem,
+    dof: int,
+    independent: float,
 ) -> float:
     """Relative profile likelihood; Student-t in the data part when ``sigma`` was estimated."""
-    data, prior = costs[0] - best[0], costs[1] - best[1]
+    data, prior = independent * (costs[0] - best[0]), costs[1] - best[1]
     if problem.sigma is None and dof >= 1:
         return float((1.0 + 2.0 * max(data, 0.0) / dof) ** (-(dof + 1) / 2) * np.exp(-prior))
     return float(np.exp(-max(data, 0.0) - prior))
 
 
 def _walk(
-    problem: CurveProblem, theta: np.ndarray, sigma: float, dof: int, c: int, direction: int
+    problem: CurveProblem,
+    theta: np.ndarray,
+    sigma: float,
+    dof: int,
+    independent: float,
+    c: int,
+    direction: int,
 ) -> list[tuple[np.ndarray, float, np.ndarray]]:
     """Refits along one direction of coordinate ``c``: (theta, relative weight, covariance)."""
     best = _costs(theta, problem, sigma)
-    se = float(np.sqrt(max(_laplace_cov(theta, problem, sigma)[c, c], 0.0)))
+    se = float(np.sqrt(max(_laplace_cov(theta, problem, sigma)[c, c], 0.0) / independent))
     step = float(np.clip(se, 0.02, 0.5)) if np.isfinite(se) else 0.1
     found: list[tuple[np.ndarray, float, np.ndarray]] = []
     current, offset = theta, 0.0
@@ -184,10 +223,10 @@ def _walk(
         try:
             fixed = _fixed_at(problem, current, c, value)
             current, _, _ = estimate(fixed, n_polish=1)
-            cov = _laplace_cov(current, fixed, sigma)
+            cov = _laplace_cov(current, fixed, sigma) / independent
         except (FitError, HistoryError):
             break
-        weight = _relative_weight(_costs(current, problem, sigma), best, problem, dof)
+        weight = _relative_weight(_costs(current, problem, sigma), best, problem, dof, independent)
         found.append((current, weight, cov))
         if weight < PROFILE_FLOOR or value in (problem.lower[c], problem.upper[c]):
             break
@@ -223,9 +262,11 @@ def profile(
     c = coordinate
     if not problem.lower[c] < problem.upper[c]:
         return None
-    centre = (theta, 1.0, _laplace_cov(theta, _fixed_at(problem, theta, c, theta[c]), sigma))
-    below = _walk(problem, theta, sigma, dof, c, -1)
-    above = _walk(problem, theta, sigma, dof, c, 1)
+    independent = dependence_factor(theta, problem)
+    fixed = _fixed_at(problem, theta, c, theta[c])
+    centre = (theta, 1.0, _laplace_cov(theta, fixed, sigma) / independent)
+    below = _walk(problem, theta, sigma, dof, independent, c, -1)
+    above = _walk(problem, theta, sigma, dof, independent, c, 1)
     rows = [*reversed(below), centre, *above]
     if len(rows) < 2:
         return None
