@@ -1,9 +1,11 @@
-"""``auto``: per series, the best of a list of candidate models by an inner backtest.
+"""``auto``: per series, a combination of ETS, ARIMA and theta, or a choice by inner backtest.
 
-The inner backtest runs on the training data the model is given and nothing else, so ``auto``
-can itself be backtested without leakage: inside each outer window it cuts its own windows
-from the data before the outer cutoff. Its errors also calibrate the intervals (split-conformal
-by horizon step, :class:`Conformal`), which ``ensemble`` uses as well.
+By default ``auto`` fits ``ets``, ``arima`` and ``theta`` to the whole series and combines
+their forecasts with equal weights (the mean of points, of interval bounds and of the
+quantiles of sample paths); no inner backtest runs. Given ``candidates``, it instead chooses
+among them per series by an inner backtest on the training data (so it can itself be
+backtested without leakage), whose errors can also calibrate the intervals (split-conformal by
+horizon step, :class:`Conformal`), which ``ensemble`` uses as well.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.engine.specs import label_models
-from forecast.errors import ConfigError, FitError, ForecastError
+from forecast.errors import ConfigError, FitError, ForecastError, HistoryError
 from forecast.evaluation.conformal import (
     Conformal,
     ConformalCache,
@@ -24,6 +26,7 @@ from forecast.evaluation.conformal import (
     rescaled,
 )
 from forecast.evaluation.inner import InnerScores, inner_backtest
+from forecast.models._params import check_choice
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import get, register
 from forecast.schema import DS, UNIQUE_ID, Y, level_column
@@ -40,8 +43,11 @@ __all__ = [
     "inner_backtest",
 ]
 
-DEFAULT_CANDIDATES: tuple[str, ...] = ("naive", "seasonal_naive", "drift", "ets", "theta")
-"""Candidates of ``auto`` when none are given."""
+DEFAULT_MEMBERS: tuple[str, ...] = ("ets", "arima", "theta")
+"""Members of ``auto``'s combination when neither members nor candidates are given."""
+
+FALLBACK = "naive"
+"""What ``auto`` forecasts with when no member can be fitted (a series of 2 or 3 points)."""
 
 
 def build_candidates(
@@ -80,76 +86,117 @@ def build_candidates(
 
 @register("auto")
 class Auto(BaseModel):
-    """The best of a list of candidate models per series, chosen by an inner backtest.
+    """The default forecaster: the mean of ETS, ARIMA and theta, or the best of candidates.
 
     Parameters
     ----------
-    candidates : sequence of str or BaseModel
-        Registry names or unfitted models; by default ``naive``, ``seasonal_naive``, ``drift``,
-        ``ets`` and ``theta``.
+    members : sequence of str or BaseModel, optional
+        Registry names or unfitted models whose forecasts are combined; by default ``ets``,
+        ``arima`` and ``theta``. Mutually exclusive with ``candidates``.
+    candidates : sequence of str or BaseModel, optional
+        Choose among these per series by an inner backtest instead of combining (the
+        behaviour of ``auto`` before version 0.x); ``h``, ``n_windows`` and
+        ``combine_within`` apply to this choice.
+    combine : {"mean", "median"}
+        How the members' point forecasts, interval bounds and path quantiles combine.
     h : int, optional
-        Horizon of the inner windows; by default the season length (7 for daily series, 12 for
-        monthly), at least 1.
+        Horizon of the inner windows (``candidates``, or ``calibrate``); by default the season
+        length (7 for daily series, 12 for monthly), at least 1.
     n_windows : int
         Inner windows.
     combine_within : float, optional
-        Every candidate whose inner MASE is within this fraction of the best one
-        (``score <= best * (1 + combine_within)``) is kept, and two or more kept candidates are
-        combined by the median of their forecasts (an ``ensemble``); None (the default) keeps
-        the best alone. On the backtest benchmark (BENCHMARKS.md) 0.1 lowered the mean MASE
-        over the five data sets but raised it on Peyton Manning, so it is not the default.
+        With ``candidates``: every candidate whose inner MASE is within this fraction of the
+        best one (``score <= best * (1 + combine_within)``) is kept, and two or more kept
+        candidates are combined by the median of their forecasts; None (the default) keeps
+        the best alone.
     calibrate : bool
-        Calibrate the intervals and sample paths on the inner backtest's errors of the chosen
-        forecast (see :class:`Conformal`); False (the default) uses the chosen model's own
-        intervals, which covered the actuals closer to nominal on average over the five data
-        sets of the backtest benchmark (BENCHMARKS.md) than the calibrated ones of three inner
-        windows.
+        Conformal intervals and sample paths from the inner backtest's errors of the combined
+        or chosen forecast (see :class:`Conformal`); False (the default) combines the members'
+        own intervals and paths (or uses the chosen candidate's).
     seasonal_period, transform, freq
-        See :class:`~forecast.models.base.BaseModel`; the season and frequency are passed on to
-        candidates given by name.
+        See :class:`~forecast.models.base.BaseModel`; passed on to members and candidates
+        given by name.
 
     Attributes
     ----------
     chosen_ : str
-        Label of the chosen candidate, or ``median(a, b, ...)`` for a combination.
-    scores_ : InnerScores
-        Mean scaled absolute error (MASE) of every candidate in the inner backtest.
+        What forecasts: ``mean(ets, arima, theta)``, a single member's label when only one
+        could be fitted, or the chosen candidate's label (``median(a, b)`` for a combination
+        of close candidates).
+    members_ : list of (str, BaseModel)
+        The fitted members that are combined (combination only).
+    weights_ : dict
+        Weight of each combined member (equal; combination only).
+    dropped_ : dict
+        Members left out and why (too short a series, a failed fit), by label.
+    scores_ : InnerScores or None
+        Mean scaled absolute error (MASE) of every member or candidate in the inner backtest;
+        None when none ran (a combination without ``calibrate``).
     model_ : BaseModel
-        The chosen candidate (or combination), fitted on all the training data.
+        The chosen candidate (or combination), fitted on all the training data (``candidates``
+        only).
     calibrated_ : bool
         Whether intervals and paths are conformal.
+    params_ : dict
+        ``combine``, ``members``, ``weights``, ``dropped`` and ``why`` (the rule in words), and
+        each member's own fitted parameters under ``member_params``; with ``candidates``, the
+        inner MASE of every candidate (``mase_<label>``).
 
     Notes
     -----
-    Steps: cut ``n_windows`` windows of ``h`` observations from the end of the training data;
-    fit every candidate on the data before each window and score its point forecasts by MASE
-    (errors scaled by the in-sample seasonal-naive MAE of that window's training data); choose
-    the lowest mean score (ties go to the earlier candidate), or the median of the candidates
-    within ``combine_within`` of it; refit on all the data. When that final fit fails, the
-    next best is used alone.
+    **Combination** (the default). Every member is fitted to the whole series; a member whose
+    ``min_history`` exceeds the series' length, or whose fit fails, is dropped and named in
+    ``dropped_`` (``ets`` and ``arima`` need 8 points, ``theta`` 4), and with no member left
+    ``naive`` forecasts alone. The point forecast is the mean (or median) of the members'.
+    Intervals are the mean (or median) of the members' bounds at each level, i.e. the
+    members' quantiles averaged (Vincentisation, [3]_), which nest and hold the point. Sample
+    paths have those averaged quantiles as marginals: each member's paths are sorted per step
+    and combined rank by rank, then reordered per step to the ranks of the draw-by-draw
+    combination of the members' paths, which keeps their dependence across steps (the
+    Schaake shuffle, [4]_). A plain equal-weight combination of ETS, ARIMA and theta-family
+    forecasts is more accurate than choosing one of them per series on the M3 and M4
+    competitions ([1]_, [2]_) and costs no inner backtest.
 
-    With ``calibrate``, the residuals of the chosen forecast in the same inner windows give
-    split-conformal intervals by horizon step (:class:`Conformal`): the point forecast plus or
-    minus the empirical quantiles of the absolute residuals of each step, and sample paths made
-    of the point plus one inner window's residual vector with a random sign. A forecast longer
-    than the inner ``h`` is calibrated on its own inner backtest of ``n_windows`` windows of
-    that length when the training data has room for it (else the spread is extrapolated, see
-    :class:`Conformal`). Everything is computed from the training data only.
+    **Choice** (``candidates``). Cut ``n_windows`` windows of ``h`` observations from the end
+    of the training data; fit every candidate on the data before each window and score its
+    point forecasts by MASE (errors scaled by the in-sample seasonal-naive MAE of that
+    window's training data); choose the lowest mean score (ties go to the earlier candidate),
+    or the median of the candidates within ``combine_within`` of it; refit on all the data.
+    When that final fit fails, the next best is used alone.
+
+    With ``calibrate``, the residuals of the combined or chosen forecast in ``n_windows``
+    inner windows give split-conformal intervals by horizon step (:class:`Conformal`): the
+    point forecast plus or minus the empirical quantiles of the absolute residuals of each
+    step, and sample paths made of the point plus one inner window's residual vector with a
+    random sign. A forecast longer than the inner ``h`` is calibrated on its own inner
+    backtest of that length when the training data has room for it. Everything is computed
+    from the training data only.
 
     References
     ----------
-    .. [1] Hyndman, R. J. and Athanasopoulos, G. (2021). Forecasting: Principles and Practice,
+    .. [1] Petropoulos, F. and Svetunkov, I. (2020). A simple combination of univariate
+       models. International Journal of Forecasting 36(1), 110-115.
+    .. [2] Fiorucci, J. A., Pellegrini, T. R., Louzada, F., Petropoulos, F. and Koehler, A. B.
+       (2016). Models for optimising the theta method and their relationship to state space
+       models. International Journal of Forecasting 32(4), 1151-1161.
+    .. [3] Lichtendahl, K. C., Grushka-Cockayne, Y. and Winkler, R. L. (2013). Is it better to
+       average probabilities or quantiles? Management Science 59(7), 1594-1611.
+    .. [4] Clark, M., Gangopadhyay, S., Hay, L., Rajagopalan, B. and Wilby, R. (2004). The
+       Schaake shuffle. Journal of Hydrometeorology 5(1), 243-262.
+    .. [5] Hyndman, R. J. and Athanasopoulos, G. (2021). Forecasting: Principles and Practice,
        3rd ed., section 5.10 (time series cross-validation).
-    .. [2] Stankeviciute, K., Alaa, A. M. and van der Schaar, M. (2021). Conformal time-series
+    .. [6] Stankeviciute, K., Alaa, A. M. and van der Schaar, M. (2021). Conformal time-series
        forecasting. Advances in Neural Information Processing Systems 34.
     """
 
-    capabilities = Capabilities(min_history=4)
+    capabilities = Capabilities(min_history=2)
 
     def __init__(
         self,
-        candidates: Sequence[str | BaseModel] = DEFAULT_CANDIDATES,
         *,
+        members: Sequence[str | BaseModel] | None = None,
+        candidates: Sequence[str | BaseModel] | None = None,
+        combine: Literal["mean", "median"] = "mean",
         h: int | None = None,
         n_windows: int = 3,
         combine_within: float | None = None,
@@ -160,34 +207,147 @@ class Auto(BaseModel):
     ) -> None:
         super().__init__(seasonal_period=seasonal_period, transform=transform, freq=freq)
         if h is not None and (isinstance(h, bool) or int(h) < 1):
-            raise ConfigError(f"h must be a positive integer, not {h!r}.")
+            raise ConfigError(f"auto: h must be a positive integer, not {h!r}.")
         if isinstance(n_windows, bool) or int(n_windows) < 1:
-            raise ConfigError(f"n_windows must be a positive integer, not {n_windows!r}.")
-        if isinstance(candidates, (str, BaseModel)) or len(candidates) == 0:
-            raise ConfigError("candidates must be a non-empty list of model names or instances.")
+            raise ConfigError(f"auto: n_windows must be a positive integer, not {n_windows!r}.")
+        if members is not None and candidates is not None:
+            raise ConfigError(
+                "auto: pass members (to combine them) or candidates (to choose one per series "
+                "by an inner backtest), not both."
+            )
+        for name, value in (("members", members), ("candidates", candidates)):
+            if value is not None and (isinstance(value, (str, BaseModel)) or len(value) == 0):
+                raise ConfigError(
+                    f"auto: {name} must be a non-empty list of model names or instances."
+                )
+        check_choice(self.name, "combine", combine, ("mean", "median"))
         if combine_within is not None and not (np.isfinite(combine_within) and combine_within >= 0):
             raise ConfigError(
-                f"combine_within must be None or a fraction >= 0, not {combine_within!r}."
+                f"auto: combine_within must be None or a fraction >= 0, not {combine_within!r}."
             )
         if not isinstance(calibrate, bool):
-            raise ConfigError(f"calibrate must be True or False, not {calibrate!r}.")
-        self.candidates = tuple(candidates)
+            raise ConfigError(f"auto: calibrate must be True or False, not {calibrate!r}.")
+        self.members = None if members is None else tuple(members)
+        self.candidates = None if candidates is None else tuple(candidates)
+        self.combine = combine
         self.h = h
         self.n_windows = int(n_windows)
         self.combine_within = None if combine_within is None else float(combine_within)
         self.calibrate = calibrate
 
     def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
-        candidates = build_candidates(self.candidates, self.seasonal_period, self.freq)
+        self.scores_: InnerScores | None = None
+        self.dropped_: dict[str, str] = {}
+        if self.candidates is not None:
+            self._fit_choice(data, self.candidates)
+        else:
+            self._fit_combination(data)
+
+    # ---------------------------------------------------------------------------- combination
+    def _fit_combination(self, data: pd.DataFrame) -> None:
+        series = data[[UNIQUE_ID, DS, Y]]
+        built = build_candidates(self.members or DEFAULT_MEMBERS, self.seasonal_period, self.freq)
+        fitted = []
+        for label, model in built:
+            need = model.capabilities.min_history
+            if len(series) < need:
+                self.dropped_[label] = f"needs {need} observations, the series has {len(series)}"
+                continue
+            try:
+                fitted.append((label, model.fit_validated(series)))
+            except ForecastError as err:
+                self.dropped_[label] = f"{type(err).__name__}: {err}"
+        if fitted:
+            why = (
+                f"equal-weight {self.combine} of {len(fitted)} members fitted to the whole "
+                "series, no inner backtest"
+            )
+        else:
+            fallback = get(FALLBACK, seasonal_period=self.seasonal_period, freq=self.freq)
+            fitted = [(FALLBACK, fallback.fit_validated(series))]
+            why = f"no member could be fitted, so {FALLBACK!r} forecasts alone"
+        labels = [label for label, _ in fitted]
+        self.members_ = fitted
+        self.weights_ = {label: 1.0 / len(fitted) for label in labels}
+        self.chosen_ = labels[0] if len(labels) == 1 else f"{self.combine}({', '.join(labels)})"
+        self.params_ = {
+            "combine": self.combine,
+            "members": labels,
+            "weights": self.weights_,
+            "dropped": dict(self.dropped_),
+            "why": why,
+            "member_params": {label: model.params_ for label, model in fitted},
+        }
+        members = [(label, model.clone()) for label, model in fitted]
+        base = self._combined_calibration(series, members) if self.calibrate else None
+        self.conformal_ = ConformalCache(
+            base, series, members, self.n_windows, self.seasonal_period_, self.combine
+        )
+        self.calibrated_ = bool(self.conformal_)
+
+    def _combined_calibration(
+        self, series: pd.DataFrame, members: list[tuple[str, BaseModel]]
+    ) -> Conformal | None:
+        """Conformal residuals of the combined forecast in the inner windows, if it has room."""
         h = int(self.h or max(self.seasonal_period_, 1))
-        self.scores_ = inner_backtest(data, candidates, h, self.n_windows, self.seasonal_period_)
+        try:
+            self.scores_ = inner_backtest(series, members, h, self.n_windows, self.seasonal_period_)
+        except HistoryError as err:
+            self.params_["calibration"] = f"off: {err}"
+            return None
+        failed = dict(self.scores_.errors)
+        if failed:
+            self.params_["calibration"] = f"off: members failed in an inner window: {failed}"
+            return None
+        points = np.stack([self.scores_.forecasts[label] for label, _ in members])
+        combined = combine_points(points, self.combine)
+        return Conformal(rescaled(series, self.scores_, combined, self.seasonal_period_))
+
+    def _predict_combination(
+        self, h: int, levels: tuple[float, ...]
+    ) -> tuple[np.ndarray, Intervals]:
+        own = () if self.calibrated_ else levels
+        frames = [model.predict(h, levels=own) for _, model in self.members_]
+        point = combine_points(np.stack([f["yhat"].to_numpy() for f in frames]), self.combine)
+        if self.calibrated_:
+            return point, self.conformal_.get(h).intervals(point, levels)
+        intervals = {}
+        for level in levels:
+            bounds = [
+                combine_points(
+                    np.stack([f[level_column(level, side)].to_numpy() for f in frames]),
+                    self.combine,
+                )
+                for side in ("lo", "hi")
+            ]
+            intervals[level] = (bounds[0], bounds[1])
+        return point, intervals
+
+    def _sample_combination(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        if self.calibrated_:
+            point = self._predict_combination(h, ())[0]
+            return self.conformal_.get(h).paths(point, n, rng)
+        draws = np.stack(
+            [model.sample(h, n, seed=int(rng.integers(2**31))) for _, model in self.members_]
+        )
+        marginals = combine_points(np.sort(draws, axis=1), self.combine)
+        ranks = combine_points(draws, self.combine).argsort(axis=0).argsort(axis=0)
+        return np.take_along_axis(marginals, ranks, axis=0)
+
+    # ---------------------------------------------------------------------------------- choice
+    def _fit_choice(self, data: pd.DataFrame, given: Sequence[str | BaseModel]) -> None:
+        candidates = build_candidates(given, self.seasonal_period, self.freq)
+        h = int(self.h or max(self.seasonal_period_, 1))
+        self.scores_ = scores = inner_backtest(
+            data, candidates, h, self.n_windows, self.seasonal_period_
+        )
         ranked = sorted(
             (score, position, label)
-            for position, (label, score) in enumerate(self.scores_.items())
+            for position, (label, score) in enumerate(scores.items())
             if np.isfinite(score)
         )
         if not ranked:
-            details = "; ".join(f"{k}: {v}" for k, v in self.scores_.errors.items())
+            details = "; ".join(f"{k}: {v}" for k, v in scores.errors.items())
             raise FitError(
                 f"every candidate of 'auto' failed the inner backtest of series "
                 f"{self.series_id_!r} ({details})."
@@ -195,15 +355,13 @@ class Auto(BaseModel):
         models = dict(candidates)
         series = data[[UNIQUE_ID, DS, Y]]
         selected = self._fit_chosen(series, ranked, models)
-        self.params_ = {f"mase_{k}": v for k, v in self.scores_.items()}
+        self.params_ = {f"mase_{k}": v for k, v in scores.items()}
         members = [(label, models[label]) for label in selected]
         base = None
         if self.calibrate:
-            points = np.stack([self.scores_.forecasts[label] for label in selected])
+            points = np.stack([scores.forecasts[label] for label in selected])
             base = Conformal(
-                rescaled(
-                    series, self.scores_, combine_points(points, "median"), self.seasonal_period_
-                )
+                rescaled(series, scores, combine_points(points, "median"), self.seasonal_period_)
             )
         self.conformal_ = ConformalCache(
             base, series, members, self.n_windows, self.seasonal_period_
@@ -252,6 +410,8 @@ class Auto(BaseModel):
         )
 
     def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
+        if self.candidates is None:
+            return self._predict_combination(h, levels)
         frame = self.model_.predict(h, levels=() if self.calibrated_ else levels)
         point = frame["yhat"].to_numpy()
         if self.calibrated_:
@@ -266,6 +426,8 @@ class Auto(BaseModel):
         return point, intervals
 
     def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        if self.candidates is None:
+            return self._sample_combination(h, n, rng)
         if self.calibrated_:
             point = self.model_.predict(h, levels=())["yhat"].to_numpy()
             return self.conformal_.get(h).paths(point, n, rng)

@@ -1,4 +1,5 @@
-"""``auto``: the inner backtest sees the training data only and picks the best candidate."""
+"""``auto``: by default the mean of its members; with ``candidates``, the best by an inner
+backtest that sees the training data only."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from hypothesis.extra.numpy import arrays
 
 import forecast as fc
 from forecast.errors import ConfigError, FitError, HistoryError
-from forecast.models.auto import Conformal, build_candidates, inner_backtest
+from forecast.models.auto import DEFAULT_MEMBERS, Conformal, build_candidates, inner_backtest
 
 FAST = ["naive", "seasonal_naive", "drift"]
 
@@ -218,3 +219,121 @@ def test_bad_calibration_parameters_raise():
         fc.models.get("auto", candidates=FAST, combine_within=-0.1)
     with pytest.raises(ConfigError, match="calibrate"):
         fc.models.get("auto", candidates=FAST, calibrate="yes")
+
+
+# ------------------------------------------------------------------------------ combination
+def _monthly(n: int, seed: int = 0) -> pd.DataFrame:
+    t = np.arange(n)
+    rng = np.random.default_rng(seed)
+    y = 200 + 2 * t + 20 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 4, n)
+    return pd.DataFrame(
+        {"unique_id": "s", "ds": pd.date_range("2015-01-01", periods=n, freq="MS"), "y": y}
+    )
+
+
+def _alone(members: list[str], series: pd.DataFrame, h: int, levels=(80, 95)) -> list:
+    return [fc.models.get(m).fit(series).predict(h, levels=levels) for m in members]
+
+
+@pytest.mark.parametrize("combine", ["mean", "median"])
+def test_the_combination_is_the_mean_or_median_of_its_members(combine):
+    series = _monthly(48)
+    members = ["naive", "drift", "theta"]
+    model = fc.models.get("auto", members=members, combine=combine).fit(series)
+    frames = _alone(members, series, 9)
+    how = np.mean if combine == "mean" else np.median
+    out = model.predict(9)
+    for column in ("yhat", "yhat_lo_80", "yhat_hi_80", "yhat_lo_95", "yhat_hi_95"):
+        expected = how(np.stack([f[column] for f in frames]), axis=0)
+        np.testing.assert_allclose(out[column], expected)
+    assert model.chosen_ == f"{combine}(naive, drift, theta)"
+    assert model.weights_ == pytest.approx(dict.fromkeys(members, 1 / 3))
+    assert model.scores_ is None and not model.calibrated_
+
+
+@pytest.mark.slow
+def test_the_default_members_are_ets_arima_and_theta():
+    series = _monthly(60)
+    model = fc.models.get("auto").fit(series)
+    assert model.params_["members"] == list(DEFAULT_MEMBERS) == ["ets", "arima", "theta"]
+    assert model.params_["dropped"] == {} and "no inner backtest" in model.params_["why"]
+    frames = _alone(list(DEFAULT_MEMBERS), series, 12, levels=())
+    expected = np.mean(np.stack([f["yhat"] for f in frames]), axis=0)
+    np.testing.assert_allclose(model.predict(12, levels=())["yhat"], expected)
+    assert set(model.params_["member_params"]) == set(DEFAULT_MEMBERS)
+
+
+def test_paths_have_the_members_quantiles_averaged_and_repeat_by_seed():
+    series = _monthly(48)
+    members = ["naive", "drift", "theta"]
+    model = fc.models.get("auto", members=members).fit(series)
+    paths = model.sample(6, 500, seed=4)
+    np.testing.assert_array_equal(paths, model.sample(6, 500, seed=4))
+    rng = np.random.default_rng(4)
+    fitted = [fc.models.get(m).fit(series) for m in members]
+    draws = [m.sample(6, 500, seed=int(rng.integers(2**31))) for m in fitted]
+    sorted_mean = np.mean([np.sort(d, axis=0) for d in draws], axis=0)
+    np.testing.assert_allclose(np.sort(paths, axis=0), sorted_mean)
+    # the order of the paths within a step follows the draw-by-draw mean of the members
+    template = np.mean(draws, axis=0)
+    for step in range(6):
+        assert np.array_equal(np.argsort(paths[:, step]), np.argsort(template[:, step]))
+
+
+@pytest.mark.parametrize("n", [3, 5, 9])
+def test_a_short_series_drops_the_members_it_cannot_fit_and_says_so(n):
+    series = _monthly(n)
+    model = fc.models.get("auto").fit(series)
+    needs = {m: fc.models.get(m).capabilities.min_history for m in DEFAULT_MEMBERS}
+    kept = [m for m in DEFAULT_MEMBERS if needs[m] <= n]
+    assert set(model.dropped_) >= {m for m in DEFAULT_MEMBERS if needs[m] > n}
+    for label in model.dropped_:
+        assert label in DEFAULT_MEMBERS and model.params_["dropped"][label]
+    out = model.predict(4)
+    assert np.isfinite(out.drop(columns="ds").to_numpy()).all()
+    if not set(kept) - set(model.dropped_):
+        assert model.chosen_ == "naive" and "no member" in model.params_["why"]
+        pd.testing.assert_frame_equal(out, fc.models.get("naive").fit(series).predict(4))
+
+
+def test_a_single_point_is_too_short_even_for_auto():
+    with pytest.raises(HistoryError):
+        fc.models.get("auto").fit(_monthly(1))
+
+
+def test_members_and_candidates_together_or_a_bad_combine_raise():
+    with pytest.raises(ConfigError, match="not both"):
+        fc.models.get("auto", members=FAST, candidates=FAST)
+    with pytest.raises(ConfigError, match="members"):
+        fc.models.get("auto", members=[])
+    with pytest.raises(ConfigError, match="combine"):
+        fc.models.get("auto", combine="vote")
+
+
+def test_a_calibrated_combination_uses_the_combined_inner_residuals(daily_series):
+    members = ["naive", "drift", "seasonal_naive"]
+    model = fc.models.get("auto", members=members, calibrate=True, h=7).fit(daily_series)
+    assert model.calibrated_
+    scores = model.scores_
+    combined = np.mean(np.stack([scores.forecasts[m] for m in members]), axis=0)
+    y = daily_series["y"].to_numpy()
+    current = np.mean(np.abs(y[7:] - y[:-7]))
+    expected = (scores.actuals - combined) * current / scores.scales[:, None]
+    np.testing.assert_allclose(model.conformal_.base.residuals, expected)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.floats(1, 1e4), min_size=2, max_size=20),
+    st.sampled_from(["mean", "median"]),
+)
+def test_every_series_of_two_points_or_more_gets_nested_intervals(values, combine):
+    series = _frame(np.asarray(values))
+    model = fc.models.get("auto", members=["drift", "theta", "naive"], combine=combine)
+    out = model.fit(series).predict(5, levels=(50, 80, 95))
+    assert np.isfinite(out["yhat"]).all()
+    for inner, outer in ((50, 80), (80, 95)):
+        assert (out[f"yhat_lo_{outer}"] <= out[f"yhat_lo_{inner}"] + 1e-9).all()
+        assert (out[f"yhat_hi_{outer}"] >= out[f"yhat_hi_{inner}"] - 1e-9).all()
+    assert (out["yhat_lo_50"] <= out["yhat"] + 1e-9).all()
+    assert (out["yhat"] <= out["yhat_hi_50"] + 1e-9).all()
