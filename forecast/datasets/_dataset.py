@@ -114,12 +114,17 @@ class Dataset:
     truth : SimulationTruth or None
         For :func:`~forecast.datasets.simulate_market`: the true parameters and noise-free
         paths; None for bundled data.
+    covariates : DataFrame or None
+        Covariates of the series (``unique_id``, ``ds``, one column each), known at every
+        date; :func:`~forecast.datasets.simulate_market` gives its campaigns here. None when
+        the dataset has none.
     """
 
     series: pd.DataFrame
     retention: pd.DataFrame | None
     info: DatasetInfo
     truth: SimulationTruth | None = None
+    covariates: pd.DataFrame | None = None
 
 
 def _split_sections(text: str) -> tuple[str, str, dict[str, str]]:

@@ -17,6 +17,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from forecast.datasets._dataset import Dataset, DatasetInfo
+from forecast.datasets._market_campaign import CampaignPlan, campaign_frame, campaign_plan
 from forecast.datasets._market_frames import observed_series, retention_frame, str_column
 from forecast.datasets._market_setup import (
     WEEKLY_PROFILE,
@@ -75,6 +76,10 @@ class SimulationTruth:
         The ``unique_id`` of each total series, shape ``(n_markets, n_products)``.
     dates : DatetimeIndex
         The simulated dates.
+    campaigns : DataFrame or None
+        ``market``, ``product``, ``start``, ``end`` (inclusive) of every campaign window, and
+        ``effect``, the true log-multiplier of acquisition while it runs; None without
+        ``campaign=``.
     """
 
     params: pd.DataFrame
@@ -86,6 +91,7 @@ class SimulationTruth:
     weekly: np.ndarray
     unique_ids: np.ndarray
     dates: pd.DatetimeIndex
+    campaigns: pd.DataFrame | None = None
 
     def paths_frame(self) -> pd.DataFrame:
         """Return the noise-free paths in long format.
@@ -136,6 +142,7 @@ def simulate_market(
     retention_ages: Sequence[int] | None = None,
     cohort_every: int | None = None,
     n_components: int = 12,
+    campaign: Mapping[str, object] | None = None,
 ) -> Dataset:
     r"""Simulate products competing for one market, observed as DAU series and cohort retention.
 
@@ -154,7 +161,8 @@ def simulate_market(
     with :math:`S_j` a shifted-beta-geometric curve (written exactly as a mixture of
     ``n_components`` geometric curves, which is the true curve), :math:`w_{j,t} = 1 + s_j
     W_{d(t)}` the weekly factor (:data:`WEEKLY_PROFILE`, daily data only),
-    :math:`\epsilon_{j,t}` the product of the event factors in force, :math:`\ell` churn and
+    :math:`\epsilon_{j,t}` the product of the event factors in force and of the campaign
+    multiplier :math:`e^{\beta x_{j,t}}` (``campaign=``), :math:`\ell` churn and
     :math:`\sigma` the switching matrix. The observed DAU is
 
     .. math:: y_{j,t} = D_{j,t}\, w_{j,t} \exp(\nu_j z_{j,t} - \nu_j^2 / 2), \quad z \sim N(0, 1),
@@ -213,6 +221,15 @@ def simulate_market(
         A cohort is observed every this many periods (30 for daily data, 1 otherwise).
     n_components : int
         Geometric components of each sBG curve.
+    campaign : mapping, optional
+        Marketing campaigns, a covariate known in advance: ``{"multiplier": 2.0}`` multiplies
+        acquisition by 2 while a product runs a campaign (the covariate ``x`` is 1, else 0, so
+        the true effect is :math:`\beta = \log 2` per unit). Optional keys: ``"windows"``
+        (campaigns drawn per product and market, default 3) of ``"length"`` periods (default
+        14 for daily data, 2 otherwise), starting at periods drawn uniformly after the first
+        tenth of the simulation; or ``"dates"``, a list of ``(start, end)`` pairs (inclusive)
+        for every product; ``"products"`` (default all) and ``"name"`` (the column, default
+        ``"campaign"``).
 
     Returns
     -------
@@ -222,12 +239,14 @@ def simulate_market(
         the market. ``retention``: ``unique_id`` ``<market>/<product>``, ``cohort``, ``age``,
         ``retention``, ``cohort_size`` (cohorts of fewer than one user are not observed).
         ``truth``: a :class:`SimulationTruth`. ``info``: a datasheet naming the call.
+        ``covariates`` (with ``campaign=``): ``unique_id`` of every series, ``ds`` and the
+        campaign indicator, at every simulated date.
 
     Raises
     ------
     ConfigError
         Invalid sizes, parameters out of range, unknown products or dates in events, a
-        seasonality for data that are not daily.
+        seasonality for data that are not daily, a campaign that is not as described.
 
     Examples
     --------
@@ -238,8 +257,10 @@ def simulate_market(
     >>> data.truth.params[["product", "p", "q"]].round(4).shape
     (2, 3)
     """
-    draws = np.random.SeedSequence(seed).spawn(4)
-    params_rng, noise_rng, retention_rng, channel_rng = (np.random.default_rng(s) for s in draws)
+    draws = np.random.SeedSequence(seed).spawn(5)
+    params_rng, noise_rng, retention_rng, channel_rng, campaign_rng = (
+        np.random.default_rng(s) for s in draws
+    )
     setup = draw_setup(
         n_products,
         periods,
@@ -259,7 +280,10 @@ def simulate_market(
         n_components=n_components,
     )
     ages, every = retention_plan(retention_ages, cohort_every, setup.daily)
-    paths, y = _simulate(setup, noise_rng)
+    plan = campaign_plan(
+        campaign, setup.dates, setup.markets, setup.products, campaign_rng, daily=setup.daily
+    )
+    paths, y = _simulate(setup, noise_rng, plan)
     labels = np.array(
         [[f"{mk}/{pr}" for pr in setup.products] for mk in setup.markets], dtype=object
     )
@@ -278,12 +302,18 @@ def simulate_market(
         series=series,
         retention=None if cohorts is None or cohorts.empty else cohorts,
         info=_info(n, k, periods, freq, source),
-        truth=_truth(setup, paths, channel_table),
+        truth=_truth(setup, paths, channel_table, plan),
+        covariates=None if plan is None else campaign_frame(plan, series, labels, setup.dates),
     )
 
 
-def _simulate(setup: MarketSetup, rng: np.random.Generator) -> tuple[FeedbackPaths, np.ndarray]:
+def _simulate(
+    setup: MarketSetup, rng: np.random.Generator, plan: CampaignPlan | None
+) -> tuple[FeedbackPaths, np.ndarray]:
     """Run the feedback model and observe its DAU with multiplicative log-normal noise."""
+    multipliers = setup.weekly * setup.steps
+    if plan is not None:
+        multipliers = multipliers * plan.multipliers
     paths = simulate_competition(
         setup.p,
         setup.q,
@@ -291,7 +321,7 @@ def _simulate(setup: MarketSetup, rng: np.random.Generator) -> tuple[FeedbackPat
         setup.survival,
         len(setup.dates),
         switching=setup.switching if setup.switching.any() else None,
-        multipliers=setup.weekly * setup.steps,
+        multipliers=multipliers,
         scale_effect=setup.effect,
     )
     mean = paths.dau * setup.weekly
@@ -300,7 +330,10 @@ def _simulate(setup: MarketSetup, rng: np.random.Generator) -> tuple[FeedbackPat
 
 
 def _truth(
-    setup: MarketSetup, paths: FeedbackPaths, channel_table: pd.DataFrame | None
+    setup: MarketSetup,
+    paths: FeedbackPaths,
+    channel_table: pd.DataFrame | None,
+    plan: CampaignPlan | None,
 ) -> SimulationTruth:
     """Collect what the simulation used and computed before observing."""
     n, k = len(setup.markets), len(setup.products)
@@ -337,6 +370,7 @@ def _truth(
         weekly=setup.weekly,
         unique_ids=totals.reshape(n, k).astype(str),
         dates=setup.dates,
+        campaigns=None if plan is None else plan.windows.assign(effect=plan.effect),
     )
 
 
