@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
 __all__ = ["quiet_estimation", "aicc", "simulate_paths"]
+
+_CONTROLLER: dict[str, Any] = {}
+"""The process's threadpoolctl controller and the number of modules loaded when it was made."""
+
+
+def _blas_controller() -> Any:
+    """Return a ``ThreadpoolController`` of the libraries loaded, made once per process.
+
+    Making one scans every loaded shared library (about a millisecond, as long as a forecast
+    of a small model), so it is kept and made again only after more modules were imported: a
+    BLAS library arrives with the import of the extension module that links it.
+    """
+    from threadpoolctl import ThreadpoolController
+
+    loaded = len(sys.modules)
+    if _CONTROLLER.get("modules") != loaded:
+        _CONTROLLER["controller"] = ThreadpoolController()
+        _CONTROLLER["modules"] = len(sys.modules)
+    return _CONTROLLER["controller"]
 
 
 @contextmanager
@@ -22,7 +43,7 @@ def quiet_estimation() -> Iterator[None]:
     at its iteration limit, when a trial parameter overflows or when a KPSS statistic lies
     outside its table. Those candidates simply lose on the information criterion, so the
     warnings carry nothing the caller can act on. Thread limits and warning filters are
-    restored on exit.
+    restored on exit. The libraries are found once per process (see ``_blas_controller``).
     """
     from statsmodels.tools.sm_exceptions import (
         ConvergenceWarning,
@@ -30,9 +51,8 @@ def quiet_estimation() -> Iterator[None]:
         InterpolationWarning,
         ValueWarning,
     )
-    from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
+    with _blas_controller().limit(limits=1, user_api="blas"), warnings.catch_warnings():
         for category in (
             ConvergenceWarning,
             EstimationWarning,
