@@ -19,6 +19,7 @@ from forecast.models import (
     naive,  # noqa: F401  (registers naive, seasonal_naive, drift, mean)
     prophet,  # noqa: F401  (registers prophet)
     theta,  # noqa: F401  (registers theta)
+    theta_dynamic,  # noqa: F401  (registers dotm)
 )
 from forecast.models.base import BaseModel, Capabilities
 from forecast.models.registry import available, get, register, resolve
