@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,9 @@ from forecast.models._statsmodels import quiet_estimation, simulate_paths
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import register
 from forecast.schema import Y
+
+if TYPE_CHECKING:
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 __all__ = ["ETS", "ETSSpec", "candidate_specs"]
 
@@ -143,8 +146,9 @@ class ETS(BaseModel):
         The parameters of every specification estimated, which :meth:`warm_start` passes on.
     params_ : dict
         ``spec`` (label), ``aicc``, ``smoothing_level``, ``smoothing_trend``,
-        ``smoothing_seasonal``, ``damping_trend`` (those the model has) and ``sigma2`` (the
-        variance of the errors: absolute for additive, relative for multiplicative error).
+        ``smoothing_seasonal``, ``damping_trend`` (those the model has), ``sigma2`` (the
+        variance of the errors: absolute for additive, relative for multiplicative error) and
+        ``search`` (which specifications were compared, and how the length restricted them).
 
     Notes
     -----
@@ -154,10 +158,14 @@ class ETS(BaseModel):
     admissible set of R's ``forecast::ets`` (see :func:`candidate_specs`): error A/M, trend
     N/A/Ad, seasonality N/A/M, multiplicative parts only for strictly positive data, no
     ETS(A,*,M), seasonality only for seasons of 2 to 24 steps with two full seasons of data,
-    and only specifications with fewer parameters than ``n - 4``. Each is fitted once and the
-    smallest AICc wins. Intervals come from the chosen model: closed-form variances where they
-    exist, otherwise ``simulate_repetitions`` simulated paths (seeded). ``update`` re-runs the
-    filter on the extended series with the estimated parameters.
+    and only specifications with fewer parameters than ``n - 4``. A series too short for any
+    of them (3 to 7 observations) gets the simplest, ETS(A,N,N), and ``params_["search"]``
+    says so. Each candidate is fitted once and the smallest AICc wins; the estimation is
+    statsmodels' (same start values, bounds and L-BFGS-B settings) with its compiled smoother
+    called directly, and only the chosen model gets a results object (see
+    :mod:`forecast.models._ets_fit`). Intervals come from the chosen model: closed-form
+    variances where they exist, otherwise ``simulate_repetitions`` simulated paths (seeded).
+    ``update`` re-runs the filter on the extended series with the estimated parameters.
 
     References
     ----------
@@ -167,7 +175,7 @@ class ETS(BaseModel):
        3rd ed., chapter 8.
     """
 
-    capabilities = Capabilities(min_history=8, updates=True)
+    capabilities = Capabilities(min_history=3, updates=True)
 
     def __init__(
         self,
@@ -221,11 +229,11 @@ class ETS(BaseModel):
         self._warm_params = dict(previous.estimates_)
 
     # ------------------------------------------------------------------------------- fitting
-    def _model(self, y: np.ndarray, spec: ETSSpec):
+    def _model(self, y: np.ndarray, spec: ETSSpec) -> ETSModel:
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
         return ETSModel(
-            pd.Series(y),
+            pd.Series(np.asarray(y, dtype=float)),
             error=spec.error,
             trend=spec.trend,
             damped_trend=spec.damped_trend,
@@ -233,8 +241,8 @@ class ETS(BaseModel):
             seasonal_periods=self.seasonal_period_ if spec.seasonal else None,
         )
 
-    def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
-        y = data[Y].to_numpy(dtype=float)
+    def _candidates(self, y: np.ndarray) -> tuple[list[ETSSpec], str]:
+        """List the specifications to fit, and say how the series' length restricted them."""
         n, m = len(y), self.seasonal_period_
         seasonal_allowed = 1 < m <= _MAX_SEASON and n >= 2 * m
         if self.seasonal not in ("auto", None) and not (m > 1 and n >= 2 * m):
@@ -259,35 +267,53 @@ class ETS(BaseModel):
                 f"ets: no admissible specification for series {self.series_id_!r} (multiplicative "
                 "components need strictly positive data); choose additive components."
             )
-        automatic = len(specs) > 1
-        if automatic:
-            specs = [s for s in specs if s.n_params(m) < n - 4] or specs[:1]
-        rows, best, best_aicc = [], None, np.inf
+        if len(specs) == 1:
+            return specs, "fixed by the arguments"
+        supported = [s for s in specs if s.n_params(m) < n - 4]
+        if len(supported) == len(specs):
+            return specs, f"all {len(specs)} admissible specifications"
+        if supported:
+            return supported, (
+                f"{len(supported)} of {len(specs)} admissible specifications; the others have "
+                f"too many parameters for {n} observations"
+            )
+        return specs[:1], (
+            f"{specs[0].label} only: {n} observations are too few for any specification to "
+            "have fewer parameters than n - 4"
+        )
+
+    def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
+        from forecast.models._ets_fit import estimate, results_for
+
+        y = data[Y].to_numpy(dtype=float)
+        specs, self._search = self._candidates(y)
+        rows, best = [], None
         self.estimates_: dict[ETSSpec, np.ndarray] = {}
         with quiet_estimation():
             for spec in specs:
                 try:
-                    start = self._warm_params.get(spec)
-                    results = self._model(y, spec).fit(
-                        start_params=start, disp=False, maxiter=self.maxiter
-                    )
-                    self.estimates_[spec] = np.asarray(results.params, dtype=float)
-                    score = float(results.aicc)
+                    model = self._model(y, spec)
+                    fitted = estimate(model, self._warm_params.get(spec), self.maxiter)
                 except (ValueError, np.linalg.LinAlgError, ZeroDivisionError) as err:
-                    if not automatic:
+                    if len(specs) == 1:
                         raise FitError(
                             f"ets: {spec.label} failed on series {self.series_id_!r}: {err}"
                         ) from err
-                    results, score = None, np.inf
-                if not np.isfinite(score):
-                    score = np.inf
+                    rows.append({"spec": spec.label, "aicc": np.inf})
+                    continue
+                self.estimates_[spec] = fitted.params
+                score = fitted.aicc if np.isfinite(fitted.aicc) else np.inf
                 rows.append({"spec": spec.label, "aicc": score})
-                if results is not None and (best is None or score < best_aicc):
-                    best, best_aicc, self.spec_, self.results_ = results, score, spec, results
-        if best is None:
-            raise FitError(
-                f"ets: every candidate failed on series {self.series_id_!r}; try transform='log'."
-            )
+                if best is None or score < best[2].aicc:
+                    best = (spec, model, fitted)
+            if best is None:
+                raise FitError(
+                    f"ets: every candidate failed on series {self.series_id_!r}; "
+                    "try transform='log'."
+                )
+            self.spec_, model, fitted = best
+            self.results_ = results_for(model, fitted.params)
+        self._aicc = float(fitted.aicc)
         self.candidates_ = pd.DataFrame(rows)
         self.params_ = self._params()
 
@@ -301,7 +327,8 @@ class ETS(BaseModel):
             "trend": self.spec_.trend,
             "damped_trend": self.spec_.damped_trend,
             "seasonal": self.spec_.seasonal,
-            "aicc": float(self.results_.aicc),
+            "aicc": self._aicc,
+            "search": self._search,
         }
         out.update({k: float(values[k]) for k in names if k in values})
         out["sigma2"] = float(self.results_.mse)  # of the errors: absolute (A) or relative (M)

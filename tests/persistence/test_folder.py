@@ -132,7 +132,7 @@ def test_data_of_series_without_models_is_refused(
 
 
 def test_fit_models_warns_about_pairs_it_could_not_fit(make_series) -> None:
-    short = make_series(n=5, uid="short")
+    short = make_series(n=2, uid="short")
     with pytest.warns(ForecastWarning, match="'short' with 'ets'"):
         models = fc.persistence.fit_models(short, ["naive", "ets"])
     assert list(models) == [("short", "naive")]
