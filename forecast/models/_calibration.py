@@ -11,8 +11,11 @@ the training data is seen, so a calibrated model can itself be backtested withou
 
 Where the series is too short for inner windows of the horizon, fewer and shorter windows
 are tried (down to 2 windows of 1 step), and steps past the calibrated horizon use the last
-step's errors widened by ``sqrt(step / H)``; where even that is impossible the model's own
-intervals are kept and a :class:`~forecast.ForecastWarning` names the series.
+step's errors widened by ``sqrt(step / H)``; where even that is impossible (or the model
+fails in every set of windows), the model's own spread widened by the stated factor
+:data:`~forecast.evaluation.calibration.SHORT_SERIES_INFLATION` is used
+(:class:`~forecast.evaluation.calibration.InflatedCalibration`) and a
+:class:`~forecast.ForecastWarning` names the series and says so.
 """
 
 from __future__ import annotations
@@ -83,13 +86,15 @@ def calibration_method(model: str, value: object) -> str | None:
     return "conformal" if value in (True, "conformal") else None
 
 
-def _warn(model: BaseModel, uid: str, why: str) -> None:
+def _warn(model: BaseModel, uid: str, why: str, instead: str) -> None:
     warnings.warn(
-        f"model {model.name!r}: no calibration for series {uid!r}: {why}; its own intervals "
-        "and paths are used uncalibrated.",
+        f"model {model.name!r}: no calibration for series {uid!r}: {why}; {instead}.",
         ForecastWarning,
         stacklevel=4,
     )
+
+
+_OWN = "its own intervals and paths are used uncalibrated"
 
 
 def fit_calibration(
@@ -110,8 +115,11 @@ def fit_calibration(
     -------
     Calibration or None
         The calibration of inner windows of one season (``seasonal_period_`` steps, at least
-        1), which forecasts of other horizons extend; None when no inner windows could be
-        fitted (a :class:`~forecast.ForecastWarning` then says why, naming the series).
+        1), which forecasts of other horizons extend. When no inner windows could be fitted,
+        a :class:`~forecast.ForecastWarning` says why, naming the series, and the result is
+        an :class:`~forecast.evaluation.calibration.InflatedCalibration` (the own spread
+        widened by a stated factor), or None (own intervals) for a model without intervals
+        or with retention data, and for a series with one-sided bounds.
 
     References
     ----------
@@ -120,11 +128,11 @@ def fit_calibration(
     .. [2] Hyndman, R. J. and Athanasopoulos, G. (2021). Forecasting: Principles and Practice,
        3rd ed., section 5.10 (time series cross-validation).
     """
-    from forecast.evaluation.calibration import Calibration
+    from forecast.evaluation.calibration import Calibration, InflatedCalibration
 
     uid = str(data[UNIQUE_ID].iloc[0])
     if QUALIFIER in data.columns and data[QUALIFIER].isin([">=", "<="]).any():
-        _warn(model, uid, "the inner windows cannot score one-sided bounds")
+        _warn(model, uid, "the inner windows cannot score one-sided bounds", _OWN)
         return None
     template.calibrate = False
     member = (model.name, template)
@@ -146,8 +154,18 @@ def fit_calibration(
         if room // WINDOWS[-1] < 1
         else "the model failed in its inner windows"
     )
-    _warn(model, uid, why)
-    return None
+    if model.capabilities.needs_retention or not model.capabilities.intervals:
+        _warn(model, uid, why, _OWN)
+        return None
+    inflated = InflatedCalibration(series, member)
+    _warn(
+        model,
+        uid,
+        why,
+        f"its own spread is widened {inflated.factor:g}-fold (SHORT_SERIES_INFLATION, "
+        "measured on short quarterly series); pass calibrate=False to keep its own intervals",
+    )
+    return inflated
 
 
 def with_calibrate_keyword(init: Callable[..., None]) -> Callable[..., None]:

@@ -73,6 +73,7 @@ RECORDS: dict[str, type] = {
 _LATER_RECORDS = {
     "calibration": ("forecast.evaluation.calibration", "Calibration"),
     "pooled_conformal": ("forecast.evaluation.calibration", "PooledConformal"),
+    "inflated_calibration": ("forecast.evaluation.calibration", "InflatedCalibration"),
 }
 """Record classes of modules that newer versions of the package have: this table, never a
 file, names the module; where it is absent the records cannot be saved (an error says so)."""

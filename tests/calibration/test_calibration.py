@@ -3,7 +3,8 @@
 Checked: every model takes the keyword and refuses a bad value; the point forecast is the
 model's own; calibrated intervals nest and contain the point (hypothesis); paths and
 intervals agree; nothing after a cutoff reaches a backtest window (poisoning); a series too
-short for inner windows warns naming itself and keeps the model's own intervals.
+short for inner windows warns naming itself and widens the model's own spread by a stated
+factor.
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ from hypothesis import strategies as st
 
 import forecast as fc
 from forecast.errors import ConfigError, ForecastWarning
-from forecast.evaluation.calibration import Calibration, PooledConformal
+from forecast.evaluation.calibration import (
+    SHORT_SERIES_INFLATION,
+    Calibration,
+    InflatedCalibration,
+    PooledConformal,
+)
 from forecast.evaluation.conformal import Conformal
 from forecast.models._calibration import CALIBRATED_BY_DEFAULT
 from forecast.models.base import BaseModel
@@ -139,12 +145,32 @@ def test_calibration_in_a_backtest_uses_no_data_after_the_cutoff() -> None:
 
 def test_a_series_too_short_for_inner_windows_warns_naming_itself() -> None:
     short = _series(3, uid="tiny/dau/all")
-    with pytest.warns(ForecastWarning, match=r"'tiny/dau/all'.*3 observations") as record:
+    with pytest.warns(ForecastWarning, match=r"'tiny/dau/all'.*3 observations.*widened") as record:
         model = _calibrated("naive", short)
     assert "'naive'" in str(record[0].message)
-    assert model.calibration_ is None
+    assert isinstance(model.calibration_, InflatedCalibration)
     own = fc.models.get("naive").fit(short).predict(4, levels=LEVELS)
-    pd.testing.assert_frame_equal(model.predict(4, levels=LEVELS), own)
+    mine = model.predict(4, levels=LEVELS)
+    np.testing.assert_allclose(mine["yhat"], own["yhat"])
+    for level in LEVELS:
+        half = (own[level_column(level, "hi")] - own[level_column(level, "lo")]) / 2
+        widened = (mine[level_column(level, "hi")] - mine[level_column(level, "lo")]) / 2
+        np.testing.assert_allclose(widened, SHORT_SERIES_INFLATION * half, rtol=0.1)
+    paths = model.sample(4, n=4000, seed=1)
+    inside = np.mean(
+        (paths >= mine[level_column(80, "lo")].to_numpy())
+        & (paths <= mine[level_column(80, "hi")].to_numpy()),
+        axis=0,
+    )
+    assert np.all(np.abs(inside - 0.8) <= 0.05)
+
+
+def test_calibrate_off_keeps_the_own_intervals_of_a_series_too_short() -> None:
+    short = _series(3, uid="tiny/dau/all")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ForecastWarning)
+        model = fc.models.get("naive", calibrate=False).fit(short)
+    assert model.calibration_ is None
 
 
 def test_a_short_series_is_calibrated_on_fewer_shorter_windows() -> None:
