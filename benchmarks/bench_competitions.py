@@ -227,8 +227,11 @@ def sf_mean(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return base.assign(**dict(zip(columns, stacked.mean(axis=0).T, strict=True)), model="sf.mean")
 
 
-def run_group(group: Group, tools: list[str], n_jobs: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every tool on one group: the summary rows and the per-series scores."""
+def run_group(
+    group: Group, tools: list[str], n_jobs: int, keep: Path | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every tool on one group: the summary rows and the per-series scores; with ``keep``, each
+    tool's forecasts are written there as ``<competition>_<frequency>_<tool>.csv``."""
     print(f"{group.competition} {group.frequency}: {len(group.names)} series, h={group.h}")
     summary, per_series, sf_frames, sf_seconds = [], [], {}, {}
     wanted = [t for t in tools if t != "sf.mean"]
@@ -240,6 +243,8 @@ def run_group(group: Group, tools: list[str], n_jobs: int) -> tuple[pd.DataFrame
             sf_frames[tool], sf_seconds[tool] = out, seconds
         else:
             out, seconds = run_ours(group, tool, n_jobs)
+        if keep is not None:
+            out.to_csv(keep / f"{group.competition}_{group.frequency}_{tool}.csv", index=False)
         if tool in tools:
             summary.append(_summarise(group, tool, out, seconds, per_series))
     if "sf.mean" in tools:
@@ -383,17 +388,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-jobs", type=int, default=1, help="worker processes of every tool")
     parser.add_argument("--frequencies", nargs="*", default=None, help="only these groups")
+    parser.add_argument("--forecasts", type=Path, help="a folder to keep every forecast in")
     parser.add_argument("--render", action="store_true", help="print the stored results")
     parser.add_argument("--write", action="store_true", help="render them into BENCHMARKS.md")
     args = parser.parse_args()
     if not 0 < args.sample <= 1:
         raise SystemExit(f"--sample must be in (0, 1], not {args.sample}")
+    if args.forecasts is not None:
+        args.forecasts.mkdir(parents=True, exist_ok=True)
     for competition in args.competitions:
         summary, per_series = [], []
         for group in load(competition, args.sample, args.seed):
             if args.frequencies and group.frequency not in args.frequencies:
                 continue
-            rows, scored = run_group(group, args.tools, args.n_jobs)
+            rows, scored = run_group(group, args.tools, args.n_jobs, args.forecasts)
             summary.append(rows)
             per_series.append(scored)
         if not summary:
