@@ -91,21 +91,22 @@ class _Task:
 
 @dataclass(frozen=True)
 class _Result:
+    """What one task gives back: ``forecast`` is the model's frame, without ``key`` columns."""
+
     forecast: pd.DataFrame | None
     error: ForecastError | None = None
     failure: dict[str, object] | None = None
     entry: dict[str, object] | None = None
     model: BaseModel | None = None
     series: pd.DataFrame | None = None
+    key: tuple[str, str] = ("", "")
 
 
 def _predicted(task: _Task, model: BaseModel, series: pd.DataFrame | None) -> pd.DataFrame:
+    """Return the model's forecast frame; :func:`_result` labels all of them at once."""
     if series is not None:
         check_horizon_dates(series, task.h)
-    frame = model.predict(task.h, levels=task.levels)
-    frame.insert(0, UNIQUE_ID, task.unique_id)
-    frame.insert(1, MODEL, task.label)
-    return frame[forecast_columns(task.levels)].reset_index(drop=True)
+    return model.predict(task.h, levels=task.levels)
 
 
 def _from_file(task: _Task) -> tuple[BaseModel, pd.DataFrame | None, pd.DataFrame | None]:
@@ -149,7 +150,13 @@ def _run(task: _Task) -> _Result:
             used = series if series is not None else task.history
     except ForecastError as err:
         return _Result(None, err, failure_record(task.unique_id, task.label, None, err))
-    return _Result(frame, entry=entry, model=model if task.keep_model else None, series=used)
+    return _Result(
+        frame,
+        entry=entry,
+        model=model if task.keep_model else None,
+        series=used,
+        key=(task.unique_id, task.label),
+    )
 
 
 def combine_history(
@@ -258,8 +265,23 @@ def _tasks_for_fit(
 
 
 def _result(results: list[_Result], levels: tuple[float, ...], n_units: int) -> EngineResult:
-    frames = [r.forecast for r in results if r.forecast is not None]
-    out = assemble(frames, forecast_columns(levels))
+    """Stack the forecasts, labelled with their series and model, and collect the failures.
+
+    The labels are added once to the stacked frame rather than to each task's frame (two
+    column insertions per model cost as much as loading it).
+    """
+    done = [(r.key, r.forecast) for r in results if r.forecast is not None]
+    columns = forecast_columns(levels)
+    if done:
+        frames = [frame for _, frame in done]
+        out = pd.concat(frames, ignore_index=True)
+        sizes = [len(frame) for frame in frames]
+        for position, column in enumerate((UNIQUE_ID, MODEL)):
+            labels = np.array([key[position] for key, _ in done], dtype=object)
+            out.insert(position, column, np.repeat(labels, sizes))
+        out = out[columns]
+    else:
+        out = assemble([], columns)
     out = out.sort_values([UNIQUE_ID, MODEL, DS], kind="mergesort").reset_index(drop=True)
     errors = tuple(r.error for r in results if r.error is not None)
     failures = failures_frame([r.failure for r in results if r.failure])
