@@ -5,6 +5,8 @@
     ForecastError                      base of everything the package raises on purpose
     ├── DataError (also ValueError)     a frame breaks the data contract
     │   ├── SchemaError                 missing or repeated columns, wrong types, bad dates, no rows
+    │   │   └── CovariateError          a covariates frame lacks a series, a date or a value, or
+    │   │                               has names or dates that do not fit the series
     │   ├── DuplicateError              the same (unique_id, ds) or (cohort, age) twice
     │   ├── MissingValueError           NaN or infinite values
     │   ├── DomainError                 negative counts, retention outside [0, 1], bad qualifiers
@@ -28,6 +30,7 @@ __all__ = [
     "ForecastError",
     "DataError",
     "SchemaError",
+    "CovariateError",
     "DuplicateError",
     "MissingValueError",
     "DomainError",
@@ -107,6 +110,15 @@ class SchemaError(DataError):
     Wrong types include complex numbers, booleans, dates or durations where numbers belong;
     bad dates include dates that do not parse, dates of different time zones, and dates
     outside 1677-09-22 to 2262-04-11 (pandas' nanosecond range).
+    """
+
+
+class CovariateError(SchemaError):
+    """A covariates frame that does not fit the series or the horizon.
+
+    A covariate name that clashes with the series' columns, rows of series the data lacks or
+    no rows for a series, dates off a series' grid, or no value (a missing row, or NaN) at a
+    date a model needs, in the history or the forecast horizon. Nothing is filled.
     """
 
 

@@ -23,20 +23,31 @@ import pandas as pd
 from forecast.errors import (
     CapabilityError,
     ConfigError,
-    DomainError,
     FitError,
     ForecastError,
-    HistoryError,
     NotFittedError,
-    SchemaError,
-    format_rows,
 )
 from forecast.models._calibration import (
     calibration_method,
     fit_calibration,
     with_calibrate_keyword,
 )
+from forecast.models._checks import (
+    check_fit_data,
+    log_values,
+    prepare_series,
+    series_frequency,
+)
 from forecast.models._counts import count_metric, floor_forecast, floor_paths
+from forecast.models._covariates import (
+    CovariatesIn,
+    bind,
+    bound,
+    future_frame,
+    no_future,
+    one_series,
+    with_history,
+)
 from forecast.models._intervals import (
     Intervals,
     check_horizon,
@@ -49,15 +60,12 @@ from forecast.schema import (
     DS,
     QUALIFIER,
     UNIQUE_ID,
-    Frequency,
+    ValidCovariates,
     Y,
     check_levels,
     future_dates,
-    infer_frequency,
     level_column,
-    missing_dates,
     valid_retention,
-    validate_series,
 )
 
 __all__ = [
@@ -89,6 +97,11 @@ class Capabilities:
         series that contain bounds rather than treat them as points.
     updates : bool
         ``update`` can extend the fitted state with new observations without re-estimating.
+    covariates : bool
+        ``fit`` uses covariates (regressors known for the history and the horizon); models
+        without it refuse a covariates frame rather than ignore it.
+    holidays : bool
+        Takes holidays natively (``holidays=`` a country code or a Prophet holidays frame).
     """
 
     intervals: bool = True
@@ -97,6 +110,8 @@ class Capabilities:
     min_history: int = 2
     bounds: bool = False
     updates: bool = False
+    covariates: bool = False
+    holidays: bool = False
 
 
 class BaseModel:
@@ -128,6 +143,9 @@ class BaseModel:
         The step of the fitted series.
     seasonal_period_ : int
         The season length used.
+    covariates_ : tuple of str
+        The covariates the model was fitted with, in the order of the extra columns ``_fit``
+        saw; () when none. ``predict`` and ``sample`` then need their future values.
     calibration_ : Calibration or None
         The calibration of the intervals and paths; None when ``calibrate`` is off or no
         calibration was possible (a ForecastWarning then named the series).
@@ -175,7 +193,13 @@ class BaseModel:
         self.freq = check_freq(self.name, freq)
 
     # ------------------------------------------------------------------------------ public API
-    def fit(self, series: pd.DataFrame, *, retention: pd.DataFrame | None = None) -> Self:
+    def fit(
+        self,
+        series: pd.DataFrame,
+        *,
+        retention: pd.DataFrame | None = None,
+        covariates: CovariatesIn = None,
+    ) -> Self:
         """Fit the model to one series.
 
         Parameters
@@ -184,6 +208,11 @@ class BaseModel:
             One series: ``ds``, ``y`` and optionally ``unique_id`` (one value) and ``qualifier``.
         retention : DataFrame, optional
             Cohort retention observations (see :func:`forecast.schema.validate_retention`).
+        covariates : DataFrame, optional
+            ``ds`` and one column per covariate (``unique_id`` allowed if it names this
+            series), with a value at every date of the series; later rows are ignored here
+            (see :func:`forecast.schema.validate_covariates`). Only for models whose
+            ``capabilities.covariates`` is True.
 
         Returns
         -------
@@ -196,14 +225,28 @@ class BaseModel:
             The series breaks the data contract, is too short, has gaps the model cannot
             handle, or (with ``transform="log"``) has values that are not positive.
         CapabilityError
-            Retention is required but missing, or the series holds bounds the model cannot use.
+            Retention is required but missing, the series holds bounds the model cannot use,
+            or covariates were given to a model that does not use them.
+        CovariateError
+            The covariates lack a date of the series or a value there.
         FitError
             The estimation failed.
         """
         checked = valid_retention(retention)
-        return self.fit_validated(self._prepare(series), None if checked is None else checked.frame)
+        data = self._prepare(series)
+        return self.fit_validated(
+            data,
+            None if checked is None else checked.frame,
+            covariates=one_series(self, covariates, data),
+        )
 
-    def fit_validated(self, series: pd.DataFrame, retention: pd.DataFrame | None = None) -> Self:
+    def fit_validated(
+        self,
+        series: pd.DataFrame,
+        retention: pd.DataFrame | None = None,
+        *,
+        covariates: ValidCovariates | None = None,
+    ) -> Self:
         """:meth:`fit` on checked frames: the engine's fitting entry point.
 
         ``series`` is a frame that :func:`~forecast.schema.valid_series` checked (or a slice of
@@ -211,52 +254,29 @@ class BaseModel:
         :func:`~forecast.schema.valid_retention` checked (or a selection of its rows), as the
         package's own loops hold them: every check of :meth:`fit` but the frames' validation,
         which the entry point did once for the whole call. A frame without ``qualifier`` holds
-        points only.
+        points only. ``covariates`` (checked, of this series or of all) gives the covariates;
+        without it a model bound to covariates (:func:`forecast.models._covariates.bind`)
+        uses those.
         """
         data = series.reset_index(drop=True)
         if QUALIFIER not in data.columns:
             data[QUALIFIER] = "="
         uid = str(data[UNIQUE_ID].iloc[0])
-        caps = self.capabilities
-        if caps.needs_retention and retention is None:
+        covariates = bound(self) if covariates is None else covariates
+        if self.capabilities.needs_retention and retention is None:
             raise CapabilityError(
                 f"model {self.name!r} needs cohort retention data: pass retention=... to fit."
             )
-        if len(data) < caps.min_history:
-            raise HistoryError(
-                f"series {uid!r} has {len(data)} observation(s); model {self.name!r} needs at "
-                f"least {caps.min_history}. Use a simpler model (e.g. 'naive') or a longer "
-                "history.",
-                series=uid,
-                column=DS,
-            )
-        frequency = self._frequency(data, uid)
-        gaps = missing_dates(data[DS], frequency)
-        if len(gaps) and not caps.irregular:
-            shown = [d.strftime("%Y-%m-%d") for d in gaps]
-            raise HistoryError(
-                f"series {uid!r} is {frequency.name} with {len(gaps)} missing date(s) in column "
-                f"'ds' ({format_rows(shown)}); model {self.name!r} needs regular steps. Fill the "
-                "gaps and say how (fc.fill_gaps(df, method='linear'), or --fill linear; filled "
-                "rows are marked and never scored) or use a model that handles irregular data.",
-                series=uid,
-                column=DS,
-                rows=shown,
-            )
-        bounded = data[QUALIFIER].isin([">=", "<="])
-        if bounded.any() and not caps.bounds:
-            rows = [d.strftime("%Y-%m-%d") for d in data.loc[bounded, DS]]
-            raise CapabilityError(
-                f"series {uid!r} holds one-sided bounds in column 'qualifier' (dates "
-                f"{format_rows(rows)}); model {self.name!r} would treat them as points. Use a "
-                "growth model that honours bounds ('bass', 'logistic', 'gompertz', "
-                "'retention_feedback') or remove those rows."
-            )
+        frequency = series_frequency(self.freq, data, uid)
+        check_fit_data(self, data, uid, frequency)
         raw = data.copy()
         if self.transform == "log":
-            data[Y] = self._log(data, uid)
+            data[Y] = log_values(data, uid)
+        data, names = with_history(self, data, covariates)
         self._reset()
         template = self.clone()
+        bind(template, covariates)
+        self.covariates_ = names
         self.series_id_ = uid
         self.count_metric_ = count_metric(data)
         self.frequency_ = frequency
@@ -276,7 +296,9 @@ class BaseModel:
         self.is_fitted_ = True
         return self
 
-    def predict(self, h: int, *, levels: Sequence[float] = (80, 95)) -> pd.DataFrame:
+    def predict(
+        self, h: int, *, levels: Sequence[float] = (80, 95), covariates: CovariatesIn = None
+    ) -> pd.DataFrame:
         """Forecast ``h`` steps ahead with prediction intervals.
 
         Parameters
@@ -285,6 +307,9 @@ class BaseModel:
             Horizon in steps of the series' own frequency.
         levels : sequence of float
             Interval levels in percent, each strictly between 0 and 100.
+        covariates : DataFrame, optional
+            For a model fitted with covariates (``covariates_``), their values at the ``h``
+            forecast dates (extra rows are ignored); refused by a model fitted without.
 
         Returns
         -------
@@ -296,6 +321,8 @@ class BaseModel:
         Raises
         ------
         NotFittedError, ConfigError, CapabilityError, FitError
+        CovariateError
+            Future covariates missing (no frame, or no value at a forecast date, named).
 
         Warns
         -----
@@ -312,7 +339,10 @@ class BaseModel:
                 f"model {self.name!r} gives no prediction intervals; pass levels=()."
             )
         calibration = self.calibration_
-        point, intervals = self._predict(h, () if calibration else levels)
+        future = future_frame(self, h, covariates)
+        point, intervals = self._with_future(
+            future, self._predict, h, () if calibration else levels
+        )
         point = self._inverse(np.asarray(point, dtype=float))
         if calibration:
             intervals = calibration.get(h).intervals(point, levels)
@@ -333,7 +363,9 @@ class BaseModel:
             )
         return frame
 
-    def sample(self, h: int, n: int = 1000, seed: int = 0) -> np.ndarray:
+    def sample(
+        self, h: int, n: int = 1000, seed: int = 0, *, covariates: CovariatesIn = None
+    ) -> np.ndarray:
         """Draw ``n`` joint sample paths of the next ``h`` steps.
 
         Parameters
@@ -344,6 +376,8 @@ class BaseModel:
             Number of paths.
         seed : int
             Seed of the random generator; the same seed gives the same paths.
+        covariates : DataFrame, optional
+            Future covariates, as for :meth:`predict`.
 
         Returns
         -------
@@ -357,24 +391,28 @@ class BaseModel:
         if isinstance(n, bool) or int(n) < 1:
             raise ConfigError(f"n must be a positive number of paths, not {n!r}.")
         rng = np.random.default_rng(seed)
+        future = future_frame(self, h, covariates)
         if self.calibration_:
-            point = self._inverse(np.asarray(self._predict(h, ())[0], dtype=float))
-            paths = self.calibration_.get(h).paths(point, int(n), rng)
+            point = self._with_future(future, self._predict, h, ())[0]
+            paths = self.calibration_.get(h).paths(self._inverse(np.asarray(point)), int(n), rng)
         else:
-            paths = self._inverse(np.asarray(self._sample(h, int(n), rng), dtype=float))
+            drawn = self._with_future(future, self._sample, h, int(n), rng)
+            paths = self._inverse(np.asarray(drawn, dtype=float))
         if paths.shape != (int(n), h):
             raise FitError(
                 f"model {self.name!r} returned paths of shape {paths.shape}, expected {(n, h)}."
             )
         return paths if self.count_metric_ is None else floor_paths(paths)
 
-    def update(self, series: pd.DataFrame) -> Self:
+    def update(self, series: pd.DataFrame, *, covariates: CovariatesIn = None) -> Self:
         """Extend the fitted state with newer observations, keeping the estimated parameters.
 
         Parameters
         ----------
         series : DataFrame
             The full series: the fitted history followed by new observations.
+        covariates : DataFrame, optional
+            For a model fitted with covariates, their values at every date of ``series``.
 
         Returns
         -------
@@ -384,8 +422,18 @@ class BaseModel:
         if not self.capabilities.updates:
             raise CapabilityError(f"model {self.name!r} cannot update its state; refit it instead.")
         data = self._prepare(series)
+        uid = str(data[UNIQUE_ID].iloc[0])
         if self.transform == "log":
-            data[Y] = np.log(data[Y].to_numpy())
+            data[Y] = log_values(data, uid)
+        given = one_series(self, covariates, data) if covariates is not None else bound(self)
+        if self.covariates_ and given is None:
+            future_frame(self, 1, None)
+        data, names = with_history(self, data, given.select(self.covariates_) if given else None)
+        if names != self.covariates_:
+            raise CapabilityError(
+                f"model {self.name!r} was fitted on series {uid!r} without covariates; update "
+                "it without them, or refit it with covariates."
+            )
         self._update(data)
         self.last_ds_ = data[DS].iloc[-1]
         self.n_obs_ = len(data)
@@ -456,61 +504,28 @@ class BaseModel:
         """Extend the state with ``data`` (the full series) without re-estimating."""
         raise NotImplementedError
 
+    def _future_covariates(self, h: int) -> pd.DataFrame:
+        """Return the covariates at the ``h`` forecast dates: ``ds``, then ``covariates_``.
+
+        Callable only inside ``_predict`` and ``_sample``; ``predict`` and ``sample`` have
+        checked the values (no date or value missing).
+        """
+        future: pd.DataFrame | None = getattr(self, "_future_values", None)
+        if future is None or len(future) != h:
+            raise no_future(self)
+        return future.copy()
+
+    def _with_future(self, future: pd.DataFrame, method: Any, *args: Any) -> Any:
+        """Call ``method(*args)`` with ``future`` as :meth:`_future_covariates`."""
+        self._future_values = future
+        try:
+            return method(*args)
+        finally:
+            del self._future_values
+
     # ------------------------------------------------------------------------------- helpers
     def _prepare(self, series: pd.DataFrame) -> pd.DataFrame:
-        if not isinstance(series, pd.DataFrame):
-            raise SchemaError(
-                f"model {self.name!r} fits a DataFrame with 'ds' and 'y', not "
-                f"{type(series).__name__}."
-            )
-        frame = series if UNIQUE_ID in series.columns else series.assign(**{UNIQUE_ID: "series"})
-        data = validate_series(frame)
-        ids = data[UNIQUE_ID].unique()
-        if len(ids) != 1:
-            raise SchemaError(
-                f"model {self.name!r} fits one series at a time, got {len(ids)} "
-                f"({', '.join(map(repr, ids[:3]))}); use fc.forecast for many series.",
-                column=UNIQUE_ID,
-            )
-        return data
-
-    def _frequency(self, data: pd.DataFrame, uid: str) -> Frequency:
-        if self.freq is not None:
-            try:
-                offset = pd.tseries.frequencies.to_offset(self.freq)
-            except ValueError as err:
-                raise ConfigError(
-                    f"freq {self.freq!r} is not a pandas offset alias such as 'D', 'W-SUN' or 'MS'."
-                ) from err
-            inferred = infer_frequency(
-                pd.DatetimeIndex([data[DS].iloc[0], data[DS].iloc[0] + offset])
-            )
-            period = inferred.seasonal_period if inferred else 1
-            return Frequency(inferred.name if inferred else str(self.freq), offset, period)
-        frequency = infer_frequency(data[DS])
-        if frequency is None:
-            raise HistoryError(
-                f"series {uid!r} has a single date, so its frequency is unknown; pass freq='D' "
-                "(or another pandas alias) to the model.",
-                series=uid,
-                column=DS,
-            )
-        return frequency
-
-    def _log(self, data: pd.DataFrame, uid: str) -> np.ndarray:
-        """``log(y)`` of a series for ``transform="log"``, refusing values that are not positive."""
-        bad = data[Y] <= 0
-        if bad.any():
-            rows = [d.strftime("%Y-%m-%d") for d in data.loc[bad, DS]]
-            raise DomainError(
-                f"series {uid!r} has {int(bad.sum())} value(s) <= 0 in column 'y' (dates "
-                f"{format_rows(rows)}); transform='log' needs positive values. Drop the "
-                "transform or correct the data.",
-                series=uid,
-                column=Y,
-                rows=rows,
-            )
-        return np.log(data[Y].to_numpy())
+        return prepare_series(self.name, series)
 
     def _inverse(self, values: np.ndarray) -> np.ndarray:
         return np.exp(values) if self.transform == "log" else values

@@ -29,10 +29,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from forecast.errors import ConfigError, ForecastError, ModelFileError, UnknownModelError
 from forecast.models.base import BaseModel
 from forecast.persistence.codec import Decoder, Encoder, Json
+from forecast.schema import DS
 
 __all__ = [
     "ADAPTERS",
@@ -334,6 +336,8 @@ def state_error(name: str, where: str, err: Exception) -> ModelFileError:
 def check_forecasts(model: BaseModel, where: str) -> None:
     """Forecast one step from a loaded fitted model, to catch state that was edited.
 
+    A model fitted with covariates forecasts with each covariate at 0 for this check only.
+
     Raises
     ------
     ModelFileError
@@ -341,7 +345,9 @@ def check_forecasts(model: BaseModel, where: str) -> None:
     """
     if not model.is_fitted:
         return
+    names = tuple(getattr(model, "covariates_", ()))
     try:
-        model.predict(1, levels=())
+        probe = pd.DataFrame({DS: model.future_dates(1), **{name: [0.0] for name in names}})
+        model.predict(1, levels=(), covariates=probe if names else None)
     except (ForecastError, *STATE_ERRORS) as err:
         raise state_error(model.name, where, err) from err

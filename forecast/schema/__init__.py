@@ -11,6 +11,8 @@ retention  ``cohort`` (datetime64), ``age`` (int, periods), ``retention`` (float
            optional ``unique_id``, ``cohort_size``
 forecast   ``unique_id``, ``model``, ``ds``, ``yhat``, then ``yhat_lo_<L>``, ``yhat_hi_<L>``
 backtest   forecast columns plus ``cutoff`` and ``y``
+covariates optional ``unique_id`` (absent: shared by every series), ``ds``, one numeric or
+           boolean column per covariate
 ========== ===========================================================================
 
 Nothing is dropped, filled or clipped: anything that breaks the contract raises a
@@ -26,6 +28,8 @@ Modules
     Frequency inference, future dates, gaps, the date range a horizon must stay in.
 :mod:`forecast.schema.checks`
     Checks of a raw frame's shape and of its columns' values.
+:mod:`forecast.schema.covariates`
+    :func:`validate_covariates` and :class:`ValidCovariates` (values by series and date).
 :mod:`forecast.schema.validation`
     :func:`validate_series`, :func:`validate_retention` and the checked frames
     (:class:`ValidSeries`, :class:`ValidRetention`).
@@ -72,6 +76,13 @@ from forecast.schema.columns import (
     level_column,
     metric_of,
     parse_level_column,
+)
+from forecast.schema.covariates import (
+    ValidCovariates,
+    covariate_names,
+    on_grid,
+    valid_covariates,
+    validate_covariates,
 )
 from forecast.schema.frequency import (
     FIRST_DATE,
@@ -145,4 +156,9 @@ __all__ = [
     "validate",
     "validate_series",
     "validate_retention",
+    "ValidCovariates",
+    "validate_covariates",
+    "valid_covariates",
+    "covariate_names",
+    "on_grid",
 ]
