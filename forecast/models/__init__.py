@@ -12,6 +12,7 @@ from forecast.models import (
     arima,  # noqa: F401  (registers arima)
     auto,  # noqa: F401  (registers auto)
     bass,  # noqa: F401  (registers bass)
+    ces,  # noqa: F401  (registers ces)
     ensemble,  # noqa: F401  (registers ensemble)
     ets,  # noqa: F401  (registers ets)
     feedback,  # noqa: F401  (registers retention_feedback)
