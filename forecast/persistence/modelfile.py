@@ -41,6 +41,7 @@ import numpy as np
 from forecast.errors import ModelFileError
 from forecast.io import atomic_write_bytes
 from forecast.models.base import BaseModel
+from forecast.persistence._npz import read_npz
 from forecast.persistence.codec import Decoder, Encoder, Json
 from forecast.persistence.state import check_forecasts, decode_model, encode_model
 
@@ -306,15 +307,22 @@ def _check_envelope(envelope: Json, name: str) -> None:
         raise ModelFileError(f"model file {name!r}: {_JSON} is malformed.", path=name)
 
 
-def _arrays(envelope: dict[str, Any], state: bytes, name: str) -> dict[str, np.ndarray]:
-    manifest = envelope["arrays"]
+def _load_npz(state: bytes, name: str) -> dict[str, np.ndarray]:
+    """Read ``state.npz`` with numpy (the layouts :func:`read_npz` leaves to it)."""
     try:
         with np.load(io.BytesIO(state), allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
+            return {key: npz[key] for key in npz.files}
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as err:
         raise ModelFileError(
             f"model file {name!r}: {_NPZ} cannot be read ({err}).", path=name
         ) from err
+
+
+def _arrays(envelope: dict[str, Any], state: bytes, name: str) -> dict[str, np.ndarray]:
+    manifest = envelope["arrays"]
+    arrays = read_npz(state)
+    if arrays is None:
+        arrays = _load_npz(state, name)
     if set(arrays) != set(manifest):
         raise ModelFileError(
             f"model file {name!r}: {_NPZ} holds arrays {sorted(arrays)[:5]} but {_JSON} lists "
