@@ -15,6 +15,7 @@ from typing import Literal
 
 import pandas as pd
 
+from forecast.engine.covariates import for_model, prepare_covariates
 from forecast.engine.parallel import Progress, check_n_jobs, parallel_map
 from forecast.engine.result import EngineResult, assemble, publish
 from forecast.engine.specs import ModelSpec, label_models
@@ -31,6 +32,7 @@ from forecast.schema import (
     DS,
     MODEL,
     UNIQUE_ID,
+    ValidCovariates,
     ValidRetention,
     ValidSeries,
     check_levels,
@@ -66,6 +68,9 @@ def run_forecast(
     retention: pd.DataFrame | ValidRetention | None = None,
     n_jobs: int = 1,
     progress: Progress | None = None,
+    *,
+    covariates: pd.DataFrame | ValidCovariates | None = None,
+    observed: Sequence[str] = (),
 ) -> EngineResult:
     """Forecast every series with every model; the forecasts and the failures as data.
 
@@ -80,6 +85,8 @@ def run_forecast(
         Cohort retention, validated here unless already checked.
     progress : callable, optional
         Called with the number of (series, model) pairs finished since the last call.
+    covariates, observed
+        As for :func:`forecast`.
 
     Returns
     -------
@@ -100,6 +107,7 @@ def run_forecast(
     data = valid_series(df).frame
     checked = valid_retention(retention)
     clean_retention = None if checked is None else checked.frame
+    cov = prepare_covariates(covariates, data, labelled, h, observed)
     tasks = [
         FitPredictTask(
             unique_id=str(uid),
@@ -109,6 +117,7 @@ def run_forecast(
             h=h,
             levels=checked_levels,
             retention=retention_for(clean_retention, series, str(uid)),
+            covariates=for_model(cov, model, str(uid)),
         )
         for uid, series in data.groupby(UNIQUE_ID, sort=True)
         for label, model in labelled.items()
@@ -133,6 +142,9 @@ def forecast(
     n_jobs: int = 1,
     on_error: Literal["collect", "raise"] = "collect",
     progress: Progress | None = None,
+    *,
+    covariates: pd.DataFrame | ValidCovariates | None = None,
+    observed: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Forecast every series of ``df`` with every model.
 
@@ -167,6 +179,17 @@ def forecast(
     progress : callable, optional
         Called with the number of (series, model) pairs finished since the last call, e.g.
         the ``update`` method of a progress bar over ``n_series * n_models`` pairs.
+    covariates : DataFrame, optional
+        Covariates known for the history and the ``h`` forecast dates of every series:
+        ``ds``, one column per covariate, and ``unique_id`` when they differ by series
+        (:func:`forecast.schema.validate_covariates`). Models that use covariates
+        (``capabilities.covariates``) get them; the others forecast without them (a
+        :class:`~forecast.ForecastWarning` names them); a call in which no model uses them is
+        refused. A date without a value is an error before any model runs.
+    observed : sequence of str
+        Covariates known only once observed (realised spend): each is replaced by itself
+        ``h`` steps earlier, ``<name>_lag<h>`` (:mod:`forecast.engine.covariates`), so no
+        forecast reads its values after the last observed date.
 
     Returns
     -------
@@ -181,7 +204,10 @@ def forecast(
     Raises
     ------
     DataError
-        ``df`` or ``retention`` breaks the data contract.
+        ``df``, ``retention`` or ``covariates`` breaks the data contract (a missing
+        covariate value is a :class:`~forecast.errors.CovariateError`).
+    CapabilityError
+        Covariates given but no model uses them.
     ConfigError
         Bad ``h``, ``levels``, ``n_jobs``, ``on_error`` or ``models`` (e.g. ``models=None``).
     UnknownModelError
@@ -216,7 +242,9 @@ def forecast(
     """
     if on_error not in ("collect", "raise"):
         raise ConfigError(f"on_error must be 'collect' or 'raise', not {on_error!r}.")
-    result = run_forecast(df, models, h, levels, retention, n_jobs, progress)
+    result = run_forecast(
+        df, models, h, levels, retention, n_jobs, progress, covariates=covariates, observed=observed
+    )
     if result.errors and on_error == "raise":
         first: ForecastError = result.errors[0]
         raise first

@@ -40,6 +40,7 @@ from forecast.schema import (
     ENTITY,
     MODEL,
     UNIQUE_ID,
+    ValidCovariates,
     check_horizon_dates,
     forecast_columns,
 )
@@ -170,6 +171,8 @@ class FitPredictTask:
         Cohort retention passed to ``fit``.
     cutoff : Timestamp or None
         The backtest cutoff; when given, the output has a ``cutoff`` column after ``model``.
+    covariates : ValidCovariates or None
+        The series' covariates for ``fit`` and ``predict`` (None for a model without them).
     """
 
     unique_id: str
@@ -180,6 +183,7 @@ class FitPredictTask:
     levels: tuple[float, ...]
     retention: pd.DataFrame | None = None
     cutoff: pd.Timestamp | None = None
+    covariates: ValidCovariates | None = None
 
 
 @dataclass(frozen=True)
@@ -219,8 +223,8 @@ def fit_predict_task(task: FitPredictTask) -> TaskResult:
     model = task.model.clone()
     try:
         check_horizon_dates(task.series, task.h)  # before a long fit on an undatable horizon
-        model.fit_validated(task.series, task.retention)
-        predicted = model.predict(task.h, levels=task.levels)
+        model.fit_validated(task.series, task.retention, covariates=task.covariates)
+        predicted = model.predict(task.h, levels=task.levels, covariates=task.covariates)
     except ForecastError as err:
         return TaskResult(None, err, failure_record(task.unique_id, task.label, task.cutoff, err))
     predicted.insert(0, UNIQUE_ID, task.unique_id)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from forecast.engine.covariates import for_model, prepare_covariates
 from forecast.engine.parallel import Progress, check_n_jobs, parallel_map
 from forecast.engine.result import EngineResult, assemble, publish
 from forecast.engine.specs import ModelSpec, label_models
@@ -49,6 +50,7 @@ from forecast.schema import (
     SCALE,
     SEASONAL_PERIOD,
     UNIQUE_ID,
+    ValidCovariates,
     ValidRetention,
     ValidSeries,
     Y,
@@ -121,6 +123,7 @@ def _tasks(
     labelled: Mapping[str, BaseModel],
     settings: BacktestSettings,
     retention: pd.DataFrame | None,
+    covariates: ValidCovariates | None = None,
 ) -> list[BacktestTask]:
     by_series = {str(uid): rows[CUTOFF].tolist() for uid, rows in table.groupby(UNIQUE_ID)}
     every = _refit_every(settings.refit, max((len(c) for c in by_series.values()), default=1))
@@ -146,6 +149,7 @@ def _tasks(
                         levels=settings.levels,
                         window_size=settings.window_size,
                         retentions=tuple(known[cutoff] for cutoff in chain_cutoffs),
+                        covariates=for_model(covariates, model, str(uid)),
                     )
                 )
     return tasks
@@ -165,6 +169,8 @@ def plan_backtest(
     retention: pd.DataFrame | ValidRetention | None = None,
     cutoffs: pd.DataFrame | None = None,
     seasonal_period: int | None = None,
+    covariates: pd.DataFrame | ValidCovariates | None = None,
+    observed: Sequence[str] = (),
 ) -> BacktestPlan:
     """Check the arguments, validate the frames once and plan the work; nothing is fitted.
 
@@ -184,7 +190,8 @@ def plan_backtest(
     if problems:
         data = data.loc[~data[UNIQUE_ID].isin(list(problems))]
     clean_retention = None if checked is None else checked.frame
-    tasks = _tasks(data, table, labelled, settings, clean_retention)
+    cov = prepare_covariates(covariates, data, labelled, settings.h, observed, future=False)
+    tasks = _tasks(data, table, labelled, settings, clean_retention, cov)
     return BacktestPlan(data, table, problems, tuple(labelled), tasks, settings)
 
 
@@ -272,6 +279,8 @@ def run_backtest(
     cutoffs: pd.DataFrame | None = None,
     seasonal_period: int | None = None,
     progress: Progress | None = None,
+    covariates: pd.DataFrame | ValidCovariates | None = None,
+    observed: Sequence[str] = (),
 ) -> EngineResult:
     """Backtest every model on every series; the backtest and its failures as data.
 
@@ -297,6 +306,8 @@ def run_backtest(
         retention=retention,
         cutoffs=cutoffs,
         seasonal_period=seasonal_period,
+        covariates=covariates,
+        observed=observed,
     )
     return execute_backtest(plan, n_jobs, progress)
 
@@ -331,6 +342,8 @@ def backtest(
     cutoffs: pd.DataFrame | None = None,
     seasonal_period: int | None = None,
     progress: Progress | None = None,
+    covariates: pd.DataFrame | ValidCovariates | None = None,
+    observed: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Rolling-origin evaluation of models on every series, on cutoffs shared by all models.
 
@@ -383,6 +396,12 @@ def backtest(
         Called with the number of windows finished since the last call; the call's windows
         number ``n_series * n_models * n_windows`` (the command line draws a progress bar with
         it). The windows of a series too short for them count as finished at the start.
+    covariates : DataFrame, optional
+        Covariates of every series (:func:`forecast.forecast`), taken as known in advance:
+        each window reads them at its training dates and its ``h`` forecast dates.
+    observed : sequence of str
+        Covariates known only once observed, lagged by ``h`` steps (``<name>_lag<h>``), so
+        no window reads their values after its cutoff (:mod:`forecast.engine.covariates`).
 
     Returns
     -------
@@ -443,6 +462,8 @@ def backtest(
         retention=retention,
         cutoffs=cutoffs,
         seasonal_period=seasonal_period,
+        covariates=covariates,
+        observed=observed,
     )
     if plan.problems and not plan.tasks:
         raise next(iter(plan.problems.values()))

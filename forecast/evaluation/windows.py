@@ -43,6 +43,7 @@ from forecast.schema import (
     SEASONAL_PERIOD,
     UNIQUE_ID,
     Frequency,
+    ValidCovariates,
     Y,
     infer_frequency,
 )
@@ -75,6 +76,9 @@ class BacktestTask:
     retentions : tuple of (DataFrame or None)
         For each cutoff, the cohort retention rows known by it (see the module notes), passed
         to ``fit``; None when no retention is given or none is known yet.
+    covariates : ValidCovariates or None
+        The series' covariates (observed-only ones already lagged), for ``fit``, ``update``
+        and ``predict``; each window reads its history dates and its ``h`` forecast dates.
     """
 
     unique_id: str
@@ -87,6 +91,7 @@ class BacktestTask:
     levels: tuple[float, ...]
     window_size: int | None = None
     retentions: tuple[pd.DataFrame | None, ...] | None = None
+    covariates: ValidCovariates | None = None
 
 
 class _Chain:
@@ -106,17 +111,22 @@ class _Chain:
             model = self.task.model.clone()
             if self.previous is not None:
                 model.warm_start(self.previous)
-            model.fit_validated(train, self.retentions[cutoff])
+            model.fit_validated(train, self.retentions[cutoff], covariates=self.task.covariates)
             self.fit_start = train[DS].iloc[0]
             return model
         series = self.task.series
-        self.fitted.update(series.loc[(series[DS] >= self.fit_start) & (series[DS] <= cutoff)])
+        self.fitted.update(
+            series.loc[(series[DS] >= self.fit_start) & (series[DS] <= cutoff)],
+            covariates=self.task.covariates,
+        )
         return self.fitted
 
     def __call__(self, train: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
         try:
             model = self._model(train, cutoff)
-            predicted = model.predict(self.task.h, levels=self.task.levels)
+            predicted = model.predict(
+                self.task.h, levels=self.task.levels, covariates=self.task.covariates
+            )
         except ForecastError:
             self.fitted = None
             raise

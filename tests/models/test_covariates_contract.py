@@ -16,43 +16,17 @@ import pytest
 
 import forecast as fc
 from forecast.errors import CapabilityError, CovariateError, ModelError
-from forecast.models import registry
-from forecast.models.base import BaseModel, Capabilities, Intervals, normal_intervals
-
-NAMES = list(fc.models.available()["name"])
-CAPABILITIES = fc.models.available().set_index("name")
-
-
-class _Regression(BaseModel):
-    name = "_test_regression"
-    capabilities = Capabilities(covariates=True, min_history=3)
-
-    def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
-        self.seen_columns_ = tuple(data.columns)
-        x = data[list(self.covariates_)].to_numpy(dtype=float)
-        design = np.column_stack([np.ones(len(data)), x])
-        coef, *_ = np.linalg.lstsq(design, data["y"].to_numpy(dtype=float), rcond=None)
-        self.coef_ = coef
-        self.sigma_ = float(np.std(data["y"].to_numpy() - design @ coef)) + 1e-9
-
-    def _mean(self, h: int) -> np.ndarray:
-        future = self._future_covariates(h)
-        x = future[list(self.covariates_)].to_numpy(dtype=float)
-        return np.column_stack([np.ones(h), x]) @ self.coef_
-
-    def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
-        mean = self._mean(h)
-        return mean, normal_intervals(mean, np.full(h, self.sigma_), levels)
-
-    def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
-        return self._mean(h) + rng.normal(0.0, self.sigma_, size=(n, h))
+from tests.models.covariate_model import registered
 
 
 @pytest.fixture
 def regression():
-    registry.register(_Regression.name)(_Regression)
-    yield _Regression
-    registry.unregister(_Regression.name)
+    with registered() as cls:
+        yield cls
+
+
+NAMES = list(fc.models.available()["name"])
+CAPABILITIES = fc.models.available().set_index("name")
 
 
 def _data(n: int = 60, h: int = 10, seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -1,0 +1,220 @@
+"""Covariates in the drivers: checked once per call, lagged where only observed, sliced by series.
+
+``fc.forecast``, ``fc.backtest``, the batch runner and the command line take one covariates
+frame (:func:`forecast.schema.validate_covariates`) for all series and call
+:func:`prepare_covariates` once: it validates the frame against the series, lags the
+*observed-only* covariates, refuses a call in which no model uses covariates, warns about the
+models that forecast without them, and checks that every series has a value at every date
+it will need, so a missing value is one clear error before any model runs.
+
+Observed-only covariates
+------------------------
+A covariate is known in advance (a planned campaign, a launch date, a holiday) or known only
+once observed (realised spend, a competitor's traffic). The frame's values are taken as known
+in advance; an observed-only covariate, named in ``observed``, is never read at or after the
+forecast origin: it is replaced by itself ``h`` steps earlier, ``<name>_lag<h>``, whose value at
+date ``t`` is the covariate at ``t - h`` steps of the series' frequency. Its values at the ``h``
+forecast dates are then observed values of the history, so every backtest window reads only
+what was known at its cutoff. Its first ``h`` history dates need values from before the series
+starts; without them the call is refused (nothing is filled).
+
+References
+----------
+.. [1] Hyndman, R. J. and Athanasopoulos, G. (2021). Forecasting: Principles and Practice, 3rd
+   ed., section 7.6 (ex-ante versus ex-post forecasts) and 10.6 (lagged predictors).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from forecast.errors import CapabilityError, ConfigError, CovariateError, ForecastWarning
+from forecast.models.base import BaseModel
+from forecast.schema import (
+    DS,
+    UNIQUE_ID,
+    ValidCovariates,
+    future_dates,
+    infer_frequency,
+    valid_covariates,
+    validate_covariates,
+)
+
+__all__ = ["lag_name", "lag_observed", "prepare_covariates", "for_model", "check_dates"]
+
+
+def lag_name(name: str, h: int) -> str:
+    """Return the column name of observed-only covariate ``name`` lagged by ``h`` steps."""
+    return f"{name}_lag{h}"
+
+
+def _check_observed(observed: Sequence[str], names: tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(observed, str):
+        observed = (observed,)
+    unknown = [n for n in observed if n not in names]
+    if unknown:
+        raise ConfigError(
+            f"observed names {', '.join(map(repr, unknown))}, which the covariates frame lacks "
+            f"(it has {', '.join(map(repr, names))}); name covariates of the frame."
+        )
+    return tuple(dict.fromkeys(observed))
+
+
+def lag_observed(
+    covariates: ValidCovariates, data: pd.DataFrame, observed: Sequence[str], h: int
+) -> ValidCovariates:
+    """Replace each observed-only covariate by itself ``h`` steps earlier (see the module).
+
+    Parameters
+    ----------
+    covariates : ValidCovariates
+        The checked frame.
+    data : DataFrame
+        The checked series frame; each series' step is inferred from its dates.
+    observed : sequence of str
+        Covariates known only once observed.
+    h : int
+        The horizon: the lag.
+
+    Returns
+    -------
+    ValidCovariates
+        Per-series rows with ``<name>_lag<h>`` in place of each observed covariate.
+    """
+    observed = _check_observed(observed, covariates.names)
+    if not observed:
+        return covariates
+    names = [lag_name(n, h) if n in observed else n for n in covariates.names]
+    kept = [n for n in covariates.names if n not in observed]
+    frames = []
+    for uid, group in data.groupby(UNIQUE_ID, sort=True):
+        frequency = infer_frequency(group[DS])
+        if frequency is None:
+            continue
+        rows = covariates.for_series(str(uid)).frame
+        shifted = rows[[DS, *observed]].rename(columns={n: lag_name(n, h) for n in observed})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+            shifted[DS] = pd.DatetimeIndex(shifted[DS]) + frequency.offset * h
+        merged = rows[[DS, *kept]].merge(shifted, on=DS, how="outer")
+        frames.append(merged.assign(**{UNIQUE_ID: str(uid)})[[UNIQUE_ID, DS, *names]])
+    return validate_covariates(pd.concat(frames, ignore_index=True))
+
+
+def _users(models: Mapping[str, BaseModel]) -> list[str]:
+    users = [label for label, model in models.items() if model.capabilities.covariates]
+    if not users:
+        raise CapabilityError(
+            f"none of the models ({', '.join(map(repr, models))}) uses covariates, so the "
+            "covariates would be ignored; add a model that takes them ('prophet' or 'arima'; "
+            "fc.models.available() lists the 'covariates' capability) or drop the covariates."
+        )
+    others = [label for label in models if label not in users]
+    if others:
+        warnings.warn(
+            f"models {', '.join(map(repr, others))} do not use covariates and forecast without "
+            f"them; {', '.join(map(repr, users))} use them.",
+            ForecastWarning,
+            stacklevel=4,
+        )
+    return users
+
+
+def check_dates(
+    covariates: ValidCovariates, data: pd.DataFrame, h: int, *, future: bool = True
+) -> None:
+    """Check every series' values at its dates and, with ``future``, its ``h`` forecast dates.
+
+    Raises
+    ------
+    CovariateError
+        The first series lacking a value, naming covariate, series and dates; for a lagged
+        observed-only covariate the message says which earlier values it needs.
+    """
+    for uid, group in data.groupby(UNIQUE_ID, sort=True):
+        try:
+            covariates.history(str(uid), group[DS])
+            frequency = infer_frequency(group[DS])
+            if future and frequency is not None:
+                dates = future_dates(group[DS].iloc[-1], frequency, h, series=str(uid))
+                covariates.future(str(uid), dates)
+        except CovariateError as err:
+            lagged = [n for n in covariates.names if n.endswith(f"_lag{h}")]
+            hint = (
+                f" A name '<x>_lag{h}' is observed-only covariate '<x>' taken {h} steps "
+                "earlier: give '<x>' from "
+                f"{h} steps before the series' first date, or start the series later."
+                if lagged
+                else ""
+            )
+            raise CovariateError(
+                f"{err}{hint}", series=err.series, column=err.column, rows=err.rows
+            ) from err
+
+
+def prepare_covariates(
+    covariates: pd.DataFrame | ValidCovariates | None,
+    data: pd.DataFrame,
+    models: Mapping[str, BaseModel],
+    h: int,
+    observed: Sequence[str] = (),
+    *,
+    future: bool = True,
+) -> ValidCovariates | None:
+    """Check a call's covariates once and lag the observed-only ones (see the module).
+
+    Parameters
+    ----------
+    covariates : DataFrame, ValidCovariates or None
+        The covariates frame of the call.
+    data : DataFrame
+        The checked series frame.
+    models : mapping of label to model
+        The call's models; at least one must use covariates.
+    h : int
+        The horizon (the lag of observed-only covariates).
+    observed : sequence of str
+        Covariates known only once observed.
+    future : bool
+        Also check the ``h`` dates after each series (a forecast; a backtest's windows lie
+        within the series).
+
+    Returns
+    -------
+    ValidCovariates or None
+        None when no covariates were given.
+
+    Raises
+    ------
+    ConfigError
+        ``observed`` without covariates, or naming a column the frame lacks.
+    CapabilityError
+        No model uses covariates.
+    DataError
+        The frame breaks the covariates contract (:func:`~forecast.schema.validate_covariates`).
+    """
+    if covariates is None:
+        if observed:
+            raise ConfigError(
+                f"observed={list(observed)!r} names covariates, but no covariates were given; "
+                "pass covariates=... (or --covariates FILE)."
+            )
+        return None
+    checked = valid_covariates(covariates, data[[UNIQUE_ID, DS]])
+    assert checked is not None
+    _users(models)
+    lagged = lag_observed(checked, data, observed, h)
+    check_dates(lagged, data, h, future=future)
+    return lagged
+
+
+def for_model(
+    covariates: ValidCovariates | None, model: BaseModel, uid: str
+) -> ValidCovariates | None:
+    """Return series ``uid``'s covariates for ``model``: None for a model that does not use them."""
+    if covariates is None or not model.capabilities.covariates:
+        return None
+    return covariates.for_series(uid)
