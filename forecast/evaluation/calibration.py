@@ -241,6 +241,9 @@ def inner_residuals(
 ) -> np.ndarray | None:
     """Actual minus point forecast in the inner windows, rescaled; None on failure.
 
+    A model that can update its state is estimated once, on the first window's training
+    data, and updated through the later windows (``inner_backtest(refit=False)``).
+
     Returns
     -------
     ndarray or None
@@ -249,7 +252,7 @@ def inner_residuals(
         times count alike; None when the model failed in a window or the data is too short.
     """
     try:
-        scores = inner_backtest(data, [member], h, n_windows, season)
+        scores = inner_backtest(data, [member], h, n_windows, season, refit=False)
     except HistoryError:
         return None
     if scores.errors:

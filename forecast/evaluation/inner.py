@@ -97,6 +97,7 @@ def inner_backtest(
     h: int,
     n_windows: int,
     seasonal_period: int,
+    refit: bool = True,
 ) -> InnerScores:
     """Score candidates by rolling-origin windows cut from ``data`` alone.
 
@@ -113,6 +114,11 @@ def inner_backtest(
     seasonal_period : int
         Season of the scale: each window's errors are divided by :func:`mase_divisor` of its
         training data (MASE, M4).
+    refit : bool
+        True: every window fits a clone. False: a candidate that can update its state
+        (``capabilities.updates``) is fitted once, on the first window's training data, and
+        its state is updated through the later windows with the parameters kept (one
+        estimation instead of ``n_windows``; no window's parameters see later data).
 
     Returns
     -------
@@ -145,11 +151,21 @@ def inner_backtest(
     errors: dict[str, str] = {}
     forecasts: dict[str, np.ndarray] = {}
     for label, model in candidates:
+        chain: list[BaseModel] = []
+        reuse = not refit and model.capabilities.updates
 
         def point(
-            train: pd.DataFrame, cutoff: pd.Timestamp, model: BaseModel = model
+            train: pd.DataFrame,
+            cutoff: pd.Timestamp,
+            model: BaseModel = model,
+            chain: list[BaseModel] = chain,
+            reuse: bool = reuse,
         ) -> np.ndarray:
-            fitted = model.clone().fit_validated(train)
+            if reuse and chain:
+                fitted = chain[0].update(train)
+            else:
+                fitted = model.clone().fit_validated(train)
+                chain[:] = [fitted]
             return fitted.predict(h, levels=())["yhat"].to_numpy()
 
         outcomes = roll(frame, cutoffs, point, on_error="stop")
