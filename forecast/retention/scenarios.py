@@ -1,4 +1,4 @@
-"""What-if runs of the retention-driven feedback model: ``fc.scenario``.
+"""What-if runs of the retention-driven feedback model, and on covariates: ``fc.scenario``.
 
 A scenario changes retention, acquisition or events of a fitted ``retention_feedback`` model
 from a start date (the first forecast period by default) and simulates it next to the
@@ -9,7 +9,9 @@ same paths, so the point lies inside its bands and the difference's point is exa
 scenario's minus the baseline's; each parameter draw gets several
 replicates of the observation noise, so the band edges do not zig-zag from one date to the
 next. A retention change reaches only the cohorts acquired after it starts: when few new users
-arrive, its effect stays near zero for a long time, and :func:`scenario` says so.
+arrive, its effect stays near zero for a long time, and :func:`scenario` says so. With
+``covariates=``, any model fitted with covariates runs a covariate scenario instead
+(:mod:`forecast.retention.covariate_scenario`).
 
 >>> import forecast as fc
 >>> data = fc.datasets.simulate_market(n_products=1, periods=120, seed=0, seasonality=0.0)
@@ -35,6 +37,7 @@ import pandas as pd
 from forecast.errors import CapabilityError, ConfigError, ForecastWarning, NotFittedError
 from forecast.models.base import BaseModel, check_horizon, quantile_intervals
 from forecast.models.feedback import EventsLike, RetentionFeedback, events_multipliers
+from forecast.retention.covariate_scenario import CovariateChange, covariate_scenario
 from forecast.schema import DS, MODEL, UNIQUE_ID, YHAT, check_levels, forecast_columns, level_column
 
 __all__ = [
@@ -129,8 +132,13 @@ def scenario(
     start: str | date | None = None,
     levels: Sequence[float] = (80, 95),
     seed: int = 0,
+    covariates: CovariateChange | None = None,
+    baseline: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Forecast a fitted ``retention_feedback`` model's baseline, scenario and their difference.
+    """Forecast a fitted model's baseline, scenario and their difference.
+
+    Retention, acquisition and events change a ``retention_feedback`` model; ``covariates``
+    changes the future covariates of any model fitted with covariates.
 
     Parameters
     ----------
@@ -155,6 +163,15 @@ def scenario(
         Interval levels in percent.
     seed : int
         Seed of the observation noise shared by both runs.
+    covariates : mapping or DataFrame, optional
+        A covariate scenario, for any model fitted with covariates (``covariates_``):
+        ``{"spend": "x1.2"}`` multiplies, ``{"spend": "+100"}`` adds, ``{"spend": 1000.0}``
+        sets, from ``start`` to the horizon; a frame (``ds`` and some covariates) gives the
+        scenario's values. Baseline and scenario share their sample paths' random numbers
+        (:mod:`forecast.retention.covariate_scenario`); not combined with the other changes.
+    baseline : DataFrame, optional
+        The baseline's future covariates (``ds`` and the model's covariates at the ``h``
+        forecast dates), required with ``covariates``.
 
     Returns
     -------
@@ -193,10 +210,20 @@ def scenario(
     .. [2] Hyndman, R. J. and Fan, Y. (1996). Sample quantiles in statistical packages. The
        American Statistician 50(4), 361-365.
     """
+    if covariates is not None:
+        if retention is not None or acquisition is not None or events is not None:
+            raise ConfigError(
+                "covariates= runs a covariate scenario; give retention=, acquisition= or "
+                "events= in a scenario of their own."
+            )
+        return covariate_scenario(
+            model, covariates, baseline, h=h, start=start, levels=levels, seed=seed
+        )
     if not isinstance(model, RetentionFeedback):
         raise CapabilityError(
-            "scenarios need the cohort structure of 'retention_feedback'; got "
-            f"{type(model).__name__}. Fit fc.models.get('retention_feedback') and pass it."
+            "scenarios need the cohort structure of 'retention_feedback', or covariates= for "
+            f"a model fitted with covariates; got {type(model).__name__}. Fit "
+            "fc.models.get('retention_feedback') and pass it, or pass covariates=..."
         )
     if not model.is_fitted:
         raise NotFittedError(
