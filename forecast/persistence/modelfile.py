@@ -8,7 +8,7 @@ key                 value
 ``format``          ``"forecast-model"``
 ``format_version``  ``1``, the version of this layout
 ``package_version`` the version of ``forecast`` that wrote the file
-``libraries``       versions of numpy, pandas, statsmodels and Prophet that wrote it (information)
+``libraries``       versions of numpy, pandas, statsmodels and Prophet that wrote it
 ``model``           the model: registry ``name``, ``params`` (hyperparameters), fitted ``state``
                     and ``results`` (see :mod:`forecast.persistence.state`)
 ``arrays``          every array of ``state.npz`` by key, with its ``dtype`` and ``shape``
@@ -20,6 +20,18 @@ The digests make any edit of a file that does not recompute them an error; the c
 structure (every key, tag, record, array shape and dtype, and a one-step forecast) catch edits
 that do.
 
+Library versions
+----------------
+The fitted state of ``ets``, ``arima`` and ``theta`` is rebuilt with statsmodels' classes (some
+of them private), and that of ``prophet`` with Prophet's ``model_from_json``
+(:data:`LIBRARY_OF`); ``auto`` and ``ensemble`` depend on those of their members. Loading a
+file written with another release (major.minor) of such a library than the installed one warns
+(:class:`~forecast.errors.ForecastWarning`): the state usually rebuilds, but its forecasts may
+differ from the saved model's. If it does not rebuild, the error names both versions. Patch
+releases are trusted. numpy and pandas versions are recorded for information only: the arrays
+and frames are stored in their stable formats. The warning names the model and the versions,
+not the file, so that a folder of many models saved with one version warns once.
+
 ``state.npz`` is numpy's own format, read with ``allow_pickle=False``. Nothing in a file is
 executed or imported when it is read; see :mod:`forecast.persistence.codec`. Files are written
 through a temporary file and renamed, so a crash never leaves half a model.
@@ -27,10 +39,12 @@ through a temporary file and renamed, so a crash never leaves half a model.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
 import os
+import warnings
 import zipfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -38,16 +52,18 @@ from typing import Any
 
 import numpy as np
 
-from forecast.errors import ModelFileError
+from forecast.errors import ForecastWarning, ModelFileError
 from forecast.io import atomic_write_bytes
 from forecast.models.base import BaseModel
 from forecast.persistence._npz import read_npz
 from forecast.persistence.codec import Decoder, Encoder, Json
-from forecast.persistence.state import check_forecasts, decode_model, encode_model
+from forecast.persistence.state import STATE_ERRORS, check_forecasts, decode_model, encode_model
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "LIBRARY_OF",
+    "library_mismatches",
     "save_model",
     "load_model",
     "model_bytes",
@@ -74,6 +90,16 @@ _ENVELOPE = {
 _LIBRARIES = ("forecast", "numpy", "pandas", "statsmodels", "prophet")
 
 
+LIBRARY_OF = {
+    "ets": "statsmodels",
+    "arima": "statsmodels",
+    "theta": "statsmodels",
+    "prophet": "prophet",
+}
+"""The library whose classes rebuild each model's fitted state, by registry name."""
+
+
+@functools.cache
 def _version(package: str) -> str | None:
     try:
         return version(package)
@@ -220,10 +246,28 @@ def read_model(data: bytes, name: str, *, check: bool = True) -> BaseModel:
     node = envelope["model"]
     if not isinstance(node, dict) or node.get("$") != "model":
         raise ModelFileError(f"model file {name!r}: 'model' is not a model entry.", path=name)
+    mismatches = library_mismatches(envelope)
+    if mismatches:
+        warnings.warn(
+            f"a saved {node.get('name')!r} model was written with {', '.join(mismatches)}; "
+            "its fitted state is rebuilt with that library's classes, so its forecasts may "
+            "differ from the saved model's. Refit and save it with the installed version to "
+            "be sure.",
+            ForecastWarning,
+            stacklevel=3,
+        )
     try:
         model = decode_model(decoder, node, f"model file {name!r}")
     except ModelFileError as err:
-        raise ModelFileError(f"{err} Refit and save the model again.", path=name) from err
+        raise ModelFileError(f"{err} {_refit_advice(mismatches)}", path=name) from err
+    except STATE_ERRORS as err:
+        if not mismatches:
+            raise
+        raise ModelFileError(
+            f"model file {name!r}: the saved state does not rebuild ({type(err).__name__}: "
+            f"{err}). {_refit_advice(mismatches)}",
+            path=name,
+        ) from err
     unused = sorted(set(arrays) - decoder.used)
     if unused:
         raise ModelFileError(
@@ -232,8 +276,74 @@ def read_model(data: bytes, name: str, *, check: bool = True) -> BaseModel:
             path=name,
         )
     if check:
-        check_forecasts(model, f"model file {name!r}")
+        try:
+            check_forecasts(model, f"model file {name!r}")
+        except ModelFileError as err:
+            if not mismatches:
+                raise
+            raise ModelFileError(f"{err} {_refit_advice(mismatches)}", path=name) from err
     return model
+
+
+def _refit_advice(mismatches: list[str]) -> str:
+    if not mismatches:
+        return "Refit and save the model again."
+    return (
+        f"The file was written with {', '.join(mismatches)}: refit and save the model with "
+        "the installed version (or load it where that version is installed)."
+    )
+
+
+def _release(text: object) -> tuple[str, ...] | None:
+    """Return the major and minor parts of a version string (None when there is none)."""
+    return tuple(text.split(".")[:2]) if isinstance(text, str) else None
+
+
+def _fitted_names(node: Json) -> set[str]:
+    """Return the registry names of the fitted models in an entry, nested members included."""
+    names: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            name = item.get("name")
+            if item.get("$") == "model" and item.get("results") is not None:
+                names.add(str(name))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return names
+
+
+def library_mismatches(envelope: dict[str, Any]) -> list[str]:
+    """Return the libraries a file's models depend on that it records in another release.
+
+    Parameters
+    ----------
+    envelope : dict
+        A model file's ``model.json``.
+
+    Returns
+    -------
+    list of str
+        ``"<library> <written> (installed: <version>)"`` for each library of
+        :data:`LIBRARY_OF` that rebuilds a fitted model of the file and whose recorded
+        major.minor version differs from the installed one (or is not recorded); sorted.
+
+    References
+    ----------
+    .. [1] Python Packaging Authority, "Version specifiers" (release segments); statsmodels
+       and Prophet follow major.minor.patch releases.
+    """
+    recorded = envelope.get("libraries")
+    written = recorded if isinstance(recorded, dict) else {}
+    libraries = {LIBRARY_OF[n] for n in _fitted_names(envelope.get("model")) if n in LIBRARY_OF}
+    return [
+        f"{library} {written.get(library)} (installed: {_version(library)})"
+        for library in sorted(libraries)
+        if _release(written.get(library)) is None
+        or _release(written.get(library)) != _release(_version(library))
+    ]
 
 
 def _unpack(data: bytes, name: str) -> tuple[dict[str, Any], bytes]:
