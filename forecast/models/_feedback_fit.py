@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from forecast.errors import ConfigError, DataError, FitError, SchemaError
+from forecast.models._curve_covariates import check_varies, covariate_scale
 from forecast.models._feedback_kernel import (
     FeedbackLayout,
     period_days,
@@ -42,6 +43,7 @@ __all__ = [
     "FeedbackLikelihood",
     "RetentionData",
     "box",
+    "grid_design",
     "grid_index",
     "laplace",
     "log_observations",
@@ -85,6 +87,32 @@ def grid_index(
             "grid."
         )
     return grid, index
+
+
+def grid_design(
+    data: pd.DataFrame,
+    covariates: tuple[str, ...],
+    obs_index: np.ndarray,
+    periods: int,
+    series: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the covariates' scaled values on every grid period, and their scales.
+
+    A period between two observations (or between launch and the first) takes the row of the
+    next observation: an observed row stands for the periods since the previous one (see
+    :mod:`forecast.models._curve_covariates`).
+
+    Raises
+    ------
+    CovariateError
+        A covariate constant over the point observations (its effect cannot be estimated).
+    """
+    values = data[list(covariates)].to_numpy(dtype=float)
+    points = np.isin(data[QUALIFIER].to_numpy(str), ["=", "~"])
+    check_varies(values, covariates, series, points)
+    scale = covariate_scale(values)
+    rows = np.searchsorted(obs_index, np.arange(periods))
+    return values[rows] / scale, scale
 
 
 def log_observations(data: pd.DataFrame, series: str) -> tuple[np.ndarray, np.ndarray]:
@@ -246,6 +274,8 @@ def prior_arrays(
     scale = {"log_p": 3.0, "log_q": 3.0, "log_m": 3.0, "log_e": 2.0, "log_sigma": 1.0}
     for day in range(6):
         centre[f"w_{day}"], scale[f"w_{day}"] = 0.0, 0.5
+    for name in layout.covariates:
+        centre[f"beta_{name}"], scale[f"beta_{name}"] = 0.0, 3.0
     start_z = family.to_z(dict(zip(family.param_names, family.start, strict=True)))
     for name, value in zip(family.param_names, start_z, strict=True):
         centre[f"z_{name}"] = float(value)
@@ -359,6 +389,7 @@ def _grid_of_starts(layout: FeedbackLayout, largest: float) -> np.ndarray:
                         "log_sigma": np.log(0.1),
                     }
                     row.update({f"w_{day}": 0.0 for day in range(6)})
+                    row.update({f"beta_{name}": 0.0 for name in layout.covariates})
                     row.update({f"z_{n}": v for n, v in zip(family.param_names, z0, strict=True)})
                     grid.append([row[n] for n in layout.names])
     return np.array(grid)

@@ -3,26 +3,28 @@
 :class:`FeedbackLayout` says where each parameter sits in the unconstrained vector ``theta``
 and what fixes the others; :func:`unpack` turns rows of ``theta`` into the model's parameters
 and :func:`simulate` runs :func:`forecast.retention.dynamics.simulate_feedback` for each row.
-Events (steps of acquisition from a date on) become per-period multipliers here too.
+Events (steps of acquisition from a date on) and covariates (``exp(beta . x_t)``)
+become per-period multipliers of acquisition here too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 
-from forecast.errors import ConfigError
+from forecast.errors import ConfigError, CovariateError
 from forecast.retention.dynamics import FeedbackPaths, simulate_feedback
 from forecast.retention.families import get_family
 from forecast.schema import DS, Frequency
 
 __all__ = [
     "WEEKDAYS",
+    "covariate_effects",
     "EventDate",
     "EventsLike",
     "FeedbackLayout",
@@ -102,9 +104,17 @@ def events_multipliers(events: EventsLike, dates: pd.DatetimeIndex) -> np.ndarra
 
 
 def parameter_names(
-    family: str, market_size: float | None, scale_effect: bool | float, weekly: bool
+    family: str,
+    market_size: float | None,
+    scale_effect: bool | float,
+    weekly: bool,
+    covariates: Sequence[str] = (),
 ) -> tuple[str, ...]:
-    """List the coordinates of ``theta``: log rates, log market, curve, effect, weekdays, noise."""
+    """List the coordinates of ``theta``.
+
+    Log rates, log market, curve, scale effect, weekdays, the log-effects of the covariates on
+    acquisition (``beta_<name>``, per unit of the covariate divided by its scale) and noise.
+    """
     names = ["log_p", "log_q"]
     if market_size is None:
         names.append("log_m")
@@ -113,6 +123,7 @@ def parameter_names(
         names.append("log_e")
     if weekly:
         names += [f"w_{day}" for day in range(6)]
+    names += [f"beta_{name}" for name in covariates]
     return (*names, "log_sigma")
 
 
@@ -138,6 +149,13 @@ class FeedbackLayout:
         One period.
     names : tuple of str
         The coordinates of ``theta`` (see :func:`parameter_names`).
+    covariates : tuple of str
+        The covariates acting on acquisition.
+    design : ndarray
+        Their values divided by ``scale``, one row per period from launch (the history's
+        periods, and the forecast's while one runs), shape ``(periods, len(covariates))``.
+    scale : ndarray
+        Each covariate's scale (its largest absolute value in the history).
     """
 
     family: str
@@ -148,6 +166,9 @@ class FeedbackLayout:
     start: pd.Timestamp
     offset: BaseOffset
     names: tuple[str, ...]
+    covariates: tuple[str, ...] = ()
+    design: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    scale: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def first_weekday(self) -> int:
@@ -159,13 +180,31 @@ class FeedbackLayout:
         dates = pd.date_range(self.start, periods=periods, freq=self.offset)
         return events_multipliers(self.events, dates)
 
+    def covariate_multipliers(self, beta: np.ndarray, periods: int) -> np.ndarray:
+        r"""Return :math:`e^{\beta^\top x_t}` for rows of ``beta``, shape ``(n, periods)``.
+
+        Raises
+        ------
+        CovariateError
+            Fewer periods of covariate values than asked for (a forecast without them).
+        """
+        if len(self.design) < periods:
+            raise CovariateError(
+                f"retention_feedback has covariates ({', '.join(self.covariates)}) known for "
+                f"{len(self.design)} periods from launch, and {periods} were asked for; pass "
+                "the covariates of the forecast dates to predict or sample (scenarios and "
+                "accounting past the history need them too)."
+            )
+        return np.exp(beta @ self.design[:periods].T)
+
 
 def unpack(layout: FeedbackLayout, theta: np.ndarray) -> dict[str, np.ndarray]:
     """Map rows of ``theta`` to ``p``, ``q``, ``m``, ``z``, ``e``, ``week`` and ``sigma``.
 
     Each value has one entry (or row) per row of ``theta``; ``z`` holds the retention
-    family's unconstrained parameters and ``week`` the seven weekday log factors (zero
-    without weekly seasonality; the seventh is minus the sum of the others).
+    family's unconstrained parameters, ``week`` the seven weekday log factors (zero
+    without weekly seasonality; the seventh is minus the sum of the others) and ``beta`` the
+    covariates' log-effects on their scaled values (no columns without covariates).
     """
     theta = np.atleast_2d(theta)
     n = len(theta)
@@ -180,6 +219,7 @@ def unpack(layout: FeedbackLayout, theta: np.ndarray) -> dict[str, np.ndarray]:
     else:
         e = np.full(n, 0.0 if layout.scale_effect is False else float(layout.scale_effect))
     z = np.column_stack([cols[f"z_{name}"] for name in family.param_names])
+    beta = np.column_stack([cols[f"beta_{name}"] for name in layout.covariates] or [np.zeros(n)])
     week = np.zeros((n, 7))
     if layout.weekly:
         week[:, :6] = np.column_stack([cols[f"w_{day}"] for day in range(6)])
@@ -191,6 +231,7 @@ def unpack(layout: FeedbackLayout, theta: np.ndarray) -> dict[str, np.ndarray]:
         "z": z,
         "e": e,
         "week": week,
+        "beta": beta[:, : len(layout.covariates)],
         "sigma": np.exp(cols["log_sigma"]),
     }
 
@@ -230,7 +271,9 @@ def simulate(
     family = get_family(layout.family)
     curves = np.asarray(family.survival(np.arange(periods, dtype=float), parts["z"]), float)
     survival = _monotone(curves)
-    multipliers = layout.multipliers(periods)
+    multipliers = np.broadcast_to(layout.multipliers(periods), (len(parts["p"]), periods))
+    if layout.covariates:
+        multipliers = multipliers * layout.covariate_multipliers(parts["beta"], periods)
     if extra_multipliers is not None:
         multipliers = multipliers * extra_multipliers[:periods]
     later = None
@@ -243,7 +286,7 @@ def simulate(
         parts["m"],
         survival,
         periods,
-        multipliers=np.broadcast_to(multipliers, (len(parts["p"]), periods)),
+        multipliers=multipliers,
         scale_effect=parts["e"],
         survival_from=later,
     )
@@ -261,7 +304,14 @@ def point_params(layout: FeedbackLayout, theta: np.ndarray) -> dict[str, float]:
     if layout.weekly:
         for name, value in zip(WEEKDAYS, np.exp(parts["week"][0]), strict=True):
             params[f"weekly_{name}"] = float(value)
-    return params
+    return params | covariate_effects(layout, parts["beta"][0])
+
+
+def covariate_effects(layout: FeedbackLayout, beta: np.ndarray) -> dict[str, float]:
+    """Name the log-effect on acquisition per unit of each covariate (``beta_<name>``)."""
+    return {
+        f"beta_{name}": float(beta[j] / layout.scale[j]) for j, name in enumerate(layout.covariates)
+    }
 
 
 def natural_params(layout: FeedbackLayout, theta: np.ndarray) -> dict[str, float]:
@@ -275,5 +325,6 @@ def natural_params(layout: FeedbackLayout, theta: np.ndarray) -> dict[str, float
         out[f"retention_{name}"] = value
     if layout.scale_effect is True:
         out["scale_effect"] = float(parts["e"][0])
+    out |= covariate_effects(layout, parts["beta"][0])
     out["sigma"] = float(parts["sigma"][0])
     return out

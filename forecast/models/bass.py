@@ -23,6 +23,13 @@ import pandas as pd
 
 from forecast.errors import ConfigError
 from forecast.models import _curvefit as cf
+from forecast.models._curve_covariates import (
+    CovariateTable,
+    design_rows,
+    effect_names,
+    effective_time,
+    multiplier,
+)
 from forecast.models._params import check_choice
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import register
@@ -99,7 +106,7 @@ def bass_density(
 
 
 @register("bass")
-class BassDiffusion(BaseModel):
+class BassDiffusion(BaseModel, CovariateTable):
     r"""Bass diffusion: market potential m, innovation p, imitation q, with bounds and priors.
 
     Parameters
@@ -150,9 +157,11 @@ class BassDiffusion(BaseModel):
     ----------
     params_ : dict
         ``m``, ``p`` and ``q`` (per step of the series' frequency), ``sigma``, and
-        ``p_per_year``, ``q_per_year``.
+        ``p_per_year``, ``q_per_year``; fitted with covariates, ``beta_<name>``: the log of the
+        factor on the hazard of adoption per unit of each covariate.
     standard_errors_ : dict
-        Laplace standard errors of ``m``, ``p`` and ``q`` (delta method from the log scale).
+        Laplace standard errors of ``m``, ``p``, ``q`` and any ``beta_<name>`` (delta method
+        from the log scale).
     origin_ : Timestamp
         The date of ``t = 0``.
     step_years_ : float
@@ -167,6 +176,16 @@ class BassDiffusion(BaseModel):
     starting values, by ``scipy.optimize.least_squares``. Intervals combine parameter
     uncertainty and Gaussian observation noise; they are wide when the data are few.
 
+    Covariates (``fit(..., covariates=frame)``) act on acquisition, as in the generalised
+    Bass model [4]_: the hazard of adoption is multiplied by :math:`e^{\beta^\top x_t}`, so
+    the curve runs in the effective time :math:`X(t) = \int_0^t e^{\beta^\top x(s)} ds`
+    (:math:`F(X(t))` in place of :math:`F(t)`). A campaign multiplies the adoptions of its
+    periods and pulls later ones forward; :math:`\beta` is estimated with ``m``, ``p``,
+    ``q`` and is part of the intervals' uncertainty. A covariate row stands for the period
+    ending at its date (the interval since the previous observation, since launch for the
+    first); a covariate constant over the history is refused. See
+    :mod:`forecast.models._curve_covariates`.
+
     References
     ----------
     .. [1] Bass, F. M. (1969). A new product growth for model consumer durables.
@@ -175,6 +194,8 @@ class BassDiffusion(BaseModel):
        applications of diffusion models. Journal of Marketing Research, 27(1), 70-77.
     .. [3] Srinivasan, V. and Mason, C. H. (1986). Nonlinear least squares estimation of new
        product diffusion models. Marketing Science, 5(2), 169-178.
+    .. [4] Bass, F. M., Krishnan, T. V. and Jain, D. C. (1994). Why the Bass model fits
+       without decision variables. Marketing Science, 13(3), 203-223.
 
     Examples
     --------
@@ -186,7 +207,7 @@ class BassDiffusion(BaseModel):
     ['m', 'p', 'p_per_year', 'q', 'q_per_year', 'sigma']
     """
 
-    capabilities = Capabilities(irregular=True, bounds=True, min_history=4)
+    capabilities = Capabilities(irregular=True, bounds=True, min_history=4, covariates=True)
 
     def __init__(
         self,
@@ -240,6 +261,8 @@ class BassDiffusion(BaseModel):
         m = self.scale_ * np.exp(theta[..., 0:1])
         p = np.exp(theta[..., 1:2])
         q = np.exp(theta[..., 2:3])
+        if self.covariate_values_.shape[1]:
+            return cf.on_scale(self._generalised(theta[..., 3:], t, p, q, m), self.transform)
         if self.target != "adoptions":
             values = bass_cumulative(t, p, q, m)
         elif self.form == "density":
@@ -247,6 +270,20 @@ class BassDiffusion(BaseModel):
         else:
             values = bass_cumulative(t, p, q, m) - bass_cumulative(t - 1.0, p, q, m)
         return cf.on_scale(values, self.transform)
+
+    def _generalised(
+        self, beta: np.ndarray, t: np.ndarray, p: np.ndarray, q: np.ndarray, m: np.ndarray
+    ) -> np.ndarray:
+        """Evaluate the generalised Bass model: the Bass curve in effective time."""
+        table_t, table_x = self._table()
+        now = effective_time(beta, table_t, table_x, t)
+        if self.target != "adoptions":
+            return bass_cumulative(now, p, q, m)
+        if self.form == "density":
+            rate = multiplier(beta, design_rows(table_t, table_x, t))
+            return bass_density(now, p, q, m) * rate
+        before = effective_time(beta, table_t, table_x, t, back=1.0)
+        return bass_cumulative(now, p, q, m) - bass_cumulative(before, p, q, m)
 
     def _starts(self, t: np.ndarray, reference: float, prior_mean: np.ndarray) -> list[np.ndarray]:
         span = max(float(t.max()), 1.0)
@@ -256,9 +293,10 @@ class BassDiffusion(BaseModel):
             for q in (2.0 / span, 5.0 / span, 12.0 / span):
                 for ratio in (0.01, 0.1):
                     starts.append(np.array([lm, np.log(ratio * q), np.log(q)]))
-        if np.all(np.isfinite(prior_mean[1:])):
+        if np.all(np.isfinite(prior_mean[1:3])):
             starts.append(np.array([log_m[1], prior_mean[1], prior_mean[2]]))
-        return starts
+        effects = np.zeros(prior_mean.size - 3)
+        return [np.concatenate([start, effects]) for start in starts]
 
     # ------------------------------------------------------------------------------ contract
     def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
@@ -270,17 +308,18 @@ class BassDiffusion(BaseModel):
         y = data[Y].to_numpy(dtype=float)
         original = np.exp(y) if self.transform == "log" else y
         self.scale_ = float(np.max(np.abs(original))) or 1.0
+        qualifier = data[QUALIFIER].to_numpy(dtype=object)
+        n_cov = self._set_history_table(data, t, np.isin(qualifier, ["=", "~"]), self.series_id_)
         prior = DEFAULT_BASS_PRIOR if self.prior == "default" else self.prior
         spec: cf.PriorSpec = {"m": (0, "scale"), "p": (1, "rate"), "q": (2, "rate")}
         prior_mean, prior_sd = cf.log_prior(
-            prior, spec, 3, self.step_years_, self.scale_, self.name
+            prior, spec, 3 + n_cov, self.step_years_, self.scale_, self.name
         )
         span = max(float(t.max()), 1.0)
-        qualifier = data[QUALIFIER].to_numpy(dtype=object)
         reference = cf.reference_size(
             original, qualifier, self.target == "adoptions", span, self.series_id_
         )
-        lower, upper = np.full(3, -np.inf), np.full(3, np.inf)
+        lower, upper = np.full(3 + n_cov, -np.inf), np.full(3 + n_cov, np.inf)
         upper[0] = np.log(cf.CAPACITY_CEILING * reference / self.scale_)
         if self.market_size is not None:
             bound = np.log(self.market_size / self.scale_)
@@ -298,7 +337,7 @@ class BassDiffusion(BaseModel):
             prior_mean=prior_mean,
             prior_sd=prior_sd,
             sigma=self.sigma,
-            names=("m", "p", "q"),
+            names=("m", "p", "q", *effect_names(self._covariate_names())),
             series=self.series_id_,
         )
         self.curve_fit_ = cf.fit_curve(
@@ -313,12 +352,15 @@ class BassDiffusion(BaseModel):
             "sigma": float(self.curve_fit_.sigma),
             "p_per_year": float(p / self.step_years_),
             "q_per_year": float(q / self.step_years_),
-        }
+        } | self._effects(theta, 3)
         se = self.curve_fit_.standard_errors
         self.standard_errors_ = {
             "m": float(m * se[0]),
             "p": float(p * se[1]),
             "q": float(q * se[2]),
+        } | {
+            name: float(se[3 + j] / self.covariate_scale_[j])
+            for j, name in enumerate(self._effects(theta, 3))
         }
 
     def _times(self, h: int) -> np.ndarray:
@@ -336,7 +378,11 @@ class BassDiffusion(BaseModel):
         return pd.DataFrame({DS: self.observed_ds_, "yhat": values})
 
     def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
-        return self.curve_fit_.predict(self._times(h), levels, seed=self.seed)
+        t = self._times(h)
+        with self._future_rows(t, h):
+            return self.curve_fit_.predict(t, levels, seed=self.seed)
 
     def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
-        return self.curve_fit_.sample(self._times(h), n, rng)
+        t = self._times(h)
+        with self._future_rows(t, h):
+            return self.curve_fit_.sample(t, n, rng)

@@ -11,17 +11,21 @@ The equations are those of :mod:`forecast.retention.dynamics` for one product in
 with ``p`` and ``q`` the coefficients of innovation and imitation (Bass's symbols, driven by
 the *active* base), ``M`` (``m``) the market potential, :math:`S` a retention curve of one of
 the families of :mod:`forecast.retention.families` (by age in the series' own periods),
-:math:`\mu_t` the acquisition multipliers of ``events`` and, with ``scale_effect``, retention
-that rises with scale: cohort ``c`` keeps a share :math:`u_c = \min(1, e\,\mathrm{DAU}_{c-1}/M)`
-of the users who would have churned. Period 0 is ``launch`` (the first observed date unless
-given).
+:math:`\mu_t` the acquisition multipliers of ``events`` times :math:`e^{\beta^\top x_t}` for
+covariates :math:`x_t` (``fit(..., covariates=frame)``, with :math:`\beta` estimated) and, with
+``scale_effect``, retention that rises with scale: cohort ``c`` keeps a share
+:math:`u_c = \min(1, e\,\mathrm{DAU}_{c-1}/M)` of the users who would have churned. Period
+0 is ``launch`` (the first observed date unless given).
 
 Estimation (maximum a posteriori, ``prior=None`` for maximum likelihood)
 -------------------------------------------------------------------------
 The unconstrained parameters are :math:`\log p, \log q, \log M` (unless ``market_size`` fixes
 ``M``), the retention family's log/logit parameters, :math:`\log e` (when ``scale_effect=True``),
-six weekday log factors (with ``weekly``; the seventh is minus their sum) and
-:math:`\log\sigma`. The negative log-posterior adds
+six weekday log factors (with ``weekly``; the seventh is minus their sum), the covariates'
+log-effects :math:`\beta` (on each covariate divided by its largest absolute value in the
+history, reported per unit as ``beta_<name>``) and :math:`\log\sigma`. A covariate row
+stands for the periods since the previous observation (since launch for the first), and a
+covariate constant over the history is refused. The negative log-posterior adds
 
 * for every observation with qualifier ``=``: a Gaussian term in
   :math:`\log(1 + y) - \log(1 + \widehat{\mathrm{DAU}}\,e^{w_{d(t)}})` (:math:`w = 0` without
@@ -38,7 +42,8 @@ six weekday log factors (with ``weekly``; the seventh is minus their sum) and
   (1990), ``p = 0.03`` and ``q = 0.38`` per year rescaled to the series' period, standard
   deviation 3; :math:`\log M` on 20 times the largest observation, sd 3; retention
   parameters on the family's starting point, sd 2; :math:`\log e` on 0, sd 2;
-  :math:`\log \sigma` on :math:`\log 0.1`, sd 1; weekday log factors on 0, sd 0.5.
+  :math:`\log \sigma` on :math:`\log 0.1`, sd 1; weekday log factors on 0, sd 0.5; the
+  scaled covariate effects on 0, sd 3.
 
 The optimiser is L-BFGS-B from the best of a small grid of starting points; every objective,
 gradient (central differences) and Hessian evaluation is one vectorised call of the dynamics.
@@ -68,13 +73,14 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ConfigError
+from forecast.errors import ConfigError, CovariateError
 from forecast.models import _feedback_fit as fit
 from forecast.models._feedback_kernel import (
     EventsLike,
@@ -130,8 +136,10 @@ class RetentionFeedback(BaseModel):
         ``False``: retention does not depend on scale; ``True``: estimate the effect ``e``; a
         number fixes it.
     events : list of (date, multiplier) or DataFrame, optional
-        Steps of acquisition from a date on (a launch, an upgrade, a competitor's move); they
-        multiply, and future dates apply to forecasts.
+        Steps of acquisition from a date on (a launch, an upgrade, a competitor's move) with
+        known multipliers; they multiply, and future dates apply to forecasts. To estimate a
+        multiplier instead, give the step as a covariate column (0 before the date, 1 from it)
+        to ``fit(..., covariates=...)``.
     retention_step : float, optional
         Model periods per unit of ``age`` in the retention frame; by default the ratio of the
         retention frame's inferred cohort period to the series' period (30.4 for monthly
@@ -164,8 +172,9 @@ class RetentionFeedback(BaseModel):
     ----------
     params_ : dict
         ``p``, ``q``, ``m``, ``retention_<name>`` for each retention parameter,
-        ``scale_effect``, ``sigma`` and, with weekly seasonality, ``weekly_mon`` ...
-        ``weekly_sun`` (multiplicative factors).
+        ``scale_effect``, ``sigma``, with weekly seasonality ``weekly_mon`` ...
+        ``weekly_sun`` (multiplicative factors) and, with covariates, ``beta_<name>`` (the log
+        of the factor on acquisition per unit of each covariate).
     theta_ : ndarray
         The estimate on the unconstrained scale; ``cov_`` its Laplace covariance.
     posterior_ : ndarray
@@ -180,8 +189,11 @@ class RetentionFeedback(BaseModel):
         The retention rows (``cohort``, ``age``, ``retention``) the model was fitted to.
     """
 
-    capabilities = Capabilities(irregular=True, bounds=True, min_history=2)
+    capabilities = Capabilities(irregular=True, bounds=True, min_history=2, covariates=True)
     _warm: tuple[list[str], np.ndarray] | None = None
+    _future_design: np.ndarray | None = None
+    covariate_values_: np.ndarray = np.zeros((0, 0))
+    covariate_scale_: np.ndarray = np.zeros(0)
 
     def __init__(
         self,
@@ -259,11 +271,28 @@ class RetentionFeedback(BaseModel):
             self.weekly is True or (self.weekly == "auto" and daily and points >= 28)
         )
         self.grid_ = grid
+        covariates = tuple(getattr(self, "covariates_", ()))
         self.names_ = list(
             parameter_names(
-                self.retention_family, self.market_size, self.scale_effect, self.weekly_
+                self.retention_family,
+                self.market_size,
+                self.scale_effect,
+                self.weekly_,
+                covariates,
             )
         )
+        self.covariate_values_, self.covariate_scale_ = np.zeros((len(grid), 0)), np.zeros(0)
+        if covariates:
+            if fit.periods_needed(grid, ret) > len(grid):
+                raise CovariateError(
+                    f"retention cohorts of series {series!r} start after its last observation "
+                    f"({grid[-1]:%Y-%m-%d}), where the covariates {', '.join(covariates)} have "
+                    "no values; drop those cohorts or fit without covariates.",
+                    series=series,
+                )
+            self.covariate_values_, self.covariate_scale_ = fit.grid_design(
+                data, covariates, obs_index, len(grid), series
+            )
         self.retention_frame_ = None if ret is None else ret.frame
         largest = max(float(data[Y].max()), 1.0)
         prior_mean, prior_sd = fit.prior_arrays(self._layout, frequency, largest)
@@ -293,6 +322,9 @@ class RetentionFeedback(BaseModel):
     @property
     def _layout(self) -> FeedbackLayout:
         """Rebuild the parameter layout and calendar of the fitted model."""
+        design = self.covariate_values_
+        if self._future_design is not None:
+            design = np.vstack([design, self._future_design])
         return FeedbackLayout(
             family=self.retention_family,
             market_size=self.market_size,
@@ -302,7 +334,24 @@ class RetentionFeedback(BaseModel):
             start=pd.Timestamp(self.grid_[0]),
             offset=self.frequency_.offset,
             names=tuple(self.names_),
+            covariates=tuple(getattr(self, "covariates_", ())),
+            design=design,
+            scale=self.covariate_scale_,
         )
+
+    @contextmanager
+    def _future_rows(self, h: int) -> Iterator[None]:
+        """Add the covariates of the ``h`` forecast periods to the layout while inside."""
+        covariates = tuple(getattr(self, "covariates_", ()))
+        if not covariates:
+            yield
+            return
+        values = self._future_covariates(h)[list(covariates)].to_numpy(dtype=float)
+        self._future_design = values / self.covariate_scale_
+        try:
+            yield
+        finally:
+            self._future_design = None
 
     def warm_start(self, previous: BaseModel) -> None:
         """Start the next fit from ``previous``'s estimate when it has the same parameters."""
@@ -379,6 +428,10 @@ class RetentionFeedback(BaseModel):
         return np.expm1(np.log1p(np.maximum(dau, 0.0)) + sigma * rng.standard_normal(dau.shape))
 
     def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
+        with self._future_rows(h):
+            return self._predict_paths(h, levels)
+
+    def _predict_paths(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
         n = len(self.grid_)
         point = self.expected(self.paths(h).dau[:, n:], None, n)[0]
         theta = self.posterior_
@@ -398,9 +451,9 @@ class RetentionFeedback(BaseModel):
     def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
         theta = self.draws(n, rng)
         first = len(self.grid_)
-        return self._scale(
-            self.noisy(self.expected(self.paths(h, theta).dau[:, first:], theta, first), theta, rng)
-        )
+        with self._future_rows(h):
+            dau = self.paths(h, theta).dau[:, first:]
+        return self._scale(self.noisy(self.expected(dau, theta, first), theta, rng))
 
     def _scale(self, values: np.ndarray) -> np.ndarray:
         """Put counts on the scale ``BaseModel`` transforms back (logs with ``transform='log'``)."""

@@ -24,6 +24,7 @@ import pandas as pd
 
 from forecast.errors import ConfigError
 from forecast.models import _curvefit as cf
+from forecast.models._curve_covariates import CovariateTable, design_rows, effect_names, multiplier
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import register
 from forecast.schema import DS, QUALIFIER, Y
@@ -75,7 +76,7 @@ def gompertz_curve(
     return capacity * np.exp(-b * np.exp(-c * t))
 
 
-class _CurveModel(BaseModel):
+class _CurveModel(BaseModel, CovariateTable):
     """Hyperparameters, fitting and forecasting shared by the logistic and Gompertz models.
 
     An unregistered base (no state of its own beyond ``__init__``'s hyperparameters): the
@@ -137,7 +138,13 @@ class _CurveModel(BaseModel):
             values = self._shape(theta, t) - self._shape(theta, t - 1.0)
         else:
             values = self._shape(theta, t)
+        if self.covariate_values_.shape[1]:
+            table_t, table_x = self._table()
+            values = values * multiplier(theta[..., 3:], design_rows(table_t, table_x, t))
         return cf.on_scale(values, self.transform)
+
+    def _named(self, theta: np.ndarray) -> dict[str, float]:
+        return self._natural(theta) | self._effects(theta, 3)
 
     def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
         offset = self.frequency_.offset
@@ -154,15 +161,16 @@ class _CurveModel(BaseModel):
         reference = cf.reference_size(
             original, qualifier, self.target == "adoptions", span, self.series_id_
         )
+        n_cov = self._set_history_table(data, t, np.isin(qualifier, ["=", "~"]), self.series_id_)
         starts = [
-            np.array([np.log(c * reference / self.scale_), a, b])
+            np.concatenate([[np.log(c * reference / self.scale_), a, b], np.zeros(n_cov)])
             for c in (1.1, 2.0, 5.0)
             for a, b in self._shape_starts(span)
         ]
         prior_mean, prior_sd = cf.log_prior(
-            self.prior, self.prior_spec, 3, self.step_years_, self.scale_, self.name
+            self.prior, self.prior_spec, 3 + n_cov, self.step_years_, self.scale_, self.name
         )
-        lower, upper = np.full(3, -np.inf), np.full(3, np.inf)
+        lower, upper = np.full(3 + n_cov, -np.inf), np.full(3 + n_cov, np.inf)
         upper[0] = np.log(cf.CAPACITY_CEILING * reference / self.scale_)
         if self.capacity is not None:
             upper[0] = np.log(self.capacity / self.scale_)
@@ -179,17 +187,15 @@ class _CurveModel(BaseModel):
             prior_mean=prior_mean,
             prior_sd=prior_sd,
             sigma=self.sigma,
-            names=self.names,
+            names=self.names + effect_names(self._covariate_names()),
             series=self.series_id_,
         )
         self.curve_fit_ = cf.fit_curve(
             problem, method=self.interval_method, n_boot=self.n_boot, seed=self.seed
         )
-        self.params_ = self._natural(self.curve_fit_.theta) | {
-            "sigma": float(self.curve_fit_.sigma)
-        }
+        self.params_ = self._named(self.curve_fit_.theta) | {"sigma": float(self.curve_fit_.sigma)}
         self.standard_errors_ = cf.delta_standard_errors(
-            self._natural, self.curve_fit_.theta, self.curve_fit_.cov
+            self._named, self.curve_fit_.theta, self.curve_fit_.cov
         )
 
     def fitted(self) -> pd.DataFrame:
@@ -207,10 +213,14 @@ class _CurveModel(BaseModel):
         return cf.step_times(self.future_dates(h), self.origin_, self.frequency_.offset)
 
     def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
-        return self.curve_fit_.predict(self._times(h), levels, seed=self.seed)
+        t = self._times(h)
+        with self._future_rows(t, h):
+            return self.curve_fit_.predict(t, levels, seed=self.seed)
 
     def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
-        return self.curve_fit_.sample(self._times(h), n, rng)
+        t = self._times(h)
+        with self._future_rows(t, h):
+            return self.curve_fit_.sample(t, n, rng)
 
 
 @register("logistic")
@@ -252,7 +262,9 @@ class LogisticGrowth(_CurveModel):
     Attributes
     ----------
     params_ : dict
-        ``K``, ``r`` (per step), ``t0`` (steps since the origin), ``r_per_year`` and ``sigma``.
+        ``K``, ``r`` (per step), ``t0`` (steps since the origin), ``r_per_year``, ``sigma``
+        and, fitted with covariates, ``beta_<name>``: the log of the factor on the level per
+        unit of each covariate.
     standard_errors_ : dict
         Laplace standard errors of the same parameters but ``sigma`` (delta method).
 
@@ -262,6 +274,13 @@ class LogisticGrowth(_CurveModel):
     (``s`` the largest observation, ``T`` the span in steps) by penalised least squares from
     several starts; bounds, ``~`` points, priors and intervals as in
     :mod:`forecast.models._curvefit`.
+
+    Covariates (``fit(..., covariates=frame)``) act on the level,
+    :math:`y_t = f(t)\, e^{\beta^\top x_t}` (on the adoptions of the period with
+    ``target="adoptions"``), with :math:`\beta` estimated with the curve's parameters and
+    part of the Laplace or bootstrap uncertainty behind the intervals; ``K`` is then the
+    capacity with every covariate at 0. A covariate constant over the history is refused (the
+    level absorbs it). See :mod:`forecast.models._curve_covariates`.
 
     References
     ----------
@@ -278,7 +297,7 @@ class LogisticGrowth(_CurveModel):
     1000
     """
 
-    capabilities = Capabilities(irregular=True, bounds=True, min_history=4)
+    capabilities = Capabilities(irregular=True, bounds=True, min_history=4, covariates=True)
     names = ("K", "r", "t0")
     prior_spec: ClassVar[cf.PriorSpec] = {"K": (0, "scale"), "r": (1, "rate")}
 
@@ -359,7 +378,8 @@ class GompertzGrowth(_CurveModel):
     Attributes
     ----------
     params_ : dict
-        ``K``, ``b``, ``c`` (per step), ``c_per_year`` and ``sigma``.
+        ``K``, ``b``, ``c`` (per step), ``c_per_year``, ``sigma`` and, fitted with covariates,
+        ``beta_<name>``: the log of the factor on the level per unit of each covariate.
     standard_errors_ : dict
         Laplace standard errors of the same parameters but ``sigma`` (delta method).
 
@@ -369,6 +389,13 @@ class GompertzGrowth(_CurveModel):
     penalised least squares from several starts; bounds, ``~`` points, priors (on ``"K"``,
     ``"b"``, ``"c"``) and intervals as in :mod:`forecast.models._curvefit`.
 
+    Covariates (``fit(..., covariates=frame)``) act on the level,
+    :math:`y_t = f(t)\, e^{\beta^\top x_t}` (on the adoptions of the period with
+    ``target="adoptions"``), with :math:`\beta` estimated with the curve's parameters and
+    part of the Laplace or bootstrap uncertainty behind the intervals; ``K`` is then the
+    capacity with every covariate at 0. A covariate constant over the history is refused (the
+    level absorbs it). See :mod:`forecast.models._curve_covariates`.
+
     References
     ----------
     .. [1] Gompertz, B. (1825). On the nature of the function expressive of the law of human
@@ -376,7 +403,7 @@ class GompertzGrowth(_CurveModel):
     .. [2] Winsor, C. P. (1932). The Gompertz curve as a growth curve. PNAS, 18(1), 1-8.
     """
 
-    capabilities = Capabilities(irregular=True, bounds=True, min_history=4)
+    capabilities = Capabilities(irregular=True, bounds=True, min_history=4, covariates=True)
     names = ("K", "b", "c")
     prior_spec: ClassVar[cf.PriorSpec] = {"K": (0, "scale"), "b": (1, "plain"), "c": (2, "rate")}
 
