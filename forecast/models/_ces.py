@@ -108,29 +108,44 @@ def _chains(y: np.ndarray, lag: int) -> tuple[np.ndarray, np.ndarray]:
     return padded.reshape(rows, lag), lengths
 
 
+@dataclass(frozen=True)
+class _Filter:
+    """The model's matrices for one ``(a0, a1)``: ``F``, ``D = F - g w'`` and the filter."""
+
+    f: np.ndarray
+    d: np.ndarray
+    denominator: np.ndarray
+    numerator: np.ndarray
+
+    @classmethod
+    def of(cls, a0: float, a1: float) -> _Filter:
+        f, g = transition(a0, a1)
+        d = f.copy()
+        d[:, 0] -= g
+        det = d[0, 0] * d[1, 1] - d[0, 1] * d[1, 0]
+        numerator = np.array(
+            [[g[0], g[1]], [d[0, 1] * g[1] - d[1, 1] * g[0], d[1, 0] * g[0] - d[0, 0] * g[1]]]
+        )
+        return cls(f, d, np.array([1.0, -(d[0, 0] + d[1, 1]), det]), numerator)
+
+
 def _pass(
-    z: np.ndarray, init: np.ndarray, a0: float, a1: float, lengths: np.ndarray
+    z: np.ndarray, init: np.ndarray, model: _Filter, lengths: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """One forward pass over each column of ``z`` from the states ``init`` (``(lag, 2)``).
 
     Returns the one-step errors (the shape of ``z``) and the last states of each column.
     """
-    f, g = transition(a0, a1)
-    d = f - np.outer(g, [1.0, 0.0])
-    trace, det = d[0, 0] + d[1, 1], d[0, 0] * d[1, 1] - d[0, 1] * d[1, 0]
-    numer = np.array(
-        [[g[0], d[0, 1] * g[1] - d[1, 1] * g[0]], [g[1], d[1, 0] * g[0] - d[0, 0] * g[1]]]
-    )
-    drive = np.zeros((z.shape[0], z.shape[1], 2))
-    drive[:] = z[:, :, None] * numer[:, 0]
-    drive[1:] += z[:-1, :, None] * numer[:, 1]
-    drive[0] += init @ d.T
+    drive = z[:, :, None] * model.numerator[0]
+    drive[1:] += z[:-1, :, None] * model.numerator[1]
+    drive[0] += init @ model.d.T
     if len(z) > 1:
-        drive[1] -= det * init
-    states = signal.lfilter([1.0], [1.0, -trace, det], drive, axis=0)
-    previous = np.concatenate([init[None, :, 0], states[:-1, :, 0]])
-    last = states[lengths - 1, np.arange(z.shape[1])]
-    return z - previous, last
+        drive[1] -= model.denominator[2] * init
+    states = signal.lfilter([1.0], model.denominator, drive, axis=0)
+    errors = z.copy()
+    errors[0] -= init[:, 0]
+    errors[1:] -= states[:-1, :, 0]
+    return errors, states[lengths - 1, np.arange(z.shape[1])]
 
 
 def _reverse(z: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -142,15 +157,26 @@ def _reverse(z: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return out
 
 
+def _backcast(
+    chains: tuple[np.ndarray, np.ndarray, np.ndarray], init: np.ndarray, a0: float, a1: float
+) -> tuple[np.ndarray, np.ndarray]:
+    z, reversed_z, lengths = chains
+    model = _Filter.of(a0, a1)
+    _, last = _pass(z, init, model, lengths)
+    _, last = _pass(reversed_z, last @ model.f.T, model, lengths)
+    return _pass(z, last @ model.f.T, model, lengths)
+
+
+def _prepare(y: np.ndarray, lag: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    z, lengths = _chains(y, lag)
+    return z, _reverse(z, lengths), lengths
+
+
 def backcast_errors(
     y: np.ndarray, lag: int, init: np.ndarray, a0: float, a1: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """One-step errors (in the order of ``y``) and last states after backcasting."""
-    z, lengths = _chains(y, lag)
-    f = transition(a0, a1)[0]
-    _, last = _pass(z, init, a0, a1, lengths)
-    _, last = _pass(_reverse(z, lengths), last @ f.T, a0, a1, lengths)
-    errors, last = _pass(z, last @ f.T, a0, a1, lengths)
+    errors, last = _backcast(_prepare(y, lag), init, a0, a1)
     return errors.ravel()[: len(y)], last
 
 
@@ -160,13 +186,16 @@ def initial_states(y: np.ndarray, lag: int) -> np.ndarray:
     return np.column_stack([level, level / 1.1])
 
 
-def _criterion(params: np.ndarray, y: np.ndarray, lag: int, init: np.ndarray) -> float:
+def _criterion(
+    params: np.ndarray, chains: tuple[np.ndarray, np.ndarray, np.ndarray], init: np.ndarray
+) -> float:
     with np.errstate(all="ignore"):
-        errors = backcast_errors(y, lag, init, float(params[0]), float(params[1]))[0]
+        n = int(chains[2].sum())
+        errors = _backcast(chains, init, float(params[0]), float(params[1]))[0].ravel()[:n]
         sse = float(errors @ errors)
     if not np.isfinite(sse):
         return 1e300
-    return len(y) * np.log(max(sse, 1e-300))
+    return n * np.log(max(sse, 1e-300))
 
 
 def fit_ces(y: np.ndarray, season: str, m: int) -> CesFit:
@@ -190,7 +219,7 @@ def fit_ces(y: np.ndarray, season: str, m: int) -> CesFit:
     found = optimize.minimize(
         _criterion,
         x0=np.array([1.3, 1.0]),
-        args=(y, lag, init),
+        args=(_prepare(y, lag), init),
         method="Nelder-Mead",
         bounds=BOUNDS,
         options={"xatol": 1e-4, "fatol": 1e-4, "maxiter": 1000},

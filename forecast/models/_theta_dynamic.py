@@ -137,7 +137,7 @@ def _affine_parts(
     smooth = signal.lfilter([alpha], [1.0, -q], y)
     i = np.arange(1, len(y), dtype=float)
     x_level = q**i
-    x_drift = intercept[:-1] * q**i + slope[:-1] * (1.0 - q ** (i + 1.0)) / alpha
+    x_drift = intercept[:-1] * x_level + slope[:-1] * (1.0 - q * x_level) / alpha
     return y[1:] - smooth[:-1], x_level, x_drift
 
 
@@ -154,10 +154,15 @@ def _best_level_and_k(
     if k_fixed is not None:
         level0, sse = _fit_level(base - k_fixed * x_drift, x_level)
         return level0, k_fixed, sse
-    design = np.column_stack([x_level, x_drift])
-    coef = np.linalg.lstsq(design, base, rcond=None)[0]
+    sll, sld, sdd = float(x_level @ x_level), float(x_level @ x_drift), float(x_drift @ x_drift)
+    det = sll * sdd - sld**2
+    if det > 1e-10 * sll * sdd:  # the normal equations, by Cramer's rule
+        slb, sdb = float(x_level @ base), float(x_drift @ base)
+        coef = np.array([(sdd * slb - sld * sdb) / det, (sll * sdb - sld * slb) / det])
+    else:  # collinear (a constant series): the least-norm solution
+        coef = np.linalg.lstsq(np.column_stack([x_level, x_drift]), base, rcond=None)[0]
     if 0.0 <= coef[1] <= K_MAX:
-        resid = base - design @ coef
+        resid = base - coef[0] * x_level - coef[1] * x_drift
         return float(coef[0]), float(coef[1]), float(resid @ resid)
     candidates = [(*_fit_level(base - k * x_drift, x_level), k) for k in (0.0, K_MAX)]
     level0, sse, k = min(candidates, key=lambda c: c[1])
