@@ -1,15 +1,9 @@
-"""Prophet (linear or logistic growth, seasonalities, holidays) with intervals at any levels."""
+"""Prophet (growth, seasonalities, holidays, covariates) with intervals at any levels."""
 
 from __future__ import annotations
 
-import functools
-import json
-import logging
-import tempfile
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -17,147 +11,46 @@ import pandas as pd
 
 from forecast.errors import ConfigError, FitError
 from forecast.models._params import check_choice, check_int, check_number, check_optional_number
-from forecast.models._prophet_map import IN_PROCESS_TRENDS, MapResult, map_estimate
+from forecast.models._prophet_backend import (
+    backend,
+    future_features,
+    import_prophet,
+    numpy_seed,
+    quiet_prophet,
+)
 from forecast.models.base import BaseModel, Capabilities, Intervals, quantile_intervals
 from forecast.models.registry import register
 from forecast.schema import DS, Y
 
 __all__ = ["ProphetModel", "quiet_prophet"]
 
-_LOGGERS = ("prophet", "cmdstanpy")
 _CAP_MARGIN = 0.2
 """An estimated capacity is the largest value of the history plus 20% of its magnitude."""
+_MAX_WINDOW = 366
+"""Longest holiday window, in days on either side."""
 
 
-def _import_prophet() -> None:
-    """Import Prophet once, dropping the error its plotting module logs on import.
+def _check_holidays(holidays: object) -> str | pd.DataFrame | None:
+    """Return ``holidays`` if it is None, a supported country code or a frame of holidays.
 
-    Prophet's plotting module logs an error when the optional plotly is absent; this package
-    draws its own plots and never uses Prophet's.
+    Raises
+    ------
+    ConfigError
+        Anything else, an unknown country code or a frame without ``holiday`` and ``ds``.
     """
-    logger = logging.getLogger("prophet.plot")
-    previous = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        import prophet  # noqa: F401
-    finally:
-        logger.setLevel(previous)
+    if holidays is None:
+        return None
+    if isinstance(holidays, str):
+        from forecast.holidays import check_country
 
-
-@contextmanager
-def quiet_prophet(level: int = logging.WARNING) -> Iterator[None]:
-    """Quiet Prophet and cmdstanpy for the duration of a block.
-
-    Their loggers' INFO messages (disabled seasonalities, chain start and end) are dropped;
-    warnings and errors still show. Deprecation warnings that pandas raises about Prophet's
-    own code (``inplace=`` and the like) are ignored: the caller cannot act on them. Logger
-    levels and warning filters are restored on exit, so nothing changes globally.
-    """
-    from cmdstanpy.utils import get_logger
-
-    get_logger()  # cmdstanpy configures its logger on first use; let it happen before saving
-    loggers = [logging.getLogger(name) for name in _LOGGERS]
-    saved = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(max(level, logger.getEffectiveLevel()))
-    try:
-        with warnings.catch_warnings():
-            for category in (DeprecationWarning, FutureWarning, PendingDeprecationWarning):
-                warnings.filterwarnings("ignore", category=category, module=r"prophet(\..*)?$")
-            yield
-    finally:
-        for logger, previous in zip(loggers, saved, strict=True):
-            logger.setLevel(previous)
-
-
-@contextmanager
-def _numpy_seed(seed: int) -> Iterator[None]:
-    """Seed numpy's global generator (which Prophet samples from) and restore its state after."""
-    # Prophet draws its paths from numpy's legacy global generator, so that one is seeded.
-    state = np.random.get_state()  # noqa: NPY002
-    np.random.seed(seed)  # noqa: NPY002
-    try:
-        yield
-    finally:
-        np.random.set_state(state)  # noqa: NPY002
-
-
-def _json_scalar(value: Any) -> Any:
-    """Convert numpy scalars to Python numbers, for ``json.dumps``."""
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"prophet: cannot write {type(value).__name__} to Stan's JSON data.")
-
-
-@functools.cache
-def _backend() -> type:
-    """Prophet's Stan backend, with the MAP of linear and flat trends computed in-process.
-
-    Prophet hands its backend's ``fit`` the model's data and initial values after all its own
-    work (scaling, changepoints, seasonality and holiday features, priors). For a linear or
-    flat trend this backend maximises the same log posterior with scipy
-    (:func:`~forecast.models._prophet_map.map_estimate`) instead of launching CmdStan, and
-    returns the estimates in the shapes ``CmdStanPyBackend.fit`` returns. Logistic growth, and
-    any call the in-process optimiser does not report as converged, go to CmdStan as in
-    Prophet, with Stan's data file written by the C JSON encoder: cmdstanpy's pure-Python
-    encoder (``stanio``) spends about a quarter of a daily fit formatting the feature matrix,
-    while ``json.dumps`` writes the same numbers (shortest round-trip float text) at once.
-    """
-    _import_prophet()
-    from prophet.models import CmdStanPyBackend
-
-    class MapBackend(CmdStanPyBackend):
-        map_result: MapResult | None = None
-        """The in-process optimiser's report of the last fit (None when CmdStan ran it)."""
-
-        def fit(self, stan_init: dict[str, Any], stan_data: dict[str, Any], **kwargs: Any) -> Any:
-            self.map_result = None
-            if int(stan_data["trend_indicator"]) in IN_PROCESS_TRENDS and set(kwargs) <= {"init"}:
-                init = (
-                    self.sanitize_custom_inits(stan_init, kwargs["init"])
-                    if "init" in kwargs
-                    else stan_init
-                )
-                result = map_estimate(init, stan_data)
-                if result.success:
-                    self.map_result = result
-                    return result.params
-            data = self.prepare_data(stan_init, stan_data)[1]
-            with tempfile.TemporaryDirectory(prefix="forecast-prophet-") as folder:
-                path = Path(folder) / "data.json"
-                path.write_text(json.dumps(data, default=_json_scalar))
-                return super().fit(stan_init, stan_data, data=str(path), **kwargs)
-
-    return MapBackend
-
-
-def _future_features(model: Any, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Build the seasonality, holiday and regressor features of a fitted Prophet model.
-
-    ``frame`` is set up by ``setup_dataframe``; the model's component matrix is returned too.
-
-    This is Prophet's ``make_all_seasonality_features`` with one step reused from the fit: for
-    a fitted model the matrix telling which feature belongs to which component is the one
-    built on the history (``train_component_cols``; Prophet itself checks that a rebuilt matrix
-    equals it), so it is taken as it is instead of being rebuilt with ``pandas.crosstab``, about
-    a quarter of a monthly window's time in a backtest.
-    """
-
-    def training_matrix(
-        features: pd.DataFrame, modes: dict[str, list[str]]
-    ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-        if features.shape[1] != len(model.train_component_cols):
-            raise ConfigError(
-                "prophet: the future features do not match the fitted model's; refit the model."
-            )
-        return model.train_component_cols, modes
-
-    model.regressor_column_matrix = training_matrix
-    try:
-        features, _, columns, _ = model.make_all_seasonality_features(frame)
-    finally:
-        del model.regressor_column_matrix
-    return features, columns
+        return check_country(holidays)
+    if not isinstance(holidays, pd.DataFrame) or not {"holiday", DS} <= set(holidays.columns):
+        raise ConfigError(
+            "prophet: holidays must be a country code such as 'CN' or 'US', or a DataFrame "
+            "with columns 'holiday' and 'ds' (and optionally 'lower_window', 'upper_window', "
+            "'prior_scale')."
+        )
+    return holidays
 
 
 @register("prophet")
@@ -177,9 +70,21 @@ class ProphetModel(BaseModel):
     seasonalities : sequence of dict, optional
         Extra seasonalities, each passed to ``Prophet.add_seasonality`` (keys ``name``,
         ``period``, ``fourier_order`` and optionally ``prior_scale``, ``mode``).
-    holidays : DataFrame, optional
-        Holidays and events (``holiday``, ``ds``, optional ``lower_window``,
-        ``upper_window``, ``prior_scale``), passed to Prophet unchanged.
+    holidays : str or DataFrame, optional
+        A country code of the ``holidays`` library (``"CN"``, ``"US"``): that country's public
+        holidays, with the windows below, built by :func:`forecast.holidays.holiday_frame` for
+        the history and for every forecast's dates. Or a frame of holidays and events
+        (``holiday``, ``ds``, optional ``lower_window``, ``upper_window``, ``prior_scale``),
+        passed to Prophet unchanged; it must hold the future occurrences too, as Prophet says.
+    holidays_lower_window, holidays_upper_window : int
+        Days before (``lower``, zero or negative, as Prophet's ``lower_window``) and after
+        (``upper``, zero or positive) each holiday of a country code that share its effect;
+        a frame carries its own windows in its columns.
+    regressor_prior_scale : float, optional
+        Prior scale of the covariates' coefficients (Prophet's ``add_regressor``; by default
+        ``holidays_prior_scale``).
+    regressor_mode : {"additive", "multiplicative"}, optional
+        How the covariates enter (by default ``seasonality_mode``).
     yearly_seasonality, weekly_seasonality, daily_seasonality : {"auto"} or bool or int
         As in Prophet (an int is a Fourier order).
     seasonality_mode : {"additive", "multiplicative"}
@@ -216,10 +121,17 @@ class ProphetModel(BaseModel):
     stan_init_ : dict
         The MAP estimates (``k``, ``m``, ``sigma_obs``, ``delta``, ``beta``) in the form of
         Prophet's initial values; :meth:`warm_start` passes them to the next fit.
+    covariates_ : tuple of str
+        The covariates, each added with Prophet's ``add_regressor`` (standardised when not
+        binary, as Prophet does); their coefficients are in ``params_`` as ``beta_<name>``
+        (on Prophet's scale: per standard deviation of the covariate, in units of
+        ``y_scale``). Forecasts need their future values (``covariates=`` of
+        :meth:`predict` and :meth:`sample`).
 
     Notes
     -----
-    :math:`y(t) = g(t) + s(t) + h(t) + \varepsilon_t`, fitted by Prophet's MAP estimate.
+    :math:`y(t) = g(t) + s(t) + h(t) + x(t)^\top \beta + \varepsilon_t` (covariates
+    :math:`x`, Prophet's extra regressors), fitted by Prophet's MAP estimate.
     Prophet does all its own work (scaling, changepoints, seasonality and holiday features,
     priors, the trend and the predictive simulation); only the optimisation of the posterior it
     hands to its Stan backend is done differently. For linear and flat trends it runs
@@ -244,7 +156,7 @@ class ProphetModel(BaseModel):
        Statistician, 72(1), 37-45.
     """
 
-    capabilities = Capabilities(min_history=3, irregular=True)
+    capabilities = Capabilities(min_history=3, irregular=True, covariates=True, holidays=True)
 
     def __init__(
         self,
@@ -253,7 +165,9 @@ class ProphetModel(BaseModel):
         cap: float | None = None,
         floor: float | None = None,
         seasonalities: Sequence[Mapping[str, Any]] = (),
-        holidays: pd.DataFrame | None = None,
+        holidays: str | pd.DataFrame | None = None,
+        holidays_lower_window: int = 0,
+        holidays_upper_window: int = 0,
         yearly_seasonality: bool | int | Literal["auto"] = "auto",
         weekly_seasonality: bool | int | Literal["auto"] = "auto",
         daily_seasonality: bool | int | Literal["auto"] = "auto",
@@ -261,6 +175,8 @@ class ProphetModel(BaseModel):
         changepoint_prior_scale: float = 0.05,
         seasonality_prior_scale: float = 10.0,
         holidays_prior_scale: float = 10.0,
+        regressor_prior_scale: float | None = None,
+        regressor_mode: Literal["additive", "multiplicative"] | None = None,
         n_changepoints: int = 25,
         changepoint_range: float = 0.8,
         uncertainty_samples: int = 1000,
@@ -279,9 +195,18 @@ class ProphetModel(BaseModel):
             raise ConfigError("prophet: cap and floor apply to growth='logistic' only.")
         if self.cap is not None and self.floor is not None and not self.cap > self.floor:
             raise ConfigError(f"prophet: cap ({cap}) must be greater than floor ({floor}).")
-        if holidays is not None and not isinstance(holidays, pd.DataFrame):
+        self.holidays = _check_holidays(holidays)
+        self.holidays_lower_window = check_int(
+            name, "holidays_lower_window", holidays_lower_window, minimum=-_MAX_WINDOW, maximum=0
+        )
+        self.holidays_upper_window = check_int(
+            name, "holidays_upper_window", holidays_upper_window, maximum=_MAX_WINDOW
+        )
+        if isinstance(holidays, pd.DataFrame) and (holidays_lower_window or holidays_upper_window):
             raise ConfigError(
-                "prophet: holidays must be a DataFrame with columns 'holiday' and 'ds'."
+                "prophet: holidays_lower_window and holidays_upper_window apply to a country "
+                "code; a holidays frame carries its windows in its 'lower_window' and "
+                "'upper_window' columns."
             )
         for extra in seasonalities:
             missing = {"name", "period", "fourier_order"} - set(extra)
@@ -299,7 +224,6 @@ class ProphetModel(BaseModel):
         check_choice(name, "seasonality_mode", seasonality_mode, ("additive", "multiplicative"))
         self.growth = growth
         self.seasonalities = [dict(extra) for extra in seasonalities]
-        self.holidays = holidays
         self.yearly_seasonality = yearly_seasonality
         self.weekly_seasonality = weekly_seasonality
         self.daily_seasonality = daily_seasonality
@@ -313,6 +237,11 @@ class ProphetModel(BaseModel):
         self.holidays_prior_scale = check_number(
             name, "holidays_prior_scale", holidays_prior_scale, positive=True, default=10.0
         )
+        self.regressor_prior_scale = check_optional_number(
+            name, "regressor_prior_scale", regressor_prior_scale, positive=True
+        )
+        check_choice(name, "regressor_mode", regressor_mode, (None, "additive", "multiplicative"))
+        self.regressor_mode = regressor_mode
         self.n_changepoints = check_int(name, "n_changepoints", n_changepoints)
         self.changepoint_range = check_number(
             name, "changepoint_range", changepoint_range, minimum=0.0, maximum=1.0
@@ -326,10 +255,17 @@ class ProphetModel(BaseModel):
 
     # ------------------------------------------------------------------------------- fitting
     def prophet_settings(self) -> dict[str, Any]:
-        """Keyword arguments of ``prophet.Prophet`` this model uses (for direct comparisons)."""
+        """Keyword arguments of ``prophet.Prophet`` this model uses (for direct comparisons).
+
+        With a country code, ``holidays`` is the frame built for the fitted history (None
+        before ``fit``).
+        """
+        holidays = self.holidays
+        if isinstance(holidays, str):
+            holidays = getattr(self, "holidays_frame_", None)
         return {
             "growth": self.growth,
-            "holidays": self.holidays,
+            "holidays": holidays,
             "yearly_seasonality": self.yearly_seasonality,
             "weekly_seasonality": self.weekly_seasonality,
             "daily_seasonality": self.daily_seasonality,
@@ -358,16 +294,55 @@ class ProphetModel(BaseModel):
             raise ConfigError("prophet: warm_start needs a fitted 'prophet' model to start from.")
         self._warm_init = previous.stan_init_
 
-    def _frame(self, ds: pd.Series | pd.DatetimeIndex) -> pd.DataFrame:
+    def _frame(
+        self, ds: pd.Series | pd.DatetimeIndex, covariates: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
+        """Build Prophet's input frame: ``ds``, ``cap`` and ``floor``, the covariates.
+
+        Logistic growth's ``cap`` and ``floor``; the covariates' columns come from
+        ``covariates``, in the order of ``covariates_``.
+        """
         frame = pd.DataFrame({DS: pd.DatetimeIndex(ds)})
         if self.growth == "logistic":
             frame["cap"] = self.cap_
             if self.floor is not None:
                 frame["floor"] = self.floor
+        for name in self.covariates_:
+            frame[name] = np.asarray(covariates[name], dtype=float)  # type: ignore[index]
         return frame
 
+    def _holiday_frame(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+        """Build the country's holidays from ``start`` to ``end`` (Prophet's form, windows)."""
+        from forecast.holidays import holiday_frame
+
+        return holiday_frame(
+            str(self.holidays),
+            start,
+            end,
+            lower_window=self.holidays_lower_window,
+            upper_window=self.holidays_upper_window,
+        )
+
+    @contextmanager
+    def _holidays_until(self, end: pd.Timestamp) -> Iterator[None]:
+        """Give the fitted Prophet a country's holidays up to ``end`` for one forecast.
+
+        Prophet reads the holidays of the forecast's dates from its ``holidays`` frame, which
+        for a country code covers the history only; it is extended for the call and restored.
+        """
+        if not isinstance(self.holidays, str):
+            yield
+            return
+        model = self.model_
+        saved = model.holidays
+        model.holidays = self._holiday_frame(self.first_ds_, end)
+        try:
+            yield
+        finally:
+            model.holidays = saved
+
     def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
-        _import_prophet()
+        import_prophet()
         from prophet import Prophet
 
         y = data[Y].to_numpy(dtype=float)
@@ -380,15 +355,22 @@ class ProphetModel(BaseModel):
                     f"prophet: the capacity {self.cap_:g} of series {self.series_id_!r} is not "
                     f"above floor {self.floor:g}; pass a larger cap."
                 )
-        history = self._frame(data[DS])
+        self.first_ds_ = data[DS].iloc[0]
+        if isinstance(self.holidays, str):
+            self.holidays_frame_ = self._holiday_frame(self.first_ds_, data[DS].iloc[-1])
+        history = self._frame(data[DS], data)
         history[Y] = y
         warm = self._warm_init is not None and len(y) >= self.warm_min_history
         kwargs = {"init": self._warm_init} if warm else {}
         with quiet_prophet():
             model = Prophet(**self.prophet_settings())
-            model.stan_backend = _backend()()
+            model.stan_backend = backend()()
             for extra in self.seasonalities:
                 model.add_seasonality(**extra)
+            for covariate in self.covariates_:
+                model.add_regressor(
+                    covariate, prior_scale=self.regressor_prior_scale, mode=self.regressor_mode
+                )
             model.fit(history, **kwargs)
         if model.y_scale is None:
             raise FitError(
@@ -415,6 +397,19 @@ class ProphetModel(BaseModel):
             "y_scale": float(model.y_scale),
             "cap": self.cap_,
             "floor": self.floor,
+            **self._covariate_params(),
+        }
+
+    def _covariate_params(self) -> dict[str, float]:
+        """Each covariate's coefficient per unit (Prophet's ``regressor_coefficients``)."""
+        if not self.covariates_:
+            return {}
+        from prophet.utilities import regressor_coefficients
+
+        table = regressor_coefficients(self.model_)
+        return {
+            f"beta_{name}": float(coef)
+            for name, coef in zip(table["regressor"], table["coef"], strict=True)
         }
 
     # ---------------------------------------------------------------------------- forecasting
@@ -425,12 +420,16 @@ class ProphetModel(BaseModel):
         Prophet's ``trend * (1 + multiplicative) + additive`` from them, and the paths come
         from Prophet's vectorised simulation (``sample_model_vectorized``) on the same features
         with numpy's global generator seeded for the call and restored after (``n=0``: no
-        paths, an empty ``(0, h)`` array).
+        paths, an empty ``(0, h)`` array). The covariates' future values come from
+        ``covariates=`` of :meth:`predict` or :meth:`sample`, and a country's holidays are
+        built up to the last forecast date.
         """
         model = self.model_
-        with quiet_prophet():
-            frame = model.setup_dataframe(self._frame(self.future_dates(h)))
-            features, columns = _future_features(model, frame)
+        dates = self.future_dates(h)
+        covariates = self._future_covariates(h) if self.covariates_ else None
+        with quiet_prophet(), self._holidays_until(dates[-1]):
+            frame = model.setup_dataframe(self._frame(dates, covariates))
+            features, columns = future_features(model, frame)
             beta = np.asarray(model.params["beta"], dtype=float)[0]
             x = features.to_numpy(dtype=float)
             additive = x @ (beta * columns["additive_terms"].to_numpy(dtype=float)) * model.y_scale
@@ -441,7 +440,7 @@ class ProphetModel(BaseModel):
             )
             if n == 0:
                 return point, np.empty((0, h))
-            with _numpy_seed(seed):
+            with numpy_seed(seed):
                 sims = model.sample_model_vectorized(
                     df=frame,
                     seasonal_features=features,
