@@ -1,4 +1,6 @@
-"""Seasonal ARIMA (statsmodels SARIMAX) with a stepwise order search by AICc.
+"""Seasonal ARIMA (statsmodels SARIMAX), orders by a stepwise AICc search, with regressors.
+
+With covariates or holidays it is a regression with ARIMA errors (SARIMAX's ``exog``).
 
 The orders, the difference tests, the estimators and the search cache are in
 :mod:`forecast.models._arima_search`; this module holds the registered model.
@@ -12,7 +14,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ConfigError, FitError
+from forecast.errors import ConfigError, CovariateError, FitError
+from forecast.holidays import check_country, holiday_covariates
 from forecast.models._arima_search import (
     ArimaSpec,
     Search,
@@ -20,6 +23,7 @@ from forecast.models._arima_search import (
     exact_fit,
     kpss_ndiffs,
     neighbours,
+    regression_start,
     seasonal_ndiffs,
     seasonal_strength,
 )
@@ -27,7 +31,7 @@ from forecast.models._params import check_choice, check_int, check_int_tuple, ch
 from forecast.models._statsmodels import aicc, quiet_estimation, simulate_paths
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import register
-from forecast.schema import Y
+from forecast.schema import DS, Y
 
 __all__ = [
     "ARIMA",
@@ -68,6 +72,14 @@ class ARIMA(BaseModel):
         Compare candidates by conditional sums of squares (CSS) instead of exact likelihood;
         by default for series longer than 150 or seasons longer than 12, as R's auto.arima.
         The chosen model is always re-estimated by exact maximum likelihood.
+    holidays : str, optional
+        A country code of the ``holidays`` library (``"CN"``, ``"US"``): one indicator
+        regressor per public holiday that falls in the history
+        (:func:`forecast.holidays.holiday_covariates`, built for the history and every
+        forecast's dates; no frame needed).
+    holidays_lower_window, holidays_upper_window : int
+        Days before (zero or negative, as Prophet's ``lower_window``) and after (zero or
+        positive) each holiday that its indicator covers.
     seasonal_period, transform, freq
         See :class:`~forecast.models.base.BaseModel`.
 
@@ -83,10 +95,16 @@ class ARIMA(BaseModel):
         The coefficients of every order estimated, which :meth:`warm_start` passes on.
     final_estimates_ : dict
         With ``approximation``, the exact estimates of the chosen order (passed on as well).
+    covariates_ : tuple of str
+        The covariates given to ``fit``; forecasts need their future values.
+    regressors_ : tuple of str
+        Every regressor of the regression: the covariates, then the holiday indicators
+        (``holiday_<name>``).
     params_ : dict
         ``spec``, ``order``, ``seasonal_order``, ``constant``, ``aicc``, ``n_models``,
         ``stopped`` (None, ``"time_limit"`` or ``"max_models"``), the coefficients by
-        statsmodels' names and ``sigma2``.
+        statsmodels' names (a regressor's by its name: the effect of one unit of it on
+        ``y``, or on ``log(y)`` with ``transform="log"``) and ``sigma2``.
 
     Notes
     -----
@@ -113,6 +131,15 @@ class ARIMA(BaseModel):
     undifferenced series, whose Kalman filter gives the forecasts, the Gaussian intervals,
     simulated paths and updates with new observations.
 
+    With covariates or holidays the model is a regression with ARIMA errors,
+    :math:`y_t = x_t^\top \beta + u_t` with :math:`u_t` the ARIMA (SARIMAX's ``exog``, as R's
+    ``auto.arima(xreg=)``): the differences are chosen on the residuals of a least-squares
+    regression of :math:`y` on :math:`x`, every candidate estimates :math:`\beta` with its
+    ARMA coefficients (CSS or exact likelihood on the differenced :math:`y` and :math:`x`), and
+    forecasts, intervals and paths use the future :math:`x` (given to :meth:`predict` and
+    :meth:`sample` for covariates; built from the calendar for holidays). A regressor that is
+    constant over the history has no estimable effect and is refused.
+
     References
     ----------
     .. [1] Hyndman, R. J. and Khandakar, Y. (2008). Automatic time series forecasting: the
@@ -121,7 +148,7 @@ class ARIMA(BaseModel):
        for time series data. Data Mining and Knowledge Discovery, 13(3), 335-364.
     """
 
-    capabilities = Capabilities(min_history=8, updates=True)
+    capabilities = Capabilities(min_history=8, updates=True, covariates=True)
     estimates_: dict[ArimaSpec, np.ndarray]
     final_estimates_: dict[ArimaSpec, np.ndarray]
 
@@ -141,6 +168,9 @@ class ARIMA(BaseModel):
         max_models: int = 94,
         maxiter: int = 50,
         approximation: bool | None = None,
+        holidays: str | None = None,
+        holidays_lower_window: int = 0,
+        holidays_upper_window: int = 0,
         seasonal_period: int | None = None,
         transform: Literal["log"] | None = None,
         freq: str | None = None,
@@ -165,6 +195,13 @@ class ARIMA(BaseModel):
         self.max_models = check_int(self.name, "max_models", max_models, minimum=1)
         self.maxiter = check_int(self.name, "maxiter", maxiter, minimum=1)
         self.approximation = approximation
+        self.holidays = None if holidays is None else check_country(holidays)
+        self.holidays_lower_window = check_int(
+            self.name, "holidays_lower_window", holidays_lower_window, minimum=-366, maximum=0
+        )
+        self.holidays_upper_window = check_int(
+            self.name, "holidays_upper_window", holidays_upper_window, maximum=366
+        )
         self._warm_params: dict[ArimaSpec, np.ndarray] = {}
         self._warm_final: dict[ArimaSpec, np.ndarray] = {}
 
@@ -190,13 +227,21 @@ class ARIMA(BaseModel):
         from statsmodels.tsa.statespace.sarimax import SARIMAX
 
         y = data[Y].to_numpy(dtype=float)
+        exog = self._history_regressors(data)
         if self.order is not None:
             spec = self._fixed_spec(self.order)
             start = self._warm_params.get(spec)
             with quiet_estimation():
                 model = SARIMAX(
-                    y, order=spec.order, seasonal_order=spec.seasonal_order, trend=spec.trend
+                    y,
+                    exog=exog,
+                    order=spec.order,
+                    seasonal_order=spec.seasonal_order,
+                    trend=spec.trend,
                 )
+                if start is None and exog is not None:
+                    css = regression_start(y, spec, exog.to_numpy(dtype=float))
+                    start = None if css is None else np.r_[css, np.var(y)]
                 if start is not None and len(start) != model.k_params:
                     start = None
                 self.results_ = model.fit(
@@ -210,7 +255,7 @@ class ARIMA(BaseModel):
             )
             self.params_ = self._params(stopped=None, n_models=1, score=float(self.results_.aicc))
             return
-        search = self._search(y)
+        search = self._search(y, exog)
         spec = min(search.scores, key=lambda s: (search.scores[s], s))
         if not np.isfinite(search.scores[spec]):
             raise FitError(
@@ -223,11 +268,15 @@ class ARIMA(BaseModel):
             if search.approximation:
                 start = self._warm_final.get(spec, params)
                 params, loglike, n_used, sigma2 = exact_fit(
-                    y, spec, self.maxiter, start_params=start
+                    y, spec, self.maxiter, start_params=start, exog=search.exog
                 )
                 self.final_estimates_ = {spec: params}
             model = SARIMAX(
-                y, order=spec.order, seasonal_order=spec.seasonal_order, trend=spec.trend
+                y,
+                exog=exog,
+                order=spec.order,
+                seasonal_order=spec.seasonal_order,
+                trend=spec.trend,
             )
             self.results_ = model.smooth(np.r_[params, sigma2])
         score = aicc(loglike, len(params) + 1, n_used)
@@ -254,11 +303,13 @@ class ARIMA(BaseModel):
         constant = (d + D == 0) if self.include_constant is None else bool(self.include_constant)
         return ArimaSpec(p, d, q, P, D, Q, m if (P or D or Q) else 0, constant)
 
-    def _search(self, y: np.ndarray) -> Search:
+    def _search(self, y: np.ndarray, exog: pd.DataFrame | None) -> Search:
         m = self.seasonal_period_
         seasonal = m > 1 and len(y) >= 2 * m + 2
-        D = seasonal_ndiffs(y, m, self.max_D) if seasonal else 0
-        x = y[m * D :] - y[: len(y) - m * D] if D else y
+        regressors = None if exog is None else exog.to_numpy(dtype=float)
+        errors = y if regressors is None else _regression_residuals(y, regressors)
+        D = seasonal_ndiffs(errors, m, self.max_D) if seasonal else 0
+        x = errors[m * D :] - errors[: len(y) - m * D] if D else errors
         d = kpss_ndiffs(x, self.max_d)
         toggle = self.include_constant is None and d + D <= 1
         constant = d + D <= 1 if self.include_constant is None else bool(self.include_constant)
@@ -286,6 +337,7 @@ class ARIMA(BaseModel):
             self.maxiter,
             approximation,
             dict(self._warm_params),
+            exog=regressors,
         )
         with quiet_estimation():
             for spec in starts:
@@ -331,13 +383,87 @@ class ARIMA(BaseModel):
                 f"observations for a model fitted on {fitted}."
             )
         if len(y) > fitted:
+            exog = None
+            if self.regressors_:
+                holidays = self.regressors_[len(self.covariates_) :]
+                exog = self._regressor_frame(data, holidays).to_numpy(dtype=float)[fitted:]
             with quiet_estimation():
-                self.results_ = self.results_.append(y[fitted:], refit=False)
+                self.results_ = self.results_.append(y[fitted:], exog=exog, refit=False)
+
+    # ---------------------------------------------------------------------------- regressors
+    def _regressor_frame(
+        self, data: pd.DataFrame, holidays: tuple[str, ...] | None
+    ) -> pd.DataFrame:
+        """Return the covariates' columns of ``data``, then the holiday indicators at its dates.
+
+        ``holidays`` names the indicator columns to build (those of the fit); None builds every
+        holiday that falls on the dates.
+        """
+        frame = data[list(self.covariates_)].astype(float).reset_index(drop=True)
+        if self.holidays is None or holidays == ():
+            return frame
+        indicators = holiday_covariates(
+            self.holidays,
+            data[DS],
+            lower_window=self.holidays_lower_window,
+            upper_window=self.holidays_upper_window,
+            names=holidays,
+        ).drop(columns=DS)
+        clash = sorted(set(frame.columns) & set(indicators.columns))
+        if clash:
+            raise ConfigError(
+                f"arima: covariate(s) {', '.join(map(repr, clash))} have the names of holiday "
+                f"indicators of holidays={self.holidays!r}; rename them or drop holidays=."
+            )
+        return pd.concat([frame, indicators], axis=1)
+
+    def _history_regressors(self, data: pd.DataFrame) -> pd.DataFrame | None:
+        """Return the regressors over the history (None without any), each checked to vary."""
+        frame = self._regressor_frame(data, None)
+        self.regressors_ = tuple(str(c) for c in frame.columns)
+        if not self.regressors_:
+            return None
+        values = frame.to_numpy(dtype=float)
+        for position, name in enumerate(self.regressors_):
+            column = values[:, position]
+            if np.ptp(column) == 0:
+                raise CovariateError(
+                    f"covariate {name!r} is constant ({column[0]:g}) over the {len(column)} "
+                    f"history rows of series {self.series_id_!r}, so arima cannot estimate its "
+                    "effect; drop it for this series or give a history in which it varies.",
+                    series=self.series_id_,
+                    column=name,
+                )
+            design = np.column_stack([np.ones(len(column)), values[:, : position + 1]])
+            if np.linalg.matrix_rank(design) < position + 2:
+                raise CovariateError(
+                    f"covariate {name!r} of series {self.series_id_!r} is a linear combination "
+                    f"of a constant and {', '.join(map(repr, self.regressors_[:position]))} over "
+                    "the history, so arima cannot tell their effects apart; drop one of them.",
+                    series=self.series_id_,
+                    column=name,
+                )
+        return frame
+
+    def _future_regressors(self, h: int) -> np.ndarray | None:
+        """Return the regressors at the next ``h`` dates (None without any)."""
+        if not self.regressors_:
+            return None
+        dates = self.future_dates(h)
+        frame = pd.DataFrame({DS: pd.DatetimeIndex([self.last_ds_]).append(dates)})
+        if self.covariates_:
+            future = self._future_covariates(h)
+            for name in self.covariates_:
+                frame[name] = np.r_[np.nan, future[name].to_numpy(dtype=float)]
+        holidays = self.regressors_[len(self.covariates_) :]
+        # The last fitted date leads the dates so the holidays see the series' step (for h=1).
+        return self._regressor_frame(frame, holidays).to_numpy(dtype=float)[1:]
 
     # ---------------------------------------------------------------------------- forecasting
     def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
+        exog = self._future_regressors(h)
         with quiet_estimation():
-            forecast = self.results_.get_forecast(h)
+            forecast = self.results_.get_forecast(h, exog=exog)
         point = np.asarray(forecast.predicted_mean, dtype=float)
         intervals: Intervals = {}
         for level in levels:
@@ -346,4 +472,20 @@ class ARIMA(BaseModel):
         return point, intervals
 
     def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
-        return simulate_paths(self.results_, h, n, rng)
+        exog = self._future_regressors(h)
+        if exog is None:
+            return simulate_paths(self.results_, h, n, rng)
+        with quiet_estimation():
+            paths = self.results_.simulate(h, anchor="end", repetitions=n, rng=rng, exog=exog)
+        return np.asarray(paths, dtype=float).reshape(h, n).T
+
+
+def _regression_residuals(y: np.ndarray, regressors: np.ndarray) -> np.ndarray:
+    """Residuals of the least-squares regression of ``y`` on a constant and ``regressors``.
+
+    As R's ``auto.arima(xreg=)``, the differences of a regression with ARIMA errors are
+    chosen on these.
+    """
+    design = np.column_stack([np.ones(len(y)), regressors])
+    coefficients = np.linalg.lstsq(design, y, rcond=None)[0]
+    return y - design @ coefficients

@@ -1,0 +1,201 @@
+"""``arima`` with covariates and holidays: regression with ARIMA errors (statsmodels SARIMAX
+``exog``). A fixed order equals SARIMAX with the same regressors; the search recovers known
+coefficients of simulated data; holidays become indicator regressors built from the calendar;
+future values move the forecast linearly; constant or collinear covariates, missing future
+values and clashing names are refused; updates and paths use the regressors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from statsmodels.tsa.statespace.sarimax import SARIMAX
+from threadpoolctl import threadpool_limits
+
+import forecast as fc
+from forecast.errors import ConfigError, CovariateError
+from forecast.holidays import holiday_covariates
+from forecast.models._arima_search import ArimaSpec, css_fit, exact_fit
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_blas_thread() -> Iterator[None]:
+    """Direct statsmodels calls run on one BLAS thread, as the models do (much faster here)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def simulate(
+    seed: int, n: int = 300, h: int = 20, spend_effect: float = 3.0, promo_effect: float = 8.0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A daily series ``50 + 3 spend + 8 promo + u`` with AR(1) errors ``u`` (phi 0.6, sd 1).
+
+    Returns the history (``n`` days) and the covariates of ``n + h`` days.
+    """
+    rng = np.random.default_rng(seed)
+    spend = rng.normal(0, 1, n + h)
+    promo = (rng.random(n + h) < 0.1).astype(float)
+    u = np.zeros(n + h)
+    shocks = rng.normal(0, 1, n + h)
+    for t in range(1, n + h):
+        u[t] = 0.6 * u[t - 1] + shocks[t]
+    ds = pd.date_range("2022-01-01", periods=n + h, freq="D")
+    y = 50 + spend_effect * spend + promo_effect * promo + u
+    history = pd.DataFrame({"ds": ds[:n], "y": y[:n]})
+    covariates = pd.DataFrame({"ds": ds, "spend": spend, "promo": promo})
+    return history, covariates
+
+
+def test_fixed_order_is_sarimax_with_exog() -> None:
+    history, covariates = simulate(1)
+    model = fc.models.get("arima", order=(1, 0, 0)).fit(history, covariates=covariates)
+    x = covariates[["spend", "promo"]].to_numpy()
+    direct = SARIMAX(history["y"].to_numpy(), exog=x[:300], order=(1, 0, 0), trend="c")
+    # The same model: SARIMAX's filter at our estimates gives our forecasts and intervals.
+    same = direct.smooth(np.asarray(model.results_.params))
+    expected = same.get_forecast(20, exog=x[300:])
+    out = model.predict(20, levels=(95,), covariates=covariates)
+    np.testing.assert_allclose(out["yhat"], expected.predicted_mean, rtol=1e-10)
+    np.testing.assert_allclose(out["yhat_lo_95"], expected.conf_int(alpha=0.05)[:, 0], rtol=1e-10)
+    # Estimates at least as likely as SARIMAX's own fit (we start from the CSS estimates).
+    fitted = direct.fit(disp=False, maxiter=500)
+    assert model.results_.llf >= fitted.llf - 1e-6
+    assert model.params_["spend"] == pytest.approx(fitted.params[1], rel=1e-3)
+    assert model.covariates_ == ("spend", "promo") == model.regressors_
+
+
+@pytest.mark.parametrize("seed", [2, 3, 4])
+def test_search_recovers_the_coefficients(seed: int) -> None:
+    # The generalised least-squares standard errors of 300 days with AR(1) errors are about
+    # 0.04 (spend, sd 1) and 0.13 (promo, 10% of days): the tolerances are four of them.
+    history, covariates = simulate(seed)
+    model = fc.models.get("arima").fit(history, covariates=covariates)
+    assert model.params_["spend"] == pytest.approx(3.0, abs=0.16)
+    assert model.params_["promo"] == pytest.approx(8.0, abs=0.52)
+
+
+def test_estimators_recover_the_coefficients_with_differences() -> None:
+    # A random walk plus 3 x spend: the regression is estimated on the differenced series.
+    rng = np.random.default_rng(5)
+    spend = rng.normal(0, 1, 400)
+    y = np.cumsum(rng.normal(0, 1, 400)) + 3.0 * spend
+    spec = ArimaSpec(0, 1, 0)
+    css = css_fit(y, spec, exog=spend[:, None])[0]
+    exact = exact_fit(y, spec, 50, exog=spend[:, None])[0]
+    assert css[0] == pytest.approx(3.0, abs=0.2)
+    assert exact[0] == pytest.approx(css[0], abs=1e-3)
+
+
+@pytest.fixture(scope="module")
+def fixed() -> tuple[fc.models.BaseModel, pd.DataFrame]:
+    """ARIMA(1,0,0) fitted on the series of seed 6, and its covariates (20 days ahead)."""
+    history, covariates = simulate(6)
+    model = fc.models.get("arima", order=(1, 0, 0)).fit(history, covariates=covariates)
+    return model, covariates
+
+
+@settings(max_examples=15, deadline=None)
+@given(shift=st.floats(-5.0, 5.0), step=st.integers(0, 19))
+def test_future_covariates_move_the_forecast_by_their_coefficient(
+    fixed: tuple[fc.models.BaseModel, pd.DataFrame], shift: float, step: int
+) -> None:
+    model, covariates = fixed
+    base = model.predict(20, levels=(), covariates=covariates)["yhat"].to_numpy()
+    moved = covariates.copy()
+    moved.loc[300 + step, "spend"] += shift
+    out = model.predict(20, levels=(), covariates=moved)["yhat"].to_numpy()
+    expected = base.copy()
+    expected[step] += shift * model.params_["spend"]
+    np.testing.assert_allclose(out, expected, atol=1e-8)
+
+
+def test_paths_are_centred_on_the_forecast_with_the_future_covariates(
+    fixed: tuple[fc.models.BaseModel, pd.DataFrame],
+) -> None:
+    model, covariates = fixed
+    point = model.predict(20, levels=(), covariates=covariates)["yhat"].to_numpy()
+    paths = model.sample(20, 4000, seed=1, covariates=covariates)
+    spread = paths.std(axis=0)
+    assert np.all(np.abs(paths.mean(axis=0) - point) < 4 * spread / np.sqrt(4000))
+
+
+def test_update_extends_the_state_with_the_covariates() -> None:
+    history, covariates = simulate(7, n=300, h=40)
+    full, _ = simulate(7, n=320, h=20)
+    model = fc.models.get("arima", order=(1, 0, 0)).fit(history, covariates=covariates)
+    x = covariates[["spend", "promo"]].to_numpy()
+    expected = model.results_.append(full["y"].to_numpy()[300:], exog=x[300:320], refit=False)
+    model.update(full, covariates=covariates)
+    out = model.predict(20, levels=(), covariates=covariates)
+    np.testing.assert_allclose(out["yhat"], expected.forecast(20, exog=x[320:]), rtol=1e-9)
+
+
+def test_country_holidays_are_indicator_regressors() -> None:
+    rng = np.random.default_rng(8)
+    ds = pd.date_range("2022-01-01", periods=900, freq="D")
+    indicators = holiday_covariates("CN", ds)
+    shocks = rng.normal(0, 1, len(ds))
+    u = np.zeros(len(ds))
+    for t in range(1, len(ds)):
+        u[t] = 0.5 * u[t - 1] + shocks[t]
+    y = 100 + 20 * indicators["holiday_national_day"].to_numpy() + u
+    model = fc.models.get("arima", order=(1, 0, 0), holidays="CN").fit(
+        pd.DataFrame({"ds": ds, "y": y})
+    )
+    assert model.covariates_ == ()
+    assert "holiday_national_day" in model.regressors_
+    # Three National Days of three days each: the standard error is about 0.4.
+    assert model.params_["holiday_national_day"] == pytest.approx(20.0, abs=1.6)
+    out = model.predict(300, levels=())
+    dates = out["ds"].dt.strftime("%m-%d")
+    national = out.loc[dates.isin(["10-01", "10-02", "10-03"]), "yhat"]
+    ordinary = out.loc[dates.isin(["09-20", "09-21", "09-22"]), "yhat"]
+    assert national.mean() - ordinary.mean() == pytest.approx(
+        model.params_["holiday_national_day"], abs=1.0
+    )
+
+
+def test_constant_covariate_is_refused() -> None:
+    history, covariates = simulate(9)
+    with pytest.raises(CovariateError, match="'flat' is constant"):
+        fc.models.get("arima").fit(history, covariates=covariates.assign(flat=2.0))
+
+
+def test_collinear_covariates_are_refused() -> None:
+    history, covariates = simulate(9)
+    twice = covariates.assign(double=2 * covariates["spend"] + 1)
+    with pytest.raises(CovariateError, match="'double' .* linear combination"):
+        fc.models.get("arima").fit(history, covariates=twice)
+
+
+def test_future_covariates_are_required() -> None:
+    history, covariates = simulate(10)
+    model = fc.models.get("arima", order=(1, 0, 0)).fit(history, covariates=covariates)
+    with pytest.raises(CovariateError, match="spend"):
+        model.predict(5)
+    with pytest.raises(CovariateError):
+        model.sample(21, 10, covariates=covariates)
+
+
+def test_holiday_names_clash_with_covariates() -> None:
+    history, covariates = simulate(11)
+    clash = covariates.rename(columns={"promo": "holiday_national_day"})
+    with pytest.raises(ConfigError, match="holiday_national_day"):
+        fc.models.get("arima", order=(1, 0, 0), holidays="CN").fit(history, covariates=clash)
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"holidays": "XX"}, "country code"),
+        ({"holidays": "CN", "holidays_lower_window": 2}, "holidays_lower_window"),
+        ({"holidays": "CN", "holidays_upper_window": -2}, "holidays_upper_window"),
+    ],
+)
+def test_bad_options_raise(options: dict[str, object], match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        fc.models.get("arima", **options)
