@@ -307,9 +307,14 @@ class CurveFit:
         How parameter uncertainty is drawn.
     boot_theta, boot_sigma : ndarray
         Bootstrap estimates (empty for the Laplace method).
+    asymptote : int or None
+        With the Laplace method, the coordinate drawn from its profile likelihood (None: every
+        coordinate from the Laplace normal).
     profile : Profile or None
-        For the Laplace method, the profile likelihood of the asymptote, from which its
-        coordinate is drawn instead of from the Laplace normal (None: plain Laplace).
+        That profile, computed at the first draw (a fit used only for its point forecast, as
+        in inner backtests, never needs it); None before, or where it could not be made.
+    profiled : bool
+        Whether ``profile`` was computed.
     """
 
     problem: CurveProblem
@@ -320,7 +325,9 @@ class CurveFit:
     method: Literal["laplace", "bootstrap"] = "laplace"
     boot_theta: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     boot_sigma: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    asymptote: int | None = None
     profile: Profile | None = None
+    profiled: bool = False
 
     @property
     def standard_errors(self) -> np.ndarray:
@@ -382,6 +389,9 @@ class CurveFit:
         if self.method == "bootstrap":
             pick = rng.integers(0, len(self.boot_theta), size=n)
             return self.boot_theta[pick], self.boot_sigma[pick]
+        if self.asymptote is not None and not self.profiled:
+            self.profile = profile(self.problem, self.theta, self.sigma, self.dof, self.asymptote)
+            self.profiled = True
         thetas = self._draw_laplace(n, rng)
         if self.problem.sigma is None and self.dof >= 1:
             sigmas = self.sigma * np.sqrt(self.dof / rng.chisquare(self.dof, size=n))
@@ -470,8 +480,8 @@ def fit_curve(
     theta, sigma, dof = estimate(problem)
     cov = _laplace_cov(theta, problem, sigma)
     fit = CurveFit(problem=problem, theta=theta, sigma=sigma, dof=dof, cov=cov, method=method)
-    if method == "laplace" and asymptote is not None:
-        fit.profile = profile(problem, theta, sigma, dof, asymptote)
+    if method == "laplace":
+        fit.asymptote = asymptote
     if method == "bootstrap":
         if isinstance(n_boot, bool) or int(n_boot) < 2:
             raise ConfigError(f"n_boot must be at least 2, not {n_boot!r}.")
