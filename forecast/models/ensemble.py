@@ -12,10 +12,11 @@ import pandas as pd
 from forecast.errors import ConfigError, FitError, ForecastError, HistoryError
 from forecast.evaluation.conformal import Conformal, ConformalCache, combine_points, rescaled
 from forecast.evaluation.inner import InnerScores, inner_backtest
+from forecast.models._covariates import bind
 from forecast.models.auto import build_candidates
 from forecast.models.base import BaseModel, Capabilities, Intervals, quantile_intervals
 from forecast.models.registry import register
-from forecast.schema import DS, UNIQUE_ID, Y
+from forecast.schema import DS, UNIQUE_ID, Y, valid_covariates
 
 __all__ = ["Ensemble"]
 
@@ -64,6 +65,11 @@ class Ensemble(BaseModel):
     calibrated_ : bool
         Whether intervals and paths are conformal; False when ``calibrate`` is False, the
         training data has no room for the inner windows, or a member failed in one of them.
+    covariates_ : tuple of str
+        The covariates given to ``fit``. The members that take covariates
+        (``capabilities.covariates``) are fitted, backtested and forecast with them; the
+        others without. ``params_`` lists both (``members_with_covariates``,
+        ``members_without_covariates``).
 
     Notes
     -----
@@ -100,7 +106,7 @@ class Ensemble(BaseModel):
        1339-1342.
     """
 
-    capabilities = Capabilities(min_history=4)
+    capabilities = Capabilities(min_history=4, covariates=True)
 
     def __init__(
         self,
@@ -146,6 +152,7 @@ class Ensemble(BaseModel):
     def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
         members = build_candidates(self.members, self.seasonal_period, self.freq)
         series = data[[UNIQUE_ID, DS, Y]]
+        self._bind_covariates(data, members)
         h = int(self.h or max(self.seasonal_period_, 1))
         scores = None
         if self.combine == "weighted" or self.keep is not None:
@@ -179,6 +186,13 @@ class Ensemble(BaseModel):
                 ) from err
         self.members_ = fitted
         self.params_ = {f"weight_{label}": weight for label, weight in self.weights_.items()}
+        if self.covariates_:
+            self.params_["members_with_covariates"] = [
+                label for label, model in members if model.capabilities.covariates
+            ]
+            self.params_["members_without_covariates"] = [
+                label for label, model in members if not model.capabilities.covariates
+            ]
         weights = np.array([self.weights_[label] for label, _ in members])
         base = None
         if (
@@ -193,6 +207,26 @@ class Ensemble(BaseModel):
             base, series, members, self.n_windows, self.seasonal_period_, self.combine, weights
         )
         self.calibrated_ = bool(self.conformal_)
+
+    def _bind_covariates(self, data: pd.DataFrame, members: list[tuple[str, BaseModel]]) -> None:
+        """Bind the members that take covariates to the history's covariates.
+
+        A bound member and its clones (the inner backtests' and the final fit's) use the
+        covariates at their own dates (:func:`forecast.models._covariates.bind`); the inner
+        windows lie in the history, so the history's values cover them.
+        """
+        if not self.covariates_:
+            return
+        history = valid_covariates(data[[DS, *self.covariates_]])
+        for _, model in members:
+            if model.capabilities.covariates:
+                bind(model, history)
+
+    def _member_covariates(self, model: BaseModel, h: int) -> pd.DataFrame | None:
+        """Return the future covariates for ``model`` (None for a member that takes none)."""
+        if not self.covariates_ or not model.covariates_:
+            return None
+        return self._future_covariates(h)
 
     def _kept(
         self, members: list[tuple[str, BaseModel]], scores: InnerScores
@@ -215,7 +249,12 @@ class Ensemble(BaseModel):
 
     def _points(self, h: int) -> np.ndarray:
         points = np.vstack(
-            [model.predict(h, levels=())["yhat"].to_numpy() for _, model in self.members_]
+            [
+                model.predict(h, levels=(), covariates=self._member_covariates(model, h))[
+                    "yhat"
+                ].to_numpy()
+                for _, model in self.members_
+            ]
         )
         weights = np.array([self.weights_[label] for label, _ in self.members_])
         return combine_points(points, self.combine, weights)
@@ -229,7 +268,12 @@ class Ensemble(BaseModel):
         order = np.argsort(-(weights * n - counts), kind="stable")
         counts[order[:remainder]] += 1
         paths = [
-            model.sample(h, int(count), seed=int(rng.integers(2**31)))
+            model.sample(
+                h,
+                int(count),
+                seed=int(rng.integers(2**31)),
+                covariates=self._member_covariates(model, h),
+            )
             for (_, model), count in zip(self.members_, counts, strict=True)
             if count > 0
         ]
