@@ -160,3 +160,17 @@ def test_short_and_constant_series_forecast() -> None:
     const = _yearly(12).assign(y=5.0)
     flat = fc.models.get("ces").fit(const).predict(3, levels=())
     np.testing.assert_allclose(flat["yhat"], 5.0, rtol=1e-9)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**16), power=st.integers(-4, 10))
+def test_forecasts_scale_with_the_series(seed: int, power: int) -> None:
+    # scaling by a power of two is exact in floating point; the initial states scale with the
+    # series and n log(SSE) moves by a constant, so the fit is the same
+    data = _monthly_seasonal()
+    data["y"] *= 1 + 0.05 * np.random.default_rng(seed).normal(size=len(data))
+    scaled = data.assign(y=data["y"] * 2.0**power)
+    out = fc.models.get("ces").fit(data).predict(6, levels=(90,))
+    big = fc.models.get("ces").fit(scaled).predict(6, levels=(90,))
+    for column in ("yhat", "yhat_lo_90", "yhat_hi_90"):
+        np.testing.assert_allclose(big[column], out[column] * 2.0**power, rtol=1e-6)

@@ -177,3 +177,21 @@ def test_short_and_constant_series_forecast() -> None:
 def test_bad_variant_is_refused_with_a_suggestion() -> None:
     with pytest.raises(ConfigError, match="'dotm'"):
         fc.models.get("dotm", variant="dotn")
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    power=st.integers(-4, 10),
+    variant=st.sampled_from([*VARIANTS, "auto"]),
+)
+def test_forecasts_scale_with_the_series(seed: int, power: int, variant: str) -> None:
+    # scaling by a power of two is exact in floating point, and every step of the fit is
+    # scale-equivariant (least squares, the seasonal test, the decomposition)
+    data = _monthly_seasonal()
+    data["y"] *= 1 + 0.05 * np.random.default_rng(seed).normal(size=len(data))
+    scaled = data.assign(y=data["y"] * 2.0**power)
+    out = fc.models.get("dotm", variant=variant).fit(data).predict(6, levels=(90,))
+    big = fc.models.get("dotm", variant=variant).fit(scaled).predict(6, levels=(90,))
+    for column in ("yhat", "yhat_lo_90", "yhat_hi_90"):
+        np.testing.assert_allclose(big[column], out[column] * 2.0**power, rtol=1e-6)
