@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.engine.specs import label_models
-from forecast.errors import ConfigError, FitError, ForecastError, HistoryError
+from forecast.errors import CapabilityError, ConfigError, FitError, ForecastError, HistoryError
 from forecast.evaluation.conformal import (
     Conformal,
     ConformalCache,
@@ -30,6 +30,7 @@ from forecast.models._params import check_choice
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import get, register
 from forecast.schema import DS, UNIQUE_ID, Y, level_column
+from forecast.schema.covariates import ValidCovariates, validate_covariates
 
 __all__ = [
     "Auto",
@@ -138,9 +139,11 @@ class Auto(BaseModel):
     calibrated_ : bool
         Whether intervals and paths are conformal.
     params_ : dict
-        ``combine``, ``members``, ``weights``, ``dropped`` and ``why`` (the rule in words), and
-        each member's own fitted parameters under ``member_params``; with ``candidates``, the
-        inner MASE of every candidate (``mase_<label>``).
+        ``combine``, ``members``, ``weights``, ``dropped`` and ``why`` (the rule in words),
+        each member's own fitted parameters under ``member_params`` and, with covariates,
+        which members use them (``members_with_covariates``, ``members_without_covariates``);
+        with ``candidates``, the inner MASE of every
+        candidate (``mase_<label>``).
 
     Notes
     -----
@@ -156,6 +159,12 @@ class Auto(BaseModel):
     Schaake shuffle, [4]_). A plain equal-weight combination of ETS, ARIMA and theta-family
     forecasts is more accurate than choosing one of them per series on the M3 and M4
     competitions ([1]_, [2]_) and costs no inner backtest.
+
+    With covariates (``fit(..., covariates=)``), the members whose capabilities say they use
+    covariates (``arima``, ``prophet``) are fitted with them and need their future values at
+    ``predict``; the others are fitted on the series alone; ``params_`` lists them
+    (``members_with_covariates``, ``members_without_covariates``). The choice by
+    ``candidates`` and ``calibrate`` do not take covariates.
 
     **Choice** (``candidates``). Cut ``n_windows`` windows of ``h`` observations from the end
     of the training data; fit every candidate on the data before each window and score its
@@ -189,7 +198,7 @@ class Auto(BaseModel):
        forecasting. Advances in Neural Information Processing Systems 34.
     """
 
-    capabilities = Capabilities(min_history=2)
+    capabilities = Capabilities(min_history=2, covariates=True)
 
     def __init__(
         self,
@@ -238,14 +247,29 @@ class Auto(BaseModel):
     def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
         self.scores_: InnerScores | None = None
         self.dropped_: dict[str, str] = {}
+        if self.covariates_ and (self.candidates is not None or self.calibrate):
+            raise CapabilityError(
+                f"auto: series {self.series_id_!r} comes with covariates "
+                f"({', '.join(self.covariates_)}), which only auto's combination passes on, "
+                "without calibrate; drop candidates= and calibrate=True, or the covariates."
+            )
         if self.candidates is not None:
             self._fit_choice(data, self.candidates)
         else:
             self._fit_combination(data)
 
+    def _member_covariates(self, data: pd.DataFrame) -> ValidCovariates | None:
+        """Return the fitted series' covariates, checked, for the members that take them."""
+        if not self.covariates_:
+            return None
+        return validate_covariates(
+            data[[UNIQUE_ID, DS, *self.covariates_]], data[[UNIQUE_ID, DS]]
+        ).for_series(self.series_id_)
+
     # ---------------------------------------------------------------------------- combination
     def _fit_combination(self, data: pd.DataFrame) -> None:
         series = data[[UNIQUE_ID, DS, Y]]
+        covariates = self._member_covariates(data)
         built = build_candidates(self.members or DEFAULT_MEMBERS, self.seasonal_period, self.freq)
         fitted = []
         for label, model in built:
@@ -253,8 +277,9 @@ class Auto(BaseModel):
             if len(series) < need:
                 self.dropped_[label] = f"needs {need} observations, the series has {len(series)}"
                 continue
+            given = covariates if model.capabilities.covariates else None
             try:
-                fitted.append((label, model.fit_validated(series)))
+                fitted.append((label, model.fit_validated(series, covariates=given)))
             except ForecastError as err:
                 self.dropped_[label] = f"{type(err).__name__}: {err}"
         if fitted:
@@ -278,6 +303,13 @@ class Auto(BaseModel):
             "why": why,
             "member_params": {label: model.params_ for label, model in fitted},
         }
+        if self.covariates_:
+            self.params_["members_with_covariates"] = [
+                label for label, model in fitted if model.covariates_
+            ]
+            self.params_["members_without_covariates"] = [
+                label for label, model in fitted if not model.covariates_
+            ]
         members = [(label, model.clone()) for label, model in fitted]
         base = self._combined_calibration(series, members) if self.calibrate else None
         self.conformal_ = ConformalCache(
@@ -307,7 +339,11 @@ class Auto(BaseModel):
         self, h: int, levels: tuple[float, ...]
     ) -> tuple[np.ndarray, Intervals]:
         own = () if self.calibrated_ else levels
-        frames = [model.predict(h, levels=own) for _, model in self.members_]
+        future = self._future_covariates(h) if self.covariates_ else None
+        frames = [
+            model.predict(h, levels=own, covariates=future if model.covariates_ else None)
+            for _, model in self.members_
+        ]
         point = combine_points(np.stack([f["yhat"].to_numpy() for f in frames]), self.combine)
         if self.calibrated_:
             return point, self.conformal_.get(h).intervals(point, levels)
@@ -327,8 +363,17 @@ class Auto(BaseModel):
         if self.calibrated_:
             point = self._predict_combination(h, ())[0]
             return self.conformal_.get(h).paths(point, n, rng)
+        future = self._future_covariates(h) if self.covariates_ else None
         draws = np.stack(
-            [model.sample(h, n, seed=int(rng.integers(2**31))) for _, model in self.members_]
+            [
+                model.sample(
+                    h,
+                    n,
+                    seed=int(rng.integers(2**31)),
+                    covariates=future if model.covariates_ else None,
+                )
+                for _, model in self.members_
+            ]
         )
         marginals = combine_points(np.sort(draws, axis=1), self.combine)
         ranks = combine_points(draws, self.combine).argsort(axis=0).argsort(axis=0)

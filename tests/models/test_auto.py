@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import forecast as fc
-from forecast.errors import ConfigError, FitError, HistoryError
+from forecast.errors import CapabilityError, ConfigError, FitError, ForecastError, HistoryError
 from forecast.models.auto import DEFAULT_MEMBERS, Conformal, build_candidates, inner_backtest
 
 FAST = ["naive", "seasonal_naive", "drift"]
@@ -337,3 +337,39 @@ def test_every_series_of_two_points_or_more_gets_nested_intervals(values, combin
         assert (out[f"yhat_hi_{outer}"] >= out[f"yhat_hi_{inner}"] - 1e-9).all()
     assert (out["yhat_lo_50"] <= out["yhat"] + 1e-9).all()
     assert (out["yhat"] <= out["yhat_hi_50"] + 1e-9).all()
+
+
+# ------------------------------------------------------------------------------- covariates
+def _with_spend(n: int = 60, h: int = 6) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2018-01-01", periods=n + h, freq="MS")
+    spend = rng.uniform(0, 10, n + h)
+    y = 100 + 0.5 * np.arange(n) + 4 * spend[:n] + rng.normal(0, 1, n)
+    series = pd.DataFrame({"unique_id": "s", "ds": ds[:n], "y": y})
+    return series, pd.DataFrame({"ds": ds, "spend": spend})
+
+
+def test_covariates_go_to_the_members_that_take_them_only():
+    series, covariates = _with_spend()
+    members = ["arima", "theta"]
+    model = fc.models.get("auto", members=members).fit(series, covariates=covariates)
+    assert model.params_["members_with_covariates"] == ["arima"]
+    assert model.params_["members_without_covariates"] == ["theta"]
+    arima = fc.models.get("arima").fit(series, covariates=covariates)
+    theta = fc.models.get("theta").fit(series)
+    expected = (
+        arima.predict(6, levels=(), covariates=covariates)["yhat"]
+        + theta.predict(6, levels=())["yhat"]
+    ) / 2
+    out = model.predict(6, covariates=covariates)
+    np.testing.assert_allclose(out["yhat"], expected)
+    assert model.sample(6, 50, covariates=covariates).shape == (50, 6)
+    with pytest.raises(ForecastError):
+        model.predict(6)
+
+
+def test_the_choice_and_calibration_refuse_covariates():
+    series, covariates = _with_spend()
+    for params in ({"candidates": ["arima", "naive"]}, {"members": ["arima"], "calibrate": True}):
+        with pytest.raises(CapabilityError, match="covariates"):
+            fc.models.get("auto", **params).fit(series, covariates=covariates)
