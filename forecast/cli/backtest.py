@@ -15,6 +15,12 @@ from forecast.cli._common import (
     read_input,
     reading_options,
 )
+from forecast.cli._covariates import (
+    covariate_options,
+    given_covariates,
+    read_covariates,
+    with_holidays,
+)
 from forecast.cli._options import deprecated_option, renamed
 from forecast.cli._output import (
     EXIT_PARTIAL,
@@ -134,6 +140,7 @@ def _refit(text: str) -> bool | int:
     show_default=True,
     help="Worker processes (-1: every core); results do not depend on it.",
 )
+@covariate_options
 @reading_options
 def backtest_command(
     data: str | None,
@@ -177,6 +184,8 @@ def backtest_command(
           --horizon 4 --windows 3
       forecast backtest --data dau.csv --retention-data retention.csv \\
           --model retention_feedback --model naive --horizon 7 --windows 2
+      forecast backtest --data dau.csv --covariates campaigns.csv --observed spend \\
+          --holidays CN --model arima --model naive --horizon 7 --windows 4
 
     \b
     Exit status:
@@ -197,9 +206,11 @@ def backtest_command(
     frame, retention = load_input(data, dataset)
     if retention_path is not None:
         retention = read_input(retention_path, "retention")
-    models = parse_models(model_specs)
+    cov_path, observed, holidays = given_covariates()
+    models = parse_models(with_holidays(model_specs, holidays))
     refit_value = _refit(refit)
     checked = valid_series(frame)
+    covariates = None if cov_path is None else read_covariates(cov_path, checked.frame)
     total = checked.frame[UNIQUE_ID].nunique() * len(models) * max(windows, 0)
     with progress_bar("backtest", total) as progress:
         run = run_backtest(
@@ -215,6 +226,8 @@ def backtest_command(
             n_jobs=jobs,
             retention=retention,
             progress=progress,
+            covariates=covariates,
+            observed=observed,
         )
     echo_failures(run.failures, run.n_units, "backtest window(s)")
     summary = succeeded(len(run.failures), run.n_units, "backtest windows")

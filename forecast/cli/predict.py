@@ -15,6 +15,7 @@ from forecast.cli._common import (
     read_input,
     reading_options,
 )
+from forecast.cli._covariates import covariate_options, given_covariates, read_covariates
 from forecast.cli._output import EXIT_PARTIAL, exit_with, note, succeeded, write_result
 from forecast.cli.run import _MAX_PLOT_PANELS, _MAX_TABLE_ROWS, _readable, _save_plot
 from forecast.errors import ConfigError
@@ -91,6 +92,7 @@ def _history(models: str, data: pd.DataFrame | None) -> pd.DataFrame:
 @click.option(
     "--jobs", type=int, default=1, show_default=True, help="Worker processes (-1: every core)."
 )
+@covariate_options
 @reading_options
 def predict_command(
     models_dir: str,
@@ -112,7 +114,10 @@ def predict_command(
     them without re-estimating; the others fail with a message to refit, unless --refit. Rows
     at or before the last observation must repeat the saved series; data that rewrite it make
     the model stale: that pair fails (the others run) unless --refit, which refits it on the
-    corrected series. Output, --out and --plot are as for 'forecast run'.
+    corrected series. Output, --out and --plot are as for 'forecast run'. Models saved with
+    covariates need --covariates with their values at the new rows and the forecast dates
+    (a lagged observed-only covariate under its saved name, <name>_lag<h>); holidays are
+    part of a saved model (--holidays and --observed belong to 'forecast run').
 
     \b
     Examples:
@@ -129,6 +134,13 @@ def predict_command(
     """  # noqa: D301 (click needs a real backspace in "\b")
     from forecast.persistence import predict_models, read_index
 
+    cov_path, observed, holidays = given_covariates()
+    if observed or holidays:
+        raise ConfigError(
+            "--observed and --holidays are set when models are fitted (forecast run); a saved "
+            "model keeps them. Give --covariates with the saved models' covariate columns."
+        )
+    covariates = None if cov_path is None else read_covariates(cov_path, None)
     new = None if data is None else valid_series(read_input(data)).frame
     retention = None if retention_path is None else read_input(retention_path, "retention")
     entries = read_index(models_dir)
@@ -148,6 +160,7 @@ def predict_command(
             n_jobs=jobs,
             progress=progress,
             save_to=save_dir,
+            covariates=covariates,
         )
     echo_failures(run.failures, run.n_units, "(series, model) pair(s)")
     n_failed = len(run.failures)

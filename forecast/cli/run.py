@@ -17,6 +17,12 @@ from forecast.cli._common import (
     read_input,
     reading_options,
 )
+from forecast.cli._covariates import (
+    covariate_options,
+    given_covariates,
+    read_covariates,
+    with_holidays,
+)
 from forecast.cli._options import deprecated_option, renamed
 from forecast.cli._output import (
     EXIT_PARTIAL,
@@ -269,6 +275,7 @@ def models_command() -> None:
     type=click.Path(file_okay=False),
     help="Save the fitted models to this folder, for 'forecast predict --models DIR'.",
 )
+@covariate_options
 @reading_options
 def run_command(
     data: str | None,
@@ -302,6 +309,8 @@ def run_command(
           --horizon 30 --level 80 --level 95 --out forecasts.parquet --jobs 2
       forecast run --data dau.csv --model naive --horizon 7 --out - | head
       forecast run --data dau.csv --model ets --horizon 30 --save-models saved/
+      forecast run --data dau.csv --model arima --model prophet --horizon 14 \\
+          --covariates campaigns.csv --observed spend --holidays CN
 
     \b
     Exit status:
@@ -321,7 +330,10 @@ def run_command(
     checked = _select_series(frame, series)
     history = checked.frame
     n_series = history[UNIQUE_ID].nunique()
+    cov_path, observed, holidays = given_covariates()
+    model_specs = with_holidays(model_specs, holidays)
     models = parse_models(tuple(_calibrated(s) for s in model_specs) if calibrate else model_specs)
+    covariates = None if cov_path is None else read_covariates(cov_path, history)
     per_series = len(models) if len(models) > 3 else 1  # fc.plot: a panel per model above 3
     if plot_path is not None and n_series * per_series > _MAX_PLOT_PANELS:
         raise ConfigError(
@@ -332,13 +344,30 @@ def run_command(
     with progress_bar("forecasting", n_series * len(models)) as progress:
         if save_dir is None:
             run = run_forecast(
-                checked, models, horizon, levels, retention, n_jobs=jobs, progress=progress
+                checked,
+                models,
+                horizon,
+                levels,
+                retention,
+                n_jobs=jobs,
+                progress=progress,
+                covariates=covariates,
+                observed=observed,
             )
         else:
             from forecast.persistence import forecast_and_save
 
             run = forecast_and_save(
-                checked, models, horizon, save_dir, levels, retention, jobs, progress
+                checked,
+                models,
+                horizon,
+                save_dir,
+                levels,
+                retention,
+                jobs,
+                progress,
+                covariates=covariates,
+                observed=observed,
             )
     echo_failures(run.failures, run.n_units, "(series, model) pair(s)")
     n_failed = len(run.failures)

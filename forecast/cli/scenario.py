@@ -1,4 +1,4 @@
-"""``forecast scenario``: a what-if run of the retention-driven feedback model."""
+"""``forecast scenario``: a what-if run of the retention-driven feedback model, or on covariates."""
 
 from __future__ import annotations
 
@@ -9,13 +9,19 @@ import click
 import pandas as pd
 
 from forecast.cli._common import read_input, reading_options
+from forecast.cli._covariates import (
+    covariate_options,
+    given_covariates,
+    read_covariates,
+    with_holidays,
+)
 from forecast.cli._options import deprecated_option, renamed
 from forecast.cli._output import echo_readable, note, write_result
 from forecast.errors import ConfigError, ForecastWarning
 from forecast.io import atomic_write_bytes
 from forecast.schema import DS, MODEL, UNIQUE_ID, YHAT, level_column, validate_series
 
-__all__ = ["scenario_command", "parse_event"]
+__all__ = ["scenario_command", "parse_event", "parse_changes"]
 
 
 def parse_event(text: str) -> tuple[pd.Timestamp, float]:
@@ -35,6 +41,26 @@ def parse_event(text: str) -> tuple[pd.Timestamp, float]:
         raise ConfigError(
             f"--event {text!r} is not DATE=MULTIPLIER, e.g. --event 2024-04-15=0.7."
         ) from err
+
+
+def parse_changes(texts: tuple[str, ...]) -> dict[str, str]:
+    """Read repeated ``--change NAME=CHANGE`` (``spend=x1.2``) into ``{name: change}``.
+
+    Raises
+    ------
+    ConfigError
+        Text that is not ``NAME=CHANGE``, or a covariate named twice.
+    """
+    out: dict[str, str] = {}
+    for text in texts:
+        name, sep, change = text.partition("=")
+        if not sep or not name.strip() or not change.strip() or name.strip() in out:
+            raise ConfigError(
+                f"--change {text!r} is not NAME=CHANGE for a new covariate, e.g. --change "
+                "spend=x1.2 (or spend=+100, spend=1000)."
+            )
+        out[name.strip()] = change.strip()
+    return out
 
 
 def _history(
@@ -139,6 +165,20 @@ def _side_by_side(table: pd.DataFrame, level: float) -> pd.DataFrame:
     type=click.Path(dir_okay=False),
     help="Save baseline and scenario side by side, and their difference below, to FILE.png.",
 )
+@click.option(
+    "--model",
+    "model_spec",
+    help="With --change: the model that uses the covariates, e.g. 'arima' or 'prophet'.",
+)
+@click.option(
+    "--change",
+    "changes",
+    multiple=True,
+    metavar="NAME=CHANGE",
+    help="Covariate change from --start on: spend=x1.2, spend=+100, spend=1000 (repeatable; "
+    "needs --covariates and --model).",
+)
+@covariate_options
 @reading_options
 def scenario_command(
     data: str | None,
@@ -155,8 +195,15 @@ def scenario_command(
     levels: tuple[float, ...],
     out: str | None,
     plot_path: str | None,
+    model_spec: str | None,
+    changes: tuple[str, ...],
 ) -> None:
-    """Fit retention_feedback to one series and compare a scenario with the baseline.
+    """Fit a model to one series and compare a scenario with the baseline.
+
+    By default the model is retention_feedback and the scenario changes retention,
+    acquisition or events. With --change, --model (one that uses covariates) is fitted with
+    --covariates, and the scenario changes the covariates' future values (the file's values
+    are the baseline).
 
     Prints the baseline and scenario forecasts side by side with the widest interval, and the
     difference (scenario minus baseline, from paired sample paths): each point is the mean of
@@ -172,6 +219,8 @@ def scenario_command(
           --params scale_effect=true --retention-change +0.03 --horizon 90 --plot kimi.png
       forecast scenario --data dau.csv --series app/dau --retention-data cohorts.csv \\
           --event 2024-04-15=0.7 --acquisition x1.1 --horizon 60 --out scenario.csv
+      forecast scenario --data dau.csv --series app/dau --model arima \\
+          --covariates campaigns.csv --change spend=x1.2 --horizon 28
     """  # noqa: D301 (click needs a real backspace in "\b")
     from forecast.cli.run import parse_model_spec
     from forecast.retention.scenarios import effect_message, scenario
@@ -183,8 +232,18 @@ def scenario_command(
     history, retention = _history(data, dataset, series)
     if retention_path is not None:
         retention = read_input(retention_path, "retention")
-    _, model = parse_model_spec(f"retention_feedback:{params}")
-    model.fit(history, retention=retention)
+    cov_path, observed, holidays = given_covariates()
+    if model_spec is None and (changes or cov_path):
+        raise ConfigError("--change and --covariates need --model (one that uses covariates).")
+    spec = model_spec or f"retention_feedback:{params}"
+    label, model = parse_model_spec(with_holidays((spec,), holidays)[0])
+    covariates = None
+    if cov_path is not None:
+        from forecast.engine.covariates import prepare_covariates
+
+        mine = read_covariates(cov_path, None).for_series(series)
+        covariates = prepare_covariates(mine, history, {label: model}, horizon, observed)
+    model.fit(history, retention=retention, covariates=covariates)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ForecastWarning)
         table = scenario(
@@ -195,11 +254,13 @@ def scenario_command(
             events=steps,
             start=start,
             levels=levels,
+            covariates=parse_changes(changes) or None,
+            baseline=covariates,
         )
     echo_readable(_side_by_side(table, max(levels)), out, max_rows=max(60, horizon + 1))
     for warning in caught:
         note(f"warning: {warning.message}")
-    if not caught:
+    if not caught and "effect" in table.attrs:
         note(f"effect: {effect_message(table.attrs['effect'])}")
     if out is not None:
         write_result(table, out, what="scenario rows")

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecast.engine.covariates import for_model, prepare_covariates
 from forecast.engine.parallel import Progress, check_n_jobs, parallel_map
 from forecast.engine.result import EngineResult, assemble
 from forecast.engine.specs import ModelSpec, label_models
@@ -57,11 +58,13 @@ from forecast.schema import (
     MODEL,
     QUALIFIER,
     UNIQUE_ID,
+    ValidCovariates,
     ValidSeries,
     Y,
     check_horizon_dates,
     check_levels,
     forecast_columns,
+    valid_covariates,
     valid_retention,
     valid_series,
 )
@@ -87,6 +90,7 @@ class _Task:
     history: pd.DataFrame | None = None
     refit: bool = False
     keep_model: bool = False
+    covariates: ValidCovariates | None = None
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,8 @@ def _predicted(task: _Task, model: BaseModel, series: pd.DataFrame | None) -> pd
     """Return the model's forecast frame; :func:`_result` labels all of them at once."""
     if series is not None:
         check_horizon_dates(series, task.h)
-    return model.predict(task.h, levels=task.levels)
+    covariates = task.covariates if model.covariates_ else None
+    return model.predict(task.h, levels=task.levels, covariates=covariates)
 
 
 def _from_file(task: _Task) -> tuple[BaseModel, pd.DataFrame | None, pd.DataFrame | None]:
@@ -138,7 +143,7 @@ def _run(task: _Task) -> _Result:
             model = task.model.clone()
             if task.h:
                 check_horizon_dates(series, task.h)
-            model.fit_validated(series, task.retention)
+            model.fit_validated(series, task.retention, covariates=task.covariates)
             frame = _predicted(task, model, series) if task.h else None
         else:
             model, series, frame = _from_file(task)
@@ -221,8 +226,9 @@ def _bring_up_to_date(task: _Task) -> tuple[BaseModel, pd.DataFrame | None]:
             column=Y,
             rows=rewritten,
         )
+    covariates = task.covariates if model.covariates_ else None
     if not rewritten and model.capabilities.updates:
-        return model.update(full), full
+        return model.update(full, covariates=covariates), full
     if not task.refit:
         raise CapabilityError(
             f"model {task.label!r} cannot update its state with the {n_new} new observation(s) "
@@ -230,7 +236,7 @@ def _bring_up_to_date(task: _Task) -> tuple[BaseModel, pd.DataFrame | None]:
             "fc.persistence.predict_models(..., refit=True))."
         )
     fresh = model.clone()
-    fresh.fit(full, retention=task.retention)
+    fresh.fit(full, retention=task.retention, covariates=covariates)
     return fresh, full
 
 
@@ -242,6 +248,7 @@ def _tasks_for_fit(
     retention: object,
     directory: str | None,
     keep_model: bool,
+    covariates: ValidCovariates | None = None,
 ) -> list[_Task]:
     labelled = label_models(models)
     data = valid_series(df).frame
@@ -258,6 +265,7 @@ def _tasks_for_fit(
             retention=retention_for(clean, series, str(uid)),
             directory=directory,
             keep_model=keep_model,
+            covariates=for_model(covariates, model, str(uid)),
         )
         for uid, series in data.groupby(UNIQUE_ID, sort=True)
         for label, model in labelled.items()
@@ -345,12 +353,15 @@ def forecast_and_save(
     retention: pd.DataFrame | None = None,
     n_jobs: int = 1,
     progress: Progress | None = None,
+    *,
+    covariates: pd.DataFrame | ValidCovariates | None = None,
+    observed: Sequence[str] = (),
 ) -> EngineResult:
     """:func:`forecast.forecasting.run_forecast`, saving every fitted model into a folder.
 
     Parameters
     ----------
-    df, models, h, levels, retention, n_jobs, progress
+    df, models, h, levels, retention, n_jobs, progress, covariates, observed
         As for :func:`forecast.forecasting.run_forecast`.
     directory : str or path
         The models folder (see :func:`forecast.save_models`), with the training series as its
@@ -371,7 +382,8 @@ def forecast_and_save(
     target = Path(directory)
     _check_target(target)
     checked = valid_series(df)
-    tasks = _tasks_for_fit(checked, models, h, checked_levels, retention, str(target), False)
+    cov = prepare_covariates(covariates, checked.frame, label_models(models), h, observed)
+    tasks = _tasks_for_fit(checked, models, h, checked_levels, retention, str(target), False, cov)
     results: list[_Result] = parallel_map(_run, tasks, n_jobs=n_jobs, progress=progress)
     entries = [r.entry for r in results if r.entry is not None]
     keys = [(t.unique_id, t.label) for t in tasks]
@@ -389,6 +401,7 @@ def predict_models(
     n_jobs: int = 1,
     progress: Progress | None = None,
     save_to: str | os.PathLike[str] | None = None,
+    covariates: pd.DataFrame | ValidCovariates | None = None,
 ) -> EngineResult:
     """Forecast from a models folder, updating the models with new observations first.
 
@@ -416,6 +429,11 @@ def predict_models(
     save_to : str or path, optional
         Another folder to save the models to, as they were used: updated or refit, with their
         series as the folder's history. Pairs that failed have no model there.
+    covariates : DataFrame, optional
+        For models saved with covariates (``covariates_``), their values at the new rows and
+        the ``h`` forecast dates (:func:`forecast.schema.validate_covariates`; columns named
+        as the models' covariates, ``<name>_lag<h>`` for a lagged observed-only one). Models
+        without covariates forecast without them.
 
     Returns
     -------
@@ -462,6 +480,7 @@ def predict_models(
         _check_target(target)
     new_rows = _by_series(frame)
     saved_rows = _by_series(history)
+    cov = valid_covariates(covariates)
     tasks = [
         _Task(
             unique_id=e.unique_id,
@@ -475,6 +494,7 @@ def predict_models(
             saved=e,
             history=saved_rows.get(e.unique_id),
             refit=bool(refit),
+            covariates=None if cov is None else cov.for_series(e.unique_id),
         )
         for e in entries
     ]

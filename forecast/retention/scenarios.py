@@ -38,7 +38,16 @@ from forecast.errors import CapabilityError, ConfigError, ForecastWarning, NotFi
 from forecast.models.base import BaseModel, check_horizon, quantile_intervals
 from forecast.models.feedback import EventsLike, RetentionFeedback, events_multipliers
 from forecast.retention.covariate_scenario import CovariateChange, covariate_scenario
-from forecast.schema import DS, MODEL, UNIQUE_ID, YHAT, check_levels, forecast_columns, level_column
+from forecast.schema import (
+    DS,
+    MODEL,
+    UNIQUE_ID,
+    YHAT,
+    ValidCovariates,
+    check_levels,
+    forecast_columns,
+    level_column,
+)
 
 __all__ = [
     "scenario",
@@ -133,7 +142,7 @@ def scenario(
     levels: Sequence[float] = (80, 95),
     seed: int = 0,
     covariates: CovariateChange | None = None,
-    baseline: pd.DataFrame | None = None,
+    baseline: pd.DataFrame | ValidCovariates | None = None,
 ) -> pd.DataFrame:
     """Forecast a fitted model's baseline, scenario and their difference.
 

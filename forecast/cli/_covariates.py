@@ -1,0 +1,150 @@
+"""The covariate options shared by ``run``, ``backtest``, ``scenario`` and ``predict``.
+
+``--covariates FILE`` is read like a data file (the same reading options: ``--sep``,
+``--decimal``, ``--dayfirst``, ``--date-format``, ``--encoding``, ``--sheet``, and ``--ds`` and
+``--id`` naming its date and series columns) and checked against the series, errors naming the
+file's lines. ``--observed COL`` marks a covariate known only once observed (lagged by the
+horizon). ``--holidays CODE`` sets ``holidays=CODE`` on every model that takes holidays or
+covariates and refuses a model that takes neither.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import pandas as pd
+
+from forecast.errors import ConfigError, DataError
+from forecast.schema import DS, UNIQUE_ID, ValidCovariates, validate_covariates
+
+__all__ = ["covariate_options", "given_covariates", "read_covariates", "with_holidays"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_KEY = "forecast.covariates"
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta.setdefault(_KEY, {})[param.name] = value
+    return value
+
+
+def covariate_options(command: F) -> F:
+    """Add ``--covariates``, ``--observed`` and ``--holidays`` (see :func:`given_covariates`)."""
+    decorators = [
+        click.option(
+            "--covariates",
+            "covariates",
+            type=click.Path(dir_okay=False),
+            expose_value=False,
+            callback=_remember,
+            help="Covariates file: ds, one column per covariate, unique_id if per series; "
+            "values for the history and the horizon.",
+        ),
+        click.option(
+            "--observed",
+            "observed",
+            multiple=True,
+            metavar="COL",
+            expose_value=False,
+            callback=_remember,
+            help="A covariate known only once observed: lagged by the horizon (repeatable).",
+        ),
+        click.option(
+            "--holidays",
+            "holidays",
+            metavar="CODE",
+            expose_value=False,
+            callback=_remember,
+            help="Public holidays of a country (CN, US, GB ...) for every model that takes "
+            "holidays or covariates.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def given_covariates() -> tuple[str | None, tuple[str, ...], str | None]:
+    """Return the command's ``--covariates`` path, ``--observed`` names and ``--holidays`` code."""
+    ctx = click.get_current_context()
+    given = ctx.meta.get(_KEY, {})
+    return given.get("covariates"), tuple(given.get("observed") or ()), given.get("holidays")
+
+
+def read_covariates(path: str, series: pd.DataFrame | None) -> ValidCovariates:
+    """Read and check a covariates file with the command's reading options.
+
+    Raises
+    ------
+    DataError
+        The file breaks the covariates contract; the message names the file's lines.
+    """
+    from forecast.cli._common import _reading
+    from forecast.io.reader import ReadOptions, _dates, _in_file, _load
+    from forecast.io.text import detect_decimal, to_number
+
+    given = {k: v for k, v in _reading().items() if v is not None}
+    fields = ReadOptions.__dataclass_fields__
+    skip = ("id", "ds", "y", "unique_id", "layout", "fill")
+    options = ReadOptions(**{k: v for k, v in given.items() if k in fields and k not in skip})
+    source = _load(Path(path), options)
+    names = {given.get("ds"): DS, given.get("id"): UNIQUE_ID}
+    frame = source.frame.rename(columns={k: v for k, v in names.items() if k in source.frame})
+    try:
+        frame = _dates(frame, DS, options)
+        text = [c for c in frame.columns if c not in (DS, UNIQUE_ID) and frame[c].dtype == object]
+        if source.delimiter is not None and text:
+            decimal = options.decimal or detect_decimal(frame, text, source.delimiter, Path(path))
+            for column in text:  # what is not a number stays text, for the check to name
+                numbers = to_number(frame[column], decimal)
+                frame[column] = numbers.astype(object).where(numbers.notna(), frame[column])
+        return validate_covariates(frame, series)
+    except DataError as err:
+        raise _in_file(err, Path(path), source.unit) from err
+
+
+def with_holidays(specs: tuple[str, ...], code: str | None) -> tuple[str, ...]:
+    """Add ``holidays=CODE`` to every model spec, refusing models that cannot take it.
+
+    Raises
+    ------
+    ConfigError
+        A model that takes neither holidays nor covariates, or one without a ``holidays``
+        parameter.
+    """
+    if code is None:
+        return specs
+    from forecast.holidays import check_country
+    from forecast.models.registry import _REGISTRY
+
+    check_country(code)
+    out = []
+    for spec in specs:
+        name, colon, rest = spec.partition(":")
+        cls = _REGISTRY.get(name.strip())
+        if cls is None:
+            out.append(spec)  # the spec's own parsing names the unknown model
+            continue
+        caps = cls.capabilities
+        takes = "holidays" in inspect.signature(cls).parameters
+        if not takes or not (caps.holidays or caps.covariates):
+            lacks = (
+                "no holidays parameter" if caps.covariates else "neither holidays nor covariates"
+            )
+            raise ConfigError(
+                f"--holidays {code}: model {name.strip()!r} takes {lacks}; "
+                "drop --holidays or the model, or use one that takes holidays ('prophet', "
+                "'arima')."
+            )
+        keys = {item.partition("=")[0].strip() for item in rest.split(",")}
+        if "holidays" in keys:
+            raise ConfigError(f"--holidays {code} and {spec!r} both set holidays; give one.")
+        out.append(
+            f"{spec},holidays={code}" if colon and rest.strip() else f"{name}:holidays={code}"
+        )
+    return tuple(out)

@@ -1,0 +1,205 @@
+"""--covariates, --observed and --holidays on run, backtest, scenario and predict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from forecast.cli import cli
+from forecast.io import read_frame
+from tests.models.covariate_model import registered
+
+H = 4
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    """Two daily series driven by 'x' (seed 5), and a ';' covariates file with ',' decimals."""
+    rng = np.random.default_rng(5)
+    ds = pd.date_range("2024-03-01", periods=60 + H)
+    x = rng.uniform(0, 10, 60 + H)
+    data = pd.concat(
+        [
+            pd.DataFrame({"unique_id": u, "ds": ds[:60], "y": k + 2 * x[:60]})
+            for u, k in (("a", 10), ("b", 90))
+        ]
+    )
+    data_path, cov_path = tmp_path / "dau.csv", tmp_path / "cov.csv"
+    data.to_csv(data_path, index=False)
+    cov = pd.DataFrame(
+        {"ds": ds.strftime("%Y-%m-%d"), "x": [f"{v:.6f}".replace(".", ",") for v in x]}
+    )
+    cov.to_csv(cov_path, index=False, sep=";")
+    return data_path, cov_path
+
+
+@pytest.fixture
+def regression():
+    with registered() as cls:
+        yield cls
+
+
+def _run(*args: object) -> object:
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_run_with_covariates_file(files, regression, tmp_path):
+    data, cov = files
+    out = tmp_path / "f.csv"
+    result = _run(
+        "run",
+        "--data",
+        data,
+        "--model",
+        "_test_regression",
+        "--horizon",
+        H,
+        "--covariates",
+        cov,
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    frame = read_frame(out)
+    x = np.asarray([float(v.replace(",", ".")) for v in pd.read_csv(cov, sep=";")["x"]])
+    assert np.allclose(frame.loc[frame["unique_id"] == "a", "yhat"], 10 + 2 * x[60:], atol=1e-4)
+
+
+def test_a_covariates_file_error_names_its_lines(files, regression, tmp_path):
+    data, cov = files
+    lines = cov.read_text().splitlines()
+    lines[3] = lines[3].split(";")[0] + ";lots"
+    cov.write_text("\n".join(lines) + "\n")
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            "--data",
+            str(data),
+            "--model",
+            "_test_regression",
+            "--horizon",
+            str(H),
+            "--covariates",
+            str(cov),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "line 4" in result.output and "'x'" in result.output
+
+
+def test_backtest_with_observed(files, regression, tmp_path):
+    data, cov = files
+    result = _run(
+        "backtest",
+        "--data",
+        data,
+        "--model",
+        "_test_regression",
+        "--horizon",
+        H,
+        "--windows",
+        2,
+        "--covariates",
+        cov,
+        "--observed",
+        "x",
+        "--out",
+        tmp_path / "b.csv",
+    )
+    assert result.exit_code == 1
+    # x is observed from 2024-03-01 only: the lag needs values H steps before the series
+    assert "x_lag4" in result.output and f"{H} steps before" in result.output
+
+
+def test_holidays_refused_for_a_model_without_them(files):
+    data, _ = files
+    result = CliRunner().invoke(
+        cli, ["run", "--data", str(data), "--model", "naive", "--horizon", "3", "--holidays", "CN"]
+    )
+    assert result.exit_code == 1
+    assert "'naive' takes neither holidays nor covariates" in result.output
+    unknown = CliRunner().invoke(
+        cli,
+        ["run", "--data", str(data), "--model", "prophet", "--horizon", "3", "--holidays", "ZZ"],
+    )
+    assert unknown.exit_code == 1 and "'ZZ'" in unknown.output
+
+
+def test_holidays_reach_prophet(files, tmp_path):
+    data, _ = files
+    out = tmp_path / "p.csv"
+    result = _run(
+        "run",
+        "--data",
+        data,
+        "--model",
+        "prophet",
+        "--horizon",
+        3,
+        "--holidays",
+        "CN",
+        "--series",
+        "a",
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    assert len(read_frame(out)) == 3
+
+
+def test_scenario_changes_a_covariate(files, regression, tmp_path):
+    data, cov = files
+    out = tmp_path / "s.csv"
+    result = _run(
+        "scenario",
+        "--data",
+        data,
+        "--series",
+        "b",
+        "--model",
+        "_test_regression",
+        "--covariates",
+        cov,
+        "--change",
+        "x=+1",
+        "--horizon",
+        H,
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    table = read_frame(out)
+    difference = table.loc[table["model"] == "difference", "yhat"]
+    assert np.allclose(difference, 2.0, atol=1e-6)
+
+
+def test_predict_needs_the_covariates_of_saved_models(files, regression, tmp_path):
+    data, cov = files
+    saved = tmp_path / "saved"
+    fitted = _run(
+        "run",
+        "--data",
+        data,
+        "--model",
+        "_test_regression",
+        "--horizon",
+        H,
+        "--covariates",
+        cov,
+        "--save-models",
+        saved,
+        "--out",
+        tmp_path / "f.csv",
+    )
+    assert fitted.exit_code == 0, fitted.output
+    out = tmp_path / "p.csv"
+    result = _run("predict", "--models", saved, "--horizon", H, "--covariates", cov, "--out", out)
+    assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(read_frame(out), read_frame(tmp_path / "f.csv"))
+    missing = CliRunner().invoke(cli, ["predict", "--models", str(saved), "--horizon", str(H)])
+    assert missing.exit_code == 3 and "pass covariates=" in missing.output
