@@ -93,13 +93,37 @@ def _load_ets(decoder: Decoder, model: Any, node: Json, where: str) -> None:
     model.results_ = rebuild_ets_results(model._model(endog, model.spec_), params, cov)
 
 
+def _dump_arima(encoder: Encoder, model: Any, where: str) -> Json:
+    node = _dump_endog(encoder, model, where)
+    sarimax = model.results_.model
+    if sarimax.exog is not None:  # a regression with ARIMA errors: its regressors, by name
+        node["exog"] = encoder.array(np.asarray(sarimax.exog, dtype=float), where)
+        node["exog_names"] = [str(name) for name in sarimax.exog_names]
+    return node
+
+
 def _load_arima(decoder: Decoder, model: Any, node: Json, where: str) -> None:
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-    _check_keys(node, {"endog", "params"}, where)
+    keys = {"endog", "params"}
+    if isinstance(node, dict) and "exog" in node:  # a regression with ARIMA errors
+        keys |= {"exog", "exog_names"}
+    _check_keys(node, keys, where)
     endog, params = _arrays(decoder, node, ("endog", "params"), where)
+    exog = None
+    if isinstance(node, dict) and "exog" in node:
+        values, names = decoder.array(node["exog"], f"{where}.exog"), node["exog_names"]
+        if (
+            not isinstance(values, np.ndarray)
+            or not isinstance(names, list)
+            or values.shape != (len(endog), len(names))
+        ):
+            raise ModelFileError(f"{where}.exog: expected one column per name and row of endog")
+        exog = pd.DataFrame(values, columns=[str(name) for name in names])
     spec = model.spec_
-    sarimax = SARIMAX(endog, order=spec.order, seasonal_order=spec.seasonal_order, trend=spec.trend)
+    sarimax = SARIMAX(
+        endog, exog=exog, order=spec.order, seasonal_order=spec.seasonal_order, trend=spec.trend
+    )
     model.results_ = sarimax.smooth(params, cov_type="none")
 
 
@@ -167,7 +191,7 @@ def _load_prophet(decoder: Decoder, model: Any, node: Json, where: str) -> None:
 
 ADAPTERS: dict[str, Adapter] = {
     "ets": Adapter("results_", _dump_ets, _load_ets),
-    "arima": Adapter("results_", _dump_endog, _load_arima),
+    "arima": Adapter("results_", _dump_arima, _load_arima),
     "theta": Adapter("results_", _dump_theta, _load_theta),
     "prophet": Adapter("model_", _dump_prophet, _load_prophet),
 }

@@ -7,6 +7,7 @@ values and clashing names are refused; updates and paths use the regressors."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -199,3 +200,19 @@ def test_holiday_names_clash_with_covariates() -> None:
 def test_bad_options_raise(options: dict[str, object], match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         fc.models.get("arima", **options)
+
+
+def test_saved_model_forecasts_with_its_regressors(tmp_path: Path) -> None:
+    history, covariates = simulate(12)
+    model = fc.models.get("arima", order=(1, 0, 0), holidays="CN").fit(
+        history, covariates=covariates
+    )
+    loaded = fc.models.load(model.save(tmp_path / "arima.zip"))
+    assert loaded.regressors_ == model.regressors_
+    np.testing.assert_allclose(
+        loaded.predict(20, covariates=covariates)["yhat"],
+        model.predict(20, covariates=covariates)["yhat"],
+        rtol=1e-12,
+    )
+    with pytest.raises(CovariateError, match="spend"):
+        loaded.predict(20)

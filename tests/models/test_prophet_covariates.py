@@ -155,3 +155,16 @@ def test_cli_model_with_country_holidays(daily: pd.DataFrame, tmp_path: Path) ->
     )
     assert result.exit_code == 0, result.output
     assert "1 of 1" in result.output
+
+
+def test_saved_model_forecasts_with_its_covariates_and_holidays(
+    daily: pd.DataFrame, tmp_path: Path
+) -> None:
+    history, covariates = _split(daily)
+    model = fc.models.get("prophet", holidays="CN").fit(history, covariates=covariates)
+    loaded = fc.models.load(model.save(tmp_path / "prophet.zip"))
+    np.testing.assert_allclose(
+        loaded.predict(30, covariates=covariates)["yhat"],
+        model.predict(30, covariates=covariates)["yhat"],
+        rtol=1e-12,
+    )
