@@ -80,17 +80,18 @@ def check_output(
     FitError
         Naming the model and the series, when a check fails.
     """
-    values = frame.drop(columns=DS).to_numpy(dtype=float)
-    if len(frame) != h or not np.all(np.isfinite(values)):
+    columns = {name: frame[name].to_numpy(dtype=float) for name in frame.columns if name != DS}
+    finite = all(np.all(np.isfinite(values)) for values in columns.values())
+    if len(frame) != h or not finite:
         raise FitError(
             f"model {model!r} produced non-finite forecasts for series {series!r}; try "
             "transform='log', a simpler model, or a longer history."
         )
-    tolerance = 1e-9 * (1.0 + np.abs(frame["yhat"].to_numpy()))
-    inner_lo = inner_hi = frame["yhat"].to_numpy()
+    tolerance = 1e-9 * (1.0 + np.abs(columns["yhat"]))
+    inner_lo = inner_hi = columns["yhat"]
     for level in levels:
-        lo = frame[level_column(level, "lo")].to_numpy()
-        hi = frame[level_column(level, "hi")].to_numpy()
+        lo = columns[level_column(level, "lo")]
+        hi = columns[level_column(level, "hi")]
         if np.any(lo > inner_lo + tolerance) or np.any(hi < inner_hi - tolerance):
             raise FitError(
                 f"model {model!r} produced intervals that do not nest at level {level:g} for "
