@@ -18,6 +18,7 @@ from forecast import models
 from forecast.errors import (
     CapabilityError,
     ConfigError,
+    CovariateError,
     DataError,
     DomainError,
     DuplicateError,
@@ -39,7 +40,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0"
 
-_LAZY_MODULES = ("datasets", "retention", "batch", "persistence")
+_LAZY_MODULES = ("datasets", "retention", "batch", "persistence", "holidays")
 # Public function -> module that defines it, imported on first access.
 _LAZY_FUNCTIONS = {
     "backtest": "forecast.evaluation.backtest",
@@ -58,12 +59,14 @@ _LAZY_FUNCTIONS = {
     "plot_scenario": "forecast.plotting.scenario",
     "scenario": "forecast.retention.scenarios",
     "shares": "forecast.market.shares",
+    "validate_covariates": "forecast.schema.covariates",
 }
 
 __all__ = [
     "__version__",
     "CapabilityError",
     "ConfigError",
+    "CovariateError",
     "DataError",
     "DomainError",
     "DuplicateError",

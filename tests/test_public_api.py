@@ -14,6 +14,7 @@ PUBLIC = {
     "__version__",
     "CapabilityError",
     "ConfigError",
+    "CovariateError",
     "DataError",
     "DomainError",
     "DuplicateError",
@@ -33,6 +34,7 @@ PUBLIC = {
     "evaluate",
     "fill_gaps",
     "forecast",
+    "holidays",
     "load_models",
     "make_cutoffs",
     "models",
@@ -49,6 +51,7 @@ PUBLIC = {
     "scenario",
     "shares",
     "validate",
+    "validate_covariates",
 }
 
 

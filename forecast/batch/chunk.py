@@ -80,9 +80,22 @@ class ChunkResult:
 
 
 def build_models(config: BatchConfig) -> dict[str, BaseModel]:
-    """Build the job's models by label (registry names) with their ``[forecast.params]``."""
+    """Build the job's models by label (registry names) with their ``[forecast.params]``.
+
+    ``[forecast] holidays`` adds ``holidays=<code>`` to every model (the configuration checked
+    that each takes it).
+    """
     params = config.forecast.params
-    return {name: get(name, **params.get(name, {})) for name in config.forecast.models}
+    extra = {} if config.forecast.holidays is None else {"holidays": config.forecast.holidays}
+    return {name: get(name, **params.get(name, {}), **extra) for name in config.forecast.models}
+
+
+def _covariates(config: BatchConfig, ids: list[str]) -> pd.DataFrame | None:
+    """Read ``[data] covariates``: the rows of the chunk's series (all rows of a shared file)."""
+    if config.data.covariates is None:
+        return None
+    frame = read_frame(config.resolve(config.data.covariates))
+    return frame if UNIQUE_ID not in frame else frame[frame[UNIQUE_ID].astype(str).isin(ids)]
 
 
 PLOT_NAME_BYTES = 120
@@ -142,6 +155,7 @@ def _backtest(
     settings: ForecastConfig,
     bt: BacktestConfig,
     retention: ValidRetention | None,
+    covariates: pd.DataFrame | None = None,
 ) -> EngineResult:
     """Backtest the whole chunk in one call; a failing series or window is a failure row."""
     return run_backtest(
@@ -152,6 +166,8 @@ def _backtest(
         bt.step,
         levels=settings.levels,
         retention=retention,
+        covariates=covariates,
+        observed=settings.observed,
     )
 
 
@@ -184,6 +200,7 @@ def _forecast_keeping(
     models: dict[str, BaseModel],
     config: BatchConfig,
     retention: ValidRetention | None,
+    covariates: pd.DataFrame | None = None,
 ) -> tuple[EngineResult, _Kept]:
     """Forecast keeping the fitted models, or starting from ``[forecast] from_models``."""
     from forecast.persistence.batch import MODELS_HISTORY, MODELS_INDEX, forecast_chunk
@@ -199,6 +216,8 @@ def _forecast_keeping(
         retention,
         keep=config.output.models,
         previous=previous,
+        covariates=covariates,
+        observed=settings.observed,
     )
     kept = _Kept()
     if config.output.models:
@@ -251,8 +270,11 @@ def run_chunk(spec: ChunkSpec, config: BatchConfig) -> ChunkResult:
     if data is not None:
         # _validate checked the frame: the drivers take it as it is and check it no further.
         checked, checked_retention = ValidSeries(data), valid_retention(retention)
+        covariates = _covariates(config, sorted(map(str, data[UNIQUE_ID].unique())))
         if config.output.models or settings.from_models is not None:
-            forecasted, model_files = _forecast_keeping(checked, models, config, checked_retention)
+            forecasted, model_files = _forecast_keeping(
+                checked, models, config, checked_retention, covariates
+            )
         else:
             forecasted = run_forecast(
                 checked,
@@ -260,12 +282,16 @@ def run_chunk(spec: ChunkSpec, config: BatchConfig) -> ChunkResult:
                 settings.horizon,
                 levels=settings.levels,
                 retention=checked_retention,
+                covariates=covariates,
+                observed=settings.observed,
             )
         frames["forecasts"] = forecasted.frame
         failures += _failures_of(forecasted)
         lap("forecast")
         if config.backtest is not None:
-            backtested = _backtest(checked, models, settings, config.backtest, checked_retention)
+            backtested = _backtest(
+                checked, models, settings, config.backtest, checked_retention, covariates
+            )
             failures += _failures_of(backtested)
             lap("backtest")
             frames["backtest"] = backtested.frame

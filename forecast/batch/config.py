@@ -11,11 +11,14 @@ A job file has five tables::
     regex = "^kimi/"
     metric = "dau"
     retention = "retention.csv" # optional cohort retention for the models that use it
+    covariates = "campaigns.csv" # optional covariates (ds, columns; unique_id if per series)
 
     [forecast]
     models = ["naive", "ets"]
     horizon = 30
     levels = [80, 95]
+    holidays = "CN"             # optional: holidays=CN for every model that takes covariates
+    observed = ["spend"]        # optional: covariates known only once observed (lagged)
     from_models = "previous-job/models"   # optional: start from a previous job's models
     [forecast.params.ets]       # keyword arguments of a model, by registry name
     damped = true
@@ -68,7 +71,7 @@ from pydantic import (
 
 from forecast.errors import ConfigError, DataError, ForecastError, UnknownModelError
 from forecast.io import FORMATS, read_frame
-from forecast.schema import check_levels, validate_retention
+from forecast.schema import check_levels, validate_covariates, validate_retention
 
 __all__ = [
     "OUTPUT_FORMATS",
@@ -146,6 +149,7 @@ class DataConfig(_Table):
     regex: str | None = None
     metric: str | None = None
     retention: str | None = None
+    covariates: str | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> DataConfig:
@@ -165,7 +169,7 @@ class DataConfig(_Table):
                 raise ValueError(f"not a valid regular expression: {err}") from None
         return value
 
-    @field_validator("path", "glob", "retention")
+    @field_validator("path", "glob", "retention", "covariates")
     @classmethod
     def _known_extension(cls, value: str | None) -> str | None:
         if value is not None and Path(value).suffix.lower() not in FORMATS:
@@ -180,6 +184,8 @@ class ForecastConfig(_Table):
     horizon: Annotated[int, Field(gt=0)]
     levels: list[float] = [80.0, 95.0]
     params: dict[str, dict[str, Any]] = {}
+    holidays: str | None = None
+    observed: list[str] = []
     from_models: str | None = None
     """A models folder (a previous job's ``<dir>/models``) to start from: each saved model is
     updated with the new rows, refit when the data rewrite its history; missing ones are fit."""
@@ -216,6 +222,14 @@ class ForecastConfig(_Table):
                 get(name, **params)
             except ConfigError as err:
                 raise ValueError(f"params.{name}: {err}") from None
+        if self.holidays is not None:
+            from forecast.engine.covariates import check_holidays
+
+            for name in self.models:
+                try:
+                    check_holidays(name, self.holidays, "holidays =")
+                except ConfigError as err:
+                    raise ValueError(str(err)) from None
         return self
 
 
@@ -339,16 +353,19 @@ class BatchConfig(_Table):
                 f"[forecast] from_models = {previous!r}: {str(self.resolve(previous))!r} is not a "
                 "models folder (no index.json); give a previous job's '<dir>/models'"
             )
-        if data.retention is not None:
-            path = self.resolve(data.retention)
+        for key, given, check in (
+            ("retention", data.retention, validate_retention),
+            ("covariates", data.covariates, validate_covariates),
+        ):
+            if given is None:
+                continue
+            path = self.resolve(given)
             if not path.is_file():
-                raise ValueError(
-                    f"[data] retention = {data.retention!r}: file {str(path)!r} does not exist"
-                )
+                raise ValueError(f"[data] {key} = {given!r}: file {str(path)!r} does not exist")
             try:
-                validate_retention(read_frame(path))
+                check(read_frame(path))
             except DataError as err:
-                raise ValueError(f"[data] retention = {data.retention!r}: {err}") from None
+                raise ValueError(f"[data] {key} = {given!r}: {err}") from None
         return self
 
     def resolve(self, path: str) -> Path:
@@ -385,11 +402,11 @@ def input_files(config: BatchConfig) -> list[Path]:
 def input_paths(config: BatchConfig) -> list[Path]:
     """List every input file of the job.
 
-    They are :func:`input_files`, the retention file, and the index and history of
+    They are :func:`input_files`, the retention and covariates files, and the index and history of
     ``[forecast] from_models``.
     """
     data = config.data
-    retention = [] if data.retention is None else [config.resolve(data.retention)]
+    retention = [config.resolve(p) for p in (data.retention, data.covariates) if p is not None]
     previous = []
     if config.forecast.from_models is not None:
         folder = config.resolve(config.forecast.from_models)

@@ -10,7 +10,6 @@ covariates and refuses a model that takes neither.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -119,28 +118,12 @@ def with_holidays(specs: tuple[str, ...], code: str | None) -> tuple[str, ...]:
     """
     if code is None:
         return specs
-    from forecast.holidays import check_country
-    from forecast.models.registry import _REGISTRY
+    from forecast.engine.covariates import check_holidays
 
-    check_country(code)
     out = []
     for spec in specs:
         name, colon, rest = spec.partition(":")
-        cls = _REGISTRY.get(name.strip())
-        if cls is None:
-            out.append(spec)  # the spec's own parsing names the unknown model
-            continue
-        caps = cls.capabilities
-        takes = "holidays" in inspect.signature(cls).parameters
-        if not takes or not (caps.holidays or caps.covariates):
-            lacks = (
-                "no holidays parameter" if caps.covariates else "neither holidays nor covariates"
-            )
-            raise ConfigError(
-                f"--holidays {code}: model {name.strip()!r} takes {lacks}; "
-                "drop --holidays or the model, or use one that takes holidays ('prophet', "
-                "'arima')."
-            )
+        check_holidays(name.strip(), code, "--holidays")
         keys = {item.partition("=")[0].strip() for item in rest.split(",")}
         if "holidays" in keys:
             raise ConfigError(f"--holidays {code} and {spec!r} both set holidays; give one.")

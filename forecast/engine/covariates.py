@@ -26,6 +26,7 @@ References
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Mapping, Sequence
 
@@ -43,7 +44,43 @@ from forecast.schema import (
     validate_covariates,
 )
 
-__all__ = ["lag_name", "lag_observed", "prepare_covariates", "for_model", "check_dates"]
+__all__ = [
+    "lag_name",
+    "lag_observed",
+    "prepare_covariates",
+    "for_model",
+    "check_dates",
+    "check_holidays",
+]
+
+
+def check_holidays(name: str, code: str, option: str = "holidays") -> None:
+    """Refuse ``holidays=code`` for registry model ``name`` unless it takes holidays.
+
+    A model takes them when its constructor has ``holidays`` and its capabilities include
+    holidays or covariates. An unknown ``name`` passes (the registry names it later).
+
+    Raises
+    ------
+    ConfigError
+        An unknown country code, or a model that cannot take holidays.
+    """
+    from forecast.holidays import check_country
+    from forecast.models.registry import _REGISTRY
+
+    check_country(code)
+    cls = _REGISTRY.get(name)
+    if cls is None:
+        return
+    caps = cls.capabilities
+    if "holidays" not in inspect.signature(cls).parameters or not (
+        caps.holidays or caps.covariates
+    ):
+        lacks = "no holidays parameter" if caps.covariates else "neither holidays nor covariates"
+        raise ConfigError(
+            f"{option} {code}: model {name!r} takes {lacks}; drop {option} or the model, or "
+            "use one that takes holidays ('prophet', 'arima')."
+        )
 
 
 def lag_name(name: str, h: int) -> str:

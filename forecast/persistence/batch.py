@@ -14,11 +14,13 @@ with new rows, or refit when the data rewrite its history or the model has no up
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from forecast.engine.covariates import for_model, prepare_covariates
 from forecast.engine.result import EngineResult
 from forecast.engine.tasks import retention_for
 from forecast.models.base import BaseModel
@@ -79,6 +81,8 @@ def forecast_chunk(
     *,
     keep: bool,
     previous: Path | None = None,
+    covariates: pd.DataFrame | None = None,
+    observed: Sequence[str] = (),
 ) -> ChunkModels:
     """Forecast a chunk like :func:`~forecast.forecasting.run_forecast`, keeping the models.
 
@@ -96,6 +100,8 @@ def forecast_chunk(
         Return the fitted models as files, entries and series.
     previous : Path, optional
         A models folder to start from (see the module's description).
+    covariates, observed
+        As for :func:`~forecast.forecasting.run_forecast`.
 
     Returns
     -------
@@ -103,6 +109,7 @@ def forecast_chunk(
     """
     frame = data.frame
     clean = None if retention is None else retention.frame
+    cov = prepare_covariates(covariates, frame, models, h, observed)
     ids = sorted(map(str, frame[UNIQUE_ID].unique()))
     saved, history = _saved_models(previous, ids)
     saved_rows = _by_series(history)
@@ -124,6 +131,7 @@ def forecast_chunk(
                     history=None if entry is None else saved_rows.get(str(uid)),
                     refit=True,
                     keep_model=keep,
+                    covariates=for_model(cov, model, str(uid)),
                 )
             )
     results = [_run(task) for task in tasks]

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import forecast as fc
+from forecast.engine.covariates import lag_observed
 from forecast.errors import CovariateError
 from tests.models.covariate_model import registered
 
@@ -78,8 +79,8 @@ def test_lagged_covariate_is_named_and_recovers_the_effect(regression):
     assert len(out) == 2 * H
     model = fc.models.get("_test_regression").fit(
         df[df["unique_id"] == "a"],
-        covariates=fc.engine.covariates.lag_observed(
-            fc.schema.validate_covariates(cov), fc.validate(df), ["spend"], H
+        covariates=lag_observed(
+            fc.validate_covariates(cov), fc.validate(df), ["spend"], H
         ).for_series("a"),
     )
     assert model.covariates_ == (f"spend_lag{H}", "plan")
