@@ -11,19 +11,28 @@ The non-seasonal model has a real level :math:`l_t` and an "information potentia
 
 a linear innovations state space model :math:`x_t = F x_{t-1} + g \varepsilon_t`,
 :math:`y_t = w' x_{t-1} + \varepsilon_t` with :math:`F = [[1, a_1 - 1], [1, 1 - a_0]]`,
-:math:`g = (a_0 - a_1, a_0 + a_1)'` and :math:`w = (1, 0)'`. The simple seasonal model is the
-same with lag :math:`m` instead of 1: :math:`m` interleaved non-seasonal models, one for each
-position in the season, sharing :math:`a_0, a_1`.
+:math:`g = (a_0 - a_1, a_0 + a_1)'` and :math:`w = (1, 0)'`. The seasonal forms are sums of
+components, each such a block at its own lag (one chain per position in the season):
 
-The states obey :math:`x_t = D x_{t-1} + g y_t` with :math:`D = F - g w'`, a linear filter of
-the observations, so one pass over the data is one call of :func:`scipy.signal.lfilter` (the
-transfer function of each state component, plus its response to the initial state by
-Cayley-Hamilton) over all positions of the season at once. The fit follows statsforecast's
-``auto_ces``: initial states from the first observations (the mean of the first ten, or the
-first season), refined by backcasting (a forward pass, a backward pass over the reversed
-series, and a forward pass, each starting from the one-step forecast of the previous pass's
-last states); :math:`a_0 \in [0.01, 1.8]`, :math:`a_1 \in [0.01, 1.9]` minimise
-:math:`n \log(\mathrm{SSE})` of the last pass (Nelder-Mead from :math:`(1.3, 1)`).
+* ``"simple"``: the same model at lag :math:`m` alone;
+* ``"partial"``: the model at lag 1 plus a seasonal index :math:`s_t = s_{t-m} + b_0
+  \varepsilon_t`;
+* ``"full"``: the model at lag 1 plus a second complex block at lag :math:`m` with its own
+  parameter :math:`b_0 + i b_1`;
+
+and :math:`y_t` is the sum of the components' first states one lag back plus the error.
+
+Every component is linear, so with :math:`x = z^{-L}` for a component of lag :math:`L` the
+error-to-forecast transfer function is :math:`H = B(x)/A(x)` with :math:`A = \det(I - F x)`
+and :math:`B = x\, w' \operatorname{adj}(I - F x) g`. A pass over the data is then a few calls of
+:func:`scipy.signal.lfilter`: the errors are the data minus the states' free response, filtered
+by :math:`1 / (1 + \sum H)`, and the states are the errors filtered by each component (plus
+their free response). The fit follows statsforecast's ``auto_ces``: initial states from the
+first observations, refined by backcasting (a forward pass, a backward pass over the reversed
+series and a forward pass, each starting from the one-step forecast of the previous pass's last
+states); the parameters (:math:`a_0 \in [0.01, 1.8]`, :math:`a_1 \in [0.01, 1.9]`,
+:math:`b_0, b_1 \in [0.01, 1.5]`) minimise :math:`n \log(\mathrm{SSE})` of the last pass
+(Nelder-Mead from :math:`a = (1.3, 1)`, :math:`b_0 = 0.1` partial, :math:`b = (1.3, 1)` full).
 
 References
 ----------
@@ -40,16 +49,30 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, signal
 
-__all__ = ["SEASONS", "CesFit", "fit_ces", "ces_paths", "ces_variance", "transition"]
+__all__ = [
+    "SEASONS",
+    "CesFit",
+    "backcast",
+    "ces_paths",
+    "ces_variance",
+    "components",
+    "fit_ces",
+    "initial_states",
+    "transition",
+]
 
-SEASONS = ("none", "simple")
-"""The forms of the model: non-seasonal, and simple seasonal (lag ``m``)."""
+SEASONS = ("none", "simple", "partial", "full")
+"""The forms of the model (statsforecast's N, S, P and F)."""
 
-BOUNDS = ((0.01, 1.8), (0.01, 1.9))
-"""The bounds of ``a0`` and ``a1`` in statsforecast's ``auto_ces``."""
-
-N_PARAMS = 3
+N_PARAMS = {"none": 3, "simple": 3, "partial": 4, "full": 5}
 """Parameters counted by the information criteria (statsforecast: components + 1)."""
+
+_START = {"none": (1.3, 1.0), "simple": (1.3, 1.0), "partial": (1.3, 1.0, 0.1)}
+_START["full"] = (1.3, 1.0, 1.3, 1.0)
+_BOUNDS = ((0.01, 1.8), (0.01, 1.9), (0.01, 1.5), (0.01, 1.5))
+
+Component = tuple[int, np.ndarray, np.ndarray]
+"""A component: its lag, transition matrix ``F`` and gain ``g``."""
 
 
 @dataclass(frozen=True)
@@ -60,200 +83,246 @@ class CesFit:
     ----------
     season : str
         One of :data:`SEASONS`.
-    lag : int
-        1, or the season length of the simple seasonal model.
-    a0, a1 : float
-        Real and imaginary parts of the complex smoothing parameter.
+    m : int
+        Season length (1 for ``"none"``).
+    params : tuple of float
+        ``(a0, a1)``, then ``b0`` (partial) or ``(b0, b1)`` (full).
     sse : float
         Sum of squared one-step errors of the last pass.
-    states : ndarray
-        ``(lag, 2)``: the last ``(l, c)`` of each position in the season.
+    states : list of ndarray
+        Per component, ``(lag, k)``: the last states of each position in the season.
     n_obs : int
         Observations fitted.
     """
 
     season: str
-    lag: int
-    a0: float
-    a1: float
+    m: int
+    params: tuple[float, ...]
     sse: float
-    states: np.ndarray
+    states: list[np.ndarray]
     n_obs: int
 
     @property
     def sigma2(self) -> float:
-        """Error variance, ``SSE / (n - 4)`` as statsforecast (``n - N_PARAMS - 1``)."""
-        return self.sse / (self.n_obs - N_PARAMS - 1)
+        """Error variance ``SSE / (n - k - 1)`` with ``k`` of :data:`N_PARAMS`, as statsforecast."""
+        return self.sse / (self.n_obs - N_PARAMS[self.season] - 1)
 
     @property
     def aicc(self) -> float:
         """Corrected Akaike criterion of the Gaussian likelihood (-inf for a perfect fit)."""
-        n, k = self.n_obs, N_PARAMS
+        n, k = self.n_obs, N_PARAMS[self.season]
         with np.errstate(divide="ignore"):
             loglik = -0.5 * n * (np.log(2 * np.pi * self.sse / n) + 1.0)
         return float(-2.0 * loglik + 2.0 * k + 2.0 * k * (k + 1) / (n - k - 1))
 
 
 def transition(a0: float, a1: float) -> tuple[np.ndarray, np.ndarray]:
-    """Return the transition matrix ``F`` and gain ``g`` of the model."""
+    """Return the transition matrix ``F`` and gain ``g`` of a complex block."""
     return np.array([[1.0, a1 - 1.0], [1.0, 1.0 - a0]]), np.array([a0 - a1, a0 + a1])
 
 
-def _chains(y: np.ndarray, lag: int) -> tuple[np.ndarray, np.ndarray]:
-    """``y`` as a ``(rows, lag)`` matrix, one column per position, NaN-padded at the end."""
-    rows = -(-len(y) // lag)
-    padded = np.full(rows * lag, np.nan)
-    padded[: len(y)] = y
-    lengths = np.array([len(range(j, len(y), lag)) for j in range(lag)])
-    return padded.reshape(rows, lag), lengths
+def components(season: str, m: int, params: tuple[float, ...]) -> list[Component]:
+    """Return the components of a form: ``(lag, F, g)`` each."""
+    level = (1, *transition(params[0], params[1]))
+    if season == "none":
+        return [level]
+    if season == "simple":
+        return [(m, *transition(params[0], params[1]))]
+    if season == "partial":
+        return [level, (m, np.ones((1, 1)), np.array([params[2]]))]
+    return [level, (m, *transition(params[2], params[3]))]
 
 
-@dataclass(frozen=True)
-class _Filter:
-    """The model's matrices for one ``(a0, a1)``: ``F``, ``D = F - g w'`` and the filter."""
-
-    f: np.ndarray
-    d: np.ndarray
-    denominator: np.ndarray
-    numerator: np.ndarray
-
-    @classmethod
-    def of(cls, a0: float, a1: float) -> _Filter:
-        f, g = transition(a0, a1)
-        d = f.copy()
-        d[:, 0] -= g
-        det = d[0, 0] * d[1, 1] - d[0, 1] * d[1, 0]
-        numerator = np.array(
-            [[g[0], g[1]], [d[0, 1] * g[1] - d[1, 1] * g[0], d[1, 0] * g[0] - d[0, 0] * g[1]]]
-        )
-        return cls(f, d, np.array([1.0, -(d[0, 0] + d[1, 1]), det]), numerator)
+def minimum_length(season: str, m: int) -> int:
+    """Return the fewest observations a form is fit on (two seasons, and ``k + 2``)."""
+    seasonal = 2 * m if season != "none" else 0
+    return max(seasonal, N_PARAMS[season] + 2)
 
 
-def _pass(
-    z: np.ndarray, init: np.ndarray, model: _Filter, lengths: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """One forward pass over each column of ``z`` from the states ``init`` (``(lag, 2)``).
+def initial_states(y: np.ndarray, season: str, m: int) -> list[np.ndarray]:
+    """Return statsforecast's start: the first ten points' mean, or the first season.
 
-    Returns the one-step errors (the shape of ``z``) and the last states of each column.
+    The second state of a complex block starts at the first divided by 1.1.
+
+    The partial and full forms start the level at the first season's mean and the seasonal
+    component at the indices of an additive classical decomposition.
     """
-    drive = z[:, :, None] * model.numerator[0]
-    drive[1:] += z[:-1, :, None] * model.numerator[1]
-    drive[0] += init @ model.d.T
-    if len(z) > 1:
-        drive[1] -= model.denominator[2] * init
-    states = signal.lfilter([1.0], model.denominator, drive, axis=0)
-    errors = z.copy()
-    errors[0] -= init[:, 0]
-    errors[1:] -= states[:-1, :, 0]
-    return errors, states[lengths - 1, np.arange(z.shape[1])]
+    if season == "none":
+        level = float(np.mean(y[:10]))
+        return [np.array([[level, level / 1.1]])]
+    if season == "simple":
+        return [np.column_stack([y[:m], y[:m] / 1.1])]
+    from statsmodels.tsa.seasonal import seasonal_decompose
+
+    level = float(np.mean(y[:m]))
+    index = np.asarray(seasonal_decompose(y, period=m).seasonal)[:m]
+    start = [np.array([[level, level / 1.1]])]
+    if season == "partial":
+        return [*start, index[:, None].copy()]
+    return [*start, np.column_stack([index, index / 1.1])]
 
 
-def _reverse(z: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Each column's valid entries in reverse order, padding kept at the end."""
-    rows = np.arange(z.shape[0])[:, None]
-    index = np.clip(lengths[None, :] - 1 - rows, 0, None)
-    out = np.take_along_axis(z, index, axis=0)
-    out[rows >= lengths[None, :]] = np.nan
+def _polynomials(f: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``A(x)``, ``B(x)`` and the states' numerators (rows: powers of ``x``; columns: states)."""
+    if len(g) == 1:
+        return np.array([1.0, -1.0]), np.array([0.0, g[0]]), np.array([[g[0]], [0.0]])
+    trace, det = f[0, 0] + f[1, 1], f[0, 0] * f[1, 1] - f[0, 1] * f[1, 0]
+    first = f[0, 1] * g[1] - f[1, 1] * g[0]
+    numerator = np.array([[g[0], g[1]], [first, f[1, 0] * g[0] - f[0, 0] * g[1]]])
+    return np.array([1.0, -trace, det]), np.array([0.0, g[0], first]), numerator
+
+
+def _expand(poly: np.ndarray, lag: int) -> np.ndarray:
+    """Rewrite a polynomial in ``x = z^-lag`` as one in ``z^-1``."""
+    out = np.zeros((len(poly) - 1) * lag + 1)
+    out[::lag] = poly
     return out
 
 
-def _backcast(
-    chains: tuple[np.ndarray, np.ndarray, np.ndarray], init: np.ndarray, a0: float, a1: float
-) -> tuple[np.ndarray, np.ndarray]:
-    z, reversed_z, lengths = chains
-    model = _Filter.of(a0, a1)
-    _, last = _pass(z, init, model, lengths)
-    _, last = _pass(reversed_z, last @ model.f.T, model, lengths)
-    return _pass(z, last @ model.f.T, model, lengths)
+def _add(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    out = np.zeros(max(len(p), len(q)))
+    out[: len(p)] += p
+    out[: len(q)] += q
+    return out
 
 
-def _prepare(y: np.ndarray, lag: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    z, lengths = _chains(y, lag)
-    return z, _reverse(z, lengths), lengths
+def _chains(values: np.ndarray, lag: int, fill: float) -> np.ndarray:
+    rows = -(-len(values) // lag)
+    padded = np.full(rows * lag, fill)
+    padded[: len(values)] = values
+    return padded.reshape(rows, lag)
 
 
-def backcast_errors(
-    y: np.ndarray, lag: int, init: np.ndarray, a0: float, a1: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """One-step errors (in the order of ``y``) and last states after backcasting."""
-    errors, last = _backcast(_prepare(y, lag), init, a0, a1)
-    return errors.ravel()[: len(y)], last
+def _free(x0: np.ndarray, f: np.ndarray, a: np.ndarray, lag: int, n: int) -> np.ndarray:
+    """Return the first state's free response ``(F^q x0_j)[0]`` in the order of the series."""
+    seeds = np.zeros((-(-n // lag), lag))
+    seeds[0] = x0[:, 0]
+    if len(a) == 3 and len(seeds) > 1:
+        seeds[1] = (x0 @ f.T)[:, 0] + a[1] * x0[:, 0]
+    return signal.lfilter([1.0], a, seeds, axis=0).ravel()[:n]
 
 
-def initial_states(y: np.ndarray, lag: int) -> np.ndarray:
-    """Statsforecast's start: mean of the first ten points, or the first season; ``c = l/1.1``."""
-    level = np.array([np.mean(y[:10])]) if lag == 1 else y[:lag].copy()
-    return np.column_stack([level, level / 1.1])
+def _states(errors: np.ndarray, x0: np.ndarray, comp: Component, polys: tuple) -> np.ndarray:
+    """Return the last states of each chain of a component driven by ``errors``."""
+    lag, f, _ = comp
+    a, _, numerator = polys
+    z = _chains(errors, lag, np.nan)
+    drive = z[:, :, None] * numerator[0]
+    drive[1:] += z[:-1, :, None] * numerator[1]
+    drive[0] += x0 @ f.T
+    if len(a) == 3 and len(z) > 1:
+        drive[1] -= a[2] * x0
+    states = signal.lfilter([1.0], a, drive, axis=0)
+    lengths = np.array([len(range(j, len(errors), lag)) for j in range(lag)])
+    return states[lengths - 1, np.arange(lag)]
+
+
+def _pass(
+    y: np.ndarray, starts: list[np.ndarray], comps: list[Component]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """One forward pass: the one-step errors and each component's last states."""
+    n = len(y)
+    polys = [_polynomials(f, g) for _, f, g in comps]
+    free = sum(
+        _free(x0, f, p[0], lag, n) for x0, (lag, f, _), p in zip(starts, comps, polys, strict=True)
+    )
+    den, num = np.ones(1), np.zeros(1)
+    for (lag, _, _), (a, b, _) in zip(comps, polys, strict=True):
+        big_a, big_b = _expand(a, lag), _expand(b, lag)
+        num = _add(np.convolve(num, big_a), np.convolve(den, big_b))
+        den = np.convolve(den, big_a)
+    errors = signal.lfilter(den, _add(den, num), y - free)
+    lasts = [_states(errors, x0, comp, p) for x0, comp, p in zip(starts, comps, polys, strict=True)]
+    return errors, lasts
+
+
+def _next_starts(lasts: list[np.ndarray], comps: list[Component], n: int) -> list[np.ndarray]:
+    """Return the starts of a pass over the reversed series: the last states a step ahead."""
+    return [
+        last[(n - 1 - np.arange(lag)) % lag] @ f.T
+        for last, (lag, f, _) in zip(lasts, comps, strict=True)
+    ]
+
+
+def backcast(
+    y: np.ndarray, season: str, m: int, params: tuple[float, ...], starts: list[np.ndarray]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """One-step errors and last states after the forward, backward and forward passes."""
+    comps = components(season, m, params)
+    _, lasts = _pass(y, starts, comps)
+    _, lasts = _pass(y[::-1], _next_starts(lasts, comps, len(y)), comps)
+    return _pass(y, _next_starts(lasts, comps, len(y)), comps)
 
 
 def _criterion(
-    params: np.ndarray, chains: tuple[np.ndarray, np.ndarray, np.ndarray], init: np.ndarray
+    params: np.ndarray, y: np.ndarray, season: str, m: int, starts: list[np.ndarray]
 ) -> float:
     with np.errstate(all="ignore"):
-        n = int(chains[2].sum())
-        errors = _backcast(chains, init, float(params[0]), float(params[1]))[0].ravel()[:n]
+        errors = backcast(y, season, m, tuple(map(float, params)), starts)[0]
         sse = float(errors @ errors)
     if not np.isfinite(sse):
         return 1e300
-    return n * np.log(max(sse, 1e-300))
+    return len(y) * np.log(max(sse, 1e-300))
 
 
 def fit_ces(y: np.ndarray, season: str, m: int) -> CesFit:
-    """Estimate one CES model by backcasting and Nelder-Mead.
+    """Estimate one CES form by backcasting and Nelder-Mead.
 
     Parameters
     ----------
     y : ndarray
-        The series (at least ``N_PARAMS + 2`` points, two seasons for ``"simple"``).
+        The series, at least :func:`minimum_length` points.
     season : str
         One of :data:`SEASONS`.
     m : int
-        Season length (used by ``"simple"``).
+        Season length (ignored by ``"none"``).
 
     Returns
     -------
     CesFit
     """
-    lag = 1 if season == "none" else m
-    init = initial_states(y, lag)
+    m = 1 if season == "none" else m
+    starts = initial_states(y, season, m)
+    x0 = np.array(_START[season])
     found = optimize.minimize(
         _criterion,
-        x0=np.array([1.3, 1.0]),
-        args=(_prepare(y, lag), init),
+        x0=x0,
+        args=(y, season, m, starts),
         method="Nelder-Mead",
-        bounds=BOUNDS,
+        bounds=_BOUNDS[: len(x0)],
         options={"xatol": 1e-4, "fatol": 1e-4, "maxiter": 1000},
     )
-    a0, a1 = (float(v) for v in found.x)
-    errors, last = backcast_errors(y, lag, init, a0, a1)
-    return CesFit(season, lag, a0, a1, float(errors @ errors), last, len(y))
+    params = tuple(float(v) for v in found.x)
+    errors, lasts = backcast(y, season, m, params, starts)
+    return CesFit(season, m, params, float(errors @ errors), lasts, len(y))
 
 
 def ces_paths(fit: CesFit, shocks: np.ndarray) -> np.ndarray:
     """Future values driven by ``shocks`` of shape ``(batch, h)``; zero shocks give the point."""
-    f, g = transition(fit.a0, fit.a1)
+    comps = components(fit.season, fit.m, fit.params)
     batch, h = shocks.shape
-    states = np.tile(fit.states, (batch, 1, 1))
+    states = [np.tile(s, (batch, 1, 1)) for s in fit.states]
     out = np.empty((batch, h))
-    for s in range(h):
-        j = (fit.n_obs + s) % fit.lag
-        current = states[:, j]
-        out[:, s] = current[:, 0] + shocks[:, s]
-        states[:, j] = current @ f.T + shocks[:, s, None] * g
+    for step in range(h):
+        t = fit.n_obs + step
+        out[:, step] = shocks[:, step] + sum(
+            s[:, t % c[0], 0] for s, c in zip(states, comps, strict=True)
+        )
+        for s, (lag, f, g) in zip(states, comps, strict=True):
+            s[:, t % lag] = s[:, t % lag] @ f.T + shocks[:, step, None] * g
     return out
 
 
 def ces_variance(fit: CesFit, h: int) -> np.ndarray:
     """Variance of the ``h`` future values (Hyndman et al. 2008, section 6.1).
 
-    ``sigma2 (1 + sum_{i<=k} (w' F^(i-1) g)^2)``, where ``k`` counts the earlier steps of the
-    horizon at the same position in the season.
+    ``sigma2 (1 + psi_1^2 + ... + psi_(j-1)^2)`` at step ``j``, where ``psi`` is the impulse
+    response of the errors on the forecasts, the sum of the components' ``B(x)/A(x)``.
     """
-    f, g = transition(fit.a0, fit.a1)
-    steps = np.arange(h) // fit.lag
-    psi = np.empty(int(steps.max()) + 1)
-    psi[0], power = 1.0, g.copy()
-    for i in range(1, len(psi)):
-        psi[i] = power[0]
-        power = f @ power
-    return fit.sigma2 * np.cumsum(psi**2)[steps]
+    impulse = np.zeros(h)
+    impulse[0] = 1.0
+    psi = np.zeros(h)
+    for lag, f, g in components(fit.season, fit.m, fit.params):
+        a, b, _ = _polynomials(f, g)
+        psi += signal.lfilter(_expand(b, lag), _expand(a, lag), impulse)
+    return fit.sigma2 * (1.0 + np.concatenate([[0.0], np.cumsum(psi[1:] ** 2)]))

@@ -8,7 +8,14 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import HistoryError
-from forecast.models._ces import N_PARAMS, SEASONS, CesFit, ces_paths, ces_variance, fit_ces
+from forecast.models._ces import (
+    SEASONS,
+    CesFit,
+    ces_paths,
+    ces_variance,
+    fit_ces,
+    minimum_length,
+)
 from forecast.models._params import check_choice
 from forecast.models.base import BaseModel, Capabilities, Intervals, normal_intervals
 from forecast.models.registry import register
@@ -19,15 +26,18 @@ __all__ = ["ComplexExponentialSmoothing"]
 
 @register("ces")
 class ComplexExponentialSmoothing(BaseModel):
-    r"""Complex exponential smoothing, non-seasonal or simple seasonal, chosen by AICc.
+    r"""Complex exponential smoothing, non-seasonal or with one of three seasonal forms, by AICc.
 
     Parameters
     ----------
-    season : {"auto", "none", "simple"}
-        ``"none"`` is the non-seasonal model; ``"simple"`` the simple seasonal one (lag
-        :math:`m`, needs two seasons of data); ``"auto"`` (the default) fits both when the
-        series holds two seasons of a period above 1 and keeps the one of smaller AICc, as
-        statsforecast's ``AutoCES``; ``params_["season"]`` says which.
+    season : {"auto", "none", "simple", "partial", "full"}
+        ``"none"`` is the non-seasonal model; ``"simple"`` the same model at lag :math:`m`;
+        ``"partial"`` the non-seasonal model plus an additive seasonal index; ``"full"`` the
+        non-seasonal model plus a second complex block at lag :math:`m`. The seasonal forms
+        need two seasons of data (and 6 or 7 observations for the partial and full forms).
+        ``"auto"`` (the default) fits every form the series and period allow and keeps the
+        one of smallest AICc, as statsforecast's ``AutoCES``; ``params_["season"]`` says
+        which.
     seasonal_period, transform, freq, calibrate
         See :class:`~forecast.models.base.BaseModel`.
 
@@ -35,23 +45,22 @@ class ComplexExponentialSmoothing(BaseModel):
     ----------
     params_ : dict
         ``season``, ``a0`` and ``a1`` (the complex smoothing parameter :math:`a_0 + i a_1`),
-        ``sse`` (sum of squared one-step errors), ``sigma2`` (error variance of the
-        intervals, ``sse / (n - 4)``) and ``aicc``.
+        ``b0`` and ``b1`` (the seasonal block's, None where the form has none), ``sse`` (sum of
+        squared one-step errors), ``sigma2`` (error variance of the intervals,
+        ``sse / (n - k - 1)`` with ``k`` 3, 3, 4 or 5 by form, as statsforecast) and ``aicc``.
 
     Notes
     -----
     The model (Svetunkov et al. [1]_) smooths the series with a complex parameter:
     :math:`y_t = l_{t-1} + \varepsilon_t`,
     :math:`l_t = l_{t-1} - (1 - a_1) c_{t-1} + (a_0 - a_1)\varepsilon_t`,
-    :math:`c_t = l_{t-1} + (1 - a_0) c_{t-1} + (a_0 + a_1)\varepsilon_t`; the simple seasonal
-    form uses lag :math:`m`. Estimation follows statsforecast's ``auto_ces`` (initial states
-    refined by backcasting, :math:`n\log \mathrm{SSE}` minimised by Nelder-Mead, the same
-    bounds and parameter count); see :mod:`forecast.models._ces`. The AICc counts
-    :data:`~forecast.models._ces.N_PARAMS` parameters for both forms, as statsforecast does,
-    so the choice between them is by fit. The model is linear, so the intervals are exact
-    Gaussian ones for i.i.d. normal errors (Hyndman et al. [2]_, section 6.1) and sample
-    paths run the model with drawn errors (their quantiles match the intervals). The partial
-    and full seasonal forms of the paper are not implemented. Series need 5 observations.
+    :math:`c_t = l_{t-1} + (1 - a_0) c_{t-1} + (a_0 + a_1)\varepsilon_t`; the seasonal forms
+    add components at lag :math:`m` (see :mod:`forecast.models._ces`). Estimation follows
+    statsforecast's ``auto_ces`` (initial states refined by backcasting,
+    :math:`n\log \mathrm{SSE}` minimised by Nelder-Mead, the same bounds and the same parameter
+    counts in the AICc). The model is linear, so the intervals are exact Gaussian ones for
+    i.i.d. normal errors (Hyndman et al. [2]_, section 6.1) and sample paths run the model with
+    drawn errors (their quantiles match the intervals). Series need 5 observations.
 
     References
     ----------
@@ -61,12 +70,12 @@ class ComplexExponentialSmoothing(BaseModel):
        with Exponential Smoothing: The State Space Approach. Springer.
     """
 
-    capabilities = Capabilities(min_history=N_PARAMS + 2)
+    capabilities = Capabilities(min_history=5)
 
     def __init__(
         self,
         *,
-        season: Literal["auto", "none", "simple"] = "auto",
+        season: Literal["auto", "none", "simple", "partial", "full"] = "auto",
         seasonal_period: int | None = None,
         transform: Literal["log"] | None = None,
         freq: str | None = None,
@@ -76,19 +85,20 @@ class ComplexExponentialSmoothing(BaseModel):
         self.season = season
 
     def _seasons(self, n: int) -> tuple[str, ...]:
-        seasonal = self.seasonal_period_ > 1 and n >= 2 * self.seasonal_period_
+        m = self.seasonal_period_
+        usable = [s for s in SEASONS if s == "none" or (m > 1 and n >= minimum_length(s, m))]
         if self.season == "auto":
-            return SEASONS if seasonal else ("none",)
-        if self.season == "simple" and not seasonal:
+            return tuple(usable)
+        if self.season not in usable:
             raise HistoryError(
-                f"ces: series {self.series_id_!r} has {n} observations; season='simple' needs "
-                f"two seasons of period {self.seasonal_period_} (at least "
-                f"{2 * self.seasonal_period_}, and a period above 1). Use season='auto' or "
-                "'none', or pass seasonal_period=...",
+                f"ces: series {self.series_id_!r} has {n} observations; season="
+                f"{self.season!r} needs two seasons of a period above 1 (period {m}: at least "
+                f"{minimum_length(str(self.season), max(m, 2))}). Use season='auto' or 'none', "
+                "or pass seasonal_period=...",
                 series=self.series_id_,
                 column=Y,
             )
-        return (self.season,)
+        return (str(self.season),)
 
     def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
         y = data[Y].to_numpy(dtype=float)
@@ -96,17 +106,19 @@ class ComplexExponentialSmoothing(BaseModel):
         fit = min(fits, key=lambda f: f.aicc)
         self.ces_fit_: dict[str, Any] = {
             "season": fit.season,
-            "lag": fit.lag,
-            "a0": fit.a0,
-            "a1": fit.a1,
+            "m": fit.m,
+            "params": fit.params,
             "sse": fit.sse,
             "states": fit.states,
             "n_obs": fit.n_obs,
         }
+        b0, b1 = (*fit.params[2:], None, None)[:2]
         self.params_ = {
             "season": fit.season,
-            "a0": fit.a0,
-            "a1": fit.a1,
+            "a0": fit.params[0],
+            "a1": fit.params[1],
+            "b0": b0,
+            "b1": b1,
             "sse": fit.sse,
             "sigma2": fit.sigma2,
             "aicc": fit.aicc,
