@@ -4,11 +4,16 @@ Simulated daily DAU series (``fc.datasets.simulate_market``, 3 products per mark
 with ``ets`` and ``theta`` and forecast h = 30 with 80 and 95% intervals in three ways, each
 timed on its own (wall time, ``n_jobs`` worker processes):
 
-1. ``refit``: ``fc.forecast`` (fit and forecast), what a job without saved models does;
-2. ``fit+save``: :func:`forecast.persistence.forecast_and_save` (fit, forecast, and save every
+1. ``fit+save``: :func:`forecast.persistence.forecast_and_save` (fit, forecast, and save every
    model and the history into a models folder);
-3. ``load+forecast``: :func:`forecast.persistence.predict_models` on that folder (read the
-   index, load each model, forecast), checked equal to the ``refit`` forecasts.
+2. ``load+forecast``: :func:`forecast.persistence.predict_models` on that folder (read the
+   index, load each model, forecast);
+3. ``refit``: ``fc.forecast`` (fit and forecast), what a job without saved models does, checked
+   equal to the ``load+forecast`` forecasts.
+
+They run in that order so that a long run that is stopped early has measured the two ways of
+forecasting first. Every phase prints its progress (models done, rate) to stderr about once a
+minute, so a run stopped early still gives the measured rates.
 
 The speed-up is ``refit / load+forecast``; the issue's goal is at least 20. The sizes are
 those of the model files on disk, per model, and of the folder's history per series.
@@ -61,9 +66,31 @@ def _models(ets_spec: str) -> dict[str, object]:
     return {"ets": ets, "theta": fc.models.get("theta")}
 
 
-def _timed(label: str, call: Callable[[], T]) -> tuple[T, float]:
+class _Progress:
+    """Print a phase's progress (models done, elapsed, rate) to stderr about once a minute."""
+
+    def __init__(self, label: str, total: int, every: float = 60.0) -> None:
+        self.label, self.total, self.every = label, total, every
+        self.done, self.start = 0, time.perf_counter()
+        self.shown = self.start
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        now = time.perf_counter()
+        if now - self.shown >= self.every or self.done == self.total:
+            self.shown = now
+            elapsed = now - self.start
+            print(
+                f"{self.label:>14}: {self.done}/{self.total} models, {elapsed:8.1f} s, "
+                f"{1000 * elapsed / max(self.done, 1):7.2f} ms per model",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def _timed(label: str, total: int, call: Callable[[_Progress], T]) -> tuple[T, float]:
     start = time.perf_counter()
-    value = call()
+    value = call(_Progress(label, total))
     seconds = time.perf_counter() - start
     print(f"{label:>14}: {seconds:9.2f} s", file=sys.stderr, flush=True)
     return value, seconds
@@ -85,13 +112,20 @@ def measure(
 
     models = _models(ets_spec)
     target = folder / "models"
-    refit, t_refit = _timed("refit", lambda: fc.forecast(series, models, h, n_jobs=jobs))
+    total = series["unique_id"].nunique() * len(models)
     saved, t_save = _timed(
-        "fit+save", lambda: forecast_and_save(series, models, h, target, n_jobs=jobs)
+        "fit+save",
+        total,
+        lambda p: forecast_and_save(series, models, h, target, n_jobs=jobs, progress=p),
     )
-    loaded, t_load = _timed("load+forecast", lambda: predict_models(target, h, n_jobs=jobs))
+    loaded, t_load = _timed(
+        "load+forecast", total, lambda p: predict_models(target, h, n_jobs=jobs, progress=p)
+    )
+    refit, t_refit = _timed(
+        "refit", total, lambda p: fc.forecast(series, models, h, n_jobs=jobs, progress=p)
+    )
     failures = refit.attrs.get("failures")
-    equal = loaded.frame.equals(refit.drop(columns=[], errors="ignore").reset_index(drop=True))
+    equal = loaded.frame.equals(refit.reset_index(drop=True))
     sizes: dict[str, list[int]] = {}
     for entry in read_index(target):
         sizes.setdefault(entry.model, []).append(entry.file.stat().st_size)

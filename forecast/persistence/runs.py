@@ -498,11 +498,28 @@ def predict_models(
         )
         for e in entries
     ]
+    if check_n_jobs(n_jobs) > 1:
+        _import_libraries(entries)
     results: list[_Result] = parallel_map(_run, tasks, n_jobs=n_jobs, progress=progress)
     if target is not None:
         saved = [r.entry for r in results if r.entry is not None]
         write_folder(target, saved, _used_history(tasks, results))
     return _result(results, checked_levels, len(tasks))
+
+
+def _import_libraries(entries: list[SavedModel]) -> None:
+    """Load one model of each registry name here, before the worker processes start.
+
+    Where workers are forked (Linux), they inherit the libraries this imports (statsmodels
+    takes about a second to import) instead of importing them each. A file that does not load
+    is left to its task, which records the failure.
+    """
+    first = {e.name: e for e in reversed(entries)}
+    for entry in first.values():
+        try:
+            entry.load(check=False)
+        except (ForecastError, *STATE_ERRORS):
+            continue
 
 
 def _by_series(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
