@@ -152,8 +152,8 @@ def _users(models: Mapping[str, BaseModel]) -> list[str]:
     others = [label for label in models if label not in users]
     if others:
         warnings.warn(
-            f"models {', '.join(map(repr, others))} do not use covariates and forecast without "
-            f"them; {', '.join(map(repr, users))} use them.",
+            f"covariates are used by {', '.join(map(repr, users))} only; "
+            f"{', '.join(map(repr, others))} forecast without them.",
             ForecastWarning,
             stacklevel=4,
         )

@@ -32,7 +32,7 @@ def _panel(n: int = 40, h: int = 4) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_models_that_use_covariates_get_them_and_others_are_named(regression):
     df, cov = _panel()
-    with pytest.warns(ForecastWarning, match="'naive' do not use covariates"):
+    with pytest.warns(ForecastWarning, match="'naive' forecast without them"):
         out = fc.forecast(df, ["naive", "_test_regression"], h=4, covariates=cov)
     reg = out[out["model"] == "_test_regression"]
     expected = np.concatenate(
