@@ -3,9 +3,10 @@
 :func:`estimate` runs exactly the estimation of statsmodels'
 :meth:`~statsmodels.tsa.exponential_smoothing.ets.ETSModel.fit` (same start values, bounds,
 reparametrisation of the smoothing parameters, L-BFGS-B with the same settings and the same
-likelihood from statsmodels' compiled smoother), but calls the smoother directly: the
-per-evaluation overhead of the generic likelihood-model machinery was most of the cost of a fit
-on short series. It builds no results object, so that the automatic search builds one only for
+likelihood from statsmodels' compiled smoother), but calls the smoother directly and takes the
+forward-difference gradient itself (the step and the bound handling of scipy's, without its
+per-call overhead): the generic likelihood-model machinery was most of the cost of a fit on
+short series. It builds no results object, so that the automatic search builds one only for
 the chosen specification (:func:`results_for`), and that results object computes the
 covariance of the estimates (a complex-step Hessian) only when it is first asked for.
 
@@ -50,9 +51,10 @@ class Estimate:
     aicc: float
 
 
-def _objective(model: ETSModel, fixed: np.ndarray, values: np.ndarray, stars: tuple[bool, bool]):
+def _objective(
+    model: ETSModel, y: np.ndarray, fixed: np.ndarray, values: np.ndarray, stars: tuple[bool, bool]
+):
     """``-loglike / nobs`` of free internal parameters, as ``ETSModel._loglike_internal``."""
-    y = np.asarray(model.endog, dtype=float)
     n = y.shape[0]
     yhat = np.zeros(n)
     xhat = np.zeros((n, model._k_states_internal))
@@ -68,6 +70,23 @@ def _objective(model: ETSModel, fixed: np.ndarray, values: np.ndarray, stars: tu
         return float(-loglike / n)
 
     return negative_loglike
+
+
+def _with_gradient(objective, upper: np.ndarray, step: float = 1e-8):
+    """Return the objective with its forward-difference gradient (backward at an upper bound)."""
+
+    def value_and_gradient(x: np.ndarray) -> tuple[float, np.ndarray]:
+        value = objective(x)
+        gradient = np.empty(x.shape[0])
+        shifted = x.copy()
+        for i in range(x.shape[0]):
+            h = step if x[i] + step <= upper[i] else -step
+            shifted[i] = x[i] + h
+            gradient[i] = (objective(shifted) - value) / (shifted[i] - x[i])
+            shifted[i] = x[i]
+        return value, gradient
+
+    return value_and_gradient
 
 
 def estimate(model: ETSModel, start_params: np.ndarray | None, maxiter: int) -> Estimate:
@@ -98,12 +117,14 @@ def estimate(model: ETSModel, start_params: np.ndarray | None, maxiter: int) -> 
     fixed = np.array([low == high for low, high in bounds], dtype=np.int64)
     values = np.where(fixed == 1, [low for low, _ in bounds], 0.0)
     free = fixed == 0
-    objective = _objective(model, fixed, values, (beta_star, gamma_star))
+    y = np.asarray(model.endog, dtype=float)
+    objective = _objective(model, y, fixed, values, (beta_star, gamma_star))
+    free_bounds = [b for b, keep in zip(bounds, free, strict=True) if keep]
+    upper = np.array([high for _, high in free_bounds])
     x, f_min, _ = fmin_l_bfgs_b(
-        objective,
-        internal[free],
-        approx_grad=True,
-        bounds=[b for b, keep in zip(bounds, free, strict=True) if keep],
+        _with_gradient(objective, upper),
+        np.clip(internal[free], [low for low, _ in free_bounds], upper),
+        bounds=free_bounds,
         maxiter=maxiter,
     )
     fitted = values.copy()
