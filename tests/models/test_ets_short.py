@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits
 import forecast as fc
 from forecast.models._ets_fit import estimate, results_for
 from forecast.models._statsmodels import aicc
-from forecast.models.ets import candidate_specs
+from forecast.models.ets import ETSSpec, _nested_start, candidate_specs
 from forecast.schema import level_column
 
 
@@ -110,3 +110,19 @@ def test_lean_estimate_is_statsmodels_fit(
     results = results_for(model(), lean.params)
     np.testing.assert_allclose(results.forecast(8), direct.forecast(8), rtol=1e-12)
     np.testing.assert_allclose(results.cov_params_default, direct.cov_params_default, rtol=1e-8)
+
+
+def test_a_candidate_starts_from_the_nearest_simpler_estimates() -> None:
+    data = _series(40, "QS", seed=11, level=200.0)
+    model = fc.models.get("ets").fit(data)
+    damped = ETSSpec("add", "add", True, None)
+    undamped = ETSSpec("add", "add", False, None)
+    statsmodels_model = model._model(data["y"].to_numpy(), damped)
+    names = {undamped: list(model._model(data["y"].to_numpy(), undamped).param_names)}
+    start = _nested_start(damped, statsmodels_model, model.estimates_, names)
+    assert start is not None
+    known = dict(zip(names[undamped], model.estimates_[undamped], strict=True))
+    for name, value in zip(statsmodels_model.param_names, start, strict=True):
+        if name in known:
+            assert value == known[name]
+    assert _nested_start(ETSSpec("add", None, False, None), statsmodels_model, {}, {}) is None
