@@ -61,6 +61,14 @@ def test_predict_models_without_data_equals_fc_forecast(
     assert result.failures.empty and result.n_units == 6
 
 
+def test_predict_models_with_workers_equals_one_process(folder: Path) -> None:
+    """Workers (which load one model of each kind in the parent first) change nothing."""
+    alone = fc.persistence.predict_models(folder, h=7, n_jobs=1)
+    workers = fc.persistence.predict_models(folder, h=7, n_jobs=2)
+    pd.testing.assert_frame_equal(workers.frame, alone.frame)
+    assert workers.failures.empty and workers.n_units == alone.n_units
+
+
 def test_forecast_and_save_writes_the_forecasts_models(
     two_series: pd.DataFrame, tmp_path: Path
 ) -> None:
