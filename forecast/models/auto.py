@@ -158,7 +158,11 @@ class Auto(BaseModel):
     combination of the members' paths, which keeps their dependence across steps (the
     Schaake shuffle, [4]_). A plain equal-weight combination of ETS, ARIMA and theta-family
     forecasts is more accurate than choosing one of them per series on the M3 and M4
-    competitions ([1]_, [2]_) and costs no inner backtest.
+    competitions ([1]_, [2]_) and costs no inner backtest. Measured by
+    ``benchmarks/bench_competitions.py`` on a 5% sample (seed 1; members' forecasts combined):
+    M3 150 series sMAPE 11.35, MASE 1.254 (statsforecast's mean of AutoETS, AutoARIMA and
+    AutoTheta 11.60, 1.239); Tourism 65 series MASE 2.044 (2.014). Its cost is the sum of its
+    members' (``arima`` the largest), above that statsforecast mean's on the same series.
 
     With covariates (``fit(..., covariates=)``), the members whose capabilities say they use
     covariates (``arima``, ``prophet``) are fitted with them and need their future values at
