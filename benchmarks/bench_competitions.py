@@ -332,7 +332,7 @@ def render(results: pd.DataFrame) -> str:
         total = run.loc[run["frequency"] == "all"].set_index("tool")
         n = int(total["n_series"].max()) if len(total) else 0
         what = "all series" if sample >= 1 else f"a {sample:g} sample (seed {seed})"
-        metric = "sMAPE" if competition != "tourism" else "MASE"
+        metric = "sMAPE"
         lines += [
             f"#### {competition.upper()}: {what}, {n} series, measured {run['measured'].max()}",
             "",
