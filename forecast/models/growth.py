@@ -24,7 +24,14 @@ import pandas as pd
 
 from forecast.errors import ConfigError
 from forecast.models import _curvefit as cf
-from forecast.models._curve_covariates import CovariateTable, design_rows, effect_names, multiplier
+from forecast.models._curve_covariates import (
+    CovariateTable,
+    design_rows,
+    effect_names,
+    effective_time,
+    multiplier,
+)
+from forecast.models._params import check_choice
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import register
 from forecast.schema import DS, QUALIFIER, Y
@@ -97,7 +104,9 @@ class _CurveModel(BaseModel, CovariateTable):
         interval_method: Literal["laplace", "bootstrap"],
         n_boot: int,
         seed: int,
+        covariate_effect: Literal["level", "time"],
     ) -> None:
+        check_choice(self.name, "covariate_effect", covariate_effect, ("level", "time"))
         cf.check_curve_options(
             self.name,
             target=target,
@@ -123,6 +132,7 @@ class _CurveModel(BaseModel, CovariateTable):
         self.interval_method = interval_method
         self.n_boot = n_boot
         self.seed = seed
+        self.covariate_effect = covariate_effect
 
     def _shape(self, theta: np.ndarray, t: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -134,6 +144,8 @@ class _CurveModel(BaseModel, CovariateTable):
         raise NotImplementedError
 
     def _values(self, theta: np.ndarray, t: np.ndarray) -> np.ndarray:
+        if self.covariate_values_.shape[1] and self.covariate_effect == "time":
+            return cf.on_scale(self._in_effective_time(theta, t), self.transform)
         if self.target == "adoptions":
             values = self._shape(theta, t) - self._shape(theta, t - 1.0)
         else:
@@ -142,6 +154,15 @@ class _CurveModel(BaseModel, CovariateTable):
             table_t, table_x = self._table()
             values = values * multiplier(theta[..., 3:], design_rows(table_t, table_x, t))
         return cf.on_scale(values, self.transform)
+
+    def _in_effective_time(self, theta: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Evaluate the curve in effective time (``covariate_effect="time"``)."""
+        table_t, table_x = self._table()
+        now = self._shape(theta, effective_time(theta[..., 3:], table_t, table_x, t))
+        if self.target != "adoptions":
+            return now
+        before = effective_time(theta[..., 3:], table_t, table_x, t, back=1.0)
+        return now - self._shape(theta, before)
 
     def _named(self, theta: np.ndarray) -> dict[str, float]:
         return self._natural(theta) | self._effects(theta, 3)
@@ -254,6 +275,11 @@ class LogisticGrowth(_CurveModel):
         Bootstrap replicates.
     seed : int
         Seed of the bootstrap and of the paths behind the intervals.
+    covariate_effect : {"level", "time"}
+        How covariates act (with ``fit(..., covariates=frame)``): ``"level"`` (default)
+        multiplies the curve by :math:`e^{\beta^\top x_t}`; ``"time"`` runs the curve in the
+        effective time :math:`X(t) = \int_0^t e^{\beta^\top x(s)} ds` (as the generalised
+        Bass model does), so a campaign speeds the growth while it runs and its gain stays.
     transform : {"log"}, optional
         Fit on the log scale (multiplicative errors).
     freq : str, optional
@@ -277,9 +303,10 @@ class LogisticGrowth(_CurveModel):
 
     Covariates (``fit(..., covariates=frame)``) act on the level,
     :math:`y_t = f(t)\, e^{\beta^\top x_t}` (on the adoptions of the period with
-    ``target="adoptions"``), with :math:`\beta` estimated with the curve's parameters and
-    part of the Laplace or bootstrap uncertainty behind the intervals; ``K`` is then the
-    capacity with every covariate at 0. A covariate constant over the history is refused (the
+    ``target="adoptions"``), or with ``covariate_effect="time"`` on the curve's clock,
+    :math:`f(X(t))`, with :math:`\beta` estimated with the curve's parameters and part of the
+    Laplace or bootstrap uncertainty behind the intervals; ``K`` is then the capacity with
+    every covariate at 0. A covariate constant over the history is refused (the
     level absorbs it). See :mod:`forecast.models._curve_covariates`.
 
     References
@@ -313,12 +340,22 @@ class LogisticGrowth(_CurveModel):
         interval_method: Literal["laplace", "bootstrap"] = "laplace",
         n_boot: int = 200,
         seed: int = 0,
+        covariate_effect: Literal["level", "time"] = "level",
         transform: Literal["log"] | None = None,
         freq: str | None = None,
     ) -> None:
         BaseModel.__init__(self, transform=transform, freq=freq)
         self._setup(
-            target, launch, prior, capacity, fix_capacity, sigma, interval_method, n_boot, seed
+            target,
+            launch,
+            prior,
+            capacity,
+            fix_capacity,
+            sigma,
+            interval_method,
+            n_boot,
+            seed,
+            covariate_effect,
         )
 
     def _shape(self, theta: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -370,6 +407,11 @@ class GompertzGrowth(_CurveModel):
         Bootstrap replicates.
     seed : int
         Seed of the bootstrap and of the paths behind the intervals.
+    covariate_effect : {"level", "time"}
+        How covariates act (with ``fit(..., covariates=frame)``): ``"level"`` (default)
+        multiplies the curve by :math:`e^{\beta^\top x_t}`; ``"time"`` runs the curve in the
+        effective time :math:`X(t) = \int_0^t e^{\beta^\top x(s)} ds` (as the generalised
+        Bass model does), so a campaign speeds the growth while it runs and its gain stays.
     transform : {"log"}, optional
         Fit on the log scale (multiplicative errors).
     freq : str, optional
@@ -391,9 +433,10 @@ class GompertzGrowth(_CurveModel):
 
     Covariates (``fit(..., covariates=frame)``) act on the level,
     :math:`y_t = f(t)\, e^{\beta^\top x_t}` (on the adoptions of the period with
-    ``target="adoptions"``), with :math:`\beta` estimated with the curve's parameters and
-    part of the Laplace or bootstrap uncertainty behind the intervals; ``K`` is then the
-    capacity with every covariate at 0. A covariate constant over the history is refused (the
+    ``target="adoptions"``), or with ``covariate_effect="time"`` on the curve's clock,
+    :math:`f(X(t))`, with :math:`\beta` estimated with the curve's parameters and part of the
+    Laplace or bootstrap uncertainty behind the intervals; ``K`` is then the capacity with
+    every covariate at 0. A covariate constant over the history is refused (the
     level absorbs it). See :mod:`forecast.models._curve_covariates`.
 
     References
@@ -419,12 +462,22 @@ class GompertzGrowth(_CurveModel):
         interval_method: Literal["laplace", "bootstrap"] = "laplace",
         n_boot: int = 200,
         seed: int = 0,
+        covariate_effect: Literal["level", "time"] = "level",
         transform: Literal["log"] | None = None,
         freq: str | None = None,
     ) -> None:
         BaseModel.__init__(self, transform=transform, freq=freq)
         self._setup(
-            target, launch, prior, capacity, fix_capacity, sigma, interval_method, n_boot, seed
+            target,
+            launch,
+            prior,
+            capacity,
+            fix_capacity,
+            sigma,
+            interval_method,
+            n_boot,
+            seed,
+            covariate_effect,
         )
 
     def _shape(self, theta: np.ndarray, t: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import forecast as fc
 from forecast.datasets import simulate_market
-from forecast.errors import CapabilityError, CovariateError
+from forecast.errors import CapabilityError, ConfigError, CovariateError
 from forecast.models._curve_covariates import effective_time
 from forecast.models.bass import bass_cumulative
 from forecast.models.growth import gompertz_curve, logistic_curve
@@ -84,6 +84,29 @@ def test_level_curves_recover_the_campaign_effect(name: str, seed: int) -> None:
     assert abs(estimate - BETA) < TOLERANCE
     assert 0 < se and abs(estimate - BETA) < 3 * se + 0.01
     assert model.covariates_ == ("campaign",)
+
+
+@pytest.mark.parametrize("name", ["logistic", "gompertz"])
+def test_curves_in_effective_time_recover_the_effect(name: str) -> None:
+    on = _campaign(3)
+    clock = np.cumsum(np.exp(BETA * on))
+    if name == "logistic":
+        mean = logistic_curve(clock, 1e6, 0.12, 30.0)
+    else:
+        mean = gompertz_curve(clock, 1e6, 5.0, 0.05)
+    series, covariates = _frames(_noisy(mean, 3), on)
+    model = fc.models.get(name, transform="log", covariate_effect="time")
+    model.fit(series, covariates=covariates)
+    assert abs(model.params_["beta_campaign"] - BETA) < TOLERANCE
+    forecast = model.predict(H, covariates=covariates, levels=(80,))
+    assert np.allclose(forecast["yhat"], mean[N:], rtol=0.1)
+    level = fc.models.get(name, transform="log").fit(series, covariates=covariates)
+    assert model.params_["sigma"] < level.params_["sigma"]
+
+
+def test_covariate_effect_is_checked() -> None:
+    with pytest.raises(ConfigError, match="covariate_effect"):
+        fc.models.get("logistic", covariate_effect="hazard")
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
