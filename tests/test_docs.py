@@ -33,7 +33,16 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 SKIP_MARKER = "<!-- skip-test -->"
 # Pages whose examples take seconds (several model fits, simulated markets, worker processes).
-SLOW_PAGES = {"index", "models", "covariates", "models-theta-ces", "backtesting", "retention", "scenarios", "shares"}
+SLOW_PAGES = {
+    "index",
+    "models",
+    "covariates",
+    "models-theta-ces",
+    "backtesting",
+    "retention",
+    "scenarios",
+    "shares",
+}
 
 _FENCE = re.compile(r"^```(\S*)\s*$")
 
