@@ -341,6 +341,8 @@ def _set_state(model: BaseModel, state: Any, results: Json, where: str) -> None:
     fitted = state.get("is_fitted_") is True
     if bool(state) and not fitted or (results is not None) != (fitted and model.name in ADAPTERS):
         raise ModelFileError(f"{where}: the fitted state is incomplete")
+    if fitted:  # a file written before covariates existed: the model was fitted without any
+        state = {"covariates_": (), **state}
     vars(model).update(state)
 
 
