@@ -2,6 +2,7 @@ r"""Complex exponential smoothing (Svetunkov, Kourentzes and Ord 2022): ``ces``.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any, Literal
 
 import numpy as np
@@ -104,14 +105,7 @@ class ComplexExponentialSmoothing(BaseModel):
         y = data[Y].to_numpy(dtype=float)
         fits = [fit_ces(y, season, self.seasonal_period_) for season in self._seasons(len(y))]
         fit = min(fits, key=lambda f: f.aicc)
-        self.ces_fit_: dict[str, Any] = {
-            "season": fit.season,
-            "m": fit.m,
-            "params": fit.params,
-            "sse": fit.sse,
-            "states": fit.states,
-            "n_obs": fit.n_obs,
-        }
+        self.ces_fit_: dict[str, Any] = {f.name: getattr(fit, f.name) for f in fields(fit)}
         b0, b1 = (*fit.params[2:], None, None)[:2]
         self.params_ = {
             "season": fit.season,

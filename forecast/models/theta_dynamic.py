@@ -2,6 +2,7 @@ r"""The optimised and dynamic optimised theta models (Fiorucci et al. 2016): ``d
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any, Literal
 
 import numpy as np
@@ -117,15 +118,7 @@ class DynamicOptimisedTheta(BaseModel):
         variants = VARIANTS if self.variant == "auto" else (self.variant,)
         fits = [fit_theta(adjusted, v) for v in variants]
         fit = min(fits, key=lambda f: f.mse)
-        self.theta_fit_: dict[str, Any] = {
-            "variant": fit.variant,
-            "alpha": fit.alpha,
-            "theta": fit.theta,
-            "level0": fit.level0,
-            "mse": fit.mse,
-            "state": fit.state,
-            "residuals": fit.residuals,
-        }
+        self.theta_fit_: dict[str, Any] = {f.name: getattr(fit, f.name) for f in fields(fit)}
         self.season_ = season
         self.decomposition_ = kind
         self.params_ = {
