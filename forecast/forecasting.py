@@ -15,6 +15,7 @@ from typing import Literal
 
 import pandas as pd
 
+from forecast.engine.calibrate import CallCalibrate, calibrate_models
 from forecast.engine.covariates import for_model, prepare_covariates
 from forecast.engine.parallel import Progress, check_n_jobs, parallel_map
 from forecast.engine.result import EngineResult, assemble, publish
@@ -71,6 +72,7 @@ def run_forecast(
     *,
     covariates: pd.DataFrame | ValidCovariates | None = None,
     observed: Sequence[str] = (),
+    calibrate: CallCalibrate = None,
 ) -> EngineResult:
     """Forecast every series with every model; the forecasts and the failures as data.
 
@@ -85,7 +87,7 @@ def run_forecast(
         Cohort retention, validated here unless already checked.
     progress : callable, optional
         Called with the number of (series, model) pairs finished since the last call.
-    covariates, observed
+    covariates, observed, calibrate
         As for :func:`forecast`.
 
     Returns
@@ -103,7 +105,7 @@ def run_forecast(
     h = check_horizon(h)
     checked_levels = check_levels(levels)
     check_n_jobs(n_jobs)
-    labelled = label_models(models)
+    labelled = label_models(calibrate_models(models, calibrate))
     data = valid_series(df).frame
     checked = valid_retention(retention)
     clean_retention = None if checked is None else checked.frame
@@ -145,6 +147,7 @@ def forecast(
     *,
     covariates: pd.DataFrame | ValidCovariates | None = None,
     observed: Sequence[str] = (),
+    calibrate: CallCalibrate = None,
 ) -> pd.DataFrame:
     """Forecast every series of ``df`` with every model.
 
@@ -190,6 +193,13 @@ def forecast(
         Covariates known only once observed (realised spend): each is replaced by itself
         ``h`` steps earlier, ``<name>_lag<h>`` (:mod:`forecast.engine.covariates`), so no
         forecast reads its values after the last observed date.
+    calibrate : {None, True, False, "conformal", "off"}
+        Calibrate the intervals and sample paths of every model from its own errors in inner
+        backtests on its training data (:mod:`forecast.models._calibration`): True or
+        ``"conformal"`` on, False or ``"off"`` off, None (default) each model's own setting.
+        It applies to every model given by name, and to every instance whose ``calibrate``
+        is its constructor's default; an instance that sets ``calibrate`` keeps it
+        (:func:`forecast.engine.calibrate.with_calibrate`).
 
     Returns
     -------
@@ -209,7 +219,8 @@ def forecast(
     CapabilityError
         Covariates given but no model uses them.
     ConfigError
-        Bad ``h``, ``levels``, ``n_jobs``, ``on_error`` or ``models`` (e.g. ``models=None``).
+        Bad ``h``, ``levels``, ``n_jobs``, ``on_error``, ``calibrate`` or ``models`` (e.g.
+        ``models=None``).
     UnknownModelError
         A model name that is not registered.
     ForecastError
@@ -243,7 +254,16 @@ def forecast(
     if on_error not in ("collect", "raise"):
         raise ConfigError(f"on_error must be 'collect' or 'raise', not {on_error!r}.")
     result = run_forecast(
-        df, models, h, levels, retention, n_jobs, progress, covariates=covariates, observed=observed
+        df,
+        models,
+        h,
+        levels,
+        retention,
+        n_jobs,
+        progress,
+        covariates=covariates,
+        observed=observed,
+        calibrate=calibrate,
     )
     if result.errors and on_error == "raise":
         first: ForecastError = result.errors[0]

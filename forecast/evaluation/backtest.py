@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from forecast.engine.calibrate import CallCalibrate, calibrate_models
 from forecast.engine.covariates import for_model, prepare_covariates
 from forecast.engine.parallel import Progress, check_n_jobs, parallel_map
 from forecast.engine.result import EngineResult, assemble, publish
@@ -171,6 +172,7 @@ def plan_backtest(
     seasonal_period: int | None = None,
     covariates: pd.DataFrame | ValidCovariates | None = None,
     observed: Sequence[str] = (),
+    calibrate: CallCalibrate = None,
 ) -> BacktestPlan:
     """Check the arguments, validate the frames once and plan the work; nothing is fitted.
 
@@ -180,7 +182,7 @@ def plan_backtest(
     settings = backtest_settings(
         h, n_windows, step, window, window_size, refit, levels, seasonal_period
     )
-    labelled = label_models(models)
+    labelled = label_models(calibrate_models(models, calibrate))
     data = valid_series(df).frame
     checked = valid_retention(retention)
     if cutoffs is None:
@@ -281,6 +283,7 @@ def run_backtest(
     progress: Progress | None = None,
     covariates: pd.DataFrame | ValidCovariates | None = None,
     observed: Sequence[str] = (),
+    calibrate: CallCalibrate = None,
 ) -> EngineResult:
     """Backtest every model on every series; the backtest and its failures as data.
 
@@ -308,6 +311,7 @@ def run_backtest(
         seasonal_period=seasonal_period,
         covariates=covariates,
         observed=observed,
+        calibrate=calibrate,
     )
     return execute_backtest(plan, n_jobs, progress)
 
@@ -344,6 +348,7 @@ def backtest(
     progress: Progress | None = None,
     covariates: pd.DataFrame | ValidCovariates | None = None,
     observed: Sequence[str] = (),
+    calibrate: CallCalibrate = None,
 ) -> pd.DataFrame:
     """Rolling-origin evaluation of models on every series, on cutoffs shared by all models.
 
@@ -402,6 +407,10 @@ def backtest(
     observed : sequence of str
         Covariates known only once observed, lagged by ``h`` steps (``<name>_lag<h>``), so
         no window reads their values after its cutoff (:mod:`forecast.engine.covariates`).
+    calibrate : {None, True, False, "conformal", "off"}
+        Calibrate every model's intervals as :func:`forecast.forecast` does (a model given
+        as an instance that sets ``calibrate`` keeps it). Each window's model calibrates on
+        that window's training data alone, so nothing after a cutoff reaches its intervals.
 
     Returns
     -------
@@ -464,6 +473,7 @@ def backtest(
         seasonal_period=seasonal_period,
         covariates=covariates,
         observed=observed,
+        calibrate=calibrate,
     )
     if plan.problems and not plan.tasks:
         raise next(iter(plan.problems.values()))

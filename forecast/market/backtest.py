@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from forecast.engine.calibrate import CallCalibrate
 from forecast.engine.rolling import roll
 from forecast.errors import ConfigError, DataError, SchemaError
 from forecast.evaluation.metrics import coverage, metric_column
@@ -65,6 +66,7 @@ def backtest_shares(
     negative: Literal["floor", "raise"] = "floor",
     delta: float | None = None,
     benchmark: bool = True,
+    calibrate: CallCalibrate = None,
 ) -> pd.DataFrame:
     """Rolling-origin backtest of share forecasts against the observed shares.
 
@@ -77,6 +79,9 @@ def backtest_shares(
     ----------
     df, models, h, levels, market, n_samples, seed, method, transform, negative, delta
         As for :func:`shares`.
+    calibrate : {None, True, False, "conformal", "off"}
+        As for :func:`shares`; each window's models calibrate on that window's training data
+        alone.
     n_windows : int
         Number of cutoffs.
     step : int, optional
@@ -123,6 +128,7 @@ def backtest_shares(
             transform=transform,
             negative=negative,
             delta=delta,
+            calibrate=calibrate,
         )
         frames = [paths_frame(result, levels)[keep].assign(**{CUTOFF: cutoff})]
         if benchmark:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 
+from forecast.engine.calibrate import CallCalibrate, check_calibrate, with_calibrate
 from forecast.engine.specs import label_models
 from forecast.errors import ConfigError, DataError, DomainError, HistoryError, format_rows
 from forecast.market.arguments import check_draws, check_hold, check_retention
@@ -88,6 +89,7 @@ class _Draw:
     h: int
     n: int
     seed: int
+    calibrate: CallCalibrate = None
 
 
 # ------------------------------------------------------------------------------------ models
@@ -95,8 +97,10 @@ def _product_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1)[0])
 
 
-def _labelled(spec: object, transform: Literal["log"] | None) -> tuple[str, BaseModel]:
-    """Label one product's model as the engine does, and return it with a fresh unfitted copy."""
+def _labelled(
+    spec: object, transform: Literal["log"] | None, calibrate: CallCalibrate
+) -> tuple[str, BaseModel]:
+    """Label one product's model as the engine does; a fresh unfitted copy, calibrated as asked."""
     if not isinstance(spec, (str, BaseModel)):
         raise ConfigError(
             "a product's model is a registry name or a model instance, not "
@@ -104,8 +108,8 @@ def _labelled(spec: object, transform: Literal["log"] | None) -> tuple[str, Base
         )
     ((label, model),) = label_models(spec).items()
     if isinstance(spec, str) and transform is not None:
-        return label, get(spec, transform=transform)
-    return label, model
+        model = get(spec, transform=transform)
+    return label, with_calibrate(model, calibrate)
 
 
 def _spec_for(models: ProductModel | Mapping[str, ProductModel], product: str) -> ProductModel:
@@ -140,6 +144,7 @@ def share_paths(
     delta: float | None = None,
     hold: Mapping[str, float] | None = None,
     retention: Mapping[str, pd.DataFrame | ValidRetention] | None = None,
+    calibrate: CallCalibrate = None,
 ) -> SharePaths:
     """Draw sample paths of the market's shares ``h`` steps ahead.
 
@@ -177,8 +182,13 @@ def share_paths(
             "hold= and retention= apply to one model per product: use method='paths' without "
             "the competition model."
         )
-    draw = _Draw(data, products, draw_h, n, seed)
+    draw = _Draw(data, products, draw_h, n, seed, check_calibrate(calibrate))
     if _is_competition(models):
+        if calibrate is not None:
+            raise ConfigError(
+                "the competition model draws its own joint paths and takes no calibrate; drop "
+                f"calibrate={calibrate!r}, or forecast each product with a calibrated model."
+            )
         if method != "paths":
             raise ConfigError(
                 "the competition model forecasts the products' users jointly; use "
@@ -196,12 +206,13 @@ def _fit_product(
     product: str,
     transform: Literal["log"] | None,
     retention: ValidRetention | None,
+    calibrate: CallCalibrate,
 ) -> tuple[str, BaseModel]:
     if _is_competition(spec):
         raise ConfigError(
             "the competition model forecasts all products at once; pass models='competition'."
         )
-    label, model = _labelled(spec, transform)
+    label, model = _labelled(spec, transform, calibrate)
     try:
         model.fit_validated(rows, None if retention is None else retention.frame)
     except HistoryError as err:
@@ -237,7 +248,7 @@ def _product_paths(
             continue
         spec = _spec_for(models, product)
         label, fitted[product] = _fit_product(
-            spec, rows_of[product], product, transform, retention.get(product)
+            spec, rows_of[product], product, transform, retention.get(product), draw.calibrate
         )
         labels.append(label)
     latest = max(fitted.values(), key=lambda m: m.last_ds_)
@@ -403,7 +414,7 @@ def _compositional_paths(
             f"transform={transform!r}."
         )
     coords = _log_ratio_coordinates(draw, method, delta)
-    label, model = _labelled(models, None)
+    label, model = _labelled(models, None, draw.calibrate)
     fitted = []
     for j in range(coords.shape[1]):
         # built from the checked market: sorted dates, finite values, one series

@@ -55,6 +55,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from forecast.engine.calibrate import CallCalibrate
 from forecast.market.frames import (
     FORECAST,
     HISTORY,
@@ -117,6 +118,7 @@ def shares(
     delta: float | None = None,
     hold: Mapping[str, float] | None = None,
     retention: Mapping[str, pd.DataFrame | ValidRetention] | None = None,
+    calibrate: CallCalibrate = None,
 ) -> pd.DataFrame:
     """Observed and forecast market shares of each product, with intervals from sample paths.
 
@@ -159,6 +161,11 @@ def shares(
     retention : mapping of product to DataFrame, optional
         Cohort retention passed to the product's model, e.g. ``{"kimi/dau/all":
         data.retention}`` for ``retention_feedback``; each frame is checked once.
+    calibrate : {None, True, False, "conformal", "off"}
+        Calibrate every product's model (or the log-ratio coordinates' model) as
+        :func:`forecast.forecast` does: its sample paths are then drawn from its own errors in
+        inner backtests on its training data, and the shares are built from those paths. An
+        instance that sets ``calibrate`` keeps it; the competition model refuses it.
 
     Returns
     -------
@@ -177,6 +184,8 @@ def shares(
     DataError
         Bad frames, products on different date grids, negative paths with ``negative="raise"``,
         zero shares without ``delta``.
+    ConfigError
+        Bad arguments, e.g. ``calibrate`` with the competition model.
     ModelError
         A model that cannot fit a product (for example a series holding bounds given to a model
         without the ``bounds`` capability).
@@ -214,6 +223,7 @@ def shares(
         delta=delta,
         hold=hold,
         retention=retention,
+        calibrate=calibrate,
     )
     columns = share_columns(levels) + [QUALIFIER]
     history = _history_rows(history_shares(checked, result.products, bounds=True), columns)
