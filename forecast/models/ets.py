@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, FitError, HistoryError
+from forecast.models._ets_forecast import forecast_variance, point_forecast
 from forecast.models._params import check_choice, check_int
 from forecast.models._statsmodels import quiet_estimation, simulate_paths
-from forecast.models.base import BaseModel, Capabilities, Intervals
+from forecast.models.base import BaseModel, Capabilities, Intervals, normal_intervals
 from forecast.models.registry import register
 from forecast.schema import Y
 
@@ -195,7 +196,10 @@ class ETS(BaseModel):
     candidate starts from the estimates of the nearest simpler one
     instead of statsmodels' heuristic, which halved the fitting time and did not hurt accuracy
     on a 10% M3 sample (sMAPE 12.00 against 12.62, MASE 1.34 against 1.39). Intervals come from
-    the chosen model: closed-form variances where they exist, otherwise
+    the chosen model: for classes 1 to 3 of Hyndman et al. (2008, chapter 6; every model
+    but ETS(A,*,M) and a multiplicative trend) the point forecast plus or minus a normal
+    quantile times the exact forecast standard deviation, as R's ``forecast::ets`` (see
+    :mod:`forecast.models._ets_forecast`); otherwise the quantiles of
     ``simulate_repetitions`` simulated paths (seeded). ``update`` re-runs the filter on the
     extended series with the estimated parameters.
 
@@ -378,9 +382,12 @@ class ETS(BaseModel):
 
     # ---------------------------------------------------------------------------- forecasting
     def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
-        point = np.asarray(self.results_.forecast(h), dtype=float)
+        point = point_forecast(self.results_, h)
         if not levels:
             return point, {}
+        variance = forecast_variance(self.results_, point)
+        if variance is not None:
+            return point, normal_intervals(point, np.sqrt(variance), levels)
         n = int(self.results_.nobs)
         with quiet_estimation():
             prediction = self.results_.get_prediction(
