@@ -112,6 +112,12 @@ def _refit(text: str) -> bool | int:
     help="Interval level in percent (repeatable).",
 )
 @click.option(
+    "--calibrate",
+    is_flag=True,
+    help="Calibrate every model's intervals on its own inner backtests, inside each window "
+    "(calibrate=true, unless a --model spec sets calibrate).",
+)
+@click.option(
     "--metric",
     default="mase",
     show_default=True,
@@ -155,6 +161,7 @@ def backtest_command(
     window_size: int | None,
     refit: str,
     levels: tuple[float, ...],
+    calibrate: bool,
     metric: str,
     out: str | None,
     metrics_out: str | None,
@@ -207,7 +214,7 @@ def backtest_command(
     if retention_path is not None:
         retention = read_input(retention_path, "retention")
     cov_path, observed, holidays = given_covariates()
-    models = parse_models(with_holidays(model_specs, holidays))
+    models = parse_models(with_holidays(model_specs, holidays), calibrate)
     refit_value = _refit(refit)
     checked = valid_series(frame)
     covariates = None if cov_path is None else read_covariates(cov_path, checked.frame)

@@ -121,22 +121,21 @@ def _check_parameter_names(name: str, cls: type, params: dict[str, object]) -> N
         )
 
 
-def _calibrated(spec: str) -> str:
-    """``spec`` with ``calibrate=true`` added, unless it sets ``calibrate`` itself."""
-    name, colon, rest = spec.partition(":")
-    keys = {item.partition("=")[0].strip() for item in rest.split(",")}
-    if "calibrate" in keys:
-        return spec
-    return f"{name}:{rest},calibrate=true" if colon and rest.strip() else f"{name}:calibrate=true"
+def _sets_calibrate(spec: str) -> bool:
+    _, _, rest = spec.partition(":")
+    return "calibrate" in {item.partition("=")[0].strip() for item in rest.split(",")}
 
 
-def parse_models(specs: tuple[str, ...]) -> dict[str, BaseModel]:
+def parse_models(specs: tuple[str, ...], calibrate: bool = False) -> dict[str, BaseModel]:
     """Build the models of repeated ``--model`` options, labelled as ``fc.forecast`` does.
 
     Parameters
     ----------
     specs : tuple of str
         Specs of :func:`parse_model_spec`.
+    calibrate : bool
+        The ``--calibrate`` flag: every model whose spec does not set ``calibrate`` gets
+        ``calibrate=True`` (:func:`forecast.engine.calibrate.with_calibrate`).
 
     Returns
     -------
@@ -150,9 +149,16 @@ def parse_models(specs: tuple[str, ...]) -> dict[str, BaseModel]:
     ConfigError
         A bad spec, or the same model twice with the same hyperparameters.
     """
+    from forecast.engine.calibrate import with_calibrate
     from forecast.engine.specs import label_models
 
-    return label_models([parse_model_spec(spec)[1] for spec in specs])
+    models = [parse_model_spec(spec)[1] for spec in specs]
+    if calibrate:
+        models = [
+            model if _sets_calibrate(spec) else with_calibrate(model, True)
+            for spec, model in zip(specs, models, strict=True)
+        ]
+    return label_models(models)
 
 
 def _select_series(frame: pd.DataFrame, series: tuple[str, ...]) -> ValidSeries:
@@ -332,7 +338,7 @@ def run_command(
     n_series = history[UNIQUE_ID].nunique()
     cov_path, observed, holidays = given_covariates()
     model_specs = with_holidays(model_specs, holidays)
-    models = parse_models(tuple(_calibrated(s) for s in model_specs) if calibrate else model_specs)
+    models = parse_models(model_specs, calibrate)
     covariates = None if cov_path is None else read_covariates(cov_path, history)
     per_series = len(models) if len(models) > 3 else 1  # fc.plot: a panel per model above 3
     if plot_path is not None and n_series * per_series > _MAX_PLOT_PANELS:

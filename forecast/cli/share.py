@@ -269,6 +269,13 @@ def _readable(frame: pd.DataFrame) -> pd.DataFrame:
 )
 @deprecated_option("--retention", "--retention-data", "old_retention_specs", multiple=True)
 @click.option(
+    "--calibrate",
+    is_flag=True,
+    help="Draw every product's paths from its model calibrated on its own inner backtests "
+    "(calibrate=true, unless a --model spec sets calibrate to another value than the "
+    "model's default; not with the competition model).",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False, allow_dash=True),
     help="Write the shares to FILE (.csv, .parquet or .json), or '-' for CSV on stdout.",
@@ -296,6 +303,7 @@ def share_command(
     hold_specs: tuple[str, ...],
     retention_specs: tuple[str, ...],
     old_retention_specs: tuple[str, ...],
+    calibrate: bool,
     out: str | None,
     plot_path: str | None,
 ) -> None:
@@ -347,6 +355,7 @@ def share_command(
         delta=delta,
         hold=hold,
         retention=retention,
+        calibrate=True if calibrate else None,
     )
     if out is not None:
         write_result(result, out, what="share rows")
