@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from forecast.errors import FitError
 from forecast.models._params import check_bool, check_choice, check_number
@@ -14,7 +15,49 @@ from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import register
 from forecast.schema import Y
 
-__all__ = ["Theta"]
+__all__ = ["Theta", "theta_forecast"]
+
+
+def theta_forecast(results: Any, h: int, theta: float) -> np.ndarray:
+    r"""Return statsmodels' Theta forecast ``1..h`` steps ahead, as an array.
+
+    The same operations as ``ThetaModelResults.forecast`` (so the same numbers) without its
+    frame of components: :math:`w b_0 (j - 1 + 1/\alpha - (1-\alpha)^T/\alpha) + \tilde
+    X_{T+j}` with :math:`w = (\theta - 1)/\theta`, reseasonalised.
+
+    Parameters
+    ----------
+    results : statsmodels ThetaModelResults
+    h : int
+        Steps ahead.
+    theta : float
+        The weight of the trend line, at least 1.
+
+    Returns
+    -------
+    ndarray
+        The ``h`` point forecasts.
+
+    References
+    ----------
+    .. [1] Hyndman, R. J. and Billah, B. (2003). Unmasking the Theta method. International
+       Journal of Forecasting, 19(2), 287-290.
+    """
+    alpha, nobs, model = results._alpha, results._nobs, results.model
+    steps = np.arange(1, h + 1, dtype=np.float64) - 1
+    if alpha > 0:
+        steps += 1 / alpha - ((1 - alpha) ** nobs / alpha)
+    trend = results._b0 * steps
+    ses = results._one_step * np.ones(h)
+    weight = (theta - 1) / theta if theta < 4.0 / np.finfo(np.double).eps else 1.0
+    point = np.asarray(weight * trend + ses, dtype=float)
+    if model.deseasonalize:
+        multiplicative = model.method.startswith("mul")
+        season = np.ones(h) if multiplicative else np.zeros(h)
+        if results._seasonal.shape[0]:
+            season[:] = results._seasonal[(nobs + np.arange(h)) % model.period]
+        point = point * season if multiplicative else point + season
+    return point
 
 
 @register("theta")
@@ -124,21 +167,19 @@ class Theta(BaseModel):
         }
 
     def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
-        point = np.asarray(self.results_.forecast(h, theta=self.theta), dtype=float)
+        point = theta_forecast(self.results_, h, self.theta)
         intervals: Intervals = {}
-        with quiet_estimation():
+        if levels:
+            alpha = float(self.results_.params.iloc[1])
+            sigma2 = float(self.results_.sigma2)
+            sigma_h = np.sqrt((1 + np.arange(h) * (1 + (alpha - 1) ** 2)) * sigma2)
             for level in levels:
-                bounds = self.results_.prediction_intervals(
-                    h, theta=self.theta, alpha=1.0 - level / 100.0
-                )
-                intervals[level] = (
-                    bounds["lower"].to_numpy(dtype=float),
-                    bounds["upper"].to_numpy(dtype=float),
-                )
+                quantile = stats.norm.ppf((1.0 - level / 100.0) / 2)
+                intervals[level] = (point + sigma_h * quantile, point + sigma_h * -quantile)
         return point, intervals
 
     def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
-        point = np.asarray(self.results_.forecast(h, theta=self.theta), dtype=float)
+        point = theta_forecast(self.results_, h, self.theta)
         sigma2, alpha = self.params_["sigma2"], self.params_["alpha"]
         scale = np.full(h, np.sqrt(sigma2 * (1.0 + (alpha - 1.0) ** 2)))
         scale[0] = np.sqrt(sigma2)
