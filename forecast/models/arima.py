@@ -9,12 +9,13 @@ The orders, the difference tests, the estimators and the search cache are in
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ConfigError, CovariateError, FitError
+from forecast.errors import ConfigError, CovariateError, FitError, ForecastWarning
 from forecast.holidays import check_country, holiday_covariates
 from forecast.models._arima_search import (
     ArimaSpec,
@@ -99,10 +100,13 @@ class ARIMA(BaseModel):
         The covariates given to ``fit``; forecasts need their future values.
     regressors_ : tuple of str
         Every regressor of the regression: the covariates, then the holiday indicators
-        (``holiday_<name>``).
+        (``holiday_<name>``), less those dropped.
+    dropped_ : tuple of str
+        Covariates and holiday indicators constant over the history, left out of this fit.
     params_ : dict
         ``spec``, ``order``, ``seasonal_order``, ``constant``, ``aicc``, ``n_models``,
-        ``stopped`` (None, ``"time_limit"`` or ``"max_models"``), the coefficients by
+        ``stopped`` (None, ``"time_limit"`` or ``"max_models"``), ``dropped_regressors``
+        (``dropped_``), the coefficients by
         statsmodels' names (a regressor's by its name: the effect of one unit of it on
         ``y``, or on ``log(y)`` with ``transform="log"``) and ``sigma2``.
 
@@ -138,7 +142,11 @@ class ARIMA(BaseModel):
     ARMA coefficients (CSS or exact likelihood on the differenced :math:`y` and :math:`x`), and
     forecasts, intervals and paths use the future :math:`x` (given to :meth:`predict` and
     :meth:`sample` for covariates; built from the calendar for holidays). A regressor that is
-    constant over the history has no estimable effect and is refused.
+    constant over the history (a holiday indicator that is zero on every day of a backtest
+    window) has no estimable effect: the fit leaves it out, warns (a :class:`ForecastWarning`
+    naming the series and the columns) and records it in ``dropped_``; its future values are
+    still asked for, as for every covariate of the fit, but not used. Regressors that are
+    linear combinations of a constant and the others are refused.
 
     References
     ----------
@@ -364,6 +372,7 @@ class ARIMA(BaseModel):
             "aicc": score,
             "n_models": n_models,
             "stopped": stopped,
+            "dropped_regressors": self.dropped_,
         }
         names = self.results_.model.param_names
         out.update(
@@ -385,21 +394,25 @@ class ARIMA(BaseModel):
         if len(y) > fitted:
             exog = None
             if self.regressors_:
-                holidays = self.regressors_[len(self.covariates_) :]
-                exog = self._regressor_frame(data, holidays).to_numpy(dtype=float)[fitted:]
+                exog = self._fitted_regressors(data)[fitted:]
             with quiet_estimation():
                 self.results_ = self.results_.append(y[fitted:], exog=exog, refit=False)
 
     # ---------------------------------------------------------------------------- regressors
     def _regressor_frame(
-        self, data: pd.DataFrame, holidays: tuple[str, ...] | None
+        self,
+        data: pd.DataFrame,
+        holidays: tuple[str, ...] | None,
+        covariates: tuple[str, ...] | None = None,
     ) -> pd.DataFrame:
         """Return the covariates' columns of ``data``, then the holiday indicators at its dates.
 
         ``holidays`` names the indicator columns to build (those of the fit); None builds every
-        holiday that falls on the dates.
+        holiday that falls on the dates. ``covariates`` names the covariate columns (default
+        every one of ``covariates_``).
         """
-        frame = data[list(self.covariates_)].astype(float).reset_index(drop=True)
+        names = self.covariates_ if covariates is None else covariates
+        frame = data[list(names)].astype(float).reset_index(drop=True)
         if self.holidays is None or holidays == ():
             return frame
         indicators = holiday_covariates(
@@ -418,23 +431,24 @@ class ARIMA(BaseModel):
         return pd.concat([frame, indicators], axis=1)
 
     def _history_regressors(self, data: pd.DataFrame) -> pd.DataFrame | None:
-        """Return the regressors over the history (None without any), each checked to vary."""
+        """Return the regressors over the history (None without any), each checked to vary.
+
+        A regressor constant over the history is dropped from this fit with a
+        :class:`ForecastWarning` (``dropped_``); collinear ones are refused.
+        """
         frame = self._regressor_frame(data, None)
+        values = frame.to_numpy(dtype=float)
+        constant = [str(c) for c, v in zip(frame.columns, values.T, strict=True) if np.ptp(v) == 0]
+        self.dropped_ = tuple(constant)
+        if constant:
+            self._warn_dropped(frame[constant], len(frame))
+            frame = frame.drop(columns=constant)
+            values = frame.to_numpy(dtype=float)
         self.regressors_ = tuple(str(c) for c in frame.columns)
         if not self.regressors_:
             return None
-        values = frame.to_numpy(dtype=float)
         for position, name in enumerate(self.regressors_):
-            column = values[:, position]
-            if np.ptp(column) == 0:
-                raise CovariateError(
-                    f"covariate {name!r} is constant ({column[0]:g}) over the {len(column)} "
-                    f"history rows of series {self.series_id_!r}, so arima cannot estimate its "
-                    "effect; drop it for this series or give a history in which it varies.",
-                    series=self.series_id_,
-                    column=name,
-                )
-            design = np.column_stack([np.ones(len(column)), values[:, : position + 1]])
+            design = np.column_stack([np.ones(len(values)), values[:, : position + 1]])
             if np.linalg.matrix_rank(design) < position + 2:
                 raise CovariateError(
                     f"covariate {name!r} of series {self.series_id_!r} is a linear combination "
@@ -444,6 +458,18 @@ class ARIMA(BaseModel):
                     column=name,
                 )
         return frame
+
+    def _warn_dropped(self, constant: pd.DataFrame, rows: int) -> None:
+        """Say which regressors are constant over the history and left out of this fit."""
+        values = ", ".join(f"{name!r} (always {constant[name].iloc[0]:g})" for name in constant)
+        warnings.warn(
+            f"arima: regressor(s) {values} of series {self.series_id_!r} are constant over the "
+            f"{rows} history rows, so their effect cannot be estimated; this fit leaves them out "
+            "and does not use their future values (params_['dropped']). Give a history in "
+            "which they vary to estimate their effect.",
+            ForecastWarning,
+            stacklevel=4,
+        )
 
     def _future_regressors(self, h: int) -> np.ndarray | None:
         """Return the regressors at the next ``h`` dates (None without any)."""
@@ -455,9 +481,15 @@ class ARIMA(BaseModel):
             future = self._future_covariates(h)
             for name in self.covariates_:
                 frame[name] = np.r_[np.nan, future[name].to_numpy(dtype=float)]
-        holidays = self.regressors_[len(self.covariates_) :]
         # The last fitted date leads the dates so the holidays see the series' step (for h=1).
-        return self._regressor_frame(frame, holidays).to_numpy(dtype=float)[1:]
+        return self._fitted_regressors(frame)[1:]
+
+    def _fitted_regressors(self, data: pd.DataFrame) -> np.ndarray:
+        """Return the regressors of the fit (``regressors_``) at the dates of ``data``."""
+        covariates = tuple(name for name in self.regressors_ if name in self.covariates_)
+        holidays = tuple(name for name in self.regressors_ if name not in self.covariates_)
+        frame = self._regressor_frame(data, holidays, covariates)
+        return frame[list(self.regressors_)].to_numpy(dtype=float)
 
     # ---------------------------------------------------------------------------- forecasting
     def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:

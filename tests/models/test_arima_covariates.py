@@ -1,8 +1,9 @@
 """``arima`` with covariates and holidays: regression with ARIMA errors (statsmodels SARIMAX
 ``exog``). A fixed order equals SARIMAX with the same regressors; the search recovers known
 coefficients of simulated data; holidays become indicator regressors built from the calendar;
-future values move the forecast linearly; constant or collinear covariates, missing future
-values and clashing names are refused; updates and paths use the regressors."""
+future values move the forecast linearly; constant covariates are dropped with a warning;
+collinear covariates, missing future values and clashing names are refused; updates and paths
+use the regressors."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from statsmodels.tsa.statespace.sarimax import SARIMAX
 from threadpoolctl import threadpool_limits
 
 import forecast as fc
-from forecast.errors import ConfigError, CovariateError
+from forecast.errors import ConfigError, CovariateError, ForecastWarning
 from forecast.holidays import holiday_covariates
 from forecast.models._arima_search import ArimaSpec, css_fit, exact_fit
 
@@ -160,10 +161,87 @@ def test_country_holidays_are_indicator_regressors() -> None:
     )
 
 
-def test_constant_covariate_is_refused() -> None:
+def with_superbowl(covariates: pd.DataFrame, n: int = 300) -> pd.DataFrame:
+    """The covariates plus ``superbowl``: zero over the ``n`` history days, 1 on two later ones."""
+    superbowl = np.zeros(len(covariates))
+    superbowl[n + 3 : n + 5] = 1.0
+    return covariates.assign(superbowl=superbowl)
+
+
+@pytest.mark.parametrize("options", [{"order": (1, 0, 0)}, {}])
+def test_constant_covariate_is_dropped_with_a_warning(options: dict[str, object]) -> None:
     history, covariates = simulate(9)
-    with pytest.raises(CovariateError, match="'flat' is constant"):
-        fc.models.get("arima").fit(history, covariates=covariates.assign(flat=2.0))
+    history = history.assign(unique_id="app/dau")
+    both = with_superbowl(covariates)
+    model = fc.models.get("arima", **options)
+    with pytest.warns(ForecastWarning) as caught:
+        model.fit(history, covariates=both)
+    text = str(caught[0].message)
+    for part in ("'superbowl'", "'app/dau'", "constant", "cannot be estimated", "future values"):
+        assert part in text
+    assert model.dropped_ == ("superbowl",) == model.params_["dropped_regressors"]
+    assert model.regressors_ == ("spend", "promo")
+    assert model.covariates_ == ("spend", "promo", "superbowl")
+    assert "superbowl" not in model.params_
+    without = fc.models.get("arima", **options).fit(history, covariates=covariates)
+    assert without.params_["dropped_regressors"] == ()
+    assert model.spec_ == without.spec_
+    # The same model as without the column: its future ones (on days 3 and 4) are not used.
+    np.testing.assert_allclose(
+        model.predict(20, levels=(90,), covariates=both)[["yhat", "yhat_lo_90", "yhat_hi_90"]],
+        without.predict(20, levels=(90,), covariates=covariates)[
+            ["yhat", "yhat_lo_90", "yhat_hi_90"]
+        ],
+        rtol=1e-9,
+    )
+
+
+def test_every_regressor_constant_leaves_a_plain_arima() -> None:
+    history, covariates = simulate(13)
+    flat = covariates.assign(spend=2.0, promo=0.0)
+    with pytest.warns(ForecastWarning, match="'spend' \\(always 2\\), 'promo' \\(always 0\\)"):
+        model = fc.models.get("arima", order=(1, 0, 0)).fit(history, covariates=flat)
+    assert model.regressors_ == ()
+    plain = fc.models.get("arima", order=(1, 0, 0)).fit(history)
+    np.testing.assert_allclose(
+        model.predict(10, covariates=flat)["yhat"], plain.predict(10)["yhat"], rtol=1e-9
+    )
+
+
+def test_update_and_paths_with_a_dropped_covariate() -> None:
+    history, covariates = simulate(14, n=300, h=40)
+    full, _ = simulate(14, n=320, h=20)
+    both = with_superbowl(covariates)
+    with pytest.warns(ForecastWarning):
+        model = fc.models.get("arima", order=(1, 0, 0)).fit(history, covariates=both)
+    without = fc.models.get("arima", order=(1, 0, 0)).fit(history, covariates=covariates)
+    model.update(full, covariates=both)
+    without.update(full, covariates=covariates)
+    np.testing.assert_allclose(
+        model.predict(20, levels=(), covariates=both)["yhat"],
+        without.predict(20, levels=(), covariates=covariates)["yhat"],
+        rtol=1e-9,
+    )
+    np.testing.assert_allclose(
+        model.sample(20, 50, seed=3, covariates=both),
+        without.sample(20, 50, seed=3, covariates=covariates),
+        rtol=1e-9,
+    )
+
+
+def test_saved_model_with_a_dropped_covariate_round_trips(tmp_path: Path) -> None:
+    history, covariates = simulate(15)
+    both = with_superbowl(covariates)
+    with pytest.warns(ForecastWarning):
+        model = fc.models.get("arima", holidays="CN").fit(history, covariates=both)
+    loaded = fc.models.load(model.save(tmp_path / "arima.zip"))
+    assert loaded.dropped_ == ("superbowl",) == loaded.params_["dropped_regressors"]
+    assert loaded.regressors_ == model.regressors_
+    np.testing.assert_allclose(
+        loaded.predict(20, covariates=both)["yhat"],
+        model.predict(20, covariates=both)["yhat"],
+        rtol=1e-12,
+    )
 
 
 def test_collinear_covariates_are_refused() -> None:
