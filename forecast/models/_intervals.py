@@ -5,14 +5,13 @@ Re-exported by :mod:`forecast.models.base`, where models import them from.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
 from forecast.errors import ConfigError, FitError
-from forecast.schema import DS, level_column
+from forecast.schema import level_column
 
 __all__ = [
     "Intervals",
@@ -71,18 +70,30 @@ def quantile_intervals(paths: np.ndarray, levels: Sequence[float]) -> Intervals:
 
 
 def check_output(
-    frame: pd.DataFrame, levels: Sequence[float], h: int, *, model: str, series: str
+    columns: Mapping[str, np.ndarray], levels: Sequence[float], h: int, *, model: str, series: str
 ) -> None:
-    """Check a forecast frame: ``h`` rows, finite values, bands nesting around the point.
+    """Check a forecast's columns: ``h`` rows, finite values, bands nesting around the point.
+
+    Parameters
+    ----------
+    columns : mapping
+        ``yhat`` and ``yhat_lo_<L>``, ``yhat_hi_<L>`` for each level, as float arrays (other
+        keys, such as ``ds``, are not checked).
+    levels : sequence of float
+        The levels, in increasing order.
+    h : int
+        The horizon.
+    model, series : str
+        The model's name and the series' id, for the message.
 
     Raises
     ------
     FitError
         Naming the model and the series, when a check fails.
     """
-    columns = {name: frame[name].to_numpy(dtype=float) for name in frame.columns if name != DS}
-    finite = all(np.all(np.isfinite(values)) for values in columns.values())
-    if len(frame) != h or not finite:
+    names = ["yhat", *(level_column(level, side) for level in levels for side in ("lo", "hi"))]
+    finite = all(np.all(np.isfinite(columns[name])) for name in names)
+    if any(len(columns[name]) != h for name in names) or not finite:
         raise FitError(
             f"model {model!r} produced non-finite forecasts for series {series!r}; try "
             "transform='log', a simpler model, or a longer history."

@@ -309,13 +309,15 @@ class BaseModel:
                 level: (self._inverse(np.asarray(lo)), self._inverse(np.asarray(hi)))
                 for level, (lo, hi) in intervals.items()
             }
-        frame = pd.DataFrame({DS: self.future_dates(h), "yhat": point})
+        columns: dict[str, Any] = {"yhat": point}
         for level in levels:
             lo, hi = intervals[level]
-            frame[level_column(level, "lo")] = np.asarray(lo, dtype=float)
-            frame[level_column(level, "hi")] = np.asarray(hi, dtype=float)
-        check_output(frame, levels, h, model=self.name, series=self.series_id_)
-        if self.count_metric_ is not None:
+            columns[level_column(level, "lo")] = np.asarray(lo, dtype=float)
+            columns[level_column(level, "hi")] = np.asarray(hi, dtype=float)
+        check_output(columns, levels, h, model=self.name, series=self.series_id_)
+        below_zero = any(np.any(values < 0) for values in columns.values())
+        frame = pd.DataFrame({DS: future[DS].to_numpy(), **columns})
+        if self.count_metric_ is not None and below_zero:
             frame = floor_forecast(
                 frame, model=self.name, series=self.series_id_, metric=self.count_metric_
             )
