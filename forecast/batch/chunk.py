@@ -22,6 +22,7 @@ import pandas as pd
 
 from forecast.batch.config import BacktestConfig, BatchConfig, ForecastConfig
 from forecast.batch.sources import ChunkSpec, load_chunk
+from forecast.engine.calibrate import with_calibrate
 from forecast.engine.result import EngineResult
 from forecast.engine.tasks import failure_record, failures_frame
 from forecast.errors import DataError
@@ -83,11 +84,17 @@ def build_models(config: BatchConfig) -> dict[str, BaseModel]:
     """Build the job's models by label (registry names) with their ``[forecast.params]``.
 
     ``[forecast] holidays`` adds ``holidays=<code>`` to every model (the configuration checked
-    that each takes it).
+    that each takes it); ``[forecast] calibrate`` calibrates every model whose parameters do not
+    set ``calibrate`` (:func:`forecast.engine.calibrate.with_calibrate`).
     """
     params = config.forecast.params
     extra = {} if config.forecast.holidays is None else {"holidays": config.forecast.holidays}
-    return {name: get(name, **params.get(name, {}), **extra) for name in config.forecast.models}
+    models = {name: get(name, **params.get(name, {}), **extra) for name in config.forecast.models}
+    calibrate = config.forecast.calibrate
+    return {
+        name: model if "calibrate" in params.get(name, {}) else with_calibrate(model, calibrate)
+        for name, model in models.items()
+    }
 
 
 def _covariates(config: BatchConfig, ids: list[str]) -> pd.DataFrame | None:
