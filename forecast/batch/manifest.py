@@ -8,7 +8,12 @@ key                 value
 =================== ==============================================================================
 ``status``          ``running`` while the job runs, then always one of ``succeeded`` (exit 0),
                     ``partial`` (some series, models or chunks failed, exit 3) or ``failed`` (the
-                    job itself stopped on an error, exit 1; ``error`` holds it and its traceback)
+                    job itself stopped on an error, exit 1; ``error`` holds it and its traceback);
+                    :func:`read_manifest` gives ``interrupted`` for a ``running`` manifest whose
+                    job process is gone (killed: it could not write its end)
+``pid``, ``host``   the job's process id and machine, by which a stale ``running`` is recognised
+``interrupted``     when the job resumed an interrupted run: that run's ``started``, ``pid`` and
+                    ``host``
 ``exit_status``     the command's exit status
 ``versions``        Python, the platform, ``forecast`` and its dependencies
 ``config``          the validated configuration (all tables, defaults filled in)
@@ -32,7 +37,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
+import socket
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -46,8 +53,10 @@ __all__ = [
     "file_digest",
     "input_digests",
     "is_manifest",
+    "is_interrupted",
     "parts_key",
     "read_manifest",
+    "this_process",
     "utc_now",
     "versions",
     "write_manifest",
@@ -150,8 +159,51 @@ def is_manifest(record: object) -> bool:
     return isinstance(record, dict) and {"status", "parts_key", "config_hash"} <= set(record)
 
 
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (a zombie counts: it has not been reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process of that id
+        return True
+    return True
+
+
+def is_interrupted(record: dict[str, Any]) -> bool:
+    """Whether a manifest says ``running`` but its job's process is gone.
+
+    A job writes ``running`` when it starts and its end status when it ends; a job killed in
+    between (``kill -9``, a lost machine) leaves ``running``. The manifest records the job's
+    ``pid`` and ``host``: on that host, a pid that no longer exists means the job was
+    interrupted. On another host, or for a manifest without a pid, nothing can be told and
+    the answer is False.
+
+    Parameters
+    ----------
+    record : dict
+        A manifest (:func:`is_manifest`).
+
+    Returns
+    -------
+    bool
+    """
+    pid = record.get("pid")
+    return (
+        record.get("status") == "running"
+        and isinstance(pid, int)
+        and record.get("host") == socket.gethostname()
+        and not _alive(pid)
+    )
+
+
 def read_manifest(out: Path) -> dict[str, Any] | None:
-    """Read the batch manifest in ``out``; None when there is none (or it is not a job's)."""
+    """Read the batch manifest in ``out``; None when there is none (or it is not a job's).
+
+    A ``running`` manifest whose job process is gone (:func:`is_interrupted`) is returned with
+    ``status`` ``interrupted``: the job was killed and did not write its end; running the job
+    again resumes it.
+    """
     path = out / "manifest.json"
     if path.is_symlink() or not path.is_file():
         return None
@@ -159,7 +211,14 @@ def read_manifest(out: Path) -> dict[str, Any] | None:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return record if is_manifest(record) else None
+    if not is_manifest(record):
+        return None
+    return {**record, "status": "interrupted"} if is_interrupted(record) else record
+
+
+def this_process() -> dict[str, object]:
+    """Return the ``pid`` and ``host`` a job records in its manifest."""
+    return {"pid": os.getpid(), "host": socket.gethostname()}
 
 
 def write_manifest(out: Path, manifest: dict[str, Any]) -> Path:

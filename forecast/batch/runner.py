@@ -27,6 +27,7 @@ from forecast.batch.manifest import (
     input_digests,
     parts_key,
     read_manifest,
+    this_process,
     utc_now,
     versions,
     write_manifest,
@@ -241,9 +242,13 @@ class _Job:
             "parts": self.store.root.relative_to(out).as_posix(),
             "started": started,
             "finished": None,
+            **this_process(),
             # What earlier runs wrote, kept until this one ends: the only outputs it may remove.
             "outputs": previous.get("outputs", {}),
         }
+        # This process holds the folder's lock: a "running" manifest is of a job that was killed.
+        if previous.get("status") in ("running", "interrupted"):
+            self.manifest["interrupted"] = {k: previous.get(k) for k in ("started", "pid", "host")}
 
     def run(self, progress: ProgressMode, wall: float, plan_seconds: float) -> BatchResult:
         """Run the chunks, combine them, and write the final manifest whatever happens."""
@@ -267,6 +272,11 @@ class _Job:
         labels = list(cfg.forecast.models)
         with Progress(progress, len(self.specs)) as reporter:
             tally = _Tally(store, self.specs, labels, reporter)
+            if "interrupted" in self.manifest:
+                reporter.message(
+                    f"resuming the run started {self.manifest['interrupted']['started']}, which "
+                    "was interrupted (its manifest still said running)"
+                )
             reporter.skipped(tally.reused, sum(m["n_series"] for m in tally.markers.values()))
             todo = [spec for spec in self.specs if spec.index not in tally.markers]
             self.manifest["executor"] = (

@@ -20,6 +20,7 @@ import pandas.testing as pdt
 import pytest
 
 import forecast as fc
+from forecast.batch.manifest import read_manifest
 from forecast.batch.store import output_lock
 from forecast.schema import DS, MODEL, UNIQUE_ID
 
@@ -106,6 +107,8 @@ def _kill_once(job: Path, out: Path, group: bool, rng: np.random.Generator) -> b
     assert not [w for w in workers if _alive(w)], "workers outlived the killed job"
     with output_lock(out):  # free at once: a rerun would start
         pass
+    manifest = read_manifest(out)  # none when killed before the first manifest was written
+    assert manifest is None or manifest["status"] in ("interrupted", "succeeded"), manifest
     return True
 
 
@@ -120,7 +123,10 @@ def test_five_sigkills_at_random_moments_then_a_rerun_equals_an_uninterrupted_ru
     kills = sum(_kill_once(job, out, group, rng) for _ in range(KILLS))
     assert kills >= 3, f"only {kills} of {KILLS} runs were killed before they finished"
 
+    before = read_manifest(out)
     resumed = fc.batch.run(job, progress="none")
+    was_interrupted = before is not None and before["status"] == "interrupted"
+    assert ("interrupted" in resumed.manifest) == was_interrupted
     reference = fc.batch.run(write_job(tmp_path, JOB.format(out="ref"), "ref.toml"), "none")
     assert resumed.exit_status == 0
     for kind in ("forecasts", "failures"):
