@@ -11,9 +11,10 @@ over the mean absolute one-step change of the history), averaged over series wit
 weights, over all series and over those with a campaign week in the horizon.
 
 Models: ``bass`` (``target="level"``: the generalised Bass model in effective time),
-``logistic`` and ``gompertz`` with level effects and, as ``logistic_time`` and
-``gompertz_time``, with ``covariate_effect="time"`` (the curve in effective time), all on the
-log scale; ``retention_feedback``
+``logistic`` and ``gompertz`` with their default ``covariate_effect="time"`` (the curve in
+effective time) and, as ``logistic_level`` and ``gompertz_level``, with
+``covariate_effect="level"`` (the level multiplied while the campaign runs), all on the log
+scale; ``retention_feedback``
 (``retention_family="sbg"``, the simulator's family; the campaign multiplies acquisition);
 and ``arima`` and ``prophet`` when their ``capabilities.covariates`` is True. The effect
 estimates of ``retention_feedback`` are compared with the truth, ``log 2``.
@@ -42,9 +43,9 @@ __all__ = ["MODELS", "run", "summarise"]
 MODELS: dict[str, tuple[str, dict[str, object]]] = {
     "bass": ("bass", {"target": "level", "transform": "log"}),
     "logistic": ("logistic", {"transform": "log"}),
-    "logistic_time": ("logistic", {"transform": "log", "covariate_effect": "time"}),
+    "logistic_level": ("logistic", {"transform": "log", "covariate_effect": "level"}),
     "gompertz": ("gompertz", {"transform": "log"}),
-    "gompertz_time": ("gompertz", {"transform": "log", "covariate_effect": "time"}),
+    "gompertz_level": ("gompertz", {"transform": "log", "covariate_effect": "level"}),
     "retention_feedback": ("retention_feedback", {"retention_family": "sbg"}),
     "arima": ("arima", {}),
     "prophet": ("prophet", {}),

@@ -79,7 +79,8 @@ def _bass_adoptions(seed: int) -> tuple[np.ndarray, np.ndarray]:
 def test_level_curves_recover_the_campaign_effect(name: str, seed: int) -> None:
     mean, on = _level(name, seed)
     series, covariates = _frames(_noisy(mean, seed), on)
-    model = fc.models.get(name, transform="log").fit(series, covariates=covariates)
+    model = fc.models.get(name, transform="log", covariate_effect="level")
+    model.fit(series, covariates=covariates)
     estimate, se = model.params_["beta_campaign"], model.standard_errors_["beta_campaign"]
     assert abs(estimate - BETA) < TOLERANCE
     assert 0 < se and abs(estimate - BETA) < 3 * se + 0.01
@@ -95,13 +96,13 @@ def test_curves_in_effective_time_recover_the_effect(name: str) -> None:
     else:
         mean = gompertz_curve(clock, 1e6, 5.0, 0.05)
     series, covariates = _frames(_noisy(mean, 3), on)
-    model = fc.models.get(name, transform="log", covariate_effect="time")
-    model.fit(series, covariates=covariates)
+    model = fc.models.get(name, transform="log").fit(series, covariates=covariates)
+    assert model.covariate_effect == "time"  # the default
     assert abs(model.params_["beta_campaign"] - BETA) < TOLERANCE
     forecast = model.predict(H, covariates=covariates, levels=(80,))
     assert np.allclose(forecast["yhat"], mean[N:], rtol=0.1)
-    level = fc.models.get(name, transform="log").fit(series, covariates=covariates)
-    assert model.params_["sigma"] < level.params_["sigma"]
+    level = fc.models.get(name, transform="log", covariate_effect="level")
+    assert model.params_["sigma"] < level.fit(series, covariates=covariates).params_["sigma"]
 
 
 def test_covariate_effect_is_checked() -> None:
@@ -124,7 +125,8 @@ def test_bass_recovers_the_effect_on_acquisition(seed: int) -> None:
 def test_forecasts_follow_the_future_campaign(name: str) -> None:
     mean, on = _bass_adoptions(0) if name == "bass" else _level(name, 0)
     series, covariates = _frames(_noisy(mean, 0), on)
-    model = fc.models.get(name, transform="log").fit(series, covariates=covariates)
+    settings = {} if name == "bass" else {"covariate_effect": "level"}
+    model = fc.models.get(name, transform="log", **settings).fit(series, covariates=covariates)
     base = model.predict(H, covariates=covariates, levels=(80,))
     flipped = covariates.assign(campaign=np.where(DATES >= DATES[N], 1.0 - on, on))
     other = model.predict(H, covariates=flipped, levels=(80,))
@@ -141,7 +143,8 @@ def test_forecasts_follow_the_future_campaign(name: str) -> None:
 def test_intervals_carry_the_effect_uncertainty() -> None:
     mean, on = _level("logistic", 0)
     series, covariates = _frames(_noisy(mean, 0, sd=0.1), on)
-    model = fc.models.get("logistic", transform="log").fit(series, covariates=covariates)
+    model = fc.models.get("logistic", transform="log", covariate_effect="level")
+    model.fit(series, covariates=covariates)
     paths = model.sample(H, n=2000, seed=1, covariates=covariates)
     on_steps, off_steps = np.flatnonzero(on[N:] == 1), np.flatnonzero(on[N:] == 0)
     log_ratio = np.log(paths[:, on_steps[0]]) - np.log(paths[:, off_steps[0]])
@@ -248,12 +251,15 @@ def test_a_saved_model_needs_and_uses_its_covariates(tmp_path) -> None:
         loaded.predict(H)
 
 
-def test_spend_in_large_units_gives_the_effect_per_unit() -> None:
+@pytest.mark.parametrize("effect", ["level", "time"])
+def test_spend_in_large_units_gives_the_effect_per_unit(effect: str) -> None:
     mean, on = _level("gompertz", 2)
     series, covariates = _frames(_noisy(mean, 2), on)
     spend = covariates.assign(campaign=covariates["campaign"] * 25_000.0)
-    unit = fc.models.get("gompertz", transform="log").fit(series, covariates=covariates)
-    dollars = fc.models.get("gompertz", transform="log").fit(series, covariates=spend)
+    unit = fc.models.get("gompertz", transform="log", covariate_effect=effect)
+    dollars = unit.clone()
+    unit.fit(series, covariates=covariates)
+    dollars.fit(series, covariates=spend)
     assert dollars.params_["beta_campaign"] * 25_000.0 == pytest.approx(
         unit.params_["beta_campaign"], rel=1e-3
     )
