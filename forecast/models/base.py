@@ -297,7 +297,7 @@ class BaseModel:
                 f"model {self.name!r} gives no prediction intervals; pass levels=()."
             )
         calibration = self.calibration_
-        future = future_frame(self, h, covariates)
+        future = self._future(h, covariates)
         point, intervals = self._with_future(
             future, self._predict, h, () if calibration else levels
         )
@@ -316,7 +316,8 @@ class BaseModel:
             columns[level_column(level, "hi")] = np.asarray(hi, dtype=float)
         check_output(columns, levels, h, model=self.name, series=self.series_id_)
         below_zero = any(np.any(values < 0) for values in columns.values())
-        frame = pd.DataFrame({DS: future[DS].to_numpy(), **columns})
+        dates = self.future_dates(h) if future is None else future[DS].to_numpy()
+        frame = pd.DataFrame({DS: dates, **columns})
         if self.count_metric_ is not None and below_zero:
             frame = floor_forecast(
                 frame, model=self.name, series=self.series_id_, metric=self.count_metric_
@@ -351,7 +352,7 @@ class BaseModel:
         if isinstance(n, bool) or int(n) < 1:
             raise ConfigError(f"n must be a positive number of paths, not {n!r}.")
         rng = np.random.default_rng(seed)
-        future = future_frame(self, h, covariates)
+        future = self._future(h, covariates)
         if self.calibration_:
             point = self._with_future(future, self._predict, h, ())[0]
             paths = self.calibration_.get(h).paths(self._inverse(np.asarray(point)), int(n), rng)
@@ -432,7 +433,7 @@ class BaseModel:
     def future_dates(self, h: int) -> pd.DatetimeIndex:
         """Return the ``h`` dates after the last fitted date."""
         self._check_fitted()
-        return future_dates(self.last_ds_, self.frequency_, h)
+        return future_dates(self.last_ds_, self.frequency_, h, series=self.series_id_)
 
     @property
     def is_fitted(self) -> bool:
@@ -475,7 +476,16 @@ class BaseModel:
             raise no_future(self)
         return future.copy()
 
-    def _with_future(self, future: pd.DataFrame, method: Any, *args: Any) -> Any:
+    def _future(self, h: int, covariates: CovariatesIn) -> pd.DataFrame | None:
+        """Return :func:`future_frame`, or None for a model without covariates given none.
+
+        Without covariates the frame would hold only the dates; ``predict`` makes them once.
+        """
+        if not self.covariates_ and covariates is None and bound(self) is None:
+            return None
+        return future_frame(self, h, covariates)
+
+    def _with_future(self, future: pd.DataFrame | None, method: Any, *args: Any) -> Any:
         """Call ``method(*args)`` with ``future`` as :meth:`_future_covariates`."""
         self._future_values = future
         try:

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtri
 
 from forecast.errors import FitError
 from forecast.models._params import check_bool, check_choice, check_number
@@ -170,11 +170,11 @@ class Theta(BaseModel):
         point = theta_forecast(self.results_, h, self.theta)
         intervals: Intervals = {}
         if levels:
-            alpha = float(self.results_.params.iloc[1])
+            alpha = float(self.results_._alpha)  # statsmodels' params["alpha"], without a Series
             sigma2 = float(self.results_.sigma2)
             sigma_h = np.sqrt((1 + np.arange(h) * (1 + (alpha - 1) ** 2)) * sigma2)
             for level in levels:
-                quantile = stats.norm.ppf((1.0 - level / 100.0) / 2)
+                quantile = ndtri((1.0 - level / 100.0) / 2)  # stats.norm.ppf, without its checks
                 intervals[level] = (point + sigma_h * quantile, point + sigma_h * -quantile)
         return point, intervals
 
