@@ -141,13 +141,30 @@ def future_dates(
     HistoryError
         A date would pass the last date pandas supports (see :func:`check_horizon_dates`).
     """
-    dates = [pd.Timestamp(last).as_unit("ns")]
+    start = pd.Timestamp(last).as_unit("ns")
+    step = _fixed_step(frequency.offset, start)
+    if step is not None and _steps_fit(start, frequency.offset, h):
+        return pd.DatetimeIndex(start + step * np.arange(1, h + 1))
+    dates = [start]
     try:
         for _ in range(h):
             dates.append(dates[-1] + frequency.offset)
     except (ValueError, OverflowError) as err:
         raise _beyond_range(series, dates[0], frequency, h) from err
     return pd.DatetimeIndex(dates[1:])
+
+
+def _fixed_step(offset: BaseOffset, start: pd.Timestamp) -> pd.Timedelta | None:
+    """Return the step as a duration when every step has the same length, else None.
+
+    Days are 24 hours on dates without a time zone, and ticks (hours, minutes) always; the
+    dates are then ``start + k * step`` at once instead of ``h`` additions one by one.
+    """
+    if isinstance(offset, pd.offsets.Day) and start.tz is None:
+        return pd.Timedelta(days=offset.n)
+    if isinstance(offset, pd.offsets.Tick):
+        return pd.Timedelta(offset)
+    return None
 
 
 def _steps_fit(last: pd.Timestamp, offset: BaseOffset, steps: int) -> bool:
