@@ -11,14 +11,13 @@ covariates and refuses a model that takes neither.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 import pandas as pd
 
-from forecast.errors import ConfigError, DataError
-from forecast.schema import DS, UNIQUE_ID, ValidCovariates, validate_covariates
+from forecast.errors import ConfigError
+from forecast.schema import ValidCovariates
 
 __all__ = ["covariate_options", "given_covariates", "read_covariates", "with_holidays"]
 
@@ -78,33 +77,25 @@ def given_covariates() -> tuple[str | None, tuple[str, ...], str | None]:
 def read_covariates(path: str, series: pd.DataFrame | None) -> ValidCovariates:
     """Read and check a covariates file with the command's reading options.
 
+    ``--ds`` and ``--id`` name its date and series columns as they do the data file's;
+    ``--sep``, ``--decimal``, ``--dayfirst``, ``--date-format``, ``--encoding`` and ``--sheet``
+    say how to read it (:func:`forecast.io.reader.read_covariates`).
+
     Raises
     ------
     DataError
         The file breaks the covariates contract; the message names the file's lines.
     """
     from forecast.cli._common import _reading
-    from forecast.io.reader import ReadOptions, _dates, _in_file, _load
-    from forecast.io.text import detect_decimal, to_number
+    from forecast.io.reader import ReadOptions
+    from forecast.io.reader import read_covariates as read_file
 
-    given = {k: v for k, v in _reading().items() if v is not None}
+    about_values = ("y", "unique_id", "layout", "age_unit", "fill")
+    given = {k: v for k, v in _reading().items() if v is not None and k not in about_values}
     fields = ReadOptions.__dataclass_fields__
-    skip = ("id", "ds", "y", "unique_id", "layout", "fill")
-    options = ReadOptions(**{k: v for k, v in given.items() if k in fields and k not in skip})
-    source = _load(Path(path), options)
-    names = {given.get("ds"): DS, given.get("id"): UNIQUE_ID}
-    frame = source.frame.rename(columns={k: v for k, v in names.items() if k in source.frame})
-    try:
-        frame = _dates(frame, DS, options)
-        text = [c for c in frame.columns if c not in (DS, UNIQUE_ID) and frame[c].dtype == object]
-        if source.delimiter is not None and text:
-            decimal = options.decimal or detect_decimal(frame, text, source.delimiter, Path(path))
-            for column in text:  # what is not a number stays text, for the check to name
-                numbers = to_number(frame[column], decimal)
-                frame[column] = numbers.astype(object).where(numbers.notna(), frame[column])
-        return validate_covariates(frame, series)
-    except DataError as err:
-        raise _in_file(err, Path(path), source.unit) from err
+    return read_file(
+        path, series, options=ReadOptions(**{k: v for k, v in given.items() if k in fields})
+    )
 
 
 def with_holidays(specs: tuple[str, ...], code: str | None) -> tuple[str, ...]:

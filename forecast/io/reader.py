@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -43,13 +43,15 @@ from forecast.schema import (
     RETENTION,
     UNIQUE_ID,
     Y_TEXT,
+    ValidCovariates,
     Y,
+    validate_covariates,
     validate_retention,
     validate_series,
 )
 from forecast.schema.dates import parse_date_text
 
-__all__ = ["read", "read_with", "ReadOptions", "TEXT_SUFFIXES", "SUFFIXES"]
+__all__ = ["read", "read_with", "read_covariates", "ReadOptions", "TEXT_SUFFIXES", "SUFFIXES"]
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 SUFFIXES = (*TEXT_SUFFIXES, ".parquet", ".pq", ".json", ".xlsx")
@@ -277,12 +279,16 @@ _ROW_WORD = re.compile(r"\brows? (?=\d+([:;)])?)")
 """``row 3:`` (one row) or ``rows 3, 4`` (several) in a message; group 1 marks one row."""
 
 
+def _file_name(path: Path, unit: str) -> str:
+    """Name a file in messages: ``file 'cov.csv' (line 1 is the header)``."""
+    return f"file {str(path)!r}" + (" (line 1 is the header)" if unit == "line" else "")
+
+
 def _in_file(err: DataError, path: Path, unit: str) -> DataError:
     """Return the same error with its rows called file lines (or sheet rows, records)."""
     message = _ROW_WORD.sub(lambda m: f"{unit} " if m[1] else f"{unit}s ", str(err))
-    note = " (line 1 is the header)" if unit == "line" else ""
     if not message.startswith(f"file {str(path)!r}"):
-        message = f"file {str(path)!r}{note}: {message}"
+        message = f"{_file_name(path, unit)}: {message}"
     return type(err)(message, series=err.series, column=err.column, rows=err.rows)
 
 
@@ -432,3 +438,72 @@ def read(
 def read_with(path: str | os.PathLike[str], options: ReadOptions) -> pd.DataFrame:
     """Call :func:`read` with the fields of ``options`` (the CLI's shared reading options)."""
     return read(path, **{f: getattr(options, f) for f in ReadOptions.__dataclass_fields__})
+
+
+def read_covariates(
+    path: str | os.PathLike[str],
+    series: pd.DataFrame | None = None,
+    *,
+    options: ReadOptions | None = None,
+) -> ValidCovariates:
+    """Read a covariates file as :func:`read` reads one, and check it, naming its lines.
+
+    The checked frame (:func:`forecast.schema.validate_covariates`) keeps the file's lines as
+    row labels and names the file, so a value a forecast later lacks (a horizon date without a
+    row, a NaN) is reported with the file and its lines too.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file :func:`read` accepts: ``ds``, one column per covariate, and ``unique_id`` when
+        the values differ by series.
+    series : DataFrame, optional
+        The checked series the covariates belong to (see ``validate_covariates``).
+    options : ReadOptions, optional
+        ``ds`` and ``id`` name the file's date and series columns; ``sep``, ``decimal``,
+        ``dayfirst``, ``date_format``, ``encoding`` and ``sheet`` say how to read it.
+
+    Returns
+    -------
+    ValidCovariates
+
+    Raises
+    ------
+    ConfigError
+        Options about values or layout (``y``, ``unique_id``, ``layout="wide"``, ``age_unit``,
+        ``kind="retention"``), which a covariates file does not have.
+    DataError
+        The file breaks the covariates contract; the message names the file's lines.
+
+    References
+    ----------
+    .. [1] Hyndman, R. J. and Athanasopoulos, G. (2021). Forecasting: Principles and Practice,
+       3rd ed., section 7.4 (predictors known in advance).
+    """
+    options = options or ReadOptions()
+    stray = [
+        name
+        for name in ("kind", "layout", "y", "unique_id", "age_unit")
+        if getattr(options, name) != getattr(ReadOptions(), name)
+    ]
+    if stray:
+        raise ConfigError(
+            f"reading covariates file {str(path)!r}: {', '.join(stray)} do not apply to a "
+            "covariates file (ds, unique_id and one column per covariate); drop them."
+        )
+    path = Path(path)
+    source = _load(path, options)
+    names = {options.ds: DS, options.id: UNIQUE_ID}
+    frame = source.frame.rename(columns={k: v for k, v in names.items() if k in source.frame})
+    try:
+        frame = _dates(frame, DS, options)
+        text = [c for c in frame.columns if c not in (DS, UNIQUE_ID) and frame[c].dtype == object]
+        if source.delimiter is not None and text:
+            decimal = options.decimal or detect_decimal(frame, text, source.delimiter, path)
+            for column in text:  # what is not a number stays text, for the check to name
+                numbers = to_number(frame[column], decimal)
+                frame[column] = numbers.astype(object).where(numbers.notna(), frame[column])
+        checked = validate_covariates(frame, series)
+    except DataError as err:
+        raise _in_file(err, path, source.unit) from err
+    return replace(checked, source=_file_name(path, source.unit), unit=source.unit)

@@ -20,7 +20,7 @@ References
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -265,10 +265,19 @@ class ValidCovariates:
         (``unique_id``,) ``ds`` and the covariates as float64, sorted, row labels kept.
     names : tuple of str
         The covariates, in the frame's column order.
+    source : str or None
+        Where the rows come from, named in later errors (``"file 'cov.csv' (line 1 is the
+        header)"`` for a frame :func:`forecast.io.reader.read_covariates` read); None for a
+        frame given in Python.
+    unit : str
+        What the row labels count (``"line"`` of a text file, ``"sheet row"``, ``"record"``),
+        as errors call them.
     """
 
     frame: pd.DataFrame
     names: tuple[str, ...]
+    source: str | None = None
+    unit: str = "row"
 
     @property
     def shared(self) -> bool:
@@ -287,13 +296,14 @@ class ValidCovariates:
             return self
         rows = self.frame[self.frame[UNIQUE_ID] == uid]
         if rows.empty:
-            raise CovariateError(
+            raise self._error(
                 f"the covariates frame has no rows for series {uid!r}; it needs values of "
                 f"{', '.join(map(repr, self.names))} for its dates.",
                 series=uid,
                 column=UNIQUE_ID,
+                rows=(),
             )
-        return ValidCovariates(rows, self.names)
+        return replace(self, frame=rows)
 
     def select(self, names: Sequence[str]) -> ValidCovariates:
         """Return the covariates ``names`` only, in that order (a model's ``covariates_``)."""
@@ -306,7 +316,7 @@ class ValidCovariates:
                 column=missing[0],
             )
         keys = [c for c in (UNIQUE_ID, DS) if c in self.frame.columns]
-        return ValidCovariates(self.frame[[*keys, *names]], tuple(names))
+        return replace(self, frame=self.frame[[*keys, *names]], names=tuple(names))
 
     def history(
         self, uid: str, dates: Sequence[pd.Timestamp] | pd.Series | pd.DatetimeIndex
@@ -326,6 +336,18 @@ class ValidCovariates:
         """Values of series ``uid`` at the forecast ``dates`` (see :meth:`history`)."""
         return self._at(uid, dates, "forecast horizon")
 
+    def _where(self, rows: Sequence[object]) -> str:
+        """Name ``rows`` as this frame's rows: ``rows 3 and 4``, ``line 12``."""
+        word = self.unit if len(rows) == 1 else f"{self.unit}s"
+        return f"{word} {format_rows(list(rows))}"
+
+    def _error(
+        self, message: str, *, series: str, column: str, rows: Sequence[object]
+    ) -> CovariateError:
+        """Build an error that names the frame's source first, when it has one."""
+        prefix = f"{self.source}: " if self.source else ""
+        return CovariateError(prefix + message, series=series, column=column, rows=rows)
+
     def _at(
         self, uid: str, dates: Sequence[pd.Timestamp] | pd.Series | pd.DatetimeIndex, what: str
     ) -> pd.DataFrame:
@@ -334,11 +356,11 @@ class ValidCovariates:
         found = pd.Index(rows[DS]).get_indexer(wanted)
         if (found < 0).any():
             absent = _dates_text(wanted[found < 0])
-            raise CovariateError(
+            raise self._error(
                 f"covariate(s) {', '.join(map(repr, self.names))} of series {uid!r} have no row "
                 f"for {len(absent)} date(s) of the {what} ({format_rows(absent)}). Add rows for "
-                "those dates to the covariates frame (nothing is filled for you)"
-                + (", or forecast fewer steps." if what != "history" else "."),
+                f"those dates to the {'file' if self.source else 'covariates frame'} (nothing "
+                "is filled for you)" + (", or forecast fewer steps." if what != "history" else "."),
                 series=uid,
                 column=DS,
                 rows=absent,
@@ -347,10 +369,10 @@ class ValidCovariates:
         for name in self.names:
             nan = picked[name].isna().to_numpy()
             if nan.any():
-                raise CovariateError(
+                raise self._error(
                     f"covariate {name!r} of series {uid!r} is missing (NaN) at {int(nan.sum())} "
-                    f"date(s) of the {what} ({format_rows(_dates_text(picked[DS][nan]))}; rows "
-                    f"{format_rows(list(picked.index[nan]))}). Give those values; nothing is "
+                    f"date(s) of the {what} ({format_rows(_dates_text(picked[DS][nan]))}; "
+                    f"{self._where(list(picked.index[nan]))}). Give those values; nothing is "
                     "filled for you.",
                     series=uid,
                     column=name,

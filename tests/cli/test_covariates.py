@@ -203,3 +203,54 @@ def test_predict_needs_the_covariates_of_saved_models(files, regression, tmp_pat
     pd.testing.assert_frame_equal(read_frame(out), read_frame(tmp_path / "f.csv"))
     missing = CliRunner().invoke(cli, ["predict", "--models", str(saved), "--horizon", str(H)])
     assert missing.exit_code == 3 and "pass covariates=" in missing.output
+
+
+def _messy(cov: Path, kind: str) -> tuple[list[str], list[str]]:
+    """Spoil the ';' covariates file one way; return what the error must say and do.
+
+    The file's line 1 is the header and the date of day ``i`` is on line ``i + 2``: the
+    history's 60 days are lines 2 to 61, the horizon's 4 lines 62 to 65.
+    """
+    lines = cov.read_text().splitlines()
+    if kind == "nan-in-horizon":
+        lines[62] = lines[62].split(";")[0] + ";"
+        return lines, ["'x'", "'a'", "line 63", "forecast horizon", "Give those values"]
+    if kind == "missing-horizon-row":
+        date = lines.pop(64).split(";")[0]
+        return lines, ["'x'", date, "forecast horizon", "Add rows", "forecast fewer steps"]
+    if kind == "nan-in-history":
+        lines[9] = lines[9].split(";")[0] + ";"
+        return lines, ["'x'", "line 10", "history", "Give those values"]
+    if kind == "duplicate":
+        lines.append(lines[4])
+        return lines, ["'ds'", "lines 5 and 66", "one row of covariates per series and date"]
+    if kind == "unknown-series":
+        ids = ["a"] * (len(lines) - 1)
+        ids[2] = "z"
+        lines = ["unique_id;" + lines[0]] + [
+            f"{u};{line}" for u, line in zip(ids, lines[1:], strict=True)
+        ]
+        return lines, ["'z'", "line 4", "the data lacks", "Check the ids"]
+    raise ValueError(kind)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["nan-in-horizon", "missing-horizon-row", "nan-in-history", "duplicate", "unknown-series"],
+)
+def test_a_messy_covariates_file_is_refused_naming_file_lines_and_what_to_do(
+    files, regression, kind
+):
+    data, cov = files
+    lines, expected = _messy(cov, kind)
+    cov.write_text("\n".join(lines) + "\n")
+    result = CliRunner().invoke(
+        cli,
+        ["run", "--data", str(data), "--model", "_test_regression", "--horizon", str(H),
+         "--covariates", str(cov)],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    message = result.output.strip().splitlines()[-1]
+    assert f"file {str(cov)!r} (line 1 is the header)" in message
+    for text in expected:
+        assert text in message, (text, message)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -191,3 +193,55 @@ def test_history_returns_the_values_of_exactly_the_asked_dates(values, rnd):
     out = cov.history("any", dates)
     assert out["ds"].tolist() == list(dates)
     assert out["x"].tolist() == [values[i] for i in picked]
+
+
+@pytest.mark.parametrize(
+    ("frame", "error", "column", "rows"),
+    [
+        (pd.DataFrame({"ds": ["2024-03-01", "soon"], "x": [1.0, 2.0]}), SchemaError, "ds", [1]),
+        (pd.DataFrame({"ds": ["2024-03-01", None], "x": [1.0, 2.0]}), SchemaError, "ds", [1]),
+        (
+            pd.DataFrame({"unique_id": ["a", None], "ds": ["2024-03-01"] * 2, "x": [1.0, 2.0]}),
+            MissingValueError,
+            "unique_id",
+            [1],
+        ),
+        (pd.DataFrame({"ds": ["2024-03-01"] * 2, "x": [1.0, 2.0]}), DuplicateError, "ds", [0, 1]),
+        (pd.DataFrame({"ds": [], "x": []}), SchemaError, None, []),
+    ],
+    ids=["unparseable-date", "empty-date", "empty-id", "shared-duplicate", "no-rows"],
+)
+def test_more_malformed_frames_are_refused_with_their_rows(frame, error, column, rows):
+    with pytest.raises(error) as err:
+        validate_covariates(frame)
+    assert err.value.rows == rows
+    if column is not None:
+        assert err.value.column == column and repr(column) in str(err.value)
+
+
+def test_a_frame_that_is_not_a_dataframe_is_refused():
+    with pytest.raises(SchemaError, match="DataFrame"):
+        validate_covariates([{"ds": "2024-03-01", "x": 1.0}])
+
+
+def test_later_errors_name_the_source_and_its_rows_as_it_counts_them():
+    frame = _shared(n=14).assign(unique_id="a")
+    frame.index = pd.RangeIndex(2, 16, name="line")
+    frame.loc[13, "spend"] = np.nan
+    cov = validate_covariates(frame, _series(ids=("a",)))
+    located = replace(cov, source="file 'cov.csv' (line 1 is the header)", unit="line")
+    # The source survives taking one series and some covariates.
+    picked = located.for_series("a").select(["spend"])
+    assert picked.source == located.source and picked.unit == "line"
+    dates = pd.date_range("2024-03-01", periods=14)
+    with pytest.raises(CovariateError) as err:
+        picked.future("a", dates[10:])
+    message = str(err.value)
+    assert message.startswith("file 'cov.csv'") and "line 13)" in message
+    assert err.value.rows == [13] and err.value.column == "spend" and err.value.series == "a"
+    with pytest.raises(CovariateError, match=r"^file 'cov.csv'.*to the file"):
+        picked.future("a", pd.date_range("2024-03-15", periods=2))
+    # Without a source, the rows are the frame's rows.
+    with pytest.raises(CovariateError, match=r"rows? 13\)") as plain:
+        cov.future("a", dates[10:])
+    assert not str(plain.value).startswith("file")
