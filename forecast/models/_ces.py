@@ -202,7 +202,38 @@ def _free(x0: np.ndarray, f: np.ndarray, a: np.ndarray, lag: int, n: int) -> np.
     return signal.lfilter([1.0], a, seeds, axis=0).ravel()[:n]
 
 
-def _states(errors: np.ndarray, x0: np.ndarray, comp: Component, polys: tuple) -> np.ndarray:
+@dataclass(frozen=True)
+class _Filters:
+    """What every pass of one parameter vector shares: components, polynomials, the error filter.
+
+    Built once per evaluation of the criterion (three passes use it), so that a pass is the
+    filtering alone.
+    """
+
+    comps: list[Component]
+    polys: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+    error_b: np.ndarray
+    error_a: np.ndarray
+    last_rows: list[np.ndarray]
+
+    @classmethod
+    def build(cls, season: str, m: int, params: tuple[float, ...], n: int) -> _Filters:
+        """Build the filters of one form and parameter vector for a series of ``n`` points."""
+        comps = components(season, m, params)
+        polys = [_polynomials(f, g) for _, f, g in comps]
+        den, num = np.ones(1), np.zeros(1)
+        for (lag, _, _), (a, b, _) in zip(comps, polys, strict=True):
+            big_a, big_b = _expand(a, lag), _expand(b, lag)
+            num = _add(np.convolve(num, big_a), np.convolve(den, big_b))
+            den = np.convolve(den, big_a)
+        # the row of each chain's last observation (chain j holds positions j, j + lag, ...)
+        last_rows = [(n - 1 - np.arange(lag)) // lag for lag, _, _ in comps]
+        return cls(comps, polys, den, _add(den, num), last_rows)
+
+
+def _states(
+    errors: np.ndarray, x0: np.ndarray, comp: Component, polys: tuple, last_rows: np.ndarray
+) -> np.ndarray:
     """Return the last states of each chain of a component driven by ``errors``."""
     lag, f, _ = comp
     a, _, numerator = polys
@@ -213,26 +244,23 @@ def _states(errors: np.ndarray, x0: np.ndarray, comp: Component, polys: tuple) -
     if len(a) == 3 and len(z) > 1:
         drive[1] -= a[2] * x0
     states = signal.lfilter([1.0], a, drive, axis=0)
-    lengths = np.array([len(range(j, len(errors), lag)) for j in range(lag)])
-    return states[lengths - 1, np.arange(lag)]
+    return states[last_rows, np.arange(lag)]
 
 
 def _pass(
-    y: np.ndarray, starts: list[np.ndarray], comps: list[Component]
+    y: np.ndarray, starts: list[np.ndarray], filters: _Filters
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """One forward pass: the one-step errors and each component's last states."""
     n = len(y)
-    polys = [_polynomials(f, g) for _, f, g in comps]
+    pairs = list(zip(filters.comps, filters.polys, strict=True))
     free = sum(
-        _free(x0, f, p[0], lag, n) for x0, (lag, f, _), p in zip(starts, comps, polys, strict=True)
+        _free(x0, f, p[0], lag, n) for x0, ((lag, f, _), p) in zip(starts, pairs, strict=True)
     )
-    den, num = np.ones(1), np.zeros(1)
-    for (lag, _, _), (a, b, _) in zip(comps, polys, strict=True):
-        big_a, big_b = _expand(a, lag), _expand(b, lag)
-        num = _add(np.convolve(num, big_a), np.convolve(den, big_b))
-        den = np.convolve(den, big_a)
-    errors = signal.lfilter(den, _add(den, num), y - free)
-    lasts = [_states(errors, x0, comp, p) for x0, comp, p in zip(starts, comps, polys, strict=True)]
+    errors = signal.lfilter(filters.error_b, filters.error_a, y - free)
+    lasts = [
+        _states(errors, x0, comp, p, rows)
+        for x0, (comp, p), rows in zip(starts, pairs, filters.last_rows, strict=True)
+    ]
     return errors, lasts
 
 
@@ -248,10 +276,11 @@ def backcast(
     y: np.ndarray, season: str, m: int, params: tuple[float, ...], starts: list[np.ndarray]
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """One-step errors and last states after the forward, backward and forward passes."""
-    comps = components(season, m, params)
-    _, lasts = _pass(y, starts, comps)
-    _, lasts = _pass(y[::-1], _next_starts(lasts, comps, len(y)), comps)
-    return _pass(y, _next_starts(lasts, comps, len(y)), comps)
+    filters = _Filters.build(season, m, params, len(y))
+    comps = filters.comps
+    _, lasts = _pass(y, starts, filters)
+    _, lasts = _pass(y[::-1], _next_starts(lasts, comps, len(y)), filters)
+    return _pass(y, _next_starts(lasts, comps, len(y)), filters)
 
 
 def _criterion(
