@@ -68,7 +68,7 @@ FREQ = {"yearly": "YS", "other": "YS", "quarterly": "QS", "monthly": "MS"}
 START = {"YS": "1800-01-01", "QS": "1900-01-01", "MS": "1900-01-01"}
 SF_MODELS = ("sf.AutoETS", "sf.AutoARIMA", "sf.AutoTheta")
 PEERS = (*SF_MODELS, "sf.mean")
-OURS_DEFAULT = ("auto", "ets", "arima", "theta")
+OURS_DEFAULT = ("auto", "ets", "arima", "theta", "dotm", "ces")
 KEYS = ["competition", "frequency", "tool", "sample", "seed"]
 
 
@@ -319,6 +319,34 @@ def _fmt(value: object, digits: int) -> str:
     return f"{value:.{digits}f}"
 
 
+def _totals(run: pd.DataFrame) -> pd.DataFrame:
+    """One row per tool over a run's frequencies: its "all" rows, or (for a run of some
+    frequencies only) the frequencies' rows pooled with every series counted once."""
+    stored = run.loc[run["frequency"] == "all"].set_index("tool")
+    parts = run.loc[run["frequency"] != "all"]
+    missing = parts.loc[~parts["tool"].isin(stored.index)]
+    if missing.empty:
+        return stored
+    means = ["smape", "mase", "coverage_80", "coverage_95"]
+    weighted = missing[means].mul(missing["n_series"], axis=0).assign(tool=missing["tool"])
+    pooled = weighted.groupby("tool", sort=False)[means].sum()
+    counts = missing.groupby("tool", sort=False)[["n_series", "n_failed", "wall_s"]].sum()
+    pooled = pooled.div(counts["n_series"], axis=0).join(counts)
+    return pd.concat([stored, pooled])
+
+
+def failures(results: pd.DataFrame) -> str:
+    """Lines saying, per competition and tool, how many series of the stored runs got no
+    forecast (every run counted; a series in two runs counts twice)."""
+    parts = results.loc[results["frequency"] != "all"]
+    lines = []
+    for (competition, tool), rows in parts.groupby(["competition", "tool"], sort=True):
+        by = rows.groupby("frequency")[["n_series", "n_failed"]].sum()
+        detail = ", ".join(f"{f} {int(r.n_failed)} of {int(r.n_series)}" for f, r in by.iterrows())
+        lines.append(f"{competition} {tool}: no forecast for {detail}")
+    return "\n".join(lines)
+
+
 def render(results: pd.DataFrame) -> str:
     """Markdown tables of every stored run: one per competition and sample, frequencies as
     columns of sMAPE (M3) and MASE, then wall time and failures over all frequencies."""
@@ -327,9 +355,9 @@ def render(results: pd.DataFrame) -> str:
     for (competition, sample, seed), run in results.groupby(
         ["competition", "sample", "seed"], sort=False
     ):
-        frequencies = sorted(run["frequency"].unique(), key=order.get)
+        frequencies = sorted(set(run["frequency"]) - {"all"}, key=order.get)
         table = run.set_index(["tool", "frequency"])
-        total = run.loc[run["frequency"] == "all"].set_index("tool")
+        total = _totals(run)
         n = int(total["n_series"].max()) if len(total) else 0
         what = "all series" if sample >= 1 else f"a {sample:g} sample (seed {seed})"
         metric = "sMAPE"
@@ -341,8 +369,8 @@ def render(results: pd.DataFrame) -> str:
             "| --- |" + " ---: |" * (2 * len(frequencies) + 3),
         ]
         for tool in total.sort_values(metric.lower()).index:
-            first = [_fmt(table.loc[(tool, f), metric.lower()], 2) for f in frequencies]
-            mase = [_fmt(table.loc[(tool, f), "mase"], 3) for f in frequencies]
+            first = [_fmt(table["smape"].get((tool, f)), 2) for f in frequencies]
+            mase = [_fmt(table["mase"].get((tool, f)), 3) for f in frequencies]
             row = total.loc[tool]
             lines.append(
                 f"| {tool} | {' | '.join(first)} | {' | '.join(mase)} | "
@@ -413,7 +441,9 @@ def main() -> None:
         print(total.to_string(index=False), flush=True)
         store(table, args.sample, args.seed)
     if args.render or args.write:
-        tables = render(pd.read_csv(RESULTS))
+        stored = pd.read_csv(RESULTS)
+        tables = render(stored) + "\nSeries left without a forecast, over the stored runs:\n\n"
+        tables += "\n".join(f"- {line}" for line in failures(stored).splitlines()) + "\n"
         print(tables)
         if args.write:
             write_section(tables)
