@@ -54,6 +54,8 @@ __all__ = [
     "failure_record",
     "failures_frame",
     "fit_predict_task",
+    "fit_task",
+    "predict_task",
     "retention_for",
 ]
 
@@ -206,6 +208,51 @@ class TaskResult:
     failure: dict[str, object] | None = None
 
 
+def fit_task(task: FitPredictTask) -> BaseModel | TaskResult:
+    """Fit a fresh copy of the task's model on its series.
+
+    Parameters
+    ----------
+    task : FitPredictTask
+        The work to do.
+
+    Returns
+    -------
+    BaseModel or TaskResult
+        The fitted model, or a failed :class:`TaskResult` holding the :class:`ForecastError`
+        that ``fit`` raised and its failure record. Other exceptions propagate.
+    """
+    model = task.model.clone()
+    try:
+        check_horizon_dates(task.series, task.h)  # before a long fit on an undatable horizon
+        model.fit_validated(task.series, task.retention, covariates=task.covariates)
+    except ForecastError as err:
+        return TaskResult(None, err, failure_record(task.unique_id, task.label, task.cutoff, err))
+    return model
+
+
+def predict_task(task: FitPredictTask, model: BaseModel) -> TaskResult:
+    """Predict with ``model``, fitted by :func:`fit_task` for ``task``.
+
+    Returns
+    -------
+    TaskResult
+        The forecast in the contract's column order, or the :class:`ForecastError` that
+        ``predict`` raised with its failure record. Other exceptions propagate.
+    """
+    try:
+        predicted = model.predict(task.h, levels=task.levels, covariates=task.covariates)
+    except ForecastError as err:
+        return TaskResult(None, err, failure_record(task.unique_id, task.label, task.cutoff, err))
+    predicted.insert(0, UNIQUE_ID, task.unique_id)
+    predicted.insert(1, MODEL, task.label)
+    columns = forecast_columns(task.levels)
+    if task.cutoff is not None:
+        predicted.insert(2, CUTOFF, pd.Timestamp(task.cutoff))
+        columns.insert(2, CUTOFF)
+    return TaskResult(predicted[columns].sort_values(DS).reset_index(drop=True))
+
+
 def fit_predict_task(task: FitPredictTask) -> TaskResult:
     """Fit a fresh copy of the task's model on its series and predict.
 
@@ -220,17 +267,5 @@ def fit_predict_task(task: FitPredictTask) -> TaskResult:
         The forecast in the contract's column order, or the :class:`ForecastError` that ``fit``
         or ``predict`` raised with its failure record. Other exceptions propagate.
     """
-    model = task.model.clone()
-    try:
-        check_horizon_dates(task.series, task.h)  # before a long fit on an undatable horizon
-        model.fit_validated(task.series, task.retention, covariates=task.covariates)
-        predicted = model.predict(task.h, levels=task.levels, covariates=task.covariates)
-    except ForecastError as err:
-        return TaskResult(None, err, failure_record(task.unique_id, task.label, task.cutoff, err))
-    predicted.insert(0, UNIQUE_ID, task.unique_id)
-    predicted.insert(1, MODEL, task.label)
-    columns = forecast_columns(task.levels)
-    if task.cutoff is not None:
-        predicted.insert(2, CUTOFF, pd.Timestamp(task.cutoff))
-        columns.insert(2, CUTOFF)
-    return TaskResult(predicted[columns].sort_values(DS).reset_index(drop=True))
+    fitted = fit_task(task)
+    return fitted if isinstance(fitted, TaskResult) else predict_task(task, fitted)
