@@ -83,14 +83,24 @@ def _dump_ets(encoder: Encoder, model: Any, where: str) -> Json:
 
 
 def _load_ets(decoder: Decoder, model: Any, node: Json, where: str) -> None:
-    from forecast.persistence._ets_results import rebuild_ets_results
+    from forecast.persistence._ets_results import loaded_ets_model, rebuild_ets_results
 
     _check_keys(node, {"endog", "params", "cov"}, where)
     endog, params = _arrays(decoder, node, ("endog", "params"), where)
     cov = decoder.array(node["cov"], f"{where}.cov")
     if not isinstance(cov, np.ndarray) or cov.shape != (len(params), len(params)):
         raise ModelFileError(f"{where}.cov: expected a {len(params)} x {len(params)} matrix")
-    model.results_ = rebuild_ets_results(model._model(endog, model.spec_), params, cov)
+    spec = model.spec_
+    trend, seasonal = int(spec.trend is not None), int(spec.seasonal is not None)
+    # smoothing parameters, damping, then the initial level, trend and m seasonal states
+    expected = 1 + trend + seasonal + int(spec.damped_trend) + 1 + trend
+    expected += model.seasonal_period_ * seasonal
+    if len(params) != expected:
+        raise ModelFileError(
+            f"{where}.params: {model.spec_.label} has {expected} parameters, not {len(params)}"
+        )
+    ets = loaded_ets_model(endog, params, model.spec_, model.seasonal_period_)
+    model.results_ = rebuild_ets_results(ets, params, cov)
 
 
 def _dump_arima(encoder: Encoder, model: Any, where: str) -> Json:
