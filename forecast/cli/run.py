@@ -339,7 +339,7 @@ def run_command(
     cov_path, observed, holidays = given_covariates()
     model_specs = with_holidays(model_specs, holidays)
     models = parse_models(model_specs, calibrate)
-    covariates = None if cov_path is None else read_covariates(cov_path, history)
+    covariates = None if cov_path is None else read_covariates(cov_path, frame)
     per_series = len(models) if len(models) > 3 else 1  # fc.plot: a panel per model above 3
     if plot_path is not None and n_series * per_series > _MAX_PLOT_PANELS:
         raise ConfigError(

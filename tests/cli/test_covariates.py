@@ -254,3 +254,31 @@ def test_a_messy_covariates_file_is_refused_naming_file_lines_and_what_to_do(
     assert f"file {str(cov)!r} (line 1 is the header)" in message
     for text in expected:
         assert text in message, (text, message)
+
+
+def test_one_series_of_a_per_series_file_is_forecast_with_series(files, regression, tmp_path):
+    data, cov = files
+    shared = pd.read_csv(cov, sep=";")
+    per_series = pd.concat([shared.assign(unique_id=u) for u in ("a", "b")])
+    path = tmp_path / "per_series.csv"
+    per_series.to_csv(path, sep=";", index=False)
+    out = tmp_path / "f.csv"
+    result = _run(
+        "run", "--data", data, "--series", "b", "--model", "_test_regression",
+        "--horizon", H, "--covariates", path, "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    frame = read_frame(out)
+    x = np.asarray([float(v.replace(",", ".")) for v in shared["x"]])
+    assert set(frame["unique_id"]) == {"b"}
+    assert np.allclose(frame["yhat"], 90 + 2 * x[60:], atol=1e-4)
+    # A series the data file lacks is still refused, with --series or without.
+    per_series.assign(unique_id=per_series["unique_id"].replace("a", "c")).to_csv(
+        path, sep=";", index=False
+    )
+    refused = CliRunner().invoke(
+        cli,
+        ["run", "--data", str(data), "--series", "b", "--model", "_test_regression",
+         "--horizon", str(H), "--covariates", str(path)],
+    )  # fmt: skip
+    assert refused.exit_code == 1 and "'c'" in refused.output and "data lacks" in refused.output
