@@ -110,11 +110,19 @@ def with_holidays(specs: tuple[str, ...], code: str | None) -> tuple[str, ...]:
     if code is None:
         return specs
     from forecast.engine.covariates import check_holidays
+    from forecast.holidays import check_country
 
+    check_country(code)
     out = []
     for spec in specs:
         name, colon, rest = spec.partition(":")
-        check_holidays(name.strip(), code, "--holidays")
+        try:
+            check_holidays(name.strip(), code, "--holidays")
+        except ConfigError as err:
+            raise ConfigError(
+                f"{err} To compare it with models that take holidays, give them to those "
+                f"models only: --model {name.strip()} --model 'prophet:holidays={code}'."
+            ) from err
         keys = {item.partition("=")[0].strip() for item in rest.split(",")}
         if "holidays" in keys:
             raise ConfigError(f"--holidays {code} and {spec!r} both set holidays; give one.")

@@ -123,6 +123,13 @@ def test_holidays_refused_for_a_model_without_them(files):
     )
     assert result.exit_code == 1
     assert "'naive' takes neither holidays nor covariates" in result.output
+    assert "--model naive --model 'prophet:holidays=CN'" in result.output
+    mixed = CliRunner().invoke(
+        cli,
+        ["run", "--data", str(data), "--model", "naive", "--model", "prophet:holidays=CN",
+         "--horizon", "3", "--series", "a"],
+    )  # fmt: skip
+    assert mixed.exit_code == 0, mixed.output
     unknown = CliRunner().invoke(
         cli,
         ["run", "--data", str(data), "--model", "prophet", "--horizon", "3", "--holidays", "ZZ"],
