@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,8 @@ import pandas as pd
 from forecast.errors import ForecastWarning, HistoryError
 from forecast.evaluation.conformal import Conformal
 from forecast.evaluation.inner import inner_backtest, window_cuts, window_ratios
+from forecast.evaluation.metrics import seasonal_naive_scale
+from forecast.models._calibration import WINDOWS
 from forecast.models.base import BaseModel, Intervals
 from forecast.schema import Y
 
@@ -28,6 +31,7 @@ __all__ = [
     "InflatedCalibration",
     "PooledConformal",
     "inner_residuals",
+    "pool_short_series",
     "window_ratios",
 ]
 
@@ -55,13 +59,19 @@ class PooledConformal(Conformal):
     -----
     Step ``j``'s spread ``s_j`` is the root mean square of its residuals over the windows,
     made non-decreasing in ``j`` (a forecast does not get surer further ahead) and extended
-    past ``H`` by ``s_H * sqrt(j / H)`` as in :class:`Conformal`. Each residual ``e_wj`` is
+    past ``H`` linearly, ``s_H * j / H`` (errors of a trend that is off grow with the step;
+    ``sqrt(j / H)``, a random walk's growth, under-covered the late steps of yearly series
+    calibrated on 1-step windows). Each residual ``e_wj`` is
     divided by the same spread computed without its own window (leave-one-out, so a score
     is not shrunk by its own size: with ``W`` windows an in-sample ratio never exceeds
     ``sqrt(W)``), and the scores are the absolute values of these ratios over every window and
     step, ``n = W * H`` values. The interval of level ``L`` at step ``j`` is the point plus or
     minus ``s_j`` times their quantile at ``min(1, L / 100 * (n + 1) / n)``: normalised
-    nonconformity scores (Lei et al. 2018), pooled over steps. On simulated exchangeable
+    nonconformity scores (Lei et al. 2018), pooled over steps. Where ``L / 100 * (n + 1) / n``
+    exceeds 1 (too few scores: the conformal interval would be unbounded, and the largest
+    score covers at most ``n / (n + 1)``), the multiplier is at least the standard normal
+    quantile ``z_{(1 + L / 100) / 2}`` (1.96 at 95): the step's spread taken as a Gaussian
+    scale, a stated floor. On simulated exchangeable
     normal errors growing like a random walk's, 5 windows of 4 steps cover 83% and 97% at 80
     and 95 (per-step scores without pooling: 82% and 84%; in-sample normalising: 79% and
     91%), 3 windows of 4 steps 86% and 95%, 2 windows of 1 step 84% at both levels.
@@ -94,12 +104,12 @@ class PooledConformal(Conformal):
         self.normalised = self.residuals / others
 
     def spreads(self, h: int) -> np.ndarray:
-        """Spread ``s_j`` of each of ``h`` steps, extrapolated by ``sqrt(j / H)`` past ``H``."""
+        """Spread ``s_j`` of each of ``h`` steps, extrapolated by ``j / H`` past ``H``."""
         known = self.step_spread[:h]
         if h <= self.horizon:
             return known
         steps = np.arange(self.horizon + 1, h + 1)
-        return np.concatenate([known, self.step_spread[-1] * np.sqrt(steps / self.horizon)])
+        return np.concatenate([known, self.step_spread[-1] * steps / self.horizon])
 
     def scores(self, h: int) -> np.ndarray:
         """Scores of each step, shape ``(h, n)``: the pooled ``|u|`` times the step's spread."""
@@ -113,7 +123,11 @@ class PooledConformal(Conformal):
         spread = self.spreads(len(point))
         out: Intervals = {}
         for level in levels:
-            width = spread * np.quantile(pooled, min(1.0, level / 100.0 * (n + 1) / n))
+            rank = level / 100.0 * (n + 1) / n
+            quantile = float(np.quantile(pooled, min(1.0, rank)))
+            if rank > 1:  # too few scores for a finite conformal quantile: a Gaussian floor
+                quantile = max(quantile, NormalDist().inv_cdf(0.5 + level / 200.0))
+            width = spread * quantile
             out[level] = (point - width, point + width)
         return out
 
@@ -166,11 +180,20 @@ class Calibration:
         self._by_horizon: dict[int, Conformal] = {}
 
     def get(self, h: int) -> Conformal:
-        """Return the calibration of a forecast of ``h`` steps."""
+        """Return the calibration of a forecast of ``h`` steps.
+
+        Beyond the fitting calibration's horizon, inner windows of ``h`` steps are tried,
+        most windows first (down to 2, :data:`~forecast.models._calibration.WINDOWS`); only
+        where none fits is the fitting calibration extrapolated.
+        """
         if h <= self.base.horizon:
             return self.base
         if h not in self._by_horizon:
-            found = inner_residuals(self.data, self.member, h, self.n_windows, self.seasonal_period)
+            found = None
+            for n_windows in (w for w in WINDOWS if 0 < w <= max(self.n_windows, 0)):
+                found = inner_residuals(self.data, self.member, h, n_windows, self.seasonal_period)
+                if found is not None:
+                    break
             self._by_horizon[h] = self.base if found is None else PooledConformal(found)
         return self._by_horizon[h]
 
@@ -261,3 +284,101 @@ def inner_residuals(
     ratios = window_ratios(y, window_cuts(len(y), h, n_windows), season)
     residuals: np.ndarray = (scores.actuals - scores.forecasts[member[0]]) * ratios[:, None]
     return residuals
+
+
+def _naive_scale(data: pd.DataFrame) -> float:
+    scale = seasonal_naive_scale(data[Y].to_numpy(dtype=float), 1)
+    return scale if np.isfinite(scale) and scale > 0 else float("nan")
+
+
+def _panel_residuals(donors: Sequence[Calibration]) -> tuple[np.ndarray, int]:
+    """Stack the donors' inner residuals over their naive scale, on their longest horizon."""
+    horizon = max(c.base.horizon for c in donors)
+    rows = []
+    used = 0
+    for calibration in donors:
+        scale = _naive_scale(calibration.data)
+        if calibration.base.horizon == horizon and np.isfinite(scale):
+            rows.append(calibration.base.residuals / scale)
+            used += 1
+    return (np.vstack(rows) if rows else np.empty((0, horizon))), used
+
+
+def pool_short_series(models: Sequence[BaseModel]) -> list[str]:
+    """Calibrate the models of series too short for inner windows from the others of a call.
+
+    Among the fitted models of one call (a panel: several series, any model names), the
+    models of one name whose series had room for inner windows are the donors: their inner
+    residuals (rescaled to their series' current error scale) are divided by their series'
+    naive scale (the in-sample mean absolute one-step change, MASE's scale with ``m = 1``)
+    and stacked, on the donors' longest calibrated horizon. Each model of that name whose
+    series was too short (its ``calibration_`` an :class:`InflatedCalibration`, the stated
+    widening) gets instead a :class:`Calibration` of these pooled scaled errors times its
+    own series' naive scale (a :class:`PooledConformal` of every donor window; steps past
+    the donors' horizon are extrapolated linearly), and a
+    :class:`~forecast.ForecastWarning` names the model and the series and says so.
+
+    Parameters
+    ----------
+    models : sequence of BaseModel
+        The fitted models of one call. Models without calibration, models calibrated on
+        their own inner windows, and short series without a donor of their model's name or
+        with an undefined scale (fewer than 2 observations, or flat) are left as they are.
+
+    Returns
+    -------
+    list of str
+        The series ids (``unique_id``) whose models were given a pooled calibration; the
+        models are changed in place (``calibration_`` only).
+
+    Warns
+    -----
+    ForecastWarning
+        Once per pooled model, naming the model, the series and the number of donor series.
+
+    Notes
+    -----
+    Scaled errors are comparable across series (Hyndman and Koehler 2006), so a panel's
+    short members borrow the error distribution of its long members, as global models pool
+    series to learn one error model; the assumption that the short series errs like the
+    others, relative to its own one-step variability, is stated in the warning.
+
+    References
+    ----------
+    .. [1] Hyndman, R. J. and Koehler, A. B. (2006). Another look at measures of forecast
+       accuracy. International Journal of Forecasting 22(4), 679-688.
+    .. [2] Montero-Manso, P. and Hyndman, R. J. (2021). Principles and algorithms for
+       forecasting groups of time series: locality and globality. International Journal of
+       Forecasting 37(4), 1632-1653.
+    """
+    by_name: dict[str, list[tuple[BaseModel, Calibration]]] = {}
+    for model in models:
+        found = getattr(model, "calibration_", None)
+        if isinstance(found, Calibration):
+            by_name.setdefault(model.name, []).append((model, found))
+    pooled: list[str] = []
+    for name, group in by_name.items():
+        donors = [c for _, c in group if c.n_windows > 0]
+        short = [(m, c) for m, c in group if isinstance(c, InflatedCalibration)]
+        if not donors or not short:
+            continue
+        residuals, used = _panel_residuals(donors)
+        if used == 0:
+            continue
+        for model, own in short:
+            scale = _naive_scale(own.data)
+            if not np.isfinite(scale):
+                continue
+            base = PooledConformal(residuals * scale)
+            model.calibration_ = Calibration(base, own.data, own.member, 0, own.seasonal_period)
+            pooled.append(str(model.series_id_))
+            warnings.warn(
+                f"model {name!r}: series {model.series_id_!r} is too short for inner windows; "
+                f"its intervals and paths are calibrated from the scaled inner errors of "
+                f"{used} other series of this call (times its own mean absolute one-step "
+                "change), instead of its own spread widened by SHORT_SERIES_INFLATION; this "
+                "assumes it errs like them. Pass calibrate=False to keep its own intervals.",
+                ForecastWarning,
+                stacklevel=2,
+            )
+    return pooled

@@ -10,8 +10,9 @@ point forecast, with the errors of all steps pooled after scaling each step by i
 the training data is seen, so a calibrated model can itself be backtested without leakage.
 
 Where the series is too short for inner windows of the horizon, fewer and shorter windows
-are tried (down to 2 windows of 1 step), and steps past the calibrated horizon use the last
-step's errors widened by ``sqrt(step / H)``; where even that is impossible (or the model
+are tried (down to 2 windows of 1 step; a longer forecast first tries fewer windows of its
+own length), and steps past the calibrated horizon use the last step's errors widened by
+``step / H``; where even that is impossible (or the model
 fails in every set of windows), the model's own spread widened by the stated factor
 :data:`~forecast.evaluation.calibration.SHORT_SERIES_INFLATION` is used
 (:class:`~forecast.evaluation.calibration.InflatedCalibration`) and a

@@ -1,0 +1,126 @@
+"""Calibration of short series from the panel of one call, and of horizons beyond the inner one.
+
+Checked: a series too short for inner windows is calibrated from the scaled inner errors of
+the other series of its model (warning naming it), in proportion to its own scale; models
+without donors keep the stated widening; a forecast longer than the fitting calibration
+tries fewer windows of its own length before extrapolating; the Gaussian floor applies only
+where the conformal quantile is undefined.
+"""
+
+from __future__ import annotations
+
+import warnings
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import forecast as fc
+from forecast.errors import ForecastWarning
+from forecast.evaluation.calibration import (
+    Calibration,
+    InflatedCalibration,
+    PooledConformal,
+    pool_short_series,
+)
+from forecast.models.base import BaseModel
+from forecast.schema import DS, UNIQUE_ID, Y
+
+
+def _series(n: int, uid: str, scale: float = 1.0, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    y = scale * (100 + np.cumsum(rng.normal(1, 3, n)))
+    ds = pd.date_range("2020-01-01", periods=n, freq="QS")
+    return pd.DataFrame({UNIQUE_ID: uid, DS: ds, Y: y})
+
+
+def _fit(frame: pd.DataFrame, name: str = "naive") -> BaseModel:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastWarning)
+        return fc.models.get(name, calibrate=True).fit(frame)
+
+
+def test_a_short_series_is_calibrated_from_the_other_series_of_its_call() -> None:
+    long = [_fit(_series(40, f"long{i}", seed=i)) for i in range(3)]
+    short = _fit(_series(3, "short", seed=9))
+    assert isinstance(short.calibration_, InflatedCalibration)
+    with pytest.warns(ForecastWarning, match="'short'.*3 other series"):
+        pooled = pool_short_series([*long, short])
+    assert pooled == ["short"]
+    assert type(short.calibration_) is Calibration
+    donors = np.vstack(
+        [
+            m.calibration_.base.residuals
+            / np.mean(np.abs(np.diff(m.calibration_.data[Y].to_numpy())))
+            for m in long
+        ]
+    )
+    own_scale = np.mean(np.abs(np.diff(short.calibration_.data[Y].to_numpy())))
+    expected = PooledConformal(donors * own_scale)
+    point = short.predict(4, levels=())["yhat"].to_numpy()
+    bands = short.predict(4, levels=(80, 95))
+    lo, hi = expected.intervals(point, (80, 95))[95]
+    np.testing.assert_allclose(bands["yhat_lo_95"], lo)
+    np.testing.assert_allclose(bands["yhat_hi_95"], hi)
+    assert short.sample(4, 50).shape == (50, 4)
+
+
+@settings(max_examples=10, deadline=None)
+@given(factor=st.floats(0.01, 100.0), seed=st.integers(0, 1000))
+def test_pooled_bands_scale_with_the_short_series(factor: float, seed: int) -> None:
+    donors = [_fit(_series(30, f"d{i}", seed=seed + i)) for i in range(2)]
+    small = _fit(_series(3, "s", seed=seed + 5))
+    big = _fit(_series(3, "s", scale=factor, seed=seed + 5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastWarning)
+        pool_short_series([*donors, small])
+        pool_short_series([*donors, big])
+    width = [
+        (m.predict(3)["yhat_hi_80"] - m.predict(3)["yhat_lo_80"]).to_numpy() for m in (small, big)
+    ]
+    np.testing.assert_allclose(width[1], factor * width[0], rtol=1e-6)
+
+
+def test_without_donors_the_stated_widening_stays_and_nothing_is_said() -> None:
+    short = [_fit(_series(3, f"s{i}", seed=i)) for i in range(2)]
+    other = _fit(_series(40, "long"), "drift")  # another model's errors are not borrowed
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ForecastWarning)
+        assert pool_short_series([*short, other]) == []
+    assert all(isinstance(m.calibration_, InflatedCalibration) for m in short)
+
+
+def test_a_long_forecast_tries_fewer_windows_of_its_length_first() -> None:
+    model = _fit(_series(14, "app"))  # room for 5 windows of 2 quarters, 3 of 4, not 5 of 4
+    assert model.calibration_.base.horizon < 4
+    assert model.calibration_.get(4).horizon == 4
+    assert model.calibration_.get(4).residuals.shape[0] == 3
+
+
+@settings(max_examples=30, deadline=None)
+@given(windows=st.integers(1, 6), steps=st.integers(1, 6), seed=st.integers(0, 10**6))
+def test_the_gaussian_floor_applies_only_where_the_conformal_quantile_is_undefined(
+    windows: int, steps: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    conformal = PooledConformal(rng.normal(0, 1, (windows, steps)))
+    n = windows * steps
+    for level in (80, 95):
+        half = conformal.intervals(np.zeros(steps), (level,))[level][1] / conformal.spreads(steps)
+        pooled = np.abs(conformal.normalised).ravel()
+        rank = level / 100 * (n + 1) / n
+        read = np.quantile(pooled, min(1.0, rank))
+        if rank > 1:
+            expected = max(read, NormalDist().inv_cdf(0.5 + level / 200))
+        else:
+            expected = read
+        np.testing.assert_allclose(half, expected)
+
+
+def test_steps_past_the_calibrated_horizon_widen_linearly() -> None:
+    conformal = PooledConformal(np.array([[1.0, 2.0], [-1.0, -2.0]]))
+    spreads = conformal.spreads(6)
+    np.testing.assert_allclose(spreads[2:], spreads[1] * np.arange(3, 7) / 2)
