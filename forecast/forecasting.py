@@ -25,10 +25,14 @@ from forecast.engine.tasks import (
     TaskResult,
     failures_frame,
     fit_predict_task,
+    fit_task,
+    predict_task,
     retention_for,
 )
 from forecast.errors import ConfigError, ForecastError
-from forecast.models.base import check_horizon
+from forecast.evaluation.calibration import pool_short_series
+from forecast.models._calibration import calibration_method
+from forecast.models.base import BaseModel, check_horizon
 from forecast.schema import (
     DS,
     MODEL,
@@ -45,6 +49,45 @@ from forecast.schema import (
 __all__ = ["ModelSpec", "forecast", "label_models", "run_forecast"]
 
 _MAX_LISTED = 5
+
+
+def _pooled_labels(labelled: dict[str, BaseModel], data: pd.DataFrame) -> set[str]:
+    """Labels of the calibrated models, when the call has several series to pool across."""
+    if data[UNIQUE_ID].nunique() < 2:
+        return set()
+    return {
+        label
+        for label, model in labelled.items()
+        if not model._own_calibration and calibration_method(model.name, model.calibrate)
+    }
+
+
+def _predict_fitted(pair: tuple[FitPredictTask, BaseModel]) -> TaskResult:
+    return predict_task(*pair)
+
+
+def _run_tasks(
+    tasks: list[FitPredictTask], pooled: set[str], n_jobs: int, progress: Progress | None
+) -> list[TaskResult]:
+    """Fit and predict every task, in task order.
+
+    The tasks of ``pooled`` labels are fitted first; the models of each such label whose
+    series was too short for inner windows are calibrated from the others of the call
+    (:func:`forecast.evaluation.calibration.pool_short_series`), then all predict.
+    """
+    direct = [task for task in tasks if task.label not in pooled]
+    done = iter(parallel_map(fit_predict_task, direct, n_jobs=n_jobs, progress=progress))
+    waiting = [task for task in tasks if task.label in pooled]
+    fitted = parallel_map(fit_task, waiting, n_jobs=n_jobs)
+    pairs = [(t, m) for t, m in zip(waiting, fitted, strict=True) if isinstance(m, BaseModel)]
+    for label in sorted(pooled):
+        pool_short_series([model for task, model in pairs if task.label == label])
+    failed = [m for m in fitted if isinstance(m, TaskResult)]
+    if failed and progress is not None:
+        progress(len(failed))
+    predicted = iter(parallel_map(_predict_fitted, pairs, n_jobs=n_jobs, progress=progress))
+    pooled_results = iter(m if isinstance(m, TaskResult) else next(predicted) for m in fitted)
+    return [next(pooled_results) if task.label in pooled else next(done) for task in tasks]
 
 
 def _summary(failures: pd.DataFrame, n_tasks: int) -> str:
@@ -73,6 +116,7 @@ def run_forecast(
     covariates: pd.DataFrame | ValidCovariates | None = None,
     observed: Sequence[str] = (),
     calibrate: CallCalibrate = None,
+    pool: bool = True,
 ) -> EngineResult:
     """Forecast every series with every model; the forecasts and the failures as data.
 
@@ -89,6 +133,10 @@ def run_forecast(
         Called with the number of (series, model) pairs finished since the last call.
     covariates, observed, calibrate
         As for :func:`forecast`.
+    pool : bool
+        Calibrate the models of series too short for inner windows from the others of the
+        call (as :func:`forecast` does). The batch runner passes False, so that a series'
+        forecast never depends on which chunk it fell in.
 
     Returns
     -------
@@ -124,9 +172,8 @@ def run_forecast(
         for uid, series in data.groupby(UNIQUE_ID, sort=True)
         for label, model in labelled.items()
     ]
-    results: list[TaskResult] = parallel_map(
-        fit_predict_task, tasks, n_jobs=n_jobs, progress=progress
-    )
+    pooled = _pooled_labels(labelled, data) if pool else set()
+    results = _run_tasks(tasks, pooled, n_jobs, progress)
     frames = [result.forecast for result in results if result.forecast is not None]
     out = assemble(frames, forecast_columns(checked_levels))
     out = out.sort_values([UNIQUE_ID, MODEL, DS], kind="mergesort").reset_index(drop=True)
@@ -199,7 +246,11 @@ def forecast(
         ``"conformal"`` on, False or ``"off"`` off, None (default) each model's own setting.
         It applies to every model given by name, and to every instance whose ``calibrate``
         is its constructor's default; an instance that sets ``calibrate`` keeps it
-        (:func:`forecast.engine.calibrate.with_calibrate`).
+        (:func:`forecast.engine.calibrate.with_calibrate`). A calibrated model whose series
+        is too short for inner windows is calibrated from the scaled inner errors of the
+        same model on the call's other series, and a ForecastWarning names it
+        (:func:`forecast.evaluation.calibration.pool_short_series`); with no such series,
+        its own spread is widened by a stated factor (also named in a warning).
 
     Returns
     -------

@@ -291,6 +291,7 @@ def run_chunk(spec: ChunkSpec, config: BatchConfig) -> ChunkResult:
                 retention=checked_retention,
                 covariates=covariates,
                 observed=settings.observed,
+                pool=False,  # a series' forecast must not depend on the chunk it fell in
             )
         frames["forecasts"] = forecasted.frame
         failures += _failures_of(forecasted)

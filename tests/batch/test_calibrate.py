@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
+import pandas as pd
 import pandas.testing as pdt
 import pytest
 
@@ -11,7 +13,7 @@ import forecast as fc
 from forecast.batch import load_config
 from forecast.batch.chunk import build_models
 from forecast.batch.manifest import parts_key
-from forecast.errors import ConfigError
+from forecast.errors import ConfigError, ForecastWarning
 
 from .conftest import make_panel
 
@@ -77,3 +79,20 @@ def test_a_calibrated_job_equals_fc_forecast_and_reuses_no_uncalibrated_chunk(
     own = fc.forecast(panel, ["naive", "drift"], h=3)  # the folder now holds the calibrated run
     pdt.assert_series_equal(own["yhat"], expected["yhat"])
     assert not (own["yhat_hi_95"] - expected["yhat_hi_95"]).abs().lt(1e-9).all()
+
+
+def test_a_batch_job_does_not_pool_across_its_chunk(tmp_path: Path) -> None:
+    # pooling would make a short series' bands depend on the series it shares a chunk with
+    data = make_panel(n_series=3, periods=40)
+    short = data[data["unique_id"] == "s02"].tail(3)
+    data = pd.concat([data[data["unique_id"] != "s02"], short], ignore_index=True)
+    data.to_parquet(tmp_path / "data.parquet", index=False)
+    job = _job(tmp_path, calibrate=True)
+    job["executor"]["chunk_size"] = 3
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ForecastWarning)
+        result = fc.batch.run(job, progress="none")
+        alone = fc.forecast(short, ["naive", "drift"], h=3, calibrate=True)
+    assert not any("other series" in str(w.message) for w in caught)
+    forecasts = result.read("forecasts")
+    pdt.assert_frame_equal(forecasts[forecasts["unique_id"] == "s02"].reset_index(drop=True), alone)

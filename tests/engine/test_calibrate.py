@@ -8,7 +8,9 @@ point; a model fitted with ``calibrate=True`` gives its calibrated paths to ``fc
 
 from __future__ import annotations
 
+import re
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -159,3 +161,58 @@ def test_a_calibrated_retention_feedback_model_gives_calibrated_paths_to_fc_scen
         table = fc.scenario(model, retention=+0.03, h=8)
         bands[calibrate] = table.loc[table["model"] == "baseline", "yhat_hi_80"].to_numpy()
     assert not np.allclose(bands[None], bands[True])
+
+
+def _warned(call: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, list[str]]:
+    """The call's result and the messages of the ForecastWarnings it gave."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ForecastWarning)
+        out = call()
+    return out, [str(w.message) for w in caught if issubclass(w.category, ForecastWarning)]
+
+
+def _with_short(n_short: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    ds = pd.date_range("2016-01-01", periods=36, freq="QS")
+    return pd.concat(
+        pd.DataFrame({"unique_id": uid, "ds": ds[-n:], "y": 100 + np.cumsum(rng.normal(1, 3, n))})
+        for uid, n in (("long_a", 36), ("long_b", 30), ("short", n_short))
+    ).reset_index(drop=True)
+
+
+def test_a_short_series_of_a_call_is_calibrated_from_the_others_and_says_so() -> None:
+    df = _with_short()
+    out, said = _warned(lambda: fc.forecast(df, "naive", h=4, levels=LEVELS, calibrate=True))
+    assert any(re.search("'short'.*scaled inner errors of 2 other series", m) for m in said)
+    only = df[df["unique_id"] == "short"]
+    alone, said = _warned(lambda: fc.forecast(only, "naive", h=4, levels=LEVELS, calibrate=True))
+    assert any(re.search("'short'.*widened 2-fold", m) for m in said)
+    assert not any("other series" in m for m in said)
+    short = out[out["unique_id"] == "short"].reset_index(drop=True)
+    pd.testing.assert_series_equal(short["yhat"], alone["yhat"])
+    assert not np.allclose(short["yhat_hi_95"], alone["yhat_hi_95"])
+    _nested(short)
+    longs = df[df["unique_id"] != "short"]
+    pd.testing.assert_frame_equal(
+        out[out["unique_id"] != "short"].reset_index(drop=True),
+        fc.forecast(longs, "naive", h=4, levels=LEVELS, calibrate=True),
+    )
+
+
+@pytest.mark.slow
+def test_pooling_does_not_depend_on_worker_processes() -> None:
+    df = _with_short()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastWarning)
+        one = fc.forecast(df, ["naive", "drift"], h=4, calibrate=True)
+        two = fc.forecast(df, ["naive", "drift"], h=4, calibrate=True, n_jobs=2)
+    pd.testing.assert_frame_equal(one, two)
+
+
+def test_an_uncalibrated_call_pools_nothing() -> None:
+    df = _with_short()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ForecastWarning)
+        out = fc.forecast(df, "naive", h=4)
+    alone = fc.forecast(df[df["unique_id"] == "short"], "naive", h=4)
+    pd.testing.assert_frame_equal(out[out["unique_id"] == "short"].reset_index(drop=True), alone)
