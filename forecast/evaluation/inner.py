@@ -9,7 +9,9 @@ without leakage. The windows run through the package's one rolling-origin loop
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 import pandas as pd
@@ -20,7 +22,35 @@ from forecast.evaluation.metrics import seasonal_naive_scale
 from forecast.models.base import BaseModel
 from forecast.schema import DS, FILLED, UNIQUE_ID, Y
 
-__all__ = ["InnerScores", "inner_backtest", "mase_divisor", "window_cuts", "window_ratios"]
+__all__ = [
+    "InnerScores",
+    "inner_backtest",
+    "inside_inner_backtest",
+    "mase_divisor",
+    "window_cuts",
+    "window_ratios",
+]
+
+_INSIDE: ContextVar[bool] = ContextVar("forecast_inner_backtest", default=False)
+
+
+def inside_inner_backtest() -> bool:
+    """Return True while an inner backtest fits models (in this thread or task).
+
+    Models fitted in an inner window leave their default calibration off
+    (:func:`forecast.models._calibration.calibration_method`): the window scores their point
+    forecasts only, so calibrating there would only nest inner backtests in inner backtests.
+    """
+    return _INSIDE.get()
+
+
+@contextmanager
+def _inside() -> Iterator[None]:
+    token = _INSIDE.set(True)
+    try:
+        yield
+    finally:
+        _INSIDE.reset(token)
 
 
 class InnerScores(dict[str, float]):
@@ -168,7 +198,8 @@ def inner_backtest(
                 chain[:] = [fitted]
             return fitted.predict(h, levels=())["yhat"].to_numpy()
 
-        outcomes = roll(frame, cutoffs, point, on_error="stop")
+        with _inside():
+            outcomes = roll(frame, cutoffs, point, on_error="stop")
         failed = [o.error for o in outcomes if o.error is not None]
         if failed:
             errors[label] = f"{type(failed[0]).__name__}: {failed[0]}"

@@ -77,18 +77,23 @@ def calibration_method(model: str, value: object) -> str | None:
     Returns
     -------
     str or None
-        ``"conformal"``, or None when calibration is off.
+        ``"conformal"``, or None when calibration is off. ``value=None`` is off inside an
+        inner backtest (:func:`~forecast.evaluation.inner.inside_inner_backtest`): the
+        members of ``auto`` and ``ensemble``, and the windows of a calibration, are scored
+        on their point forecasts and never calibrate by default.
 
     Raises
     ------
     ConfigError
         ``value`` is not one of :data:`CALIBRATE_CHOICES`.
     """
+    from forecast.evaluation.inner import inside_inner_backtest
     from forecast.models._params import check_choice
 
     check_choice(model, "calibrate", value, CALIBRATE_CHOICES)
     if value is None:
-        return "conformal" if model in CALIBRATED_BY_DEFAULT else None
+        on = model in CALIBRATED_BY_DEFAULT and not inside_inner_backtest()
+        return "conformal" if on else None
     return "conformal" if value in (True, "conformal") else None
 
 
