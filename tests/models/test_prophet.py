@@ -60,7 +60,8 @@ def test_yhat_equals_prophet_called_directly(
     assert list(out["ds"]) == list(future["ds"])
     # Linear trends are optimised in-process, to an optimum at least as high as CmdStan's, whose
     # L-BFGS stops a little short of it (tests/models/test_prophet_map.py); the forecasts agree
-    # to well within this tolerance.
+    # to well within this tolerance, and within 1e-4 of a converged CmdStan fit (Newton) over a
+    # year (tests/models/test_prophet_holidays.py).
     np.testing.assert_allclose(out["yhat"], expected, rtol=1e-3)
 
 
