@@ -117,3 +117,23 @@ def test_models_that_update_their_state_in_inner_windows_read_nothing_after_a_cu
         base.loc[upto, COLUMNS].reset_index(drop=True),
     )
     assert not np.allclose(poisoned.loc[~upto, "yhat_hi_95"], base.loc[~upto, "yhat_hi_95"])
+
+
+@pytest.mark.parametrize("name", ["auto", "ensemble"])
+def test_models_with_their_own_conformal_bands_read_nothing_after_a_cutoff(name: str) -> None:
+    # auto and ensemble calibrate with their own inner backtests; the call's calibrate=True
+    # turns them on (their constructors' default is kept off for auto)
+    df = _panel().query("unique_id == 'a'").reset_index(drop=True)
+    model = fc.models.get(name, members=("naive", "drift", "seasonal_naive"))
+    kw = {"h": H, "n_windows": 2, "levels": LEVELS, "calibrate": True}
+    base = fc.backtest(df, model, **kw)
+    first = base[CUTOFF].min()
+    poisoned = fc.backtest(_poison(df, first), model, **kw)
+    upto = base[CUTOFF] == first
+    pd.testing.assert_frame_equal(
+        poisoned.loc[upto, COLUMNS].reset_index(drop=True),
+        base.loc[upto, COLUMNS].reset_index(drop=True),
+    )
+    assert not np.allclose(poisoned.loc[~upto, "yhat_hi_95"], base.loc[~upto, "yhat_hi_95"])
+    own = fc.backtest(df, model, **{**kw, "calibrate": False})
+    assert not np.allclose(own["yhat_hi_95"], base["yhat_hi_95"])  # the bands are conformal
