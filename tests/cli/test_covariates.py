@@ -289,3 +289,23 @@ def test_one_series_of_a_per_series_file_is_forecast_with_series(files, regressi
          "--horizon", str(H), "--covariates", str(path)],
     )  # fmt: skip
     assert refused.exit_code == 1 and "'c'" in refused.output and "data lacks" in refused.output
+
+
+def test_backtest_reads_each_window_s_covariates_from_the_file(files, regression, tmp_path):
+    data, cov = files
+    out = tmp_path / "b.csv"
+    result = _run(
+        "backtest", "--data", data, "--model", "_test_regression", "--horizon", H,
+        "--windows", 3, "--covariates", cov, "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    frame = read_frame(out)
+    values = pd.read_csv(cov, sep=";")
+    x = pd.Series(
+        values["x"].str.replace(",", ".").astype(float).to_numpy(),
+        index=pd.to_datetime(values["ds"]),
+    )
+    level = frame["unique_id"].map({"a": 10.0, "b": 90.0})
+    expected = level + 2 * pd.to_datetime(frame["ds"]).map(x)
+    assert frame["cutoff"].nunique() == 3 and len(frame) == 3 * H * 2
+    np.testing.assert_allclose(frame["yhat"], expected, atol=1e-4)
