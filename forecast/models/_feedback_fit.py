@@ -16,7 +16,6 @@ import pandas as pd
 from scipy import optimize, stats
 
 from forecast.errors import ConfigError, DataError, FitError, SchemaError
-from forecast.models._curve_covariates import check_varies, covariate_scale
 from forecast.models._feedback_kernel import (
     FeedbackLayout,
     period_days,
@@ -43,7 +42,6 @@ __all__ = [
     "FeedbackLikelihood",
     "RetentionData",
     "box",
-    "grid_design",
     "grid_index",
     "laplace",
     "log_observations",
@@ -87,32 +85,6 @@ def grid_index(
             "grid."
         )
     return grid, index
-
-
-def grid_design(
-    data: pd.DataFrame,
-    covariates: tuple[str, ...],
-    obs_index: np.ndarray,
-    periods: int,
-    series: str,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return the covariates' scaled values on every grid period, and their scales.
-
-    A period between two observations (or between launch and the first) takes the row of the
-    next observation: an observed row stands for the periods since the previous one (see
-    :mod:`forecast.models._curve_covariates`).
-
-    Raises
-    ------
-    CovariateError
-        A covariate constant over the point observations (its effect cannot be estimated).
-    """
-    values = data[list(covariates)].to_numpy(dtype=float)
-    points = np.isin(data[QUALIFIER].to_numpy(str), ["=", "~"])
-    check_varies(values, covariates, series, points)
-    scale = covariate_scale(values)
-    rows = np.searchsorted(obs_index, np.arange(periods))
-    return values[rows] / scale, scale
 
 
 def log_observations(data: pd.DataFrame, series: str) -> tuple[np.ndarray, np.ndarray]:

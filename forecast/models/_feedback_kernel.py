@@ -18,9 +18,10 @@ import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 
 from forecast.errors import ConfigError, CovariateError
+from forecast.models._curve_covariates import check_varies, covariate_scale
 from forecast.retention.dynamics import FeedbackPaths, simulate_feedback
 from forecast.retention.families import get_family
-from forecast.schema import DS, Frequency
+from forecast.schema import DS, QUALIFIER, Frequency
 
 __all__ = [
     "WEEKDAYS",
@@ -29,6 +30,7 @@ __all__ = [
     "EventsLike",
     "FeedbackLayout",
     "events_multipliers",
+    "grid_design",
     "natural_params",
     "parameter_names",
     "period_days",
@@ -48,6 +50,43 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Weekday names, Monday first (the order of ``weekly_<day>`` parameters)."""
 
 _DAYS = {"daily": 1.0, "weekly": 7.0, "monthly": 30.4375, "quarterly": 91.3125, "yearly": 365.25}
+
+
+def grid_design(
+    data: pd.DataFrame,
+    covariates: tuple[str, ...],
+    obs_index: np.ndarray,
+    grid: pd.DatetimeIndex,
+    needed: int,
+    series: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the covariates' scaled values on every grid period, and their scales.
+
+    A period between two observations (or between launch and the first) takes the row of the
+    next observation: an observed row stands for the periods since the previous one (see
+    :mod:`forecast.models._curve_covariates`). Without covariates, both are empty.
+
+    Raises
+    ------
+    CovariateError
+        A covariate constant over the point observations (its effect cannot be estimated),
+        or retention cohorts that need ``needed`` periods, past the last observation.
+    """
+    if not covariates:
+        return np.zeros((len(grid), 0)), np.zeros(0)
+    if needed > len(grid):
+        raise CovariateError(
+            f"retention cohorts of series {series!r} start after its last observation "
+            f"({grid[-1]:%Y-%m-%d}), where the covariates {', '.join(covariates)} have "
+            "no values; drop those cohorts or fit without covariates.",
+            series=series,
+        )
+    values = data[list(covariates)].to_numpy(dtype=float)
+    points = np.isin(data[QUALIFIER].to_numpy(str), ["=", "~"])
+    check_varies(values, covariates, series, points)
+    scale = covariate_scale(values)
+    rows = np.searchsorted(obs_index, np.arange(len(grid)))
+    return values[rows] / scale, scale
 
 
 def period_days(frequency: Frequency) -> float:

@@ -75,18 +75,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Literal
+from typing import Literal, Self
 
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ConfigError, CovariateError
+from forecast.errors import ConfigError
 from forecast.models import _feedback_fit as fit
+from forecast.models._covariates import CovariatesIn, bound, future_frame
 from forecast.models._feedback_kernel import (
     EventsLike,
     FeedbackLayout,
     events_multipliers,
-    natural_params,
+    grid_design,
     parameter_names,
     period_days,
     point_params,
@@ -94,6 +95,7 @@ from forecast.models._feedback_kernel import (
     unpack,
     weekly_expected,
 )
+from forecast.models._feedback_reports import ACCOUNTING_COLUMNS, FeedbackReports
 from forecast.models._params import (
     check_choice,
     check_date,
@@ -105,7 +107,7 @@ from forecast.models.base import BaseModel, Capabilities, Intervals, quantile_in
 from forecast.models.registry import register
 from forecast.retention.dynamics import FeedbackPaths
 from forecast.retention.families import FAMILIES
-from forecast.schema import AGE, COHORT, DS, RETENTION, Y
+from forecast.schema import ValidCovariates, Y
 
 __all__ = [
     "RetentionFeedback",
@@ -115,12 +117,9 @@ __all__ = [
     "events_multipliers",
 ]
 
-ACCOUNTING_COLUMNS = ("dau", "new", "retained", "churned")
-"""Columns of :meth:`RetentionFeedback.accounting` after ``ds`` (and before ``is_forecast``)."""
-
 
 @register("retention_feedback")
-class RetentionFeedback(BaseModel):
+class RetentionFeedback(FeedbackReports, BaseModel):
     """Cohorts times a retention curve, with new users driven by the active base (see module docs).
 
     Parameters
@@ -192,6 +191,7 @@ class RetentionFeedback(BaseModel):
     capabilities = Capabilities(irregular=True, bounds=True, min_history=2, covariates=True)
     _warm: tuple[list[str], np.ndarray] | None = None
     _future_design: np.ndarray | None = None
+    _fit_covariates: ValidCovariates | None = None
     covariate_values_: np.ndarray = np.zeros((0, 0))
     covariate_scale_: np.ndarray = np.zeros(0)
 
@@ -272,27 +272,11 @@ class RetentionFeedback(BaseModel):
         )
         self.grid_ = grid
         covariates = tuple(getattr(self, "covariates_", ()))
-        self.names_ = list(
-            parameter_names(
-                self.retention_family,
-                self.market_size,
-                self.scale_effect,
-                self.weekly_,
-                covariates,
-            )
+        settings = (self.retention_family, self.market_size, self.scale_effect, self.weekly_)
+        self.names_ = list(parameter_names(*settings, covariates))
+        self.covariate_values_, self.covariate_scale_ = grid_design(
+            data, covariates, obs_index, grid, fit.periods_needed(grid, ret), series
         )
-        self.covariate_values_, self.covariate_scale_ = np.zeros((len(grid), 0)), np.zeros(0)
-        if covariates:
-            if fit.periods_needed(grid, ret) > len(grid):
-                raise CovariateError(
-                    f"retention cohorts of series {series!r} start after its last observation "
-                    f"({grid[-1]:%Y-%m-%d}), where the covariates {', '.join(covariates)} have "
-                    "no values; drop those cohorts or fit without covariates.",
-                    series=series,
-                )
-            self.covariate_values_, self.covariate_scale_ = fit.grid_design(
-                data, covariates, obs_index, len(grid), series
-            )
         self.retention_frame_ = None if ret is None else ret.frame
         largest = max(float(data[Y].max()), 1.0)
         prior_mean, prior_sd = fit.prior_arrays(self._layout, frequency, largest)
@@ -339,15 +323,58 @@ class RetentionFeedback(BaseModel):
             scale=self.covariate_scale_,
         )
 
+    def fit_validated(
+        self,
+        series: pd.DataFrame,
+        retention: pd.DataFrame | None = None,
+        *,
+        covariates: ValidCovariates | None = None,
+    ) -> Self:
+        """:meth:`BaseModel.fit_validated`, keeping the covariates for :meth:`future_covariates`."""
+        super().fit_validated(series, retention, covariates=covariates)
+        self._fit_covariates = covariates if covariates is not None else bound(self)
+        return self
+
+    def future_covariates(self, h: int, covariates: CovariatesIn = None) -> pd.DataFrame:
+        """Return the covariates of the ``h`` periods after the last observation.
+
+        Parameters
+        ----------
+        h : int
+            Forecast periods.
+        covariates : DataFrame, optional
+            A covariates frame holding them; by default the frame the model was fitted with
+            (the covariates are known in advance, so it may reach past the history).
+
+        Returns
+        -------
+        DataFrame
+            ``ds`` then the model's covariates (``covariates_``), one row per forecast date;
+            only ``ds`` for a model fitted without covariates.
+
+        Raises
+        ------
+        CovariateError
+            A covariate without a value at a forecast date (named, with the dates), or no
+            frame at all (a model loaded from a file keeps no frame: pass ``covariates=``).
+        """
+        self._check_fitted()
+        given = covariates if covariates is not None else self._fit_covariates
+        return future_frame(self, h, given)
+
     @contextmanager
-    def _future_rows(self, h: int) -> Iterator[None]:
-        """Add the covariates of the ``h`` forecast periods to the layout while inside."""
+    def _future_rows(self, h: int, future: pd.DataFrame | None = None) -> Iterator[None]:
+        """Add the covariates of the ``h`` forecast periods to the layout while inside.
+
+        ``future`` holds them (``ds`` then ``covariates_``, checked); by default they are the
+        values ``predict`` or ``sample`` checked. Inside, the rows are already there.
+        """
         covariates = tuple(getattr(self, "covariates_", ()))
-        if not covariates:
+        if not covariates or not h or self._future_design is not None:
             yield
             return
-        values = self._future_covariates(h)[list(covariates)].to_numpy(dtype=float)
-        self._future_design = values / self.covariate_scale_
+        frame = self._future_covariates(h) if future is None else future
+        self._future_design = frame[list(covariates)].to_numpy(dtype=float) / self.covariate_scale_
         try:
             yield
         finally:
@@ -379,6 +406,7 @@ class RetentionFeedback(BaseModel):
         h: int,
         theta: np.ndarray | None = None,
         *,
+        covariates: CovariatesIn = None,
         curve_change: Callable[[np.ndarray], np.ndarray] | None = None,
         change_from: int | None = None,
         extra_multipliers: np.ndarray | None = None,
@@ -391,6 +419,9 @@ class RetentionFeedback(BaseModel):
             Periods after the last observation.
         theta : ndarray, optional
             Unconstrained parameters, one row per path; the estimate by default.
+        covariates : DataFrame, optional
+            For a model fitted with covariates and ``h > 0``, their values at the forecast
+            dates (as for :meth:`future_covariates`, whose default they have).
         curve_change : callable, optional
             Maps the retention curves (array ``(n, periods)`` by age) to changed curves that
             cohorts acquired from period ``change_from`` on follow (a scenario); the result is
@@ -408,14 +439,16 @@ class RetentionFeedback(BaseModel):
             Arrays of shape ``(n, len(grid_) + h)``.
         """
         self._check_fitted()
-        return simulate(
-            self._layout,
-            self.theta_ if theta is None else theta,
-            len(self.grid_) + h,
-            curve_change=curve_change,
-            change_from=len(self.grid_) if change_from is None else change_from,
-            extra_multipliers=extra_multipliers,
-        )
+        known = self._future_design is not None or not self.covariates_ or not h
+        with self._future_rows(h, None if known else self.future_covariates(h, covariates)):
+            return simulate(
+                self._layout,
+                self.theta_ if theta is None else theta,
+                len(self.grid_) + h,
+                curve_change=curve_change,
+                change_from=len(self.grid_) if change_from is None else change_from,
+                extra_multipliers=extra_multipliers,
+            )
 
     def all_dates(self, h: int) -> pd.DatetimeIndex:
         """Return the dates of every period from launch to ``h`` periods past the last one."""
@@ -460,93 +493,3 @@ class RetentionFeedback(BaseModel):
         if self.transform != "log":
             return values
         return np.log(np.maximum(values, np.finfo(float).tiny))
-
-    # ----------------------------------------------------------------------------- reports
-    def fitted_values(self) -> pd.DataFrame:
-        """Return the fitted observations from launch to the last observation.
-
-        Returns
-        -------
-        DataFrame
-            ``ds`` and ``yhat`` (DAU times any weekly factor).
-        """
-        self._check_fitted()
-        return pd.DataFrame({DS: self.grid_, "yhat": self.expected(self.paths(0).dau)[0]})
-
-    def fitted_retention(self) -> pd.DataFrame:
-        """Return the retention observations the model was fitted to, with the fitted values.
-
-        Returns
-        -------
-        DataFrame
-            ``cohort``, ``age``, ``retention`` (observed) and ``yhat`` (the curve at the
-            observation's age, raised by the scale effect of its cohort); empty when the model
-            was fitted without retention data.
-        """
-        self._check_fitted()
-        if self.retention_frame_ is None:
-            return pd.DataFrame(
-                {
-                    COHORT: pd.Series(dtype="datetime64[ns]"),
-                    AGE: pd.Series(dtype="int64"),
-                    RETENTION: pd.Series(dtype=float),
-                    "yhat": pd.Series(dtype=float),
-                }
-            )
-        data = fit.place_retention(
-            self.retention_frame_, self.grid_, self.frequency_, self.retention_step_
-        )
-        layout = self._layout
-        paths = simulate(layout, self.theta_, fit.periods_needed(self.grid_, data))
-        fitted = fit.retention_fitted(layout, data, unpack(layout, self.theta_), paths)[0]
-        return data.frame.assign(yhat=fitted)
-
-    def accounting(self, h: int = 0) -> pd.DataFrame:
-        """Account for the growth of every period from launch to ``h`` periods past the last one.
-
-        Parameters
-        ----------
-        h : int
-            Forecast periods to add after the history.
-
-        Returns
-        -------
-        DataFrame
-            ``ds``, ``dau``, ``new``, ``retained``, ``churned`` and ``is_forecast``, at the
-            estimate; ``dau[t] = dau[t-1] + new[t] - churned[t]`` exactly (``dau[-1] = 0``)
-            and ``dau = new + retained``.
-        """
-        self._check_fitted()
-        if isinstance(h, bool) or int(h) < 0:
-            raise ConfigError(f"h must be a whole number >= 0, not {h!r}.")
-        paths = self.paths(int(h))
-        frame = pd.DataFrame({DS: self.all_dates(int(h))})
-        for name in ACCOUNTING_COLUMNS:
-            frame[name] = getattr(paths, name)[0]
-        frame["is_forecast"] = np.arange(len(frame)) >= len(self.grid_)
-        return frame
-
-    def param_intervals(self, level: float = 90.0) -> pd.DataFrame:
-        """Return posterior intervals of the estimated parameters on their natural scale.
-
-        Parameters
-        ----------
-        level : float
-            Interval level in percent.
-
-        Returns
-        -------
-        DataFrame
-            ``parameter``, ``estimate`` (at the posterior mode), ``lo``, ``hi`` (equal-tailed
-            quantiles of the resampled posterior draws).
-        """
-        self._check_fitted()
-        tail = (100.0 - float(level)) / 200.0
-        draws = [natural_params(self._layout, row) for row in self.posterior_]
-        estimate = natural_params(self._layout, self.theta_)
-        rows = []
-        for name, value in estimate.items():
-            values = np.array([d[name] for d in draws])
-            lo, hi = np.quantile(values, [tail, 1.0 - tail])
-            rows.append({"parameter": name, "estimate": value, "lo": float(lo), "hi": float(hi)})
-        return pd.DataFrame(rows)

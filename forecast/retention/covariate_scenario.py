@@ -27,20 +27,24 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import CapabilityError, ConfigError, NotFittedError
-from forecast.models.base import BaseModel, check_horizon, quantile_intervals
-from forecast.schema import (
-    DS,
-    MODEL,
-    UNIQUE_ID,
-    YHAT,
-    ValidCovariates,
-    check_levels,
-    forecast_columns,
-    level_column,
-    valid_covariates,
+from forecast.models.base import BaseModel, check_horizon
+from forecast.retention._scenario_table import (
+    BASELINE,
+    DIFFERENCE,
+    SCENARIO,
+    read_change,
+    scenario_table,
 )
+from forecast.schema import DS, UNIQUE_ID, ValidCovariates, check_levels, valid_covariates
 
-__all__ = ["CovariateChange", "covariate_scenario", "changed_covariates", "PATHS"]
+__all__ = [
+    "CovariateChange",
+    "covariate_scenario",
+    "covariate_futures",
+    "changed_covariates",
+    "describe_change",
+    "PATHS",
+]
 
 CovariateChange = Mapping[str, float | str] | pd.DataFrame
 """A change of covariates: ``{name: change}`` or a frame of the scenario's values."""
@@ -50,22 +54,15 @@ PATHS = 2_000
 
 
 def _change(values: np.ndarray, change: float | str, name: str) -> np.ndarray:
-    if isinstance(change, bool):
-        raise ConfigError(f"covariates={{{name!r}: {change!r}}} is not a change.")
-    if isinstance(change, (int, float, np.integer, np.floating)):
-        return np.full_like(values, float(change))
-    text = str(change).strip().lower()
-    try:
-        if text[:1] in ("x", "*"):
-            return values * float(text[1:])
-        if text[:1] in ("+", "-"):
-            return values + float(text)
-        return np.full_like(values, float(text))
-    except (ValueError, IndexError) as err:
-        raise ConfigError(
-            f"covariates={{{name!r}: {change!r}}} is not a change; give a value (1000), an "
-            "addition ('+100', '-100') or a factor ('x1.2')."
-        ) from err
+    kind, amount = read_change(
+        change,
+        f"covariates[{name!r}]",
+        bare="set",
+        example="a value (1000), an addition ('+100', '-100') or a factor ('x1.2')",
+    )
+    if kind == "set":
+        return np.full_like(values, amount)
+    return values + amount if kind == "add" else values * amount
 
 
 def changed_covariates(
@@ -121,6 +118,66 @@ def changed_covariates(
     return out
 
 
+def covariate_futures(
+    model: BaseModel,
+    change: CovariateChange,
+    baseline: pd.DataFrame | ValidCovariates | None,
+    h: int,
+    start: str | date | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return a fitted model's baseline future covariates and the scenario's (changed).
+
+    Parameters
+    ----------
+    model : BaseModel
+        A fitted model with covariates (``covariates_`` not empty).
+    change : mapping or DataFrame
+        The change (see the module).
+    baseline : DataFrame or ValidCovariates, optional
+        The baseline's covariates at the ``h`` forecast dates (as for ``model.predict``).
+    h : int
+        Checked horizon.
+    start : date, optional
+        First changed date; the first forecast date by default, and never in the history.
+
+    Raises
+    ------
+    NotFittedError, CapabilityError
+        The model is not fitted, or was fitted without covariates.
+    ConfigError
+        A ``start`` in the history, or a change that cannot be read.
+    CovariateError
+        No baseline values for a forecast date.
+    """
+    from forecast.models._covariates import future_frame
+
+    if not model.is_fitted:
+        raise NotFittedError("the model is not fitted; call model.fit(series, covariates=...).")
+    names = tuple(model.covariates_)
+    if not names:
+        raise CapabilityError(
+            f"model {model.name!r} was fitted without covariates, so a covariate scenario "
+            "cannot change anything; fit a model that uses covariates ('prophet', 'arima') "
+            "with covariates=..."
+        )
+    dates = model.future_dates(h)
+    when = dates[0] if start is None else pd.Timestamp(start)
+    if when < dates[0]:
+        raise ConfigError(
+            f"start {when:%Y-%m-%d} is in the history (the forecast starts {dates[0]:%Y-%m-%d}); "
+            "a covariate scenario changes future values only."
+        )
+    base = future_frame(model, h, baseline)
+    return base, changed_covariates(base, change, names, when)
+
+
+def describe_change(change: CovariateChange) -> str:
+    """Put a covariate change in words: ``"spend x1.2"`` or ``"covariates from a frame"``."""
+    if isinstance(change, pd.DataFrame):
+        return "covariates from a frame"
+    return ", ".join(f"{k} {v}" for k, v in change.items())
+
+
 def covariate_scenario(
     model: BaseModel,
     change: CovariateChange,
@@ -155,50 +212,21 @@ def covariate_scenario(
     DataFrame
         Forecast columns with ``model`` equal to ``"baseline"``, ``"scenario"`` and
         ``"difference"``; ``attrs["change"]`` says the change in words.
-    """
-    from forecast.retention.scenarios import BASELINE, DIFFERENCE, SCENARIO
 
-    if not model.is_fitted:
-        raise NotFittedError("the model is not fitted; call model.fit(series, covariates=...).")
-    names = tuple(model.covariates_)
-    if not names:
-        raise CapabilityError(
-            f"model {model.name!r} was fitted without covariates, so a covariate scenario "
-            "cannot change anything; fit a model that uses covariates ('prophet', 'arima') "
-            "with covariates=..."
-        )
+    References
+    ----------
+    .. [1] Hyndman, R. J. and Athanasopoulos, G. (2021). Forecasting: Principles and Practice,
+       3rd ed., section 7.6 (scenario based forecasting).
+    """
     h = check_horizon(h)
     levels = check_levels(levels)
-    dates = model.future_dates(h)
-    when = dates[0] if start is None else pd.Timestamp(start)
-    if when < dates[0]:
-        raise ConfigError(
-            f"start {when:%Y-%m-%d} is in the history (the forecast starts {dates[0]:%Y-%m-%d}); "
-            "a covariate scenario changes future values only."
-        )
-    from forecast.models._covariates import future_frame
-
-    base = future_frame(model, h, baseline)
-    changed = changed_covariates(base, change, names, when)
+    base, changed = covariate_futures(model, change, baseline, h, start)
     samples = {
         BASELINE: model.sample(h, PATHS, seed, covariates=base),
         SCENARIO: model.sample(h, PATHS, seed, covariates=changed),
     }
     samples[DIFFERENCE] = samples[SCENARIO] - samples[BASELINE]
-    frames = []
-    for name, paths in samples.items():
-        frame = pd.DataFrame(
-            {UNIQUE_ID: model.series_id_, MODEL: name, DS: dates, YHAT: paths.mean(axis=0)}
-        )
-        for level, (lo, hi) in quantile_intervals(paths, levels).items():
-            frame[level_column(level, "lo")] = lo
-            frame[level_column(level, "hi")] = hi
-        frames.append(frame)
-    table = pd.concat(frames, ignore_index=True)[forecast_columns(levels)]
-    described = (
-        "covariates from a frame"
-        if isinstance(change, pd.DataFrame)
-        else ", ".join(f"{k} {v}" for k, v in change.items())
-    )
-    table.attrs["change"] = described + (f" from {when:%Y-%m-%d}" if start is not None else "")
+    table = scenario_table(model.series_id_, model.future_dates(h), samples, levels)
+    when = f" from {pd.Timestamp(start):%Y-%m-%d}" if start is not None else ""
+    table.attrs["change"] = describe_change(change) + when
     return table

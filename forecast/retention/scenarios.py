@@ -10,8 +10,10 @@ scenario's minus the baseline's; each parameter draw gets several
 replicates of the observation noise, so the band edges do not zig-zag from one date to the
 next. A retention change reaches only the cohorts acquired after it starts: when few new users
 arrive, its effect stays near zero for a long time, and :func:`scenario` says so. With
-``covariates=``, any model fitted with covariates runs a covariate scenario instead
-(:mod:`forecast.retention.covariate_scenario`).
+``covariates=``, any model fitted with covariates runs a covariate scenario
+(:mod:`forecast.retention.covariate_scenario`); a ``retention_feedback`` model fitted with
+covariates combines it with the changes above, and takes its future covariates from the
+frame it was fitted with unless ``baseline=`` gives them.
 
 >>> import forecast as fc
 >>> data = fc.datasets.simulate_market(n_products=1, periods=120, seed=0, seasonality=0.0)
@@ -35,19 +37,22 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import CapabilityError, ConfigError, ForecastWarning, NotFittedError
-from forecast.models.base import BaseModel, check_horizon, quantile_intervals
+from forecast.models.base import BaseModel, check_horizon
 from forecast.models.feedback import EventsLike, RetentionFeedback, events_multipliers
-from forecast.retention.covariate_scenario import CovariateChange, covariate_scenario
-from forecast.schema import (
-    DS,
-    MODEL,
-    UNIQUE_ID,
-    YHAT,
-    ValidCovariates,
-    check_levels,
-    forecast_columns,
-    level_column,
+from forecast.retention._scenario_table import (
+    BASELINE,
+    DIFFERENCE,
+    SCENARIO,
+    read_change,
+    scenario_table,
 )
+from forecast.retention.covariate_scenario import (
+    CovariateChange,
+    covariate_futures,
+    covariate_scenario,
+    describe_change,
+)
+from forecast.schema import DS, MODEL, YHAT, ValidCovariates, check_levels
 
 __all__ = [
     "scenario",
@@ -59,10 +64,6 @@ __all__ = [
     "effect_message",
 ]
 
-BASELINE = "baseline"
-SCENARIO = "scenario"
-DIFFERENCE = "difference"
-"""Values of the ``model`` column of :func:`scenario`'s frame."""
 NEAR_ZERO = 0.01
 """A difference below this share of the baseline is "near zero" (1%)."""
 _PATHS = 20_000
@@ -77,7 +78,8 @@ def parse_change(value: float | str, what: str) -> tuple[str, float]:
     Parameters
     ----------
     value : float or str
-        A number or ``"+0.03"`` / ``"-0.02"`` (added), or ``"x1.1"`` / ``"*1.1"`` (multiplied).
+        A number or ``"+0.03"`` / ``"-0.02"`` (added), or ``"x1.1"`` / ``"*1.1"`` (multiplied,
+        by a factor >= 0).
     what : str
         Name of the argument, for messages.
 
@@ -86,24 +88,11 @@ def parse_change(value: float | str, what: str) -> tuple[str, float]:
     ConfigError
         Anything else.
     """
-    if isinstance(value, bool):
-        raise ConfigError(
-            f"{what}={value!r} is not a change; give +0.03 (added) or 'x1.1' (multiplied)."
-        )
-    if isinstance(value, (int, float, np.floating, np.integer)):
-        return "add", float(value)
-    text = str(value).strip().lower()
-    try:
-        if text[:1] in ("x", "*"):
-            factor = float(text[1:])
-            if not factor >= 0:
-                raise ValueError(text)
-            return "times", factor
-        return "add", float(text)
-    except (ValueError, IndexError) as err:
-        raise ConfigError(
-            f"{what}={value!r} is not a change; give +0.03 (added) or 'x1.1' (multiplied)."
-        ) from err
+    example = "+0.03 (added) or 'x1.1' (multiplied)"
+    kind, amount = read_change(value, what, bare="add", example=example)
+    if kind == "times" and not amount >= 0:
+        raise ConfigError(f"{what}={value!r} is not a change; give {example}.")
+    return kind, amount
 
 
 def _curve_change(retention: float | str) -> Callable[[np.ndarray], np.ndarray]:
@@ -147,12 +136,14 @@ def scenario(
     """Forecast a fitted model's baseline, scenario and their difference.
 
     Retention, acquisition and events change a ``retention_feedback`` model; ``covariates``
-    changes the future covariates of any model fitted with covariates.
+    changes the future covariates of any model fitted with covariates, alone or (for
+    ``retention_feedback``) together with the other changes.
 
     Parameters
     ----------
-    model : RetentionFeedback
-        A fitted ``retention_feedback`` model (the only structural model with cohorts).
+    model : BaseModel
+        A fitted ``retention_feedback`` model (the only structural model with cohorts), or
+        with ``covariates`` alone any model fitted with covariates.
     h : int
         Horizon in periods of the series.
     retention : float or str, optional
@@ -177,10 +168,15 @@ def scenario(
         ``{"spend": "x1.2"}`` multiplies, ``{"spend": "+100"}`` adds, ``{"spend": 1000.0}``
         sets, from ``start`` to the horizon; a frame (``ds`` and some covariates) gives the
         scenario's values. Baseline and scenario share their sample paths' random numbers
-        (:mod:`forecast.retention.covariate_scenario`); not combined with the other changes.
+        (:mod:`forecast.retention.covariate_scenario`). With ``retention_feedback`` they
+        combine with ``retention``, ``acquisition`` and ``events`` in one scenario (the
+        covariates change from ``start``, which must then be a forecast date).
     baseline : DataFrame, optional
         The baseline's future covariates (``ds`` and the model's covariates at the ``h``
-        forecast dates), required with ``covariates``.
+        forecast dates), required with ``covariates`` for models other than
+        ``retention_feedback``; a ``retention_feedback`` model fitted with covariates takes
+        them from the frame it was fitted with when they are not given
+        (:meth:`~forecast.models.feedback.RetentionFeedback.future_covariates`).
 
     Returns
     -------
@@ -200,11 +196,16 @@ def scenario(
     Raises
     ------
     CapabilityError
-        ``model`` is not a ``retention_feedback`` model.
+        ``model`` is not a ``retention_feedback`` model and ``covariates`` is not given, or
+        ``covariates`` is given to a model fitted without them.
+    CovariateError
+        A model fitted with covariates without their values at a forecast date.
     NotFittedError
         ``model`` is not fitted.
     ConfigError
-        A change that cannot be read, a ``start`` before launch, or no change at all.
+        A change that cannot be read, a ``start`` before launch (or in the history with
+        ``covariates``), retention, acquisition or events for a model other than
+        ``retention_feedback``, or no change at all.
 
     Warns
     -----
@@ -219,20 +220,20 @@ def scenario(
     .. [2] Hyndman, R. J. and Fan, Y. (1996). Sample quantiles in statistical packages. The
        American Statistician 50(4), 361-365.
     """
-    if covariates is not None:
+    if not isinstance(model, RetentionFeedback):
+        if covariates is None:
+            raise CapabilityError(
+                "scenarios need the cohort structure of 'retention_feedback', or covariates= "
+                f"for a model fitted with covariates; got {type(model).__name__}. Fit "
+                "fc.models.get('retention_feedback') and pass it, or pass covariates=..."
+            )
         if retention is not None or acquisition is not None or events is not None:
             raise ConfigError(
-                "covariates= runs a covariate scenario; give retention=, acquisition= or "
-                "events= in a scenario of their own."
+                f"retention=, acquisition= and events= change 'retention_feedback' only; "
+                f"give model {model.name!r} covariates= alone, in a scenario of their own."
             )
         return covariate_scenario(
             model, covariates, baseline, h=h, start=start, levels=levels, seed=seed
-        )
-    if not isinstance(model, RetentionFeedback):
-        raise CapabilityError(
-            "scenarios need the cohort structure of 'retention_feedback', or covariates= for "
-            f"a model fitted with covariates; got {type(model).__name__}. Fit "
-            "fc.models.get('retention_feedback') and pass it, or pass covariates=..."
         )
     if not model.is_fitted:
         raise NotFittedError(
@@ -240,61 +241,68 @@ def scenario(
         )
     h = check_horizon(h)
     levels = check_levels(levels)
-    if retention is None and acquisition is None and events is None:
-        raise ConfigError("a scenario needs a change: give retention=, acquisition= or events=.")
+    if retention is None and acquisition is None and events is None and covariates is None:
+        raise ConfigError(
+            "a scenario needs a change: give retention=, acquisition=, events= or covariates=."
+        )
     dates = model.all_dates(h)
     n_history = len(model.grid_)
-    if start is None:
-        change_from = n_history
-    else:
-        when = pd.Timestamp(start)
-        if when < dates[0]:
-            raise ConfigError(
-                f"start {when:%Y-%m-%d} is before the model's launch {dates[0]:%Y-%m-%d}."
-            )
-        change_from = int(dates.searchsorted(when, side="left"))
+    change_from = _change_step(dates, start, n_history)
     extra = np.ones(len(dates))
     if acquisition is not None:
         extra[change_from:] *= _acquisition_factor(acquisition)
     extra *= events_multipliers(events, dates)
     curve = _curve_change(retention) if retention is not None else None
+    future: pd.DataFrame | None
+    changed: pd.DataFrame | None
+    if covariates is not None:
+        known = model.future_covariates(h, baseline)
+        future, changed = covariate_futures(model, covariates, known, h, start)
+    elif model.covariates_:
+        future = changed = model.future_covariates(h, baseline)
+    else:
+        future = changed = None
 
-    def run(theta: np.ndarray | None, changed: bool) -> np.ndarray:
-        if not changed:
-            dau = model.paths(h, theta).dau[:, n_history:]
+    def run(theta: np.ndarray | None, scenario: bool) -> np.ndarray:
+        if not scenario:
+            dau = model.paths(h, theta, covariates=future).dau[:, n_history:]
         else:
             dau = model.paths(
-                h, theta, curve_change=curve, change_from=change_from, extra_multipliers=extra
+                h,
+                theta,
+                covariates=changed,
+                curve_change=curve,
+                change_from=change_from,
+                extra_multipliers=extra,
             ).dau[:, n_history:]
         return model.expected(dau, theta, n_history)
 
-    samples = _paired_samples(model, run, seed)
-    frames = []
-    future = dates[n_history:]
-    for name in (BASELINE, SCENARIO, DIFFERENCE):
-        frame = pd.DataFrame(
-            {
-                UNIQUE_ID: model.series_id_,
-                MODEL: name,
-                DS: future,
-                YHAT: samples[name].mean(axis=0),
-            }
-        )
-        for level, (lo, hi) in quantile_intervals(samples[name], levels).items():
-            frame[level_column(level, "lo")] = lo
-            frame[level_column(level, "hi")] = hi
-        frames.append(frame)
-    table = pd.concat(frames, ignore_index=True)[forecast_columns(levels)]
-    table.attrs["effect"] = _effect(model, table, h, change_from - n_history)
-    table.attrs["change"] = _describe(retention, acquisition, events, start)
+    table = scenario_table(
+        model.series_id_, dates[n_history:], _paired_samples(model, run, seed), levels
+    )
+    table.attrs["effect"] = _effect(model, table, h, change_from - n_history, future)
+    table.attrs["change"] = _describe(retention, acquisition, events, covariates, start)
     _warn_near_zero(table.attrs["effect"])
     return table
+
+
+def _change_step(dates: pd.DatetimeIndex, start: str | date | None, n_history: int) -> int:
+    """Return the period (0 = launch) from which the changes apply."""
+    if start is None:
+        return n_history
+    when = pd.Timestamp(start)
+    if when < dates[0]:
+        raise ConfigError(
+            f"start {when:%Y-%m-%d} is before the model's launch {dates[0]:%Y-%m-%d}."
+        )
+    return int(dates.searchsorted(when, side="left"))
 
 
 def _describe(
     retention: float | str | None,
     acquisition: float | str | None,
     events: EventsLike,
+    covariates: CovariateChange | None,
     start: str | date | None,
 ) -> str:
     """Put the change in words for titles: ``"retention +0.03, acquisition x1.2"``."""
@@ -308,6 +316,8 @@ def _describe(
         parts.append(f"acquisition x{_acquisition_factor(acquisition):g}")
     if events is not None:
         parts.append("acquisition events")
+    if covariates is not None:
+        parts.append(describe_change(covariates))
     text = ", ".join(parts)
     return f"{text} from {pd.Timestamp(start):%Y-%m-%d}" if start is not None else text
 
@@ -329,9 +339,15 @@ def _paired_samples(
     return samples
 
 
-def _effect(model: RetentionFeedback, table: pd.DataFrame, h: int, change_step: int) -> dict:
+def _effect(
+    model: RetentionFeedback,
+    table: pd.DataFrame,
+    h: int,
+    change_step: int,
+    future: pd.DataFrame | None,
+) -> dict:
     """How much the change moves the forecast, and how many new users it has to work on."""
-    accounting = model.accounting(h)
+    accounting = model.accounting(h, covariates=future)
     history = accounting.loc[~accounting["is_forecast"]].tail(30)
     baseline = table.loc[table[MODEL] == BASELINE, YHAT].to_numpy()
     difference = table.loc[table[MODEL] == DIFFERENCE, YHAT].to_numpy()

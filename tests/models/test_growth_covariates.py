@@ -200,8 +200,10 @@ def test_retention_feedback_events_and_covariates_together() -> None:
     model.fit(series, covariates=data.covariates)
     assert "beta_campaign" in model.params_
     assert model.predict(5, covariates=data.covariates)["yhat"].notna().all()
+    # the fit's frame holds 80 weeks: 10 past the history, not 15
+    assert model.accounting(10)["is_forecast"].sum() == 10
     with pytest.raises(CovariateError, match="campaign"):
-        model.accounting(5)
+        model.accounting(15)
 
 
 @pytest.mark.parametrize("name", ["logistic", "gompertz", "bass", "retention_feedback"])
