@@ -10,7 +10,7 @@ horizon step, :class:`Conformal`), which ``ensemble`` uses as well.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -46,6 +46,9 @@ __all__ = [
 
 DEFAULT_MEMBERS: tuple[str, ...] = ("ets", "arima", "theta")
 """Members of ``auto``'s combination when neither members nor candidates are given."""
+
+DEFAULT_MEMBER_MIN_HISTORY: dict[str, int] = {"arima": 50}
+"""Fewest observations for a default member to join (``arima``: 50, see :class:`Auto`)."""
 
 FALLBACK = "naive"
 """What ``auto`` forecasts with when no member can be fitted (a series of 2 or 3 points)."""
@@ -214,6 +217,7 @@ class Auto(BaseModel):
         n_windows: int = 3,
         combine_within: float | None = None,
         calibrate: bool = False,
+        member_min_history: Mapping[str, int] | None = None,
         seasonal_period: int | None = None,
         transform: Literal["log"] | None = None,
         freq: str | None = None,
@@ -240,6 +244,21 @@ class Auto(BaseModel):
             )
         if not isinstance(calibrate, bool):
             raise ConfigError(f"auto: calibrate must be True or False, not {calibrate!r}.")
+        if member_min_history is not None:
+            if not isinstance(member_min_history, Mapping) or any(
+                not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1
+                for v in member_min_history.values()
+            ):
+                raise ConfigError(
+                    "auto: member_min_history must map member labels to positive integers "
+                    f"(observations), not {member_min_history!r}."
+                )
+            if candidates is not None:
+                raise ConfigError(
+                    "auto: member_min_history applies to the members of the combination, not to "
+                    "candidates; drop one of them."
+                )
+            member_min_history = {str(k): int(v) for k, v in member_min_history.items()}
         self.members = None if members is None else tuple(members)
         self.candidates = None if candidates is None else tuple(candidates)
         self.combine = combine
@@ -247,6 +266,7 @@ class Auto(BaseModel):
         self.n_windows = int(n_windows)
         self.combine_within = None if combine_within is None else float(combine_within)
         self.calibrate = calibrate
+        self.member_min_history = member_min_history
 
     def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
         self.scores_: InnerScores | None = None
@@ -275,11 +295,18 @@ class Auto(BaseModel):
         series = data[[UNIQUE_ID, DS, Y]]
         covariates = self._member_covariates(data)
         built = build_candidates(self.members or DEFAULT_MEMBERS, self.seasonal_period, self.freq)
+        gates = self._gates()
         fitted = []
         for label, model in built:
             need = model.capabilities.min_history
             if len(series) < need:
                 self.dropped_[label] = f"needs {need} observations, the series has {len(series)}"
+                continue
+            if len(series) < gates.get(label, 0):
+                self.dropped_[label] = (
+                    f"joins only series of {gates[label]} observations or more "
+                    f"(member_min_history), the series has {len(series)}"
+                )
                 continue
             given = covariates if model.capabilities.covariates else None
             try:
@@ -320,6 +347,12 @@ class Auto(BaseModel):
             base, series, members, self.n_windows, self.seasonal_period_, self.combine
         )
         self.calibrated_ = bool(self.conformal_)
+
+    def _gates(self) -> dict[str, int]:
+        """Fewest observations per member label: as given, or the default rule's."""
+        if self.member_min_history is not None:
+            return dict(self.member_min_history)
+        return dict(DEFAULT_MEMBER_MIN_HISTORY) if self.members is None else {}
 
     def _combined_calibration(
         self, series: pd.DataFrame, members: list[tuple[str, BaseModel]]

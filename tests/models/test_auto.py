@@ -12,7 +12,13 @@ from hypothesis.extra.numpy import arrays
 
 import forecast as fc
 from forecast.errors import CapabilityError, ConfigError, FitError, ForecastError, HistoryError
-from forecast.models.auto import DEFAULT_MEMBERS, Conformal, build_candidates, inner_backtest
+from forecast.models.auto import (
+    DEFAULT_MEMBER_MIN_HISTORY,
+    DEFAULT_MEMBERS,
+    Conformal,
+    build_candidates,
+    inner_backtest,
+)
 
 FAST = ["naive", "seasonal_naive", "drift"]
 
@@ -308,6 +314,44 @@ def test_members_and_candidates_together_or_a_bad_combine_raise():
         fc.models.get("auto", members=[])
     with pytest.raises(ConfigError, match="combine"):
         fc.models.get("auto", combine="vote")
+
+
+@pytest.mark.parametrize("n", [15, 19, 20, 30])
+def test_a_member_joins_only_series_as_long_as_its_member_min_history(n):
+    series = _monthly(n)
+    members = ["naive", "drift", "theta"]
+    model = fc.models.get("auto", members=members, member_min_history={"drift": 20}).fit(series)
+    kept = members if n >= 20 else ["naive", "theta"]
+    assert model.params_["members"] == kept
+    if n < 20:
+        assert "member_min_history" in model.dropped_["drift"]
+        assert f"the series has {n}" in model.params_["dropped"]["drift"]
+    expected = np.mean(np.stack([f["yhat"] for f in _alone(kept, series, 5, levels=())]), axis=0)
+    np.testing.assert_allclose(model.predict(5, levels=())["yhat"], expected)
+
+
+def test_the_default_rule_gates_its_members_and_given_members_are_not_gated():
+    series = _monthly(12)
+    default = fc.models.get("auto").fit(series)
+    for label, need in DEFAULT_MEMBER_MIN_HISTORY.items():
+        assert label in default.dropped_ and f"{need} observations" in default.dropped_[label]
+    given = fc.models.get("auto", members=["naive", "drift"]).fit(series)
+    assert given.params_["members"] == ["naive", "drift"] and given.dropped_ == {}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"member_min_history": {"arima": 0}},
+        {"member_min_history": {"arima": True}},
+        {"member_min_history": {"arima": 2.5}},
+        {"member_min_history": ["arima"]},
+        {"member_min_history": {"naive": 5}, "candidates": FAST},
+    ],
+)
+def test_a_bad_member_min_history_raises(params):
+    with pytest.raises(ConfigError, match="member_min_history"):
+        fc.models.get("auto", **params)
 
 
 def test_a_calibrated_combination_uses_the_combined_inner_residuals(daily_series):
