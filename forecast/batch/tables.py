@@ -134,7 +134,8 @@ class ForecastConfig(Table):
     calibrate: bool | Literal["conformal", "off"] | None = None
     """Calibrate every model's intervals and paths on its own inner backtests, as
     ``fc.forecast(calibrate=...)`` does; a model whose ``[forecast.params.<model>]`` sets
-    ``calibrate`` keeps it. None (absent): each model's own setting."""
+    ``calibrate`` keeps it. None (absent): each model's own setting. Not with ``from_models``
+    (saved models keep their own)."""
 
     @field_validator("calibrate", mode="before")
     @classmethod
@@ -186,6 +187,12 @@ class ForecastConfig(Table):
                     check_holidays(name, self.holidays, "holidays =")
                 except ConfigError as err:
                     raise ValueError(str(err)) from None
+        if self.calibrate is not None and self.from_models is not None:
+            raise ValueError(
+                "calibrate and from_models cannot be combined: the saved models keep the "
+                "calibrate they were fitted with; drop from_models to fit every model with "
+                "this calibrate, or drop calibrate"
+            )
         return self
 
 

@@ -96,3 +96,14 @@ def test_a_batch_job_does_not_pool_across_its_chunk(tmp_path: Path) -> None:
     assert not any("other series" in str(w.message) for w in caught)
     forecasts = result.read("forecasts")
     pdt.assert_frame_equal(forecasts[forecasts["unique_id"] == "s02"].reset_index(drop=True), alone)
+
+
+def test_calibrate_is_refused_with_saved_models_which_keep_their_own(tmp_path: Path) -> None:
+    # a model updated from a previous job's folder keeps the calibrate it was saved with:
+    # the job's calibrate would silently not apply to it
+    folder = tmp_path / "previous"
+    folder.mkdir()
+    (folder / "index.json").write_text("{}")
+    job = _job(tmp_path, calibrate=True, from_models="previous")
+    with pytest.raises(ConfigError, match=r"\[forecast\] calibrate and from_models cannot"):
+        load_config(job)
