@@ -130,9 +130,14 @@ def _class3(results: Any, sigma2: float, h: int) -> np.ndarray:
 
     The level-trend vector :math:`x_t = (F_1 + G_1 \varepsilon_t) x_{t-1}` and the seasonal
     vector :math:`z_t = (F_2 + G_2 \varepsilon_t) z_{t-1}` give
-    :math:`y_t = (H_1 x_{t-1})(H_2 z_{t-1})(1 + \varepsilon_t)`; the mean :math:`M_h` and
-    covariance :math:`V_h` of :math:`\mathrm{vec}(x z')` follow exact recursions, and
-    :math:`v_h = (1 + \sigma^2) H V_h H' + \sigma^2 \mu_h^2`. With damping,
+    :math:`y_t = (H_1 x_{t-1})(H_2 z_{t-1})(1 + \varepsilon_t)`. With
+    :math:`\mathrm{vec}(x_t z_t') = (F + \varepsilon_t K + \varepsilon_t^2 G)
+    \mathrm{vec}(x_{t-1} z_{t-1}')` (:math:`F = F_2 \otimes F_1`, :math:`G = G_2 \otimes
+    G_1`, :math:`K = G_2 \otimes F_1 + F_2 \otimes G_1`), its mean :math:`m_h` and
+    covariance :math:`V_h` follow :math:`m_{h+1} = (F + \sigma^2 G) m_h` and
+    :math:`V_{h+1} = F V_h F' + \sigma^2 (F V_h G' + G V_h F' + K (V_h + m_h m_h') K' +
+    \sigma^2 G (3 V_h + 2 m_h m_h') G')`, and :math:`v_h = (1 + \sigma^2) H V_h H' +
+    \sigma^2 \mu_h^2` with :math:`\mu_h = H m_h`, :math:`H = H_2 \otimes H_1`. With damping,
     :math:`H_1 = (1, \phi)`, :math:`F_1 = ((1, \phi), (0, \phi))` and
     :math:`G_1 = ((\alpha, \alpha\phi), (\beta, \beta\phi))`.
     """
@@ -156,21 +161,24 @@ def _class3(results: Any, sigma2: float, h: int) -> np.ndarray:
     g2 = np.zeros((m, m))
     g2[0, -1] = float(results.smoothing_seasonal)
     z = np.asarray(results.season, dtype=float)[::-1][:m]
-    mean = np.outer(x, z)
-    cov = np.zeros((mean.size, mean.size))
-    h21, f21, g21 = np.kron(h2, h1), np.kron(f2, f1), np.kron(g2, g1)
+    f21, g21 = np.kron(f2, f1), np.kron(g2, g1)
     k = np.kron(g2, f1) + np.kron(f2, g1)
+    h21 = np.kron(h2, h1).ravel()
+    mean_step = f21 + sigma2 * g21
+    mean = np.outer(z, x).ravel()  # vec(x z'), column by column
+    cov = np.zeros((mean.size, mean.size))
     out = np.empty(h)
     for i in range(h):
-        mu = float((h1 @ mean @ h2.T)[0, 0])
-        out[i] = (1.0 + sigma2) * float((h21 @ cov @ h21.T)[0, 0]) + sigma2 * mu**2
-        vec = mean.ravel(order="F")
-        second = cov + np.outer(vec, vec)
-        cov = f21 @ cov @ f21.T + sigma2 * (
-            f21 @ cov @ g21.T
-            + g21 @ cov @ f21.T
-            + k @ second @ k.T
-            + sigma2 * g21 @ (3.0 * cov + 2.0 * np.outer(vec, vec)) @ g21.T
+        mu = float(h21 @ mean)
+        out[i] = (1.0 + sigma2) * float(h21 @ cov @ h21) + sigma2 * mu**2
+        outer = np.outer(mean, mean)
+        left = f21 @ cov
+        cross = left @ g21.T
+        cov = left @ f21.T + sigma2 * (
+            cross
+            + cross.T
+            + k @ (cov + outer) @ k.T
+            + sigma2 * (g21 @ (3.0 * cov + 2.0 * outer) @ g21.T)
         )
-        mean = f1 @ mean @ f2.T + sigma2 * (g1 @ mean @ g2.T)
+        mean = mean_step @ mean
     return out
