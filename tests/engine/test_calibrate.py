@@ -216,3 +216,30 @@ def test_an_uncalibrated_call_pools_nothing() -> None:
         out = fc.forecast(df, "naive", h=4)
     alone = fc.forecast(df[df["unique_id"] == "short"], "naive", h=4)
     pd.testing.assert_frame_equal(out[out["unique_id"] == "short"].reset_index(drop=True), alone)
+
+
+def test_a_series_that_fails_to_fit_is_a_failure_row_when_the_others_pool() -> None:
+    df = pd.concat(
+        [_with_short(), _with_short(1).query("unique_id == 'short'").assign(unique_id="one_point")],
+        ignore_index=True,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastWarning)
+        out = fc.forecast(df, ["drift", "naive"], h=4, calibrate=True)
+        plain = fc.forecast(df, ["drift", "naive"], h=4)
+    failures = out.attrs["failures"]
+    expected = plain.attrs["failures"]
+    pd.testing.assert_frame_equal(failures, expected)
+    assert "one_point" in set(failures["unique_id"])
+    assert set(out["unique_id"]) == set(plain["unique_id"])
+    pd.testing.assert_frame_equal(
+        out[["unique_id", "model", "ds", "yhat"]], plain[["unique_id", "model", "ds", "yhat"]]
+    )
+
+
+@pytest.mark.slow
+def test_a_calibrated_backtest_does_not_depend_on_worker_processes() -> None:
+    df = _panel(40)
+    one = fc.backtest(df, ["naive", "theta"], h=3, n_windows=2, calibrate=True)
+    two = fc.backtest(df, ["naive", "theta"], h=3, n_windows=2, calibrate=True, n_jobs=2)
+    pd.testing.assert_frame_equal(one, two)
