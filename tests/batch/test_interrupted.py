@@ -90,3 +90,15 @@ def test_a_running_manifest_on_another_host_is_left_running_when_read(tmp_path: 
     assert read_manifest(out)["status"] == "running"
     resumed = fc.batch.run(_job(tmp_path), progress="none")  # the lock says it is not running
     assert resumed.manifest["interrupted"]["host"].endswith(".elsewhere")
+
+
+def test_the_report_of_a_killed_job_says_interrupted(tmp_path: Path) -> None:
+    make_panel(n_series=4, periods=30).to_parquet(tmp_path / "data.parquet", index=False)
+    out = tmp_path / "out"
+    fc.batch.run(_job(tmp_path), progress="none")
+    finished = fc.report(out, tmp_path / "finished.html").read_text(encoding="utf-8")
+    assert "<tr><td>succeeded</td>" in finished  # the status cell of the job's table
+    _as_killed(out, _dead_pid())
+    page = fc.report(out, tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<tr><td>interrupted</td>" in page
+    assert "<tr><td>running</td>" not in page
