@@ -17,6 +17,7 @@ import pandas as pd
 
 from forecast.errors import ConfigError, CovariateError, FitError, ForecastWarning
 from forecast.holidays import check_country, holiday_covariates
+from forecast.models._arima_decay import decayed, least_squares_decay, profile_decay
 from forecast.models._arima_search import (
     ArimaSpec,
     Search,
@@ -73,6 +74,14 @@ class ARIMA(BaseModel):
         Compare candidates by conditional sums of squares (CSS) instead of exact likelihood;
         by default for series longer than 150 or seasons longer than 12, as R's auto.arima.
         The chosen model is always re-estimated by exact maximum likelihood.
+    covariate_decay : float or "estimate", optional
+        A covariate's effect lasting beyond its own step: each covariate :math:`x` enters the
+        regression as :math:`z_t = x_t + \delta z_{t-1}` (a transfer function with one pole,
+        the Koyck lag or "adstock"), so a three-week campaign raises ``y`` by a ramp during it
+        and a geometric decline after it. A number in [0, 0.99] fixes :math:`\delta`;
+        ``"estimate"`` chooses it on a grid (0 to 0.95) by the likelihood of the chosen order.
+        Default None, the plain regression (:math:`\delta = 0`). Holiday indicators are not
+        decayed.
     holidays : str, optional
         A country code of the ``holidays`` library (``"CN"``, ``"US"``): one indicator
         regressor per public holiday that falls in the history
@@ -103,10 +112,12 @@ class ARIMA(BaseModel):
         (``holiday_<name>``), less those dropped.
     dropped_ : tuple of str
         Covariates and holiday indicators constant over the history, left out of this fit.
+    decay_ : float
+        The decay :math:`\delta` of the covariates' effects (0 without ``covariate_decay``).
     params_ : dict
         ``spec``, ``order``, ``seasonal_order``, ``constant``, ``aicc``, ``n_models``,
         ``stopped`` (None, ``"time_limit"`` or ``"max_models"``), ``dropped_regressors``
-        (``dropped_``), the coefficients by
+        (``dropped_``), ``covariate_decay`` (``decay_``), the coefficients by
         statsmodels' names (a regressor's by its name: the effect of one unit of it on
         ``y``, or on ``log(y)`` with ``transform="log"``) and ``sigma2``.
 
@@ -148,12 +159,19 @@ class ARIMA(BaseModel):
     still asked for, as for every covariate of the fit, but not used. Regressors that are
     linear combinations of a constant and the others are refused.
 
+    With ``covariate_decay="estimate"`` the search starts from the decay that fits a
+    least-squares regression of the differenced series best, and the chosen order is
+    re-estimated at every decay of the grid, keeping the most likely one (a profile
+    likelihood; the final AICc counts the decay as a coefficient, the candidates' do not).
+
     References
     ----------
     .. [1] Hyndman, R. J. and Khandakar, Y. (2008). Automatic time series forecasting: the
        forecast package for R. Journal of Statistical Software, 27(3).
     .. [2] Wang, X., Smith, K. A. and Hyndman, R. J. (2006). Characteristic-based clustering
        for time series data. Data Mining and Knowledge Discovery, 13(3), 335-364.
+    .. [3] Box, G. E. P., Jenkins, G. M. and Reinsel, G. C. (2008). Time Series Analysis:
+       Forecasting and Control, 4th ed., chapter 11 (transfer function models). Wiley.
     """
 
     capabilities = Capabilities(min_history=8, updates=True, covariates=True)
@@ -176,6 +194,7 @@ class ARIMA(BaseModel):
         max_models: int = 94,
         maxiter: int = 50,
         approximation: bool | None = None,
+        covariate_decay: float | Literal["estimate"] | None = None,
         holidays: str | None = None,
         holidays_lower_window: int = 0,
         holidays_upper_window: int = 0,
@@ -203,6 +222,13 @@ class ARIMA(BaseModel):
         self.max_models = check_int(self.name, "max_models", max_models, minimum=1)
         self.maxiter = check_int(self.name, "maxiter", maxiter, minimum=1)
         self.approximation = approximation
+        self.covariate_decay: float | Literal["estimate"] | None = (
+            covariate_decay
+            if covariate_decay is None or covariate_decay == "estimate"
+            else check_number(
+                self.name, "covariate_decay", covariate_decay, minimum=0, maximum=0.99
+            )
+        )
         self.holidays = None if holidays is None else check_country(holidays)
         self.holidays_lower_window = check_int(
             self.name, "holidays_lower_window", holidays_lower_window, minimum=-366, maximum=0
@@ -235,9 +261,16 @@ class ARIMA(BaseModel):
         from statsmodels.tsa.statespace.sarimax import SARIMAX
 
         y = data[Y].to_numpy(dtype=float)
-        exog = self._history_regressors(data)
+        raw = self._history_regressors(data)
+        columns = self._decayed_columns()
+        estimate_decay = self.covariate_decay == "estimate" and columns > 0
+        self.decay_ = float(self.covariate_decay or 0.0) if not estimate_decay else 0.0
         if self.order is not None:
             spec = self._fixed_spec(self.order)
+            if estimate_decay and raw is not None:
+                x = raw.to_numpy(dtype=float)
+                self.decay_ = profile_decay(y, x, columns, spec, self.maxiter)[0]
+            exog = self._decayed_history(raw)
             start = self._warm_params.get(spec)
             with quiet_estimation():
                 model = SARIMAX(
@@ -263,7 +296,7 @@ class ARIMA(BaseModel):
             )
             self.params_ = self._params(stopped=None, n_models=1, score=float(self.results_.aicc))
             return
-        search = self._search(y, exog)
+        search = self._search(y, raw, estimate_decay)
         spec = min(search.scores, key=lambda s: (search.scores[s], s))
         if not np.isfinite(search.scores[spec]):
             raise FitError(
@@ -273,7 +306,12 @@ class ARIMA(BaseModel):
         self.final_estimates_ = {}
         with quiet_estimation():
             params, loglike, n_used, sigma2 = search.estimates[spec]
-            if search.approximation:
+            if estimate_decay and raw is not None:
+                x = raw.to_numpy(dtype=float)
+                self.decay_, estimate = profile_decay(y, x, columns, spec, self.maxiter)
+                params, loglike, n_used, sigma2 = estimate
+                self.final_estimates_ = {spec: params}
+            elif search.approximation:
                 start = self._warm_final.get(spec, params)
                 params, loglike, n_used, sigma2 = exact_fit(
                     y, spec, self.maxiter, start_params=start, exog=search.exog
@@ -281,13 +319,13 @@ class ARIMA(BaseModel):
                 self.final_estimates_ = {spec: params}
             model = SARIMAX(
                 y,
-                exog=exog,
+                exog=self._decayed_history(raw),
                 order=spec.order,
                 seasonal_order=spec.seasonal_order,
                 trend=spec.trend,
             )
             self.results_ = model.smooth(np.r_[params, sigma2])
-        score = aicc(loglike, len(params) + 1, n_used)
+        score = aicc(loglike, len(params) + 1 + int(estimate_decay), n_used)
         self.estimates_ = {s: estimate[0] for s, estimate in search.estimates.items()}
         self.spec_ = spec
         self.candidates_ = pd.DataFrame(
@@ -311,14 +349,19 @@ class ARIMA(BaseModel):
         constant = (d + D == 0) if self.include_constant is None else bool(self.include_constant)
         return ArimaSpec(p, d, q, P, D, Q, m if (P or D or Q) else 0, constant)
 
-    def _search(self, y: np.ndarray, exog: pd.DataFrame | None) -> Search:
+    def _search(self, y: np.ndarray, raw: pd.DataFrame | None, estimate_decay: bool) -> Search:
         m = self.seasonal_period_
         seasonal = m > 1 and len(y) >= 2 * m + 2
-        regressors = None if exog is None else exog.to_numpy(dtype=float)
-        errors = y if regressors is None else _regression_residuals(y, regressors)
-        D = seasonal_ndiffs(errors, m, self.max_D) if seasonal else 0
-        x = errors[m * D :] - errors[: len(y) - m * D] if D else errors
-        d = kpss_ndiffs(x, self.max_d)
+        regressors = None if raw is None else raw.to_numpy(dtype=float)
+        columns = self._decayed_columns()
+        if regressors is not None and not estimate_decay:
+            regressors = decayed(regressors, self.decay_, columns)
+        D, d = self._differences(y, regressors, seasonal)
+        if regressors is not None and estimate_decay:
+            # The decay that fits the differences best, then the differences at that decay.
+            self.decay_ = least_squares_decay(y, regressors, columns, d, D, m)
+            regressors = decayed(regressors, self.decay_, columns)
+            D, d = self._differences(y, regressors, seasonal)
         toggle = self.include_constant is None and d + D <= 1
         constant = d + D <= 1 if self.include_constant is None else bool(self.include_constant)
         max_P = self.max_P if seasonal else 0
@@ -363,6 +406,16 @@ class ARIMA(BaseModel):
                         break
         return search
 
+    def _differences(
+        self, y: np.ndarray, regressors: np.ndarray | None, seasonal: bool
+    ) -> tuple[int, int]:
+        """Seasonal and regular differences, chosen on the regression's residuals (R's way)."""
+        m = self.seasonal_period_
+        errors = y if regressors is None else _regression_residuals(y, regressors)
+        D = seasonal_ndiffs(errors, m, self.max_D) if seasonal else 0
+        x = errors[m * D :] - errors[: len(y) - m * D] if D else errors
+        return D, kpss_ndiffs(x, self.max_d)
+
     def _params(self, *, stopped: str | None, n_models: int, score: float) -> dict[str, object]:
         out: dict[str, object] = {
             "spec": self.spec_.label,
@@ -373,6 +426,7 @@ class ARIMA(BaseModel):
             "n_models": n_models,
             "stopped": stopped,
             "dropped_regressors": self.dropped_,
+            "covariate_decay": self.decay_,
         }
         names = self.results_.model.param_names
         out.update(
@@ -394,7 +448,9 @@ class ARIMA(BaseModel):
         if len(y) > fitted:
             exog = None
             if self.regressors_:
-                exog = self._fitted_regressors(data)[fitted:]
+                full = self._decay(self._fitted_regressors(data))
+                exog = full[fitted:]
+                self.decay_state_ = full[-1, : self._decayed_columns()]
             with quiet_estimation():
                 self.results_ = self.results_.append(y[fitted:], exog=exog, refit=False)
 
@@ -482,7 +538,24 @@ class ARIMA(BaseModel):
             for name in self.covariates_:
                 frame[name] = np.r_[np.nan, future[name].to_numpy(dtype=float)]
         # The last fitted date leads the dates so the holidays see the series' step (for h=1).
-        return self._fitted_regressors(frame)[1:]
+        return self._decay(self._fitted_regressors(frame)[1:], self.decay_state_)
+
+    def _decayed_columns(self) -> int:
+        """How many regressors are covariates (the first ones), which ``covariate_decay`` decays."""
+        return sum(name in self.covariates_ for name in self.regressors_)
+
+    def _decay(self, values: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+        """Decay the covariates' columns of ``values`` by ``decay_`` (0 in files without it)."""
+        return decayed(values, getattr(self, "decay_", 0.0), self._decayed_columns(), start)
+
+    def _decayed_history(self, raw: pd.DataFrame | None) -> pd.DataFrame | None:
+        """Return the regressors of the fit over the history, decayed; keep the last state."""
+        if raw is None:
+            self.decay_state_ = np.zeros(0)
+            return None
+        values = self._decay(raw.to_numpy(dtype=float))
+        self.decay_state_ = values[-1, : self._decayed_columns()]
+        return pd.DataFrame(values, columns=raw.columns)
 
     def _fitted_regressors(self, data: pd.DataFrame) -> np.ndarray:
         """Return the regressors of the fit (``regressors_``) at the dates of ``data``."""

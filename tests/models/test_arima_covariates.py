@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 import forecast as fc
 from forecast.errors import ConfigError, CovariateError, ForecastWarning
 from forecast.holidays import holiday_covariates
+from forecast.models._arima_decay import decayed
 from forecast.models._arima_search import ArimaSpec, css_fit, exact_fit
 
 
@@ -294,3 +295,96 @@ def test_saved_model_forecasts_with_its_regressors(tmp_path: Path) -> None:
     )
     with pytest.raises(CovariateError, match="spend"):
         loaded.predict(20)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    delta=st.sampled_from([0.0, 0.3, 0.8, 0.95]),
+    split=st.integers(1, 29),
+    seed=st.integers(0, 1000),
+)
+def test_decayed_is_the_recursion_and_continues_from_its_state(
+    delta: float, split: int, seed: int
+) -> None:
+    x = np.random.default_rng(seed).normal(size=(30, 3))
+    z = decayed(x, delta, 2)
+    expected = x.copy()
+    for t in range(1, 30):
+        expected[t, :2] += delta * expected[t - 1, :2]
+    np.testing.assert_allclose(z, expected, rtol=1e-10, atol=1e-12)
+    # The future continues from the history's last decayed values.
+    future = decayed(x[split:], delta, 2, start=z[split - 1, :2])
+    np.testing.assert_allclose(future, z[split:], rtol=1e-10, atol=1e-12)
+
+
+def simulate_campaign(
+    seed: int, delta: float = 0.8, n: int = 300, h: int = 20
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``100 + 5 z + u``, ``z`` the campaign indicator decayed by ``delta``, AR(1) errors.
+
+    Weekly, without a season (fit with ``seasonal_period=1``).
+    """
+    rng = np.random.default_rng(seed)
+    campaign = np.zeros(n + h)
+    for start in rng.choice(np.arange(0, n + h - 3, 4), size=12, replace=False):
+        campaign[start : start + 3] = 1.0
+    z = decayed(campaign[:, None], delta, 1)[:, 0]
+    u = np.zeros(n + h)
+    shocks = rng.normal(0, 1, n + h)
+    for t in range(1, n + h):
+        u[t] = 0.5 * u[t - 1] + shocks[t]
+    ds = pd.date_range("2020-01-06", periods=n + h, freq="W-MON")
+    history = pd.DataFrame({"ds": ds[:n], "y": (100 + 5 * z + u)[:n]})
+    return history, pd.DataFrame({"ds": ds, "campaign": campaign})
+
+
+def test_fixed_decay_is_sarimax_on_the_decayed_covariate() -> None:
+    history, covariates = simulate_campaign(16)
+    model = fc.models.get("arima", order=(1, 0, 0), covariate_decay=0.6).fit(
+        history, covariates=covariates
+    )
+    z = decayed(covariates[["campaign"]].to_numpy(), 0.6, 1)
+    direct = SARIMAX(history["y"].to_numpy(), exog=z[:300], order=(1, 0, 0), trend="c")
+    expected = direct.smooth(np.asarray(model.results_.params)).get_forecast(20, exog=z[300:])
+    out = model.predict(20, levels=(80,), covariates=covariates)
+    np.testing.assert_allclose(out["yhat"], expected.predicted_mean, rtol=1e-10)
+    np.testing.assert_allclose(out["yhat_hi_80"], expected.conf_int(alpha=0.2)[:, 1], rtol=1e-10)
+    assert model.params_["covariate_decay"] == 0.6 == model.decay_
+
+
+@pytest.mark.parametrize("seed", [17, 18])
+def test_estimated_decay_recovers_the_campaign_dynamics(seed: int) -> None:
+    history, covariates = simulate_campaign(seed, delta=0.8)
+    model = fc.models.get("arima", covariate_decay="estimate", seasonal_period=1).fit(
+        history, covariates=covariates
+    )
+    # The grid's neighbours of 0.8 are 0.7 and 0.85; omega's standard error is about 0.3.
+    assert 0.7 <= model.params_["covariate_decay"] <= 0.85
+    assert model.params_["campaign"] == pytest.approx(5.0, abs=1.5)
+    plain = fc.models.get("arima", seasonal_period=1).fit(history, covariates=covariates)
+    assert plain.params_["covariate_decay"] == 0.0
+    assert model.results_.llf > plain.results_.llf
+
+
+def test_update_and_saved_model_keep_the_decay_state(tmp_path: Path) -> None:
+    history, covariates = simulate_campaign(19, n=300, h=40)
+    full, _ = simulate_campaign(19, n=320, h=20)
+    model = fc.models.get("arima", order=(1, 0, 0), covariate_decay=0.8).fit(
+        history, covariates=covariates
+    )
+    z = decayed(covariates[["campaign"]].to_numpy(), 0.8, 1)
+    expected = model.results_.append(full["y"].to_numpy()[300:], exog=z[300:320], refit=False)
+    model.update(full, covariates=covariates)
+    out = model.predict(20, levels=(), covariates=covariates)
+    np.testing.assert_allclose(out["yhat"], expected.forecast(20, exog=z[320:]), rtol=1e-9)
+    loaded = fc.models.load(model.save(tmp_path / "arima.zip"))
+    assert loaded.covariate_decay == 0.8 == loaded.decay_
+    np.testing.assert_allclose(
+        loaded.predict(20, levels=(), covariates=covariates)["yhat"], out["yhat"], rtol=1e-12
+    )
+
+
+@pytest.mark.parametrize("value", [1.0, -0.1, "fast"])
+def test_bad_covariate_decay_is_refused(value: object) -> None:
+    with pytest.raises(ConfigError, match="covariate_decay"):
+        fc.models.get("arima", covariate_decay=value)
