@@ -36,9 +36,25 @@ from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import register
 from forecast.schema import DS, QUALIFIER, Y
 
-__all__ = ["LogisticGrowth", "GompertzGrowth", "logistic_curve", "gompertz_curve"]
+__all__ = [
+    "LogisticGrowth",
+    "GompertzGrowth",
+    "logistic_curve",
+    "gompertz_curve",
+    "DISPLACEMENT_CEILING",
+]
 
 Target = Literal["level", "cumulative", "adoptions"]
+
+DISPLACEMENT_CEILING = 1e20
+r"""The largest Gompertz displacement ``b`` a fit may reach.
+
+The curve's inflection is at :math:`t^* = \log(b)/c` and :math:`G(0) = K e^{-b}`; a series
+with a jump (a spike, a step) lets the fit turn the curve into a step at the jump by raising
+``b`` and ``c`` together without end (``b`` near ``1e267`` in a series of 48 months with a
+one-month spike), and ``b`` then overflows in its standard error. At ``b = 1e20`` the
+inflection may still lie 46 growth-time constants (``1/c``) after the origin, far more than a
+growth curve with its origin at the launch or the first observation needs."""
 
 
 def logistic_curve(
@@ -92,6 +108,8 @@ class _CurveModel(BaseModel, CovariateTable):
 
     names: ClassVar[tuple[str, str, str]]
     prior_spec: ClassVar[cf.PriorSpec]
+    shape_upper: ClassVar[tuple[float, float]] = (np.inf, np.inf)
+    """Upper bounds of the two shape coordinates of ``theta`` (after the capacity)."""
 
     def __init__(
         self,
@@ -197,6 +215,7 @@ class _CurveModel(BaseModel, CovariateTable):
         )
         lower, upper = np.full(3 + n_cov, -np.inf), np.full(3 + n_cov, np.inf)
         upper[0] = np.log(cf.CAPACITY_CEILING * reference / self.scale_)
+        upper[1:3] = self.shape_upper
         if self.capacity is not None:
             upper[0] = np.log(self.capacity / self.scale_)
             if self.fix_capacity:
@@ -414,8 +433,9 @@ class GompertzGrowth(_CurveModel):
     Notes
     -----
     :math:`G(t) = K \exp(-b e^{-ct})`, estimated on :math:`\log(K/s), \log b, \log c` by
-    penalised least squares from several starts; bounds, ``~`` points, priors (on ``"K"``,
-    ``"b"``, ``"c"``) and intervals as in :mod:`forecast.models._curvefit`.
+    penalised least squares from several starts, with ``b`` at most
+    :data:`DISPLACEMENT_CEILING`; bounds, ``~`` points, priors (on ``"K"``, ``"b"``, ``"c"``)
+    and intervals as in :mod:`forecast.models._curvefit`.
 
     Covariates (``fit(..., covariates=frame)``) act on the curve's clock, :math:`f(X(t))`, or
     with ``covariate_effect="level"`` on the level, :math:`y_t = f(t)\, e^{\beta^\top x_t}`
@@ -440,6 +460,7 @@ class GompertzGrowth(_CurveModel):
     capabilities = Capabilities(irregular=True, bounds=True, min_history=4, covariates=True)
     names = ("K", "b", "c")
     prior_spec: ClassVar[cf.PriorSpec] = {"K": (0, "scale"), "b": (1, "plain"), "c": (2, "rate")}
+    shape_upper = (float(np.log(DISPLACEMENT_CEILING)), np.inf)
 
     def _shape(self, theta: np.ndarray, t: np.ndarray) -> np.ndarray:
         capacity = self.scale_ * np.exp(theta[..., 0:1])

@@ -10,7 +10,13 @@ from hypothesis import strategies as st
 
 import forecast as fc
 from forecast.errors import ConfigError, DomainError, FitError, HistoryError
-from forecast.models.growth import GompertzGrowth, LogisticGrowth, gompertz_curve, logistic_curve
+from forecast.models.growth import (
+    DISPLACEMENT_CEILING,
+    GompertzGrowth,
+    LogisticGrowth,
+    gompertz_curve,
+    logistic_curve,
+)
 
 MONTHS = pd.date_range("2020-01-01", periods=48, freq="MS")
 T = np.arange(1, 49, dtype=float)
@@ -200,3 +206,16 @@ def test_interval_coverage_over_seeds(cls: type) -> None:
         hits += int(abs(model.params_["K"] - 1e6) <= 1.645 * model.standard_errors_["K"])
     assert 0.70 <= covered / total <= 0.92
     assert 0.75 <= hits / 30 <= 1.0
+
+
+def test_gompertz_turned_into_a_step_keeps_a_finite_displacement() -> None:
+    """A one-month spike lets the fit steepen the curve into a step at the spike; the
+    displacement ``b`` stops at its ceiling instead of overflowing (it reached 1e267)."""
+    rng = np.random.default_rng(18)
+    y = 1000 + rng.normal(0, 20, 48).round()
+    y[30] = 1e9
+    ds = pd.date_range("2020-01-01", periods=48, freq="MS")
+    model = fc.models.get("gompertz").fit(pd.DataFrame({"unique_id": "s", "ds": ds, "y": y}))
+    assert model.params_["b"] <= DISPLACEMENT_CEILING * (1 + 1e-9)
+    assert all(np.isfinite(v) for v in model.standard_errors_.values())
+    assert np.isfinite(model.predict(6)["yhat"]).all()
