@@ -32,9 +32,10 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, ForecastError, ModelFileError, UnknownModelError
+from forecast.models._covariates import bind, bound
 from forecast.models.base import BaseModel
 from forecast.persistence.codec import Decoder, Encoder, Json
-from forecast.schema import DS
+from forecast.schema import DS, ValidCovariates, validate_covariates
 
 __all__ = [
     "ADAPTERS",
@@ -265,6 +266,9 @@ def encode_model(encoder: Encoder, model: BaseModel, where: str) -> Json:
             "state": encoder.value(_fitted_state(model, skip), f"{where} {name} state"),
             "results": None if skip is None else adapter.dump(encoder, model, where),  # type: ignore[union-attr]
         }
+        source = bound(model)
+        if source is not None:  # the covariates of its inner windows (a calibration's clone)
+            node["covariates"] = encoder.value(source.frame, f"{where} {name} covariates")
     finally:
         encoder.owner = owner
     return node
@@ -279,15 +283,18 @@ def decode_model(decoder: Decoder, node: dict[str, Json], where: str) -> BaseMod
         An unregistered name, hyperparameters the constructor refuses or does not take,
         state attributes that are not fitted attributes, or results that do not rebuild.
     """
-    if set(node) != _MODEL_KEYS:
+    if set(node) - {"covariates"} != _MODEL_KEYS:
         raise ModelFileError(
-            f"{where}: a model entry has the keys {sorted(node)}, expected {sorted(_MODEL_KEYS)}"
+            f"{where}: a model entry has the keys {sorted(node)}, expected {sorted(_MODEL_KEYS)} "
+            "(and 'covariates' for a model bound to covariates)"
         )
     name = node["name"]
     params = decoder.value(node["params"], f"{where} parameters")
     if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
         raise ModelFileError(f"{where}: the parameters of model {name!r} are not a dict")
     model = _construct(name, params, where)
+    if "covariates" in node:
+        bind(model, _bound_covariates(decoder, node["covariates"], f"{where} {name} covariates"))
     owner, decoder.owner = decoder.owner, model
     try:
         state = decoder.value(node["state"], f"{where} {name} state")
@@ -300,6 +307,18 @@ def decode_model(decoder: Decoder, node: dict[str, Json], where: str) -> BaseMod
     finally:
         decoder.owner = owner
     return model
+
+
+def _bound_covariates(decoder: Decoder, node: Json, where: str) -> ValidCovariates:
+    """Decode and check again the covariates a model was bound to (its ``bind``)."""
+    frame = decoder.value(node, where)
+    if not isinstance(frame, pd.DataFrame):
+        raise ModelFileError(f"{where}: the bound covariates are not a frame")
+    try:
+        checked = validate_covariates(frame)
+    except ForecastError as err:
+        raise ModelFileError(f"{where}: {err}") from err
+    return checked
 
 
 def _rebuild(adapter: Adapter, decoder: Decoder, model: BaseModel, node: Json, where: str) -> None:
