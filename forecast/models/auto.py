@@ -1,11 +1,12 @@
-"""``auto``: per series, a combination of ETS, ARIMA and theta, or a choice by inner backtest.
+"""``auto``: per series, a combination of ETS, ARIMA and dynamic optimised theta, or a choice.
 
-By default ``auto`` fits ``ets``, ``arima`` and ``theta`` to the whole series and combines
-their forecasts with equal weights (the mean of points, of interval bounds and of the
-quantiles of sample paths); no inner backtest runs. Given ``candidates``, it instead chooses
-among them per series by an inner backtest on the training data (so it can itself be
-backtested without leakage), whose errors can also calibrate the intervals (split-conformal by
-horizon step, :class:`Conformal`), which ``ensemble`` uses as well.
+By default ``auto`` fits ``ets``, ``arima`` (on series of 50 observations or more) and
+``dotm`` to the whole series and combines their forecasts with equal weights (the mean of
+points, of interval bounds and of the quantiles of sample paths); no inner backtest runs.
+Given ``candidates``, it instead chooses among them per series by an inner backtest on the
+training data (so it can itself be backtested without leakage), whose errors can also
+calibrate the intervals (split-conformal by horizon step, :class:`Conformal`), which
+``ensemble`` uses as well.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ __all__ = [
     "inner_backtest",
 ]
 
-DEFAULT_MEMBERS: tuple[str, ...] = ("ets", "arima", "theta")
+DEFAULT_MEMBERS: tuple[str, ...] = ("ets", "arima", "dotm")
 """Members of ``auto``'s combination when neither members nor candidates are given."""
 
 DEFAULT_MEMBER_MIN_HISTORY: dict[str, int] = {"arima": 50}
@@ -90,13 +91,14 @@ def build_candidates(
 
 @register("auto")
 class Auto(BaseModel):
-    """The default forecaster: the mean of ETS, ARIMA and theta, or the best of candidates.
+    """The default forecaster: the mean of ETS, ARIMA and optimised theta, or the best candidate.
 
     Parameters
     ----------
     members : sequence of str or BaseModel, optional
         Registry names or unfitted models whose forecasts are combined; by default ``ets``,
-        ``arima`` and ``theta``. Mutually exclusive with ``candidates``.
+        ``arima`` and ``dotm`` (the dynamic optimised theta model). Mutually exclusive with
+        ``candidates``.
     candidates : sequence of str or BaseModel, optional
         Choose among these per series by an inner backtest instead of combining (the
         behaviour of ``auto`` before version 0.x); ``h``, ``n_windows`` and
@@ -117,6 +119,11 @@ class Auto(BaseModel):
         Conformal intervals and sample paths from the inner backtest's errors of the combined
         or chosen forecast (see :class:`Conformal`); False (the default) combines the members'
         own intervals and paths (or uses the chosen candidate's).
+    member_min_history : mapping of str to int, optional
+        Fewest observations for a member (by label) to join the combination; a shorter
+        series is fitted without it, which ``dropped_`` says. By default ``{"arima": 50}``
+        for the default members and nothing for members given (the rule and the figures
+        behind it are in the notes); ``{}`` lets every member join the series it can fit.
     seasonal_period, transform, freq
         See :class:`~forecast.models.base.BaseModel`; passed on to members and candidates
         given by name.
@@ -124,7 +131,7 @@ class Auto(BaseModel):
     Attributes
     ----------
     chosen_ : str
-        What forecasts: ``mean(ets, arima, theta)``, a single member's label when only one
+        What forecasts: ``mean(ets, arima, dotm)``, a single member's label when only one
         could be fitted, or the chosen candidate's label (``median(a, b)`` for a combination
         of close candidates).
     members_ : list of (str, BaseModel)
@@ -132,7 +139,8 @@ class Auto(BaseModel):
     weights_ : dict
         Weight of each combined member (equal; combination only).
     dropped_ : dict
-        Members left out and why (too short a series, a failed fit), by label.
+        Members left out and why (too short a series for the model or for
+        ``member_min_history``, a failed fit), by label.
     scores_ : InnerScores or None
         Mean scaled absolute error (MASE) of every member or candidate in the inner backtest;
         None when none ran (a combination without ``calibrate``).
@@ -151,21 +159,31 @@ class Auto(BaseModel):
     Notes
     -----
     **Combination** (the default). Every member is fitted to the whole series; a member whose
-    ``min_history`` exceeds the series' length, or whose fit fails, is dropped and named in
-    ``dropped_`` (``ets`` and ``arima`` need 8 points, ``theta`` 4), and with no member left
-    ``naive`` forecasts alone. The point forecast is the mean (or median) of the members'.
-    Intervals are the mean (or median) of the members' bounds at each level, i.e. the
-    members' quantiles averaged (Vincentisation, [3]_), which nest and hold the point. Sample
-    paths have those averaged quantiles as marginals: each member's paths are sorted per step
-    and combined rank by rank, then reordered per step to the ranks of the draw-by-draw
-    combination of the members' paths, which keeps their dependence across steps (the
-    Schaake shuffle, [4]_). A plain equal-weight combination of ETS, ARIMA and theta-family
-    forecasts is more accurate than choosing one of them per series on the M3 and M4
-    competitions ([1]_, [2]_) and costs no inner backtest. Measured by
-    ``benchmarks/bench_competitions.py`` on a 5% sample (seed 1; members' forecasts combined):
-    M3 150 series sMAPE 11.35, MASE 1.254 (statsforecast's mean of AutoETS, AutoARIMA and
-    AutoTheta 11.60, 1.239); Tourism 65 series MASE 2.044 (2.014). Its cost is the sum of its
-    members' (``arima`` the largest), above that statsforecast mean's on the same series.
+    ``min_history`` exceeds the series' length (``ets`` needs 3 points, ``dotm`` 4, ``arima``
+    8), that ``member_min_history`` keeps out, or whose fit fails, is dropped and named in
+    ``dropped_``, and with no member left ``naive`` forecasts alone. The point forecast is the
+    mean (or median) of the members'. Intervals are the mean (or median) of the members'
+    bounds at each level, i.e. the members' quantiles averaged (Vincentisation, [3]_), which
+    nest and hold the point. Sample paths have those averaged quantiles as marginals: each
+    member's paths are sorted per step and combined rank by rank, then reordered per step to
+    the ranks of the draw-by-draw combination of the members' paths, which keeps their
+    dependence across steps (the Schaake shuffle, [4]_). A plain equal-weight combination of
+    ETS, ARIMA and theta-family forecasts is more accurate than choosing one of them per series
+    on the M3 and M4 competitions ([1]_, [2]_) and costs no inner backtest.
+
+    The default members and the gate on ``arima`` were chosen by
+    ``benchmarks/bench_competitions.py`` on a 15% sample of M3 (450 series) and Tourism (197)
+    drawn with seed 2, among the mean and the median of {ets, arima, theta}, {ets, arima,
+    dotm}, {ets, ces, dotm}, {ets, arima, dotm, ces} and others, with ``arima`` joining every
+    series or only those of 30, 40, 50 or 60 observations or more, by the mean over the seven
+    (competition, frequency) cells of the ratio of MASE to statsforecast's mean of AutoETS,
+    AutoARIMA and AutoTheta. On those series (in-sample for the choice) the rule has M3 sMAPE
+    12.22 and MASE 1.351 (statsforecast's mean 12.66 and 1.352) and Tourism MASE 2.093
+    (2.116); its MASE is at or below that mean's in six cells and 3.7% above it on M3
+    quarterly. ``arima`` made the combination worse on short (yearly) series and is the
+    costliest member; kept off series under 50 points, it runs on the monthly and the long
+    quarterly and "other" series. Figures on other series (out-of-sample) are in the
+    benchmark's results and BENCHMARKS.md.
 
     With covariates (``fit(..., covariates=)``), the members whose capabilities say they use
     covariates (``arima``, ``prophet``) are fitted with them and need their future values at

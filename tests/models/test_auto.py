@@ -258,10 +258,11 @@ def test_the_combination_is_the_mean_or_median_of_its_members(combine):
 
 
 @pytest.mark.slow
-def test_the_default_members_are_ets_arima_and_theta():
+def test_the_default_members_are_ets_arima_and_dotm():
     series = _monthly(60)
     model = fc.models.get("auto").fit(series)
-    assert model.params_["members"] == list(DEFAULT_MEMBERS) == ["ets", "arima", "theta"]
+    assert model.params_["members"] == list(DEFAULT_MEMBERS) == ["ets", "arima", "dotm"]
+    assert DEFAULT_MEMBER_MIN_HISTORY == {"arima": 50}
     assert model.params_["dropped"] == {} and "no inner backtest" in model.params_["why"]
     frames = _alone(list(DEFAULT_MEMBERS), series, 12, levels=())
     expected = np.mean(np.stack([f["yhat"] for f in frames]), axis=0)
