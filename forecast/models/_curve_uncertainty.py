@@ -81,7 +81,8 @@ def _laplace_cov(theta: np.ndarray, problem: CurveProblem, sigma: float) -> np.n
     free = problem.lower < problem.upper
     info = jac[:, free].T @ jac[:, free]
     cov = np.zeros((problem.k, problem.k))
-    cov[np.ix_(free, free)] = np.linalg.pinv(info, rcond=1e-12)
+    if np.abs(info).max(initial=0.0) > 1e-296:  # below, as for 0 (a flat curve): none
+        cov[np.ix_(free, free)] = np.linalg.pinv(info, rcond=1e-12)
     return cov
 
 

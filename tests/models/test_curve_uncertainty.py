@@ -111,3 +111,18 @@ def test_autocorrelated_residuals_count_as_fewer_observations() -> None:
     for a, b in zip(smooth, rough, strict=True):
         assert dependence_factor(a.theta, a.problem) < 1.0
         assert dependence_factor(b.theta, b.problem) == 1.0
+
+
+def test_a_flat_logistic_on_a_declining_series_draws_without_overflow() -> None:
+    """A logistic cannot decline: on a falling series the profile's refits flatten it (the
+    rate near 0), the curve stops responding to its shape and the information about it is
+    below the smallest normal float; that counts as none, as an exact 0 does, instead of
+    overflowing in the pseudo-inverse (warnings are errors in the tests)."""
+    rng = np.random.default_rng(3)  # seeds 3, 5, 8 and 10 of 0-11 overflowed before
+    falling = np.maximum(0, 400 - 12 * np.arange(48) + rng.normal(0, 5, 48)).round()
+    ds = pd.date_range("2020-01-01", periods=48, freq="MS")
+    series = pd.DataFrame({"unique_id": "app/users/all", "ds": ds, "y": falling})
+    model = fc.models.get("logistic").fit(series)
+    paths = model.sample(6, n=200, seed=1)
+    assert np.isfinite(paths).all()
+    assert np.isfinite(model.predict(6)["yhat"]).all()
