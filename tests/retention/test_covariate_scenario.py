@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import forecast as fc
 from forecast.errors import CapabilityError, ConfigError, CovariateError
+from forecast.retention._scenario_table import read_change
+from forecast.retention.covariate_scenario import changed_covariates
+from forecast.retention.scenarios import parse_change
 from tests.models.covariate_model import registered
 
 
@@ -73,3 +80,25 @@ def test_a_model_without_covariates_is_refused(fitted):
     naive = fc.models.get("naive").fit(cov.assign(y=cov["x"])[["ds", "y"]])
     with pytest.raises(CapabilityError, match="without covariates"):
         fc.scenario(naive, h=3, covariates={"x": "x2"}, baseline=cov)
+
+
+@settings(max_examples=60, deadline=None)
+@given(amount=st.floats(-1e6, 1e6, allow_nan=False), bare=st.sampled_from(["add", "set"]))
+def test_a_change_reads_the_same_in_both_kinds_of_scenario(amount: float, bare: str) -> None:
+    read = functools.partial(read_change, what="x", bare=bare, example="+1")
+    assert read(f"x{abs(amount)!r}") == ("times", abs(amount))
+    assert read(f"*{abs(amount)!r}") == ("times", abs(amount))
+    assert read(f"{amount:+.17g}") == ("add", float(f"{amount:.17g}"))
+    assert read(amount) == (bare, amount)
+    values = np.array([1.0, -2.0, 3.5])
+    assert np.allclose(
+        changed_covariates(
+            pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=3), "v": values}),
+            {"v": f"{amount:+.17g}"},
+            ["v"],
+            pd.Timestamp("2024-01-01"),
+        )["v"],
+        values + amount,
+    )
+    kind, value = parse_change(f"{amount:+.17g}", "retention")
+    assert (kind, value) == ("add", float(f"{amount:.17g}"))
