@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from forecast.errors import ConfigError, CovariateError
 from forecast.io.reader import ReadOptions, read_covariates
@@ -43,3 +45,22 @@ def test_options_about_values_or_layout_are_refused(tmp_path: Path, options) -> 
     path.write_text("ds,spend\n2024-03-01,1\n")
     with pytest.raises(ConfigError, match="do not apply to a covariates file"):
         read_covariates(path, options=options)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False).map(lambda v: round(v, 3)), min_size=1,
+             max_size=20),
+    st.sampled_from([(",", "."), (";", ","), ("\t", ".")]),
+)  # fmt: skip
+def test_a_written_frame_reads_back_with_its_lines(tmp_path: Path, values, marks) -> None:
+    sep, decimal = marks
+    ds = pd.date_range("2024-03-01", periods=len(values))
+    path = tmp_path / "cov.csv"
+    frame = pd.DataFrame({"ds": ds.strftime("%Y-%m-%d"), "spend": values})
+    frame.to_csv(path, sep=sep, decimal=decimal, index=False)
+    cov = read_covariates(path, options=ReadOptions(decimal=decimal))
+    np.testing.assert_allclose(cov.frame["spend"], values)
+    assert list(cov.frame.index) == list(range(2, len(values) + 2))
