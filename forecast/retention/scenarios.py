@@ -258,13 +258,13 @@ def scenario(
     if covariates is not None:
         known = model.future_covariates(h, baseline)
         future, changed = covariate_futures(model, covariates, known, h, start)
-    elif model.covariates_:
+    elif model.covariates_ or baseline is not None:  # refused by a model without covariates
         future = changed = model.future_covariates(h, baseline)
     else:
         future = changed = None
 
-    def run(theta: np.ndarray | None, scenario: bool) -> np.ndarray:
-        if not scenario:
+    def run(theta: np.ndarray | None, altered: bool) -> np.ndarray:
+        if not altered:
             dau = model.paths(h, theta, covariates=future).dau[:, n_history:]
         else:
             dau = model.paths(

@@ -12,7 +12,7 @@ import pytest
 
 import forecast as fc
 from forecast.datasets import simulate_market
-from forecast.errors import CovariateError
+from forecast.errors import CapabilityError, CovariateError
 
 N, H = 70, 8
 
@@ -107,3 +107,14 @@ def test_a_saved_model_needs_the_covariates_given(fitted, tmp_path) -> None:
     with pytest.raises(CovariateError, match="pass covariates="):
         loaded.accounting(H)
     pd.testing.assert_frame_equal(loaded.accounting(H, covariates=covariates), model.accounting(H))
+
+
+def test_a_baseline_for_a_model_without_covariates_is_refused() -> None:
+    data = simulate_market(n_products=1, periods=60, freq="W-MON", seed=2, retention_ages=())
+    model = fc.models.get("retention_feedback", retention_family="sbg", n_draws=20)
+    model.fit(data.series)
+    future = pd.DataFrame({"ds": model.future_dates(4), "campaign": 1.0})
+    with pytest.raises(CapabilityError, match="without covariates"):
+        fc.scenario(model, h=4, acquisition="x1.2", baseline=future)
+    with pytest.raises(CapabilityError, match="without covariates"):
+        fc.scenario(model, h=4, covariates={"campaign": 1.0}, baseline=future)
