@@ -13,6 +13,7 @@ from statsmodels.tsa.statespace.sarimax import SARIMAX
 from threadpoolctl import threadpool_limits
 
 import forecast as fc
+from forecast.models._arima_search import Search
 from forecast.models.arima import (
     ArimaSpec,
     css_fit,
@@ -180,3 +181,32 @@ def test_css_search_also_selects_the_airline_model(shared_data) -> None:
     model = fc.models.get("arima", transform="log", approximation=True).fit(air)
     assert model.spec_.label == "ARIMA(0,1,1)(0,1,1)12"
     assert model.params_["aicc"] == pytest.approx(-483.21, abs=0.05)
+
+
+def test_exact_fit_from_css_reaches_statsmodels_optimum(monthly: pd.DataFrame) -> None:
+    # The CSS start (the default now) ends at least as likely as statsmodels' own start.
+    y = monthly["y"].to_numpy(dtype=float)
+    for spec in (
+        ArimaSpec(2, 1, 2, 1, 0, 1, 12),
+        ArimaSpec(1, 1, 1),
+        ArimaSpec(0, 1, 1, 0, 1, 1, 12),
+    ):
+        ours = exact_fit(y, spec, maxiter=50)
+        model = SARIMAX(
+            y,
+            order=spec.order,
+            seasonal_order=spec.seasonal_order,
+            simple_differencing=True,
+            concentrate_scale=True,
+        )
+        direct = model.fit(disp=False, maxiter=500)
+        assert ours[1] >= direct.llf - 1e-4 * abs(direct.llf)
+
+
+def test_search_skips_orders_with_a_lag_in_both_polynomials() -> None:
+    # Quarterly with p = 4 and a seasonal AR: SARIMAX cannot hold lag 4 twice; CSS could.
+    rng = np.random.default_rng(3)
+    y = np.cumsum(rng.normal(1, 2, 200)) + np.tile([5.0, -3.0, 0.0, -2.0], 50)
+    search = Search(y, 10, np.inf, 50, True, {})
+    assert search.score(ArimaSpec(4, 1, 0, 1, 0, 0, 4)) == np.inf
+    assert np.isfinite(search.score(ArimaSpec(3, 1, 0, 1, 0, 0, 4)))
