@@ -65,3 +65,21 @@ def test_the_flag_is_reset_when_the_inner_backtest_fails(calls: list[str]) -> No
         inner_backtest(_series(5), [("naive", fc.models.get("naive"))], 3, 4, 12)
     assert not inside_inner_backtest()
     assert fc.models.get("naive").fit(_series()).calibration_ is not None
+
+
+def test_a_default_calibration_keeps_the_own_bands_of_a_short_series_quietly(
+    calls: list[str],
+) -> None:
+    import warnings
+
+    from forecast.errors import ForecastWarning
+
+    short = _series(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ForecastWarning)
+        model = fc.models.get("naive").fit(short)
+    assert calls == ["naive"] and model.calibration_ is None
+    own = fc.models.get("naive", calibrate=False).fit(short).predict(3)
+    np.testing.assert_allclose(model.predict(3).drop(columns="ds"), own.drop(columns="ds"))
+    with pytest.warns(ForecastWarning, match="widened"):
+        assert fc.models.get("naive", calibrate=True).fit(short).calibration_ is not None

@@ -50,7 +50,7 @@ def _check(out: pd.DataFrame, point: list[float], sd: list[float]) -> None:
 def test_mean_by_hand() -> None:
     # mean = 28/6; squared deviations sum to 70/3; sigma^2 = (70/3) / (6 - 1) = 14/3;
     # sd_h = sigma * sqrt(1 + 1/6) = sqrt(14/3 * 7/6) = 7/3 for every h.
-    model = fc.models.get("mean").fit(SERIES)
+    model = fc.models.get("mean", calibrate=False).fit(SERIES)
     assert model.params_["mean"] == pytest.approx(28 / 6)
     assert model.params_["sigma"] == pytest.approx(math.sqrt(14 / 3))
     _check(model.predict(3), [28 / 6] * 3, [7 / 3] * 3)
@@ -93,7 +93,7 @@ def test_drift_by_hand() -> None:
 def test_sample_quantiles_match_the_intervals(name: str, params: dict[str, int]) -> None:
     # 40,000 paths: the standard error of a 10% or 90% sample quantile is about 0.009 sd, so
     # the empirical quantiles must lie within 0.04 sd of the interval bounds.
-    model = fc.models.get(name, **params).fit(SERIES)
+    model = fc.models.get(name, **params, calibrate=False).fit(SERIES)
     out = model.predict(5, levels=(80, 95))
     paths = model.sample(5, n=40_000, seed=11)
     sd = (out["yhat_hi_80"] - out["yhat"]).to_numpy() / Z80

@@ -28,7 +28,9 @@ def _frame(seed: int, n: int, seasonal: bool) -> pd.DataFrame:
 @pytest.mark.parametrize("seasonal", [True, False])
 @pytest.mark.parametrize("theta", [1.0, 2.0, 3.5])
 def test_forecast_and_intervals_are_statsmodels(method: str, seasonal: bool, theta: float) -> None:
-    model = fc.models.get("theta", theta=theta, method=method, deseasonalize=seasonal)
+    model = fc.models.get(
+        "theta", theta=theta, method=method, deseasonalize=seasonal, calibrate=False
+    )
     model.fit(_frame(1, 120, seasonal))
     results = model.results_
     assert model.deseasonalized_ == seasonal
