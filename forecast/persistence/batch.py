@@ -24,6 +24,8 @@ from forecast.engine.covariates import for_model, prepare_covariates
 from forecast.engine.result import EngineResult
 from forecast.engine.tasks import retention_for
 from forecast.models.base import BaseModel
+from forecast.persistence._saved import by_series, used_history
+from forecast.persistence._work import Task, run_task, stack_results
 from forecast.persistence.folder import (
     MODELS,
     SavedModel,
@@ -34,7 +36,6 @@ from forecast.persistence.folder import (
     write_folder,
 )
 from forecast.persistence.modelfile import model_bytes
-from forecast.persistence.runs import _by_series, _result, _run, _Task, _used_history
 from forecast.schema import UNIQUE_ID, ValidRetention, ValidSeries
 
 __all__ = ["ChunkModels", "forecast_chunk", "combine_models"]
@@ -112,14 +113,14 @@ def forecast_chunk(
     cov = prepare_covariates(covariates, frame, models, h, observed)
     ids = sorted(map(str, frame[UNIQUE_ID].unique()))
     saved, history = _saved_models(previous, ids)
-    saved_rows = _by_series(history)
+    saved_rows = by_series(history)
     tasks = []
     for uid, series in frame.groupby(UNIQUE_ID, sort=True):
         rows = series.reset_index(drop=True)
         for label, model in models.items():
             entry: SavedModel | None = saved.get((str(uid), label))
             tasks.append(
-                _Task(
+                Task(
                     unique_id=str(uid),
                     label=label,
                     model=model,
@@ -134,8 +135,8 @@ def forecast_chunk(
                     covariates=for_model(cov, model, str(uid)),
                 )
             )
-    results = [_run(task) for task in tasks]
-    out = ChunkModels(_result(results, levels, len(tasks)))
+    results = [run_task(task) for task in tasks]
+    out = ChunkModels(stack_results(results, levels, len(tasks)))
     if keep:
         kept = [(t, r.model) for t, r in zip(tasks, results, strict=True) if r.model is not None]
         names = {(t.unique_id, t.label): model_file_name(t.unique_id, t.label) for t, _ in kept}
@@ -146,7 +147,7 @@ def forecast_chunk(
                 for t, m in kept
             ]
         )
-        used = _used_history(tasks, results)
+        used = used_history(tasks, results)
         out.history = pd.DataFrame() if used is None else used
     return out
 
