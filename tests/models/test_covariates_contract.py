@@ -138,9 +138,21 @@ def test_saved_model_keeps_its_covariates(regression, tmp_path):
         loaded.predict(5)
 
 
+def _growth_data(n: int = 60, h: int = 10, seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A saturating curve that a covariate ``x`` lifts by ``exp(0.05 x)``: every model that takes
+    covariates can fit it (the growth curves cannot fit the straight line of :func:`_data`)."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2024-01-01", periods=n + h)
+    x = rng.uniform(0, 1, n + h)
+    curve = 1000.0 / (1.0 + np.exp(-(np.arange(n + h) - 30) / 6))
+    y = curve * np.exp(0.05 * x + rng.normal(0, 0.01, n + h))
+    series = pd.DataFrame({"unique_id": "s", "ds": ds[:n], "y": y[:n]})
+    return series, pd.DataFrame({"ds": ds, "x": x})
+
+
 @pytest.mark.parametrize("name", [n for n in NAMES if CAPABILITIES.loc[n, "covariates"]])
 def test_models_with_the_capability_take_and_need_covariates(name):
-    series, cov = _data()
+    series, cov = _growth_data()
     model = fc.models.get(name).fit(series, covariates=cov)
     assert model.covariates_ == ("x",)
     out = model.predict(4, covariates=cov)
