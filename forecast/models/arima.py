@@ -9,15 +9,15 @@ The orders, the difference tests, the estimators and the search cache are in
 from __future__ import annotations
 
 import time
-import warnings
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ConfigError, CovariateError, FitError, ForecastWarning
-from forecast.holidays import check_country, holiday_covariates
+from forecast.errors import ConfigError, FitError
+from forecast.holidays import check_country
 from forecast.models._arima_decay import decayed, least_squares_decay, profile_decay
+from forecast.models._arima_regressors import Regressors, regression_residuals
 from forecast.models._arima_search import (
     ArimaSpec,
     Search,
@@ -33,7 +33,7 @@ from forecast.models._params import check_choice, check_int, check_int_tuple, ch
 from forecast.models._statsmodels import aicc, quiet_estimation, simulate_paths
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import register
-from forecast.schema import DS, Y
+from forecast.schema import Y
 
 __all__ = [
     "ARIMA",
@@ -47,7 +47,7 @@ __all__ = [
 
 
 @register("arima")
-class ARIMA(BaseModel):
+class ARIMA(Regressors):
     r"""Seasonal ARIMA from statsmodels' SARIMAX, orders chosen by a stepwise AICc search.
 
     Parameters
@@ -411,7 +411,7 @@ class ARIMA(BaseModel):
     ) -> tuple[int, int]:
         """Seasonal and regular differences, chosen on the regression's residuals (R's way)."""
         m = self.seasonal_period_
-        errors = y if regressors is None else _regression_residuals(y, regressors)
+        errors = y if regressors is None else regression_residuals(y, regressors)
         D = seasonal_ndiffs(errors, m, self.max_D) if seasonal else 0
         x = errors[m * D :] - errors[: len(y) - m * D] if D else errors
         return D, kpss_ndiffs(x, self.max_d)
@@ -454,116 +454,6 @@ class ARIMA(BaseModel):
             with quiet_estimation():
                 self.results_ = self.results_.append(y[fitted:], exog=exog, refit=False)
 
-    # ---------------------------------------------------------------------------- regressors
-    def _regressor_frame(
-        self,
-        data: pd.DataFrame,
-        holidays: tuple[str, ...] | None,
-        covariates: tuple[str, ...] | None = None,
-    ) -> pd.DataFrame:
-        """Return the covariates' columns of ``data``, then the holiday indicators at its dates.
-
-        ``holidays`` names the indicator columns to build (those of the fit); None builds every
-        holiday that falls on the dates. ``covariates`` names the covariate columns (default
-        every one of ``covariates_``).
-        """
-        names = self.covariates_ if covariates is None else covariates
-        frame = data[list(names)].astype(float).reset_index(drop=True)
-        if self.holidays is None or holidays == ():
-            return frame
-        indicators = holiday_covariates(
-            self.holidays,
-            data[DS],
-            lower_window=self.holidays_lower_window,
-            upper_window=self.holidays_upper_window,
-            names=holidays,
-        ).drop(columns=DS)
-        clash = sorted(set(frame.columns) & set(indicators.columns))
-        if clash:
-            raise ConfigError(
-                f"arima: covariate(s) {', '.join(map(repr, clash))} have the names of holiday "
-                f"indicators of holidays={self.holidays!r}; rename them or drop holidays=."
-            )
-        return pd.concat([frame, indicators], axis=1)
-
-    def _history_regressors(self, data: pd.DataFrame) -> pd.DataFrame | None:
-        """Return the regressors over the history (None without any), each checked to vary.
-
-        A regressor constant over the history is dropped from this fit with a
-        :class:`ForecastWarning` (``dropped_``); collinear ones are refused.
-        """
-        frame = self._regressor_frame(data, None)
-        values = frame.to_numpy(dtype=float)
-        constant = [str(c) for c, v in zip(frame.columns, values.T, strict=True) if np.ptp(v) == 0]
-        self.dropped_ = tuple(constant)
-        if constant:
-            self._warn_dropped(frame[constant], len(frame))
-            frame = frame.drop(columns=constant)
-            values = frame.to_numpy(dtype=float)
-        self.regressors_ = tuple(str(c) for c in frame.columns)
-        if not self.regressors_:
-            return None
-        for position, name in enumerate(self.regressors_):
-            design = np.column_stack([np.ones(len(values)), values[:, : position + 1]])
-            if np.linalg.matrix_rank(design) < position + 2:
-                raise CovariateError(
-                    f"covariate {name!r} of series {self.series_id_!r} is a linear combination "
-                    f"of a constant and {', '.join(map(repr, self.regressors_[:position]))} over "
-                    "the history, so arima cannot tell their effects apart; drop one of them.",
-                    series=self.series_id_,
-                    column=name,
-                )
-        return frame
-
-    def _warn_dropped(self, constant: pd.DataFrame, rows: int) -> None:
-        """Say which regressors are constant over the history and left out of this fit."""
-        values = ", ".join(f"{name!r} (always {constant[name].iloc[0]:g})" for name in constant)
-        warnings.warn(
-            f"arima: regressor(s) {values} of series {self.series_id_!r} are constant over the "
-            f"{rows} history rows, so their effect cannot be estimated; this fit leaves them out "
-            "and does not use their future values (params_['dropped']). Give a history in "
-            "which they vary to estimate their effect.",
-            ForecastWarning,
-            stacklevel=4,
-        )
-
-    def _future_regressors(self, h: int) -> np.ndarray | None:
-        """Return the regressors at the next ``h`` dates (None without any)."""
-        if not self.regressors_:
-            return None
-        dates = self.future_dates(h)
-        frame = pd.DataFrame({DS: pd.DatetimeIndex([self.last_ds_]).append(dates)})
-        if self.covariates_:
-            future = self._future_covariates(h)
-            for name in self.covariates_:
-                frame[name] = np.r_[np.nan, future[name].to_numpy(dtype=float)]
-        # The last fitted date leads the dates so the holidays see the series' step (for h=1).
-        return self._decay(self._fitted_regressors(frame)[1:], self.decay_state_)
-
-    def _decayed_columns(self) -> int:
-        """How many regressors are covariates (the first ones), which ``covariate_decay`` decays."""
-        return sum(name in self.covariates_ for name in self.regressors_)
-
-    def _decay(self, values: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
-        """Decay the covariates' columns of ``values`` by ``decay_`` (0 in files without it)."""
-        return decayed(values, getattr(self, "decay_", 0.0), self._decayed_columns(), start)
-
-    def _decayed_history(self, raw: pd.DataFrame | None) -> pd.DataFrame | None:
-        """Return the regressors of the fit over the history, decayed; keep the last state."""
-        if raw is None:
-            self.decay_state_ = np.zeros(0)
-            return None
-        values = self._decay(raw.to_numpy(dtype=float))
-        self.decay_state_ = values[-1, : self._decayed_columns()]
-        return pd.DataFrame(values, columns=raw.columns)
-
-    def _fitted_regressors(self, data: pd.DataFrame) -> np.ndarray:
-        """Return the regressors of the fit (``regressors_``) at the dates of ``data``."""
-        covariates = tuple(name for name in self.regressors_ if name in self.covariates_)
-        holidays = tuple(name for name in self.regressors_ if name not in self.covariates_)
-        frame = self._regressor_frame(data, holidays, covariates)
-        return frame[list(self.regressors_)].to_numpy(dtype=float)
-
     # ---------------------------------------------------------------------------- forecasting
     def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
         exog = self._future_regressors(h)
@@ -583,14 +473,3 @@ class ARIMA(BaseModel):
         with quiet_estimation():
             paths = self.results_.simulate(h, anchor="end", repetitions=n, rng=rng, exog=exog)
         return np.asarray(paths, dtype=float).reshape(h, n).T
-
-
-def _regression_residuals(y: np.ndarray, regressors: np.ndarray) -> np.ndarray:
-    """Residuals of the least-squares regression of ``y`` on a constant and ``regressors``.
-
-    As R's ``auto.arima(xreg=)``, the differences of a regression with ARIMA errors are
-    chosen on these.
-    """
-    design = np.column_stack([np.ones(len(y)), regressors])
-    coefficients = np.linalg.lstsq(design, y, rcond=None)[0]
-    return y - design @ coefficients
