@@ -27,8 +27,10 @@ References
 from __future__ import annotations
 
 import inspect
+import re
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import pandas as pd
 
@@ -50,6 +52,8 @@ __all__ = [
     "prepare_covariates",
     "for_model",
     "check_dates",
+    "check_values",
+    "check_series",
     "check_holidays",
 ]
 
@@ -119,13 +123,21 @@ def lag_observed(
     Returns
     -------
     ValidCovariates
-        Per-series rows with ``<name>_lag<h>`` in place of each observed covariate.
+        Per-series rows with ``<name>_lag<h>`` in place of each observed covariate, with the
+        frame's source and row labels: a date's own row where it has one, else the row its
+        lagged values come from (the file line ``h`` steps earlier), so errors name file lines.
+
+    References
+    ----------
+    .. [1] Hyndman, R. J. and Athanasopoulos, G. (2021). Forecasting: Principles and Practice,
+       3rd ed., section 10.6 (lagged predictors).
     """
     observed = _check_observed(observed, covariates.names)
     if not observed:
         return covariates
     names = [lag_name(n, h) if n in observed else n for n in covariates.names]
     kept = [n for n in covariates.names if n not in observed]
+    own, source = "_own_row", "_lagged_row"
     frames = []
     for uid, group in data.groupby(UNIQUE_ID, sort=True):
         frequency = infer_frequency(group[DS])
@@ -136,9 +148,20 @@ def lag_observed(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
             shifted[DS] = pd.DatetimeIndex(shifted[DS]) + frequency.offset * h
-        merged = rows[[DS, *kept]].merge(shifted, on=DS, how="outer")
+        if kept:
+            merged = (
+                rows[[DS, *kept]]
+                .assign(**{own: rows.index.astype(object)})
+                .merge(shifted.assign(**{source: shifted.index.astype(object)}), on=DS, how="outer")
+            )
+            merged.index = pd.Index(merged[own].where(merged[own].notna(), merged[source]))
+        else:
+            merged = shifted
         frames.append(merged.assign(**{UNIQUE_ID: str(uid)})[[UNIQUE_ID, DS, *names]])
-    return validate_covariates(pd.concat(frames, ignore_index=True))
+    if not frames:  # no series has a step to lag by
+        frames = [pd.DataFrame(columns=[UNIQUE_ID, DS, *names])]
+    out = pd.concat(frames).sort_values([UNIQUE_ID, DS], kind="mergesort")
+    return replace(covariates, frame=out, names=tuple(names))
 
 
 def _users(models: Mapping[str, BaseModel]) -> list[str]:
@@ -158,6 +181,64 @@ def _users(models: Mapping[str, BaseModel]) -> list[str]:
             stacklevel=4,
         )
     return users
+
+
+def check_values(
+    covariates: ValidCovariates,
+    data: pd.DataFrame,
+    h: int,
+    observed: Sequence[str] = (),
+    *,
+    future: bool = True,
+) -> None:
+    """Check that every series has each value it will read, naming the rows that lack one.
+
+    A covariate known in advance is read at the series' dates and, with ``future``, its ``h``
+    forecast dates; an observed-only one ``h`` steps earlier, so its missing values are named
+    by the rows (file lines) they come from, not by the dates that read them.
+
+    Raises
+    ------
+    ConfigError
+        ``observed`` names a covariate the frame lacks.
+    CovariateError
+        The first series lacking a value (see :func:`check_dates`).
+    """
+    observed = _check_observed(observed, covariates.names)
+    kept = [n for n in covariates.names if n not in observed]
+    if kept:
+        check_dates(covariates.select(kept), data, h, future=future)
+    if observed:
+        lagged = lag_observed(covariates.select(observed), data, observed, h)
+        check_dates(lagged, data, h, future=future)
+
+
+_ROW_WORD = re.compile(r"\brows? (?=\d+([:;)])?)")
+"""``row 3)`` (one row) or ``rows 3 and 4`` in a message; group 1 marks one row."""
+
+
+def check_series(covariates: ValidCovariates, data: pd.DataFrame) -> None:
+    """Check a checked frame against the series it is given with, naming its source's rows.
+
+    As :func:`~forecast.schema.validate_covariates` with ``series``: every ``unique_id`` of the
+    frame is a series of ``data``, every series of ``data`` has rows, and every date lies on
+    its series' grid. A frame read from a file names the file and its lines.
+
+    Raises
+    ------
+    CovariateError
+        The first breach, naming the series, the column and the rows.
+    """
+    try:
+        validate_covariates(covariates.frame, data[[UNIQUE_ID, DS]])
+    except CovariateError as err:
+        if covariates.source is None:
+            raise
+        unit = covariates.unit
+        message = _ROW_WORD.sub(lambda m: f"{unit} " if m[1] else f"{unit}s ", str(err))
+        raise CovariateError(
+            f"{covariates.source}: {message}", series=err.series, column=err.column, rows=err.rows
+        ) from err
 
 
 def check_dates(
@@ -243,9 +324,8 @@ def prepare_covariates(
     checked = valid_covariates(covariates, data[[UNIQUE_ID, DS]])
     assert checked is not None
     _users(models)
-    lagged = lag_observed(checked, data, observed, h)
-    check_dates(lagged, data, h, future=future)
-    return lagged
+    check_values(checked, data, h, observed, future=future)
+    return lag_observed(checked, data, observed, h)
 
 
 def for_model(
