@@ -21,11 +21,12 @@ from urllib.parse import quote
 import pandas as pd
 
 from forecast.batch.config import BacktestConfig, BatchConfig, ForecastConfig
-from forecast.batch.sources import ChunkSpec, load_chunk
+from forecast.batch.sources import ChunkSpec, load_chunk, load_covariates
 from forecast.engine.calibrate import with_calibrate
+from forecast.engine.covariates import check_series, check_values
 from forecast.engine.result import EngineResult
 from forecast.engine.tasks import failure_record, failures_frame
-from forecast.errors import DataError
+from forecast.errors import CovariateError, DataError
 from forecast.evaluation.backtest import run_backtest
 from forecast.evaluation.metrics import evaluate
 from forecast.forecasting import run_forecast
@@ -34,6 +35,7 @@ from forecast.models.base import BaseModel
 from forecast.models.registry import get
 from forecast.schema import (
     UNIQUE_ID,
+    ValidCovariates,
     ValidRetention,
     ValidSeries,
     valid_retention,
@@ -97,12 +99,29 @@ def build_models(config: BatchConfig) -> dict[str, BaseModel]:
     }
 
 
-def _covariates(config: BatchConfig, ids: list[str]) -> pd.DataFrame | None:
-    """Read ``[data] covariates``: the rows of the chunk's series (all rows of a shared file)."""
-    if config.data.covariates is None:
-        return None
-    frame = read_frame(config.resolve(config.data.covariates))
-    return frame if UNIQUE_ID not in frame else frame[frame[UNIQUE_ID].astype(str).isin(ids)]
+def _check_covariates(
+    data: pd.DataFrame, covariates: ValidCovariates | None, config: BatchConfig, labels: list[str]
+) -> tuple[pd.DataFrame | None, list[dict[str, object]]]:
+    """Check each series' covariates; a series lacking a value fails for every model.
+
+    A series whose covariates file has no rows for it, dates off its grid, or no value at a
+    date it reads (its history, its forecast horizon; an observed-only covariate ``h`` steps
+    earlier) is a row of the failures naming the file's lines, as a series that breaks the
+    data contract is; the rest of the chunk goes on.
+    """
+    if covariates is None:
+        return data, []
+    h, observed = config.forecast.horizon, config.forecast.observed
+    good, failures = [], []
+    for uid, rows in data.groupby(UNIQUE_ID, sort=True):
+        try:
+            check_series(covariates.for_series(str(uid)), rows)
+            check_values(covariates, rows, h, observed)
+        except CovariateError as err:
+            failures += [failure_record(str(uid), label, None, err) for label in labels]
+            continue
+        good.append(rows)
+    return (pd.concat(good, ignore_index=True) if good else None), failures
 
 
 PLOT_NAME_BYTES = 120
@@ -162,7 +181,7 @@ def _backtest(
     settings: ForecastConfig,
     bt: BacktestConfig,
     retention: ValidRetention | None,
-    covariates: pd.DataFrame | None = None,
+    covariates: ValidCovariates | None = None,
 ) -> EngineResult:
     """Backtest the whole chunk in one call; a failing series or window is a failure row."""
     return run_backtest(
@@ -207,7 +226,7 @@ def _forecast_keeping(
     models: dict[str, BaseModel],
     config: BatchConfig,
     retention: ValidRetention | None,
-    covariates: pd.DataFrame | None = None,
+    covariates: ValidCovariates | None = None,
 ) -> tuple[EngineResult, _Kept]:
     """Forecast keeping the fitted models, or starting from ``[forecast] from_models``."""
     from forecast.persistence.batch import MODELS_HISTORY, MODELS_INDEX, forecast_chunk
@@ -223,7 +242,8 @@ def _forecast_keeping(
         retention,
         keep=config.output.models,
         previous=previous,
-        covariates=covariates,
+        # forecast_chunk passes it to prepare_covariates, which takes a checked frame as well
+        covariates=covariates,  # type: ignore[arg-type]
         observed=settings.observed,
     )
     kept = _Kept()
@@ -270,6 +290,11 @@ def run_chunk(spec: ChunkSpec, config: BatchConfig) -> ChunkResult:
     lap("read")
     models = build_models(config)
     data, failures = _validate(raw, list(models))
+    covariates = None
+    if data is not None:
+        covariates = load_covariates(config, sorted(map(str, data[UNIQUE_ID].unique())))
+        data, lacking = _check_covariates(data, covariates, config, list(models))
+        failures += lacking
     lap("validate")
     settings = config.forecast
     frames: dict[str, pd.DataFrame] = {}
@@ -277,7 +302,6 @@ def run_chunk(spec: ChunkSpec, config: BatchConfig) -> ChunkResult:
     if data is not None:
         # _validate checked the frame: the drivers take it as it is and check it no further.
         checked, checked_retention = ValidSeries(data), valid_retention(retention)
-        covariates = _covariates(config, sorted(map(str, data[UNIQUE_ID].unique())))
         if config.output.models or settings.from_models is not None:
             forecasted, model_files = _forecast_keeping(
                 checked, models, config, checked_retention, covariates

@@ -80,7 +80,8 @@ from forecast.batch.tables import (
 )
 from forecast.errors import ConfigError, DataError, ForecastError
 from forecast.io import FORMATS, read_frame
-from forecast.schema import validate_covariates, validate_retention
+from forecast.io.reader import read_covariates
+from forecast.schema import validate_retention
 
 __all__ = [
     "OUTPUT_FORMATS",
@@ -148,8 +149,8 @@ class BatchConfig(Table):
                 "models folder (no index.json); give a previous job's '<dir>/models'"
             )
         for key, given, check in (
-            ("retention", data.retention, validate_retention),
-            ("covariates", data.covariates, validate_covariates),
+            ("retention", data.retention, lambda p: validate_retention(read_frame(p))),
+            ("covariates", data.covariates, read_covariates),  # names the file's lines
         ):
             if given is None:
                 continue
@@ -157,7 +158,7 @@ class BatchConfig(Table):
             if not path.is_file():
                 raise ValueError(f"[data] {key} = {given!r}: file {str(path)!r} does not exist")
             try:
-                check(read_frame(path))
+                check(path)
             except DataError as err:
                 raise ValueError(f"[data] {key} = {given!r}: {err}") from None
         return self

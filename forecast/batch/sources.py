@@ -20,18 +20,25 @@ chunks of ``chunk_size`` series. Each :class:`ChunkSpec` is small and picklable;
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from forecast.batch.config import BatchConfig, SimulateConfig, input_files
-from forecast.errors import ConfigError, DataError, SchemaError
+from forecast.errors import ConfigError, CovariateError, DataError, SchemaError, format_rows
 from forecast.io import read_frame
-from forecast.schema import METRIC, UNIQUE_ID, metric_of
+from forecast.schema import METRIC, UNIQUE_ID, ValidCovariates, metric_of
 
-__all__ = ["ChunkSpec", "plan_chunks", "load_chunk", "market_seed", "market_prefix"]
+__all__ = [
+    "ChunkSpec",
+    "plan_chunks",
+    "load_chunk",
+    "load_covariates",
+    "market_seed",
+    "market_prefix",
+]
 
 
 @dataclass(frozen=True)
@@ -177,6 +184,75 @@ def load_chunk(spec: ChunkSpec) -> pd.DataFrame:
     return frame[keep].reset_index(drop=True)
 
 
+def load_covariates(config: BatchConfig, ids: list[str]) -> ValidCovariates | None:
+    """Read ``[data] covariates`` by :func:`forecast.io.reader.read_covariates`, for ``ids``.
+
+    A per-series file keeps the rows of ``ids`` (the plan checked that every other row names a
+    series of the data); a shared file keeps all rows. The frame names its file, so a value a
+    series lacks is reported with the file's lines.
+
+    Parameters
+    ----------
+    config : BatchConfig
+        The job.
+    ids : list of str
+        The series of a chunk.
+
+    Returns
+    -------
+    ValidCovariates or None
+        None without ``[data] covariates``.
+
+    Raises
+    ------
+    DataError
+        The file breaks the covariates contract (text in a covariate column, the same date
+        twice), naming its lines.
+
+    References
+    ----------
+    .. [1] Hyndman, R. J. and Athanasopoulos, G. (2021). Forecasting: Principles and Practice,
+       3rd ed., section 7.4 (predictors known in advance).
+    """
+    from forecast.io.reader import read_covariates
+
+    if config.data.covariates is None:
+        return None
+    covariates = read_covariates(config.resolve(config.data.covariates))
+    if covariates.shared:
+        return covariates
+    frame = covariates.frame
+    return replace(covariates, frame=frame[frame[UNIQUE_ID].isin(ids)])
+
+
+def _check_covariate_ids(config: BatchConfig, index: pd.DataFrame) -> None:
+    """Refuse rows of ``[data] covariates`` naming series the data lack, with the file's lines.
+
+    Rows of series the job's filter leaves out are kept (the file may cover all the data).
+    """
+    from forecast.io.reader import read_covariates
+
+    if config.data.covariates is None:
+        return
+    covariates = read_covariates(config.resolve(config.data.covariates))
+    if covariates.shared:
+        return
+    frame = covariates.frame
+    unknown = ~frame[UNIQUE_ID].isin(set(index[UNIQUE_ID]))
+    if unknown.any():
+        rows = list(frame.index[unknown.to_numpy()])
+        extra = sorted(set(frame.loc[unknown, UNIQUE_ID]))
+        word = covariates.unit if len(rows) == 1 else f"{covariates.unit}s"
+        raise CovariateError(
+            f"{covariates.source}: [data] covariates names series the data lack: "
+            f"{format_rows(list(map(repr, extra)))} ({word} {format_rows(rows)}). Check the "
+            "ids, or remove those rows.",
+            series=extra[0],
+            column=UNIQUE_ID,
+            rows=rows,
+        )
+
+
 _BATCH_ROWS = 1 << 18
 """Rows read at a time when listing the series of a file."""
 
@@ -224,6 +300,8 @@ def _file_index(path: Path) -> pd.DataFrame:
 
 
 def _select(index: pd.DataFrame, config: BatchConfig) -> list[str]:
+    """Apply the ``[data]`` filter to the data's series, after checking the covariates' ids."""
+    _check_covariate_ids(config, index)
     data = config.data
     keep = pd.Series(True, index=index.index)
     if data.ids is not None:
@@ -301,7 +379,9 @@ def plan_chunks(config: BatchConfig) -> list[ChunkSpec]:
     Raises
     ------
     DataError
-        A file cannot be read, lacks ``unique_id``, or the filter leaves no series.
+        A file cannot be read, lacks ``unique_id``, or the filter leaves no series; the
+        ``[data] covariates`` file breaks the covariates contract or names series the data
+        lack (:class:`~forecast.errors.CovariateError`, naming the file's lines).
     ConfigError
         The simulator rejects its arguments.
     """
