@@ -58,11 +58,20 @@ __all__ = [
 ]
 
 
+def _takes_holidays(cls: type[BaseModel]) -> bool:
+    """Whether a model class takes ``holidays=``: the parameter and the capability."""
+    caps = cls.capabilities
+    return "holidays" in inspect.signature(cls).parameters and (caps.holidays or caps.covariates)
+
+
 def check_holidays(name: str, code: str, option: str = "holidays") -> None:
     """Refuse ``holidays=code`` for registry model ``name`` unless it takes holidays.
 
     A model takes them when its constructor has ``holidays`` and its capabilities include
     holidays or covariates. An unknown ``name`` passes (the registry names it later).
+    ``option`` names where the code was given: ``"holidays ="`` is a batch job's
+    ``[forecast] holidays``, which gives holidays to every model, so the message shows how to
+    give them to some models only (``[forecast.params.<model>] holidays = "CN"``).
 
     Raises
     ------
@@ -74,17 +83,25 @@ def check_holidays(name: str, code: str, option: str = "holidays") -> None:
 
     check_country(code)
     cls = _REGISTRY.get(name)
-    if cls is None:
+    if cls is None or _takes_holidays(cls):
         return
-    caps = cls.capabilities
-    if "holidays" not in inspect.signature(cls).parameters or not (
-        caps.holidays or caps.covariates
-    ):
-        lacks = "no holidays parameter" if caps.covariates else "neither holidays nor covariates"
+    lacks = (
+        "no holidays parameter"
+        if cls.capabilities.covariates
+        else "neither holidays nor covariates"
+    )
+    takers = ", ".join(repr(n) for n, c in sorted(_REGISTRY.items()) if _takes_holidays(c))
+    if option == "holidays =":
         raise ConfigError(
-            f"{option} {code}: model {name!r} takes {lacks}; drop {option} or the model, or "
-            "use one that takes holidays ('prophet', 'arima')."
+            f'holidays = "{code}": model {name!r} takes {lacks}, and [forecast] holidays gives '
+            "holidays to every model; give them to the models that take them with "
+            f'[forecast.params.<model>] holidays = "{code}" (models that take them: {takers}), '
+            f"or drop {name!r} from models."
         )
+    raise ConfigError(
+        f"{option} {code}: model {name!r} takes {lacks}; drop {option} or the model, or use one "
+        f"that takes holidays ({takers})."
+    )
 
 
 def lag_name(name: str, h: int) -> str:

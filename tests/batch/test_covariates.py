@@ -12,6 +12,7 @@ import pytest
 
 import forecast as fc
 from forecast.batch import EXIT_OK
+from forecast.batch.chunk import build_models
 from forecast.errors import ConfigError, ForecastWarning
 
 from .conftest import make_panel
@@ -73,3 +74,21 @@ def test_holidays_and_bad_covariates_are_refused_by_the_config(tmp_path, files):
     only_arima = {"models": ["arima"], "holidays": "CN"}
     config = fc.batch.load_config(_job(tmp_path, forecast=only_arima))
     assert config.forecast.holidays == "CN" and config.forecast.observed == ["spend"]
+
+
+def test_holidays_for_every_model_refused_says_how_to_give_them_to_some(tmp_path, files):
+    with pytest.raises(ConfigError) as err:
+        fc.batch.load_config(_job(tmp_path, forecast={"holidays": "CN"}))
+    message = str(err.value)
+    assert "'naive' takes neither holidays nor covariates" in message
+    assert '[forecast.params.<model>] holidays = "CN"' in message
+    takers = [
+        name
+        for name in fc.models.available()["name"]
+        if f"{name!r}" in message.split("models that take them: ")[1].split(")")[0]
+    ]
+    assert "arima" in takers and "naive" not in takers
+    params = {"arima": {"order": [1, 0, 0], "seasonal_order": [0, 0, 0, 0], "holidays": "CN"}}
+    config = fc.batch.load_config(_job(tmp_path, forecast={"params": params}))
+    models = build_models(config)
+    assert models["arima"].holidays == "CN" and not hasattr(models["naive"], "holidays")
