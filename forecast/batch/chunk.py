@@ -6,7 +6,9 @@ workers). It calls the package's drivers (:func:`forecast.forecast`, :func:`fore
 data break the contract, or a (series, model) pair a model cannot handle, becomes a row of the
 failures frame and the rest of the chunk goes on. A ``[data] retention`` file is read by each
 chunk and passed to both drivers, which match its rows to the series and, in the backtest,
-give each window only the rows known by its cutoff.
+give each window only the rows known by its cutoff. A ``[data] covariates`` file is read by
+:func:`forecast.io.reader.read_covariates`, so its errors name the file and its lines; a series
+whose covariates lack a value it needs, or leave its grid, fails for every model.
 """
 
 from __future__ import annotations

@@ -143,6 +143,8 @@ def lag_observed(
         Per-series rows with ``<name>_lag<h>`` in place of each observed covariate, with the
         frame's source and row labels: a date's own row where it has one, else the row its
         lagged values come from (the file line ``h`` steps earlier), so errors name file lines.
+        When every covariate is observed-only, each row is labelled by the row its lagged
+        values come from, and dates without such a row have no row.
 
     References
     ----------
