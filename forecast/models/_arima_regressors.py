@@ -97,10 +97,10 @@ class Regressors(BaseModel):
         warnings.warn(
             f"arima: regressor(s) {values} of series {self.series_id_!r} are constant over the "
             f"{rows} history rows, so their effect cannot be estimated; this fit leaves them out "
-            "and does not use their future values (params_['dropped']). Give a history in "
-            "which they vary to estimate their effect.",
+            "and does not use their future values (params_['dropped_regressors']). Give a "
+            "history in which they vary to estimate their effect.",
             ForecastWarning,
-            stacklevel=4,
+            stacklevel=6,
         )
 
     def _future_regressors(self, h: int) -> np.ndarray | None:
