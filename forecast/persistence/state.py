@@ -11,15 +11,17 @@ Fitted results of wrapped libraries are not stored as objects. An adapter per mo
 stores what rebuilds them without estimating anything:
 
 * ``ets``: the filtered series, the estimated parameters and their covariance; statsmodels'
-  ``ETSModel`` smooths the series with those parameters (as ``ETSModel.smooth``) and the
+  ``ETSModel`` (built with the estimates as start values, without its initialisation
+  heuristic) smooths the series with those parameters (as ``ETSModel.smooth``) and the
   results keep the saved covariance instead of recomputing it.
 * ``arima``: the same with ``SARIMAX.smooth``.
 * ``theta``: the series, the seasonality decision and the estimates (``b0``, ``alpha``,
   ``sigma2``, the one-step forecast, the seasonal factors) that ``ThetaModelResults`` holds.
 * ``prophet``: Prophet's own ``model_to_json`` text, read back with ``model_from_json``.
 
-Nested models (the members of ``ensemble``, the choice of ``auto``) are stored the same way,
-inside their parent.
+Nested models (the members of ``ensemble``, the choice of ``auto``, the clone a calibration
+refits in its inner windows) are stored the same way, inside their parent; a model bound to
+covariates (:func:`forecast.models._covariates.bind`) keeps their frame under ``covariates``.
 """
 
 from __future__ import annotations
