@@ -114,6 +114,12 @@ def _check_covariates(
     if covariates is None:
         return data, []
     h, observed = config.forecast.horizon, config.forecast.observed
+    try:  # the whole chunk at once; series by series only to find which fail
+        check_series(covariates, data)
+        check_values(covariates, data, h, observed)
+        return data, []
+    except CovariateError:
+        pass
     good, failures = [], []
     for uid, rows in data.groupby(UNIQUE_ID, sort=True):
         try:
