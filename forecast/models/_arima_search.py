@@ -38,9 +38,6 @@ __all__ = [
 _STRENGTH_THRESHOLD = 0.64
 """Seasonal strength above which one seasonal difference is taken (as R's ``nsdiffs``)."""
 
-_START_EVALUATIONS = 8
-"""Sum-of-squares evaluations per coefficient (and one) of the CSS start of an exact fit."""
-
 _ROOT_MARGIN = 1.01
 """Models with AR or MA roots closer to the unit circle than this are rejected (as auto.arima)."""
 
@@ -217,7 +214,6 @@ def css_fit(
     spec: ArimaSpec,
     start_params: np.ndarray | None = None,
     exog: np.ndarray | None = None,
-    max_nfev: int | None = None,
 ) -> tuple[np.ndarray, float, int, float]:
     r"""Conditional-sum-of-squares estimate of an ARIMA, as R's ``arima(method="CSS")``.
 
@@ -227,8 +223,7 @@ def css_fit(
     by least squares. With regressors ``exog`` (shape ``(n, k)``), :math:`w_t` is the
     differenced :math:`y_t - x_t^\top \beta` (regression with ARIMA errors, as SARIMAX's
     ``exog``), :math:`\beta` estimated with the rest and started from least squares on the
-    differenced data. ``max_nfev`` caps the evaluations of the sum of squares (default
-    scipy's), for a start value that need not be converged.
+    differenced data.
 
     Returns
     -------
@@ -273,7 +268,7 @@ def css_fit(
     n_used = len(w) - n_cond
     if n_used <= k + 1:
         raise ValueError(f"{n_used} differenced observations are too few for {k} coefficients")
-    params = least_squares(innovations, x0, method="lm", max_nfev=max_nfev).x if k else x0
+    params = least_squares(innovations, x0, method="lm").x if k else x0
     sigma2 = float(np.mean(innovations(params) ** 2))
     if not sigma2 > 0:
         raise ValueError("the conditional sum of squares is zero")
@@ -337,12 +332,6 @@ def _shared_lags(spec: ArimaSpec) -> bool:
     return spec.m > 1 and ((spec.P > 0 and spec.p >= spec.m) or (spec.Q > 0 and spec.q >= spec.m))
 
 
-def _stable(params: np.ndarray, spec: ArimaSpec, n_exog: int) -> bool:
-    """Tell whether the AR and MA polynomials of ``params`` have all roots outside 1."""
-    _, ar_poly, ma_poly = _polynomials(params, spec, n_exog)
-    return min(_min_root(ar_poly), _min_root(ma_poly)) > 1.0
-
-
 def exact_fit(
     y: np.ndarray,
     spec: ArimaSpec,
@@ -355,17 +344,13 @@ def exact_fit(
     With regressors ``exog`` (shape ``(n, k)``, differenced with the series) it is a
     regression with ARIMA errors. Returns the coefficients in SARIMAX's order (without the
     variance), the log-likelihood, the number of differenced observations and the innovation
-    variance. Without ``start_params`` the optimiser starts from the CSS estimates
-    (:func:`regression_start`) when they are stationary and invertible, which takes it to the
-    optimum in fewer iterations than statsmodels' own start (and, with regressors, to the
-    optimum at all); otherwise from statsmodels' start.
+    variance. With regressors and no ``start_params`` the optimiser starts from the CSS
+    estimates (:func:`regression_start`).
     """
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
     if start_params is None and exog is not None:
         start_params = regression_start(y, spec, exog)
-    elif start_params is None and spec.p + spec.q + spec.P + spec.Q > 0:
-        start_params = _arma_start(y, spec)
     model = SARIMAX(
         y,
         exog=exog,
@@ -387,16 +372,6 @@ def exact_fit(
         int(model.nobs),
         float(result.scale),
     )
-
-
-def _arma_start(y: np.ndarray, spec: ArimaSpec) -> np.ndarray | None:
-    """Return a few CSS iterations as the exact likelihood's start (None unless stable)."""
-    k = int(spec.constant) + spec.p + spec.q + spec.P + spec.Q
-    try:
-        params = css_fit(y, spec, max_nfev=_START_EVALUATIONS * (k + 1))[0]
-    except (ValueError, np.linalg.LinAlgError):
-        return None
-    return params if _stable(params, spec, 0) else None
 
 
 def regression_start(y: np.ndarray, spec: ArimaSpec, exog: np.ndarray | None) -> np.ndarray | None:
