@@ -114,7 +114,9 @@ class Regressors(BaseModel):
             for name in self.covariates_:
                 frame[name] = np.r_[np.nan, future[name].to_numpy(dtype=float)]
         # The last fitted date leads the dates so the holidays see the series' step (for h=1).
-        return self._decay(self._fitted_regressors(frame)[1:], self.decay_state_)
+        # A file saved before covariate_decay has no state: its regressors were not decayed.
+        start = getattr(self, "decay_state_", None)
+        return self._decay(self._fitted_regressors(frame)[1:], start)
 
     def _decayed_columns(self) -> int:
         """How many regressors are covariates (the first ones), which ``covariate_decay`` decays."""

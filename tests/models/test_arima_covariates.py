@@ -394,3 +394,15 @@ def test_update_and_saved_model_keep_the_decay_state(tmp_path: Path) -> None:
 def test_bad_covariate_decay_is_refused(value: object) -> None:
     with pytest.raises(ConfigError, match="covariate_decay"):
         fc.models.get("arima", covariate_decay=value)
+
+
+def test_model_saved_before_covariate_decay_still_forecasts(tmp_path: Path) -> None:
+    # Files written before covariate_decay have no decay_ nor decay_state_ (nor dropped_).
+    history, covariates = simulate(20)
+    model = fc.models.get("arima", order=(1, 0, 0)).fit(history, covariates=covariates)
+    expected = model.predict(10, covariates=covariates)["yhat"]
+    for name in ("decay_", "decay_state_", "dropped_"):
+        delattr(model, name)
+    loaded = fc.models.load(model.save(tmp_path / "old.zip"))
+    assert not hasattr(loaded, "decay_state_")
+    np.testing.assert_allclose(loaded.predict(10, covariates=covariates)["yhat"], expected)
