@@ -16,7 +16,9 @@ effective time) and, as ``logistic_level`` and ``gompertz_level``, with
 ``covariate_effect="level"`` (the level multiplied while the campaign runs), all on the log
 scale; ``retention_feedback``
 (``retention_family="sbg"``, the simulator's family; the campaign multiplies acquisition);
-and ``arima`` and ``prophet`` when their ``capabilities.covariates`` is True. The effect
+and ``arima`` (a plain regression, and as ``arima_decay`` with
+``covariate_decay="estimate"``: each covariate through a geometric lag) and ``prophet`` when
+their ``capabilities.covariates`` is True. The effect
 estimates of ``retention_feedback`` are compared with the truth, ``log 2``.
 
 Run from the repository root (about twenty minutes on one core; ``--markets 10`` for a
@@ -48,6 +50,7 @@ MODELS: dict[str, tuple[str, dict[str, object]]] = {
     "gompertz_level": ("gompertz", {"transform": "log", "covariate_effect": "level"}),
     "retention_feedback": ("retention_feedback", {"retention_family": "sbg"}),
     "arima": ("arima", {}),
+    "arima_decay": ("arima", {"covariate_decay": "estimate"}),
     "prophet": ("prophet", {}),
 }
 """Label -> (registry name, settings); arima and prophet run only when they take covariates."""
