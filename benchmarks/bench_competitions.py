@@ -360,6 +360,8 @@ def render(results: pd.DataFrame) -> str:
         total = _totals(run)
         n = int(total["n_series"].max()) if len(total) else 0
         what = "all series" if sample >= 1 else f"a {sample:g} sample (seed {seed})"
+        if not (run["frequency"] == "all").any():
+            what += " of the frequencies shown (per tool: those it ran)"
         metric = "sMAPE"
         lines += [
             f"#### {competition.upper()}: {what}, {n} series, measured {run['measured'].max()}",
