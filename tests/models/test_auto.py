@@ -331,6 +331,17 @@ def test_a_member_joins_only_series_as_long_as_its_member_min_history(n):
     np.testing.assert_allclose(model.predict(5, levels=())["yhat"], expected)
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.integers(4, 40), st.integers(1, 45))
+def test_a_gated_member_is_in_the_combination_exactly_when_the_series_is_long_enough(n, gate):
+    model = fc.models.get(
+        "auto", members=["naive", "drift"], member_min_history={"drift": gate}
+    ).fit(_monthly(n))
+    assert ("drift" in model.params_["members"]) == (n >= gate)
+    assert ("drift" in model.dropped_) == (n < gate)
+    assert "naive" in model.params_["members"]
+
+
 def test_the_default_rule_gates_its_members_and_given_members_are_not_gated():
     series = _monthly(12)
     default = fc.models.get("auto").fit(series)
