@@ -264,7 +264,8 @@ class ARIMA(Regressors):
         raw = self._history_regressors(data)
         columns = self._decayed_columns()
         estimate_decay = self.covariate_decay == "estimate" and columns > 0
-        self.decay_ = float(self.covariate_decay or 0.0) if not estimate_decay else 0.0
+        decay = self.covariate_decay
+        self.decay_ = float(decay) if isinstance(decay, float | int) and columns > 0 else 0.0
         if self.order is not None:
             spec = self._fixed_spec(self.order)
             if estimate_decay and raw is not None:

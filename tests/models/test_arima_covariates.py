@@ -406,3 +406,13 @@ def test_model_saved_before_covariate_decay_still_forecasts(tmp_path: Path) -> N
     loaded = fc.models.load(model.save(tmp_path / "old.zip"))
     assert not hasattr(loaded, "decay_state_")
     np.testing.assert_allclose(loaded.predict(10, covariates=covariates)["yhat"], expected)
+
+
+@pytest.mark.parametrize("decay", ["estimate", 0.8])
+def test_covariate_decay_without_covariates_is_the_plain_search(decay: object) -> None:
+    series = fc.datasets.load("social-apps-quarterly").series
+    one = series[series["unique_id"] == series["unique_id"].iloc[0]][["unique_id", "ds", "y"]]
+    decayed = fc.models.get("arima", covariate_decay=decay).fit(one)
+    plain = fc.models.get("arima").fit(one)
+    assert decayed.params_["covariate_decay"] == 0.0
+    pd.testing.assert_frame_equal(decayed.predict(4), plain.predict(4))
