@@ -88,8 +88,20 @@ def forecast_variance(results: Any, point: np.ndarray) -> np.ndarray | None:
         steps = np.arange(1, h + 1, dtype=float)
         return np.asarray(sigma2 * results._relative_forecast_variance(steps), dtype=float)
     if results.seasonal == "mul":
-        return _class3(results, sigma2, h)
-    return _class2(point, sigma2, _linear_weights(results, h))
+        return _without_round_off(_class3(results, sigma2, h), point)
+    return _without_round_off(_class2(point, sigma2, _linear_weights(results, h)), point)
+
+
+def _without_round_off(variance: np.ndarray, point: np.ndarray) -> np.ndarray:
+    """``variance`` with values below zero by rounding alone set to zero.
+
+    The class 2 and 3 formulas subtract squared expectations; with a noise variance near zero
+    (a series the model fits exactly) the difference can come out a few ulps below zero, which
+    is rounding, not a variance. Anything further below zero is left as is (and fails the
+    forecast's finiteness check) rather than hidden.
+    """
+    tolerance = 1e-9 * np.maximum(np.square(point), 1.0)
+    return np.where((variance < 0) & (variance >= -tolerance), 0.0, variance)
 
 
 def _linear_weights(results: Any, h: int) -> np.ndarray:

@@ -133,3 +133,18 @@ def test_model_intervals_are_normal_around_the_point() -> None:
     variance = forecast_variance(model.results_, point_forecast(model.results_, 30))
     assert variance is not None
     np.testing.assert_allclose(half95, 1.959963984540054 * np.sqrt(variance))
+
+
+def test_a_series_fitted_exactly_gets_zero_width_bands_not_a_failure() -> None:
+    # A straight line: ETS(M,A,A) fits it with a noise variance near 1e-20, where the class 2
+    # formula's subtraction came out a few ulps below zero and the forecast failed as non-finite.
+    line = pd.DataFrame(
+        {
+            "unique_id": "line",
+            "ds": pd.date_range("2024-01-01", periods=30),
+            "y": 100.0 + np.arange(30),
+        }
+    )
+    out = fc.models.get("ets").fit(line).predict(3)
+    assert np.isfinite(out.filter(like="yhat").to_numpy()).all()
+    assert (out["yhat_hi_95"] >= out["yhat"]).all() and (out["yhat_lo_95"] <= out["yhat"]).all()
