@@ -163,7 +163,18 @@ class Calibration:
         The model's name and an unfitted clone with calibration off.
     n_windows, seasonal_period : int
         The inner backtest's windows and the season of its error scale.
+
+    Attributes
+    ----------
+    log_scale : bool
+        True when the errors are on the log scale, for a model with ``transform="log"``
+        (actual and forecast logged before they are subtracted): the model applies the
+        calibration to its log point forecast and exponentiates the bands and paths, so they
+        stay positive. False (the class default, and that of files saved before this
+        attribute) for errors on the scale of ``y``.
     """
+
+    log_scale: bool = False
 
     def __init__(
         self,
@@ -178,6 +189,7 @@ class Calibration:
         self.member = member
         self.n_windows = n_windows
         self.seasonal_period = seasonal_period
+        self.log_scale = on_log_scale(member)
         self._by_horizon: dict[int, Conformal] = {}
 
     def get(self, h: int) -> Conformal:
@@ -245,6 +257,7 @@ class InflatedCalibration(Calibration):
         self.member = member
         self.n_windows = 0
         self.seasonal_period = 1
+        self.log_scale = on_log_scale(member)
         self._by_horizon: dict[int, Conformal] = {}
         self.base = self.get(1)
 
@@ -256,6 +269,8 @@ class InflatedCalibration(Calibration):
                 fitted = self.member[1].clone().fit_validated(self.data)
                 point = fitted.predict(h, levels=())["yhat"].to_numpy(dtype=float)
                 paths = fitted.sample(h, OWN_PATHS, seed=0)
+            if self.log_scale:
+                point, paths = np.log(point), np.log(paths)
             self._by_horizon[h] = Conformal(self.factor * (paths - point[None, :]), radius=0)
         return self._by_horizon[h]
 
@@ -274,6 +289,8 @@ def inner_residuals(
         Shape ``(n_windows, h)``: each window's errors times :func:`window_ratios` (the
         series' current error scale over the window's), so windows from quieter or busier
         times count alike; None when the model failed in a window or the data is too short.
+        For a model with ``transform="log"`` (:func:`on_log_scale`) the errors, and the
+        scales, are those of the logs.
     """
     try:
         scores = inner_backtest(data, [member], h, n_windows, season, refit=False)
@@ -281,14 +298,28 @@ def inner_residuals(
         return None
     if scores.errors:
         return None
-    y = data[Y].to_numpy(dtype=float)
+    log = on_log_scale(member)
+    y = _model_scale(data[Y].to_numpy(dtype=float), log)
     ratios = window_ratios(y, window_cuts(len(y), h, n_windows), season)
-    residuals: np.ndarray = (scores.actuals - scores.forecasts[member[0]]) * ratios[:, None]
+    actuals = _model_scale(scores.actuals, log)
+    forecasts = _model_scale(scores.forecasts[member[0]], log)
+    residuals: np.ndarray = (actuals - forecasts) * ratios[:, None]
     return residuals
 
 
-def _naive_scale(data: pd.DataFrame) -> float:
-    scale = seasonal_naive_scale(data[Y].to_numpy(dtype=float), 1)
+def on_log_scale(member: tuple[str, BaseModel]) -> bool:
+    """Say whether the member fits on ``log(y)`` (``transform="log"``): calibrate on that scale."""
+    return getattr(member[1], "transform", None) == "log"
+
+
+def _model_scale(values: np.ndarray, log: bool) -> np.ndarray:
+    """``values`` on the scale the model fits on: logged when ``log`` (all are positive there)."""
+    return np.log(values) if log else values
+
+
+def _naive_scale(calibration: Calibration) -> float:
+    y = _model_scale(calibration.data[Y].to_numpy(dtype=float), calibration.log_scale)
+    scale = seasonal_naive_scale(y, 1)
     return scale if np.isfinite(scale) and scale > 0 else float("nan")
 
 
@@ -298,7 +329,7 @@ def _panel_residuals(donors: Sequence[Calibration]) -> tuple[np.ndarray, int]:
     rows = []
     used = 0
     for calibration in donors:
-        scale = _naive_scale(calibration.data)
+        scale = _naive_scale(calibration)
         if calibration.base.horizon == horizon and np.isfinite(scale):
             rows.append(calibration.base.residuals / scale)
             used += 1
@@ -322,7 +353,8 @@ def pool_short_series(models: Sequence[BaseModel]) -> list[str]:
     Parameters
     ----------
     models : sequence of BaseModel
-        The fitted models of one call. Models without calibration, models calibrated on
+        The fitted models of one call (models of one name pool only with those on the same
+        scale: ``transform="log"`` or not). Models without calibration, models calibrated on
         their own inner windows, and short series without a donor of their model's name or
         with an undefined scale (fewer than 2 observations, or flat) are left as they are.
 
@@ -352,13 +384,13 @@ def pool_short_series(models: Sequence[BaseModel]) -> list[str]:
        forecasting groups of time series: locality and globality. International Journal of
        Forecasting 37(4), 1632-1653.
     """
-    by_name: dict[str, list[tuple[BaseModel, Calibration]]] = {}
+    by_name: dict[tuple[str, bool], list[tuple[BaseModel, Calibration]]] = {}
     for model in models:
         found = getattr(model, "calibration_", None)
         if isinstance(found, Calibration):
-            by_name.setdefault(model.name, []).append((model, found))
+            by_name.setdefault((model.name, found.log_scale), []).append((model, found))
     pooled: list[str] = []
-    for name, group in by_name.items():
+    for (name, _), group in by_name.items():
         donors = [c for _, c in group if c.n_windows > 0]
         short = [(m, c) for m, c in group if isinstance(c, InflatedCalibration)]
         if not donors or not short:
@@ -367,7 +399,7 @@ def pool_short_series(models: Sequence[BaseModel]) -> list[str]:
         if used == 0:
             continue
         for model, own in short:
-            scale = _naive_scale(own.data)
+            scale = _naive_scale(own)
             if not np.isfinite(scale):
                 continue
             base = PooledConformal(residuals * scale)

@@ -301,10 +301,14 @@ class BaseModel:
         point, intervals = self._with_future(
             future, self._predict, h, () if calibration else levels
         )
-        point = self._inverse(np.asarray(point, dtype=float))
-        if calibration:
+        point = np.asarray(point, dtype=float)
+        if calibration and not calibration.log_scale:  # errors on the scale of y
+            point = self._inverse(point)
             intervals = calibration.get(h).intervals(point, levels)
-        else:
+        else:  # the own intervals, or errors on the log scale of transform="log"
+            if calibration:
+                intervals = calibration.get(h).intervals(point, levels)
+            point = self._inverse(point)
             intervals = {
                 level: (self._inverse(np.asarray(lo)), self._inverse(np.asarray(hi)))
                 for level, (lo, hi) in intervals.items()
@@ -354,8 +358,11 @@ class BaseModel:
         rng = np.random.default_rng(seed)
         future = self._future(h, covariates)
         if self.calibration_:
-            point = self._with_future(future, self._predict, h, ())[0]
-            paths = self.calibration_.get(h).paths(self._inverse(np.asarray(point)), int(n), rng)
+            point = np.asarray(self._with_future(future, self._predict, h, ())[0], dtype=float)
+            if self.calibration_.log_scale:  # errors on the log scale of transform="log"
+                paths = self._inverse(self.calibration_.get(h).paths(point, int(n), rng))
+            else:
+                paths = self.calibration_.get(h).paths(self._inverse(point), int(n), rng)
         else:
             drawn = self._with_future(future, self._sample, h, int(n), rng)
             paths = self._inverse(np.asarray(drawn, dtype=float))
