@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from forecast.errors import ForecastWarning, HistoryError
 from forecast.evaluation.conformal import Conformal
@@ -77,9 +77,16 @@ class PooledConformal(Conformal):
     2 windows of 1 step 68% and 81% (per-step scores without pooling, 5 windows of 4 steps:
     82% and 84%).
 
-    A sample path is ``point_j + sign * s_j * u_w[(j + d) mod H]``: one window ``w``, one sign
-    and one cyclic shift ``d`` drawn per path, so every step draws from the same pooled
-    normalised scores as the intervals, and consecutive steps keep one window's errors.
+    A sample path follows one window's errors: one window ``w``, one sign and one cyclic shift
+    ``d`` are drawn per path and step ``j`` takes the score ``u = u_w[(j + d) mod H]``. Its
+    magnitude is then read through the intervals' rule: with ``F`` the pooled scores'
+    empirical distribution, ``p`` is drawn uniformly between ``F(|u|-)`` and ``F(|u|)`` (a
+    uniform variable, whatever the ties) and the step is ``point_j + sign(u) * sign * s_j *
+    m(p)``, where ``m(p)`` is the multiplier of the interval of coverage ``p``
+    (:meth:`multipliers`). So every step's paths fall inside the interval of every level in
+    that level's share of draws, also where the Gaussian floor widens the interval (raw
+    scores, at most the largest, would all fall inside it), and consecutive steps keep the
+    rank order of one window's errors.
 
     References
     ----------
@@ -117,23 +124,33 @@ class PooledConformal(Conformal):
         pooled = np.sort(np.abs(self.normalised).ravel())
         return self.spreads(h)[:, None] * pooled[None, :]
 
-    def intervals(self, point: np.ndarray, levels: Sequence[float]) -> Intervals:
-        """Intervals of each level around ``point`` (length ``h``)."""
+    def multipliers(self, coverage: np.ndarray) -> np.ndarray:
+        """Multiplier of the step's spread that covers each ``coverage`` in [0, 1).
+
+        The pooled scores' quantile at ``min(1, p * (n + 1) / n)``, and where
+        ``p * (n + 1) / n`` exceeds 1 at least the standard normal quantile ``z_{(1 + p) / 2}``
+        (see the class notes): the one rule of the intervals and the paths.
+        """
         pooled = np.abs(self.normalised).ravel()
         n = pooled.size
+        coverage = np.asarray(coverage, dtype=float)
+        rank = coverage * (n + 1) / n
+        read = np.quantile(pooled, np.minimum(1.0, rank))
+        gaussian = norm.ppf(0.5 + np.minimum(coverage, 1.0) / 2.0)
+        out: np.ndarray = np.where(rank > 1, np.maximum(read, gaussian), read)
+        return out
+
+    def intervals(self, point: np.ndarray, levels: Sequence[float]) -> Intervals:
+        """Intervals of each level around ``point`` (length ``h``)."""
         spread = self.spreads(len(point))
         out: Intervals = {}
         for level in levels:
-            rank = level / 100.0 * (n + 1) / n
-            quantile = float(np.quantile(pooled, min(1.0, rank)))
-            if rank > 1:  # too few scores for a finite conformal quantile: a Gaussian floor
-                quantile = max(quantile, NormalDist().inv_cdf(0.5 + level / 200.0))
-            width = spread * quantile
+            width = spread * float(self.multipliers(np.array(level / 100.0)))
             out[level] = (point - width, point + width)
         return out
 
     def paths(self, point: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Draw ``n`` sample paths ``(n, h)`` from the pooled normalised residuals."""
+        """Draw ``n`` sample paths ``(n, h)`` whose every step matches the intervals."""
         h = len(point)
         windows, horizon = self.normalised.shape
         rows = rng.integers(windows, size=n)
@@ -141,7 +158,13 @@ class PooledConformal(Conformal):
         shifts = rng.integers(horizon, size=n)
         columns = (np.arange(h)[None, :] + shifts[:, None]) % horizon
         draws = self.normalised[rows[:, None], columns]
-        return point + signs[:, None] * draws * self.spreads(h)[None, :]
+        pooled = np.sort(np.abs(self.normalised).ravel())
+        below = np.searchsorted(pooled, np.abs(draws), side="left")
+        upto = np.searchsorted(pooled, np.abs(draws), side="right")
+        coverage = (below + rng.uniform(size=draws.shape) * (upto - below)) / pooled.size
+        magnitude = self.multipliers(coverage)
+        direction = np.where(draws < 0, -1.0, 1.0) * signs[:, None]
+        return point + direction * magnitude * self.spreads(h)[None, :]
 
 
 class Calibration:

@@ -4,7 +4,8 @@ Checked: a series too short for inner windows is calibrated from the scaled inne
 the other series of its model (warning naming it), in proportion to its own scale; models
 without donors keep the stated widening; a forecast longer than the fitting calibration
 tries fewer windows of its own length before extrapolating; the Gaussian floor applies only
-where the conformal quantile is undefined.
+where the conformal quantile is undefined; every step of the sample paths falls inside the
+interval of each level in that level's share of draws, floor included.
 """
 
 from __future__ import annotations
@@ -118,6 +119,46 @@ def test_the_gaussian_floor_applies_only_where_the_conformal_quantile_is_undefin
         else:
             expected = read
         np.testing.assert_allclose(half, expected)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    windows=st.integers(1, 6),
+    steps=st.integers(1, 6),
+    h=st.integers(1, 9),
+    ties=st.booleans(),
+    seed=st.integers(0, 10**6),
+)
+def test_every_step_of_the_paths_falls_in_each_interval_at_its_level(
+    windows: int, steps: int, h: int, ties: bool, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    residuals = rng.normal(0, 1, (windows, steps))
+    if ties:  # repeated errors (counts, a flat stretch)
+        residuals = np.round(residuals)
+    conformal = PooledConformal(residuals)
+    point = np.linspace(10, 20, h)
+    paths = conformal.paths(point, 20_000, np.random.default_rng(seed + 1))
+    grid = (np.arange(100_000) + 0.5) / 100_000
+    for level in (50, 80, 95):
+        lo, hi = conformal.intervals(point, (level,))[level]
+        inside = ((paths >= lo) & (paths <= hi)).mean(axis=0)
+        # 20,000 draws: a standard error of at most 0.35 points
+        assert (inside >= level / 100 - 0.015).all(), (level, inside)
+        # more only where the rule's multiplier is flat above the level (ties, one score, the
+        # largest score above the Gaussian floor): then the interval holds that share too
+        multiplier = conformal.multipliers(np.array(level / 100))
+        held = np.mean(conformal.multipliers(grid) <= multiplier + 1e-12)
+        np.testing.assert_allclose(inside, held, atol=0.015)
+
+
+def test_paths_keep_the_order_of_one_windows_errors() -> None:
+    residuals = np.array([[1.0, 2.0, 3.0], [-0.5, -1.0, -1.5], [0.2, 0.4, 0.6]])
+    conformal = PooledConformal(residuals)
+    paths = conformal.paths(np.zeros(3), 2000, np.random.default_rng(0))
+    # each window's errors have one sign over its steps: so have the paths' steps
+    signs = np.sign(paths)
+    assert (signs == signs[:, :1]).all()
 
 
 def test_steps_past_the_calibrated_horizon_widen_linearly() -> None:
