@@ -348,8 +348,10 @@ class BaseModel:
         -------
         ndarray
             Shape ``(n, h)``, on the scale of ``y``; truncated at 0 for a count series. A
-            calibrated model's paths are its point forecast plus the residuals of one inner
-            window (:meth:`forecast.evaluation.conformal.Conformal.paths`).
+            calibrated model's paths are its point forecast plus the errors of one inner
+            window, each step's size read through the calibrated bands' rule, so each step
+            falls inside the L% band in L% of paths
+            (:meth:`forecast.evaluation.calibration.PooledConformal.paths`).
         """
         self._check_fitted()
         h = check_horizon(h)

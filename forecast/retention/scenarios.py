@@ -186,7 +186,10 @@ def scenario(
         ``"difference"`` (scenario minus baseline, with intervals from the paired paths), for
         the ``h`` dates after the last observation. Each point is the mean of its own sample
         paths and its bands are quantiles of the same paths, so the point lies inside its
-        bands and the difference's point is the scenario's minus the baseline's.
+        bands and the difference's point is the scenario's minus the baseline's. A
+        calibrated model (``calibrate=True``) starts from its calibrated paths, each moved by
+        one posterior draw's ratio of scenario to baseline DAU, so the baseline's bands are
+        its calibrated bands.
         ``attrs["change"]`` says the change in words; ``attrs["effect"]`` holds
         ``new_per_period`` (mean new users over the last 30 periods of the fit),
         ``active_at_end``, ``relative_at_horizon`` (the difference over the baseline at the
@@ -277,9 +280,15 @@ def scenario(
             ).dau[:, n_history:]
         return model.expected(dau, theta, n_history)
 
-    table = scenario_table(
-        model.series_id_, dates[n_history:], _paired_samples(model, run, seed), levels
-    )
+    theta = model.posterior_
+    expected = {BASELINE: run(theta, False), SCENARIO: run(theta, True)}
+    replicates = max(1, math.ceil(min(_PATHS, _VALUES // max(h, 1)) / len(theta)))
+    if model.calibration_:
+        calibrated = model.sample(h, replicates * len(theta), seed, covariates=future)
+        samples = _calibrated_samples(calibrated, expected)
+    else:
+        samples = _paired_samples(model, expected, replicates, seed)
+    table = scenario_table(model.series_id_, dates[n_history:], samples, levels)
     table.attrs["effect"] = _effect(model, table, h, change_from - n_history, future)
     table.attrs["change"] = _describe(retention, acquisition, events, covariates, start)
     _warn_near_zero(table.attrs["effect"])
@@ -323,20 +332,40 @@ def _describe(
 
 
 def _paired_samples(
-    model: RetentionFeedback, run: Callable[[np.ndarray | None, bool], np.ndarray], seed: int
+    model: RetentionFeedback, expected: dict[str, np.ndarray], replicates: int, seed: int
 ) -> dict[str, np.ndarray]:
-    """Baseline, scenario and difference paths: the same draws and the same noise for both."""
-    theta = model.posterior_
-    expected = {BASELINE: run(theta, False), SCENARIO: run(theta, True)}
-    wanted = min(_PATHS, _VALUES // max(expected[BASELINE].shape[1], 1))
-    replicates = max(1, math.ceil(wanted / len(theta)))
-    repeated = np.repeat(theta, replicates, axis=0)
+    """Baseline, scenario and difference paths: the same draws and the same noise for both.
+
+    ``expected`` holds each posterior draw's expected DAU without and with the change
+    (shape ``(draws, h)``); each draw gets ``replicates`` paths of the model's own noise.
+    """
+    repeated = np.repeat(model.posterior_, replicates, axis=0)
     samples = {}
     for name, paths in expected.items():
         rng = np.random.default_rng(seed)  # the same noise for both
         samples[name] = model.noisy(np.repeat(paths, replicates, axis=0), repeated, rng)
     samples[DIFFERENCE] = samples[SCENARIO] - samples[BASELINE]
     return samples
+
+
+def _calibrated_samples(
+    baseline: np.ndarray, expected: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Scenario paths of a calibrated model: its calibrated paths moved by the structural change.
+
+    Path ``i`` of the ``n`` calibrated baseline paths (``baseline``, shape ``(n, h)``, a
+    multiple of the posterior draws) is paired with draw ``i`` modulo the draws and
+    multiplied, step by step, by that draw's ratio of scenario to baseline expected DAU
+    (``expected``, as for :func:`_paired_samples`; where the draw's baseline is 0, its
+    scenario DAU is added). So the baseline's bands are the calibrated ones and the
+    difference is the change's, carried by the calibrated uncertainty of the level.
+    """
+    draws = np.resize(np.arange(len(expected[BASELINE])), len(baseline))
+    before, after = expected[BASELINE][draws], expected[SCENARIO][draws]
+    positive = before > 0
+    ratio = np.divide(after, before, out=np.ones_like(after), where=positive)
+    scenario = np.where(positive, baseline * ratio, baseline + after)
+    return {BASELINE: baseline, SCENARIO: scenario, DIFFERENCE: scenario - baseline}
 
 
 def _effect(

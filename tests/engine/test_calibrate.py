@@ -145,22 +145,33 @@ def test_a_calibrated_model_gives_its_calibrated_paths_to_a_covariate_scenario()
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="retention_feedback's scenario simulates its own structural paths and ignores "
-    "calibration_ (forecast/retention/scenarios.py; found by this test, issue 13)",
-)
 def test_a_calibrated_retention_feedback_model_gives_calibrated_paths_to_fc_scenario() -> None:
     data = fc.datasets.simulate_market(n_products=1, periods=90, seed=0, seasonality=0.0)
     series = data.series[["unique_id", "ds", "y"]]
-    bands = {}
+    tables, models = {}, {}
     for calibrate in (None, True):
-        model = fc.models.get(
+        models[calibrate] = fc.models.get(
             "retention_feedback", retention_family="sbg", n_draws=20, calibrate=calibrate
         ).fit(series, retention=data.retention)
-        table = fc.scenario(model, retention=+0.03, h=8)
-        bands[calibrate] = table.loc[table["model"] == "baseline", "yhat_hi_80"].to_numpy()
-    assert not np.allclose(bands[None], bands[True])
+        tables[calibrate] = fc.scenario(models[calibrate], retention=+0.03, h=8)
+    table = tables[True]
+    baseline = table[table["model"] == "baseline"].reset_index(drop=True)
+    predicted = models[True].predict(8, levels=(80, 95))
+    width = (predicted["yhat_hi_80"] - predicted["yhat_lo_80"]).to_numpy()
+    for column in ("yhat_lo_80", "yhat_hi_80", "yhat_lo_95", "yhat_hi_95"):
+        # quantiles of the scenario's sample paths against the calibrated bands
+        assert np.all(np.abs(baseline[column] - predicted[column]) <= 0.1 * width)
+    own = tables[None]
+    own_hi = own.loc[own["model"] == "baseline", "yhat_hi_80"].to_numpy()
+    assert not np.allclose(baseline["yhat_hi_80"], own_hi)
+    # the change is the structural model's: the same sign and size as without calibration
+    effect = {
+        c: t.loc[t["model"] == "difference", "yhat"].to_numpy() / base
+        for c, t in tables.items()
+        for base in [t.loc[t["model"] == "baseline", "yhat"].to_numpy()]
+    }
+    assert np.all(effect[True][1:] > 0)
+    np.testing.assert_allclose(effect[True], effect[None], rtol=0.2, atol=1e-3)
 
 
 def _warned(call: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, list[str]]:
