@@ -212,7 +212,7 @@ class Calibration:
         self.member = member
         self.n_windows = n_windows
         self.seasonal_period = seasonal_period
-        self.log_scale = on_log_scale(member)
+        self.log_scale = _on_log_scale(member)
         self._by_horizon: dict[int, Conformal] = {}
 
     def get(self, h: int) -> Conformal:
@@ -280,7 +280,7 @@ class InflatedCalibration(Calibration):
         self.member = member
         self.n_windows = 0
         self.seasonal_period = 1
-        self.log_scale = on_log_scale(member)
+        self.log_scale = _on_log_scale(member)
         self._by_horizon: dict[int, Conformal] = {}
         self.base = self.get(1)
 
@@ -312,7 +312,7 @@ def inner_residuals(
         Shape ``(n_windows, h)``: each window's errors times :func:`window_ratios` (the
         series' current error scale over the window's), so windows from quieter or busier
         times count alike; None when the model failed in a window or the data is too short.
-        For a model with ``transform="log"`` (:func:`on_log_scale`) the errors, and the
+        For a model with ``transform="log"`` the errors, and the
         scales, are those of the logs.
     """
     try:
@@ -321,7 +321,7 @@ def inner_residuals(
         return None
     if scores.errors:
         return None
-    log = on_log_scale(member)
+    log = _on_log_scale(member)
     y = _model_scale(data[Y].to_numpy(dtype=float), log)
     ratios = window_ratios(y, window_cuts(len(y), h, n_windows), season)
     actuals = _model_scale(scores.actuals, log)
@@ -330,7 +330,7 @@ def inner_residuals(
     return residuals
 
 
-def on_log_scale(member: tuple[str, BaseModel]) -> bool:
+def _on_log_scale(member: tuple[str, BaseModel]) -> bool:
     """Say whether the member fits on ``log(y)`` (``transform="log"``): calibrate on that scale."""
     return getattr(member[1], "transform", None) == "log"
 
