@@ -96,8 +96,13 @@ class PooledConformal(Conformal):
        forecasting. NeurIPS 34.
     """
 
-    def __init__(self, residuals: np.ndarray) -> None:
+    head: PooledConformal | None = None
+    """The fitting calibration, whose steps a longer horizon's calibration keeps (else None)."""
+
+    def __init__(self, residuals: np.ndarray, head: PooledConformal | None = None) -> None:
         super().__init__(residuals, radius=0)
+        if head is not None:
+            self.head = head
         squares = self.residuals**2
         rms = np.sqrt(np.mean(squares, axis=0))
         positive = rms[rms > 0]
@@ -140,12 +145,27 @@ class PooledConformal(Conformal):
         out: np.ndarray = np.where(rank > 1, np.maximum(read, gaussian), read)
         return out
 
+    def half_widths(self, coverage: np.ndarray) -> np.ndarray:
+        """Half-width of the band covering ``coverage`` (shape ``(..., h)``) at each step.
+
+        The step's spread times :meth:`multipliers`; with a :attr:`head`, its first steps are
+        the head's half-widths, and every later step's is at least the head's last step's at
+        the same coverage (so half-widths never shrink with the step at any coverage).
+        """
+        coverage = np.asarray(coverage, dtype=float)
+        widths: np.ndarray = self.spreads(coverage.shape[-1]) * self.multipliers(coverage)
+        if self.head is not None:
+            k = min(coverage.shape[-1], self.head.horizon)
+            widths[..., :k] = self.head.half_widths(coverage[..., :k])
+            last = self.head.spreads(k)[-1] * self.head.multipliers(coverage[..., k:])
+            widths[..., k:] = np.maximum(widths[..., k:], last)
+        return widths
+
     def intervals(self, point: np.ndarray, levels: Sequence[float]) -> Intervals:
         """Intervals of each level around ``point`` (length ``h``)."""
-        spread = self.spreads(len(point))
         out: Intervals = {}
         for level in levels:
-            width = spread * float(self.multipliers(np.array(level / 100.0)))
+            width = self.half_widths(np.full(len(point), level / 100.0))
             out[level] = (point - width, point + width)
         return out
 
@@ -162,9 +182,8 @@ class PooledConformal(Conformal):
         below = np.searchsorted(pooled, np.abs(draws), side="left")
         upto = np.searchsorted(pooled, np.abs(draws), side="right")
         coverage = (below + rng.uniform(size=draws.shape) * (upto - below)) / pooled.size
-        magnitude = self.multipliers(coverage)
         direction = np.where(draws < 0, -1.0, 1.0) * signs[:, None]
-        return point + direction * magnitude * self.spreads(h)[None, :]
+        return point + direction * self.half_widths(coverage)
 
 
 class Calibration:
@@ -220,7 +239,10 @@ class Calibration:
 
         Beyond the fitting calibration's horizon, inner windows of ``h`` steps are tried,
         most windows first (down to 2, :data:`~forecast.models._calibration.WINDOWS`); only
-        where none fits is the fitting calibration extrapolated.
+        where none fits is the fitting calibration extrapolated. The steps of the fitting
+        calibration keep its bands (its :attr:`PooledConformal.head`): asking for a longer
+        forecast never changes the bands of the first steps, which the fitting calibration
+        read from more windows, each trained on more data.
         """
         if h <= self.base.horizon:
             return self.base
@@ -230,7 +252,8 @@ class Calibration:
                 found = inner_residuals(self.data, self.member, h, n_windows, self.seasonal_period)
                 if found is not None:
                     break
-            self._by_horizon[h] = self.base if found is None else PooledConformal(found)
+            head = self.base if isinstance(self.base, PooledConformal) else None
+            self._by_horizon[h] = self.base if found is None else PooledConformal(found, head)
         return self._by_horizon[h]
 
     @classmethod

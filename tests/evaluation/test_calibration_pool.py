@@ -5,7 +5,8 @@ the other series of its model (warning naming it), in proportion to its own scal
 without donors keep the stated widening; a forecast longer than the fitting calibration
 tries fewer windows of its own length before extrapolating; the Gaussian floor applies only
 where the conformal quantile is undefined; every step of the sample paths falls inside the
-interval of each level in that level's share of draws, floor included.
+interval of each level in that level's share of draws, floor included; a longer forecast
+keeps the bands of the fitting calibration's steps.
 """
 
 from __future__ import annotations
@@ -159,6 +160,31 @@ def test_paths_keep_the_order_of_one_windows_errors() -> None:
     # each window's errors have one sign over its steps: so have the paths' steps
     signs = np.sign(paths)
     assert (signs == signs[:, :1]).all()
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(12, 30), h=st.integers(4, 8), seed=st.integers(0, 1000))
+def test_a_longer_forecast_keeps_the_bands_of_the_fitting_calibrations_steps(
+    n: int, h: int, seed: int
+) -> None:
+    model = _fit(_series(n, "app", seed=seed))
+    calibration = model.calibration_
+    first = calibration.base.horizon
+    if first >= h:
+        return
+    short = model.predict(first, levels=(80, 95))
+    long = model.predict(h, levels=(80, 95))
+    for column in ("yhat_lo_80", "yhat_hi_80", "yhat_lo_95", "yhat_hi_95"):
+        np.testing.assert_allclose(long[column].to_numpy()[:first], short[column].to_numpy())
+    width = (long["yhat_hi_95"] - long["yhat"]).to_numpy()
+    assert np.all(np.diff(width) >= -1e-9)
+    longer = calibration.get(h)
+    if longer is not calibration.base:  # read from windows of h steps
+        assert longer.head is calibration.base
+        paths = model.sample(h, 20_000, seed=seed)
+        lo, hi = long["yhat_lo_80"].to_numpy(), long["yhat_hi_80"].to_numpy()
+        inside = ((paths >= lo) & (paths <= hi)).mean(axis=0)
+        assert np.all(inside >= 0.80 - 0.015), inside
 
 
 def test_steps_past_the_calibrated_horizon_widen_linearly() -> None:
