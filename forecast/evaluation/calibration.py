@@ -124,10 +124,13 @@ class PooledConformal(Conformal):
         steps = np.arange(self.horizon + 1, h + 1)
         return np.concatenate([known, self.step_spread[-1] * steps / self.horizon])
 
+    def pooled_scores(self) -> np.ndarray:
+        """Return the ``n = W * H`` pooled scores ``|u|`` in ascending order."""
+        return np.sort(np.abs(self.normalised).ravel())
+
     def scores(self, h: int) -> np.ndarray:
         """Scores of each step, shape ``(h, n)``: the pooled ``|u|`` times the step's spread."""
-        pooled = np.sort(np.abs(self.normalised).ravel())
-        return self.spreads(h)[:, None] * pooled[None, :]
+        return self.spreads(h)[:, None] * self.pooled_scores()[None, :]
 
     def multipliers(self, coverage: np.ndarray) -> np.ndarray:
         """Multiplier of the step's spread that covers each ``coverage`` in [0, 1).
@@ -136,7 +139,7 @@ class PooledConformal(Conformal):
         ``p * (n + 1) / n`` exceeds 1 at least the standard normal quantile ``z_{(1 + p) / 2}``
         (see the class notes): the one rule of the intervals and the paths.
         """
-        pooled = np.abs(self.normalised).ravel()
+        pooled = self.pooled_scores()
         n = pooled.size
         coverage = np.asarray(coverage, dtype=float)
         rank = coverage * (n + 1) / n
@@ -178,7 +181,7 @@ class PooledConformal(Conformal):
         shifts = rng.integers(horizon, size=n)
         columns = (np.arange(h)[None, :] + shifts[:, None]) % horizon
         draws = self.normalised[rows[:, None], columns]
-        pooled = np.sort(np.abs(self.normalised).ravel())
+        pooled = self.pooled_scores()
         below = np.searchsorted(pooled, np.abs(draws), side="left")
         upto = np.searchsorted(pooled, np.abs(draws), side="right")
         coverage = (below + rng.uniform(size=draws.shape) * (upto - below)) / pooled.size
@@ -335,8 +338,8 @@ def inner_residuals(
         Shape ``(n_windows, h)``: each window's errors times :func:`window_ratios` (the
         series' current error scale over the window's), so windows from quieter or busier
         times count alike; None when the model failed in a window or the data is too short.
-        For a model with ``transform="log"`` the errors, and the
-        scales, are those of the logs.
+        For a model with ``transform="log"`` the errors, and the scales, are those of the
+        logs.
     """
     try:
         scores = inner_backtest(data, [member], h, n_windows, season, refit=False)
