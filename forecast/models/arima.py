@@ -74,6 +74,10 @@ class ARIMA(Regressors):
         Compare candidates by conditional sums of squares (CSS) instead of exact likelihood;
         by default for series longer than 150 or seasons longer than 12, as R's auto.arima.
         The chosen model is always re-estimated by exact maximum likelihood.
+    refine : int
+        With ``approximation``, how many of the best approximate candidates are re-estimated
+        by exact maximum likelihood; the lowest exact AICc among them is chosen (3; R's
+        auto.arima re-estimates only the best, 1).
     covariate_decay : float or "estimate", optional
         A covariate's effect lasting beyond its own step: each covariate :math:`x` enters the
         regression as :math:`z_t = x_t + \delta z_{t-1}` (a transfer function with one pole,
@@ -100,7 +104,9 @@ class ARIMA(Regressors):
     results_ : statsmodels SARIMAXResults
         The final model on the undifferenced series.
     candidates_ : DataFrame
-        Every model the search fitted and its AICc (``inf`` when rejected), in fitting order.
+        Every model the search fitted and its AICc (``inf`` when rejected), in fitting order;
+        with ``approximation``, ``aicc`` is the CSS one and ``aicc_exact`` that of the
+        candidates re-estimated exactly (NaN for the others).
     estimates_ : dict
         The coefficients of every order estimated, which :meth:`warm_start` passes on.
     final_estimates_ : dict
@@ -141,9 +147,12 @@ class ARIMA(Regressors):
     ``approximation``, by conditional sums of squares (:func:`css_fit`, as R's
     ``method="CSS"``), which is two orders of magnitude faster on long series. AICc counts
     the coefficients and the variance on the differenced observations. Models with AR or MA
-    roots inside 1.01 are rejected. The chosen model is estimated by exact maximum likelihood
-    (started from its CSS estimates) and its coefficients put in a SARIMAX on the
-    undifferenced series, whose Kalman filter gives the forecasts, the Gaussian intervals,
+    roots inside 1.01 are rejected. With ``approximation`` the ``refine`` best candidates
+    are re-estimated by exact maximum likelihood (each started from its CSS estimates, or from
+    statsmodels' own start where the exact likelihood cannot start there) and the lowest exact
+    AICc is chosen. The exact fits treat the Kalman filter as converged once its covariance
+    changes by less than 1e-9 (steady state). The chosen coefficients are put in a SARIMAX on
+    the undifferenced series, whose Kalman filter gives the forecasts, the Gaussian intervals,
     simulated paths and updates with new observations.
 
     With covariates or holidays the model is a regression with ARIMA errors,
@@ -194,6 +203,7 @@ class ARIMA(Regressors):
         max_models: int = 94,
         maxiter: int = 50,
         approximation: bool | None = None,
+        refine: int = 3,
         covariate_decay: float | Literal["estimate"] | None = None,
         holidays: str | None = None,
         holidays_lower_window: int = 0,
@@ -222,6 +232,7 @@ class ARIMA(Regressors):
         self.max_models = check_int(self.name, "max_models", max_models, minimum=1)
         self.maxiter = check_int(self.name, "maxiter", maxiter, minimum=1)
         self.approximation = approximation
+        self.refine = check_int(self.name, "refine", refine, minimum=1)
         self.covariate_decay: float | Literal["estimate"] | None = (
             covariate_decay
             if covariate_decay is None or covariate_decay == "estimate"
@@ -305,6 +316,7 @@ class ARIMA(Regressors):
                 "try transform='log' or a fixed order."
             )
         self.final_estimates_ = {}
+        exact_scores: dict[ArimaSpec, float] = {}
         with quiet_estimation():
             params, loglike, n_used, sigma2 = search.estimates[spec]
             if estimate_decay and raw is not None:
@@ -313,10 +325,14 @@ class ARIMA(Regressors):
                 params, loglike, n_used, sigma2 = estimate
                 self.final_estimates_ = {spec: params}
             elif search.approximation:
-                start = self._warm_final.get(spec, params)
-                params, loglike, n_used, sigma2 = exact_fit(
-                    y, spec, self.maxiter, start_params=start, exog=search.exog
-                )
+                try:
+                    spec, estimate, exact_scores = search.refine(self.refine, self._warm_final)
+                except ValueError as err:
+                    raise FitError(
+                        f"arima: {err} for series {self.series_id_!r}; try "
+                        "approximation=False or a fixed order."
+                    ) from err
+                params, loglike, n_used, sigma2 = estimate
                 self.final_estimates_ = {spec: params}
             model = SARIMAX(
                 y,
@@ -332,6 +348,8 @@ class ARIMA(Regressors):
         self.candidates_ = pd.DataFrame(
             {"spec": [s.label for s in search.scores], "aicc": list(search.scores.values())}
         )
+        if search.approximation and not estimate_decay:
+            self.candidates_["aicc_exact"] = [exact_scores.get(s, np.nan) for s in search.scores]
         self.params_ = self._params(
             stopped=search.stopped, n_models=len(search.scores), score=score
         )

@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 
 import forecast as fc
 from forecast.models._arima_search import Search
+from forecast.models._statsmodels import quiet_estimation
 from forecast.models.arima import (
     ArimaSpec,
     css_fit,
@@ -190,3 +191,56 @@ def test_search_skips_orders_with_a_lag_in_both_polynomials() -> None:
     search = Search(y, 10, np.inf, 50, True, {})
     assert search.score(ArimaSpec(4, 1, 0, 1, 0, 0, 4)) == np.inf
     assert np.isfinite(search.score(ArimaSpec(3, 1, 0, 1, 0, 0, 4)))
+
+
+def test_css_search_refines_its_best_candidates_by_exact_likelihood(
+    monthly: pd.DataFrame,
+) -> None:
+    model = fc.models.get("arima", approximation=True, refine=3).fit(monthly)
+    exact = model.candidates_.set_index("spec")["aicc_exact"].dropna()
+    css = model.candidates_.set_index("spec")["aicc"]
+    assert 1 <= len(exact) <= 3
+    # the re-estimated ones are the best by CSS, and the lowest exact AICc among them wins
+    assert set(exact.index) == set(css.nsmallest(len(exact)).index)
+    assert model.spec_.label == exact.idxmin()
+    assert model.params_["aicc"] == pytest.approx(exact.min(), rel=1e-9)
+
+
+def test_refine_falls_back_when_the_exact_fit_fails_from_the_css_start(
+    monthly: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A CSS estimate can put SARIMAX's stationary initialisation where it is singular ("LU
+    # decomposition error"); the order is then started from statsmodels' own values.
+    import forecast.models._arima_search as search_module
+
+    real = search_module.exact_fit
+    started: list[bool] = []
+
+    def singular_from_css(y, spec, maxiter, start_params=None, exog=None):
+        started.append(start_params is not None)
+        if start_params is not None:
+            raise np.linalg.LinAlgError("LU decomposition error.")
+        return real(y, spec, maxiter, start_params, exog)
+
+    monkeypatch.setattr(search_module, "exact_fit", singular_from_css)
+    model = fc.models.get("arima", approximation=True, refine=2).fit(monthly)
+    assert started == [True, False, True, False]
+    assert np.isfinite(model.params_["aicc"])
+    assert model.predict(3, levels=())["yhat"].notna().all()
+
+
+def test_steady_state_filter_keeps_the_likelihood(monthly: pd.DataFrame) -> None:
+    y = monthly["y"].to_numpy(dtype=float)
+    spec = ArimaSpec(1, 0, 1, 0, 1, 1, 12, True)
+    with quiet_estimation():
+        params, loglike, _, _ = exact_fit(y, spec, 50)
+        full = SARIMAX(
+            y,
+            order=spec.order,
+            seasonal_order=spec.seasonal_order,
+            trend="c",
+            simple_differencing=True,
+            concentrate_scale=True,
+        )
+    assert full.ssm.tolerance < 1e-15  # statsmodels' default: the covariance updated at every step
+    assert full.loglike(params) == pytest.approx(loglike, abs=1e-6)
