@@ -76,8 +76,9 @@ class ARIMA(Regressors):
         The chosen model is always re-estimated by exact maximum likelihood.
     refine : int
         With ``approximation``, how many of the best approximate candidates are re-estimated
-        by exact maximum likelihood; the lowest exact AICc among them is chosen (3; R's
-        auto.arima re-estimates only the best, 1).
+        by exact maximum likelihood; the lowest exact AICc among them is chosen (default 1,
+        the best only, as R's auto.arima: 3 cost a third more time on Tourism's monthly
+        series for no gain in accuracy).
     covariate_decay : float or "estimate", optional
         A covariate's effect lasting beyond its own step: each covariate :math:`x` enters the
         regression as :math:`z_t = x_t + \delta z_{t-1}` (a transfer function with one pole,
@@ -203,7 +204,7 @@ class ARIMA(Regressors):
         max_models: int = 94,
         maxiter: int = 50,
         approximation: bool | None = None,
-        refine: int = 3,
+        refine: int = 1,
         covariate_decay: float | Literal["estimate"] | None = None,
         holidays: str | None = None,
         holidays_lower_window: int = 0,
