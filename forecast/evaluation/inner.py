@@ -192,7 +192,7 @@ def inner_backtest(
             reuse: bool = reuse,
         ) -> np.ndarray:
             if reuse and chain:
-                fitted = chain[0].update(train)
+                fitted = chain[0].update_validated(train)
             else:
                 fitted = model.clone().fit_validated(train)
                 chain[:] = [fitted]

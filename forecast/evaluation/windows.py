@@ -115,7 +115,7 @@ class _Chain:
             self.fit_start = train[DS].iloc[0]
             return model
         series = self.task.series
-        self.fitted.update(
+        self.fitted.update_validated(
             series.loc[(series[DS] >= self.fit_start) & (series[DS] <= cutoff)],
             covariates=self.task.covariates,
         )

@@ -392,10 +392,29 @@ class BaseModel:
         if not self.capabilities.updates:
             raise CapabilityError(f"model {self.name!r} cannot update its state; refit it instead.")
         data = self._prepare(series)
+        given = one_series(self, covariates, data) if covariates is not None else None
+        return self.update_validated(data, covariates=given)
+
+    def update_validated(
+        self, series: pd.DataFrame, *, covariates: ValidCovariates | None = None
+    ) -> Self:
+        """:meth:`update` on a checked frame: the engine's updating entry point.
+
+        ``series`` is a frame that :func:`~forecast.schema.valid_series` checked (or a slice of
+        consecutive rows of one series of it), as for :meth:`fit_validated`, whose entry point
+        validated it once for the whole call; ``covariates`` are checked ones (of this series
+        or of all), without which a model bound to covariates uses those.
+        """
+        self._check_fitted()
+        if not self.capabilities.updates:
+            raise CapabilityError(f"model {self.name!r} cannot update its state; refit it instead.")
+        data = series.reset_index(drop=True)
+        if QUALIFIER not in data.columns:
+            data[QUALIFIER] = "="
         uid = str(data[UNIQUE_ID].iloc[0])
         if self.transform == "log":
             data[Y] = log_values(data, uid)
-        given = one_series(self, covariates, data) if covariates is not None else bound(self)
+        given = bound(self) if covariates is None else covariates
         if self.covariates_ and given is None:
             future_frame(self, 1, None)
         data, names = with_history(self, data, given.select(self.covariates_) if given else None)
