@@ -25,12 +25,12 @@ def _run(tmp_path: Path, *args: str) -> pd.DataFrame:
 
 
 def test_calibrate_flag_gives_the_calibrated_models_forecast(tmp_path: Path) -> None:
-    flagged = _run(tmp_path, "--model", "naive", "--calibrate")
+    flagged = _run(tmp_path, "--model", "drift", "--calibrate")
     history = fc.datasets.load("social-apps-quarterly").series
     history = history[history["unique_id"] == SERIES]
-    expected = fc.forecast(history, [fc.models.get("naive", calibrate=True)], h=4)
+    expected = fc.forecast(history, [fc.models.get("drift", calibrate=True)], h=4)
     np.testing.assert_allclose(flagged["yhat_hi_95"], expected["yhat_hi_95"])
-    plain = _run(tmp_path, "--model", "naive")
+    plain = _run(tmp_path, "--model", "drift")
     np.testing.assert_allclose(flagged["yhat"], plain["yhat"])
     assert not np.allclose(flagged["yhat_hi_95"], plain["yhat_hi_95"])
 
@@ -52,12 +52,12 @@ def _invoke(tmp_path: Path, command: str, *args: str) -> pd.DataFrame:
 
 
 def test_backtest_calibrate_flag_gives_fc_backtest_with_calibrate(tmp_path: Path) -> None:
-    args = ("--dataset", "social-apps-quarterly", "--model", "naive", "--horizon", "2")
+    args = ("--dataset", "social-apps-quarterly", "--model", "drift", "--horizon", "2")
     args += ("--windows", "2")
     flagged = _invoke(tmp_path, "backtest", *args, "--calibrate")
     plain = _invoke(tmp_path, "backtest", *args)
     history = fc.datasets.load("social-apps-quarterly").series
-    expected = fc.backtest(history, "naive", h=2, n_windows=2, calibrate=True)
+    expected = fc.backtest(history, "drift", h=2, n_windows=2, calibrate=True)
     np.testing.assert_allclose(flagged["yhat_hi_95"], expected["yhat_hi_95"])
     np.testing.assert_allclose(flagged["yhat"], plain["yhat"])
     assert not np.allclose(flagged["yhat_hi_95"], plain["yhat_hi_95"])
@@ -72,11 +72,11 @@ def test_share_calibrate_flag_gives_fc_shares_with_calibrate(tmp_path: Path) -> 
     )
     path = tmp_path / "market.csv"
     market.to_csv(path, index=False)
-    args = ("--data", str(path), "--market", "a", "--market", "b", "--model", "naive")
+    args = ("--data", str(path), "--market", "a", "--market", "b", "--model", "drift")
     args += ("--horizon", "3", "--samples", "200")
     flagged = _invoke(tmp_path, "share", *args, "--calibrate")
-    expected = fc.shares(market, "naive", h=3, n_samples=200, calibrate=True)
-    plain = fc.shares(market, "naive", h=3, n_samples=200)
+    expected = fc.shares(market, "drift", h=3, n_samples=200, calibrate=True)
+    plain = fc.shares(market, "drift", h=3, n_samples=200)
     future = flagged["part"] == "forecast"
     np.testing.assert_allclose(
         flagged.loc[future, "share_hi_95"],

@@ -210,10 +210,12 @@ def test_every_backtest_goes_through_the_one_rolling_origin_loop(
             return rolling.roll(*args, **kwargs)  # type: ignore[arg-type]
 
         monkeypatch.setattr(module, "roll", counting)
-    fc.backtest(_panel(1), "naive", h=5, n_windows=2)
+    fc.backtest(_panel(1), fc.models.get("naive", calibrate=False), h=5, n_windows=2)
     fc.forecast(_panel(1), AUTO, h=5)
     market = _panel(3).assign(y=lambda d: d["y"] * 10)
-    backtest_shares(market, "naive", h=5, n_windows=2, n_samples=20, benchmark=False)
+    backtest_shares(
+        market, "naive", h=5, n_windows=2, n_samples=20, benchmark=False, calibrate=False
+    )
     assert callers == Counter({windows.__name__: 2, inner.__name__: 2, share_backtest.__name__: 1})
 
 
