@@ -217,6 +217,10 @@ def window_cuts(n: int, h: int, n_windows: int) -> list[int]:
     return list(range(n - h * n_windows, n, h))
 
 
+_NEGLIGIBLE_SCALE = 1e-12
+"""A window's scale below this fraction of the series' current scale counts as zero."""
+
+
 def window_ratios(y: np.ndarray, cuts: Sequence[int], season: int) -> np.ndarray:
     """Return the series' MASE scale over each window's (all 1 where one is undefined).
 
@@ -225,7 +229,8 @@ def window_ratios(y: np.ndarray, cuts: Sequence[int], season: int) -> np.ndarray
     (``m = 1``) for all windows alike; where even that is zero or undefined for some window,
     no window is rescaled. (Using 1 for an undefined scale, as :func:`mase_divisor` does for
     ranking, multiplied the errors of short early windows of simulated markets by the series'
-    whole scale, a thousandfold.)
+    whole scale, a thousandfold.) A window's scale below 1e-12 of the current one (training
+    data constant but for rounding, e.g. zeros and one value of 1e-265) counts as zero.
 
     Parameters
     ----------
@@ -248,7 +253,8 @@ def window_ratios(y: np.ndarray, cuts: Sequence[int], season: int) -> np.ndarray
     """
     for m in (season, 1):
         scales = np.array([seasonal_naive_scale(y[:cut], m) for cut in cuts])
-        if np.all(np.isfinite(scales) & (scales > 0)):
-            current = seasonal_naive_scale(y, m)
+        current = seasonal_naive_scale(y, m)
+        usable = np.isfinite(scales) & (scales > 0) & (scales >= _NEGLIGIBLE_SCALE * current)
+        if np.all(usable):
             return np.asarray(current / scales, dtype=float)
     return np.ones(len(cuts))

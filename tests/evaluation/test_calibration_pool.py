@@ -191,3 +191,20 @@ def test_steps_past_the_calibrated_horizon_widen_linearly() -> None:
     conformal = PooledConformal(np.array([[1.0, 2.0], [-1.0, -2.0]]))
     spreads = conformal.spreads(6)
     np.testing.assert_allclose(spreads[2:], spreads[1] * np.arange(3, 7) / 2)
+
+
+def test_a_window_of_constant_training_data_is_not_rescaled_a_quintillionfold() -> None:
+    # Hypothesis found it: zeros with one value of 1e-265 give a window scale of ~1e-265;
+    # the ratio to the current scale (~0.4) overflowed the squared scores. Such a scale
+    # counts as zero: no window is rescaled.
+    from forecast.evaluation.inner import window_ratios
+
+    y = np.array([0.0, 8.975789e-265, 0.0, 0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(window_ratios(y, [3, 4, 5], 1), [1.0, 1.0, 1.0])
+    ordinary = np.array([1.0, 3.0, 2.0, 5.0, 4.0, 8.0])
+    assert window_ratios(ordinary, [3, 4, 5], 1)[0] == pytest.approx(2.2 / 1.5)  # diffs 2,1,3,1,4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        frame = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=6), "y": y})
+        out = fc.models.get("naive", calibrate=True).fit(frame).predict(1)
+    assert np.isfinite(out[["yhat_lo_95", "yhat_hi_95"]].to_numpy()).all()
