@@ -36,14 +36,17 @@ __all__ = ["observed_series", "retention_frame", "str_column"]
 
 
 def str_column(names: np.ndarray, codes: np.ndarray) -> pd.Series:
-    """Build ``names[codes]`` as a column of pandas' ``str`` dtype.
+    """Build ``names[codes]`` as a column of pandas' ``str`` dtype (``object`` on pandas 2).
 
-    The column is built in Arrow, which is fast for millions of rows.
+    The column is built in Arrow, which is fast for millions of rows; it has the dtype that
+    ``astype(str)`` gives, as the validated frames' name columns.
     """
     import pyarrow as pa
 
     taken = pa.array(list(names), type=pa.large_string()).take(pa.array(codes.astype(np.int64)))
-    return pd.Series(pd.array(taken, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+    column = pd.Series(pd.array(taken, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+    text = pd.Series([""]).astype(str).dtype
+    return column if column.dtype == text else column.astype(text)
 
 
 def _labels(names: np.ndarray, codes: np.ndarray) -> pd.Categorical:

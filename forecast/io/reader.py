@@ -49,7 +49,7 @@ from forecast.schema import (
     validate_retention,
     validate_series,
 )
-from forecast.schema.dates import parse_date_text
+from forecast.schema.dates import beyond_pandas_range, parse_date_text
 
 __all__ = ["read", "read_with", "read_covariates", "ReadOptions", "TEXT_SUFFIXES", "SUFFIXES"]
 
@@ -189,6 +189,8 @@ def _dates(frame: pd.DataFrame, column: str, options: ReadOptions) -> pd.DataFra
     except ValueError:  # dates of different time zones: the contract's check names them
         return frame
     bad = parsed.isna() & raw.notna()
+    if (bad & raw.map(beyond_pandas_range).astype(bool)).any():
+        return frame  # dates beyond pandas' range (pandas 2): the contract's check names them
     if bad.any():
         how = (
             f"the format {options.date_format!r}" if options.date_format else "the column's format"

@@ -35,6 +35,7 @@ are looked up in fixed tables of this package, and anything else is a
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -451,7 +452,9 @@ def _offset(alias: Json, where: str) -> BaseOffset:
     if not isinstance(alias, str):
         raise _fail(where, f"date offset {alias!r} is not an alias")
     try:
-        return to_offset(alias)
+        with warnings.catch_warnings():  # pandas 2 warns of lower-case aliases, then refuses
+            warnings.simplefilter("ignore", FutureWarning)
+            return to_offset(alias)
     except ValueError as err:
         raise _fail(where, f"{alias!r} is not a pandas offset alias") from err
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from forecast.errors import DuplicateError, MissingValueError, SchemaError, format_rows
 from forecast.schema.columns import UNIQUE_ID
-from forecast.schema.dates import parse_date_text
+from forecast.schema.dates import beyond_pandas_range, parse_date_text, to_datetimes
 from forecast.schema.frequency import FIRST_DATE, LAST_DATE
 
 __all__ = [
@@ -177,6 +177,10 @@ def _check_zones(df: pd.DataFrame, column: str, values: pd.Series) -> None:
 
 def _check_range(df: pd.DataFrame, column: str, parsed: pd.Series) -> None:
     outside = parsed.notna() & ((parsed < pd.Timestamp.min) | (parsed > pd.Timestamp.max))
+    _range_error(df, column, outside)
+
+
+def _range_error(df: pd.DataFrame, column: str, outside: pd.Series) -> None:
     if outside.any():
         raise _fail(
             SchemaError,
@@ -193,7 +197,7 @@ def _to_datetime(df: pd.DataFrame, column: str, values: pd.Series) -> pd.Series:
     try:
         if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
             return parse_date_text(values, column)  # one format per column, never guessed
-        return pd.to_datetime(values, errors="coerce", format="mixed")
+        return to_datetimes(values, "mixed")
     except SchemaError:
         raise
     except (ValueError, TypeError) as err:  # mixed zones, or a zone mixed with naive dates
@@ -231,6 +235,7 @@ def parse_dates(df: pd.DataFrame, column: str) -> pd.Series:
     bad = parsed.isna() | numbers
     if bad.any():
         _check_zones(df, column, raw.astype(object))
+        _range_error(df, column, bad & raw.astype(object).map(beyond_pandas_range).astype(bool))
         raise _fail(
             SchemaError,
             df,

@@ -15,12 +15,23 @@ settles it (``dayfirst=`` or ``date_format=``). A column with a day above 12 in 
 
 from __future__ import annotations
 
+import datetime as dt
+import warnings
+
 import numpy as np
 import pandas as pd
 
 from forecast.errors import SchemaError
+from forecast.schema.frequency import FIRST_DATE, LAST_DATE
 
-__all__ = ["DAY_FIRST_FORMATS", "MONTH_FIRST_FORMATS", "OTHER_FORMATS", "parse_date_text"]
+__all__ = [
+    "DAY_FIRST_FORMATS",
+    "MONTH_FIRST_FORMATS",
+    "OTHER_FORMATS",
+    "beyond_pandas_range",
+    "parse_date_text",
+    "to_datetimes",
+]
 
 _TIMES = ("", " %H:%M", " %H:%M:%S")
 DAY_FIRST_FORMATS: tuple[str, ...] = ("%d.%m.%Y", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%y", "%d/%m/%y")
@@ -44,11 +55,39 @@ def _with_times(formats: tuple[str, ...]) -> list[str]:
     return [f"{base}{time}" for base in formats for time in _TIMES]
 
 
+def beyond_pandas_range(value: object) -> bool:
+    """Tell whether ``value`` is an ISO date text outside ``FIRST_DATE`` to ``LAST_DATE``.
+
+    pandas 3 reads such dates (in a coarser unit) and the contract's range check reports them;
+    pandas 2 reads them as missing, and this recognises them among the values not read, so
+    that they are reported as out of range rather than as text in another format.
+    """
+    if not isinstance(value, str):
+        return False
+    try:
+        day = dt.date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return False
+    return not FIRST_DATE.date() <= day <= LAST_DATE.date()
+
+
+def to_datetimes(values: pd.Series, fmt: str) -> pd.Series:
+    """``pd.to_datetime(values, format=fmt, errors="coerce")``, the same on pandas 2 and 3.
+
+    Dates of different time zones raise ValueError, as pandas 3 does; pandas 2 only warns
+    (FutureWarning) and returns objects, which no date check downstream could read.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+    if not pd.api.types.is_datetime64_any_dtype(parsed):
+        raise ValueError("the dates carry different time zones")
+    return parsed
+
+
 def _read(unique: pd.Series, fmt: str) -> pd.Series:
     """Read ``unique`` text values in one format; NaT where a value does not fit it."""
-    if fmt == "ISO8601":
-        return pd.to_datetime(unique, format="ISO8601", errors="coerce")
-    return pd.to_datetime(unique, format=fmt, errors="coerce")
+    return to_datetimes(unique, fmt)
 
 
 def _first_complete(unique: pd.Series, formats: list[str]) -> tuple[str, pd.Series] | None:
