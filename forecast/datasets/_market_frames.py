@@ -44,9 +44,10 @@ def str_column(names: np.ndarray, codes: np.ndarray) -> pd.Series:
     import pyarrow as pa
 
     taken = pa.array(list(names), type=pa.large_string()).take(pa.array(codes.astype(np.int64)))
-    column = pd.Series(pd.array(taken, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
     text = pd.Series([""]).astype(str).dtype
-    return column if column.dtype == text else column.astype(text)
+    if pd.api.types.is_object_dtype(text):
+        return pd.Series(taken.to_numpy(zero_copy_only=False), dtype=object)
+    return pd.Series(pd.array(taken, dtype=text))
 
 
 def _labels(names: np.ndarray, codes: np.ndarray) -> pd.Categorical:
