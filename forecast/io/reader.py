@@ -189,7 +189,7 @@ def _dates(frame: pd.DataFrame, column: str, options: ReadOptions) -> pd.DataFra
     except ValueError:  # dates of different time zones: the contract's check names them
         return frame
     bad = parsed.isna() & raw.notna()
-    if (bad & raw.map(beyond_pandas_range).astype(bool)).any():
+    if bad.any() and raw[bad].map(beyond_pandas_range).any():
         return frame  # dates beyond pandas' range (pandas 2): the contract's check names them
     if bad.any():
         how = (

@@ -55,7 +55,8 @@ _STEADY_TOLERANCE = 1e-9
 
 From then on statsmodels' filter reuses the steady-state gain instead of updating the
 covariance at every step (its default, 1e-19, never converges in practice). On M3 monthly
-candidates the log-likelihood agrees with the default's to 1e-4 and a fit is about 40% faster.
+candidates the log-likelihood agrees with the default's to 1e-4; three fixed orders fitted 38%
+faster, a whole search (whose fits are short) 3-9%.
 """
 
 

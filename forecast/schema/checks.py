@@ -235,7 +235,9 @@ def parse_dates(df: pd.DataFrame, column: str) -> pd.Series:
     bad = parsed.isna() | numbers
     if bad.any():
         _check_zones(df, column, raw.astype(object))
-        _range_error(df, column, bad & raw.astype(object).map(beyond_pandas_range).astype(bool))
+        beyond = bad.copy()
+        beyond[bad] = raw[bad].astype(object).map(beyond_pandas_range).astype(bool).to_numpy()
+        _range_error(df, column, beyond)
         raise _fail(
             SchemaError,
             df,

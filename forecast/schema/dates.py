@@ -85,14 +85,9 @@ def to_datetimes(values: pd.Series, fmt: str) -> pd.Series:
     return parsed
 
 
-def _read(unique: pd.Series, fmt: str) -> pd.Series:
-    """Read ``unique`` text values in one format; NaT where a value does not fit it."""
-    return to_datetimes(unique, fmt)
-
-
 def _first_complete(unique: pd.Series, formats: list[str]) -> tuple[str, pd.Series] | None:
     for fmt in formats:
-        parsed = _read(unique, fmt)
+        parsed = to_datetimes(unique, fmt)
         if parsed.notna().all():
             return fmt, parsed
     return None
@@ -161,7 +156,7 @@ def parse_date_text(
     codes, uniques = pd.factorize(text)  # each distinct text is read once; missing is -1
     unique = pd.Series(uniques.astype(object))
     if date_format is not None:
-        chosen = _read(unique, date_format)
+        chosen = to_datetimes(unique, date_format)
     elif len(unique) == 0:
         chosen = pd.Series(pd.NaT, index=unique.index, dtype="datetime64[ns]")
     else:
@@ -207,5 +202,5 @@ def _best_partial(unique: pd.Series, dayfirst: bool | None) -> pd.Series:
         formats += _with_times(DAY_FIRST_FORMATS)
     if dayfirst is not True:
         formats += _with_times(MONTH_FIRST_FORMATS)
-    readings = [_read(unique, fmt) for fmt in formats]
+    readings = [to_datetimes(unique, fmt) for fmt in formats]
     return max(readings, key=lambda parsed: int(parsed.notna().sum()))
