@@ -54,6 +54,11 @@ class PooledConformal(Conformal):
     ----------
     residuals : ndarray
         Actual minus point forecast of the inner windows, shape ``(n_windows, H)``.
+    head : PooledConformal, optional
+        The fitting calibration, of a shorter horizon, whose bands the first steps keep.
+    head_scores : bool
+        Take the scores from ``head`` and only the step spreads from ``residuals``: for
+        residuals of 2 windows, whose leave-one-out scores are ratios of two errors.
 
     Notes
     -----
@@ -77,6 +82,16 @@ class PooledConformal(Conformal):
     2 windows of 1 step 68% and 81% (per-step scores without pooling, 5 windows of 4 steps:
     82% and 84%).
 
+    With 2 windows each score is one window's error over the other's: a ratio of two errors,
+    as heavy-tailed as a Cauchy variable (its 95% quantile is about 12.7 for Gaussian
+    errors), so the widest of few such scores sets the 95% band. A longer horizon calibrated
+    on 2 windows (:meth:`Calibration.get`) therefore takes its step spreads from them and its
+    scores from the fitting calibration (``head_scores``), read from more windows. On a 5%
+    sample of M3's yearly and quarterly series (70 series, their hold-out; forecasts of 6 and
+    8 steps, beyond the 1- and 4-step fitting windows), calibrated MSIS at 95 fell for naive
+    (22.2 to 19.7), theta (23.3 to 22.3), drift (23.9 to 23.0), mean (31.0 to 29.2) and ets
+    (22.8 to 22.3), coverage within 1.2 points but mean's 80% (78.6 to 73.2).
+
     A sample path follows one window's errors: one window ``w``, one sign and one cyclic shift
     ``d`` are drawn per path and step ``j`` takes the score ``u = u_w[(j + d) mod H]``. Its
     magnitude is then read through the intervals' rule: with ``F`` the pooled scores'
@@ -99,7 +114,12 @@ class PooledConformal(Conformal):
     head: PooledConformal | None = None
     """The fitting calibration, whose steps a longer horizon's calibration keeps (else None)."""
 
-    def __init__(self, residuals: np.ndarray, head: PooledConformal | None = None) -> None:
+    def __init__(
+        self,
+        residuals: np.ndarray,
+        head: PooledConformal | None = None,
+        head_scores: bool = False,
+    ) -> None:
         super().__init__(residuals, radius=0)
         if head is not None:
             self.head = head
@@ -115,6 +135,8 @@ class PooledConformal(Conformal):
         else:
             others = self.step_spread[None, :]
         self.normalised = self.residuals / others
+        if head_scores and head is not None:
+            self.normalised = head.normalised
 
     def spreads(self, h: int) -> np.ndarray:
         """Spread ``s_j`` of each of ``h`` steps, extrapolated by ``j / H`` past ``H``."""
@@ -241,8 +263,10 @@ class Calibration:
         """Return the calibration of a forecast of ``h`` steps.
 
         Beyond the fitting calibration's horizon, inner windows of ``h`` steps are tried,
-        most windows first (down to 2, :data:`~forecast.models._calibration.WINDOWS`); only
-        where none fits is the fitting calibration extrapolated. The steps of the fitting
+        most windows first (down to 2, :data:`~forecast.models._calibration.WINDOWS`; with 2,
+        only their step spreads are used and the scores are the fitting calibration's, see
+        :class:`PooledConformal`); only where none fits is the fitting calibration
+        extrapolated. The steps of the fitting
         calibration keep its bands (its :attr:`PooledConformal.head`): asking for a longer
         forecast never changes the bands of the first steps, which the fitting calibration
         read from more windows, each trained on more data.
@@ -256,7 +280,10 @@ class Calibration:
                 if found is not None:
                     break
             head = self.base if isinstance(self.base, PooledConformal) else None
-            self._by_horizon[h] = self.base if found is None else PooledConformal(found, head)
+            few = found is not None and len(found) < min(3, self.n_windows)
+            self._by_horizon[h] = (
+                self.base if found is None else PooledConformal(found, head, head_scores=few)
+            )
         return self._by_horizon[h]
 
     @classmethod

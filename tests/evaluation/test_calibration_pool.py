@@ -3,7 +3,8 @@
 Checked: a series too short for inner windows is calibrated from the scaled inner errors of
 the other series of its model (warning naming it), in proportion to its own scale; models
 without donors keep the stated widening; a forecast longer than the fitting calibration
-tries fewer windows of its own length before extrapolating; the Gaussian floor applies only
+tries fewer windows of its own length before extrapolating, and on 2 windows takes its
+scores from the fitting calibration; the Gaussian floor applies only
 where the conformal quantile is undefined; every step of the sample paths falls inside the
 interval of each level in that level's share of draws, floor included; a longer forecast
 keeps the bands of the fitting calibration's steps.
@@ -100,6 +101,19 @@ def test_a_long_forecast_tries_fewer_windows_of_its_length_first() -> None:
     assert model.calibration_.base.horizon < 4
     assert model.calibration_.get(4).horizon == 4
     assert model.calibration_.get(4).residuals.shape[0] == 3
+
+
+def test_a_long_forecast_on_two_windows_takes_its_scores_from_the_fitting_calibration() -> None:
+    model = _fit(_series(14, "app"))  # room for 2 windows of 6 quarters, not 3
+    calibration = model.calibration_
+    longer = calibration.get(6)
+    assert longer.residuals.shape == (2, 6)
+    np.testing.assert_array_equal(longer.pooled_scores(), calibration.base.pooled_scores())
+    rms = np.sqrt(np.mean(longer.residuals**2, axis=0))
+    np.testing.assert_allclose(longer.step_spread, np.maximum.accumulate(rms))
+    # with its own two windows' scores (each error over the other's) the band is wider
+    alone = PooledConformal(longer.residuals)
+    assert alone.multipliers(np.array(0.95)) > longer.multipliers(np.array(0.95))
 
 
 @settings(max_examples=30, deadline=None)
