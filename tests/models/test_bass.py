@@ -97,7 +97,7 @@ def test_interval_coverage_over_seeds() -> None:
     seeds = range(40)
     for seed in seeds:
         data = _synthetic(36, 0.05, seed=seed)
-        model = BassDiffusion(prior=None).fit(data)
+        model = BassDiffusion(prior=None, calibrate=False).fit(data)  # its own bands
         forecast = model.predict(horizon, levels=(80,))
         actual = clean_future + np.random.default_rng(1000 + seed).normal(0, 0.05 * peak, horizon)
         inside = (forecast["yhat_lo_80"].to_numpy() <= actual) & (
@@ -392,7 +392,7 @@ def test_bass_adoption_is_increasing_and_bounded(p: float, q: float, m: float) -
 def test_intervals_are_quantiles_of_the_sample_paths() -> None:
     # predict and sample share one machinery: with the model's seed and as many paths as
     # predict draws, the 80% interval is the 10% and 90% quantiles of the paths.
-    model = BassDiffusion(prior=None).fit(_synthetic(30, 0.03, seed=11))
+    model = BassDiffusion(prior=None, calibrate=False).fit(_synthetic(30, 0.03, seed=11))
     forecast = model.predict(6, levels=(80,))
     paths = model.sample(6, n=cf.PREDICT_DRAWS, seed=model.seed)
     lo, hi = np.quantile(paths, [0.1, 0.9], axis=0)

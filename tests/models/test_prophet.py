@@ -34,8 +34,8 @@ def daily() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def fitted(daily: pd.DataFrame) -> ProphetModel:
-    """The default model fitted once on the daily series."""
-    return fc.models.get("prophet").fit(daily)
+    """The default model, its own (uncalibrated) bands, fitted once on the daily series."""
+    return fc.models.get("prophet", calibrate=False).fit(daily)
 
 
 @pytest.mark.parametrize(
