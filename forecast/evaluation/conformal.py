@@ -1,24 +1,37 @@
-"""Split-conformal calibration from inner-backtest residuals, shared by ``auto`` and ``ensemble``.
+"""Split-conformal intervals and paths from inner-backtest residuals.
 
 The inner backtest (:func:`forecast.evaluation.inner.inner_backtest`) gives the errors of a
-forecast in windows cut from the training data; :class:`Conformal` turns them into intervals
-and sample paths by horizon step, and :class:`ConformalCache` keeps one calibration per
-horizon of a fitted model.
+forecast in windows cut from the training data; :class:`PooledConformal` turns them into
+intervals and sample paths, the one rule of every calibrated model (``calibrate=`` of a single
+model, :mod:`forecast.evaluation.calibration`, and of ``auto`` and ``ensemble``, whose
+:class:`ConformalCache` keeps one calibration of the combined forecast per horizon).
+:class:`Conformal`, per-step quantiles without pooling, is its base class and reads the
+calibrations of files saved before version 0.x of ``auto`` and ``ensemble``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from forecast.errors import ConfigError, FitError, HistoryError
 from forecast.evaluation.inner import InnerScores, inner_backtest, window_cuts, window_ratios
+from forecast.models._calibration import WINDOWS
 from forecast.models.base import BaseModel, Intervals
 from forecast.schema import Y
 
-__all__ = ["Conformal", "ConformalCache", "calibrate", "combine_points", "rescaled"]
+__all__ = [
+    "Conformal",
+    "ConformalCache",
+    "PooledConformal",
+    "calibrate",
+    "combine_points",
+    "longer_horizon",
+    "rescaled",
+]
 
 
 def combine_points(points: np.ndarray, how: str, weights: np.ndarray | None = None) -> np.ndarray:
@@ -128,6 +141,203 @@ class Conformal:
         return point + signs[:, None] * spread[rows[:, None], columns]
 
 
+class PooledConformal(Conformal):
+    """Split-conformal intervals and paths from residuals pooled across horizon steps.
+
+    Parameters
+    ----------
+    residuals : ndarray
+        Actual minus point forecast of the inner windows, shape ``(n_windows, H)``.
+    head : PooledConformal, optional
+        The fitting calibration, of a shorter horizon, whose bands the first steps keep.
+    head_scores : bool
+        Take the scores from ``head`` and only the step spreads from ``residuals``: for
+        residuals of 2 windows, whose leave-one-out scores are ratios of two errors.
+
+    Notes
+    -----
+    Step ``j``'s spread ``s_j`` is the root mean square of its residuals over the windows,
+    made non-decreasing in ``j`` (a forecast does not get surer further ahead) and extended
+    past ``H`` linearly, ``s_H * j / H`` (errors of a trend that is off grow with the step;
+    ``sqrt(j / H)``, a random walk's growth, under-covered the late steps of yearly series
+    calibrated on 1-step windows). Each residual ``e_wj`` is
+    divided by the same spread computed without its own window (leave-one-out, so a score
+    is not shrunk by its own size: with ``W`` windows an in-sample ratio never exceeds
+    ``sqrt(W)``), and the scores are the absolute values of these ratios over every window and
+    step, ``n = W * H`` values. The interval of level ``L`` at step ``j`` is the point plus or
+    minus ``s_j`` times their quantile at ``min(1, L / 100 * (n + 1) / n)``: normalised
+    nonconformity scores (Lei et al. 2018), pooled over steps. Where ``L / 100 * (n + 1) / n``
+    exceeds 1 (too few scores: the conformal interval would be unbounded, and the largest
+    score covers at most ``n / (n + 1)``), the multiplier is at least the standard normal
+    quantile ``z_{(1 + L / 100) / 2}`` (1.96 at 95): the step's spread taken as a Gaussian
+    scale, a stated floor. On simulated exchangeable normal errors growing like a random
+    walk's (3,000 trials), 5 windows of 4 steps cover 80% and 95% at 80 and 95, 3 windows of
+    4 steps 83% and 94%, 2 windows of 4 steps 85% and 93%, 5 windows of 1 step 81% and 89%,
+    2 windows of 1 step 68% and 81% (per-step scores without pooling, 5 windows of 4 steps:
+    82% and 84%).
+
+    With 2 windows each score is one window's error over the other's: a ratio of two errors,
+    as heavy-tailed as a Cauchy variable (its 95% quantile is about 12.7 for Gaussian
+    errors), so the widest of few such scores sets the 95% band. A longer horizon calibrated
+    on 2 windows (:meth:`Calibration.get`) therefore takes its step spreads from them and its
+    scores from the fitting calibration (``head_scores``), read from more windows. On a 5%
+    sample of M3's yearly and quarterly series (70 series, their hold-out; forecasts of 6 and
+    8 steps, beyond the 1- and 4-step fitting windows), calibrated MSIS at 95 fell for naive
+    (22.2 to 19.7), theta (23.3 to 22.3), drift (23.9 to 23.0), mean (31.0 to 29.2) and ets
+    (22.8 to 22.3), coverage within 1.2 points but mean's 80% (78.6 to 73.2).
+
+    A sample path follows one window's errors: one window ``w``, one sign and one cyclic shift
+    ``d`` are drawn per path and step ``j`` takes the score ``u = u_w[(j + d) mod H]``. Its
+    magnitude is then read through the intervals' rule: with ``F`` the pooled scores'
+    empirical distribution, ``p`` is drawn uniformly between ``F(|u|-)`` and ``F(|u|)`` (a
+    uniform variable, whatever the ties) and the step is ``point_j + sign(u) * sign * s_j *
+    m(p)``, where ``m(p)`` is the multiplier of the interval of coverage ``p``
+    (:meth:`multipliers`). So every step's paths fall inside the interval of every level in
+    that level's share of draws, also where the Gaussian floor widens the interval (raw
+    scores, at most the largest, would all fall inside it), and consecutive steps keep the
+    rank order of one window's errors.
+
+    References
+    ----------
+    .. [1] Lei, J., G'Sell, M., Rinaldo, A., Tibshirani, R. J. and Wasserman, L. (2018).
+       Distribution-free predictive inference for regression. JASA 113(523), 1094-1111.
+    .. [2] Stankeviciute, K., Alaa, A. M. and van der Schaar, M. (2021). Conformal time-series
+       forecasting. NeurIPS 34.
+    """
+
+    head: PooledConformal | None = None
+    """The fitting calibration, whose steps a longer horizon's calibration keeps (else None)."""
+
+    def __init__(
+        self,
+        residuals: np.ndarray,
+        head: PooledConformal | None = None,
+        head_scores: bool = False,
+    ) -> None:
+        super().__init__(residuals, radius=0)
+        if head is not None:
+            self.head = head
+        squares = self.residuals**2
+        rms = np.sqrt(np.mean(squares, axis=0))
+        positive = rms[rms > 0]
+        floor = float(positive.min()) if positive.size else 1.0
+        self.step_spread = np.maximum.accumulate(np.maximum(rms, floor))
+        windows = squares.shape[0]
+        if windows > 1:
+            others = np.sqrt((squares.sum(axis=0)[None, :] - squares) / (windows - 1))
+            others = np.maximum.accumulate(np.maximum(others, floor), axis=1)
+        else:
+            others = self.step_spread[None, :]
+        self.normalised = self.residuals / others
+        if head_scores and head is not None:
+            self.normalised = head.normalised
+
+    def spreads(self, h: int) -> np.ndarray:
+        """Spread ``s_j`` of each of ``h`` steps, extrapolated by ``j / H`` past ``H``."""
+        known = self.step_spread[:h]
+        if h <= self.horizon:
+            return known
+        steps = np.arange(self.horizon + 1, h + 1)
+        return np.concatenate([known, self.step_spread[-1] * steps / self.horizon])
+
+    def pooled_scores(self) -> np.ndarray:
+        """Return the ``n = W * H`` pooled scores ``|u|`` in ascending order."""
+        return np.sort(np.abs(self.normalised).ravel())
+
+    def scores(self, h: int) -> np.ndarray:
+        """Scores of each step, shape ``(h, n)``: the pooled ``|u|`` times the step's spread."""
+        return self.spreads(h)[:, None] * self.pooled_scores()[None, :]
+
+    def multipliers(self, coverage: np.ndarray) -> np.ndarray:
+        """Multiplier of the step's spread that covers each ``coverage`` in [0, 1).
+
+        The pooled scores' quantile at ``min(1, p * (n + 1) / n)``, and where
+        ``p * (n + 1) / n`` exceeds 1 at least the standard normal quantile ``z_{(1 + p) / 2}``
+        (see the class notes): the one rule of the intervals and the paths.
+        """
+        pooled = self.pooled_scores()
+        n = pooled.size
+        coverage = np.asarray(coverage, dtype=float)
+        rank = coverage * (n + 1) / n
+        read = np.quantile(pooled, np.minimum(1.0, rank))
+        gaussian = norm.ppf(0.5 + np.minimum(coverage, 1.0) / 2.0)
+        out: np.ndarray = np.where(rank > 1, np.maximum(read, gaussian), read)
+        return out
+
+    def half_widths(self, coverage: np.ndarray) -> np.ndarray:
+        """Half-width of the band covering ``coverage`` (shape ``(..., h)``) at each step.
+
+        The step's spread times :meth:`multipliers`; with a :attr:`head`, its first steps are
+        the head's half-widths, and every later step's is at least the head's last step's at
+        the same coverage (so half-widths never shrink with the step at any coverage).
+        """
+        coverage = np.asarray(coverage, dtype=float)
+        widths: np.ndarray = self.spreads(coverage.shape[-1]) * self.multipliers(coverage)
+        if self.head is not None:
+            k = min(coverage.shape[-1], self.head.horizon)
+            widths[..., :k] = self.head.half_widths(coverage[..., :k])
+            last = self.head.spreads(k)[-1] * self.head.multipliers(coverage[..., k:])
+            widths[..., k:] = np.maximum(widths[..., k:], last)
+        return widths
+
+    def intervals(self, point: np.ndarray, levels: Sequence[float]) -> Intervals:
+        """Intervals of each level around ``point`` (length ``h``)."""
+        out: Intervals = {}
+        for level in levels:
+            width = self.half_widths(np.full(len(point), level / 100.0))
+            out[level] = (point - width, point + width)
+        return out
+
+    def paths(self, point: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Draw ``n`` sample paths ``(n, h)`` whose every step matches the intervals."""
+        h = len(point)
+        windows, horizon = self.normalised.shape
+        rows = rng.integers(windows, size=n)
+        signs = rng.choice(np.array([-1.0, 1.0]), size=n)
+        shifts = rng.integers(horizon, size=n)
+        columns = (np.arange(h)[None, :] + shifts[:, None]) % horizon
+        draws = self.normalised[rows[:, None], columns]
+        pooled = self.pooled_scores()
+        below = np.searchsorted(pooled, np.abs(draws), side="left")
+        upto = np.searchsorted(pooled, np.abs(draws), side="right")
+        coverage = (below + rng.uniform(size=draws.shape) * (upto - below)) / pooled.size
+        direction = np.where(draws < 0, -1.0, 1.0) * signs[:, None]
+        return point + direction * self.half_widths(coverage)
+
+
+def longer_horizon(
+    base: Conformal, find: Callable[[int], np.ndarray | None], n_windows: int
+) -> Conformal:
+    """Return the calibration of a forecast longer than ``base``'s horizon.
+
+    Parameters
+    ----------
+    base : Conformal
+        The calibration made while fitting.
+    find : callable
+        ``find(w)`` returns the residuals of ``w`` inner windows of the longer horizon, shape
+        ``(w, h)``, or None where the training data has no room for them (or a model failed).
+    n_windows : int
+        The fitting calibration's windows: ``find`` is tried with as many, then fewer,
+        down to 2 (:data:`~forecast.models._calibration.WINDOWS`).
+
+    Returns
+    -------
+    Conformal
+        A :class:`PooledConformal` of the first windows found, keeping ``base``'s bands on
+        ``base``'s steps (its ``head``), with ``base``'s scores where only 2 windows were
+        found (fewer than ``min(3, n_windows)``: two windows' scores are ratios of two
+        errors); ``base`` itself where none were found, whose bands are then extrapolated.
+    """
+    for windows in (w for w in WINDOWS if 0 < w <= max(n_windows, 0)):
+        found = find(windows)
+        if found is not None:
+            head = base if isinstance(base, PooledConformal) else None
+            few = len(found) < min(3, n_windows)
+            return PooledConformal(found, head, head_scores=few)
+    return base
+
+
 def calibrate(
     data: pd.DataFrame,
     members: Sequence[tuple[str, BaseModel]],
@@ -136,12 +346,12 @@ def calibrate(
     seasonal_period: int,
     how: str = "median",
     weights: np.ndarray | None = None,
-) -> Conformal | None:
+) -> PooledConformal | None:
     """Conformal calibration of the combination ``how`` of ``members`` on horizon ``h``.
 
-    Runs :func:`inner_backtest` on ``data`` (training data only) and returns the residuals of
-    the combined point forecasts, or None when the data has no room for the windows or a
-    member fails in one of them.
+    Runs :func:`inner_backtest` on ``data`` (training data only) and returns the
+    :class:`PooledConformal` of the combined point forecasts' residuals (:func:`rescaled`), or
+    None when the data has no room for the windows or a member fails in one of them.
     """
     try:
         scores = inner_backtest(data, members, h, n_windows, seasonal_period)
@@ -150,7 +360,9 @@ def calibrate(
     if scores.errors:
         return None
     points = np.stack([scores.forecasts[label] for label, _ in members])
-    return Conformal(rescaled(data, scores, combine_points(points, how, weights), seasonal_period))
+    return PooledConformal(
+        rescaled(data, scores, combine_points(points, how, weights), seasonal_period)
+    )
 
 
 def rescaled(
@@ -216,20 +428,22 @@ class ConformalCache:
         return self.base is not None
 
     def get(self, h: int) -> Conformal:
-        """Return the calibration used for a forecast of ``h`` steps."""
+        """Return the calibration of a forecast of ``h`` steps (see :func:`longer_horizon`)."""
         if self.base is None:
             raise FitError("this model has no conformal calibration.")
         if h <= self.base.horizon:
             return self.base
         if h not in self._by_horizon:
-            found = calibrate(
-                self.data,
-                self.members,
-                h,
-                self.n_windows,
-                self.seasonal_period,
-                self.how,
-                self.weights,
-            )
-            self._by_horizon[h] = found or self.base
+            self._by_horizon[h] = longer_horizon(self.base, self._residuals(h), self.n_windows)
         return self._by_horizon[h]
+
+    def _residuals(self, h: int) -> Callable[[int], np.ndarray | None]:
+        """Residuals of the combined forecast in ``w`` inner windows of ``h`` steps (or None)."""
+
+        def find(windows: int) -> np.ndarray | None:
+            found = calibrate(
+                self.data, self.members, h, windows, self.seasonal_period, self.how, self.weights
+            )
+            return None if found is None else found.residuals
+
+        return find

@@ -41,6 +41,7 @@ __all__ = [
     "CALIBRATE_CHOICES",
     "WINDOWS",
     "calibration_method",
+    "calibration_plans",
     "fit_calibration",
     "with_calibrate_keyword",
 ]
@@ -87,6 +88,30 @@ at a higher MSIS (16.0 -> 22.3). Inside inner backtests the default is off
 
 WINDOWS: tuple[int, ...] = (5, 4, 3, 2)
 """Numbers of inner windows tried, most first, until the training data has room for them."""
+
+
+def calibration_plans(room: int, h: int, n_windows: int) -> list[tuple[int, int]]:
+    """Return the inner backtests a calibration tries, in order, as ``(windows, steps)``.
+
+    ``n_windows`` windows, then fewer (:data:`WINDOWS`, down to 2), each of ``h`` steps or
+    as many as ``room`` observations (the series' length less the fewest a fit needs) hold
+    for that many windows; plans without a whole step are left out. ``calibrate=`` of every
+    model (``n_windows=5``, ``h`` one season) and ``auto``'s and ``ensemble``'s calibrations
+    try the same plans.
+
+    Examples
+    --------
+    >>> calibration_plans(room=20, h=4, n_windows=5)
+    [(5, 4), (4, 4), (3, 4), (2, 4)]
+    >>> calibration_plans(room=7, h=4, n_windows=3)
+    [(3, 2), (2, 3)]
+    """
+    plans = []
+    for windows in (n_windows, *(w for w in WINDOWS if w < n_windows)):
+        steps = min(h, room // windows) if windows > 0 else 0
+        if steps >= 1:
+            plans.append((windows, steps))
+    return plans
 
 
 def calibration_method(model: str, value: object) -> str | None:
@@ -181,10 +206,7 @@ def fit_calibration(
     series = data[[UNIQUE_ID, DS, Y]].reset_index(drop=True)
     season = int(model.seasonal_period_)
     room = len(series) - max(model.capabilities.min_history, 2)
-    for n_windows in WINDOWS:
-        h = min(max(season, 1), room // n_windows)
-        if h < 1:
-            continue
+    for n_windows, h in calibration_plans(room, max(season, 1), WINDOWS[0]):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ForecastWarning)
             found = Calibration.fit(series, member, h, n_windows, season)

@@ -5,8 +5,8 @@ By default ``auto`` fits ``ets``, ``arima`` (on series of 50 observations or mor
 points, of interval bounds and of the quantiles of sample paths); no inner backtest runs.
 Given ``candidates``, it instead chooses among them per series by an inner backtest on the
 training data (so it can itself be backtested without leakage), whose errors can also
-calibrate the intervals (split-conformal by horizon step, :class:`Conformal`), which
-``ensemble`` uses as well.
+calibrate the intervals (split-conformal, :class:`PooledConformal`, the rule of every
+calibrated model), which ``ensemble`` uses as well.
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ from forecast.errors import CapabilityError, ConfigError, FitError, ForecastErro
 from forecast.evaluation.conformal import (
     Conformal,
     ConformalCache,
+    PooledConformal,
     calibrate,
     combine_points,
     rescaled,
 )
 from forecast.evaluation.inner import InnerScores, inner_backtest
+from forecast.models._calibration import calibration_plans
 from forecast.models._params import check_choice
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import get, register
@@ -38,6 +40,7 @@ __all__ = [
     "Conformal",
     "ConformalCache",
     "InnerScores",
+    "PooledConformal",
     "build_candidates",
     "calibrate",
     "combine_points",
@@ -117,7 +120,7 @@ class Auto(BaseModel):
         the best alone.
     calibrate : bool
         Conformal intervals and sample paths from the inner backtest's errors of the combined
-        or chosen forecast (see :class:`Conformal`); False (the default) combines the members'
+        or chosen forecast (see :class:`PooledConformal`); False (the default) combines the members'
         own intervals and paths (or uses the chosen candidate's).
     member_min_history : mapping of str to int, optional
         Fewest observations for a member (by label) to join the combination; a shorter
@@ -206,12 +209,13 @@ class Auto(BaseModel):
     When that final fit fails, the next best is used alone.
 
     With ``calibrate``, the residuals of the combined or chosen forecast in ``n_windows``
-    inner windows give split-conformal intervals by horizon step (:class:`Conformal`): the
-    point forecast plus or minus the empirical quantiles of the absolute residuals of each
-    step, and sample paths made of the point plus one inner window's residual vector with a
-    random sign. A forecast longer than the inner ``h`` is calibrated on its own inner
-    backtest of that length when the training data has room for it. Everything is computed
-    from the training data only.
+    inner windows give split-conformal intervals and paths by the rule of every calibrated
+    model (:class:`PooledConformal`: each step's errors over that step's spread, pooled over
+    steps and windows, with the finite-sample correction and a Gaussian floor where the
+    scores are too few). A forecast longer than the inner ``h`` is calibrated on its own inner
+    windows of that length when the training data has room for them, keeping the bands of
+    the first ``h`` steps (:func:`~forecast.evaluation.conformal.longer_horizon`). Everything
+    is computed from the training data only.
 
     References
     ----------
@@ -382,20 +386,29 @@ class Auto(BaseModel):
     def _combined_calibration(
         self, series: pd.DataFrame, members: list[tuple[str, BaseModel]]
     ) -> Conformal | None:
-        """Conformal residuals of the combined forecast in the inner windows, if it has room."""
+        """Conformal residuals of the combined forecast in the inner windows, if it has room.
+
+        The plans of :func:`~forecast.models._calibration.calibration_plans` are tried in
+        order (``n_windows`` windows of ``h`` steps, then fewer and shorter ones); the first
+        in which every member forecasts calibrates, and ``scores_`` is its inner backtest.
+        """
         h = int(self.h or max(self.seasonal_period_, 1))
-        try:
-            self.scores_ = inner_backtest(series, members, h, self.n_windows, self.seasonal_period_)
-        except HistoryError as err:
-            self.params_["calibration"] = f"off: {err}"
-            return None
-        failed = dict(self.scores_.errors)
-        if failed:
-            self.params_["calibration"] = f"off: members failed in an inner window: {failed}"
-            return None
-        points = np.stack([self.scores_.forecasts[label] for label, _ in members])
-        combined = combine_points(points, self.combine)
-        return Conformal(rescaled(series, self.scores_, combined, self.seasonal_period_))
+        why = f"{len(series)} observations leave no room for 2 inner windows"
+        for windows, steps in calibration_plans(len(series) - 2, h, self.n_windows):
+            try:
+                scores = inner_backtest(series, members, steps, windows, self.seasonal_period_)
+            except HistoryError as err:
+                why = str(err)
+                continue
+            if scores.errors:
+                why = f"members failed in an inner window: {dict(scores.errors)}"
+                continue
+            self.scores_ = scores
+            points = np.stack([scores.forecasts[label] for label, _ in members])
+            combined = combine_points(points, self.combine)
+            return PooledConformal(rescaled(series, scores, combined, self.seasonal_period_))
+        self.params_["calibration"] = f"off: {why}"
+        return None
 
     def _predict_combination(
         self, h: int, levels: tuple[float, ...]
@@ -467,7 +480,7 @@ class Auto(BaseModel):
         base = None
         if self.calibrate:
             points = np.stack([scores.forecasts[label] for label in selected])
-            base = Conformal(
+            base = PooledConformal(
                 rescaled(series, scores, combine_points(points, "median"), self.seasonal_period_)
             )
         self.conformal_ = ConformalCache(

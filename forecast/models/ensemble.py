@@ -10,8 +10,15 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, FitError, ForecastError, HistoryError
-from forecast.evaluation.conformal import Conformal, ConformalCache, combine_points, rescaled
+from forecast.evaluation.conformal import (
+    ConformalCache,
+    PooledConformal,
+    calibrate,
+    combine_points,
+    rescaled,
+)
 from forecast.evaluation.inner import InnerScores, inner_backtest
+from forecast.models._calibration import calibration_plans
 from forecast.models._covariates import bind
 from forecast.models.auto import build_candidates
 from forecast.models.base import BaseModel, Capabilities, Intervals, quantile_intervals
@@ -46,7 +53,8 @@ class Ensemble(BaseModel):
         :class:`~forecast.models.auto.Auto`): ``n_windows`` windows of ``h`` steps.
     calibrate : bool
         Conformal intervals and paths from the inner backtest's errors of the combined forecast
-        (see :class:`~forecast.models.auto.Conformal`); False pools the members' paths.
+        (see :class:`~forecast.evaluation.conformal.PooledConformal`); False pools the
+        members' paths.
     n_paths : int
         Sample paths behind the pooled intervals.
     seed : int
@@ -75,9 +83,9 @@ class Ensemble(BaseModel):
     -----
     With ``calibrate`` (the default), ``n_windows`` inner windows of ``h`` steps cut from the
     training data give the residuals of the combined point forecast (median, mean or weighted,
-    as the final forecast), and the intervals are the point plus or minus the empirical
-    quantiles of each step's absolute residuals; sample paths are the point plus one window's
-    residual vector with a random sign (:class:`~forecast.models.auto.Conformal`). A forecast
+    as the final forecast), and the intervals and paths follow the rule of every calibrated
+    model (:class:`~forecast.evaluation.conformal.PooledConformal`: each step's errors over
+    that step's spread, pooled over steps and windows). A forecast
     longer than ``h`` is calibrated on its own inner windows of that length when the training
     data has room for them.
 
@@ -195,18 +203,40 @@ class Ensemble(BaseModel):
             ]
         weights = np.array([self.weights_[label] for label, _ in members])
         base = None
-        if (
-            self.calibrate
-            and scores is not None
-            and not any(label in scores.errors for label, _ in members)
-        ):
-            points = np.stack([scores.forecasts[label] for label, _ in members])
-            combined = combine_points(points, self.combine, weights)
-            base = Conformal(rescaled(series, scores, combined, self.seasonal_period_))
+        if self.calibrate:
+            base = self._calibration(series, members, weights, h, scores)
         self.conformal_ = ConformalCache(
             base, series, members, self.n_windows, self.seasonal_period_, self.combine, weights
         )
         self.calibrated_ = bool(self.conformal_)
+
+    def _calibration(
+        self,
+        series: pd.DataFrame,
+        members: list[tuple[str, BaseModel]],
+        weights: np.ndarray,
+        h: int,
+        scores: InnerScores | None,
+    ) -> PooledConformal | None:
+        """Return the combined forecast's calibration, or None where no inner windows fit.
+
+        From ``scores`` when every member forecast in them, else from the first plan of
+        :func:`~forecast.models._calibration.calibration_plans` that has room (fewer and
+        shorter windows).
+        """
+        if scores is not None and not any(label in scores.errors for label, _ in members):
+            points = np.stack([scores.forecasts[label] for label, _ in members])
+            combined = combine_points(points, self.combine, weights)
+            return PooledConformal(rescaled(series, scores, combined, self.seasonal_period_))
+        for windows, steps in calibration_plans(len(series) - 2, h, self.n_windows):
+            if (windows, steps) == (self.n_windows, h):
+                continue  # the inner backtest above
+            found = calibrate(
+                series, members, steps, windows, self.seasonal_period_, self.combine, weights
+            )
+            if found is not None:
+                return found
+        return None
 
     def _bind_covariates(self, data: pd.DataFrame, members: list[tuple[str, BaseModel]]) -> None:
         """Bind the members that take covariates to the history's covariates.

@@ -45,7 +45,7 @@ from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import BaseOffset
 
 from forecast.errors import ModelFileError
-from forecast.evaluation.conformal import Conformal, ConformalCache
+from forecast.evaluation.conformal import Conformal, ConformalCache, PooledConformal
 from forecast.evaluation.inner import InnerScores
 from forecast.models._curve_uncertainty import Profile
 from forecast.models._curvefit import CurveFit, CurveProblem
@@ -67,13 +67,13 @@ RECORDS: dict[str, type] = {
     "curve_profile": Profile,
     "conformal": Conformal,
     "conformal_cache": ConformalCache,
+    "pooled_conformal": PooledConformal,
     "inner_scores": InnerScores,
 }
 """The package's record classes a file may hold, by the name the file uses."""
 
 _LATER_RECORDS = {
     "calibration": ("forecast.evaluation.calibration", "Calibration"),
-    "pooled_conformal": ("forecast.evaluation.calibration", "PooledConformal"),
     "inflated_calibration": ("forecast.evaluation.calibration", "InflatedCalibration"),
 }
 """Record classes of modules that newer versions of the package have: this table, never a

@@ -178,13 +178,11 @@ def test_calibrated_auto_paths_agree_with_its_intervals_and_repeat_by_seed(daily
     paths = model.sample(7, 4000, seed=1)
     assert paths.shape == (4000, 7)
     np.testing.assert_array_equal(paths, model.sample(7, 4000, seed=1))
-    point = model.predict(7, levels=())["yhat"].to_numpy()
-    scores = model.conformal_.get(7).scores(7)
-    for level in (50, 80):  # the paths' percentiles are those of the pooled scores, uncorrected
-        width = np.quantile(scores, level / 100, axis=1)
-        lo, hi = np.quantile(paths, [0.5 - level / 200, 0.5 + level / 200], axis=0)
-        np.testing.assert_allclose(hi - point, width, rtol=0.1, atol=0.05 * scores.max())
-        np.testing.assert_allclose(point - lo, width, rtol=0.1, atol=0.05 * scores.max())
+    frame = model.predict(7, levels=(50, 80))
+    for level in (50, 80):  # every step of the paths falls inside the L% band in L% of draws
+        lo, hi = frame[f"yhat_lo_{level}"].to_numpy(), frame[f"yhat_hi_{level}"].to_numpy()
+        inside = ((paths >= lo) & (paths <= hi)).mean(axis=0)
+        np.testing.assert_allclose(inside, level / 100, atol=0.03)
 
 
 def test_calibrated_auto_residuals_are_those_of_its_inner_backtest(daily_series):
@@ -225,6 +223,23 @@ def test_bad_calibration_parameters_raise():
         fc.models.get("auto", candidates=FAST, combine_within=-0.1)
     with pytest.raises(ConfigError, match="calibrate"):
         fc.models.get("auto", candidates=FAST, calibrate="yes")
+
+
+def test_a_calibrated_combination_of_a_short_series_uses_fewer_shorter_windows():
+    t = np.arange(20.0)
+    df = pd.DataFrame(
+        {"unique_id": "s", "ds": pd.date_range("2024-01-01", periods=20), "y": 50 + t + t % 3}
+    )
+    members = ["naive", "drift"]
+    model = fc.models.get("auto", members=members, calibrate=True, h=7).fit(df)
+    # 3 windows of 7 days do not fit in 20; 3 of 6 leave 2 observations, drift needs 3
+    assert model.calibrated_ and model.scores_.actuals.shape == (2, 7)
+    assert model.conformal_.base.residuals.shape == (2, 7)
+    frame = model.predict(7, levels=(80, 95))
+    assert (frame["yhat_lo_95"] <= frame["yhat_lo_80"]).all()
+    assert (frame["yhat_hi_95"] >= frame["yhat_hi_80"]).all()
+    tiny = fc.models.get("auto", members=["naive", "ets"], calibrate=True, h=7).fit(df.iloc[:4])
+    assert not tiny.calibrated_ and tiny.params_["calibration"].startswith("off: ")
 
 
 # ------------------------------------------------------------------------------ combination

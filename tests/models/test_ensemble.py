@@ -8,7 +8,7 @@ import pytest
 
 import forecast as fc
 from forecast.errors import ConfigError, FitError
-from forecast.models.auto import Conformal
+from forecast.evaluation.conformal import PooledConformal
 
 FAST = ["naive", "seasonal_naive", "drift"]
 
@@ -119,7 +119,7 @@ def test_calibrated_intervals_come_from_the_combined_forecasts_inner_residuals(d
     expected = (scores.actuals - combined) * current / scores.scales[:, None]
     np.testing.assert_allclose(model.conformal_.base.residuals, expected)
     frame = model.predict(7, levels=(50, 80, 95))
-    lo, hi = Conformal(expected).intervals(frame["yhat"].to_numpy(), (80,))[80]
+    lo, hi = PooledConformal(expected).intervals(frame["yhat"].to_numpy(), (80,))[80]
     np.testing.assert_allclose(frame["yhat_lo_80"], lo)
     np.testing.assert_allclose(frame["yhat_hi_80"], hi)
     assert (frame["yhat_lo_95"] <= frame["yhat_lo_80"]).all() and (
@@ -138,11 +138,24 @@ def test_calibrated_paths_have_the_shape_asked_and_repeat_by_seed(daily_series):
     assert not np.array_equal(paths, model.sample(10, 300, seed=5))
 
 
-def test_too_short_for_the_calibration_windows_falls_back_to_pooled_paths():
+def test_a_series_short_for_the_calibration_windows_calibrates_on_fewer_shorter_ones():
     df = pd.DataFrame(
         {"unique_id": "s", "ds": pd.date_range("2024-01-01", periods=15), "y": np.arange(15.0) + 1}
     )
     model = fc.models.get("ensemble", members=["naive", "drift"]).fit(df)
-    assert not model.calibrated_
+    # 5 windows of 7 days do not fit in 15; the first plan that does is 5 windows of 2 days
+    assert model.calibrated_
+    assert model.conformal_.base.residuals.shape == (5, 2)
     pooled = fc.models.get("ensemble", members=["naive", "drift"], calibrate=False).fit(df)
+    assert not pooled.calibrated_
+
+
+def test_too_short_for_any_calibration_windows_falls_back_to_pooled_paths():
+    df = pd.DataFrame(
+        {"unique_id": "s", "ds": pd.date_range("2024-01-01", periods=4), "y": [1.0, 2.0, 4.0, 5.0]}
+    )
+    # 2 windows of 1 step leave 2 and 3 observations to fit on; ets needs 3
+    model = fc.models.get("ensemble", members=["naive", "ets"]).fit(df)
+    assert not model.calibrated_
+    pooled = fc.models.get("ensemble", members=["naive", "ets"], calibrate=False).fit(df)
     pd.testing.assert_frame_equal(model.predict(5), pooled.predict(5))
