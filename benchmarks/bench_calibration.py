@@ -1,6 +1,7 @@
 """Coverage, width and MSIS of every single-series model, with and without ``calibrate``.
 
-For each registered single-series model, this script backtests the model as registered
+For each registered single-series model (``auto`` and ``ensemble`` included: their
+``calibrate`` follows the same rule), this script backtests the model with its own intervals
 (``calibrate=False``) and calibrated (``calibrate=True``: split-conformal intervals from inner
 backtests on each window's training data only, :mod:`forecast.models._calibration`) on
 
@@ -48,7 +49,6 @@ from bench_backtest import DATA, JOBS, load  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "bench_calibration_results.csv"
 LEVELS = (80, 95)
-OWN_CALIBRATE = {"auto", "ensemble"}
 GROUPS = ("backtest", "social", "market", "m3")
 M3_SAMPLE = 0.1
 MARKETS = 25
@@ -202,7 +202,7 @@ def main() -> None:
     parser.add_argument("--summary", action="store_true", help="and the mean over groups")
     args = parser.parse_args()
     if not args.table:
-        names = args.models or [m for m in single_series_models() if m not in OWN_CALIBRATE]
+        names = args.models or single_series_models()
         store(run(args.groups, names, args.m3_sample, args.markets))
     results = pd.read_csv(RESULTS)
     print(table(results))
