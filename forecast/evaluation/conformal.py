@@ -19,7 +19,7 @@ from scipy.stats import norm
 
 from forecast.errors import ConfigError, FitError, HistoryError
 from forecast.evaluation.inner import InnerScores, inner_backtest, window_cuts, window_ratios
-from forecast.models._calibration import WINDOWS
+from forecast.models._calibration import WINDOWS, calibration_plans
 from forecast.models.base import BaseModel, Intervals
 from forecast.schema import Y
 
@@ -28,6 +28,7 @@ __all__ = [
     "ConformalCache",
     "PooledConformal",
     "calibrate",
+    "calibrate_combination",
     "combine_points",
     "longer_horizon",
     "rescaled",
@@ -363,6 +364,46 @@ def calibrate(
     return PooledConformal(
         rescaled(data, scores, combine_points(points, how, weights), seasonal_period)
     )
+
+
+def calibrate_combination(
+    data: pd.DataFrame,
+    members: Sequence[tuple[str, BaseModel]],
+    h: int,
+    n_windows: int,
+    seasonal_period: int,
+    how: str = "median",
+    weights: np.ndarray | None = None,
+) -> tuple[PooledConformal | None, InnerScores | None, str]:
+    """Calibrate the combination ``how`` of ``members`` on the first inner backtest that fits.
+
+    The plans of :func:`~forecast.models._calibration.calibration_plans` are tried in order:
+    ``n_windows`` windows of ``h`` steps, then fewer (down to 2) of as many steps as the
+    series has room for, leaving every member its fewest observations (``min_history``) in
+    the first window's training data. The first plan in which every member forecasts every
+    window calibrates.
+
+    Returns
+    -------
+    (PooledConformal or None, InnerScores or None, str)
+        The calibration of the combined point forecasts' residuals (:func:`rescaled`) and
+        the inner backtest it came from; or None, None and why no plan calibrated.
+    """
+    fewest = max([2, *(model.capabilities.min_history for _, model in members)])
+    why = f"{len(data)} observations leave no room for 2 inner windows after {fewest}"
+    for windows, steps in calibration_plans(len(data) - fewest, h, n_windows):
+        try:
+            scores = inner_backtest(data, members, steps, windows, seasonal_period)
+        except HistoryError as err:
+            why = str(err)
+            continue
+        if scores.errors:
+            why = f"members failed in an inner window: {dict(scores.errors)}"
+            continue
+        points = np.stack([scores.forecasts[label] for label, _ in members])
+        combined = combine_points(points, how, weights)
+        return PooledConformal(rescaled(data, scores, combined, seasonal_period)), scores, why
+    return None, None, why
 
 
 def rescaled(

@@ -43,6 +43,7 @@ __all__ = [
     "calibration_method",
     "calibration_plans",
     "fit_calibration",
+    "warn_uncalibrated",
     "with_calibrate_keyword",
 ]
 
@@ -147,12 +148,20 @@ def calibration_method(model: str, value: object) -> str | None:
     return "conformal" if value in (True, "conformal") else None
 
 
-def _warn(model: BaseModel, uid: str, why: str, instead: str) -> None:
+def warn_uncalibrated(name: str, uid: str, why: str, instead: str, stacklevel: int = 4) -> None:
+    """Warn (:class:`~forecast.ForecastWarning`) that model ``name`` could not calibrate ``uid``.
+
+    The one message of every model: the series, why, and what is used instead.
+    """
     warnings.warn(
-        f"model {model.name!r}: no calibration for series {uid!r}: {why}; {instead}.",
+        f"model {name!r}: no calibration for series {uid!r}: {why}; {instead}.",
         ForecastWarning,
-        stacklevel=4,
+        stacklevel=stacklevel,
     )
+
+
+def _warn(model: BaseModel, uid: str, why: str, instead: str) -> None:
+    warn_uncalibrated(model.name, uid, why, instead, stacklevel=5)
 
 
 _OWN = "its own intervals and paths are used uncalibrated"

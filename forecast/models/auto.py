@@ -18,17 +18,18 @@ import numpy as np
 import pandas as pd
 
 from forecast.engine.specs import label_models
-from forecast.errors import CapabilityError, ConfigError, FitError, ForecastError, HistoryError
+from forecast.errors import CapabilityError, ConfigError, FitError, ForecastError
 from forecast.evaluation.conformal import (
     Conformal,
     ConformalCache,
     PooledConformal,
     calibrate,
+    calibrate_combination,
     combine_points,
     rescaled,
 )
 from forecast.evaluation.inner import InnerScores, inner_backtest
-from forecast.models._calibration import calibration_plans
+from forecast.models._calibration import warn_uncalibrated
 from forecast.models._params import check_choice
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import get, register
@@ -47,6 +48,9 @@ __all__ = [
     "rescaled",
     "inner_backtest",
 ]
+
+UNCALIBRATED_COMBINATION = "the members' own intervals and paths are combined uncalibrated"
+"""What ``auto`` uses where its calibration found no inner windows (it warns and says so)."""
 
 DEFAULT_MEMBERS: tuple[str, ...] = ("ets", "arima", "dotm")
 """Members of ``auto``'s combination when neither members nor candidates are given."""
@@ -386,29 +390,20 @@ class Auto(BaseModel):
     def _combined_calibration(
         self, series: pd.DataFrame, members: list[tuple[str, BaseModel]]
     ) -> Conformal | None:
-        """Conformal residuals of the combined forecast in the inner windows, if it has room.
+        """Calibrate the combined forecast (:func:`calibrate_combination`), or warn and say why.
 
-        The plans of :func:`~forecast.models._calibration.calibration_plans` are tried in
-        order (``n_windows`` windows of ``h`` steps, then fewer and shorter ones); the first
-        in which every member forecasts calibrates, and ``scores_`` is its inner backtest.
+        ``scores_`` is the inner backtest the calibration came from.
         """
         h = int(self.h or max(self.seasonal_period_, 1))
-        why = f"{len(series)} observations leave no room for 2 inner windows"
-        for windows, steps in calibration_plans(len(series) - 2, h, self.n_windows):
-            try:
-                scores = inner_backtest(series, members, steps, windows, self.seasonal_period_)
-            except HistoryError as err:
-                why = str(err)
-                continue
-            if scores.errors:
-                why = f"members failed in an inner window: {dict(scores.errors)}"
-                continue
-            self.scores_ = scores
-            points = np.stack([scores.forecasts[label] for label, _ in members])
-            combined = combine_points(points, self.combine)
-            return PooledConformal(rescaled(series, scores, combined, self.seasonal_period_))
-        self.params_["calibration"] = f"off: {why}"
-        return None
+        found, scores, why = calibrate_combination(
+            series, members, h, self.n_windows, self.seasonal_period_, self.combine
+        )
+        if found is None:
+            self.params_["calibration"] = f"off: {why}"
+            warn_uncalibrated(self.name, str(self.series_id_), why, UNCALIBRATED_COMBINATION)
+            return None
+        self.scores_ = scores
+        return found
 
     def _predict_combination(
         self, h: int, levels: tuple[float, ...]

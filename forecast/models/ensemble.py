@@ -13,12 +13,12 @@ from forecast.errors import ConfigError, FitError, ForecastError, HistoryError
 from forecast.evaluation.conformal import (
     ConformalCache,
     PooledConformal,
-    calibrate,
+    calibrate_combination,
     combine_points,
     rescaled,
 )
 from forecast.evaluation.inner import InnerScores, inner_backtest
-from forecast.models._calibration import calibration_plans
+from forecast.models._calibration import warn_uncalibrated
 from forecast.models._covariates import bind
 from forecast.models.auto import build_candidates
 from forecast.models.base import BaseModel, Capabilities, Intervals, quantile_intervals
@@ -218,25 +218,27 @@ class Ensemble(BaseModel):
         h: int,
         scores: InnerScores | None,
     ) -> PooledConformal | None:
-        """Return the combined forecast's calibration, or None where no inner windows fit.
+        """Return the combined forecast's calibration, or warn and return None.
 
-        From ``scores`` when every member forecast in them, else from the first plan of
-        :func:`~forecast.models._calibration.calibration_plans` that has room (fewer and
-        shorter windows).
+        From ``scores`` when every member forecast in them, else from the first inner
+        backtest of :func:`~forecast.evaluation.conformal.calibrate_combination` that fits
+        (fewer and shorter windows).
         """
         if scores is not None and not any(label in scores.errors for label, _ in members):
             points = np.stack([scores.forecasts[label] for label, _ in members])
             combined = combine_points(points, self.combine, weights)
             return PooledConformal(rescaled(series, scores, combined, self.seasonal_period_))
-        for windows, steps in calibration_plans(len(series) - 2, h, self.n_windows):
-            if (windows, steps) == (self.n_windows, h):
-                continue  # the inner backtest above
-            found = calibrate(
-                series, members, steps, windows, self.seasonal_period_, self.combine, weights
+        found, _, why = calibrate_combination(
+            series, members, h, self.n_windows, self.seasonal_period_, self.combine, weights
+        )
+        if found is None:
+            warn_uncalibrated(
+                self.name,
+                str(self.series_id_),
+                why,
+                "its intervals are the percentiles of the members' pooled paths, uncalibrated",
             )
-            if found is not None:
-                return found
-        return None
+        return found
 
     def _bind_covariates(self, data: pd.DataFrame, members: list[tuple[str, BaseModel]]) -> None:
         """Bind the members that take covariates to the history's covariates.

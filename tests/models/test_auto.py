@@ -232,13 +232,14 @@ def test_a_calibrated_combination_of_a_short_series_uses_fewer_shorter_windows()
     )
     members = ["naive", "drift"]
     model = fc.models.get("auto", members=members, calibrate=True, h=7).fit(df)
-    # 3 windows of 7 days do not fit in 20; 3 of 6 leave 2 observations, drift needs 3
-    assert model.calibrated_ and model.scores_.actuals.shape == (2, 7)
-    assert model.conformal_.base.residuals.shape == (2, 7)
+    # 3 windows of 7 days do not fit in 20 with the 3 observations drift needs before them
+    assert model.calibrated_ and model.scores_.actuals.shape == (3, 5)
+    assert model.conformal_.base.residuals.shape == (3, 5)
     frame = model.predict(7, levels=(80, 95))
     assert (frame["yhat_lo_95"] <= frame["yhat_lo_80"]).all()
     assert (frame["yhat_hi_95"] >= frame["yhat_hi_80"]).all()
-    tiny = fc.models.get("auto", members=["naive", "ets"], calibrate=True, h=7).fit(df.iloc[:4])
+    with pytest.warns(fc.ForecastWarning, match=r"'auto': no calibration for series 's'"):
+        tiny = fc.models.get("auto", members=["naive", "ets"], calibrate=True, h=7).fit(df.iloc[:4])
     assert not tiny.calibrated_ and tiny.params_["calibration"].startswith("off: ")
 
 

@@ -155,7 +155,8 @@ def test_too_short_for_any_calibration_windows_falls_back_to_pooled_paths():
         {"unique_id": "s", "ds": pd.date_range("2024-01-01", periods=4), "y": [1.0, 2.0, 4.0, 5.0]}
     )
     # 2 windows of 1 step leave 2 and 3 observations to fit on; ets needs 3
-    model = fc.models.get("ensemble", members=["naive", "ets"]).fit(df)
+    with pytest.warns(fc.ForecastWarning, match=r"'ensemble': no calibration for series 's'"):
+        model = fc.models.get("ensemble", members=["naive", "ets"]).fit(df)
     assert not model.calibrated_
     pooled = fc.models.get("ensemble", members=["naive", "ets"], calibrate=False).fit(df)
     pd.testing.assert_frame_equal(model.predict(5), pooled.predict(5))
