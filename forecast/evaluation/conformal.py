@@ -354,16 +354,28 @@ def calibrate(
     :class:`PooledConformal` of the combined point forecasts' residuals (:func:`rescaled`), or
     None when the data has no room for the windows or a member fails in one of them.
     """
+    return _one_plan(data, members, h, n_windows, seasonal_period, how, weights)[0]
+
+
+def _one_plan(
+    data: pd.DataFrame,
+    members: Sequence[tuple[str, BaseModel]],
+    h: int,
+    n_windows: int,
+    seasonal_period: int,
+    how: str,
+    weights: np.ndarray | None,
+) -> tuple[PooledConformal | None, InnerScores | None, str]:
+    """Calibrate on ``n_windows`` windows of ``h`` steps: calibration and scores, or why not."""
     try:
         scores = inner_backtest(data, members, h, n_windows, seasonal_period)
-    except HistoryError:
-        return None
+    except HistoryError as err:
+        return None, None, str(err)
     if scores.errors:
-        return None
+        return None, None, f"members failed in an inner window: {dict(scores.errors)}"
     points = np.stack([scores.forecasts[label] for label, _ in members])
-    return PooledConformal(
-        rescaled(data, scores, combine_points(points, how, weights), seasonal_period)
-    )
+    combined = combine_points(points, how, weights)
+    return PooledConformal(rescaled(data, scores, combined, seasonal_period)), scores, ""
 
 
 def calibrate_combination(
@@ -392,17 +404,12 @@ def calibrate_combination(
     fewest = max([2, *(model.capabilities.min_history for _, model in members)])
     why = f"{len(data)} observations leave no room for 2 inner windows after {fewest}"
     for windows, steps in calibration_plans(len(data) - fewest, h, n_windows):
-        try:
-            scores = inner_backtest(data, members, steps, windows, seasonal_period)
-        except HistoryError as err:
-            why = str(err)
-            continue
-        if scores.errors:
-            why = f"members failed in an inner window: {dict(scores.errors)}"
-            continue
-        points = np.stack([scores.forecasts[label] for label, _ in members])
-        combined = combine_points(points, how, weights)
-        return PooledConformal(rescaled(data, scores, combined, seasonal_period)), scores, why
+        found, scores, failed = _one_plan(
+            data, members, steps, windows, seasonal_period, how, weights
+        )
+        if found is not None:
+            return found, scores, ""
+        why = failed
     return None, None, why
 
 
