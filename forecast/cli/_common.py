@@ -24,6 +24,7 @@ __all__ = [
     "progress_bar",
     "read_input",
     "reading_options",
+    "spec_items",
 ]
 
 _MAX_FAILURES_SHOWN = 20
@@ -46,6 +47,27 @@ class ForecastGroup(click.Group):
                 raise
             click.echo(f"error: {type(err).__name__}: {err}", err=True)
             ctx.exit(1)
+
+
+def spec_items(spec: str) -> list[str]:
+    """Split the parameters of a model spec (``name:key=value,key=[a,b]``) into ``key=value`` items.
+
+    Commas separate items except inside brackets, where they separate a list's values.
+
+    Examples
+    --------
+    >>> spec_items("ensemble:members=[naive,drift],combine=mean")
+    ['members=[naive,drift]', 'combine=mean']
+    """
+    rest = spec.partition(":")[2]
+    items, depth, start = [], 0, 0
+    for i, char in enumerate(rest):
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            items.append(rest[start:i])
+            start = i + 1
+    items.append(rest[start:])
+    return [item.strip() for item in items if item.strip()]
 
 
 def echo_table(frame: pd.DataFrame, *, max_rows: int = 60) -> None:

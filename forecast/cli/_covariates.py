@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 import pandas as pd
 
+from forecast.cli._common import spec_items
 from forecast.errors import ConfigError
 from forecast.schema import ValidCovariates
 
@@ -123,7 +124,7 @@ def with_holidays(specs: tuple[str, ...], code: str | None) -> tuple[str, ...]:
                 f"{err} To compare it with models that take holidays, give them to those "
                 f"models only: --model {name.strip()} --model 'prophet:holidays={code}'."
             ) from err
-        keys = {item.partition("=")[0].strip() for item in rest.split(",")}
+        keys = {item.partition("=")[0].strip() for item in spec_items(spec)}
         if "holidays" in keys:
             raise ConfigError(f"--holidays {code} and {spec!r} both set holidays; give one.")
         out.append(

@@ -73,7 +73,10 @@ def _refit(text: str) -> bool | int:
     "model_specs",
     multiple=True,
     required=True,
-    help="Model name (repeatable), with optional parameters: 'ets:transform=log'.",
+    help=(
+        "Model name (repeatable), with optional parameters: 'ets:transform=log', "
+        "'ensemble:members=[naive,drift,ets]'."
+    ),
 )
 @click.option(
     "--horizon",

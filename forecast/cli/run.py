@@ -16,6 +16,7 @@ from forecast.cli._common import (
     progress_bar,
     read_input,
     reading_options,
+    spec_items,
 )
 from forecast.cli._covariates import (
     covariate_options,
@@ -50,7 +51,10 @@ _MAX_TABLE_ROWS = 200
 
 
 def _parse_value(text: str) -> object:
-    lowered = text.strip().lower()
+    stripped = text.strip()
+    if stripped.startswith("[") and stripped.endswith("]"):
+        return [_parse_value(part) for part in stripped[1:-1].split(",") if part.strip()]
+    lowered = stripped.lower()
     if lowered in ("none", "null"):
         return None
     if lowered in ("true", "false"):
@@ -70,8 +74,9 @@ def parse_model_spec(spec: str) -> tuple[str, BaseModel]:
     ----------
     spec : str
         A registry name, optionally followed by ``:`` and comma-separated hyperparameters;
-        values are read as None (``none``), booleans (``true``, ``false``), integers, floats or
-        strings, e.g. ``ets:transform=log`` or ``seasonal_naive:seasonal_period=4``.
+        values are read as None (``none``), booleans (``true``, ``false``), integers, floats,
+        strings or bracketed lists of those, e.g. ``ets:transform=log``,
+        ``seasonal_naive:seasonal_period=4`` or ``ensemble:members=[naive,drift,ets]``.
 
     Returns
     -------
@@ -87,9 +92,9 @@ def parse_model_spec(spec: str) -> tuple[str, BaseModel]:
     """
     from forecast.models import get
 
-    name, _, rest = spec.partition(":")
+    name = spec.partition(":")[0]
     params: dict[str, object] = {}
-    for item in filter(None, (part.strip() for part in rest.split(","))):
+    for item in spec_items(spec):
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(
@@ -122,8 +127,7 @@ def _check_parameter_names(name: str, cls: type, params: dict[str, object]) -> N
 
 
 def _sets_calibrate(spec: str) -> bool:
-    _, _, rest = spec.partition(":")
-    return "calibrate" in {item.partition("=")[0].strip() for item in rest.split(",")}
+    return "calibrate" in {item.partition("=")[0].strip() for item in spec_items(spec)}
 
 
 def parse_models(specs: tuple[str, ...], calibrate: bool = False) -> dict[str, BaseModel]:
@@ -231,7 +235,10 @@ def models_command() -> None:
     "model_specs",
     multiple=True,
     required=True,
-    help="Model name (repeatable), with optional parameters: 'ets:transform=log'.",
+    help=(
+        "Model name (repeatable), with optional parameters: 'ets:transform=log', "
+        "'ensemble:members=[naive,drift,ets]'."
+    ),
 )
 @click.option(
     "--horizon",

@@ -267,6 +267,35 @@ def test_parse_model_spec_reads_values() -> None:
         parse_model_spec("naive:color=red")
 
 
+def test_parse_model_spec_reads_bracketed_lists() -> None:
+    label, model = parse_model_spec("ensemble:members=[naive, drift],combine=mean,n_windows=2")
+    assert label == "ensemble:members=[naive,drift],combine=mean,n_windows=2"
+    assert model.members == ("naive", "drift") and model.combine == "mean"
+    assert model.n_windows == 2
+    _, auto = parse_model_spec("auto:members=[ets,dotm],member_min_history=none")
+    assert auto.members == ("ets", "dotm")
+    with pytest.raises(ConfigError, match="not key=value"):
+        parse_model_spec("ensemble:members=naive,drift")
+
+
+def test_ensemble_members_from_the_command_line(tmp_path: Path) -> None:
+    path = tmp_path / "twelve.csv"
+    dates = pd.date_range("2023-01-01", periods=12, freq="MS")
+    pd.DataFrame({"unique_id": "a", "ds": dates, "y": 100.0 + 9 * np.arange(12)}).to_csv(
+        path, index=False
+    )
+    spec = "ensemble:members=[naive,drift]"
+    out_file = tmp_path / "out.csv"
+    result = _run(
+        "run", "--data", str(path), "--model", spec, "--horizon", "3", "--out", str(out_file)
+    )
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(out_file)
+    assert out["model"].unique().tolist() == ["ensemble"]  # one spec: labelled by its name
+    # the median of two members is their mean: naive stays at 199, drift adds 9 a month
+    np.testing.assert_allclose(out["yhat"], 199 + 4.5 * np.arange(1, 4))
+
+
 def test_help_shows_examples() -> None:
     result = _run("run", "--help")
     assert (
