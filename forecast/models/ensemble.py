@@ -39,7 +39,8 @@ class Ensemble(BaseModel):
     ----------
     members : sequence of str or BaseModel
         Registry names or unfitted models; by default ``ets``, ``theta`` and
-        ``seasonal_naive``.
+        ``seasonal_naive``, of which those a series is too short for are left out (and named
+        in ``dropped_``); members given are all fitted, and one that fails fails the ensemble.
     combine : {"median", "mean", "weighted"}
         How point forecasts combine: the median or mean of the members' forecasts, or their
         mean weighted by the inverse of each member's MASE in an inner backtest on the training
@@ -70,6 +71,9 @@ class Ensemble(BaseModel):
         Inner-backtest MASE of every member; None when no inner backtest ran.
     members_ : list of (str, BaseModel)
         The fitted members that are combined (all of them, or the ``keep`` best).
+    dropped_ : dict
+        Default members left out and why (their fit failed on the whole series, e.g.
+        ``seasonal_naive`` on a series of one season), by label; also ``params_["dropped"]``.
     calibrated_ : bool
         Whether intervals and paths are conformal; False when ``calibrate`` is False, the
         training data has no room for the inner windows, or a member failed in one of them.
@@ -104,7 +108,7 @@ class Ensemble(BaseModel):
     members in the intervals, where averaging paths would shrink them. The pooled interval
     is widened to contain the point forecast where it does not (which happens only when the
     members disagree strongly and the combination rule differs from the pool's centre).
-    ``sample`` returns pooled paths. Any member failing to fit makes the ensemble fail.
+    ``sample`` returns pooled paths. Any member given failing to fit makes the ensemble fail.
 
     References
     ----------
@@ -161,6 +165,10 @@ class Ensemble(BaseModel):
         members = build_candidates(self.members, self.seasonal_period, self.freq)
         series = data[[UNIQUE_ID, DS, Y]]
         self._bind_covariates(data, members)
+        self.dropped_: dict[str, str] = {}
+        prefitted: dict[str, BaseModel] = {}
+        if self.members == DEFAULT_MEMBERS:
+            members, prefitted = self._default_members_that_fit(series, members)
         h = int(self.h or max(self.seasonal_period_, 1))
         scores = None
         if self.combine == "weighted" or self.keep is not None:
@@ -186,6 +194,9 @@ class Ensemble(BaseModel):
             self.weights_ = {label: 1.0 / len(members) for label, _ in members}
         fitted = []
         for label, model in members:
+            if label in prefitted:
+                fitted.append((label, prefitted[label]))
+                continue
             try:
                 fitted.append((label, model.clone().fit_validated(series)))
             except ForecastError as err:
@@ -194,6 +205,8 @@ class Ensemble(BaseModel):
                 ) from err
         self.members_ = fitted
         self.params_ = {f"weight_{label}": weight for label, weight in self.weights_.items()}
+        if self.dropped_:
+            self.params_["dropped"] = dict(self.dropped_)
         if self.covariates_:
             self.params_["members_with_covariates"] = [
                 label for label, model in members if model.capabilities.covariates
@@ -209,6 +222,30 @@ class Ensemble(BaseModel):
             base, series, members, self.n_windows, self.seasonal_period_, self.combine, weights
         )
         self.calibrated_ = bool(self.conformal_)
+
+    def _default_members_that_fit(
+        self, series: pd.DataFrame, members: list[tuple[str, BaseModel]]
+    ) -> tuple[list[tuple[str, BaseModel]], dict[str, BaseModel]]:
+        """Fit the default members on the whole series; leave out those that fail, saying why.
+
+        Returns the members kept and their fitted clones; with none kept, the first failure is
+        raised as the ensemble's.
+        """
+        kept, fitted, first = [], {}, None
+        for label, model in members:
+            try:
+                fitted[label] = model.clone().fit_validated(series)
+            except ForecastError as err:
+                self.dropped_[label] = f"{type(err).__name__}: {err}"
+                first = first or err
+                continue
+            kept.append((label, model))
+        if not kept:
+            raise FitError(
+                f"no member of 'ensemble' could be fitted on series {self.series_id_!r}: "
+                + "; ".join(f"{k}: {v}" for k, v in self.dropped_.items())
+            ) from first
+        return kept, fitted
 
     def _calibration(
         self,

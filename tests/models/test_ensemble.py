@@ -160,3 +160,22 @@ def test_too_short_for_any_calibration_windows_falls_back_to_pooled_paths():
     assert not model.calibrated_
     pooled = fc.models.get("ensemble", members=["naive", "ets"], calibrate=False).fit(df)
     pd.testing.assert_frame_equal(model.predict(5), pooled.predict(5))
+
+
+def test_default_members_a_series_is_too_short_for_are_left_out_and_named():
+    t = np.arange(12.0)
+    df = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2023-01-01", periods=12, freq="MS"),
+            "y": 1000 + 100 * t + 30 * np.sin(t),
+        }
+    )
+    model = fc.models.get("ensemble").fit(df)
+    assert [label for label, _ in model.members_] == ["ets", "theta"]
+    assert list(model.dropped_) == ["seasonal_naive"]
+    assert "needs more than 12" in model.params_["dropped"]["seasonal_naive"]
+    members = np.stack([m.predict(6, levels=())["yhat"] for _, m in model.members_])
+    np.testing.assert_allclose(model.predict(6)["yhat"], np.median(members, axis=0))
+    with pytest.raises(FitError, match="member 'seasonal_naive' of 'ensemble' failed"):
+        fc.models.get("ensemble", members=["ets", "seasonal_naive"]).fit(df)
