@@ -49,9 +49,6 @@ __all__ = [
     "inner_backtest",
 ]
 
-UNCALIBRATED_COMBINATION = "the members' own intervals and paths are combined uncalibrated"
-"""What ``auto`` uses where its calibration found no inner windows (it warns and says so)."""
-
 DEFAULT_MEMBERS: tuple[str, ...] = ("ets", "arima", "dotm")
 """Members of ``auto``'s combination when neither members nor candidates are given."""
 
@@ -400,7 +397,8 @@ class Auto(BaseModel):
         )
         if found is None:
             self.params_["calibration"] = f"off: {why}"
-            warn_uncalibrated(self.name, str(self.series_id_), why, UNCALIBRATED_COMBINATION)
+            instead = "the members' own intervals and paths are combined uncalibrated"
+            warn_uncalibrated(self.name, str(self.series_id_), why, instead)
             return None
         self.scores_ = scores
         return found
