@@ -11,6 +11,7 @@ calibrated model), which ``ensemble`` uses as well.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -18,7 +19,13 @@ import numpy as np
 import pandas as pd
 
 from forecast.engine.specs import label_models
-from forecast.errors import CapabilityError, ConfigError, FitError, ForecastError
+from forecast.errors import (
+    CapabilityError,
+    ConfigError,
+    FitError,
+    ForecastError,
+    HistoryError,
+)
 from forecast.evaluation.conformal import (
     Conformal,
     ConformalCache,
@@ -29,7 +36,7 @@ from forecast.evaluation.conformal import (
     rescaled,
 )
 from forecast.evaluation.inner import InnerScores, inner_backtest
-from forecast.models._calibration import warn_uncalibrated
+from forecast.models._calibration import calibration_plans, warn_uncalibrated
 from forecast.models._params import check_choice
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import get, register
@@ -106,7 +113,9 @@ class Auto(BaseModel):
     candidates : sequence of str or BaseModel, optional
         Choose among these per series by an inner backtest instead of combining (the
         behaviour of ``auto`` before version 0.x); ``h``, ``n_windows`` and
-        ``combine_within`` apply to this choice.
+        ``combine_within`` apply to this choice (a series without room for ``n_windows``
+        windows of ``h`` steps is scored on fewer, shorter ones, which
+        ``params_["inner_windows"]`` names).
     combine : {"mean", "median"}
         How the members' point forecasts, interval bounds and path quantiles combine.
     h : int, optional
@@ -450,10 +459,7 @@ class Auto(BaseModel):
     # ---------------------------------------------------------------------------------- choice
     def _fit_choice(self, data: pd.DataFrame, given: Sequence[str | BaseModel]) -> None:
         candidates = build_candidates(given, self.seasonal_period, self.freq)
-        h = int(self.h or max(self.seasonal_period_, 1))
-        self.scores_ = scores = inner_backtest(
-            data, candidates, h, self.n_windows, self.seasonal_period_
-        )
+        self.scores_ = scores = self._choice_backtest(data, candidates)
         ranked = sorted(
             (score, position, label)
             for position, (label, score) in enumerate(scores.items())
@@ -469,6 +475,8 @@ class Auto(BaseModel):
         series = data[[UNIQUE_ID, DS, Y]]
         selected = self._fit_chosen(series, ranked, models)
         self.params_ = {f"mase_{k}": v for k, v in scores.items()}
+        windows, steps = scores.actuals.shape
+        self.params_["inner_windows"] = f"{windows} windows of {steps} steps"
         members = [(label, models[label]) for label in selected]
         base = None
         if self.calibrate:
@@ -480,6 +488,28 @@ class Auto(BaseModel):
             base, series, members, self.n_windows, self.seasonal_period_
         )
         self.calibrated_ = bool(self.conformal_)
+
+    def _choice_backtest(
+        self, data: pd.DataFrame, candidates: list[tuple[str, BaseModel]]
+    ) -> InnerScores:
+        """Run the choice's inner backtest: ``n_windows`` windows of ``h`` steps, or fewer.
+
+        Where the series has no room for them, the plans of
+        :func:`~forecast.models._calibration.calibration_plans` are tried (fewer windows,
+        then shorter, leaving every candidate its ``min_history``), as a calibration does;
+        ``params_["inner_windows"]`` says which ran. With none, the first plan's
+        :class:`~forecast.errors.HistoryError` is raised.
+        """
+        h = int(self.h or max(self.seasonal_period_, 1))
+        try:
+            return inner_backtest(data, candidates, h, self.n_windows, self.seasonal_period_)
+        except HistoryError as err:
+            too_short = err
+        fewest = max([2, *(model.capabilities.min_history for _, model in candidates)])
+        for windows, steps in calibration_plans(len(data) - fewest, h, self.n_windows):
+            with contextlib.suppress(HistoryError):
+                return inner_backtest(data, candidates, steps, windows, self.seasonal_period_)
+        raise too_short
 
     def _fit_chosen(
         self,

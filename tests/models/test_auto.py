@@ -79,8 +79,11 @@ def test_every_candidate_failing_raises_fit_error():
 
 
 def test_too_short_for_the_inner_windows_is_named():
+    # 10 points: scored on fewer, shorter windows than 3 of 7; 3 points: none fits
+    short = fc.models.get("auto", candidates=FAST, h=7, n_windows=3).fit(_frame(np.arange(10.0)))
+    assert short.params_["inner_windows"] != "3 windows of 7 steps"
     with pytest.raises(HistoryError, match="inner backtest"):
-        fc.models.get("auto", candidates=FAST, h=7, n_windows=3).fit(_frame(np.arange(10.0)))
+        fc.models.get("auto", candidates=FAST, h=7, n_windows=3).fit(_frame(np.arange(3.0)))
 
 
 def test_bad_parameters_raise():
@@ -241,6 +244,24 @@ def test_a_calibrated_combination_of_a_short_series_uses_fewer_shorter_windows()
     with pytest.warns(fc.ForecastWarning, match=r"'auto': no calibration for series 's'"):
         tiny = fc.models.get("auto", members=["naive", "ets"], calibrate=True, h=7).fit(df.iloc[:4])
     assert not tiny.calibrated_ and tiny.params_["calibration"].startswith("off: ")
+
+
+def test_the_choice_on_a_short_series_is_scored_on_fewer_shorter_windows():
+    t = np.arange(12.0)
+    df = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2023-01-01", periods=12, freq="MS"),
+            "y": 1000 + 100 * t + 30 * np.sin(t),
+        }
+    )
+    model = fc.models.get("auto", candidates=["naive", "drift", "theta"]).fit(df)
+    # 3 windows of 12 months do not fit; theta needs 4 observations, leaving room for 3 of 2
+    assert model.params_["inner_windows"] == "3 windows of 2 steps"
+    assert model.scores_.actuals.shape == (3, 2)
+    assert model.chosen_ in ("naive", "drift", "theta")
+    with pytest.raises(fc.HistoryError, match="inner backtest needs more than"):
+        fc.models.get("auto", candidates=["naive", "drift", "theta"]).fit(df.iloc[:5])
 
 
 # ------------------------------------------------------------------------------ combination
