@@ -10,14 +10,14 @@ without leakage. The windows run through the package's one rolling-origin loop
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 
 import numpy as np
 import pandas as pd
 
 from forecast.engine.rolling import roll
-from forecast.errors import HistoryError
+from forecast.errors import FitError, HistoryError
 from forecast.evaluation.metrics import seasonal_naive_scale
 from forecast.models.base import BaseModel
 from forecast.schema import DS, FILLED, UNIQUE_ID, Y
@@ -191,9 +191,11 @@ def inner_backtest(
             chain: list[BaseModel] = chain,
             reuse: bool = reuse,
         ) -> np.ndarray:
+            fitted = None
             if reuse and chain:
-                fitted = chain[0].update_validated(train)
-            else:
+                with suppress(FitError):  # e.g. a multiplicative ETS meeting a 0
+                    fitted = chain[0].update_validated(train)
+            if fitted is None:
                 fitted = model.clone().fit_validated(train)
                 chain[:] = [fitted]
             return fitted.predict(h, levels=())["yhat"].to_numpy()

@@ -377,6 +377,14 @@ class ETS(BaseModel):
 
     def _update(self, data: pd.DataFrame) -> None:
         y = data[Y].to_numpy(dtype=float)
+        spec = self.spec_
+        if "mul" in (spec.error, spec.trend, spec.seasonal) and not np.all(y > 0):
+            rows = np.flatnonzero(~(y > 0))
+            raise FitError(
+                f"ets: {spec.label} of series {self.series_id_!r} has multiplicative components, "
+                f"which cannot follow the update's values <= 0 (rows {rows[:5].tolist()}); "
+                "fit again (refit) so the search leaves them out."
+            )
         with quiet_estimation():
             self.results_ = self._model(y, self.spec_).smooth(self.results_.params)
 

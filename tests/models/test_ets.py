@@ -185,3 +185,15 @@ def test_air_passengers_aicc_no_worse_than_m_ad_m(shared_data) -> None:
     ).fit(disp=False)
     assert model.params_["aicc"] <= direct.aicc + 1e-6
     assert model.params_["seasonal"] == "mul"
+
+
+def test_a_multiplicative_model_refuses_an_update_with_values_not_above_zero() -> None:
+    rng = np.random.default_rng(0)
+    y = 50 + np.cumsum(rng.normal(0, 1, 40))
+    frame = pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2020-01-01", periods=40), "y": y})
+    model = fc.models.get("ets", error="mul", trend=None, seasonal=None).fit(frame)
+    later = pd.concat(
+        [frame, pd.DataFrame({"unique_id": "s", "ds": [pd.Timestamp("2020-02-10")], "y": [0.0]})]
+    )
+    with pytest.raises(fc.FitError, match=r"ETS\(M,N,N\) of series 's'.*rows \[40\]"):
+        model.update(later)
