@@ -38,6 +38,19 @@ def daily_series() -> pd.DataFrame:
 
 
 @pytest.fixture
+def twelve_months() -> pd.DataFrame:
+    """One season of a monthly series growing by about 100 a month (too short for a season)."""
+    t = np.arange(12.0)
+    return pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2023-01-01", periods=12, freq="MS"),
+            "y": 1000 + 100 * t + 30 * np.sin(t),
+        }
+    )
+
+
+@pytest.fixture
 def two_daily_series(daily_series: pd.DataFrame) -> pd.DataFrame:
     """Two daily series, ``a`` and ``b`` (``b`` is ``a`` doubled plus noise, seed 1)."""
     rng = np.random.default_rng(1)

@@ -246,15 +246,8 @@ def test_a_calibrated_combination_of_a_short_series_uses_fewer_shorter_windows()
     assert not tiny.calibrated_ and tiny.params_["calibration"].startswith("off: ")
 
 
-def test_the_choice_on_a_short_series_is_scored_on_fewer_shorter_windows():
-    t = np.arange(12.0)
-    df = pd.DataFrame(
-        {
-            "unique_id": "a",
-            "ds": pd.date_range("2023-01-01", periods=12, freq="MS"),
-            "y": 1000 + 100 * t + 30 * np.sin(t),
-        }
-    )
+def test_the_choice_on_a_short_series_is_scored_on_fewer_shorter_windows(twelve_months):
+    df = twelve_months
     model = fc.models.get("auto", candidates=["naive", "drift", "theta"]).fit(df)
     # 3 windows of 12 months do not fit; theta needs 4 observations, leaving room for 3 of 2
     assert model.params_["inner_windows"] == "3 windows of 2 steps"

@@ -162,15 +162,8 @@ def test_too_short_for_any_calibration_windows_falls_back_to_pooled_paths():
     pd.testing.assert_frame_equal(model.predict(5), pooled.predict(5))
 
 
-def test_default_members_a_series_is_too_short_for_are_left_out_and_named():
-    t = np.arange(12.0)
-    df = pd.DataFrame(
-        {
-            "unique_id": "a",
-            "ds": pd.date_range("2023-01-01", periods=12, freq="MS"),
-            "y": 1000 + 100 * t + 30 * np.sin(t),
-        }
-    )
+def test_default_members_a_series_is_too_short_for_are_left_out_and_named(twelve_months):
+    df = twelve_months
     model = fc.models.get("ensemble").fit(df)
     assert [label for label, _ in model.members_] == ["ets", "theta"]
     assert list(model.dropped_) == ["seasonal_naive"]
