@@ -323,6 +323,12 @@ def _listed_apart(results: pd.DataFrame, metric: str, windows: _Windows) -> pd.D
     return table
 
 
+_WHY_UNDEFINED = (
+    " (a scaled error such as MASE needs training data longer than the season); rank by "
+    "another metric, e.g. smape"
+)
+
+
 def _test_against(
     frame: pd.DataFrame,
     metric: str,
@@ -338,6 +344,8 @@ def _test_against(
     )
     if model not in wide.columns or best not in wide.columns:
         return (0.0, np.nan, np.nan, "no common forecasts with the best model")
+    if wide[[model, best]].isna().all().any():
+        return (0.0, np.nan, np.nan, f"{metric} is undefined on these forecasts{_WHY_UNDEFINED}")
     wide = wide.dropna(subset=[model, best])
     if wide.empty:
         return (0.0, np.nan, np.nan, "no common forecasts with the best model")

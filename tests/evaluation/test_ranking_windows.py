@@ -111,3 +111,21 @@ def test_no_ranking_compares_different_windows(data: st.DataObject) -> None:
     assert ranked_rows.set_index("model")["mae"].to_dict() == pytest.approx(expected.to_dict())
     tested = ranked_rows.loc[ranked_rows["rank"] > 1, "n_windows"]
     assert (tested == len(shared)).all()
+
+
+def test_an_undefined_metric_is_named_as_such_not_as_missing_forecasts() -> None:
+    t = np.arange(12.0)
+    series = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2023-01-01", periods=12, freq="MS"),
+            "y": 1000 + 100 * t + 30 * np.sin(t),
+        }
+    )
+    bt = fc.backtest(series, ["naive", "drift"], h=2, n_windows=3)
+    ranked = fc.rank_models(bt, metric="mase").set_index("model")
+    # a monthly MASE needs more than 12 months of training data: none of these windows has it
+    assert ranked["mase"].isna().all()
+    assert ranked["note"].str.contains("mase is undefined on these forecasts").any()
+    assert not ranked["note"].str.contains("no common forecasts").any()
+    assert fc.rank_models(bt, metric="smape")["smape"].notna().all()
