@@ -180,7 +180,7 @@ class PooledConformal(Conformal):
     With 2 windows each score is one window's error over the other's: a ratio of two errors,
     as heavy-tailed as a Cauchy variable (its 95% quantile is about 12.7 for Gaussian
     errors), so the widest of few such scores sets the 95% band. A longer horizon calibrated
-    on 2 windows (:meth:`Calibration.get`) therefore takes its step spreads from them and its
+    on 2 windows (:func:`longer_horizon`) therefore takes its step spreads from them and its
     scores from the fitting calibration (``head_scores``), read from more windows. On a 5%
     sample of M3's yearly and quarterly series (70 series, their hold-out; forecasts of 6 and
     8 steps, beyond the 1- and 4-step fitting windows), calibrated MSIS at 95 fell for naive

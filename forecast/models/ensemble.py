@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from forecast.errors import ConfigError, FitError, ForecastError, HistoryError
+from forecast.errors import ConfigError, FitError, ForecastError
 from forecast.evaluation.conformal import (
     ConformalCache,
     PooledConformal,
@@ -173,9 +172,6 @@ class Ensemble(BaseModel):
         scores = None
         if self.combine == "weighted" or self.keep is not None:
             scores = inner_backtest(series, members, h, self.n_windows, self.seasonal_period_)
-        elif self.calibrate:
-            with contextlib.suppress(HistoryError):
-                scores = inner_backtest(series, members, h, self.n_windows, self.seasonal_period_)
         self.scores_ = scores
         if self.keep is not None and scores is not None:
             members = self._kept(members, scores)
@@ -257,17 +253,21 @@ class Ensemble(BaseModel):
     ) -> PooledConformal | None:
         """Return the combined forecast's calibration, or warn and return None.
 
-        From ``scores`` when every member forecast in them, else from the first inner
-        backtest of :func:`~forecast.evaluation.conformal.calibrate_combination` that fits
-        (fewer and shorter windows).
+        From ``scores`` (the inner backtest of ``combine="weighted"`` or ``keep``) when every
+        member forecast in them, else from the first inner backtest of
+        :func:`~forecast.evaluation.conformal.calibrate_combination` that fits (fewer and
+        shorter windows where ``n_windows`` of ``h`` steps do not), which becomes ``scores_``
+        where no other inner backtest ran.
         """
         if scores is not None and not any(label in scores.errors for label, _ in members):
             points = np.stack([scores.forecasts[label] for label, _ in members])
             combined = combine_points(points, self.combine, weights)
             return PooledConformal(rescaled(series, scores, combined, self.seasonal_period_))
-        found, _, why = calibrate_combination(
+        found, calibration_scores, why = calibrate_combination(
             series, members, h, self.n_windows, self.seasonal_period_, self.combine, weights
         )
+        if self.scores_ is None:
+            self.scores_ = calibration_scores
         if found is None:
             warn_uncalibrated(
                 self.name,
