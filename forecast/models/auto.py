@@ -306,6 +306,29 @@ class Auto(BaseModel):
         self.combine_within = None if combine_within is None else float(combine_within)
         self.calibrate = calibrate
         self.member_min_history = member_min_history
+        self._warm_members: dict[str, BaseModel] = {}
+
+    def warm_start(self, previous: BaseModel) -> None:
+        """Start each member's next fit from the same member of ``previous`` (combination only).
+
+        Backtests call it between windows, as they do for ``ets`` and ``arima`` alone, so a
+        member's estimates in ``auto`` start where that member's own backtest would start them
+        (a member that does not warm-start, such as ``dotm``, is fitted as before). A choice
+        among ``candidates`` is not warm-started.
+
+        Raises
+        ------
+        ConfigError
+            ``previous`` is not a fitted ``auto``.
+        """
+        if not isinstance(previous, Auto) or not previous.is_fitted:
+            raise ConfigError("auto: warm_start needs a fitted 'auto' model to start from.")
+        members = getattr(previous, "members_", None) if previous.candidates is None else None
+        self._warm_members = {}
+        for label, member in members or []:
+            primed = member.clone()  # unfitted, the same hyperparameters
+            primed.warm_start(member)
+            self._warm_members[label] = primed
 
     def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
         self.scores_: InnerScores | None = None
@@ -348,6 +371,9 @@ class Auto(BaseModel):
                 )
                 continue
             given = covariates if model.capabilities.covariates else None
+            primed = self._warm_members.get(label)
+            if primed is not None and type(primed) is type(model):
+                model = primed
             try:
                 fitted.append((label, model.fit_validated(series, covariates=given)))
             except ForecastError as err:
@@ -361,6 +387,7 @@ class Auto(BaseModel):
             fallback = get(FALLBACK, seasonal_period=self.seasonal_period, freq=self.freq)
             fitted = [(FALLBACK, fallback.fit_validated(series))]
             why = f"no member could be fitted, so {FALLBACK!r} forecasts alone"
+        self._warm_members = {}
         labels = [label for label, _ in fitted]
         self.members_ = fitted
         self.weights_ = {label: 1.0 / len(fitted) for label in labels}

@@ -287,6 +287,39 @@ def test_the_combination_is_the_mean_or_median_of_its_members(combine):
     assert model.scores_ is None and not model.calibrated_
 
 
+def test_warm_start_starts_each_member_from_the_same_member_of_the_previous_fit():
+    series = _monthly(48)
+    previous = fc.models.get("auto", members=["ets", "naive"]).fit(series.iloc[:36])
+    warm = fc.models.get("auto", members=["ets", "naive"])
+    warm.warm_start(previous)
+    warm.fit(series)
+    before, after = dict(previous.members_)["ets"], dict(warm.members_)["ets"]
+    assert after._warm_params.keys() == before.estimates_.keys()
+    for spec, params in before.estimates_.items():
+        np.testing.assert_array_equal(after._warm_params[spec], params)
+    assert warm._warm_members == {}  # no earlier window's model is held
+    cold = fc.models.get("auto", members=["ets", "naive"]).fit(series)
+    assert after.params_["spec"] == dict(cold.members_)["ets"].params_["spec"]
+    with pytest.raises(ConfigError):
+        warm.warm_start(fc.models.get("ets").fit(series))
+
+
+def test_a_backtest_of_auto_chains_its_windows_through_warm_starts():
+    series = _monthly(60)
+    auto = fc.models.get("auto", members=["ets", "drift"])
+    bt = fc.backtest(series, {"auto": auto}, h=6, n_windows=3, levels=())
+    cutoffs = sorted(bt["cutoff"].unique())
+    previous = None
+    for cutoff in cutoffs:
+        model = auto.clone()
+        if previous is not None:
+            model.warm_start(previous)
+        model.fit(series.loc[series["ds"] <= cutoff])
+        got = bt.loc[bt["cutoff"] == cutoff, "yhat"].to_numpy()
+        np.testing.assert_array_equal(got, model.predict(6, levels=())["yhat"].to_numpy())
+        previous = model
+
+
 @pytest.mark.slow
 def test_the_default_members_are_ets_arima_and_dotm():
     series = _monthly(60)
