@@ -2,8 +2,9 @@
 
 In one process and on the cutoffs of :func:`forecast.make_cutoffs`, this script runs
 
-* this package's backtests (``fc.backtest``) of prophet, ets, arima, theta, seasonal_naive,
-  naive, auto and ensemble;
+* this package's backtests (``fc.backtest``) of prophet, ets, arima, theta, dotm,
+  seasonal_naive, naive, auto (choosing among candidates), ensemble and ``auto.default`` (the
+  registry's ``auto``: the mean of its default members);
 * Prophet's ``prophet.diagnostics.cross_validation`` with those cutoffs, once per interval
   level (Prophet gives one level per fit);
 * statsforecast's ``cross_validation`` of AutoETS, AutoARIMA, SeasonalNaive and Naive (each
@@ -45,6 +46,7 @@ import pandas as pd
 
 import forecast as fc
 from forecast.io import atomic_write_bytes
+from forecast.models.auto import DEFAULT_MEMBERS
 from forecast.schema import level_column
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +55,18 @@ RESULTS = ROOT / "benchmarks" / "bench_backtest_results.csv"
 LEVELS = (80, 95)
 MARKER = "<!-- section:backtest -->"
 
-OURS = ("prophet", "ets", "arima", "theta", "seasonal_naive", "naive", "auto", "ensemble")
+OURS = (
+    "prophet",
+    "ets",
+    "arima",
+    "theta",
+    "dotm",
+    "seasonal_naive",
+    "naive",
+    "auto",
+    "ensemble",
+    "auto.default",
+)
 PEERS = ("Prophet.cv", "sf.AutoETS", "sf.AutoARIMA", "sf.SeasonalNaive", "sf.Naive")
 SAME_JOB = {
     "prophet": "Prophet.cv",
@@ -143,7 +156,8 @@ def _timed(func: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, float]:
 def our_models(job: Job) -> dict[str, fc.models.BaseModel]:
     """The package's models as benchmarked: registry defaults, and auto/ensemble over the
     candidates that exist for every frequency (the ensemble: the 3 of the 4 with the lowest
-    MASE over 5 inner windows, weighted by its inverse, intervals calibrated on those windows)."""
+    MASE over 5 inner windows, weighted by its inverse, intervals calibrated on those windows);
+    ``auto.default`` is ``auto`` as the registry builds it (the mean of its default members)."""
     candidates = ["seasonal_naive", "ets", "theta", "prophet"]
     inner = {"h": job.h, "n_windows": 3}
     return {
@@ -151,12 +165,14 @@ def our_models(job: Job) -> dict[str, fc.models.BaseModel]:
         "ets": fc.models.get("ets"),
         "arima": fc.models.get("arima"),
         "theta": fc.models.get("theta"),
+        "dotm": fc.models.get("dotm"),
         "seasonal_naive": fc.models.get("seasonal_naive"),
         "naive": fc.models.get("naive"),
         "auto": fc.models.get("auto", candidates=candidates, **inner),
         "ensemble": fc.models.get(
             "ensemble", members=candidates, combine="weighted", keep=3, h=job.h, n_windows=5
         ),
+        "auto.default": fc.models.get("auto"),
     }
 
 
@@ -392,7 +408,9 @@ def goals(results: pd.DataFrame) -> str:
                 f"({100 * (ours['mase'] / peer['mase'] - 1):+.1f}%, goal within 1%)."
             )
         peers = have.loc[have["package"] == "peer", "mase"].dropna()
-        mine = have.loc[[t for t in ("auto", "ensemble") if t in have.index], "mase"].dropna()
+        mine = have.loc[
+            [t for t in ("auto", "ensemble", "auto.default") if t in have.index], "mase"
+        ].dropna()
         if len(peers) and len(mine):
             best_peer, best_mine = peers.idxmin(), mine.idxmin()
             verdict = (
@@ -403,6 +421,15 @@ def goals(results: pd.DataFrame) -> str:
             lines.append(
                 f"- {dataset}: best of auto/ensemble is {best_mine} {mine.min():.3f} against the "
                 f"best peer {best_peer} {peers.min():.3f}: {verdict}."
+            )
+        members = [m for m in DEFAULT_MEMBERS if m in have.index]
+        if "auto.default" in have.index and len(members) == len(DEFAULT_MEMBERS):
+            best = have.loc[members, "mase"].idxmin()
+            excess = 100 * (have.loc["auto.default", "mase"] / have.loc[best, "mase"] - 1)
+            lines.append(
+                f"- {dataset}: auto.default {have.loc['auto.default', 'mase']:.3f} against its "
+                f"best member {best} {have.loc[best, 'mase']:.3f} ({excess:+.1f}%, goal at most "
+                f"+3%: {'reached' if excess <= 3 else 'missed'})."
             )
         if JOBS[dataset].freq == "D":
             for ours_name, peer_name in (("ets", "sf.AutoETS"), ("arima", "sf.AutoARIMA")):
