@@ -81,7 +81,10 @@ off by default:
 - retention_feedback: social 35/57 -> 65/74 (10.6 -> 8.4), still under, at 3-4x the cost;
 - drift, ets, seasonal_naive and arima, whose own bands are close on at least one group and
   whose calibrated MSIS is worse on at least one (ets: backtest 8.1 -> 11.1, market 1.58 ->
-  1.76).
+  1.76);
+- dotm and ces, likewise: under-covering on social and market (dotm 53/64 -> 83/86, 7.4 ->
+  3.8; 54/72 -> 73/94, 1.93 -> 1.33), close on backtest (dotm 83/93, calibrated 88/97 with
+  MSIS 9.9 -> 12.9; ces 78/89 -> 86/97, 7.4 -> 11.7).
 
 On M3's yearly and quarterly series calibration brings coverage close (theta 70/85 -> 88/94)
 at a higher MSIS (16.0 -> 22.3). Inside inner backtests the default is off
