@@ -182,8 +182,9 @@ def inner_residuals(
 ) -> np.ndarray | None:
     """Actual minus point forecast in the inner windows, rescaled; None on failure.
 
-    A model that can update its state is estimated once, on the first window's training
-    data, and updated through the later windows (``inner_backtest(refit=False)``).
+    Every window fits the model again on the data before it, as the model is fitted at a
+    forecast's origin (updating the first window's estimates through the later windows, as
+    this did before, gave bands too wide for ``ets``: market 94 / 98 at 80 / 95).
 
     Returns
     -------
@@ -195,7 +196,7 @@ def inner_residuals(
         logs.
     """
     try:
-        scores = inner_backtest(data, [member], h, n_windows, season, refit=False)
+        scores = inner_backtest(data, [member], h, n_windows, season)
     except HistoryError:
         return None
     if scores.errors:

@@ -70,9 +70,8 @@ markets (``market``) and the backtest data sets (``backtest``). Own -> calibrate
 - logistic: social 61/78 -> 82/90 (5.0 -> 3.8), market 54/77 -> 82/95 (2.13 -> 1.87);
 - gompertz: social 74/89 -> 85/90 (4.5 -> 3.7), market 56/77 -> 81/96 (1.86 -> 1.63).
 
-A calibrated fit costs 4-17x an uncalibrated one (its inner windows: up to 5 more fits, or
-one fit and 4 updates for a model that updates); ``calibrate=False`` skips them. Measured but
-off by default:
+A calibrated fit costs 4-17x an uncalibrated one (its inner windows: up to 5 more fits);
+``calibrate=False`` skips them. Measured but off by default:
 
 - bass: social 53/64 -> 71/82 (7.2 -> 4.1), but market 60/84 -> 88/95 with a higher MSIS
   (2.46 -> 2.78);

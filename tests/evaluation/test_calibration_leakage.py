@@ -100,11 +100,11 @@ def test_the_poison_moves_the_calibrated_bands_when_it_is_in_the_training_data(
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["ets", "arima"])
-def test_models_that_update_their_state_in_inner_windows_read_nothing_after_a_cutoff(
+def test_warm_started_models_calibrated_in_a_backtest_read_nothing_after_a_cutoff(
     name: str,
 ) -> None:
-    # ets and arima estimate once on the first inner window and update the state through the
-    # later ones: the updates must stop at each outer window's cutoff too.
+    # ets and arima start each outer window's fit from the previous window's estimates and
+    # fit again in every inner window of its calibration: none of it may read past the cutoff.
     df = _panel().query("unique_id == 'b'").reset_index(drop=True)
     base = fc.backtest(df, name, h=H, n_windows=2, levels=LEVELS, calibrate=True)
     first = base[CUTOFF].min()
