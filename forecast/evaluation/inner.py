@@ -10,14 +10,14 @@ without leakage. The windows run through the package's one rolling-origin loop
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 import numpy as np
 import pandas as pd
 
 from forecast.engine.rolling import roll
-from forecast.errors import FitError, HistoryError
+from forecast.errors import HistoryError
 from forecast.evaluation.metrics import seasonal_naive_scale
 from forecast.models.base import BaseModel
 from forecast.schema import DS, FILLED, UNIQUE_ID, Y
@@ -127,7 +127,6 @@ def inner_backtest(
     h: int,
     n_windows: int,
     seasonal_period: int,
-    refit: bool = True,
 ) -> InnerScores:
     """Score candidates by rolling-origin windows cut from ``data`` alone.
 
@@ -144,11 +143,6 @@ def inner_backtest(
     seasonal_period : int
         Season of the scale: each window's errors are divided by :func:`mase_divisor` of its
         training data (MASE, M4).
-    refit : bool
-        True: every window fits a clone. False: a candidate that can update its state
-        (``capabilities.updates``) is fitted once, on the first window's training data, and
-        its state is updated through the later windows with the parameters kept (one
-        estimation instead of ``n_windows``; no window's parameters see later data).
 
     Returns
     -------
@@ -181,23 +175,11 @@ def inner_backtest(
     errors: dict[str, str] = {}
     forecasts: dict[str, np.ndarray] = {}
     for label, model in candidates:
-        chain: list[BaseModel] = []
-        reuse = not refit and model.capabilities.updates
 
         def point(
-            train: pd.DataFrame,
-            cutoff: pd.Timestamp,
-            model: BaseModel = model,
-            chain: list[BaseModel] = chain,
-            reuse: bool = reuse,
+            train: pd.DataFrame, cutoff: pd.Timestamp, model: BaseModel = model
         ) -> np.ndarray:
-            fitted = None
-            if reuse and chain:
-                with suppress(FitError):  # e.g. a multiplicative ETS meeting a 0
-                    fitted = chain[0].update_validated(train)
-            if fitted is None:
-                fitted = model.clone().fit_validated(train)
-                chain[:] = [fitted]
+            fitted = model.clone().fit_validated(train)
             return fitted.predict(h, levels=())["yhat"].to_numpy()
 
         with _inside():
