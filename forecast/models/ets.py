@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, FitError, HistoryError
-from forecast.models._ets_forecast import forecast_variance, point_forecast
+from forecast.models._ets_forecast import error_variance, forecast_variance, point_forecast
 from forecast.models._params import check_choice, check_int
-from forecast.models._statsmodels import quiet_estimation, simulate_paths
+from forecast.models._statsmodels import quiet_estimation
 from forecast.models.base import BaseModel, Capabilities, Intervals, normal_intervals
 from forecast.models.registry import register
 from forecast.schema import Y
@@ -177,7 +177,9 @@ class ETS(BaseModel):
     params_ : dict
         ``spec`` (label), ``aicc``, ``smoothing_level``, ``smoothing_trend``,
         ``smoothing_seasonal``, ``damping_trend`` (those the model has), ``sigma2`` (the
-        variance of the errors: absolute for additive, relative for multiplicative error) and
+        variance of the errors, absolute for additive and relative for multiplicative error,
+        as R's ``forecast::ets`` estimates it: squared residuals over ``n`` less the
+        estimated parameters) and
         ``search`` (which specifications were compared, and how the length restricted them).
 
     Notes
@@ -200,8 +202,11 @@ class ETS(BaseModel):
     but ETS(A,*,M) and a multiplicative trend) the point forecast plus or minus a normal
     quantile times the exact forecast standard deviation, as R's ``forecast::ets`` (see
     :mod:`forecast.models._ets_forecast`); otherwise the quantiles of
-    ``simulate_repetitions`` simulated paths (seeded). ``update`` re-runs the filter on the
-    extended series with the estimated parameters.
+    ``simulate_repetitions`` simulated paths (seeded). Both, and the sample paths, use R's
+    variance of the errors (squared residuals over ``n`` less the estimated parameters, not
+    statsmodels' over ``n``), which widens the bands of short series: 1.22-fold for 12
+    observations of ETS(A,A,N), 1.07-fold for 10 years of monthly ETS(A,A,A). ``update``
+    re-runs the filter on the extended series with the estimated parameters.
 
     References
     ----------
@@ -372,7 +377,7 @@ class ETS(BaseModel):
             "search": self._search,
         }
         out.update({k: float(values[k]) for k in names if k in values})
-        out["sigma2"] = float(self.results_.mse)  # of the errors: absolute (A) or relative (M)
+        out["sigma2"] = self._error_variance()  # of the errors: absolute (A) or relative (M)
         return out
 
     def _update(self, data: pd.DataFrame) -> None:
@@ -389,26 +394,27 @@ class ETS(BaseModel):
             self.results_ = self._model(y, self.spec_).smooth(self.results_.params)
 
     # ---------------------------------------------------------------------------- forecasting
+    def _error_variance(self) -> float:
+        """Return the variance of the errors, R's estimate (:func:`error_variance`)."""
+        return error_variance(self.results_, self.spec_.n_params(self.seasonal_period_) - 1)
+
     def _predict(self, h: int, levels: tuple[float, ...]) -> tuple[np.ndarray, Intervals]:
         point = point_forecast(self.results_, h)
         if not levels:
             return point, {}
-        variance = forecast_variance(self.results_, point)
+        variance = forecast_variance(self.results_, point, self._error_variance())
         if variance is not None:
             return point, normal_intervals(point, np.sqrt(variance), levels)
-        n = int(self.results_.nobs)
-        with quiet_estimation():
-            prediction = self.results_.get_prediction(
-                start=n,
-                end=n + h - 1,
-                simulate_repetitions=self.simulate_repetitions,
-                rng=np.random.default_rng(self.seed),
-            )
+        paths = self._sample(h, self.simulate_repetitions, np.random.default_rng(self.seed))
         intervals: Intervals = {}
         for level in levels:
-            bounds = np.asarray(prediction.pred_int(alpha=1.0 - level / 100.0), dtype=float)
-            intervals[level] = (bounds[:, 0], bounds[:, 1])
+            alpha = 1.0 - level / 100.0
+            lower, upper = np.quantile(paths, [alpha / 2, 1 - alpha / 2], axis=0)
+            intervals[level] = (lower, upper)
         return point, intervals
 
     def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
-        return simulate_paths(self.results_, h, n, rng)
+        errors = rng.standard_normal((h, n)) * np.sqrt(self._error_variance())
+        with quiet_estimation():
+            paths = self.results_.simulate(h, anchor="end", repetitions=n, random_errors=errors)
+        return np.asarray(paths, dtype=float).reshape(h, n).T

@@ -64,10 +64,17 @@ def test_fixed_seasonal_spec_matches_statsmodels_with_intervals(monthly: pd.Data
     ).fit(disp=False)
     out = model.predict(12, levels=(80, 95))
     np.testing.assert_allclose(out["yhat"], direct.forecast(12), rtol=1e-10)
-    # additive models have closed-form variances: the intervals are statsmodels' exactly
+    # additive models have closed-form variances: statsmodels' exact ones, with R's variance
+    # of the errors (SSE over 72 less 16 parameters: 3 smoothing, level, trend, 11 seasons)
+    # in place of statsmodels' maximum-likelihood one (SSE over 72)
     frame = direct.get_prediction(start=72, end=83).summary_frame(alpha=0.05)
-    np.testing.assert_allclose(out["yhat_lo_95"], frame["pi_lower"], rtol=1e-10)
-    np.testing.assert_allclose(out["yhat_hi_95"], frame["pi_upper"], rtol=1e-10)
+    widen = np.sqrt(72 / (72 - 16))
+    np.testing.assert_allclose(
+        out["yhat_lo_95"], frame["mean"] - widen * (frame["mean"] - frame["pi_lower"]), rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        out["yhat_hi_95"], frame["mean"] + widen * (frame["pi_upper"] - frame["mean"]), rtol=1e-10
+    )
 
 
 def test_search_picks_the_smallest_aicc(monthly: pd.DataFrame) -> None:

@@ -18,7 +18,7 @@ from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from threadpoolctl import threadpool_limits
 
 import forecast as fc
-from forecast.models._ets_forecast import forecast_variance, point_forecast
+from forecast.models._ets_forecast import error_variance, forecast_variance, point_forecast
 
 SPECS = [
     ("add", None, False, None),
@@ -130,9 +130,17 @@ def test_model_intervals_are_normal_around_the_point() -> None:
     half95 = (out["yhat_hi_95"] - out["yhat_lo_95"]) / 2
     np.testing.assert_allclose((out["yhat_hi_80"] + out["yhat_lo_80"]) / 2, out["yhat"])
     np.testing.assert_allclose(half95 / half80, 1.959963984540054 / 1.2815515655446004)
-    variance = forecast_variance(model.results_, point_forecast(model.results_, 30))
+    # R's variance of the errors: squared (relative) residuals over n less the 3 smoothing
+    # parameters, the damping, the initial level and trend and 6 free initial seasons
+    resid = np.asarray(model.results_.resid, dtype=float)
+    sigma2 = float(np.sum(resid**2)) / (140 - 12)
+    assert model.params_["sigma2"] == pytest.approx(sigma2, rel=1e-10)
+    assert sigma2 == pytest.approx(error_variance(model.results_, 12), rel=1e-10)
+    variance = forecast_variance(model.results_, point_forecast(model.results_, 30), sigma2)
     assert variance is not None
     np.testing.assert_allclose(half95, 1.959963984540054 * np.sqrt(variance))
+    mle = forecast_variance(model.results_, point_forecast(model.results_, 30))
+    assert mle is not None and np.all(variance > mle)
 
 
 def test_a_series_fitted_exactly_gets_zero_width_bands_not_a_failure() -> None:
