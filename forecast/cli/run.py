@@ -234,10 +234,12 @@ def models_command() -> None:
     "--model",
     "model_specs",
     multiple=True,
-    required=True,
+    default=("auto",),
+    show_default=True,
     help=(
         "Model name (repeatable), with optional parameters: 'ets:transform=log', "
-        "'ensemble:members=[naive,drift,ets]'."
+        "'ensemble:members=[naive,drift,ets]'. Without it, auto (the mean of ets, arima and "
+        "dotm) forecasts."
     ),
 )
 @click.option(
@@ -316,6 +318,7 @@ def run_command(
 
     \b
     Examples:
+      forecast run --data dau.csv --horizon 6          (auto, the default model)
       forecast run --dataset social-apps-quarterly --series twitter/mdau/all \\
           --model ets --model arima --model prophet --horizon 8 --plot forecast.png
       forecast run --data dau.csv --model naive --model 'ets:transform=log' \\

@@ -44,6 +44,19 @@ def test_models_lists_the_registry() -> None:
     assert "min_history" in result.output.splitlines()[0]
 
 
+def test_run_without_a_model_forecasts_with_auto(data_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "auto.csv"
+    result = _run("run", "--data", str(data_file), "--horizon", "3", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    frame = read_frame(out)
+    assert set(frame["model"]) == {"auto"} and set(frame["unique_id"]) == {"up", "tiny"}
+    up = frame.loc[frame["unique_id"] == "up", "yhat"].to_numpy()
+    series = pd.read_csv(data_file, parse_dates=["ds"]).query("unique_id == 'up'")
+    expected = fc.models.get("auto").fit(series).predict(3, levels=())["yhat"].to_numpy()
+    np.testing.assert_allclose(up, expected)
+    assert "auto" in _run("run", "--help").output
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json"])
 def test_run_writes_each_format_that_reads_back_equal(tmp_path: Path, suffix: str) -> None:
     out = tmp_path / f"forecasts{suffix}"
