@@ -203,7 +203,10 @@ class Auto(BaseModel):
     on all its 181 yearly series MASE 3.692 (3.618) and all 203 quarterly 1.549 (1.581). Its
     cost is the sum of its members', mostly ``arima`` on monthly series: in those runs 1.6
     times the statsforecast mean's wall time on M3 and M1 samples, 0.7 times on Tourism.
-    Every yearly series of M3, Tourism and M1 (1,344) gets a forecast.
+    Every yearly series of M3, Tourism and M1 (1,344) gets a forecast. On all 3,003 M3 series:
+    sMAPE 12.40 against the statsforecast mean's 12.52, MASE 1.325 against 1.328 (ahead on
+    monthly and "other" series, 0.9% behind on quarterly, level on yearly), at 2.6 times its
+    wall time in a run sharing the machine (3.5 times on monthly series).
 
     With covariates (``fit(..., covariates=)``), the members whose capabilities say they use
     covariates (``arima``, ``prophet``) are fitted with them and need their future values at
