@@ -183,8 +183,8 @@ def inner_residuals(
     """Actual minus point forecast in the inner windows, rescaled; None on failure.
 
     Every window fits the model again on the data before it, as the model is fitted at a
-    forecast's origin (updating the first window's estimates through the later windows, as
-    this did before, gave bands too wide for ``ets``: market 94 / 98 at 80 / 95).
+    forecast's origin (not the first window's estimates updated through the later windows,
+    whose stale parameters widened ``ets``'s calibrated bands).
 
     Returns
     -------

@@ -12,7 +12,13 @@ from forecast.errors import ConfigError, FitError, HistoryError
 from forecast.models._ets_forecast import error_variance, forecast_variance, point_forecast
 from forecast.models._params import check_choice, check_int
 from forecast.models._statsmodels import quiet_estimation
-from forecast.models.base import BaseModel, Capabilities, Intervals, normal_intervals
+from forecast.models.base import (
+    BaseModel,
+    Capabilities,
+    Intervals,
+    normal_intervals,
+    quantile_intervals,
+)
 from forecast.models.registry import register
 from forecast.schema import Y
 
@@ -406,12 +412,7 @@ class ETS(BaseModel):
         if variance is not None:
             return point, normal_intervals(point, np.sqrt(variance), levels)
         paths = self._sample(h, self.simulate_repetitions, np.random.default_rng(self.seed))
-        intervals: Intervals = {}
-        for level in levels:
-            alpha = 1.0 - level / 100.0
-            lower, upper = np.quantile(paths, [alpha / 2, 1 - alpha / 2], axis=0)
-            intervals[level] = (lower, upper)
-        return point, intervals
+        return point, quantile_intervals(paths, levels)
 
     def _sample(self, h: int, n: int, rng: np.random.Generator) -> np.ndarray:
         errors = rng.standard_normal((h, n)) * np.sqrt(self._error_variance())
