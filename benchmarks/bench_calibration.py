@@ -93,7 +93,7 @@ def frames(
 
 
 def score(
-    group: str, name: str, calibrate: bool, m3_sample: float, markets: int = MARKETS
+    group: str, name: str, calibrate: bool | str, m3_sample: float, markets: int = MARKETS
 ) -> dict[str, object]:
     """Backtest ``name`` on the group's series; its averaged coverage, MSIS and width."""
     outs, failed, start = [], 0, time.perf_counter()
@@ -119,14 +119,19 @@ def score(
 
 
 def run(
-    groups: list[str], names: list[str], m3_sample: float = M3_SAMPLE, markets: int = MARKETS
+    groups: list[str],
+    names: list[str],
+    m3_sample: float = M3_SAMPLE,
+    markets: int = MARKETS,
+    variants: tuple[bool | str, ...] = (False, True),
 ) -> pd.DataFrame:
-    """Score every (group, model) with and without calibration; width as a ratio."""
+    """Score every (group, model) in each ``calibrate`` variant; width as a ratio to own."""
     rows = []
     for group in groups:
         for name in names:
             pair = [
-                score(group, name, calibrate, m3_sample, markets) for calibrate in (False, True)
+                score(group, name, calibrate, m3_sample, markets)
+                for calibrate in (False, *(v for v in variants if v is not False))
             ]
             own = pair[0]["width_95"]
             for row in pair:
@@ -141,16 +146,26 @@ def run(
 def store(new: pd.DataFrame) -> pd.DataFrame:
     """Merge ``new`` into the results file (new rows replace old ones) and return all."""
     keys = ["group", "model", "calibrated"]
-    old = pd.read_csv(RESULTS) if RESULTS.exists() else new.iloc[:0]
+    old = read_results() if RESULTS.exists() else new.iloc[:0]
+    new = new.assign(calibrated=new["calibrated"].astype(str))
     merged = pd.concat([old, new], ignore_index=True).drop_duplicates(keys, keep="last")
     merged = merged.sort_values(keys, ignore_index=True)
     merged.to_csv(RESULTS, index=False)
     return merged
 
 
+VARIANTS = {"False": "own", "True": "calibrated", "scaled": "scaled"}
+"""The ``calibrated`` column's values (``calibrate=`` of the run) and their names."""
+
+
+def read_results() -> pd.DataFrame:
+    """The stored results, ``calibrated`` as text (``False``, ``True`` or ``scaled``)."""
+    return pd.read_csv(RESULTS, dtype={"calibrated": str})
+
+
 def table(results: pd.DataFrame) -> str:
-    """A markdown table: coverage and MSIS by model, own and calibrated, per group."""
-    results = results.assign(variant=np.where(results["calibrated"], "calibrated", "own"))
+    """A markdown table: coverage and MSIS by model and variant, per group."""
+    results = results.assign(variant=results["calibrated"].astype(str).map(VARIANTS))
     lines = [
         "| group | model | variant | series | cov 80 | cov 95 | MSIS 95 | width 95 / own | s |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -166,7 +181,8 @@ def table(results: pd.DataFrame) -> str:
 
 def summary(results: pd.DataFrame) -> str:
     """A markdown table: per model, own and calibrated coverage and MSIS averaged over groups."""
-    results = results.assign(variant=np.where(results["calibrated"], "cal", "own"))
+    results = results.assign(variant=results["calibrated"].astype(str).map(VARIANTS))
+    results = results[results["variant"] != "scaled"].replace({"variant": {"calibrated": "cal"}})
     wide = results.pivot_table(
         index="model",
         columns="variant",
@@ -200,11 +216,17 @@ def main() -> None:
     )
     parser.add_argument("--table", action="store_true", help="only print the stored results")
     parser.add_argument("--summary", action="store_true", help="and the mean over groups")
+    parser.add_argument(
+        "--scaled",
+        action="store_true",
+        help='also calibrate="scaled" (own bands rescaled by standardised inner errors)',
+    )
     args = parser.parse_args()
     if not args.table:
         names = args.models or single_series_models()
-        store(run(args.groups, names, args.m3_sample, args.markets))
-    results = pd.read_csv(RESULTS)
+        variants: tuple[bool | str, ...] = (False, True, "scaled") if args.scaled else (False, True)
+        store(run(args.groups, names, args.m3_sample, args.markets, variants))
+    results = read_results()
     print(table(results))
     if args.summary:
         print()

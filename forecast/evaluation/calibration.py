@@ -14,12 +14,19 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from forecast.errors import ForecastWarning, HistoryError
-from forecast.evaluation.conformal import Conformal, PooledConformal, longer_horizon
+from forecast.evaluation.conformal import (
+    Conformal,
+    PooledConformal,
+    ScaledConformal,
+    longer_horizon,
+)
 from forecast.evaluation.inner import inner_backtest, window_cuts, window_ratios
 from forecast.evaluation.metrics import seasonal_naive_scale
-from forecast.models.base import BaseModel
+from forecast.models._calibration import OWN_LEVEL
+from forecast.models.base import BaseModel, Intervals
 from forecast.schema import Y
 
 __all__ = [
@@ -27,9 +34,12 @@ __all__ = [
     "SHORT_SERIES_INFLATION",
     "Calibration",
     "InflatedCalibration",
+    "OWN_LEVEL",
     "PooledConformal",
+    "ScaledCalibration",
     "inner_residuals",
     "pool_short_series",
+    "standardised_residuals",
     "window_ratios",
 ]
 
@@ -40,6 +50,11 @@ Measured on the quarterly user counts of ``social-apps-quarterly`` (h=4, 6 windo
 own intervals of ten models to cover as promised, their half-widths had to be multiplied by a
 median of 2.4 at 80% and 2.3 at 95% (from 0.9 for gompertz to 5.6 for theta); 2 is a round
 factor below that median, so few models' bands are widened more than they needed."""
+
+DEGENERATE_SPREAD = 1e-3
+"""An inner window's own spread below this fraction of the largest at the same step (a model
+certain of a series that was flat so far) makes the windows unusable for
+:class:`ScaledCalibration`: fewer, later windows are tried."""
 
 OWN_PATHS = 2000
 """Sample paths of the model's own that :class:`InflatedCalibration` widens."""
@@ -112,6 +127,10 @@ class Calibration:
             )
         return self._by_horizon[h]
 
+    needs_own: bool = False
+    """True when :meth:`intervals` and :meth:`paths` need the model's own interval at
+    :data:`OWN_LEVEL` (:class:`ScaledCalibration`)."""
+
     @classmethod
     def fit(
         cls,
@@ -126,6 +145,102 @@ class Calibration:
         if found is None:
             return None
         return cls(PooledConformal(found), data, member, n_windows, seasonal_period)
+
+    def intervals(
+        self,
+        point: np.ndarray,
+        levels: Sequence[float],
+        own: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> Intervals:
+        """Calibrated intervals around ``point`` (``own``, the own interval, is not used)."""
+        return self.get(len(point)).intervals(point, levels)
+
+    def paths(
+        self,
+        point: np.ndarray,
+        n: int,
+        rng: np.random.Generator,
+        own: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """Calibrated sample paths around ``point`` (``own`` is not used)."""
+        return self.get(len(point)).paths(point, n, rng)
+
+
+class ScaledCalibration(Calibration):
+    """The model's own intervals rescaled by its errors in inner windows (``calibrate="scaled"``).
+
+    Each inner window's errors are divided by the model's own spread in that window
+    (:func:`standardised_residuals`); a forecast's bands are its own spread at the origin
+    times their quantiles (:class:`~forecast.evaluation.conformal.ScaledConformal`), so the
+    shape of the model's own bands (growth with the step, skew) is kept and only their
+    scale is read from out-of-sample errors. Forecasts longer than the inner windows keep
+    the last step's multiplier: the own spread already grows with the step.
+
+    Parameters
+    ----------
+    base : ScaledConformal
+        The standardised errors of the inner windows.
+    data, member, n_windows, seasonal_period
+        As for :class:`Calibration`.
+    """
+
+    needs_own = True
+
+    def get(self, h: int) -> Conformal:
+        """Return the calibration, whatever ``h`` (standardised errors carry over)."""
+        return self.base
+
+    @classmethod
+    def fit(
+        cls,
+        data: pd.DataFrame,
+        member: tuple[str, BaseModel],
+        h: int,
+        n_windows: int,
+        seasonal_period: int,
+    ) -> Calibration | None:
+        """Calibrate on ``n_windows`` inner windows of ``h`` steps; None when they fail."""
+        found = standardised_residuals(data, member, h, n_windows, seasonal_period)
+        if found is None:
+            return None
+        return cls(ScaledConformal(found), data, member, n_windows, seasonal_period)
+
+    def intervals(
+        self,
+        point: np.ndarray,
+        levels: Sequence[float],
+        own: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> Intervals:
+        """Return the own interval ``own`` (at :data:`OWN_LEVEL`) rescaled, at each level."""
+        up, down = own_spreads(point, own)
+        return self._scaled().scaled_intervals(point, levels, up, down)
+
+    def paths(
+        self,
+        point: np.ndarray,
+        n: int,
+        rng: np.random.Generator,
+        own: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """Paths matching :meth:`intervals` at every step."""
+        up, down = own_spreads(point, own)
+        return self._scaled().scaled_paths(point, n, rng, up, down)
+
+    def _scaled(self) -> ScaledConformal:
+        if not isinstance(self.base, ScaledConformal):
+            raise TypeError("a ScaledCalibration holds a ScaledConformal")
+        return self.base
+
+
+def own_spreads(
+    point: np.ndarray, own: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the own spreads above and below ``point``: its own bounds' distances over ``z``."""
+    if own is None:
+        raise ValueError("a scaled calibration needs the model's own interval")
+    z = float(norm.ppf(0.5 + OWN_LEVEL / 200.0))
+    lower, upper = (np.asarray(bound, dtype=float) for bound in own)
+    return np.maximum(upper - point, 0.0) / z, np.maximum(point - lower, 0.0) / z
 
 
 class InflatedCalibration(Calibration):
@@ -208,6 +323,45 @@ def inner_residuals(
     forecasts = _model_scale(scores.forecasts[member[0]], log)
     residuals: np.ndarray = (actuals - forecasts) * ratios[:, None]
     return residuals
+
+
+def standardised_residuals(
+    data: pd.DataFrame, member: tuple[str, BaseModel], h: int, n_windows: int, season: int
+) -> np.ndarray | None:
+    """Errors of the inner windows over the model's own spread there; None on failure.
+
+    Each window fits the model on the data before it and forecasts ``h`` steps with its own
+    interval at :data:`OWN_LEVEL`; an error above the point is divided by the distance to the
+    upper bound, one below by the distance to the lower bound, each over ``z_0.9`` (so a
+    model whose own bands are right gives standard normal values). For a model with
+    ``transform="log"``, on the log scale.
+
+    Returns
+    -------
+    ndarray or None
+        Shape ``(n_windows, h)``; None when the model failed in a window, the data is too
+        short, or an own spread is not positive or below :data:`DEGENERATE_SPREAD` of the
+        largest at its step (a window whose training data was flat).
+    """
+    try:
+        scores = inner_backtest(data, [member], h, n_windows, season, own_level=OWN_LEVEL)
+    except HistoryError:
+        return None
+    if scores.errors:
+        return None
+    log = _on_log_scale(member)
+    point = _model_scale(scores.forecasts[member[0]], log)
+    lower, upper = (_model_scale(bound, log) for bound in scores.bands[member[0]])
+    errors = _model_scale(scores.actuals, log) - point
+    with np.errstate(invalid="ignore"):
+        spread = np.where(errors > 0, upper - point, point - lower)
+    spread = spread / float(norm.ppf(0.5 + OWN_LEVEL / 200.0))
+    largest = np.max(np.where(np.isfinite(spread), spread, 0.0), axis=0)
+    usable = np.isfinite(spread) & (spread > 0) & (spread >= DEGENERATE_SPREAD * largest)
+    if not np.all(usable):
+        return None
+    standardised: np.ndarray = errors / spread
+    return standardised
 
 
 def _on_log_scale(member: tuple[str, BaseModel]) -> bool:
@@ -298,6 +452,9 @@ def pool_short_series(models: Sequence[BaseModel]) -> list[str]:
         short = [(m, c) for m, c in group if isinstance(c, InflatedCalibration)]
         if not donors or not short:
             continue
+        if all(isinstance(c, ScaledCalibration) for c in donors):
+            pooled += _pool_standardised(name, donors, short)
+            continue
         residuals, used = _panel_residuals(donors)
         if used == 0:
             continue
@@ -308,13 +465,44 @@ def pool_short_series(models: Sequence[BaseModel]) -> list[str]:
             base = PooledConformal(residuals * scale)
             model.calibration_ = Calibration(base, own.data, own.member, 0, own.seasonal_period)
             pooled.append(str(model.series_id_))
-            warnings.warn(
-                f"model {name!r}: series {model.series_id_!r} is too short for inner windows; "
-                f"its intervals and paths are calibrated from the scaled inner errors of "
-                f"{used} other series of this call (times its own mean absolute one-step "
-                "change), instead of its own spread widened by SHORT_SERIES_INFLATION; this "
-                "assumes it errs like them. Pass calibrate=False to keep its own intervals.",
-                ForecastWarning,
-                stacklevel=2,
+            _warn_pooled(
+                name,
+                model,
+                f"the scaled inner errors of {used} other series of this call (times its own "
+                "mean absolute one-step change)",
             )
     return pooled
+
+
+def _pool_standardised(
+    name: str,
+    donors: Sequence[Calibration],
+    short: Sequence[tuple[BaseModel, Calibration]],
+) -> list[str]:
+    """Give the short series the donors' standardised errors (``calibrate="scaled"``)."""
+    horizon = max(c.base.horizon for c in donors)
+    rows = [c.base.residuals for c in donors if c.base.horizon == horizon]
+    pooled = []
+    for model, own in short:
+        base = ScaledConformal(np.vstack(rows))
+        model.calibration_ = ScaledCalibration(base, own.data, own.member, 0, own.seasonal_period)
+        pooled.append(str(model.series_id_))
+        _warn_pooled(
+            name,
+            model,
+            f"the standardised inner errors of {len(rows)} other series of this call "
+            "(errors over the model's own spread), times its own spread",
+            stacklevel=4,
+        )
+    return pooled
+
+
+def _warn_pooled(name: str, model: BaseModel, source: str, stacklevel: int = 3) -> None:
+    warnings.warn(
+        f"model {name!r}: series {model.series_id_!r} is too short for inner windows; its "
+        f"intervals and paths are calibrated from {source}, instead of its own spread "
+        "widened by SHORT_SERIES_INFLATION; this assumes it errs like them. Pass "
+        "calibrate=False to keep its own intervals.",
+        ForecastWarning,
+        stacklevel=stacklevel,
+    )

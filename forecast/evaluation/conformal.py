@@ -27,6 +27,7 @@ __all__ = [
     "Conformal",
     "ConformalCache",
     "PooledConformal",
+    "ScaledConformal",
     "calibrate",
     "calibrate_combination",
     "combine_points",
@@ -291,7 +292,15 @@ class PooledConformal(Conformal):
 
     def paths(self, point: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
         """Draw ``n`` sample paths ``(n, h)`` whose every step matches the intervals."""
-        h = len(point)
+        direction, width = self.path_steps(len(point), n, rng)
+        return point + direction * width
+
+    def path_steps(self, h: int, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Each path's direction (+1 or -1) and distance from the point, both ``(n, h)``.
+
+        The rule of :meth:`paths` (see the class notes), for callers that scale the two
+        sides of the point differently (:class:`ScaledConformal`).
+        """
         windows, horizon = self.normalised.shape
         rows = rng.integers(windows, size=n)
         signs = rng.choice(np.array([-1.0, 1.0]), size=n)
@@ -303,7 +312,74 @@ class PooledConformal(Conformal):
         upto = np.searchsorted(pooled, np.abs(draws), side="right")
         coverage = (below + rng.uniform(size=draws.shape) * (upto - below)) / pooled.size
         direction = np.where(draws < 0, -1.0, 1.0) * signs[:, None]
-        return point + direction * self.half_widths(coverage)
+        return direction, self.half_widths(coverage)
+
+
+class ScaledConformal(PooledConformal):
+    """The model's own intervals widened or narrowed by its standardised inner errors.
+
+    Parameters
+    ----------
+    residuals : ndarray
+        The inner windows' errors (actual minus point forecast) divided by the model's own
+        spread in that window and step, shape ``(n_windows, H)``
+        (:func:`forecast.evaluation.calibration.standardised_residuals`).
+
+    Notes
+    -----
+    The scores are the absolute standardised errors of every window and step, pooled
+    (``n = W * H`` values, no per-step spread: the own spread already grows with the step and
+    carries the series' level). The multiplier of level ``L`` is their quantile at
+    ``min(1, L / 100 * (n + 1) / n)`` and, where that rank exceeds 1 (too few scores), at least
+    the standard normal quantile ``z_{(1 + L / 100) / 2}``: the own band, as
+    :class:`PooledConformal` does. A forecast's band at step ``j`` is the point plus ``up_j``
+    (below: minus ``down_j``) times the multiplier, where ``up_j`` and ``down_j`` are the
+    model's own spreads at the forecast's origin (the distance from the point to its own 80%
+    bounds over ``z_0.9``, each side on its own, so skewed own bands stay skewed). Where the
+    model's own bands are right, the standardised errors are standard normal and the
+    calibrated bands are about its own; where they are too narrow or too wide by a factor,
+    the bands are rescaled by it. Standardised errors carry over to any horizon.
+
+    References
+    ----------
+    .. [1] Lei, J., G'Sell, M., Rinaldo, A., Tibshirani, R. J. and Wasserman, L. (2018).
+       Distribution-free predictive inference for regression. JASA 113(523), 1094-1111
+       (normalised conformity scores).
+    .. [2] Papadopoulos, H., Gammerman, A. and Vovk, V. (2008). Normalized nonconformity
+       measures for regression conformal prediction. Proceedings of the IASTED AIA, 64-69.
+    """
+
+    def __init__(self, residuals: np.ndarray) -> None:
+        Conformal.__init__(self, residuals, radius=0)
+        self.step_spread = np.ones(self.horizon)
+        self.normalised = self.residuals
+
+    def spreads(self, h: int) -> np.ndarray:
+        """One for every step: the own spread is the step's scale."""
+        return np.ones(h)
+
+    def scaled_intervals(
+        self, point: np.ndarray, levels: Sequence[float], up: np.ndarray, down: np.ndarray
+    ) -> Intervals:
+        """Intervals of each level around ``point`` from the own spreads ``up`` and ``down``."""
+        out: Intervals = {}
+        for level in levels:
+            width = self.half_widths(np.full(len(point), level / 100.0))
+            out[level] = (point - down * width, point + up * width)
+        return out
+
+    def scaled_paths(
+        self,
+        point: np.ndarray,
+        n: int,
+        rng: np.random.Generator,
+        up: np.ndarray,
+        down: np.ndarray,
+    ) -> np.ndarray:
+        """Draw ``n`` paths ``(n, h)`` that match :meth:`scaled_intervals` at every step."""
+        direction, width = self.path_steps(len(point), n, rng)
+        side = np.where(direction > 0, up[None, :], down[None, :])
+        return point + direction * side * width
 
 
 def longer_horizon(

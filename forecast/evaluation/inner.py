@@ -67,6 +67,9 @@ class InnerScores(dict[str, float]):
     scales : ndarray
         Each window's MASE divisor (:func:`mase_divisor` of its training data), shape
         ``(n_windows,)``.
+    bands : dict
+        With ``own_level``: a successful candidate's label -> its own interval bounds of
+        that level, ``(lower, upper)``, each of shape ``(n_windows, h)``.
     """
 
     def __init__(
@@ -76,8 +79,10 @@ class InnerScores(dict[str, float]):
         forecasts: dict[str, np.ndarray] | None = None,
         actuals: np.ndarray | None = None,
         scales: np.ndarray | None = None,
+        bands: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> None:
         super().__init__(scores)
+        self.bands = bands or {}
         self.errors = errors
         self.forecasts = forecasts or {}
         self.actuals = actuals if actuals is not None else np.empty((0, 0))
@@ -127,6 +132,7 @@ def inner_backtest(
     h: int,
     n_windows: int,
     seasonal_period: int,
+    own_level: float | None = None,
 ) -> InnerScores:
     """Score candidates by rolling-origin windows cut from ``data`` alone.
 
@@ -143,6 +149,9 @@ def inner_backtest(
     seasonal_period : int
         Season of the scale: each window's errors are divided by :func:`mase_divisor` of its
         training data (MASE, M4).
+    own_level : float, optional
+        Also keep each window's own interval of this level (``InnerScores.bands``), for
+        calibrations that rescale the model's own spread.
 
     Returns
     -------
@@ -174,13 +183,17 @@ def inner_backtest(
     scores: dict[str, float] = {}
     errors: dict[str, str] = {}
     forecasts: dict[str, np.ndarray] = {}
+    bands: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for label, model in candidates:
 
         def point(
             train: pd.DataFrame, cutoff: pd.Timestamp, model: BaseModel = model
         ) -> np.ndarray:
             fitted = model.clone().fit_validated(train)
-            return fitted.predict(h, levels=())["yhat"].to_numpy()
+            if own_level is None:
+                return fitted.predict(h, levels=())["yhat"].to_numpy()
+            frame = fitted.predict(h, levels=(own_level,))
+            return frame.iloc[:, 1:4].to_numpy(dtype=float).T
 
         with _inside():
             outcomes = roll(frame, cutoffs, point, on_error="stop")
@@ -189,11 +202,15 @@ def inner_backtest(
             errors[label] = f"{type(failed[0]).__name__}: {failed[0]}"
             scores[label] = float("nan")
             continue
-        points = np.vstack([o.value for o in outcomes if o.value is not None])
+        values = [o.value for o in outcomes if o.value is not None]
+        if own_level is not None:
+            bands[label] = (np.vstack([v[1] for v in values]), np.vstack([v[2] for v in values]))
+            values = [v[0] for v in values]
+        points = np.vstack(values)
         errors_scaled = (np.abs(points - actuals) / scales[:, None])[scored]
         scores[label] = float(np.mean(errors_scaled)) if errors_scaled.size else float("nan")
         forecasts[label] = points
-    return InnerScores(scores, errors, forecasts, actuals, scales)
+    return InnerScores(scores, errors, forecasts, actuals, scales, bands)
 
 
 def window_cuts(n: int, h: int, n_windows: int) -> list[int]:

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 __all__ = [
     "CALIBRATED_BY_DEFAULT",
     "CALIBRATE_CHOICES",
+    "OWN_LEVEL",
+    "SCALED_BY_DEFAULT",
     "WINDOWS",
     "calibration_method",
     "calibration_plans",
@@ -47,8 +49,10 @@ __all__ = [
     "with_calibrate_keyword",
 ]
 
-CALIBRATE_CHOICES: tuple[object, ...] = (None, True, False, "conformal", "off")
-"""Values of ``calibrate``: None (the model's default), True or ``"conformal"``, False or
+CALIBRATE_CHOICES: tuple[object, ...] = (None, True, False, "conformal", "scaled", "off")
+"""Values of ``calibrate``: None (the model's default), True or ``"conformal"`` (bands from
+the inner errors alone), ``"scaled"`` (the model's own bands rescaled by its standardised
+inner errors, :class:`~forecast.evaluation.calibration.ScaledCalibration`), False or
 ``"off"``."""
 
 CALIBRATED_BY_DEFAULT: frozenset[str] = frozenset(
@@ -88,6 +92,13 @@ A calibrated fit costs 4-17x an uncalibrated one (its inner windows: up to 5 mor
 On M3's yearly and quarterly series calibration brings coverage close (theta 70/85 -> 88/94)
 at a higher MSIS (16.0 -> 22.3). Inside inner backtests the default is off
 (:func:`calibration_method`), so ``auto`` and ``ensemble`` never nest calibrations."""
+
+OWN_LEVEL = 80.0
+"""Level of the own interval whose half-widths, over ``z_0.9``, are a model's own spread
+(``calibrate="scaled"``, :class:`~forecast.evaluation.calibration.ScaledCalibration`)."""
+
+SCALED_BY_DEFAULT: frozenset[str] = frozenset()
+"""Models for which ``calibrate=None`` means ``calibrate="scaled"``."""
 
 WINDOWS: tuple[int, ...] = (5, 4, 3, 2)
 """Numbers of inner windows tried, most first, until the training data has room for them."""
@@ -130,8 +141,9 @@ def calibration_method(model: str, value: object) -> str | None:
     Returns
     -------
     str or None
-        ``"conformal"``, or None when calibration is off. ``value=None`` is off inside an
-        inner backtest (:func:`~forecast.evaluation.inner.inside_inner_backtest`): the
+        ``"conformal"`` or ``"scaled"``, or None when calibration is off. ``value=None`` is
+        the model's default (:data:`CALIBRATED_BY_DEFAULT`, :data:`SCALED_BY_DEFAULT`), off
+        inside an inner backtest (:func:`~forecast.evaluation.inner.inside_inner_backtest`): the
         members of ``auto`` and ``ensemble``, and the windows of a calibration, are scored
         on their point forecasts and never calibrate by default.
 
@@ -145,8 +157,13 @@ def calibration_method(model: str, value: object) -> str | None:
 
     check_choice(model, "calibrate", value, CALIBRATE_CHOICES)
     if value is None:
-        on = model in CALIBRATED_BY_DEFAULT and not inside_inner_backtest()
-        return "conformal" if on else None
+        if inside_inner_backtest():
+            return None
+        if model in SCALED_BY_DEFAULT:
+            return "scaled"
+        return "conformal" if model in CALIBRATED_BY_DEFAULT else None
+    if value == "scaled":
+        return "scaled"
     return "conformal" if value in (True, "conformal") else None
 
 
@@ -204,7 +221,11 @@ def fit_calibration(
     .. [2] Hyndman, R. J. and Athanasopoulos, G. (2021). Forecasting: Principles and Practice,
        3rd ed., section 5.10 (time series cross-validation).
     """
-    from forecast.evaluation.calibration import Calibration, InflatedCalibration
+    from forecast.evaluation.calibration import (
+        Calibration,
+        InflatedCalibration,
+        ScaledCalibration,
+    )
 
     uid = str(data[UNIQUE_ID].iloc[0])
     requested = model.calibrate is not None
@@ -214,13 +235,15 @@ def fit_calibration(
         return None
     template.calibrate = False
     member = (model.name, template)
+    scaled = calibration_method(model.name, model.calibrate) == "scaled"
+    kind = ScaledCalibration if scaled and model.capabilities.intervals else Calibration
     series = data[[UNIQUE_ID, DS, Y]].reset_index(drop=True)
     season = int(model.seasonal_period_)
     room = len(series) - max(model.capabilities.min_history, 2)
     for n_windows, h in calibration_plans(room, max(season, 1), WINDOWS[0]):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ForecastWarning)
-            found = Calibration.fit(series, member, h, n_windows, season)
+            found = kind.fit(series, member, h, n_windows, season)
         if found is not None:
             return found
     if not requested:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from forecast.errors import CapabilityError, ConfigError, FitError, ForecastError, NotFittedError
 from forecast.models._calibration import (
+    OWN_LEVEL,
     calibration_method,
     fit_calibration,
     with_calibrate_keyword,
@@ -299,15 +300,17 @@ class BaseModel:
         calibration = self.calibration_
         future = self._future(h, covariates)
         point, intervals = self._with_future(
-            future, self._predict, h, () if calibration else levels
+            future, self._predict, h, self._own_levels() if calibration else levels
         )
         point = np.asarray(point, dtype=float)
+        if calibration:
+            own = self._own_interval(intervals)
         if calibration and not calibration.log_scale:  # errors on the scale of y
             point = self._inverse(point)
-            intervals = calibration.get(h).intervals(point, levels)
+            intervals = calibration.intervals(point, levels, own)
         else:  # the own intervals, or errors on the log scale of transform="log"
             if calibration:
-                intervals = calibration.get(h).intervals(point, levels)
+                intervals = calibration.intervals(point, levels, own)
             point = self._inverse(point)
             intervals = {
                 level: (self._inverse(np.asarray(lo)), self._inverse(np.asarray(hi)))
@@ -360,11 +363,13 @@ class BaseModel:
         rng = np.random.default_rng(seed)
         future = self._future(h, covariates)
         if self.calibration_:
-            point = np.asarray(self._with_future(future, self._predict, h, ())[0], dtype=float)
+            found = self._with_future(future, self._predict, h, self._own_levels())
+            point = np.asarray(found[0], dtype=float)
+            own = self._own_interval(found[1])
             if self.calibration_.log_scale:  # errors on the log scale of transform="log"
-                paths = self._inverse(self.calibration_.get(h).paths(point, int(n), rng))
+                paths = self._inverse(self.calibration_.paths(point, int(n), rng, own))
             else:
-                paths = self.calibration_.get(h).paths(self._inverse(point), int(n), rng)
+                paths = self.calibration_.paths(self._inverse(point), int(n), rng, own)
         else:
             drawn = self._with_future(future, self._sample, h, int(n), rng)
             paths = self._inverse(np.asarray(drawn, dtype=float))
@@ -524,6 +529,18 @@ class BaseModel:
     # ------------------------------------------------------------------------------- helpers
     def _prepare(self, series: pd.DataFrame) -> pd.DataFrame:
         return prepare_series(self.name, series)
+
+    def _own_levels(self) -> tuple[float, ...]:
+        """Own interval levels a calibrated forecast needs (:attr:`Calibration.needs_own`)."""
+        calibration = self.calibration_
+        return (OWN_LEVEL,) if calibration is not None and calibration.needs_own else ()
+
+    def _own_interval(self, intervals: Intervals) -> tuple[np.ndarray, np.ndarray] | None:
+        """Return the own interval at ``OWN_LEVEL`` on the model's scale, where asked for."""
+        if OWN_LEVEL not in intervals:
+            return None
+        lower, upper = intervals[OWN_LEVEL]
+        return np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
 
     def _inverse(self, values: np.ndarray) -> np.ndarray:
         return np.exp(values) if self.transform == "log" else values

@@ -45,7 +45,12 @@ from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import BaseOffset
 
 from forecast.errors import ModelFileError
-from forecast.evaluation.conformal import Conformal, ConformalCache, PooledConformal
+from forecast.evaluation.conformal import (
+    Conformal,
+    ConformalCache,
+    PooledConformal,
+    ScaledConformal,
+)
 from forecast.evaluation.inner import InnerScores
 from forecast.models._curve_uncertainty import Profile
 from forecast.models._curvefit import CurveFit, CurveProblem
@@ -68,6 +73,7 @@ RECORDS: dict[str, type] = {
     "conformal": Conformal,
     "conformal_cache": ConformalCache,
     "pooled_conformal": PooledConformal,
+    "scaled_conformal": ScaledConformal,
     "inner_scores": InnerScores,
 }
 """The package's record classes a file may hold, by the name the file uses."""
@@ -75,6 +81,7 @@ RECORDS: dict[str, type] = {
 _LATER_RECORDS = {
     "calibration": ("forecast.evaluation.calibration", "Calibration"),
     "inflated_calibration": ("forecast.evaluation.calibration", "InflatedCalibration"),
+    "scaled_calibration": ("forecast.evaluation.calibration", "ScaledCalibration"),
 }
 """Record classes of modules that newer versions of the package have: this table, never a
 file, names the module; where it is absent the records cannot be saved (an error says so)."""
