@@ -67,7 +67,10 @@ FALLBACK = "naive"
 
 
 def build_candidates(
-    candidates: Sequence[str | BaseModel], seasonal_period: int | None, freq: str | None
+    candidates: Sequence[str | BaseModel],
+    seasonal_period: int | None,
+    freq: str | None,
+    calibrate: bool | None = None,
 ) -> list[tuple[str, BaseModel]]:
     """Unfitted candidate models with their labels; names get the given season and frequency.
 
@@ -77,6 +80,8 @@ def build_candidates(
         Registry names or model instances (cloned).
     seasonal_period, freq
         Passed to the candidates given by name.
+    calibrate : bool, optional
+        Passed to the candidates given by name (by default, their own default).
 
     Returns
     -------
@@ -93,9 +98,8 @@ def build_candidates(
     """
     if isinstance(candidates, (str, BaseModel)) or len(candidates) == 0:
         raise ConfigError("candidates must be a non-empty list of model names or instances.")
-    params = {
-        k: v for k, v in (("seasonal_period", seasonal_period), ("freq", freq)) if v is not None
-    }
+    given = (("seasonal_period", seasonal_period), ("freq", freq), ("calibrate", calibrate))
+    params = {k: v for k, v in given if v is not None}
     built = [c if isinstance(c, BaseModel) else get(str(c), **params) for c in candidates]
     return list(label_models(built).items())
 
@@ -108,8 +112,9 @@ class Auto(BaseModel):
     ----------
     members : sequence of str or BaseModel, optional
         Registry names or unfitted models whose forecasts are combined; by default ``ets``,
-        ``arima`` and ``dotm`` (the dynamic optimised theta model). Mutually exclusive with
-        ``candidates``.
+        ``arima`` and ``dotm`` (the dynamic optimised theta model). Members given by name are
+        fitted with ``calibrate=False``: ``auto`` combines their own bands (or, with
+        ``calibrate``, calibrates the combination). Mutually exclusive with ``candidates``.
     candidates : sequence of str or BaseModel, optional
         Choose among these per series by an inner backtest instead of combining (the
         behaviour of ``auto`` before version 0.x); ``h``, ``n_windows`` and
@@ -359,7 +364,9 @@ class Auto(BaseModel):
     def _fit_combination(self, data: pd.DataFrame) -> None:
         series = data[[UNIQUE_ID, DS, Y]]
         covariates = self._member_covariates(data)
-        built = build_candidates(self.members or DEFAULT_MEMBERS, self.seasonal_period, self.freq)
+        built = build_candidates(
+            self.members or DEFAULT_MEMBERS, self.seasonal_period, self.freq, calibrate=False
+        )
         gates = self._gates()
         fitted = []
         for label, model in built:

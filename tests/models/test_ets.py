@@ -56,9 +56,9 @@ def test_fixed_spec_matches_statsmodels(twitter: pd.DataFrame) -> None:
 
 
 def test_fixed_seasonal_spec_matches_statsmodels_with_intervals(monthly: pd.DataFrame) -> None:
-    model = fc.models.get("ets", error="add", trend="add", damped_trend=False, seasonal="add").fit(
-        monthly
-    )
+    model = fc.models.get(
+        "ets", error="add", trend="add", damped_trend=False, seasonal="add", calibrate=False
+    ).fit(monthly)
     direct = ETSModel(
         monthly["y"], error="add", trend="add", seasonal="add", seasonal_periods=12
     ).fit(disp=False)
