@@ -148,8 +148,12 @@ def _timed(func: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, float]:
 
 
 def run_ours(group: Group, tool: str, n_jobs: int) -> tuple[pd.DataFrame, float]:
-    """One registered model on every series of the group: forecasts and seconds."""
-    model = fc.models.get(tool, seasonal_period=group.period)
+    """One registered model on every series of the group: forecasts and seconds.
+
+    ``calibrate=False``: the competitions score point forecasts, which calibration leaves as
+    they are (the peers' intervals are their models' own).
+    """
+    model = fc.models.get(tool, seasonal_period=group.period, calibrate=False)
     frame = group.frame()
     out, seconds = _timed(
         lambda: fc.forecast(frame, {tool: model}, h=group.h, levels=LEVELS, n_jobs=n_jobs)
