@@ -205,6 +205,51 @@ def summary(results: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def default_variant(name: str) -> str:
+    """The variant a model's defaults give: ``own``, ``calibrated`` or ``scaled``."""
+    from forecast.models._calibration import CALIBRATED_BY_DEFAULT, SCALED_BY_DEFAULT
+
+    if name == "ensemble" or name in CALIBRATED_BY_DEFAULT:
+        return "calibrated"
+    return "scaled" if name in SCALED_BY_DEFAULT else "own"
+
+
+def defaults(results: pd.DataFrame) -> str:
+    """A markdown table: each model's coverage with its defaults, per group, against the goal.
+
+    A cell is coverage at 80 / 95 and MSIS at 95 of the variant the model's defaults give,
+    marked "ok" where both coverages are within 5 points of nominal; the last column counts
+    the groups where the default's MSIS is at most the own bands'.
+    """
+    results = results.assign(variant=results["calibrated"].astype(str).map(VARIANTS))
+    groups = [g for g in GROUPS if g in set(results["group"])]
+    lines = [
+        "| model | default | " + " | ".join(groups) + " | MSIS at most own |",
+        "| --- | --- | " + " | ".join("---" for _ in groups) + " | --- |",
+    ]
+    for name, rows in results.groupby("model"):
+        variant = default_variant(str(name))
+        cells, better, measured = [], 0, 0
+        for group in groups:
+            mine = rows[(rows["group"] == group) & (rows["variant"] == variant)]
+            own = rows[(rows["group"] == group) & (rows["variant"] == "own")]
+            if mine.empty:
+                cells.append("")
+                continue
+            row = mine.iloc[0]
+            ok = abs(row.coverage_80 - 80) <= 5 and abs(row.coverage_95 - 95) <= 5
+            cells.append(
+                f"{row.coverage_80:.0f} / {row.coverage_95:.0f}, {row.msis_95:.2f}"
+                + (" ok" if ok else "")
+            )
+            if not own.empty:
+                measured += 1
+                better += int(row.msis_95 <= own.iloc[0].msis_95 + 1e-9)
+        row_cells = " | ".join(cells)
+        lines.append(f"| {name} | {variant} | {row_cells} | {better} of {measured} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     """Parse the arguments, run, store and print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -216,6 +261,9 @@ def main() -> None:
     )
     parser.add_argument("--table", action="store_true", help="only print the stored results")
     parser.add_argument("--summary", action="store_true", help="and the mean over groups")
+    parser.add_argument(
+        "--defaults", action="store_true", help="and each model's default against the goal"
+    )
     parser.add_argument(
         "--scaled",
         action="store_true",
@@ -231,6 +279,9 @@ def main() -> None:
     if args.summary:
         print()
         print(summary(results))
+    if args.defaults:
+        print()
+        print(defaults(results))
 
 
 if __name__ == "__main__":

@@ -141,10 +141,22 @@ class Calibration:
         seasonal_period: int,
     ) -> Calibration | None:
         """Calibrate on ``n_windows`` inner windows of ``h`` steps; None when they fail."""
-        found = inner_residuals(data, member, h, n_windows, seasonal_period)
+        found = cls.window_errors(data, member, h, n_windows, seasonal_period)
         if found is None:
             return None
-        return cls(PooledConformal(found), data, member, n_windows, seasonal_period)
+        return cls(cls.conformal(found), data, member, n_windows, seasonal_period)
+
+    @staticmethod
+    def window_errors(
+        data: pd.DataFrame, member: tuple[str, BaseModel], h: int, n_windows: int, season: int
+    ) -> np.ndarray | None:
+        """Return the inner windows' errors this calibration reads (:func:`inner_residuals`)."""
+        return inner_residuals(data, member, h, n_windows, season)
+
+    @staticmethod
+    def conformal(errors: np.ndarray) -> Conformal:
+        """Return the bands' rule over the windows' errors (:class:`PooledConformal`)."""
+        return PooledConformal(errors)
 
     def intervals(
         self,
@@ -190,20 +202,17 @@ class ScaledCalibration(Calibration):
         """Return the calibration, whatever ``h`` (standardised errors carry over)."""
         return self.base
 
-    @classmethod
-    def fit(
-        cls,
-        data: pd.DataFrame,
-        member: tuple[str, BaseModel],
-        h: int,
-        n_windows: int,
-        seasonal_period: int,
-    ) -> Calibration | None:
-        """Calibrate on ``n_windows`` inner windows of ``h`` steps; None when they fail."""
-        found = standardised_residuals(data, member, h, n_windows, seasonal_period)
-        if found is None:
-            return None
-        return cls(ScaledConformal(found), data, member, n_windows, seasonal_period)
+    @staticmethod
+    def window_errors(
+        data: pd.DataFrame, member: tuple[str, BaseModel], h: int, n_windows: int, season: int
+    ) -> np.ndarray | None:
+        """Return the inner windows' standardised errors (:func:`standardised_residuals`)."""
+        return standardised_residuals(data, member, h, n_windows, season)
+
+    @staticmethod
+    def conformal(errors: np.ndarray) -> Conformal:
+        """Return the bands' rule over standardised errors (:class:`ScaledConformal`)."""
+        return ScaledConformal(errors)
 
     def intervals(
         self,

@@ -3,8 +3,9 @@
 Checked: the point is the model's own and every band is its own 80% spread times one
 multiplier per level (so the own bands' shape and skew are kept); bands that are right stay
 about the same and bands too narrow by a factor are widened by it; intervals nest and
-contain the point (hypothesis); paths and intervals agree; nothing after a cutoff reaches a
-backtest window (poisoning); a saved model forecasts as before; a series too short for inner
+contain the point (hypothesis); paths and intervals agree (nothing after a cutoff reaching a
+backtest window is checked with the conformal method in test_calibration.py); a saved model
+forecasts as before; a series too short for inner
 windows warns naming itself, and borrows the standardised errors of its call's other series.
 """
 
@@ -142,28 +143,6 @@ def test_a_model_samples_inside_its_scaled_bands() -> None:
     lo, hi = out[level_column(80, "lo")].to_numpy(), out[level_column(80, "hi")].to_numpy()
     inside = np.mean((paths >= lo) & (paths <= hi), axis=0)
     assert np.all(np.abs(inside - 0.8) <= 0.06)
-
-
-def test_scaled_calibration_in_a_backtest_uses_no_data_after_the_cutoff() -> None:
-    series = _walk(80, seed=8)
-    models = {"ets": fc.models.get("ets", calibrate="scaled")}
-    clean = fc.backtest(series, models, h=7, n_windows=3, step=7, levels=(80, 95))
-    first = clean["cutoff"].min()
-    poisoned = series.copy()
-    later = poisoned[DS] > first
-    poisoned.loc[later, Y] = 1e9 * (1 + np.arange(int(later.sum())))
-    with warnings.catch_warnings():  # the poisoned windows' own spreads may not be usable
-        warnings.simplefilter("ignore", ForecastWarning)
-        dirty = fc.backtest(poisoned, models, h=7, n_windows=3, step=7, levels=(80, 95))
-    columns = ["yhat"] + [level_column(lv, s) for lv in (80, 95) for s in ("lo", "hi")]
-    pd.testing.assert_frame_equal(
-        clean.loc[clean["cutoff"] == first, columns].reset_index(drop=True),
-        dirty.loc[dirty["cutoff"] == first, columns].reset_index(drop=True),
-    )
-    assert not np.allclose(
-        clean.loc[clean["cutoff"] > first, "yhat_hi_95"],
-        dirty.loc[dirty["cutoff"] > first, "yhat_hi_95"],
-    )
 
 
 def test_a_saved_scaled_model_forecasts_as_before(tmp_path: pytest.TempPathFactory) -> None:
