@@ -21,9 +21,11 @@ from forecast.models.registry import get, resolve
 
 __all__ = ["CallCalibrate", "check_calibrate", "with_calibrate", "calibrate_models"]
 
-CallCalibrate = bool | Literal["conformal", "off"] | None
+CallCalibrate = bool | Literal["conformal", "scaled", "off"] | None
 """What ``calibrate=`` of a call accepts: None (leave every model as given), True or
-``"conformal"`` (calibrate), False or ``"off"`` (do not)."""
+``"conformal"`` (calibrate), ``"scaled"`` (rescale each model's own bands; ``auto`` and
+``ensemble``, which have only their own conformal rule, calibrate by it), False or ``"off"``
+(do not)."""
 
 Spec = TypeVar("Spec")
 
@@ -44,11 +46,12 @@ def check_calibrate(value: object) -> CallCalibrate:
     Raises
     ------
     ConfigError
-        ``value`` is not one of None, True, False, ``"conformal"``, ``"off"``.
+        ``value`` is not one of None, True, False, ``"conformal"``, ``"scaled"``, ``"off"``.
     """
     if not any(value is c or (isinstance(value, str) and value == c) for c in CALIBRATE_CHOICES):
         raise ConfigError(
-            f"calibrate must be one of None, True, False, 'conformal' or 'off', not {value!r}."
+            "calibrate must be one of None, True, False, 'conformal', 'scaled' or 'off', "
+            f"not {value!r}."
         )
     return value  # type: ignore[return-value]
 
@@ -61,7 +64,7 @@ def _default(model: BaseModel) -> object:
 def _value_for(model: BaseModel, calibrate: CallCalibrate) -> object:
     """``calibrate`` as ``model``'s constructor takes it (a bool for ``auto``, ``ensemble``)."""
     if model._own_calibration:
-        return calibrate in (True, "conformal")
+        return calibrate in (True, "conformal", "scaled")
     return calibrate
 
 
@@ -72,7 +75,7 @@ def with_calibrate(model: str | BaseModel, calibrate: CallCalibrate) -> BaseMode
     ----------
     model : str or BaseModel
         A registry name, or an instance (cloned, never modified).
-    calibrate : {None, True, False, "conformal", "off"}
+    calibrate : {None, True, False, "conformal", "scaled", "off"}
         The call's ``calibrate``. None leaves the model as given.
 
     Returns
@@ -115,7 +118,7 @@ def calibrate_models(models: Spec, calibrate: CallCalibrate) -> Spec:
     ----------
     models : str, BaseModel, sequence or mapping
         A :data:`forecast.engine.specs.ModelSpec`, or a share call's models (one per product).
-    calibrate : {None, True, False, "conformal", "off"}
+    calibrate : {None, True, False, "conformal", "scaled", "off"}
         The call's ``calibrate``; None returns ``models`` unchanged.
 
     Returns

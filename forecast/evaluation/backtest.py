@@ -407,7 +407,7 @@ def backtest(
     observed : sequence of str
         Covariates known only once observed, lagged by ``h`` steps (``<name>_lag<h>``), so
         no window reads their values after its cutoff (:mod:`forecast.engine.covariates`).
-    calibrate : {None, True, False, "conformal", "off"}
+    calibrate : {None, True, False, "conformal", "scaled", "off"}
         Calibrate every model's intervals as :func:`forecast.forecast` does (a model given
         as an instance that sets ``calibrate`` keeps it). Each window's model calibrates on
         that window's training data alone, so nothing after a cutoff reaches its intervals.

@@ -35,7 +35,7 @@ def panel(tmp_path: Path):
     return data
 
 
-@pytest.mark.parametrize("value", [True, False, "conformal", "off"])
+@pytest.mark.parametrize("value", [True, False, "conformal", "scaled", "off"])
 def test_calibrate_is_given_to_every_model_whose_params_do_not_set_it(
     tmp_path: Path, panel, value: object
 ) -> None:
@@ -54,7 +54,7 @@ def test_without_the_key_models_keep_their_own_setting(tmp_path: Path, panel) ->
 
 @pytest.mark.parametrize("value", [1, "yes", "true", 0.5])
 def test_a_bad_value_is_one_line_naming_the_key(tmp_path: Path, panel, value: object) -> None:
-    with pytest.raises(ConfigError, match=r"\[forecast\] calibrate: .*'conformal' or 'off'"):
+    with pytest.raises(ConfigError, match=r"\[forecast\] calibrate: .*'scaled' or 'off'"):
         load_config(_job(tmp_path, calibrate=value))
 
 
