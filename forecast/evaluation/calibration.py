@@ -140,23 +140,18 @@ class Calibration:
         n_windows: int,
         seasonal_period: int,
     ) -> Calibration | None:
-        """Calibrate on ``n_windows`` inner windows of ``h`` steps; None when they fail."""
-        found = cls.window_errors(data, member, h, n_windows, seasonal_period)
+        """Calibrate on ``n_windows`` inner windows of ``h`` steps; None when they fail.
+
+        The errors are :func:`inner_residuals` read by :class:`PooledConformal`, or, for a
+        calibration that :attr:`needs_own` spread, :func:`standardised_residuals` read by
+        :class:`~forecast.evaluation.conformal.ScaledConformal`.
+        """
+        errors = standardised_residuals if cls.needs_own else inner_residuals
+        found = errors(data, member, h, n_windows, seasonal_period)
         if found is None:
             return None
-        return cls(cls.conformal(found), data, member, n_windows, seasonal_period)
-
-    @staticmethod
-    def window_errors(
-        data: pd.DataFrame, member: tuple[str, BaseModel], h: int, n_windows: int, season: int
-    ) -> np.ndarray | None:
-        """Return the inner windows' errors this calibration reads (:func:`inner_residuals`)."""
-        return inner_residuals(data, member, h, n_windows, season)
-
-    @staticmethod
-    def conformal(errors: np.ndarray) -> Conformal:
-        """Return the bands' rule over the windows' errors (:class:`PooledConformal`)."""
-        return PooledConformal(errors)
+        rule = ScaledConformal(found) if cls.needs_own else PooledConformal(found)
+        return cls(rule, data, member, n_windows, seasonal_period)
 
     def intervals(
         self,
@@ -201,18 +196,6 @@ class ScaledCalibration(Calibration):
     def get(self, h: int) -> Conformal:
         """Return the calibration, whatever ``h`` (standardised errors carry over)."""
         return self.base
-
-    @staticmethod
-    def window_errors(
-        data: pd.DataFrame, member: tuple[str, BaseModel], h: int, n_windows: int, season: int
-    ) -> np.ndarray | None:
-        """Return the inner windows' standardised errors (:func:`standardised_residuals`)."""
-        return standardised_residuals(data, member, h, n_windows, season)
-
-    @staticmethod
-    def conformal(errors: np.ndarray) -> Conformal:
-        """Return the bands' rule over standardised errors (:class:`ScaledConformal`)."""
-        return ScaledConformal(errors)
 
     def intervals(
         self,
