@@ -56,6 +56,9 @@ DEGENERATE_SPREAD = 1e-3
 certain of a series that was flat so far) makes the windows unusable for
 :class:`ScaledCalibration`: fewer, later windows are tried."""
 
+_OWN_Z = float(norm.ppf(0.5 + OWN_LEVEL / 200.0))
+"""The standard normal quantile of the own interval's upper bound (1.2816 at 80%)."""
+
 OWN_PATHS = 2000
 """Sample paths of the model's own that :class:`InflatedCalibration` widens."""
 
@@ -230,9 +233,8 @@ def own_spreads(
     """Return the own spreads above and below ``point``: its own bounds' distances over ``z``."""
     if own is None:
         raise ValueError("a scaled calibration needs the model's own interval")
-    z = float(norm.ppf(0.5 + OWN_LEVEL / 200.0))
     lower, upper = (np.asarray(bound, dtype=float) for bound in own)
-    return np.maximum(upper - point, 0.0) / z, np.maximum(point - lower, 0.0) / z
+    return np.maximum(upper - point, 0.0) / _OWN_Z, np.maximum(point - lower, 0.0) / _OWN_Z
 
 
 class InflatedCalibration(Calibration):
@@ -347,7 +349,7 @@ def standardised_residuals(
     errors = _model_scale(scores.actuals, log) - point
     with np.errstate(invalid="ignore"):
         spread = np.where(errors > 0, upper - point, point - lower)
-    spread = spread / float(norm.ppf(0.5 + OWN_LEVEL / 200.0))
+    spread = spread / _OWN_Z
     largest = np.max(np.where(np.isfinite(spread), spread, 0.0), axis=0)
     usable = np.isfinite(spread) & (spread > 0) & (spread >= DEGENERATE_SPREAD * largest)
     if not np.all(usable):
@@ -474,9 +476,10 @@ def _pool_standardised(
     """Give the short series the donors' standardised errors (``calibrate="scaled"``)."""
     horizon = max(c.base.horizon for c in donors)
     rows = [c.base.residuals for c in donors if c.base.horizon == horizon]
+    stacked = np.vstack(rows)
     pooled = []
     for model, own in short:
-        base = ScaledConformal(np.vstack(rows))
+        base = ScaledConformal(stacked)
         model.calibration_ = ScaledCalibration(base, own.data, own.member, 0, own.seasonal_period)
         pooled.append(str(model.series_id_))
         _warn_pooled(

@@ -20,7 +20,7 @@ from forecast.engine.rolling import roll
 from forecast.errors import HistoryError
 from forecast.evaluation.metrics import seasonal_naive_scale
 from forecast.models.base import BaseModel
-from forecast.schema import DS, FILLED, UNIQUE_ID, Y
+from forecast.schema import DS, FILLED, UNIQUE_ID, Y, level_column
 
 __all__ = [
     "InnerScores",
@@ -193,7 +193,8 @@ def inner_backtest(
             if own_level is None:
                 return fitted.predict(h, levels=())["yhat"].to_numpy()
             frame = fitted.predict(h, levels=(own_level,))
-            return frame.iloc[:, 1:4].to_numpy(dtype=float).T
+            bounds = [level_column(own_level, "lo"), level_column(own_level, "hi")]
+            return frame[["yhat", *bounds]].to_numpy(dtype=float).T
 
         with _inside():
             outcomes = roll(frame, cutoffs, point, on_error="stop")

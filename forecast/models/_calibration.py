@@ -269,13 +269,12 @@ def fit_calibration(
     if not requested:
         return None
     needed = max(model.capabilities.min_history, 2) + WINDOWS[-1]
-    why = (
-        f"it has {len(series)} observations and inner windows need at least {needed}"
-        if room // WINDOWS[-1] < 1
-        else "the model failed in its inner windows"
-        if kind is Calibration
-        else "the model failed in its inner windows or its own spread there was not positive"
-    )
+    if room // WINDOWS[-1] < 1:
+        why = f"it has {len(series)} observations and inner windows need at least {needed}"
+    elif kind is not Calibration:
+        why = "the model failed in its inner windows or its own spread there was not positive"
+    else:
+        why = "the model failed in its inner windows"
     if model.capabilities.needs_retention or not model.capabilities.intervals:
         _warn(model, uid, why, _OWN)
         return None
