@@ -206,12 +206,18 @@ def summary(results: pd.DataFrame) -> str:
 
 
 def default_variant(name: str) -> str:
-    """The variant a model's defaults give: ``own``, ``calibrated`` or ``scaled``."""
-    from forecast.models._calibration import CALIBRATED_BY_DEFAULT, SCALED_BY_DEFAULT
+    """The variant a model's defaults give: ``own``, ``calibrated`` or ``scaled``.
 
-    if name == "ensemble" or name in CALIBRATED_BY_DEFAULT:
-        return "calibrated"
-    return "scaled" if name in SCALED_BY_DEFAULT else "own"
+    The package's own rule (:func:`forecast.models._calibration.calibration_method`), or the
+    default of ``auto``'s and ``ensemble``'s own ``calibrate``.
+    """
+    from forecast.models._calibration import calibration_method
+
+    model = fc.models.get(name)
+    if model._own_calibration:
+        return "calibrated" if model.calibrate else "own"
+    method = calibration_method(name, None)
+    return {"scaled": "scaled", "conformal": "calibrated"}.get(str(method), "own")
 
 
 def defaults(results: pd.DataFrame) -> str:
