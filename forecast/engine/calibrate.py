@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Literal, TypeVar
 
 from forecast.errors import ConfigError
-from forecast.models._calibration import CALIBRATE_CHOICES
+from forecast.models._calibration import CALIBRATE_CHOICES, check_model_calibrate
 from forecast.models.base import BaseModel
 from forecast.models.registry import get, resolve
 
@@ -88,7 +88,7 @@ def with_calibrate(model: str | BaseModel, calibrate: CallCalibrate) -> BaseMode
     Raises
     ------
     ConfigError
-        A bad ``calibrate`` or model.
+        A bad ``calibrate`` or model, or ``"scaled"`` for a model without intervals of its own.
     UnknownModelError
         A name that is not registered.
 
@@ -107,7 +107,9 @@ def with_calibrate(model: str | BaseModel, calibrate: CallCalibrate) -> BaseMode
     if isinstance(model, str):
         return get(model, calibrate=_value_for(fresh, calibrate))
     if fresh.calibrate is _default(fresh):
-        fresh.calibrate = _value_for(fresh, calibrate)
+        value = _value_for(fresh, calibrate)
+        check_model_calibrate(fresh, value)
+        fresh.calibrate = value
     return fresh
 
 

@@ -219,20 +219,24 @@ class PooledConformal(Conformal):
         super().__init__(residuals, radius=0)
         if head is not None:
             self.head = head
+        self.step_spread, self.normalised = self._spreads_and_scores()
+        if head_scores and head is not None:
+            self.normalised = head.normalised
+
+    def _spreads_and_scores(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each step's spread ``s_j`` and the residuals over their leave-one-out spreads."""
         squares = self.residuals**2
         rms = np.sqrt(np.mean(squares, axis=0))
         positive = rms[rms > 0]
         floor = float(positive.min()) if positive.size else 1.0
-        self.step_spread = np.maximum.accumulate(np.maximum(rms, floor))
+        step_spread = np.maximum.accumulate(np.maximum(rms, floor))
         windows = squares.shape[0]
         if windows > 1:
             others = np.sqrt((squares.sum(axis=0)[None, :] - squares) / (windows - 1))
             others = np.maximum.accumulate(np.maximum(others, floor), axis=1)
         else:
-            others = self.step_spread[None, :]
-        self.normalised = self.residuals / others
-        if head_scores and head is not None:
-            self.normalised = head.normalised
+            others = step_spread[None, :]
+        return step_spread, self.residuals / others
 
     def spreads(self, h: int) -> np.ndarray:
         """Spread ``s_j`` of each of ``h`` steps, extrapolated by ``j / H`` past ``H``."""
@@ -349,10 +353,9 @@ class ScaledConformal(PooledConformal):
        measures for regression conformal prediction. Proceedings of the IASTED AIA, 64-69.
     """
 
-    def __init__(self, residuals: np.ndarray) -> None:
-        Conformal.__init__(self, residuals, radius=0)
-        self.step_spread = np.ones(self.horizon)
-        self.normalised = self.residuals
+    def _spreads_and_scores(self) -> tuple[np.ndarray, np.ndarray]:
+        """One for every step's spread, and the standardised residuals as they are."""
+        return np.ones(self.horizon), self.residuals
 
     def spreads(self, h: int) -> np.ndarray:
         """One for every step: the own spread is the step's scale."""

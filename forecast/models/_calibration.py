@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from forecast.errors import ForecastWarning
+from forecast.errors import ConfigError, ForecastWarning
 from forecast.schema import DS, QUALIFIER, UNIQUE_ID, Y
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ __all__ = [
     "WINDOWS",
     "calibration_method",
     "calibration_plans",
+    "check_model_calibrate",
     "fit_calibration",
     "warn_uncalibrated",
     "with_calibrate_keyword",
@@ -187,6 +188,23 @@ def calibration_method(model: str, value: object) -> str | None:
     return "conformal" if value in (True, "conformal") else None
 
 
+def check_model_calibrate(model: BaseModel, value: object) -> None:
+    """Check ``calibrate=value`` for ``model`` (constructed, its capabilities known).
+
+    Raises
+    ------
+    ConfigError
+        ``value`` is not one of :data:`CALIBRATE_CHOICES`, or is ``"scaled"`` for a model
+        without intervals of its own (nothing to rescale).
+    """
+    if calibration_method(model.name, value) == "scaled" and not model.capabilities.intervals:
+        raise ConfigError(
+            f"model {model.name!r}: calibrate='scaled' rescales a model's own intervals, and "
+            f"{model.name!r} has none; pass calibrate=True for conformal intervals from its "
+            "inner errors."
+        )
+
+
 def warn_uncalibrated(name: str, uid: str, why: str, instead: str, stacklevel: int = 4) -> None:
     """Warn (:class:`~forecast.ForecastWarning`) that model ``name`` could not calibrate ``uid``.
 
@@ -256,7 +274,7 @@ def fit_calibration(
     template.calibrate = False
     member = (model.name, template)
     scaled = calibration_method(model.name, model.calibrate) == "scaled"
-    kind = ScaledCalibration if scaled and model.capabilities.intervals else Calibration
+    kind = ScaledCalibration if scaled else Calibration
     series = data[[UNIQUE_ID, DS, Y]].reset_index(drop=True)
     season = int(model.seasonal_period_)
     room = len(series) - max(model.capabilities.min_history, 2)
@@ -294,13 +312,15 @@ def with_calibrate_keyword(init: Callable[..., None]) -> Callable[..., None]:
 
     The wrapped constructor runs as written, then the value is checked
     (:func:`calibration_method`) and stored as ``self.calibrate``; the wrapper's signature is
-    ``init``'s with ``calibrate`` added, so the CLI and the registry see the keyword.
+    ``init``'s with ``calibrate`` added, so the CLI and the registry see the keyword. A
+    constructor given ``calibrate="scaled"`` for a model without intervals of its own raises
+    :class:`~forecast.errors.ConfigError` (:func:`check_model_calibrate`).
     """
 
     @functools.wraps(init)
     def with_calibrate(self: BaseModel, *args: Any, calibrate: object = None, **kw: Any) -> None:
         init(self, *args, **kw)
-        calibration_method(self.name, calibrate)
+        check_model_calibrate(self, calibrate)
         self.calibrate = calibrate
 
     signature = inspect.signature(init)

@@ -23,6 +23,7 @@ from forecast.errors import CapabilityError, ConfigError, FitError, ForecastErro
 from forecast.models._calibration import (
     OWN_LEVEL,
     calibration_method,
+    check_model_calibrate,
     fit_calibration,
     with_calibrate_keyword,
 )
@@ -143,7 +144,7 @@ class BaseModel:
         freq: str | None = None,
         calibrate: object = None,
     ) -> None:
-        calibration_method(self.name, calibrate)
+        check_model_calibrate(self, calibrate)
         self.calibrate = calibrate
         self.seasonal_period = (
             None

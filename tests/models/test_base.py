@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import forecast as fc
+from forecast.engine.calibrate import with_calibrate
 from forecast.models.base import BaseModel, Capabilities
 from forecast.models.registry import register, unregister
 
@@ -57,6 +58,11 @@ def test_throwaway_model_is_registered_and_removed():
         assert model.predict(2, levels=())["yhat"].tolist() == [1.0, 1.0]
         with pytest.raises(fc.CapabilityError, match="no prediction intervals"):
             model.predict(2)
+        with pytest.raises(fc.ConfigError, match="has none; pass calibrate=True"):
+            fc.models.get("tmp_constant", calibrate="scaled")
+        assert fc.models.get("tmp_constant", calibrate=True).calibrate is True
+        with pytest.raises(fc.ConfigError, match="has none; pass calibrate=True"):
+            with_calibrate(fc.models.get("tmp_constant"), "scaled")
     finally:
         unregister("tmp_constant")
     assert "tmp_constant" not in set(fc.models.available()["name"])
