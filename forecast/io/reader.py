@@ -117,11 +117,16 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
     return frame.map(lambda v: v.strip() or None if isinstance(v, str) else v)
 
 
-def _rename(frame: pd.DataFrame, options: ReadOptions, path: Path) -> pd.DataFrame:
+def _renames(options: ReadOptions) -> dict[str, str]:
+    """Map the file's columns that ``id=``, ``ds=`` and ``y=`` name to the contract's names."""
     date_name = DS if options.kind == "series" else COHORT
     value_name = Y if options.kind == "series" else RETENTION
     mapping = {options.id: UNIQUE_ID, options.ds: date_name, options.y: value_name}
-    mapping = {old: new for old, new in mapping.items() if old is not None and old != new}
+    return {old: new for old, new in mapping.items() if old is not None and old != new}
+
+
+def _rename(frame: pd.DataFrame, options: ReadOptions, path: Path) -> pd.DataFrame:
+    mapping = _renames(options)
     for old, new in mapping.items():
         if old not in frame.columns:
             raise ConfigError(
@@ -286,9 +291,20 @@ def _file_name(path: Path, unit: str) -> str:
     return f"file {str(path)!r}" + (" (line 1 is the header)" if unit == "line" else "")
 
 
-def _in_file(err: DataError, path: Path, unit: str) -> DataError:
-    """Return the same error with its rows called file lines (or sheet rows, records)."""
+def _in_file(
+    err: DataError, path: Path, unit: str, renamed: dict[str, str] | None = None
+) -> DataError:
+    """Return the same error with its rows called file lines (or sheet rows, records).
+
+    ``renamed`` maps the contract's column names to the file's (``{"y": "dau"}``): a message
+    about ``column 'y'`` then names ``column 'dau' (read as 'y')``.
+    """
     message = _ROW_WORD.sub(lambda m: f"{unit} " if m[1] else f"{unit}s ", str(err))
+    original = (renamed or {}).get(err.column or "")
+    if original is not None:
+        message = message.replace(
+            f"column {err.column!r}", f"column {original!r} (read as {err.column!r})", 1
+        )
     if not message.startswith(f"file {str(path)!r}"):
         message = f"{_file_name(path, unit)}: {message}"
     return type(err)(message, series=err.series, column=err.column, rows=err.rows)
@@ -434,7 +450,8 @@ def read(
             return frame
         return validate_series(frame) if kind == "series" else validate_retention(frame)
     except DataError as err:
-        raise _in_file(err, path, source.unit) from err
+        renamed = {new: old for old, new in _renames(options).items()}
+        raise _in_file(err, path, source.unit, renamed) from err
 
 
 def read_with(path: str | os.PathLike[str], options: ReadOptions) -> pd.DataFrame:
@@ -507,5 +524,6 @@ def read_covariates(
                 frame[column] = numbers.astype(object).where(numbers.notna(), frame[column])
         checked = validate_covariates(frame, series)
     except DataError as err:
-        raise _in_file(err, path, source.unit) from err
+        renamed = {new: old for old, new in _renames(options).items()}
+        raise _in_file(err, path, source.unit, renamed) from err
     return replace(checked, source=_file_name(path, source.unit), unit=source.unit)

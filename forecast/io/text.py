@@ -171,13 +171,23 @@ def detect_decimal(frame: pd.DataFrame, columns: list[str], delimiter: str, path
 def to_number(values: pd.Series, decimal: str) -> pd.Series:
     """Plain numbers written as text with ``decimal`` as the mark: float, NaN where not one.
 
-    A thousands separator (the other mark, a space) between groups of three digits is read;
-    suffixes, words and bounds are not (see :mod:`forecast.io.figures`).
+    A thousands separator (the other mark, a space, a no-break or narrow no-break space), the
+    same one between every group of three digits, is read; a space anywhere else (``1 1000``,
+    ``12 34``) leaves the value unread, as do suffixes, words and bounds (see
+    :mod:`forecast.io.figures`).
+
+    Examples
+    --------
+    >>> to_number(pd.Series(["1 200", "1,350.5", "1 1000", "12 34"]), ".").tolist()
+    [1200.0, 1350.5, nan, nan]
     """
     thousands = "." if decimal == "," else ","
-    text = values.astype("string").str.replace(r"[\s\u00a0]", "", regex=True)
-    grouped = rf"^[-+]?\d{{1,3}}(\{thousands}\d{{3}})+(\{decimal}\d+)?$"
-    text = text.where(~text.str.match(grouped).fillna(False), text.str.replace(thousands, ""))
+    separators = rf"\{thousands} \u00a0\u202f"
+    text = values.astype("string").str.strip()
+    grouped = rf"^[-+]?\d{{1,3}}([{separators}])\d{{3}}(\1\d{{3}})*(\{decimal}\d+)?$"
+    text = text.where(
+        ~text.str.match(grouped).fillna(False), text.str.replace(f"[{separators}]", "", regex=True)
+    )
     if decimal == ",":  # a point left over is not this file's mark: not a number
         text = text.where(~text.str.contains(".", regex=False).fillna(False), None)
         text = text.str.replace(",", ".", regex=False)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import forecast as fc
 from forecast.io.figures import QUALIFIER_WORDS, SCALES, parse_figures
+from forecast.io.text import to_number
 from forecast.io.wide import age_of_header
 
 
@@ -45,6 +46,28 @@ def test_thousands_separators_of_either_mark(number):
     comma_file = point_file.replace(",", ".")
     assert parse_figures(pd.Series([point_file]))[0].iloc[0] == number
     assert parse_figures(pd.Series([comma_file]), decimal=",")[0].iloc[0] == number
+
+
+@pytest.mark.parametrize(
+    ("written", "number"),
+    [
+        ("1 200", 1200.0),
+        ("1\u00a0234\u00a0567", 1234567.0),
+        ("1\u202f000", 1000.0),
+        ("-1,000", -1000.0),
+    ],
+)
+def test_a_space_between_groups_of_three_is_a_thousands_separator(written, number):
+    assert to_number(pd.Series([written]), ".").iloc[0] == number
+
+
+@pytest.mark.parametrize("written", ["1 1000", "12 34", "1,234 567", "1 2"])
+def test_a_space_anywhere_else_is_refused_with_the_files_line_and_column(written, tmp_path):
+    path = _write(tmp_path, "dau.csv", f'date,dau\n2024-01-01,5\n2024-02-01,"{written}"\n')
+    assert np.isnan(to_number(pd.Series([written]), ".").iloc[0])
+    message = r"column 'dau' \(read as 'y'\).*neither numbers nor press figures.*line 3"
+    with pytest.raises(fc.SchemaError, match=message):
+        fc.read(path, ds="date", y="dau", unique_id="app/dau")
 
 
 @pytest.mark.parametrize(
