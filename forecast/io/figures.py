@@ -25,7 +25,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-__all__ = ["QUALIFIER_WORDS", "SCALES", "parse_figures"]
+__all__ = ["QUALIFIER_WORDS", "SCALES", "grouped_number", "parse_figures", "thousands_separators"]
 
 QUALIFIER_WORDS: dict[str, str] = {
     ">=": ">=",
@@ -69,10 +69,30 @@ _PREFIX = "|".join(re.escape(w) for w in sorted(QUALIFIER_WORDS, key=len, revers
 _SUFFIX = "|".join(sorted(SCALES, key=len, reverse=True))
 
 
-def _pattern(decimal: str) -> re.Pattern[str]:
-    thousands = r"[,\s\u00a0]" if decimal == "." else r"[.\s\u00a0]"
+def thousands_separators(decimal: str) -> str:
+    """Return the regex character class of the thousands separators beside ``decimal``.
+
+    The other mark, a space, a no-break space and a narrow no-break space (ISO 80000-1 groups
+    digits by thin spaces).
+    """
+    other = "," if decimal == "." else "."
+    return rf"[{re.escape(other)} \u00a0\u202f]"
+
+
+def grouped_number(decimal: str) -> str:
+    """Return the regex of a number grouped by threes with one separator throughout.
+
+    ``1,234,567.5`` or ``1 234 567.5`` (``decimal="."``); not ``1 1000`` or ``1,234 567``.
+    The separator is the group named ``sep``.
+    """
     mark = re.escape(decimal)
-    number = rf"(?P<number>\d{{1,3}}(?:{thousands}\d{{3}})+(?:{mark}\d+)?|\d+(?:{mark}\d+)?)"
+    separator = thousands_separators(decimal)
+    return rf"\d{{1,3}}(?P<sep>{separator})\d{{3}}(?:(?P=sep)\d{{3}})*(?:{mark}\d+)?"
+
+
+def _pattern(decimal: str) -> re.Pattern[str]:
+    mark = re.escape(decimal)
+    number = rf"(?P<number>{grouped_number(decimal)}|\d+(?:{mark}\d+)?)"
     return re.compile(
         rf"^(?P<prefix>{_PREFIX})?\s*{number}\s*(?P<suffix>{_SUFFIX})?\s*(?P<plus>\+)?$",
         re.IGNORECASE,
@@ -102,7 +122,7 @@ def parse_figures(values: pd.Series, *, decimal: str = ".") -> tuple[pd.Series, 
        (figures with a scale word, e.g. 2.25 million).
     """
     pattern = _pattern(decimal)
-    thousands = re.compile(r"[,\s\u00a0]" if decimal == "." else r"[.\s\u00a0]")
+    thousands = re.compile(thousands_separators(decimal))
     numbers = np.full(len(values), np.nan)
     qualifiers: list[object] = [None] * len(values)
     for position, value in enumerate(values.tolist()):

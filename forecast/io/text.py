@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecast.errors import ConfigError, SchemaError
+from forecast.io.figures import grouped_number, thousands_separators
 
 __all__ = ["DELIMITERS", "read_delimited", "detect_decimal", "to_number"]
 
@@ -181,13 +182,9 @@ def to_number(values: pd.Series, decimal: str) -> pd.Series:
     >>> to_number(pd.Series(["1 200", "1,350.5", "1 1000", "12 34"]), ".").tolist()
     [1200.0, 1350.5, nan, nan]
     """
-    thousands = "." if decimal == "," else ","
-    separators = rf"\{thousands} \u00a0\u202f"
     text = values.astype("string").str.strip()
-    grouped = rf"^[-+]?\d{{1,3}}([{separators}])\d{{3}}(\1\d{{3}})*(\{decimal}\d+)?$"
-    text = text.where(
-        ~text.str.match(grouped).fillna(False), text.str.replace(f"[{separators}]", "", regex=True)
-    )
+    grouped = text.str.fullmatch(rf"[-+]?{grouped_number(decimal)}").fillna(False)
+    text = text.where(~grouped, text.str.replace(thousands_separators(decimal), "", regex=True))
     if decimal == ",":  # a point left over is not this file's mark: not a number
         text = text.where(~text.str.contains(".", regex=False).fillna(False), None)
         text = text.str.replace(",", ".", regex=False)
