@@ -205,8 +205,8 @@ def _dates(frame: pd.DataFrame, column: str, options: ReadOptions) -> pd.DataFra
             column,
             bad,
             f"date(s) not written in {how}",
-            "Write every date of a column in one format (YYYY-MM-DD is best), or give it "
-            "(date_format='%d.%m.%Y'; --date-format).",
+            "Write every date of a column in one format (YYYY-MM-DD is best; quarters as "
+            "2024Q1, weeks as 2024-W01), or give it (date_format='%d.%m.%Y'; --date-format).",
         )
     return frame.assign(**{column: parsed})
 

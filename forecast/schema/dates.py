@@ -4,7 +4,10 @@ A column of text dates is read in the first of these ways that reads every value
 
 1. ISO 8601 (``2024-03-05``, ``2024-03``, ``20240305``, ``2024-03-05T10:00+08:00``);
 2. a format whose order is unambiguous (``2024/03/05``, ``5 Mar 2024``, ``Mar 5, 2024``);
-3. a day-first (``05.03.2024``, ``05/03/2024``) or month-first (``03/05/2024``) format.
+3. quarters (``2024Q1``, ``2024-Q1``, ``2024 Q1``, ``Q1 2024``, ``Q1-2024``), read as the first
+   day of the quarter, and ISO weeks (``2024-W01``, ``2024W01``), read as their Monday: a
+   period is dated by its first day, as ``2024-03`` is 1 March;
+4. a day-first (``05.03.2024``, ``05/03/2024``) or month-first (``03/05/2024``) format.
 
 When both a day-first and a month-first format read every value and they disagree on some
 (``05.03.2024`` is 5 March or 3 May), the column is ambiguous: nothing is guessed, the
@@ -16,7 +19,9 @@ settles it (``dayfirst=`` or ``date_format=``). A column with a day above 12 in 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -49,6 +54,45 @@ OTHER_FORMATS: tuple[str, ...] = (
     "%B %Y",
 )
 """Formats whose order of day and month is unambiguous (each also with a time)."""
+
+
+_QUARTER = re.compile(r"^(?:(?P<y1>\d{4})[-\s]?Q(?P<q1>[1-4])|Q(?P<q2>[1-4])[-\s/]?(?P<y2>\d{4}))$")
+"""A quarter label: ``2024Q1``, ``2024-Q1``, ``2024 Q1``, ``Q1 2024``, ``Q1-2024``, ``Q1/2024``."""
+
+_ISO_WEEK = re.compile(r"^(?P<year>\d{4})-?W(?P<week>\d{2})$")
+"""An ISO 8601 week: ``2024-W01`` or ``2024W01``."""
+
+
+def _quarter_start(text: object) -> pd.Timestamp | None:
+    match = _QUARTER.match(str(text).upper())
+    if match is None:
+        return None
+    year, quarter = match["y1"] or match["y2"], match["q1"] or match["q2"]
+    return pd.Timestamp(int(year), 3 * int(quarter) - 2, 1)
+
+
+def _week_monday(text: object) -> pd.Timestamp | None:
+    match = _ISO_WEEK.match(str(text).upper())
+    if match is None:
+        return None
+    try:
+        day = dt.date.fromisocalendar(int(match["year"]), int(match["week"]), 1)
+    except ValueError:  # week 53 of a year with 52
+        return None
+    return pd.Timestamp(day)
+
+
+def _periods(label: Callable[[object], pd.Timestamp | None]) -> Callable[[pd.Series], pd.Series]:
+    """Return a reader of period labels: each first day, NaT where ``label`` reads none."""
+
+    def read(unique: pd.Series) -> pd.Series:
+        return pd.to_datetime(unique.map(label), errors="coerce")
+
+    return read
+
+
+_PERIOD_READERS = (_periods(_quarter_start), _periods(_week_monday))
+"""Readers of quarter labels and ISO weeks (way 3 of the module docstring)."""
 
 
 def _with_times(formats: tuple[str, ...]) -> list[str]:
@@ -175,6 +219,10 @@ def _choose(column: str, text: pd.Series, unique: pd.Series, dayfirst: bool | No
     found = _first_complete(unique, ["ISO8601", *_with_times(OTHER_FORMATS)])
     if found is not None:
         return found[1]
+    for reader in _PERIOD_READERS:
+        periods = reader(unique)
+        if periods.notna().all():
+            return periods
     day = month = None
     if dayfirst is not False:
         day = _first_complete(unique, _with_times(DAY_FIRST_FORMATS))
@@ -203,4 +251,5 @@ def _best_partial(unique: pd.Series, dayfirst: bool | None) -> pd.Series:
     if dayfirst is not True:
         formats += _with_times(MONTH_FIRST_FORMATS)
     readings = [to_datetimes(unique, fmt) for fmt in formats]
+    readings += [reader(unique) for reader in _PERIOD_READERS]
     return max(readings, key=lambda parsed: int(parsed.notna().sum()))

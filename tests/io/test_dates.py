@@ -104,3 +104,35 @@ def test_a_date_format_is_followed_strictly(tmp_path: Path):
         fc.read(path, date_format="%Y-%m-%d")
     with pytest.raises(fc.SchemaError, match="line 2"):
         fc.read(path, date_format="%d.%m.%Y")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    year=st.integers(1990, 2060),
+    n=st.integers(1, 12),
+    style=st.sampled_from(["{y}Q{q}", "{y}-Q{q}", "{y} Q{q}", "Q{q} {y}", "Q{q}-{y}", "q{q}/{y}"]),
+)
+def test_quarter_labels_read_as_the_first_day_of_their_quarter(year, n, style):
+    starts = pd.date_range(f"{year}-01-01", periods=n, freq="QS")
+    text = pd.Series([style.format(y=d.year, q=d.quarter) for d in starts])
+    read = parse_date_text(text, "quarter")
+    assert list(read) == list(starts)
+
+
+@settings(max_examples=60, deadline=None)
+@given(start=st.dates(min_value=pd.Timestamp("1990-01-01").date()), n=st.integers(1, 60))
+def test_iso_weeks_read_as_their_monday(start, n):
+    mondays = pd.date_range(pd.Timestamp(start), periods=n, freq="W-MON")
+    text = pd.Series([f"{d.isocalendar()[0]}-W{d.isocalendar()[1]:02d}" for d in mondays])
+    assert list(parse_date_text(text, "week")) == list(mondays)
+
+
+def test_a_quarter_that_does_not_exist_is_refused_with_its_line(tmp_path: Path):
+    path = tmp_path / "q.csv"
+    path.write_text("quarter,users\n2022Q1,100\n2022Q2,110\n2022Q5,125\n2023-W53,133\n")
+    with pytest.raises(fc.SchemaError, match=r"column 'quarter' \(read as 'ds'\).*lines 4 and 5"):
+        fc.read(path, ds="quarter", y="users", unique_id="app")
+    weeks = tmp_path / "w.csv"
+    weeks.write_text("week,users\n2021-W52,1\n2022-W53,2\n")  # 2022 has 52 ISO weeks
+    with pytest.raises(fc.SchemaError, match=r"line 3: '2022-W53'"):
+        fc.read(weeks, ds="week", y="users", unique_id="app")
