@@ -154,7 +154,7 @@ def store(new: pd.DataFrame) -> pd.DataFrame:
     return merged
 
 
-VARIANTS = {"False": "own", "True": "calibrated", "scaled": "scaled"}
+VARIANTS = {"False": "own", "True": "calibrated", "scaled": "scaled", "auto": "auto"}
 """The ``calibrated`` column's values (``calibrate=`` of the run) and their names."""
 
 
@@ -206,7 +206,7 @@ def summary(results: pd.DataFrame) -> str:
 
 
 def default_variant(name: str) -> str:
-    """The variant a model's defaults give: ``own``, ``calibrated`` or ``scaled``.
+    """The variant a model's defaults give: ``own``, ``calibrated``, ``scaled`` or ``auto``.
 
     The package's own rule (:func:`forecast.models._calibration.calibration_method`), or the
     default of ``auto``'s and ``ensemble``'s own ``calibrate``.
@@ -217,7 +217,7 @@ def default_variant(name: str) -> str:
     if model._own_calibration:
         return "calibrated" if model.calibrate else "own"
     method = calibration_method(name, None)
-    return {"scaled": "scaled", "conformal": "calibrated"}.get(str(method), "own")
+    return {"scaled": "scaled", "auto": "auto", "conformal": "calibrated"}.get(str(method), "own")
 
 
 def defaults(results: pd.DataFrame) -> str:
@@ -275,10 +275,19 @@ def main() -> None:
         action="store_true",
         help='also calibrate="scaled" (own bands rescaled by standardised inner errors)',
     )
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=("conformal", "scaled", "auto"),
+        default=None,
+        help="the calibrate= variants to run besides the own bands (default: conformal, and "
+        "scaled with --scaled)",
+    )
     args = parser.parse_args()
     if not args.table:
         names = args.models or single_series_models()
-        variants: tuple[bool | str, ...] = (False, True, "scaled") if args.scaled else (False, True)
+        chosen = args.variants or ["conformal", *(["scaled"] if args.scaled else [])]
+        variants = (False, *(True if v == "conformal" else v for v in chosen))
         store(run(args.groups, names, args.m3_sample, args.markets, variants))
     results = read_results()
     print(table(results))

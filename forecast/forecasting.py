@@ -240,11 +240,12 @@ def forecast(
         Covariates known only once observed (realised spend): each is replaced by itself
         ``h`` steps earlier, ``<name>_lag<h>`` (:mod:`forecast.engine.covariates`), so no
         forecast reads its values after the last observed date.
-    calibrate : {None, True, False, "conformal", "scaled", "off"}
+    calibrate : {None, True, False, "conformal", "scaled", "auto", "off"}
         Calibrate the intervals and sample paths of every model from its own errors in inner
         backtests on its training data (:mod:`forecast.models._calibration`): True or
         ``"conformal"`` on, ``"scaled"`` each model's own bands rescaled by those errors,
-        False or ``"off"`` off, None (default) each model's own setting.
+        ``"auto"`` per series whichever of the two scores better with each inner window left
+        out, False or ``"off"`` off, None (default) each model's own setting.
         It applies to every model given by name, and to every instance whose ``calibrate``
         is its constructor's default; an instance that sets ``calibrate`` keeps it
         (:func:`forecast.engine.calibrate.with_calibrate`). A calibrated model whose series

@@ -131,7 +131,7 @@ class ForecastConfig(Table):
     from_models: str | None = None
     """A models folder (a previous job's ``<dir>/models``) to start from: each saved model is
     updated with the new rows, refit when the data rewrite its history; missing ones are fit."""
-    calibrate: bool | Literal["conformal", "scaled", "off"] | None = None
+    calibrate: bool | Literal["conformal", "scaled", "auto", "off"] | None = None
     """Calibrate every model's intervals and paths on its own inner backtests, as
     ``fc.forecast(calibrate=...)`` does; a model whose ``[forecast.params.<model>]`` sets
     ``calibrate`` keeps it. None (absent): each model's own setting. Not with ``from_models``
@@ -145,7 +145,9 @@ class ForecastConfig(Table):
         try:
             return check_calibrate(value)
         except ConfigError:
-            raise ValueError("it must be true, false, 'conformal', 'scaled' or 'off'") from None
+            raise ValueError(
+                "it must be true, false, 'conformal', 'scaled', 'auto' or 'off'"
+            ) from None
 
     @field_validator("models")
     @classmethod

@@ -21,10 +21,11 @@ from forecast.models.registry import get, resolve
 
 __all__ = ["CallCalibrate", "check_calibrate", "with_calibrate", "calibrate_models"]
 
-CallCalibrate = bool | Literal["conformal", "scaled", "off"] | None
+CallCalibrate = bool | Literal["conformal", "scaled", "auto", "off"] | None
 """What ``calibrate=`` of a call accepts: None (leave every model as given), True or
-``"conformal"`` (calibrate), ``"scaled"`` (rescale each model's own bands; ``auto`` and
-``ensemble``, which have only their own conformal rule, calibrate by it), False or ``"off"``
+``"conformal"`` (calibrate), ``"scaled"`` (rescale each model's own bands), ``"auto"`` (per
+series, whichever of the two scores better in its inner windows; ``auto`` and ``ensemble``,
+which have only their own conformal rule, calibrate by it for both), False or ``"off"``
 (do not)."""
 
 Spec = TypeVar("Spec")
@@ -46,11 +47,12 @@ def check_calibrate(value: object) -> CallCalibrate:
     Raises
     ------
     ConfigError
-        ``value`` is not one of None, True, False, ``"conformal"``, ``"scaled"``, ``"off"``.
+        ``value`` is not one of None, True, False, ``"conformal"``, ``"scaled"``, ``"auto"``,
+        ``"off"``.
     """
     if not any(value is c or (isinstance(value, str) and value == c) for c in CALIBRATE_CHOICES):
         raise ConfigError(
-            "calibrate must be one of None, True, False, 'conformal', 'scaled' or 'off', "
+            "calibrate must be one of None, True, False, 'conformal', 'scaled', 'auto' or 'off', "
             f"not {value!r}."
         )
     return value  # type: ignore[return-value]
@@ -64,7 +66,7 @@ def _default(model: BaseModel) -> object:
 def _value_for(model: BaseModel, calibrate: CallCalibrate) -> object:
     """``calibrate`` as ``model``'s constructor takes it (a bool for ``auto``, ``ensemble``)."""
     if model._own_calibration:
-        return calibrate in (True, "conformal", "scaled")
+        return calibrate in (True, "conformal", "scaled", "auto")
     return calibrate
 
 
@@ -75,7 +77,7 @@ def with_calibrate(model: str | BaseModel, calibrate: CallCalibrate) -> BaseMode
     ----------
     model : str or BaseModel
         A registry name, or an instance (cloned, never modified).
-    calibrate : {None, True, False, "conformal", "scaled", "off"}
+    calibrate : {None, True, False, "conformal", "scaled", "auto", "off"}
         The call's ``calibrate``. None leaves the model as given.
 
     Returns
@@ -88,7 +90,8 @@ def with_calibrate(model: str | BaseModel, calibrate: CallCalibrate) -> BaseMode
     Raises
     ------
     ConfigError
-        A bad ``calibrate`` or model, or ``"scaled"`` for a model without intervals of its own.
+        A bad ``calibrate`` or model, or ``"scaled"`` or ``"auto"`` for a model without
+        intervals of its own.
     UnknownModelError
         A name that is not registered.
 
@@ -120,7 +123,7 @@ def calibrate_models(models: Spec, calibrate: CallCalibrate) -> Spec:
     ----------
     models : str, BaseModel, sequence or mapping
         A :data:`forecast.engine.specs.ModelSpec`, or a share call's models (one per product).
-    calibrate : {None, True, False, "conformal", "scaled", "off"}
+    calibrate : {None, True, False, "conformal", "scaled", "auto", "off"}
         The call's ``calibrate``; None returns ``models`` unchanged.
 
     Returns

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ from forecast.evaluation.conformal import (
     longer_horizon,
 )
 from forecast.evaluation.inner import inner_backtest, window_cuts, window_ratios
-from forecast.evaluation.metrics import seasonal_naive_scale
+from forecast.evaluation.metrics import interval_score, seasonal_naive_scale
 from forecast.models._calibration import OWN_LEVEL
 from forecast.models.base import BaseModel, Intervals
 from forecast.schema import Y
@@ -32,12 +33,17 @@ from forecast.schema import Y
 __all__ = [
     "OWN_PATHS",
     "SHORT_SERIES_INFLATION",
+    "CHOICE_LEVELS",
     "Calibration",
     "InflatedCalibration",
+    "InnerWindows",
     "OWN_LEVEL",
     "PooledConformal",
     "ScaledCalibration",
+    "choose_calibration",
     "inner_residuals",
+    "inner_windows",
+    "left_out_scores",
     "pool_short_series",
     "standardised_residuals",
     "window_ratios",
@@ -134,6 +140,11 @@ class Calibration:
     """True when :meth:`intervals` and :meth:`paths` need the model's own interval at
     :data:`OWN_LEVEL` (:class:`ScaledCalibration`)."""
 
+    choice: dict[str, float] | None = None
+    """With ``calibrate="auto"``, the left-out interval scores of the two rules that chose this
+    one (:func:`choose_calibration`); None otherwise, and for a calibration loaded from a
+    file."""
+
     @classmethod
     def fit(
         cls,
@@ -227,6 +238,95 @@ class ScaledCalibration(Calibration):
         return self.base
 
 
+CHOICE_LEVELS: tuple[float, ...] = (80.0, 95.0)
+"""Levels whose interval scores decide between conformal and scaled bands
+(``calibrate="auto"``, :func:`choose_calibration`)."""
+
+
+def left_out_scores(found: InnerWindows, standardised: np.ndarray) -> dict[str, float]:
+    """Mean interval score of conformal and of scaled bands, each window left out in turn.
+
+    For each inner window, both calibrations are made from the other windows alone (a
+    :class:`PooledConformal` of their rescaled errors, a
+    :class:`~forecast.evaluation.conformal.ScaledConformal` of their standardised errors with
+    the left-out window's own spreads) and their bands at :data:`CHOICE_LEVELS` scored on the
+    left-out window's errors by Winkler's interval score
+    (:func:`~forecast.evaluation.metrics.interval_score`), on the series' current error scale
+    (times the window's ratio).
+
+    Returns
+    -------
+    dict
+        ``{"conformal": score, "scaled": score}``, each the mean over windows, steps and
+        levels.
+    """
+    if found.spread_up is None or found.spread_down is None:
+        raise ValueError("scoring scaled bands needs the windows' own spreads")
+    rescaled = found.rescaled()
+    windows, steps = rescaled.shape
+    totals = {"conformal": 0.0, "scaled": 0.0}
+    for left_out in range(windows):
+        others = np.arange(windows) != left_out
+        conformal = PooledConformal(rescaled[others])
+        scaled = ScaledConformal(standardised[others])
+        ratio = found.ratios[left_out]
+        up, down = found.spread_up[left_out] * ratio, found.spread_down[left_out] * ratio
+        y = rescaled[left_out]
+        for level in CHOICE_LEVELS:
+            coverage = np.full(steps, level / 100.0)
+            width = conformal.half_widths(coverage)
+            totals["conformal"] += interval_score(y, -width, width, level)
+            factor = scaled.half_widths(coverage)
+            totals["scaled"] += interval_score(y, -down * factor, up * factor, level)
+    count = windows * len(CHOICE_LEVELS)
+    return {method: total / count for method, total in totals.items()}
+
+
+def choose_calibration(
+    data: pd.DataFrame,
+    member: tuple[str, BaseModel],
+    h: int,
+    n_windows: int,
+    seasonal_period: int,
+) -> Calibration | None:
+    """Calibrate by conformal or by scaled bands, whichever scored better out of sample.
+
+    ``calibrate="auto"``: one inner backtest (``n_windows`` windows of ``h`` steps, with the
+    model's own intervals) gives both the errors of a conformal :class:`Calibration` and the
+    standardised errors of a :class:`ScaledCalibration`; each window is left out in turn and
+    scored by both rules made from the others (:func:`left_out_scores`), and the rule with the
+    lower mean interval score is built on all windows. Conformal bands are taken where scaled
+    ones cannot be made (an own spread not positive, or too few windows to leave one out).
+
+    Returns
+    -------
+    Calibration or None
+        The chosen calibration, with :attr:`Calibration.choice` holding both scores; None when
+        the inner windows failed.
+
+    References
+    ----------
+    .. [1] Gneiting, T. and Raftery, A. E. (2007). Strictly proper scoring rules, prediction,
+       and estimation. JASA 102(477), 359-378 (the interval score).
+    .. [2] Lei, J., G'Sell, M., Rinaldo, A., Tibshirani, R. J. and Wasserman, L. (2018).
+       Distribution-free predictive inference for regression. JASA 113(523), 1094-1111.
+    """
+    found = inner_windows(data, member, h, n_windows, seasonal_period, own=True)
+    if found is None:
+        return None
+    standardised = found.standardised()
+    args = (data, member, n_windows, seasonal_period)
+    conformal = Calibration(PooledConformal(found.rescaled()), *args)
+    if standardised is None or n_windows < 2:
+        return conformal
+    scores = left_out_scores(found, standardised)
+    chosen: Calibration = conformal
+    if scores["scaled"] < scores["conformal"]:
+        chosen = ScaledCalibration(ScaledConformal(standardised), *args)
+    chosen.choice = scores
+    return chosen
+
+
 def own_spreads(
     point: np.ndarray, own: tuple[np.ndarray, np.ndarray] | None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -286,26 +386,70 @@ class InflatedCalibration(Calibration):
         return self._by_horizon[h]
 
 
-def inner_residuals(
-    data: pd.DataFrame, member: tuple[str, BaseModel], h: int, n_windows: int, season: int
-) -> np.ndarray | None:
-    """Actual minus point forecast in the inner windows, rescaled; None on failure.
+@dataclass(frozen=True)
+class InnerWindows:
+    """The errors of a model in inner windows, on the scale it fits on.
+
+    Attributes
+    ----------
+    errors : ndarray
+        Actual minus point forecast, shape ``(n_windows, h)`` (of the logs for a model with
+        ``transform="log"``).
+    ratios : ndarray
+        Each window's :func:`window_ratios`: the series' current error scale over the window's.
+    spread_up, spread_down : ndarray or None
+        The model's own spread above and below its point in each window and step (the
+        distance to its own bound at :data:`OWN_LEVEL` over ``z``); None when not asked for.
+    """
+
+    errors: np.ndarray
+    ratios: np.ndarray
+    spread_up: np.ndarray | None = None
+    spread_down: np.ndarray | None = None
+
+    def rescaled(self) -> np.ndarray:
+        """Return the errors times their window's ratio (:func:`inner_residuals`)."""
+        rescaled: np.ndarray = self.errors * self.ratios[:, None]
+        return rescaled
+
+    def standardised(self) -> np.ndarray | None:
+        """Return the errors over the own spread on their side (:func:`standardised_residuals`).
+
+        None without own spreads, or when one is not positive or below
+        :data:`DEGENERATE_SPREAD` of the largest at its step.
+        """
+        if self.spread_up is None or self.spread_down is None:
+            return None
+        with np.errstate(invalid="ignore"):
+            spread = np.where(self.errors > 0, self.spread_up, self.spread_down)
+        largest = np.max(np.where(np.isfinite(spread), spread, 0.0), axis=0)
+        usable = np.isfinite(spread) & (spread > 0) & (spread >= DEGENERATE_SPREAD * largest)
+        if not np.all(usable):
+            return None
+        standardised: np.ndarray = self.errors / spread
+        return standardised
+
+
+def inner_windows(
+    data: pd.DataFrame,
+    member: tuple[str, BaseModel],
+    h: int,
+    n_windows: int,
+    season: int,
+    own: bool = False,
+) -> InnerWindows | None:
+    """Fit the model in ``n_windows`` inner windows of ``h`` steps and keep its errors.
 
     Every window fits the model again on the data before it, as the model is fitted at a
     forecast's origin (not the first window's estimates updated through the later windows,
-    whose stale parameters widened ``ets``'s calibrated bands).
-
-    Returns
-    -------
-    ndarray or None
-        Shape ``(n_windows, h)``: each window's errors times :func:`window_ratios` (the
-        series' current error scale over the window's), so windows from quieter or busier
-        times count alike; None when the model failed in a window or the data is too short.
-        For a model with ``transform="log"`` the errors, and the scales, are those of the
-        logs.
+    whose stale parameters widened ``ets``'s calibrated bands). With ``own``, each window also
+    forecasts its own interval at :data:`OWN_LEVEL`. None when the model failed in a window
+    or the data is too short.
     """
     try:
-        scores = inner_backtest(data, [member], h, n_windows, season)
+        scores = inner_backtest(
+            data, [member], h, n_windows, season, own_level=OWN_LEVEL if own else None
+        )
     except HistoryError:
         return None
     if scores.errors:
@@ -313,10 +457,30 @@ def inner_residuals(
     log = _on_log_scale(member)
     y = _model_scale(data[Y].to_numpy(dtype=float), log)
     ratios = window_ratios(y, window_cuts(len(y), h, n_windows), season)
-    actuals = _model_scale(scores.actuals, log)
-    forecasts = _model_scale(scores.forecasts[member[0]], log)
-    residuals: np.ndarray = (actuals - forecasts) * ratios[:, None]
-    return residuals
+    point = _model_scale(scores.forecasts[member[0]], log)
+    errors = _model_scale(scores.actuals, log) - point
+    if not own:
+        return InnerWindows(errors, ratios)
+    lower, upper = (_model_scale(bound, log) for bound in scores.bands[member[0]])
+    return InnerWindows(errors, ratios, (upper - point) / _OWN_Z, (point - lower) / _OWN_Z)
+
+
+def inner_residuals(
+    data: pd.DataFrame, member: tuple[str, BaseModel], h: int, n_windows: int, season: int
+) -> np.ndarray | None:
+    """Actual minus point forecast in the inner windows, rescaled; None on failure.
+
+    Returns
+    -------
+    ndarray or None
+        Shape ``(n_windows, h)``: each window's errors times :func:`window_ratios` (the
+        series' current error scale over the window's), so windows from quieter or busier
+        times count alike; None when the model failed in a window or the data is too short
+        (:func:`inner_windows`). For a model with ``transform="log"`` the errors, and the
+        scales, are those of the logs.
+    """
+    found = inner_windows(data, member, h, n_windows, season)
+    return None if found is None else found.rescaled()
 
 
 def standardised_residuals(
@@ -337,25 +501,8 @@ def standardised_residuals(
         short, or an own spread is not positive or below :data:`DEGENERATE_SPREAD` of the
         largest at its step (a window whose training data was flat).
     """
-    try:
-        scores = inner_backtest(data, [member], h, n_windows, season, own_level=OWN_LEVEL)
-    except HistoryError:
-        return None
-    if scores.errors:
-        return None
-    log = _on_log_scale(member)
-    point = _model_scale(scores.forecasts[member[0]], log)
-    lower, upper = (_model_scale(bound, log) for bound in scores.bands[member[0]])
-    errors = _model_scale(scores.actuals, log) - point
-    with np.errstate(invalid="ignore"):
-        spread = np.where(errors > 0, upper - point, point - lower)
-    spread = spread / _OWN_Z
-    largest = np.max(np.where(np.isfinite(spread), spread, 0.0), axis=0)
-    usable = np.isfinite(spread) & (spread > 0) & (spread >= DEGENERATE_SPREAD * largest)
-    if not np.all(usable):
-        return None
-    standardised: np.ndarray = errors / spread
-    return standardised
+    found = inner_windows(data, member, h, n_windows, season, own=True)
+    return None if found is None else found.standardised()
 
 
 def _on_log_scale(member: tuple[str, BaseModel]) -> bool:
@@ -405,9 +552,11 @@ def pool_short_series(models: Sequence[BaseModel]) -> list[str]:
     ----------
     models : sequence of BaseModel
         The fitted models of one call (models of one name pool only with those on the same
-        scale: ``transform="log"`` or not). Models without calibration, models calibrated on
-        their own inner windows, and short series without a donor of their model's name or
-        with an undefined scale (fewer than 2 observations, or flat) are left as they are.
+        scale: ``transform="log"`` or not; where ``calibrate="auto"`` chose scaled bands for
+        some donors and conformal ones for others, the conformal donors are pooled). Models
+        without calibration, models calibrated on their own inner windows, and short series
+        without a donor of their model's name or with an undefined scale (fewer than 2
+        observations, or flat) are left as they are.
 
     Returns
     -------
@@ -449,6 +598,7 @@ def pool_short_series(models: Sequence[BaseModel]) -> list[str]:
         if all(isinstance(c, ScaledCalibration) for c in donors):
             pooled += _pool_standardised(name, donors, short)
             continue
+        donors = [c for c in donors if not isinstance(c, ScaledCalibration)]
         residuals, used = _panel_residuals(donors)
         if used == 0:
             continue

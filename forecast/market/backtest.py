@@ -79,7 +79,7 @@ def backtest_shares(
     ----------
     df, models, h, levels, market, n_samples, seed, method, transform, negative, delta
         As for :func:`shares`.
-    calibrate : {None, True, False, "conformal", "scaled", "off"}
+    calibrate : {None, True, False, "conformal", "scaled", "auto", "off"}
         As for :func:`shares`; each window's models calibrate on that window's training data
         alone.
     n_windows : int

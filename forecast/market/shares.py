@@ -161,7 +161,7 @@ def shares(
     retention : mapping of product to DataFrame, optional
         Cohort retention passed to the product's model, e.g. ``{"kimi/dau/all":
         data.retention}`` for ``retention_feedback``; each frame is checked once.
-    calibrate : {None, True, False, "conformal", "scaled", "off"}
+    calibrate : {None, True, False, "conformal", "scaled", "auto", "off"}
         Calibrate every product's model (or the log-ratio coordinates' model) as
         :func:`forecast.forecast` does: its sample paths are then drawn from its own errors in
         inner backtests on its training data, and the shares are built from those paths. An

@@ -50,11 +50,20 @@ __all__ = [
     "with_calibrate_keyword",
 ]
 
-CALIBRATE_CHOICES: tuple[object, ...] = (None, True, False, "conformal", "scaled", "off")
+CALIBRATE_CHOICES: tuple[object, ...] = (
+    None,
+    True,
+    False,
+    "conformal",
+    "scaled",
+    "auto",
+    "off",
+)
 """Values of ``calibrate``: None (the model's default), True or ``"conformal"`` (bands from
 the inner errors alone), ``"scaled"`` (the model's own bands rescaled by its standardised
-inner errors, :class:`~forecast.evaluation.calibration.ScaledCalibration`), False or
-``"off"``."""
+inner errors, :class:`~forecast.evaluation.calibration.ScaledCalibration`), ``"auto"`` (per
+series, whichever of the two scored better with each inner window left out,
+:func:`~forecast.evaluation.calibration.choose_calibration`), False or ``"off"``."""
 
 CALIBRATED_BY_DEFAULT: frozenset[str] = frozenset(
     {"gompertz", "logistic", "mean", "naive", "theta"}
@@ -150,7 +159,7 @@ def calibration_plans(room: int, h: int, n_windows: int) -> list[tuple[int, int]
 
 
 def calibration_method(model: str, value: object) -> str | None:
-    """Return ``"conformal"`` when ``calibrate=value`` turns calibration on for ``model``.
+    """Return the method by which ``calibrate=value`` calibrates ``model``, or None.
 
     Parameters
     ----------
@@ -162,11 +171,12 @@ def calibration_method(model: str, value: object) -> str | None:
     Returns
     -------
     str or None
-        ``"conformal"`` or ``"scaled"``, or None when calibration is off. ``value=None`` is
-        the model's default (:data:`CALIBRATED_BY_DEFAULT`, :data:`SCALED_BY_DEFAULT`), off
-        inside an inner backtest (:func:`~forecast.evaluation.inner.inside_inner_backtest`): the
-        members of ``auto`` and ``ensemble``, and the windows of a calibration, are scored
-        on their point forecasts and never calibrate by default.
+        ``"conformal"``, ``"scaled"`` or ``"auto"``, or None when calibration is off.
+        ``value=None`` is the model's default (:data:`CALIBRATED_BY_DEFAULT`,
+        :data:`SCALED_BY_DEFAULT`), off inside an inner backtest
+        (:func:`~forecast.evaluation.inner.inside_inner_backtest`): the members of ``auto`` and
+        ``ensemble``, and the windows of a calibration, are scored on their point forecasts and
+        never calibrate by default.
 
     Raises
     ------
@@ -183,8 +193,8 @@ def calibration_method(model: str, value: object) -> str | None:
         if model in SCALED_BY_DEFAULT:
             return "scaled"
         return "conformal" if model in CALIBRATED_BY_DEFAULT else None
-    if value == "scaled":
-        return "scaled"
+    if value in ("scaled", "auto"):
+        return str(value)
     return "conformal" if value in (True, "conformal") else None
 
 
@@ -194,12 +204,13 @@ def check_model_calibrate(model: BaseModel, value: object) -> None:
     Raises
     ------
     ConfigError
-        ``value`` is not one of :data:`CALIBRATE_CHOICES`, or is ``"scaled"`` for a model
-        without intervals of its own (nothing to rescale).
+        ``value`` is not one of :data:`CALIBRATE_CHOICES`, or is ``"scaled"`` or ``"auto"``
+        for a model without intervals of its own (nothing to rescale).
     """
-    if calibration_method(model.name, value) == "scaled" and not model.capabilities.intervals:
+    method = calibration_method(model.name, value)
+    if method in ("scaled", "auto") and not model.capabilities.intervals:
         raise ConfigError(
-            f"model {model.name!r}: calibrate='scaled' rescales a model's own intervals, and "
+            f"model {model.name!r}: calibrate={method!r} rescales a model's own intervals, and "
             f"{model.name!r} has none; pass calibrate=True for conformal intervals from its "
             "inner errors."
         )
@@ -263,6 +274,7 @@ def fit_calibration(
         Calibration,
         InflatedCalibration,
         ScaledCalibration,
+        choose_calibration,
     )
 
     uid = str(data[UNIQUE_ID].iloc[0])
@@ -273,15 +285,17 @@ def fit_calibration(
         return None
     template.calibrate = False
     member = (model.name, template)
-    scaled = calibration_method(model.name, model.calibrate) == "scaled"
-    kind = ScaledCalibration if scaled else Calibration
+    method = calibration_method(model.name, model.calibrate)
+    fit = {"scaled": ScaledCalibration.fit, "auto": choose_calibration}.get(
+        str(method), Calibration.fit
+    )
     series = data[[UNIQUE_ID, DS, Y]].reset_index(drop=True)
     season = int(model.seasonal_period_)
     room = len(series) - max(model.capabilities.min_history, 2)
     for n_windows, h in calibration_plans(room, max(season, 1), WINDOWS[0]):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ForecastWarning)
-            found = kind.fit(series, member, h, n_windows, season)
+            found = fit(series, member, h, n_windows, season)
         if found is not None:
             return found
     if not requested:
@@ -289,7 +303,7 @@ def fit_calibration(
     needed = max(model.capabilities.min_history, 2) + WINDOWS[-1]
     if room // WINDOWS[-1] < 1:
         why = f"it has {len(series)} observations and inner windows need at least {needed}"
-    elif kind is not Calibration:
+    elif method == "scaled":
         why = "the model failed in its inner windows or its own spread there was not positive"
     else:
         why = "the model failed in its inner windows"

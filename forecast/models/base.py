@@ -88,10 +88,11 @@ class BaseModel:
     freq : str, optional
         A pandas offset alias (``"D"``, ``"W-SUN"``, ``"MS"``, ``"QS"``) overriding the inferred
         frequency of the series.
-    calibrate : {None, True, False, "conformal", "scaled", "off"}
+    calibrate : {None, True, False, "conformal", "scaled", "auto", "off"}
         Replace the model's own intervals and sample paths by split-conformal ones from its
         errors in inner backtests on the training data (True or ``"conformal"``), or rescale
-        its own by those errors over its own spread (``"scaled"``); see
+        its own by those errors over its own spread (``"scaled"``), or, per series, take
+        whichever of the two scores better with each inner window left out (``"auto"``); see
         :mod:`forecast.models._calibration`. None, the default, turns it on for the models
         whose own intervals under-cover out of sample
         (``forecast.models._calibration.CALIBRATED_BY_DEFAULT``, conformal, and

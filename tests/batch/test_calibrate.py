@@ -54,7 +54,7 @@ def test_without_the_key_models_keep_their_own_setting(tmp_path: Path, panel) ->
 
 @pytest.mark.parametrize("value", [1, "yes", "true", 0.5])
 def test_a_bad_value_is_one_line_naming_the_key(tmp_path: Path, panel, value: object) -> None:
-    with pytest.raises(ConfigError, match=r"\[forecast\] calibrate: .*'scaled' or 'off'"):
+    with pytest.raises(ConfigError, match=r"\[forecast\] calibrate: .*'scaled', 'auto' or 'off'"):
         load_config(_job(tmp_path, calibrate=value))
 
 
