@@ -58,8 +58,9 @@ def test_throwaway_model_is_registered_and_removed():
         assert model.predict(2, levels=())["yhat"].tolist() == [1.0, 1.0]
         with pytest.raises(fc.CapabilityError, match="no prediction intervals"):
             model.predict(2)
-        with pytest.raises(fc.ConfigError, match="has none; pass calibrate=True"):
-            fc.models.get("tmp_constant", calibrate="scaled")
+        for method in ("scaled", "auto"):
+            with pytest.raises(fc.ConfigError, match=f"calibrate='{method}'.*has none"):
+                fc.models.get("tmp_constant", calibrate=method)
         assert fc.models.get("tmp_constant", calibrate=True).calibrate is True
         with pytest.raises(fc.ConfigError, match="has none; pass calibrate=True"):
             with_calibrate(fc.models.get("tmp_constant"), "scaled")
