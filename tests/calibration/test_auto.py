@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import norm
 
 import forecast as fc
 from forecast.errors import ForecastWarning
@@ -35,26 +36,37 @@ def _walk(n: int, seed: int, uid: str = "app", sd: float = 5.0) -> pd.DataFrame:
     return pd.DataFrame({UNIQUE_ID: uid, DS: ds, Y: 1000 + np.cumsum(rng.normal(0, sd, n))})
 
 
-@settings(max_examples=30, deadline=None)
+def _alike(rng: np.random.Generator, windows: int, steps: int) -> np.ndarray:
+    """Standard errors alike in every window: the same normal quantiles, reordered, signed."""
+    quantiles = norm.ppf((np.arange(steps) + 0.5) / steps)
+    return np.array(
+        [rng.permutation(quantiles) * rng.choice([-1, 1], steps) for _ in range(windows)]
+    )
+
+
+@settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10**6), windows=st.integers(4, 6), steps=st.integers(4, 8))
 def test_scaled_bands_win_where_the_own_spread_tracks_the_errors(
     seed: int, windows: int, steps: int
 ) -> None:
     rng = np.random.default_rng(seed)
-    spread = np.exp(rng.uniform(-2.5, 2.5, (windows, 1))) * np.sqrt(np.arange(1, steps + 1))
-    found = InnerWindows(spread * rng.normal(0, 1, spread.shape), np.ones(windows), spread, spread)
+    level = rng.permutation(np.exp(np.linspace(-2.0, 2.0, windows)))[:, None]  # e^4 apart
+    spread = level * np.sqrt(np.arange(1, steps + 1))
+    # every window errs alike relative to its own spread
+    found = InnerWindows(spread * _alike(rng, windows, steps), np.ones(windows), spread, spread)
     scores = left_out_scores(found, found.standardised())
     assert scores["scaled"] < scores["conformal"]
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10**6), windows=st.integers(4, 6), steps=st.integers(4, 8))
 def test_conformal_bands_win_where_the_own_spread_is_unrelated_to_the_errors(
     seed: int, windows: int, steps: int
 ) -> None:
     rng = np.random.default_rng(seed)
-    spread = np.exp(rng.uniform(-2.5, 2.5, (windows, steps)))
-    found = InnerWindows(rng.normal(0, 1, spread.shape), np.ones(windows), spread, spread)
+    # the own spread claims windows e^4 apart; the errors are alike in every window
+    spread = rng.permutation(np.exp(np.linspace(-2.0, 2.0, windows)))[:, None] * np.ones(steps)
+    found = InnerWindows(_alike(rng, windows, steps), np.ones(windows), spread, spread)
     scores = left_out_scores(found, found.standardised())
     assert scores["conformal"] < scores["scaled"]
 

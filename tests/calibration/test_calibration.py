@@ -27,7 +27,11 @@ from forecast.evaluation.calibration import (
     ScaledCalibration,
 )
 from forecast.evaluation.conformal import Conformal
-from forecast.models._calibration import CALIBRATED_BY_DEFAULT, SCALED_BY_DEFAULT
+from forecast.models._calibration import (
+    AUTO_BY_DEFAULT,
+    CALIBRATED_BY_DEFAULT,
+    SCALED_BY_DEFAULT,
+)
 from forecast.models.base import BaseModel
 from forecast.schema import DS, UNIQUE_ID, Y, level_column
 
@@ -81,9 +85,13 @@ def test_calibration_keeps_the_point_and_replaces_the_bands(name: str) -> None:
 def test_calibrate_none_follows_the_measured_default() -> None:
     for name in sorted(set(NAMES) - OWN - {"retention_feedback", "prophet", "arima"}):
         model = fc.models.get(name).fit(_series())
-        on = name in CALIBRATED_BY_DEFAULT | SCALED_BY_DEFAULT
+        on = name in CALIBRATED_BY_DEFAULT | SCALED_BY_DEFAULT | AUTO_BY_DEFAULT
         assert (model.calibration_ is not None) == on
-        assert isinstance(model.calibration_, ScaledCalibration) == (name in SCALED_BY_DEFAULT)
+        if name in AUTO_BY_DEFAULT:  # conformal or scaled, by the left-out scores it keeps
+            assert set(model.calibration_.choice) == {"conformal", "scaled"}
+        else:
+            scaled = isinstance(model.calibration_, ScaledCalibration)
+            assert scaled == (name in SCALED_BY_DEFAULT)
 
 
 @settings(max_examples=25, deadline=None)

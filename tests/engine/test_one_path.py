@@ -62,7 +62,9 @@ def validations(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     return counts
 
 
-AUTO = fc.models.get("auto", candidates=["naive", "drift"], n_windows=2)
+CANDIDATES = [fc.models.get("naive", calibrate=False), fc.models.get("drift", calibrate=False)]
+"""Uncalibrated, so the only inner backtests are auto's own choice."""
+AUTO = fc.models.get("auto", candidates=CANDIDATES, n_windows=2)
 
 
 def test_forecast_validates_each_frame_once(validations: Counter[str]) -> None:
@@ -230,6 +232,6 @@ def test_auto_scales_errors_with_the_metrics_mase_scale(monkeypatch: pytest.Monk
         return original(y, m)
 
     monkeypatch.setattr(inner, "seasonal_naive_scale", spy)
-    model = fc.models.get("auto", candidates=["naive", "drift"], n_windows=2, h=5)
+    model = fc.models.get("auto", candidates=CANDIDATES, n_windows=2, h=5)
     model.fit(_panel(1))
     assert seen == [50, 55] and model.scores_.scales.shape == (2,)
