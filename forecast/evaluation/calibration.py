@@ -142,8 +142,7 @@ class Calibration:
 
     choice: dict[str, float] | None = None
     """With ``calibrate="auto"``, the left-out interval scores of the two rules that chose this
-    one (:func:`choose_calibration`); None otherwise, and for a calibration loaded from a
-    file."""
+    one (:func:`choose_calibration`), saved and loaded with the model; None otherwise."""
 
     @classmethod
     def fit(

@@ -100,6 +100,7 @@ def test_a_saved_model_forecasts_as_before(tmp_path: pytest.TempPathFactory) -> 
     model.save(path)
     same = fc.models.load(path)
     assert type(same.calibration_) is type(model.calibration_)
+    assert same.calibration_.choice == model.calibration_.choice
     assert same.predict(12).equals(model.predict(12))
 
 
