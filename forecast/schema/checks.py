@@ -17,7 +17,12 @@ import pandas as pd
 
 from forecast.errors import DuplicateError, MissingValueError, SchemaError, format_rows
 from forecast.schema.columns import UNIQUE_ID
-from forecast.schema.dates import beyond_pandas_range, parse_date_text, to_datetimes
+from forecast.schema.dates import (
+    beyond_pandas_range,
+    parse_date_text,
+    period_start,
+    to_datetimes,
+)
 from forecast.schema.frequency import FIRST_DATE, LAST_DATE
 
 __all__ = [
@@ -140,6 +145,8 @@ def parse_ids(df: pd.DataFrame, column: str = UNIQUE_ID) -> pd.Series:
 def _zone(value: object) -> str | None:
     """Return the zone written in a date, ``"none"`` without one, None if not a date."""
     if isinstance(value, str):
+        if period_start(value) is not None:  # a quarter or a week: no zone (pandas 3 warns)
+            return "none"
         try:
             value = pd.Timestamp(value)
         except (ValueError, OverflowError):

@@ -35,6 +35,7 @@ __all__ = [
     "OTHER_FORMATS",
     "beyond_pandas_range",
     "parse_date_text",
+    "period_start",
     "to_datetimes",
 ]
 
@@ -63,32 +64,41 @@ _ISO_WEEK = re.compile(r"^(?P<year>\d{4})-?W(?P<week>\d{2})$")
 """An ISO 8601 week: ``2024-W01`` or ``2024W01``."""
 
 
-def _quarter_start(text: object) -> pd.Timestamp | None:
-    match = _QUARTER.match(str(text).upper())
+def _quarter_start(text: object) -> dt.date | None:
+    match = _QUARTER.match(str(text).strip().upper())
     if match is None:
         return None
     year, quarter = match["y1"] or match["y2"], match["q1"] or match["q2"]
-    return pd.Timestamp(int(year), 3 * int(quarter) - 2, 1)
+    return dt.date(int(year), 3 * int(quarter) - 2, 1)
 
 
-def _week_monday(text: object) -> pd.Timestamp | None:
-    match = _ISO_WEEK.match(str(text).upper())
+def _week_monday(text: object) -> dt.date | None:
+    match = _ISO_WEEK.match(str(text).strip().upper())
     if match is None:
         return None
     try:
-        day = dt.date.fromisocalendar(int(match["year"]), int(match["week"]), 1)
+        return dt.date.fromisocalendar(int(match["year"]), int(match["week"]), 1)
     except ValueError:  # week 53 of a year with 52
         return None
-    return pd.Timestamp(day)
 
 
-def _periods(label: Callable[[object], pd.Timestamp | None]) -> Callable[[pd.Series], pd.Series]:
+def period_start(text: object) -> dt.date | None:
+    """Return the first day of a quarter label or an ISO week, None for other text."""
+    return _quarter_start(text) or _week_monday(text)
+
+
+def _periods(label: Callable[[object], dt.date | None]) -> Callable[[pd.Series], pd.Series]:
     """Return a reader of period labels: each first day, NaT where ``label`` reads none."""
 
     def read(unique: pd.Series) -> pd.Series:
-        return pd.to_datetime(unique.map(label), errors="coerce")
+        return pd.to_datetime(unique.map(lambda text: _in_range(label(text))), errors="coerce")
 
     return read
+
+
+def _in_range(day: dt.date | None) -> dt.date | None:
+    """``day`` when pandas can hold it, else None (reported as out of range by the caller)."""
+    return day if day is not None and FIRST_DATE.date() <= day <= LAST_DATE.date() else None
 
 
 _PERIOD_READERS = (_periods(_quarter_start), _periods(_week_monday))
@@ -100,19 +110,21 @@ def _with_times(formats: tuple[str, ...]) -> list[str]:
 
 
 def beyond_pandas_range(value: object) -> bool:
-    """Tell whether ``value`` is an ISO date text outside ``FIRST_DATE`` to ``LAST_DATE``.
+    """Tell whether ``value`` is a date, quarter or week text outside pandas' range.
 
-    pandas 3 reads such dates (in a coarser unit) and the contract's range check reports them;
-    pandas 2 reads them as missing, and this recognises them among the values not read, so
-    that they are reported as out of range rather than as text in another format.
+    The range is ``FIRST_DATE`` to ``LAST_DATE``; the text an ISO date, a quarter label or an
+    ISO week (module docstring). pandas 3 reads such dates (in a coarser unit) and the
+    contract's range check reports them; pandas 2 reads them as missing, and this recognises
+    them among the values not read, so that they are reported as out of range rather than as
+    text in another format.
     """
     if not isinstance(value, str):
         return False
     try:
-        day = dt.date.fromisoformat(value.strip()[:10])
+        day: dt.date | None = dt.date.fromisoformat(value.strip()[:10])
     except ValueError:
-        return False
-    return not FIRST_DATE.date() <= day <= LAST_DATE.date()
+        day = period_start(value)
+    return day is not None and not FIRST_DATE.date() <= day <= LAST_DATE.date()
 
 
 def to_datetimes(values: pd.Series, fmt: str) -> pd.Series:

@@ -120,7 +120,12 @@ def test_quarter_labels_read_as_the_first_day_of_their_quarter(year, n, style):
 
 
 @settings(max_examples=60, deadline=None)
-@given(start=st.dates(min_value=pd.Timestamp("1990-01-01").date()), n=st.integers(1, 60))
+@given(
+    start=st.dates(
+        min_value=pd.Timestamp("1990-01-01").date(), max_value=pd.Timestamp("2200-01-01").date()
+    ),
+    n=st.integers(1, 60),
+)
 def test_iso_weeks_read_as_their_monday(start, n):
     mondays = pd.date_range(pd.Timestamp(start), periods=n, freq="W-MON")
     text = pd.Series([f"{d.isocalendar()[0]}-W{d.isocalendar()[1]:02d}" for d in mondays])
@@ -136,3 +141,16 @@ def test_a_quarter_that_does_not_exist_is_refused_with_its_line(tmp_path: Path):
     weeks.write_text("week,users\n2021-W52,1\n2022-W53,2\n")  # 2022 has 52 ISO weeks
     with pytest.raises(fc.SchemaError, match=r"line 3: '2022-W53'"):
         fc.read(weeks, ds="week", y="users", unique_id="app")
+
+
+@pytest.mark.parametrize("label", ["2300Q1", "Q3 1600", "2300-W01"])
+def test_a_period_outside_pandas_range_is_refused_as_such(label: str, tmp_path: Path):
+    path = tmp_path / "far.csv"
+    path.write_text(f"period,users\n2024Q1,1\n{label},2\n".replace("2024Q1", _like(label)))
+    with pytest.raises(fc.SchemaError, match=rf"outside the range pandas supports.*'{label}'"):
+        fc.read(path, ds="period", y="users", unique_id="app")
+
+
+def _like(label: str) -> str:
+    """A period of the same kind as ``label`` within pandas' range."""
+    return "2024-W01" if "W" in label else "2024Q1"
