@@ -291,16 +291,15 @@ def _file_name(path: Path, unit: str) -> str:
     return f"file {str(path)!r}" + (" (line 1 is the header)" if unit == "line" else "")
 
 
-def _in_file(
-    err: DataError, path: Path, unit: str, renamed: dict[str, str] | None = None
-) -> DataError:
+def _in_file(err: DataError, path: Path, unit: str, options: ReadOptions) -> DataError:
     """Return the same error with its rows called file lines (or sheet rows, records).
 
-    ``renamed`` maps the contract's column names to the file's (``{"y": "dau"}``): a message
-    about ``column 'y'`` then names ``column 'dau' (read as 'y')``.
+    A message about a column that ``options`` renamed (``y="dau"``) names the file's column:
+    ``column 'dau' (read as 'y')``.
     """
     message = _ROW_WORD.sub(lambda m: f"{unit} " if m[1] else f"{unit}s ", str(err))
-    original = (renamed or {}).get(err.column or "")
+    renamed = {new: old for old, new in _renames(options).items()}
+    original = renamed.get(err.column or "")
     if original is not None:
         message = message.replace(
             f"column {err.column!r}", f"column {original!r} (read as {err.column!r})", 1
@@ -450,8 +449,7 @@ def read(
             return frame
         return validate_series(frame) if kind == "series" else validate_retention(frame)
     except DataError as err:
-        renamed = {new: old for old, new in _renames(options).items()}
-        raise _in_file(err, path, source.unit, renamed) from err
+        raise _in_file(err, path, source.unit, options) from err
 
 
 def read_with(path: str | os.PathLike[str], options: ReadOptions) -> pd.DataFrame:
@@ -524,6 +522,5 @@ def read_covariates(
                 frame[column] = numbers.astype(object).where(numbers.notna(), frame[column])
         checked = validate_covariates(frame, series)
     except DataError as err:
-        renamed = {new: old for old, new in _renames(options).items()}
-        raise _in_file(err, path, source.unit, renamed) from err
+        raise _in_file(err, path, source.unit, options) from err
     return replace(checked, source=_file_name(path, source.unit), unit=source.unit)
