@@ -95,8 +95,9 @@ class BaseModel:
         whichever of the two scores better with each inner window left out (``"auto"``); see
         :mod:`forecast.models._calibration`. None, the default, turns it on for the models
         whose own intervals under-cover out of sample
-        (``forecast.models._calibration.CALIBRATED_BY_DEFAULT``, conformal, and
-        ``SCALED_BY_DEFAULT``, scaled: ``ets``). Every registered model takes it; ``auto``
+        (``forecast.models._calibration.CALIBRATED_BY_DEFAULT``, conformal,
+        ``SCALED_BY_DEFAULT``, scaled, and ``AUTO_BY_DEFAULT``, auto). Every registered model
+        takes it; ``auto``
         and ``ensemble`` have their own ``calibrate`` (True/False).
 
     Attributes

@@ -161,7 +161,14 @@ class Ensemble(BaseModel):
         self.seed = int(seed)
 
     def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
-        members = build_candidates(self.members, self.seasonal_period, self.freq)
+        # Calibrated, the ensemble's bands and paths come from its own inner windows, so the
+        # members named here skip their calibrations (their points are the same either way).
+        members = build_candidates(
+            self.members,
+            self.seasonal_period,
+            self.freq,
+            calibrate=False if self.calibrate else None,
+        )
         series = data[[UNIQUE_ID, DS, Y]]
         self._bind_covariates(data, members)
         self.dropped_: dict[str, str] = {}
@@ -214,10 +221,27 @@ class Ensemble(BaseModel):
         base = None
         if self.calibrate:
             base = self._calibration(series, members, weights, h, scores)
+            if base is None:
+                self.members_ = self._with_their_defaults(series)
         self.conformal_ = ConformalCache(
             base, series, members, self.n_windows, self.seasonal_period_, self.combine, weights
         )
         self.calibrated_ = bool(self.conformal_)
+
+    def _with_their_defaults(self, series: pd.DataFrame) -> list[tuple[str, BaseModel]]:
+        """Refit the members named without calibration with their own ``calibrate`` default.
+
+        Where the ensemble cannot be calibrated its bands pool the members' paths, which are
+        then each member's default ones (calibrated for the models calibrated by default).
+        """
+        defaults = dict(build_candidates(self.members, self.seasonal_period, self.freq))
+        refitted = []
+        for label, model in self.members_:
+            default = defaults[label]
+            if default.calibrate != model.calibrate:
+                model = default.clone().fit_validated(series)
+            refitted.append((label, model))
+        return refitted
 
     def _default_members_that_fit(
         self, series: pd.DataFrame, members: list[tuple[str, BaseModel]]
