@@ -150,6 +150,22 @@ def test_a_series_short_for_the_calibration_windows_calibrates_on_fewer_shorter_
     assert not pooled.calibrated_
 
 
+def test_a_calibrated_ensemble_fits_its_named_members_without_their_own_calibration(
+    daily_series,
+):
+    # theta and naive calibrate by default; the ensemble's own calibration replaces their bands,
+    # so it fits them without, and their points (hence the ensemble's) are the same.
+    members = ["theta", "naive"]
+    calibrated = fc.models.get("ensemble", members=members).fit(daily_series)
+    pooled = fc.models.get("ensemble", members=members, calibrate=False).fit(daily_series)
+    assert calibrated.calibrated_
+    assert all(model.calibration_ is None for _, model in calibrated.members_)
+    assert all(model.calibration_ is not None for _, model in pooled.members_)
+    np.testing.assert_allclose(
+        calibrated.predict(7, levels=())["yhat"], pooled.predict(7, levels=())["yhat"]
+    )
+
+
 def test_too_short_for_any_calibration_windows_falls_back_to_pooled_paths():
     df = pd.DataFrame(
         {"unique_id": "s", "ds": pd.date_range("2024-01-01", periods=4), "y": [1.0, 2.0, 4.0, 5.0]}
@@ -158,6 +174,8 @@ def test_too_short_for_any_calibration_windows_falls_back_to_pooled_paths():
     with pytest.warns(fc.ForecastWarning, match=r"'ensemble': no calibration for series 's'"):
         model = fc.models.get("ensemble", members=["naive", "ets"]).fit(df)
     assert not model.calibrated_
+    # the members pooled are then fitted with their own default calibrate, as without calibrate
+    assert [member.calibrate for _, member in model.members_] == [None, None]
     pooled = fc.models.get("ensemble", members=["naive", "ets"], calibrate=False).fit(df)
     pd.testing.assert_frame_equal(model.predict(5), pooled.predict(5))
 
