@@ -480,7 +480,7 @@ def calibrate_combination(
         The calibration of the combined point forecasts' residuals (:func:`rescaled`) and
         the inner backtest it came from; or None, None and why no plan calibrated.
     """
-    fewest = max([2, *(model.capabilities.min_history for _, model in members)])
+    fewest = max([2, *(model.fewest_observations(seasonal_period) for _, model in members)])
     why = f"{len(data)} observations leave no room for 2 inner windows after {fewest}"
     for windows, steps in calibration_plans(len(data) - fewest, h, n_windows):
         found, scores, failed = _one_plan(

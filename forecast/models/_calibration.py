@@ -317,7 +317,8 @@ def fit_calibration(
     )
     series = data[[UNIQUE_ID, DS, Y]].reset_index(drop=True)
     season = int(model.seasonal_period_)
-    room = len(series) - max(model.capabilities.min_history, 2)
+    fewest = max(model.fewest_observations(season), 2)
+    room = len(series) - fewest
     for n_windows, h in calibration_plans(room, max(season, 1), WINDOWS[0]):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ForecastWarning)
@@ -326,7 +327,7 @@ def fit_calibration(
             return found
     if not requested:
         return None
-    needed = max(model.capabilities.min_history, 2) + WINDOWS[-1]
+    needed = fewest + WINDOWS[-1]
     if room // WINDOWS[-1] < 1:
         why = f"it has {len(series)} observations and inner windows need at least {needed}"
     elif method == "scaled":

@@ -544,7 +544,9 @@ class Auto(BaseModel):
             return inner_backtest(data, candidates, h, self.n_windows, self.seasonal_period_)
         except HistoryError as err:
             too_short = err
-        fewest = max([2, *(model.capabilities.min_history for _, model in candidates)])
+        fewest = max(
+            [2, *(model.fewest_observations(self.seasonal_period_) for _, model in candidates)]
+        )
         for windows, steps in calibration_plans(len(data) - fewest, h, self.n_windows):
             with contextlib.suppress(HistoryError):
                 return inner_backtest(data, candidates, steps, windows, self.seasonal_period_)

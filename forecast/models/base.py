@@ -447,6 +447,16 @@ class BaseModel:
         ``fit`` must not depend on it beyond the optimiser's tolerance.
         """
 
+    def fewest_observations(self, seasonal_period: int) -> int:
+        """Fewest observations a fit of this model accepts on a series of this season.
+
+        ``capabilities.min_history``; a model whose minimum grows with the season
+        (``seasonal_naive``) says so, so that inner windows (calibration, ``auto``'s choice)
+        leave it enough history. ``seasonal_period`` is the series' season, used where the
+        model has none of its own.
+        """
+        return self.capabilities.min_history
+
     def clone(self) -> Self:
         """Return an unfitted copy with the same hyperparameters."""
         fresh = copy.deepcopy(self)

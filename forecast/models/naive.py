@@ -87,6 +87,11 @@ class SeasonalNaive(BaseModel):
 
     capabilities = Capabilities(min_history=2, updates=True)
 
+    def fewest_observations(self, seasonal_period: int) -> int:
+        """One season and one more observation: the value one season earlier must exist."""
+        season = self.seasonal_period or seasonal_period
+        return max(self.capabilities.min_history, season + 1)
+
     def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
         y = data[Y].to_numpy()
         m = self.seasonal_period_

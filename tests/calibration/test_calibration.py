@@ -257,3 +257,22 @@ def test_shares_take_calibrated_paths_of_series_growing_from_near_zero() -> None
         assert model.calibration_ is not None
         # errors stay on the series' own scale (no per-window rescaling blow-up)
         assert np.abs(model.calibration_.base.residuals).max() < 10 * last[uid]
+
+
+def test_inner_windows_leave_seasonal_naive_a_season_and_one_more() -> None:
+    # 16 monthly values: the inner windows used to start from 2 observations (its static
+    # minimum), where seasonal_naive with season 12 cannot fit, so calibrate=True fell back to
+    # the 2-fold widened own bands with a warning; now they start from 13.
+    model = fc.models.get("seasonal_naive")
+    assert model.fewest_observations(12) == 13
+    assert fc.models.get("seasonal_naive", seasonal_period=4).fewest_observations(12) == 5
+    assert fc.models.get("naive").fewest_observations(12) == 2
+    y = 1000 + 50 * np.arange(16) + 30 * np.sin(np.arange(16))
+    series = pd.DataFrame(
+        {"unique_id": "s", "ds": pd.date_range("2024-01-01", periods=16, freq="MS"), "y": y}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ForecastWarning)
+        fitted = fc.models.get("seasonal_naive", calibrate=True).fit(series)
+    assert isinstance(fitted.calibration_, Calibration)
+    assert not isinstance(fitted.calibration_, InflatedCalibration)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -190,3 +192,25 @@ def test_default_members_a_series_is_too_short_for_are_left_out_and_named(twelve
     np.testing.assert_allclose(model.predict(6)["yhat"], np.median(members, axis=0))
     with pytest.raises(FitError, match="member 'seasonal_naive' of 'ensemble' failed"):
         fc.models.get("ensemble", members=["ets", "seasonal_naive"]).fit(df)
+
+
+def _sixteen_months() -> pd.DataFrame:
+    y = [1200, 1350, 1410, 1520, 1600, 1580, 1700, 1820, 1790, 1900, 2050, 2100, 2180, 2300]
+    y += [2290, 2420]
+    ds = pd.date_range("2024-01-01", periods=len(y), freq="MS")
+    return pd.DataFrame({"unique_id": "app", "ds": ds, "y": np.asarray(y, dtype=float)})
+
+
+def test_default_ensemble_of_a_season_and_a_few_months_is_calibrated():
+    # 16 months: seasonal_naive fits (it needs 13), so it stays a member, and the inner windows
+    # leave it 13 observations; they used to start from 4, where it failed, and the bands fell
+    # back to the members' pooled paths (80% from 1,125 to 2,572 around 2,459 at step 1).
+    df = _sixteen_months()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", fc.ForecastWarning)
+        model = fc.models.get("ensemble").fit(df)
+    assert [label for label, _ in model.members_] == ["ets", "theta", "seasonal_naive"]
+    assert model.calibrated_
+    out = model.predict(6)
+    assert (out["yhat_lo_80"] < out["yhat"]).all() and (out["yhat"] < out["yhat_hi_80"]).all()
+    assert out["yhat_lo_80"].iloc[0] > df["y"].iloc[-1] - 0.1 * df["y"].iloc[-1]
