@@ -97,8 +97,7 @@ class BaseModel:
         whose own intervals under-cover out of sample
         (``forecast.models._calibration.CALIBRATED_BY_DEFAULT``, conformal,
         ``SCALED_BY_DEFAULT``, scaled, and ``AUTO_BY_DEFAULT``, auto). Every registered model
-        takes it; ``auto``
-        and ``ensemble`` have their own ``calibrate`` (True/False).
+        takes it; ``auto`` and ``ensemble`` have their own ``calibrate`` (True/False).
 
     Attributes
     ----------

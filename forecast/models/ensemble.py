@@ -222,19 +222,22 @@ class Ensemble(BaseModel):
         if self.calibrate:
             base = self._calibration(series, members, weights, h, scores)
             if base is None:
-                self.members_ = self._with_their_defaults(series)
+                self.members_ = self._with_their_defaults(data)
         self.conformal_ = ConformalCache(
             base, series, members, self.n_windows, self.seasonal_period_, self.combine, weights
         )
         self.calibrated_ = bool(self.conformal_)
 
-    def _with_their_defaults(self, series: pd.DataFrame) -> list[tuple[str, BaseModel]]:
+    def _with_their_defaults(self, data: pd.DataFrame) -> list[tuple[str, BaseModel]]:
         """Refit the members named without calibration with their own ``calibrate`` default.
 
         Where the ensemble cannot be calibrated its bands pool the members' paths, which are
         then each member's default ones (calibrated for the models calibrated by default).
         """
-        defaults = dict(build_candidates(self.members, self.seasonal_period, self.freq))
+        built = build_candidates(self.members, self.seasonal_period, self.freq)
+        self._bind_covariates(data, built)
+        defaults = dict(built)
+        series = data[[UNIQUE_ID, DS, Y]]
         refitted = []
         for label, model in self.members_:
             default = defaults[label]

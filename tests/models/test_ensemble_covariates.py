@@ -73,3 +73,24 @@ def test_future_covariates_are_required(series: tuple[pd.DataFrame, pd.DataFrame
     assert "members_with_covariates" not in plain.params_
     with pytest.raises(CapabilityError, match="without covariates"):
         plain.predict(5, covariates=covariates)
+
+
+def test_members_pooled_where_calibration_fails_keep_their_covariates(
+    series: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    # 9 days leave arima (8 observations at least) no room for 2 inner windows: the ensemble
+    # falls back to its members' pooled paths, refitting them with their own calibrate default,
+    # and arima keeps the covariates it was fitted with.
+    history, covariates = series
+    short = history.iloc[:9]
+    with pytest.warns(fc.ForecastWarning, match="no calibration"):
+        model = fc.models.get("ensemble", members=["arima", "naive"]).fit(
+            short, covariates=covariates
+        )
+    assert not model.calibrated_
+    (_, arima), (_, naive) = model.members_
+    assert arima.covariates_ == ("spend", "promo") and naive.covariates_ == ()
+    assert arima.calibrate is None and naive.calibrate is None
+    future = covariates.iloc[9:12]
+    out = model.predict(3, covariates=future)
+    assert out["yhat"].notna().all() and (out["yhat_lo_95"] <= out["yhat_hi_95"]).all()
