@@ -19,7 +19,7 @@ from scipy.stats import norm
 
 from forecast.errors import ConfigError, FitError, HistoryError
 from forecast.evaluation.inner import InnerScores, inner_backtest, window_cuts, window_ratios
-from forecast.models._calibration import WINDOWS, calibration_plans
+from forecast.models._calibration import WINDOWS, calibration_plans, fewest_history
 from forecast.models.base import BaseModel, Intervals
 from forecast.schema import Y
 
@@ -480,7 +480,7 @@ def calibrate_combination(
         The calibration of the combined point forecasts' residuals (:func:`rescaled`) and
         the inner backtest it came from; or None, None and why no plan calibrated.
     """
-    fewest = max([2, *(model.fewest_observations(seasonal_period) for _, model in members)])
+    fewest = fewest_history([model for _, model in members], seasonal_period)
     why = f"{len(data)} observations leave no room for 2 inner windows after {fewest}"
     for windows, steps in calibration_plans(len(data) - fewest, h, n_windows):
         found, scores, failed = _one_plan(

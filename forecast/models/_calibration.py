@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import inspect
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -45,6 +45,7 @@ __all__ = [
     "WINDOWS",
     "calibration_method",
     "calibration_plans",
+    "fewest_history",
     "check_model_calibrate",
     "fit_calibration",
     "warn_uncalibrated",
@@ -182,6 +183,15 @@ def calibration_plans(room: int, h: int, n_windows: int) -> list[tuple[int, int]
     return plans
 
 
+def fewest_history(models: Iterable[BaseModel], seasonal_period: int) -> int:
+    """Observations the first inner window leaves every one of ``models`` (at least 2).
+
+    The largest :meth:`~forecast.models.base.BaseModel.fewest_observations`; the series'
+    length less this is the ``room`` of :func:`calibration_plans`.
+    """
+    return max([2, *(model.fewest_observations(seasonal_period) for model in models)])
+
+
 def calibration_method(model: str, value: object) -> str | None:
     """Return the method by which ``calibrate=value`` calibrates ``model``, or None.
 
@@ -317,7 +327,7 @@ def fit_calibration(
     )
     series = data[[UNIQUE_ID, DS, Y]].reset_index(drop=True)
     season = int(model.seasonal_period_)
-    fewest = max(model.fewest_observations(season), 2)
+    fewest = fewest_history([model], season)
     room = len(series) - fewest
     for n_windows, h in calibration_plans(room, max(season, 1), WINDOWS[0]):
         with warnings.catch_warnings():

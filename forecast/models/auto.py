@@ -36,7 +36,7 @@ from forecast.evaluation.conformal import (
     rescaled,
 )
 from forecast.evaluation.inner import InnerScores, inner_backtest
-from forecast.models._calibration import calibration_plans, warn_uncalibrated
+from forecast.models._calibration import calibration_plans, fewest_history, warn_uncalibrated
 from forecast.models._params import check_choice
 from forecast.models.base import BaseModel, Capabilities, Intervals
 from forecast.models.registry import get, register
@@ -544,9 +544,7 @@ class Auto(BaseModel):
             return inner_backtest(data, candidates, h, self.n_windows, self.seasonal_period_)
         except HistoryError as err:
             too_short = err
-        fewest = max(
-            [2, *(model.fewest_observations(self.seasonal_period_) for _, model in candidates)]
-        )
+        fewest = fewest_history([model for _, model in candidates], self.seasonal_period_)
         for windows, steps in calibration_plans(len(data) - fewest, h, self.n_windows):
             with contextlib.suppress(HistoryError):
                 return inner_backtest(data, candidates, steps, windows, self.seasonal_period_)
