@@ -17,7 +17,7 @@ from forecast.evaluation.conformal import (
     rescaled,
 )
 from forecast.evaluation.inner import InnerScores, inner_backtest
-from forecast.models._calibration import warn_uncalibrated
+from forecast.models._calibration import WINDOWS, fewest_history, warn_uncalibrated
 from forecast.models._covariates import bind
 from forecast.models.auto import build_candidates
 from forecast.models.base import BaseModel, Capabilities, Intervals, quantile_intervals
@@ -39,7 +39,9 @@ class Ensemble(BaseModel):
     members : sequence of str or BaseModel
         Registry names or unfitted models; by default ``ets``, ``theta`` and
         ``seasonal_naive``, of which those a series is too short for are left out (and named
-        in ``dropped_``); members given are all fitted, and one that fails fails the ensemble.
+        in ``dropped_``), as are, with ``calibrate``, those that leave no room for its inner
+        windows where the others do (``seasonal_naive`` on 13 or 14 monthly values); members
+        given are all fitted, and one that fails fails the ensemble.
     combine : {"median", "mean", "weighted"}
         How point forecasts combine: the median or mean of the members' forecasts, or their
         mean weighted by the inverse of each member's MASE in an inner backtest on the training
@@ -72,7 +74,8 @@ class Ensemble(BaseModel):
         The fitted members that are combined (all of them, or the ``keep`` best).
     dropped_ : dict
         Default members left out and why (their fit failed on the whole series, e.g.
-        ``seasonal_naive`` on a series of one season), by label; also ``params_["dropped"]``.
+        ``seasonal_naive`` on a series of one season, or they left no room for the
+        calibration), by label; also ``params_["dropped"]``.
     calibrated_ : bool
         Whether intervals and paths are conformal; False when ``calibrate`` is False, the
         training data has no room for the inner windows, or a member failed in one of them.
@@ -175,6 +178,8 @@ class Ensemble(BaseModel):
         prefitted: dict[str, BaseModel] = {}
         if self.members == DEFAULT_MEMBERS:
             members, prefitted = self._default_members_that_fit(series, members)
+            if self.calibrate:
+                members = self._default_members_with_room(series, members)
         h = int(self.h or max(self.seasonal_period_, 1))
         scores = None
         if self.combine == "weighted" or self.keep is not None:
@@ -269,6 +274,38 @@ class Ensemble(BaseModel):
                 + "; ".join(f"{k}: {v}" for k, v in self.dropped_.items())
             ) from first
         return kept, fitted
+
+    def _default_members_with_room(
+        self, series: pd.DataFrame, members: list[tuple[str, BaseModel]]
+    ) -> list[tuple[str, BaseModel]]:
+        """Leave out the default members that leave no room for the calibration, saying why.
+
+        The first inner window leaves every member its fewest observations
+        (:func:`~forecast.models._calibration.fewest_history`), so one member that needs many
+        (``seasonal_naive``: a season and one more) can leave no room for the smallest plan, 2
+        windows of 1 step, where the others have it: on 13 or 14 monthly values the ensemble
+        would fall back to its members' pooled, uncalibrated paths. Such members are left out
+        (named in ``dropped_``) when at least one member has room; otherwise all are kept.
+        """
+        smallest = WINDOWS[-1]
+        season = self.seasonal_period_
+        length = len(series)
+        if length - fewest_history([model for _, model in members], season) >= smallest:
+            return members
+        kept = [
+            (label, m) for label, m in members if length - fewest_history([m], season) >= smallest
+        ]
+        if not kept:
+            return members
+        for label, model in members:
+            if (label, model) not in kept:
+                self.dropped_[label] = (
+                    f"its first inner window needs {fewest_history([model], season)} "
+                    f"observations and the series has {length}: no room for the ensemble's "
+                    f"calibration ({smallest} inner windows of 1 step) with it, which the other "
+                    "members have"
+                )
+        return kept
 
     def _calibration(
         self,

@@ -214,3 +214,26 @@ def test_default_ensemble_of_a_season_and_a_few_months_is_calibrated():
     out = model.predict(6)
     assert (out["yhat_lo_80"] < out["yhat"]).all() and (out["yhat"] < out["yhat_hi_80"]).all()
     assert out["yhat_lo_80"].iloc[0] > df["y"].iloc[-1] - 0.1 * df["y"].iloc[-1]
+
+
+@pytest.mark.parametrize("months", [13, 14])
+def test_default_member_that_leaves_no_room_for_calibration_is_left_out_and_named(months):
+    # seasonal_naive fits 13 or 14 months, but its first inner window needs 13 observations, so
+    # with it not even 2 windows of 1 step fit; ets and theta have room, so the ensemble drops
+    # seasonal_naive and is calibrated instead of falling back to uncalibrated pooled paths.
+    df = _sixteen_months().iloc[:months]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", fc.ForecastWarning)
+        model = fc.models.get("ensemble").fit(df)
+    assert [label for label, _ in model.members_] == ["ets", "theta"]
+    assert "no room for the ensemble's calibration" in model.dropped_["seasonal_naive"]
+    assert model.params_["dropped"] == model.dropped_
+    assert model.calibrated_
+    members = np.stack([m.predict(6, levels=())["yhat"] for _, m in model.members_])
+    out = model.predict(6)
+    np.testing.assert_allclose(out["yhat"], np.median(members, axis=0))
+    assert (out["yhat_lo_95"] < out["yhat_lo_80"]).all()
+    assert (out["yhat_hi_80"] < out["yhat_hi_95"]).all()
+    # uncalibrated, nothing needs the room: seasonal_naive stays a member of the pooled paths
+    pooled = fc.models.get("ensemble", calibrate=False).fit(df)
+    assert [label for label, _ in pooled.members_] == ["ets", "theta", "seasonal_naive"]
