@@ -208,15 +208,12 @@ def summary(results: pd.DataFrame) -> str:
 def default_variant(name: str) -> str:
     """The variant a model's defaults give: ``own``, ``calibrated``, ``scaled`` or ``auto``.
 
-    The package's own rule (:func:`forecast.models._calibration.calibration_method`), or the
-    default of ``auto``'s and ``ensemble``'s own ``calibrate``.
+    The package's own rule (:func:`forecast.models._calibration.calibration_method`) applied
+    to the constructor's default ``calibrate`` (True for ``ensemble``, None for the others).
     """
     from forecast.models._calibration import calibration_method
 
-    model = fc.models.get(name)
-    if model._own_calibration:
-        return "calibrated" if model.calibrate else "own"
-    method = calibration_method(name, None)
+    method = calibration_method(name, fc.models.get(name).calibrate)
     return {"scaled": "scaled", "auto": "auto", "conformal": "calibrated"}.get(str(method), "own")
 
 

@@ -31,7 +31,6 @@ from forecast.engine.tasks import (
 )
 from forecast.errors import ConfigError, ForecastError
 from forecast.evaluation.calibration import pool_short_series
-from forecast.models._calibration import calibration_method
 from forecast.models.base import BaseModel, check_horizon
 from forecast.schema import (
     DS,
@@ -55,11 +54,7 @@ def _pooled_labels(labelled: dict[str, BaseModel], data: pd.DataFrame) -> set[st
     """Labels of the calibrated models, when the call has several series to pool across."""
     if data[UNIQUE_ID].nunique() < 2:
         return set()
-    return {
-        label
-        for label, model in labelled.items()
-        if not model._own_calibration and calibration_method(model.name, model.calibrate)
-    }
+    return {label for label, model in labelled.items() if model._calibrated_generically()}
 
 
 def _predict_fitted(pair: tuple[FitPredictTask, BaseModel]) -> TaskResult:

@@ -24,9 +24,8 @@ __all__ = ["CallCalibrate", "check_calibrate", "with_calibrate", "calibrate_mode
 CallCalibrate = bool | Literal["conformal", "scaled", "auto", "off"] | None
 """What ``calibrate=`` of a call accepts: None (leave every model as given), True or
 ``"conformal"`` (calibrate), ``"scaled"`` (rescale each model's own bands), ``"auto"`` (per
-series, whichever of the two scores better in its inner windows; ``auto`` and ``ensemble``,
-which have only their own conformal rule, calibrate by it for both), False or ``"off"``
-(do not)."""
+series, whichever of the two scores better in its inner windows; ``ensemble``, which has
+only its own conformal rule, calibrates by it for both), False or ``"off"`` (do not)."""
 
 Spec = TypeVar("Spec")
 
@@ -64,8 +63,8 @@ def _default(model: BaseModel) -> object:
 
 
 def _value_for(model: BaseModel, calibrate: CallCalibrate) -> object:
-    """``calibrate`` as ``model``'s constructor takes it (a bool for ``auto``, ``ensemble``)."""
-    if model._own_calibration:
+    """``calibrate`` as ``model``'s constructor takes it (a bool for ``ensemble``)."""
+    if model._own_calibration and not model._generic_calibrations:
         return calibrate in (True, "conformal", "scaled", "auto")
     return calibrate
 
@@ -84,8 +83,8 @@ def with_calibrate(model: str | BaseModel, calibrate: CallCalibrate) -> BaseMode
     -------
     BaseModel
         A registry name is built with ``calibrate``; an instance whose ``calibrate`` is its
-        constructor's default (None for most models, False for ``auto``, True for
-        ``ensemble``) gets ``calibrate``; an instance that sets another value keeps it.
+        constructor's default (None for most models, True for ``ensemble``) gets
+        ``calibrate``; an instance that sets another value keeps it.
 
     Raises
     ------

@@ -251,6 +251,16 @@ class ARIMA(Regressors):
         self._warm_params: dict[ArimaSpec, np.ndarray] = {}
         self._warm_final: dict[ArimaSpec, np.ndarray] = {}
 
+    def _specified_clone(self) -> ARIMA:
+        """Return an unfitted copy fixed to the order this fit chose (no search on refit)."""
+        self._check_fitted()
+        fixed = self.clone()
+        fixed.order = self.spec_.order
+        fixed.seasonal_order = self.spec_.seasonal_order
+        fixed.include_constant = self.spec_.constant
+        fixed._warm_params = {self.spec_: np.asarray(self.results_.params, dtype=float)}
+        return fixed
+
     def warm_start(self, previous: BaseModel) -> None:
         """Start the next ``fit``'s estimates of each order from those of ``previous``.
 

@@ -97,7 +97,8 @@ class BaseModel:
         whose own intervals under-cover out of sample
         (``forecast.models._calibration.CALIBRATED_BY_DEFAULT``, conformal,
         ``SCALED_BY_DEFAULT``, scaled, and ``AUTO_BY_DEFAULT``, auto). Every registered model
-        takes it; ``auto`` and ``ensemble`` have their own ``calibrate`` (True/False).
+        takes it; ``ensemble`` has its own ``calibrate`` (True/False), and ``auto``'s True is
+        its own conformal rule.
 
     Attributes
     ----------
@@ -119,6 +120,10 @@ class BaseModel:
     capabilities: ClassVar[Capabilities] = Capabilities()
     _own_calibration: ClassVar[bool] = False
     """True for a model whose constructor has its own ``calibrate`` (``auto``, ``ensemble``)."""
+    _generic_calibrations: ClassVar[frozenset[str]] = frozenset({"conformal", "scaled", "auto"})
+    """Methods of ``calibrate`` that :func:`fit_calibration` carries out for the model: all
+    three for most, none for ``ensemble`` (its own conformal rule), ``"scaled"`` and ``"auto"``
+    for ``auto`` (whose ``"conformal"`` is its own rule)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Let every subclass's constructor take ``calibrate``, without writing it.
@@ -133,6 +138,8 @@ class BaseModel:
             return
         if "calibrate" in inspect.signature(init).parameters:
             cls._own_calibration = True
+            if "_generic_calibrations" not in cls.__dict__:
+                cls._generic_calibrations = frozenset()
             return
 
         cls.__init__ = with_calibrate_keyword(init)  # type: ignore[method-assign]
@@ -255,8 +262,8 @@ class BaseModel:
         except (np.linalg.LinAlgError, ValueError, RuntimeError, FloatingPointError) as err:
             raise FitError(f"model {self.name!r} failed to fit series {uid!r}: {err}") from err
         self.calibration_ = None
-        if not self._own_calibration and calibration_method(self.name, self.calibrate):
-            self.calibration_ = fit_calibration(self, template, raw)
+        if self._calibrated_generically():
+            self.calibration_ = fit_calibration(self, self._calibration_template(template), raw)
         self.is_fitted_ = True
         return self
 
@@ -461,6 +468,28 @@ class BaseModel:
         fresh = copy.deepcopy(self)
         fresh._reset()
         return fresh
+
+    def _calibrated_generically(self) -> bool:
+        """Whether ``calibrate`` is on by the method every model shares (``fit_calibration``).
+
+        False when calibration is off, and for ``ensemble`` and ``auto``'s conformal rule,
+        which calibrate by their own inner backtests.
+        """
+        return calibration_method(self.name, self.calibrate) in self._generic_calibrations
+
+    def _specified_clone(self) -> BaseModel:
+        """Return an unfitted copy that refits the specification this fitted model chose.
+
+        A model that searches among specifications (``ets``, ``arima``) fixes the one it
+        chose, so a refit re-estimates its parameters without searching again; any other
+        model returns :meth:`clone`. ``auto``'s calibration refits its members so in its inner
+        windows.
+        """
+        return self.clone()
+
+    def _calibration_template(self, template: BaseModel) -> BaseModel:
+        """Return the unfitted model that the calibration's inner windows fit: ``template``."""
+        return template
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save the model, fitted or not, to one file; :func:`forecast.models.load` reads it.

@@ -259,6 +259,17 @@ class ETS(BaseModel):
         self.seed = check_int(self.name, "seed", seed)
         self._warm_params: dict[ETSSpec, np.ndarray] = {}
 
+    def _specified_clone(self) -> ETS:
+        """Return an unfitted copy fixed to the specification this fit chose (no search)."""
+        self._check_fitted()
+        fixed = self.clone()
+        fixed.error = self.spec_.error
+        fixed.trend = self.spec_.trend
+        fixed.damped_trend = self.spec_.damped_trend
+        fixed.seasonal = self.spec_.seasonal
+        fixed.warm_start(self)
+        return fixed
+
     def warm_start(self, previous: BaseModel) -> None:
         """Start the next ``fit``'s estimates of each specification from those of ``previous``.
 

@@ -37,7 +37,8 @@ from forecast.schema import DS, UNIQUE_ID, Y, level_column
 
 NAMES = list(fc.models.available()["name"])
 OWN = {"auto", "ensemble"}
-"""Models with their own ``calibrate`` (True/False), not BaseModel's."""
+"""Models whose ``calibrate=True`` is their own conformal rule, not BaseModel's (``auto``'s
+``"scaled"`` and ``"auto"`` are checked in ``tests/models/test_auto_calibrate.py``)."""
 FAST = ["naive", "drift", "mean", "seasonal_naive", "theta"]
 LEVELS = (50, 80, 95)
 CALIBRATED = [

@@ -37,15 +37,16 @@ def _panel(n: int = 50, seed: int = 0, n_series: int = 2) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-@pytest.mark.parametrize("value", [True, False, "conformal", "off"])
+@pytest.mark.parametrize("value", [True, False, "conformal", "scaled", "auto", "off"])
 def test_a_name_gets_the_calls_value_and_an_instance_that_sets_it_keeps_it(value) -> None:
     assert with_calibrate("ets", value).calibrate == value
     assert with_calibrate(fc.models.get("ets"), value).calibrate == value
     kept = fc.models.get("ets", calibrate="off" if value in (True, "conformal") else True)
     assert with_calibrate(kept, value).calibrate == kept.calibrate
-    on = value in (True, "conformal")
-    assert with_calibrate("auto", value).calibrate is on  # auto and ensemble take a bool
-    assert with_calibrate(fc.models.get("ensemble"), value).calibrate is on
+    assert with_calibrate("auto", value).calibrate == value
+    assert with_calibrate(fc.models.get("auto"), value).calibrate == value
+    on = value in (True, "conformal", "scaled", "auto")
+    assert with_calibrate(fc.models.get("ensemble"), value).calibrate is on  # takes a bool
 
 
 def test_the_given_instance_is_never_modified_and_none_leaves_models_as_given() -> None:

@@ -1,0 +1,180 @@
+"""``auto`` with ``calibrate="scaled"`` or ``"auto"``: the rule every model shares (issue 13).
+
+Checked: the point forecast is the uncalibrated combination's and the bands are rescaled;
+the inner windows refit the members with the specifications they chose on the whole series;
+intervals nest and contain the point (hypothesis); paths and intervals agree; nothing after a
+backtest's cutoff reaches its window (poisoning); a saved model forecasts as before; a series
+too short for inner windows warns naming itself; covariates reach the inner windows; a choice
+among candidates is rescaled as well; the call's ``calibrate`` reaches ``auto`` as a method.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import forecast as fc
+from forecast.errors import ForecastWarning
+from forecast.evaluation.calibration import Calibration, ScaledCalibration
+from forecast.schema import DS, UNIQUE_ID, Y, level_column
+
+LEVELS = (50, 80, 95)
+MEMBERS = ["ets", "theta"]
+"""Cheap members that still search (ets) and do not (theta)."""
+
+
+def _monthly(n: int = 60, seed: int = 0, uid: str = "app") -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = 1000 + np.cumsum(rng.normal(10, 30, n)) + 80 * np.sin(2 * np.pi * t / 12)
+    ds = pd.date_range("2018-01-01", periods=n, freq="MS")
+    return pd.DataFrame({UNIQUE_ID: uid, DS: ds, Y: y})
+
+
+@pytest.mark.parametrize(("calibrate", "kind"), [("scaled", ScaledCalibration), ("auto", None)])
+def test_the_point_is_the_combinations_and_the_bands_are_recalibrated(
+    calibrate: str, kind: type | None
+) -> None:
+    series = _monthly()
+    own = fc.models.get("auto", members=MEMBERS, calibrate=False).fit(series)
+    model = fc.models.get("auto", members=MEMBERS, calibrate=calibrate).fit(series)
+    assert isinstance(model.calibration_, kind or Calibration)
+    assert not model.calibrated_  # auto's own conformal rule did not run
+    mine, theirs = model.predict(12), own.predict(12)
+    np.testing.assert_allclose(mine["yhat"], theirs["yhat"])
+    assert not np.allclose(mine["yhat_hi_95"], theirs["yhat_hi_95"])
+
+
+def test_the_inner_windows_refit_the_specifications_chosen_on_the_whole_series() -> None:
+    series = _monthly(72)
+    model = fc.models.get("auto", calibrate="scaled").fit(series)
+    fixed = model._calibration_template(model.clone())
+    assert fixed.calibrate is False
+    by_label = dict(model.members_)
+    assert [type(m) for m in fixed.members] == [type(m) for _, m in model.members_]
+    ets, arima = fixed.members[0], fixed.members[1]
+    spec = by_label["ets"].spec_
+    assert (ets.error, ets.trend, ets.damped_trend, ets.seasonal) == (
+        spec.error,
+        spec.trend,
+        spec.damped_trend,
+        spec.seasonal,
+    )
+    chosen = by_label["arima"].spec_
+    assert arima.order == chosen.order and arima.include_constant == chosen.constant
+    refit = arima.fit(series)
+    assert refit.spec_ == chosen and len(refit.candidates_) == 1  # no search
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 10**6), n=st.integers(16, 60), h=st.integers(1, 18))
+def test_intervals_nest_and_contain_the_point(seed: int, n: int, h: int) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastWarning)
+        model = fc.models.get("auto", members=MEMBERS, calibrate="scaled").fit(_monthly(n, seed))
+        out = model.predict(h, levels=LEVELS)
+    inner_lo = inner_hi = out["yhat"].to_numpy()
+    for level in LEVELS:
+        lo = out[level_column(level, "lo")].to_numpy()
+        hi = out[level_column(level, "hi")].to_numpy()
+        assert np.all(lo <= inner_lo + 1e-9) and np.all(hi >= inner_hi - 1e-9)
+        inner_lo, inner_hi = lo, hi
+
+
+def test_paths_and_intervals_agree() -> None:
+    model = fc.models.get("auto", members=MEMBERS, calibrate="scaled").fit(_monthly(72))
+    h, n = 12, 4000
+    out = model.predict(h, levels=LEVELS)
+    paths = model.sample(h, n=n, seed=3)
+    for level in LEVELS:
+        lo = out[level_column(level, "lo")].to_numpy()
+        hi = out[level_column(level, "hi")].to_numpy()
+        inside = np.mean((paths >= lo - 1e-9) & (paths <= hi + 1e-9), axis=0)
+        assert np.all(np.abs(inside - level / 100) <= 0.05)
+
+
+def test_calibration_in_a_backtest_uses_no_data_after_the_cutoff() -> None:
+    series = _monthly(72)
+    models = {"auto": fc.models.get("auto", members=MEMBERS, calibrate="scaled")}
+    clean = fc.backtest(series, models, h=6, n_windows=2, step=6, levels=(80, 95))
+    first = clean["cutoff"].min()
+    poisoned = series.copy()
+    later = poisoned[DS] > first
+    poisoned.loc[later, Y] = 1e9 * (1 + np.arange(int(later.sum())))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastWarning)
+        dirty = fc.backtest(poisoned, models, h=6, n_windows=2, step=6, levels=(80, 95))
+    columns = ["yhat"] + [level_column(lv, s) for lv in (80, 95) for s in ("lo", "hi")]
+    pd.testing.assert_frame_equal(
+        clean.loc[clean["cutoff"] == first, columns].reset_index(drop=True),
+        dirty.loc[dirty["cutoff"] == first, columns].reset_index(drop=True),
+    )
+    assert not np.allclose(
+        clean.loc[clean["cutoff"] > first, "yhat_hi_95"],
+        dirty.loc[dirty["cutoff"] > first, "yhat_hi_95"],
+    )
+
+
+def test_a_saved_model_forecasts_as_before(tmp_path: pytest.TempPathFactory) -> None:
+    model = fc.models.get("auto", members=MEMBERS, calibrate="auto").fit(_monthly())
+    path = model.save(tmp_path / "auto.zip")  # type: ignore[operator]
+    loaded = fc.models.load(path)
+    pd.testing.assert_frame_equal(loaded.predict(14), model.predict(14))
+    np.testing.assert_array_equal(loaded.sample(6, 50, seed=1), model.sample(6, 50, seed=1))
+
+
+def test_a_series_too_short_for_inner_windows_warns_naming_itself() -> None:
+    short = _monthly(3, uid="tiny-app")
+    with pytest.warns(ForecastWarning, match="tiny-app"):
+        model = fc.models.get("auto", calibrate="scaled").fit(short)
+    assert model.predict(3)["yhat_hi_95"].notna().all()
+
+
+def test_covariates_reach_the_inner_windows() -> None:
+    rng = np.random.default_rng(3)
+    n, h = 60, 6
+    ds = pd.date_range("2018-01-01", periods=n + h, freq="MS")
+    spend = rng.uniform(0, 10, n + h)
+    y = 100 + 0.5 * np.arange(n) + 4 * spend[:n] + rng.normal(0, 1, n)
+    series = pd.DataFrame({UNIQUE_ID: "s", DS: ds[:n], Y: y})
+    covariates = pd.DataFrame({DS: ds, "spend": spend})
+    model = fc.models.get("auto", members=["arima", "theta"], calibrate="scaled")
+    model.fit(series, covariates=covariates)
+    assert isinstance(model.calibration_, ScaledCalibration)
+    out = model.predict(h, covariates=covariates)
+    assert (out["yhat_lo_95"] < out["yhat"]).all() and (out["yhat"] < out["yhat_hi_95"]).all()
+
+
+def test_a_choice_among_candidates_is_rescaled() -> None:
+    series = _monthly()
+    model = fc.models.get("auto", candidates=["ets", "theta"], calibrate="scaled").fit(series)
+    own = fc.models.get("auto", candidates=["ets", "theta"], calibrate=False).fit(series)
+    assert model.chosen_ == own.chosen_ and isinstance(model.calibration_, ScaledCalibration)
+    np.testing.assert_allclose(model.predict(6)["yhat"], own.predict(6)["yhat"])
+
+
+def test_the_calls_method_reaches_auto() -> None:
+    series = pd.concat([_monthly(48, seed, f"app-{seed}") for seed in range(2)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastWarning)
+        own = fc.forecast(series, {"auto": fc.models.get("auto", members=MEMBERS)}, h=6)
+        scaled = fc.forecast(
+            series, {"auto": fc.models.get("auto", members=MEMBERS)}, h=6, calibrate="scaled"
+        )
+    np.testing.assert_allclose(scaled["yhat"], own["yhat"])
+    assert not np.allclose(scaled["yhat_hi_95"], own["yhat_hi_95"])
+
+
+def test_by_default_the_combination_is_calibrated_and_a_choice_keeps_its_candidates() -> None:
+    series = _monthly()
+    combination = fc.models.get("auto", members=MEMBERS).fit(series)
+    assert set(combination.calibration_.choice) == {"conformal", "scaled"}  # "auto"
+    choice = fc.models.get("auto", candidates=["ets", "naive"]).fit(series)
+    assert choice.calibration_ is None
+    alone = fc.models.get(choice.chosen_).fit(series)
+    pd.testing.assert_frame_equal(choice.predict(6), alone.predict(6))
