@@ -261,9 +261,9 @@ class Auto(BaseModel):
     :func:`~forecast.evaluation.calibration.choose_calibration`). Backtests of a calibrated
     ``auto`` took 2.0 to 2.7 times as long as uncalibrated ones on quarterly, monthly and
     yearly series and 5.4 times on long daily ones, where ``arima``'s refits dominate
-    (``calibrate=False`` skips them);
-    refitting ``auto``'s whole search in every window cost about twice as much on monthly,
-    quarterly and yearly series (as much on the long daily ones) and covered no better.
+    (``calibrate=False`` skips them); refitting ``auto``'s whole search in every window cost
+    about twice as much on monthly, quarterly and yearly series (as much on the long daily
+    ones) and covered no better.
     The choice of specification has seen the inner windows' data, which makes the inner
     errors slightly optimistic. With ``calibrate=True``, the residuals of the combined or
     chosen forecast in ``n_windows`` inner windows give split-conformal intervals and paths
@@ -480,23 +480,22 @@ class Auto(BaseModel):
         return calibration_method(self.name, self.calibrate) == "conformal"
 
     def _calibration_template(self, template: BaseModel) -> BaseModel:
-        """Return a combination of the fitted members (or chosen candidates), choices fixed.
+        """Return a combination of the fitted members (or the chosen model), choices fixed.
 
         ``calibrate="scaled"`` and ``"auto"`` (:func:`~forecast.models._calibration.
         fit_calibration`) refit it in their inner windows: each member keeps the
         specification it chose on the whole series (:meth:`BaseModel._specified_clone`) and
         re-estimates its parameters, so the inner windows cost a few member fits rather than
-        ``auto``'s whole search; a choice among ``candidates`` refits the chosen ones.
+        ``auto``'s whole search; a choice among ``candidates`` refits the chosen candidate
+        (or the median of the close ones) alone.
         """
         if self.candidates is None:
             members = [model._specified_clone() for _, model in self.members_]
-            combine = self.combine
         else:
-            members = [model.clone() for _, model in self.conformal_.members]
-            combine = "median"
+            members = [self.model_._specified_clone()]
         fixed = Auto(
             members=members,
-            combine=combine,
+            combine=self.combine,
             member_min_history={},
             seasonal_period=self.seasonal_period,
             transform=self.transform,

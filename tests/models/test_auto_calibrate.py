@@ -150,12 +150,17 @@ def test_covariates_reach_the_inner_windows() -> None:
     assert (out["yhat_lo_95"] < out["yhat"]).all() and (out["yhat"] < out["yhat_hi_95"]).all()
 
 
-def test_a_choice_among_candidates_is_rescaled() -> None:
+@pytest.mark.parametrize("combine_within", [None, 10.0])
+def test_a_choice_among_candidates_is_rescaled(combine_within: float | None) -> None:
     series = _monthly()
-    model = fc.models.get("auto", candidates=["ets", "theta"], calibrate="scaled").fit(series)
-    own = fc.models.get("auto", candidates=["ets", "theta"], calibrate=False).fit(series)
+    given = {"candidates": ["ets", "theta"], "combine_within": combine_within}
+    model = fc.models.get("auto", calibrate="scaled", **given).fit(series)
+    own = fc.models.get("auto", calibrate=False, **given).fit(series)
     assert model.chosen_ == own.chosen_ and isinstance(model.calibration_, ScaledCalibration)
-    np.testing.assert_allclose(model.predict(6)["yhat"], own.predict(6)["yhat"])
+    assert model.chosen_.startswith("median(") == (combine_within is not None)
+    mine, theirs = model.predict(6), own.predict(6)
+    np.testing.assert_allclose(mine["yhat"], theirs["yhat"])
+    assert not np.allclose(mine["yhat_hi_95"], theirs["yhat_hi_95"])
 
 
 def test_the_calls_method_reaches_auto() -> None:
