@@ -134,7 +134,9 @@ def test_paths_and_intervals_agree(name: str) -> None:
         assert np.all(inside <= min(1.0, level / 100 * (scores + 1) / scores + 2 / scores + 0.03))
 
 
-@pytest.mark.parametrize(("name", "calibrate"), [("naive", True), ("ets", "scaled")])
+@pytest.mark.parametrize(
+    ("name", "calibrate"), [("naive", True), ("ets", "scaled"), ("auto", "scaled")]
+)
 def test_calibration_in_a_backtest_uses_no_data_after_the_cutoff(
     name: str, calibrate: object
 ) -> None:

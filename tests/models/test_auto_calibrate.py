@@ -2,10 +2,11 @@
 
 Checked: the point forecast is the uncalibrated combination's and the bands are rescaled;
 the inner windows refit the members with the specifications they chose on the whole series;
-intervals nest and contain the point (hypothesis); paths and intervals agree; nothing after a
-backtest's cutoff reaches its window (poisoning); a saved model forecasts as before; a series
-too short for inner windows warns naming itself; covariates reach the inner windows; a choice
-among candidates is rescaled as well; the call's ``calibrate`` reaches ``auto`` as a method.
+intervals nest and contain the point (hypothesis); paths and intervals agree (nothing after a
+backtest's cutoff reaches its window: ``tests/calibration/test_calibration.py``); a saved model
+forecasts as before; a series too short for inner windows warns naming itself; covariates
+reach the inner windows; a choice among candidates is rescaled as well; the call's
+``calibrate`` reaches ``auto`` as a method; by default the combination is calibrated.
 """
 
 from __future__ import annotations
@@ -96,28 +97,6 @@ def test_paths_and_intervals_agree() -> None:
         hi = out[level_column(level, "hi")].to_numpy()
         inside = np.mean((paths >= lo - 1e-9) & (paths <= hi + 1e-9), axis=0)
         assert np.all(np.abs(inside - level / 100) <= 0.05)
-
-
-def test_calibration_in_a_backtest_uses_no_data_after_the_cutoff() -> None:
-    series = _monthly(72)
-    models = {"auto": fc.models.get("auto", members=MEMBERS, calibrate="scaled")}
-    clean = fc.backtest(series, models, h=6, n_windows=2, step=6, levels=(80, 95))
-    first = clean["cutoff"].min()
-    poisoned = series.copy()
-    later = poisoned[DS] > first
-    poisoned.loc[later, Y] = 1e9 * (1 + np.arange(int(later.sum())))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ForecastWarning)
-        dirty = fc.backtest(poisoned, models, h=6, n_windows=2, step=6, levels=(80, 95))
-    columns = ["yhat"] + [level_column(lv, s) for lv in (80, 95) for s in ("lo", "hi")]
-    pd.testing.assert_frame_equal(
-        clean.loc[clean["cutoff"] == first, columns].reset_index(drop=True),
-        dirty.loc[dirty["cutoff"] == first, columns].reset_index(drop=True),
-    )
-    assert not np.allclose(
-        clean.loc[clean["cutoff"] > first, "yhat_hi_95"],
-        dirty.loc[dirty["cutoff"] > first, "yhat_hi_95"],
-    )
 
 
 def test_a_saved_model_forecasts_as_before(tmp_path: pytest.TempPathFactory) -> None:
