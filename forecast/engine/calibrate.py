@@ -64,7 +64,7 @@ def _default(model: BaseModel) -> object:
 
 def _value_for(model: BaseModel, calibrate: CallCalibrate) -> object:
     """``calibrate`` as ``model``'s constructor takes it (a bool for ``ensemble``)."""
-    if model._own_calibration and not model._generic_calibrations:
+    if not model._generic_calibrations:
         return calibrate in (True, "conformal", "scaled", "auto")
     return calibrate
 

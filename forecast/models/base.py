@@ -118,12 +118,11 @@ class BaseModel:
 
     name: ClassVar[str] = "base"
     capabilities: ClassVar[Capabilities] = Capabilities()
-    _own_calibration: ClassVar[bool] = False
-    """True for a model whose constructor has its own ``calibrate`` (``auto``, ``ensemble``)."""
     _generic_calibrations: ClassVar[frozenset[str]] = frozenset({"conformal", "scaled", "auto"})
     """Methods of ``calibrate`` that :func:`fit_calibration` carries out for the model: all
     three for most, none for ``ensemble`` (its own conformal rule), ``"scaled"`` and ``"auto"``
-    for ``auto`` (whose ``"conformal"`` is its own rule)."""
+    for ``auto`` (whose ``"conformal"`` is its own rule). A subclass whose constructor has
+    its own ``calibrate`` gets none unless it says which."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Let every subclass's constructor take ``calibrate``, without writing it.
@@ -137,7 +136,6 @@ class BaseModel:
         if init is None:
             return
         if "calibrate" in inspect.signature(init).parameters:
-            cls._own_calibration = True
             if "_generic_calibrations" not in cls.__dict__:
                 cls._generic_calibrations = frozenset()
             return
