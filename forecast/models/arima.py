@@ -185,6 +185,7 @@ class ARIMA(Regressors):
     """
 
     capabilities = Capabilities(min_history=8, updates=True, covariates=True)
+    _stored_private = ("_refit_spec",)
     estimates_: dict[ArimaSpec, np.ndarray]
     final_estimates_: dict[ArimaSpec, np.ndarray]
 
@@ -250,15 +251,23 @@ class ARIMA(Regressors):
         )
         self._warm_params: dict[ArimaSpec, np.ndarray] = {}
         self._warm_final: dict[ArimaSpec, np.ndarray] = {}
+        self._refit_spec: ArimaSpec | None = None
 
     def _specified_clone(self) -> ARIMA:
-        """Return an unfitted copy fixed to the order this fit chose (no search on refit)."""
+        """Return an unfitted copy fixed to the order this fit chose (no search on refit).
+
+        A searched order is refitted as the search estimated it (:func:`exact_fit`: exact
+        likelihood of the differenced series, variance concentrated out), started from this
+        fit's estimates; a fixed ``order`` keeps statsmodels' full fit, as documented.
+        """
         self._check_fitted()
         fixed = self.clone()
-        fixed.order = self.spec_.order
-        fixed.seasonal_order = self.spec_.seasonal_order
-        fixed.include_constant = self.spec_.constant
-        fixed._warm_params = {self.spec_: np.asarray(self.results_.params, dtype=float)}
+        if self.order is not None:
+            fixed._warm_params = {self.spec_: np.asarray(self.results_.params, dtype=float)}
+            return fixed
+        fixed._refit_spec = self.spec_
+        start = self.final_estimates_.get(self.spec_, self.estimates_.get(self.spec_))
+        fixed._warm_params = {} if start is None else {self.spec_: start}
         return fixed
 
     def warm_start(self, previous: BaseModel) -> None:
@@ -288,8 +297,10 @@ class ARIMA(Regressors):
         estimate_decay = self.covariate_decay == "estimate" and columns > 0
         decay = self.covariate_decay
         self.decay_ = float(decay) if isinstance(decay, float | int) and columns > 0 else 0.0
-        if self.order is not None:
-            spec = self._fixed_spec(self.order)
+        if self._refit_spec is not None and not estimate_decay and self._refit_exactly(y, raw):
+            return
+        if self.order is not None or self._refit_spec is not None:
+            spec = self._refit_spec or self._fixed_spec(self.order)  # type: ignore[arg-type]
             if estimate_decay and raw is not None:
                 x = raw.to_numpy(dtype=float)
                 self.decay_ = profile_decay(y, x, columns, spec, self.maxiter)[0]
@@ -364,6 +375,39 @@ class ARIMA(Regressors):
         self.params_ = self._params(
             stopped=search.stopped, n_models=len(search.scores), score=score
         )
+
+    def _refit_exactly(self, y: np.ndarray, raw: pd.DataFrame | None) -> bool:
+        """Refit ``_refit_spec`` as the search estimates an order; False when it cannot.
+
+        The path of :meth:`_specified_clone`'s copies (``auto``'s calibration windows). A
+        failed estimate leaves the caller to statsmodels' full fit of the same order.
+        """
+        from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+        spec = self._refit_spec
+        assert spec is not None
+        exog = self._decayed_history(raw)
+        x = None if exog is None else exog.to_numpy(dtype=float)
+        with quiet_estimation():
+            try:
+                params, loglike, n_used, sigma2 = exact_fit(
+                    y, spec, self.maxiter, self._warm_params.get(spec), x
+                )
+            except (ValueError, np.linalg.LinAlgError):
+                return False
+            if not (np.isfinite(loglike) and sigma2 > 0):
+                return False
+            model = SARIMAX(
+                y, exog=exog, order=spec.order, seasonal_order=spec.seasonal_order, trend=spec.trend
+            )
+            self.results_ = model.smooth(np.r_[params, sigma2])
+        self.estimates_ = {spec: params}
+        self.final_estimates_ = {spec: params}
+        self.spec_ = spec
+        self.candidates_ = pd.DataFrame({"spec": [spec.label], "aicc": [np.nan]})
+        score = aicc(loglike, len(params) + 1, n_used)
+        self.params_ = self._params(stopped=None, n_models=1, score=score)
+        return True
 
     def _fixed_spec(self, order: tuple[int, ...]) -> ArimaSpec:
         p, d, q = order

@@ -123,6 +123,9 @@ class BaseModel:
     three for most, none for ``ensemble`` (its own conformal rule), ``"scaled"`` and ``"auto"``
     for ``auto`` (whose ``"conformal"`` is its own rule). A subclass whose constructor has
     its own ``calibrate`` gets none unless it says which."""
+    _stored_private: ClassVar[tuple[str, ...]] = ()
+    """Private attributes that change what a fit estimates (``arima``'s ``_refit_spec`` in the
+    copies :meth:`_specified_clone` makes), saved with the model, unlike warm starts."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Let every subclass's constructor take ``calibrate``, without writing it.

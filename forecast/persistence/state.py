@@ -21,7 +21,9 @@ stores what rebuilds them without estimating anything:
 
 Nested models (the members of ``ensemble``, the choice of ``auto``, the clone a calibration
 refits in its inner windows) are stored the same way, inside their parent; a model bound to
-covariates (:func:`forecast.models._covariates.bind`) keeps their frame under ``covariates``.
+covariates (:func:`forecast.models._covariates.bind`) keeps their frame under ``covariates``,
+and one whose private attributes say what it estimates (``BaseModel._stored_private``:
+``arima``'s copy that refits a chosen order as its search did) keeps them under ``private``.
 """
 
 from __future__ import annotations
@@ -271,6 +273,9 @@ def encode_model(encoder: Encoder, model: BaseModel, where: str) -> Json:
         source = bound(model)
         if source is not None:  # the covariates of its inner windows (a calibration's clone)
             node["covariates"] = encoder.value(source.frame, f"{where} {name} covariates")
+        private = {k: getattr(model, k) for k in model._stored_private}
+        if any(value is not None for value in private.values()):
+            node["private"] = encoder.value(private, f"{where} {name} private attributes")
     finally:
         encoder.owner = owner
     return node
@@ -285,10 +290,11 @@ def decode_model(decoder: Decoder, node: dict[str, Json], where: str) -> BaseMod
         An unregistered name, hyperparameters the constructor refuses or does not take,
         state attributes that are not fitted attributes, or results that do not rebuild.
     """
-    if set(node) - {"covariates"} != _MODEL_KEYS:
+    if set(node) - {"covariates", "private"} != _MODEL_KEYS:
         raise ModelFileError(
             f"{where}: a model entry has the keys {sorted(node)}, expected {sorted(_MODEL_KEYS)} "
-            "(and 'covariates' for a model bound to covariates)"
+            "(and 'covariates' for a model bound to covariates, 'private' for one with stored "
+            "private attributes)"
         )
     name = node["name"]
     params = decoder.value(node["params"], f"{where} parameters")
@@ -297,6 +303,9 @@ def decode_model(decoder: Decoder, node: dict[str, Json], where: str) -> BaseMod
     model = _construct(name, params, where)
     if "covariates" in node:
         bind(model, _bound_covariates(decoder, node["covariates"], f"{where} {name} covariates"))
+    if "private" in node:
+        here = f"{where} {name} private attributes"
+        _set_private(model, decoder.value(node["private"], here), here)
     owner, decoder.owner = decoder.owner, model
     try:
         state = decoder.value(node["state"], f"{where} {name} state")
@@ -309,6 +318,18 @@ def decode_model(decoder: Decoder, node: dict[str, Json], where: str) -> BaseMod
     finally:
         decoder.owner = owner
     return model
+
+
+def _set_private(model: BaseModel, values: Any, where: str) -> None:
+    """Set the stored private attributes of ``model`` (only those its class stores)."""
+    if not isinstance(values, dict) or not set(values) <= set(model._stored_private):
+        found = sorted(values) if isinstance(values, dict) else values
+        raise ModelFileError(
+            f"{where}: model {model.name!r} stores the private attributes "
+            f"{sorted(model._stored_private)}, not {found!r}"
+        )
+    for key, value in values.items():
+        setattr(model, key, value)
 
 
 def _bound_covariates(decoder: Decoder, node: Json, where: str) -> ValidCovariates:

@@ -1,7 +1,8 @@
 """``auto`` with ``calibrate="scaled"`` or ``"auto"``: the rule every model shares (issue 13).
 
 Checked: the point forecast is the uncalibrated combination's and the bands are rescaled;
-the inner windows refit the members with the specifications they chose on the whole series;
+the inner windows refit the members with the specifications they chose on the whole series
+(a searched ARIMA order as its search estimated it, also after saving);
 intervals nest and contain the point (hypothesis); paths and intervals agree (nothing after a
 backtest's cutoff reaches its window: ``tests/calibration/test_calibration.py``); a saved model
 forecasts as before; a series too short for inner windows warns naming itself; covariates
@@ -67,9 +68,36 @@ def test_the_inner_windows_refit_the_specifications_chosen_on_the_whole_series()
         spec.seasonal,
     )
     chosen = by_label["arima"].spec_
-    assert arima.order == chosen.order and arima.include_constant == chosen.constant
+    assert arima.order is None and arima._refit_spec == chosen
     refit = arima.fit(series)
     assert refit.spec_ == chosen and len(refit.candidates_) == 1  # no search
+
+
+def test_a_chosen_arima_order_is_refitted_as_the_search_estimated_it() -> None:
+    """The same series refitted from the search's estimates gives the same likelihood."""
+    series = _monthly(72)
+    searched = fc.models.get("arima").fit(series)
+    refit = searched._specified_clone().fit(series)
+    assert refit.spec_ == searched.spec_
+    assert refit.results_.llf == pytest.approx(searched.results_.llf, rel=1e-6)
+    np.testing.assert_allclose(refit.predict(6)["yhat"], searched.predict(6)["yhat"], rtol=1e-5)
+
+
+def test_a_fixed_arima_order_keeps_statsmodels_full_fit_in_the_inner_windows() -> None:
+    fixed = fc.models.get("arima", order=(1, 1, 0)).fit(_monthly(72))
+    clone = fixed._specified_clone()
+    assert clone.order == (1, 1, 0) and clone._refit_spec is None
+
+
+def test_a_saved_arima_member_still_refits_its_chosen_order(
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    model = fc.models.get("auto", members=["arima", "theta"], calibrate="scaled").fit(_monthly())
+    loaded = fc.models.load(model.save(tmp_path / "auto.zip"))  # type: ignore[operator]
+    saved_arima = loaded.calibration_.member[1].members[0]
+    chosen = dict(model.members_)["arima"].spec_
+    assert saved_arima._refit_spec == chosen and saved_arima.order is None
+    pd.testing.assert_frame_equal(loaded.predict(15), model.predict(15))
 
 
 @settings(max_examples=8, deadline=None)
