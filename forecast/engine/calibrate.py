@@ -24,8 +24,8 @@ __all__ = ["CallCalibrate", "check_calibrate", "with_calibrate", "calibrate_mode
 CallCalibrate = bool | Literal["conformal", "scaled", "auto", "off"] | None
 """What ``calibrate=`` of a call accepts: None (leave every model as given), True or
 ``"conformal"`` (calibrate), ``"scaled"`` (rescale each model's own bands), ``"auto"`` (per
-series, whichever of the two scores better in its inner windows; ``ensemble``, which has
-only its own conformal rule, calibrates by it for both), False or ``"off"`` (do not)."""
+series, whichever of the two scores better in its inner windows), False or ``"off"`` (do
+not)."""
 
 Spec = TypeVar("Spec")
 
@@ -60,13 +60,6 @@ def check_calibrate(value: object) -> CallCalibrate:
 def _default(model: BaseModel) -> object:
     parameter = inspect.signature(type(model)).parameters.get("calibrate")
     return None if parameter is None else parameter.default
-
-
-def _value_for(model: BaseModel, calibrate: CallCalibrate) -> object:
-    """``calibrate`` as ``model``'s constructor takes it (a bool for ``ensemble``)."""
-    if not model._generic_calibrations:
-        return calibrate in (True, "conformal", "scaled", "auto")
-    return calibrate
 
 
 def with_calibrate(model: str | BaseModel, calibrate: CallCalibrate) -> BaseModel:
@@ -107,11 +100,10 @@ def with_calibrate(model: str | BaseModel, calibrate: CallCalibrate) -> BaseMode
     if calibrate is None:
         return fresh
     if isinstance(model, str):
-        return get(model, calibrate=_value_for(fresh, calibrate))
+        return get(model, calibrate=calibrate)
     if fresh.calibrate is _default(fresh):
-        value = _value_for(fresh, calibrate)
-        check_model_calibrate(fresh, value)
-        fresh.calibrate = value
+        check_model_calibrate(fresh, calibrate)
+        fresh.calibrate = calibrate
     return fresh
 
 

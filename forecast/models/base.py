@@ -97,8 +97,8 @@ class BaseModel:
         whose own intervals under-cover out of sample
         (``forecast.models._calibration.CALIBRATED_BY_DEFAULT``, conformal,
         ``SCALED_BY_DEFAULT``, scaled, and ``AUTO_BY_DEFAULT``, auto). Every registered model
-        takes it; ``ensemble`` has its own ``calibrate`` (True/False), and ``auto``'s True is
-        its own conformal rule.
+        takes it; ``ensemble`` and ``auto`` have their own ``calibrate``, whose True is their
+        own conformal rule (the default of ``ensemble``).
 
     Attributes
     ----------
@@ -120,9 +120,9 @@ class BaseModel:
     capabilities: ClassVar[Capabilities] = Capabilities()
     _generic_calibrations: ClassVar[frozenset[str]] = frozenset({"conformal", "scaled", "auto"})
     """Methods of ``calibrate`` that :func:`fit_calibration` carries out for the model: all
-    three for most, none for ``ensemble`` (its own conformal rule), ``"scaled"`` and ``"auto"``
-    for ``auto`` (whose ``"conformal"`` is its own rule). A subclass whose constructor has
-    its own ``calibrate`` gets none unless it says which."""
+    three for most, ``"scaled"`` and ``"auto"`` for ``ensemble`` and ``auto`` (whose
+    ``"conformal"`` is their own rule). A subclass whose constructor has its own ``calibrate``
+    gets none unless it says which."""
     _stored_private: ClassVar[tuple[str, ...]] = ()
     """Private attributes that change what a fit estimates (``arima``'s ``_refit_spec`` in the
     copies :meth:`_specified_clone` makes), saved with the model, unlike warm starts."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -17,8 +17,15 @@ from forecast.evaluation.conformal import (
     rescaled,
 )
 from forecast.evaluation.inner import InnerScores, inner_backtest
-from forecast.models._calibration import WINDOWS, fewest_history, warn_uncalibrated
-from forecast.models._covariates import bind
+from forecast.models._calibration import (
+    CALIBRATE_CHOICES,
+    WINDOWS,
+    calibration_method,
+    fewest_history,
+    warn_uncalibrated,
+)
+from forecast.models._covariates import bind, bound
+from forecast.models._params import check_choice
 from forecast.models.auto import build_candidates
 from forecast.models.base import BaseModel, Capabilities, Intervals, quantile_intervals
 from forecast.models.registry import register
@@ -53,10 +60,12 @@ class Ensemble(BaseModel):
     h, n_windows : int, optional
         Inner backtest of ``combine="weighted"``, of ``keep`` and of the calibration (see
         :class:`~forecast.models.auto.Auto`): ``n_windows`` windows of ``h`` steps.
-    calibrate : bool
-        Conformal intervals and paths from the inner backtest's errors of the combined forecast
-        (see :class:`~forecast.evaluation.conformal.PooledConformal`); False pools the
-        members' paths.
+    calibrate : {True, False, "conformal", "scaled", "auto", "off"}
+        True or ``"conformal"`` (the default): conformal intervals and paths from the inner
+        backtest's errors of the combined forecast (see
+        :class:`~forecast.evaluation.conformal.PooledConformal`); ``"scaled"`` or ``"auto"``:
+        the pooled bands rescaled, or chosen per series, by the rule of every model
+        (:mod:`forecast.models._calibration`); False or ``"off"`` pools the members' paths.
     n_paths : int
         Sample paths behind the pooled intervals.
     seed : int
@@ -77,8 +86,10 @@ class Ensemble(BaseModel):
         ``seasonal_naive`` on a series of one season, or they left no room for the
         calibration), by label; also ``params_["dropped"]``.
     calibrated_ : bool
-        Whether intervals and paths are conformal; False when ``calibrate`` is False, the
-        training data has no room for the inner windows, or a member failed in one of them.
+        Whether intervals and paths are conformal by the ensemble's own rule; False when
+        ``calibrate`` is not True or ``"conformal"``, the training data has no room for the
+        inner windows, or a member failed in one of them. ``calibration_`` holds the
+        calibration of ``"scaled"`` and ``"auto"``.
     covariates_ : tuple of str
         The covariates given to ``fit``. The members that take covariates
         (``capabilities.covariates``) are fitted, backtested and forecast with them; the
@@ -94,6 +105,14 @@ class Ensemble(BaseModel):
     that step's spread, pooled over steps and windows). A forecast
     longer than ``h`` is calibrated on its own inner windows of that length when the training
     data has room for them.
+
+    With ``calibrate="scaled"`` or ``"auto"`` the pooled bands (below) are the ensemble's own,
+    and the rule of every model rescales them (:class:`~forecast.evaluation.calibration.
+    ScaledCalibration`) or picks, per series, that or conformal bands
+    (:func:`~forecast.evaluation.calibration.choose_calibration`), from inner windows in which
+    the combination of the same members is refitted, each member with the specification it
+    chose on the whole series (:meth:`BaseModel._specified_clone`). Either way the members
+    named by the registry skip their own calibrations, which the ensemble's replaces.
 
     With ``keep``, the members are ranked by their inner MASE (a member that failed in an
     inner window ranks last) and the ``keep`` best are fitted, weighted and calibrated as if
@@ -121,6 +140,7 @@ class Ensemble(BaseModel):
     """
 
     capabilities = Capabilities(min_history=4, covariates=True)
+    _generic_calibrations: ClassVar[frozenset[str]] = frozenset({"scaled", "auto"})
 
     def __init__(
         self,
@@ -130,7 +150,7 @@ class Ensemble(BaseModel):
         keep: int | None = None,
         h: int | None = None,
         n_windows: int = 5,
-        calibrate: bool = True,
+        calibrate: bool | Literal["conformal", "scaled", "auto", "off"] = True,
         n_paths: int = 1000,
         seed: int = 0,
         seasonal_period: int | None = None,
@@ -147,8 +167,12 @@ class Ensemble(BaseModel):
                 raise ConfigError(f"{name} must be a positive integer, not {value!r}.")
         if isinstance(members, (str, BaseModel)) or len(members) == 0:
             raise ConfigError("members must be a non-empty list of model names or instances.")
-        if not isinstance(calibrate, bool):
-            raise ConfigError(f"calibrate must be True or False, not {calibrate!r}.")
+        if calibrate is None:
+            raise ConfigError(
+                "ensemble: calibrate must be True, False, 'conformal', 'scaled', 'auto' or "
+                "'off', not None."
+            )
+        check_choice(self.name, "calibrate", calibrate, CALIBRATE_CHOICES)
         if keep is not None and (isinstance(keep, bool) or not 1 <= int(keep) <= len(members)):
             raise ConfigError(
                 f"keep must be None or a whole number from 1 to {len(members)} (the members), "
@@ -166,11 +190,12 @@ class Ensemble(BaseModel):
     def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
         # Calibrated, the ensemble's bands and paths come from its own inner windows, so the
         # members named here skip their calibrations (their points are the same either way).
+        calibrated = calibration_method(self.name, self.calibrate) is not None
         members = build_candidates(
             self.members,
             self.seasonal_period,
             self.freq,
-            calibrate=False if self.calibrate else None,
+            calibrate=False if calibrated else None,
         )
         series = data[[UNIQUE_ID, DS, Y]]
         self._bind_covariates(data, members)
@@ -178,7 +203,7 @@ class Ensemble(BaseModel):
         prefitted: dict[str, BaseModel] = {}
         if self.members == DEFAULT_MEMBERS:
             members, prefitted = self._default_members_that_fit(series, members)
-            if self.calibrate:
+            if calibrated:
                 members = self._default_members_with_room(series, members)
         h = int(self.h or max(self.seasonal_period_, 1))
         scores = None
@@ -224,7 +249,7 @@ class Ensemble(BaseModel):
             ]
         weights = np.array([self.weights_[label] for label, _ in members])
         base = None
-        if self.calibrate:
+        if calibration_method(self.name, self.calibrate) == "conformal":
             base = self._calibration(series, members, weights, h, scores)
             if base is None:
                 self.members_ = self._with_their_defaults(data)
@@ -232,6 +257,40 @@ class Ensemble(BaseModel):
             base, series, members, self.n_windows, self.seasonal_period_, self.combine, weights
         )
         self.calibrated_ = bool(self.conformal_)
+
+    def fewest_observations(self, seasonal_period: int) -> int:
+        """Fewest observations of a fit: fitted, the most any member it combines needs.
+
+        A calibration's inner windows (``calibrate="scaled"`` or ``"auto"``) refit those
+        members, so each window leaves every one of them its own fewest observations.
+        """
+        own = super().fewest_observations(seasonal_period)
+        members = getattr(self, "members_", None)
+        if members is None:
+            return own
+        return max(own, fewest_history([model for _, model in members], seasonal_period))
+
+    def _calibration_template(self, template: BaseModel) -> BaseModel:
+        """Return the combination of the fitted members, each with the specification it chose.
+
+        ``calibrate="scaled"`` and ``"auto"`` refit it in their inner windows, uncalibrated
+        (its pooled bands are what they rescale), with the members it combines (after
+        ``keep`` and the default members left out) and its combination rule.
+        """
+        fixed = Ensemble(
+            [model._specified_clone() for _, model in self.members_],
+            combine=self.combine,
+            h=self.h,
+            n_windows=self.n_windows,
+            calibrate=False,
+            n_paths=self.n_paths,
+            seed=self.seed,
+            seasonal_period=self.seasonal_period,
+            transform=self.transform,
+            freq=self.freq,
+        )
+        bind(fixed, bound(template))
+        return fixed
 
     def _with_their_defaults(self, data: pd.DataFrame) -> list[tuple[str, BaseModel]]:
         """Refit the members named without calibration with their own ``calibrate`` default.

@@ -135,7 +135,8 @@ def test_paths_and_intervals_agree(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "calibrate"), [("naive", True), ("ets", "scaled"), ("auto", "scaled")]
+    ("name", "calibrate"),
+    [("naive", True), ("ets", "scaled"), ("auto", "scaled"), ("ensemble", "scaled")],
 )
 def test_calibration_in_a_backtest_uses_no_data_after_the_cutoff(
     name: str, calibrate: object

@@ -45,8 +45,7 @@ def test_a_name_gets_the_calls_value_and_an_instance_that_sets_it_keeps_it(value
     assert with_calibrate(kept, value).calibrate == kept.calibrate
     assert with_calibrate("auto", value).calibrate == value
     assert with_calibrate(fc.models.get("auto"), value).calibrate == value
-    on = value in (True, "conformal", "scaled", "auto")
-    assert with_calibrate(fc.models.get("ensemble"), value).calibrate is on  # takes a bool
+    assert with_calibrate(fc.models.get("ensemble"), value).calibrate == value
 
 
 def test_the_given_instance_is_never_modified_and_none_leaves_models_as_given() -> None:
