@@ -255,12 +255,13 @@ class Auto(BaseModel):
     nothing is calibrated. With ``calibrate="scaled"`` or ``"auto"``, the combination (or the
     chosen candidates) is refitted in up to five inner windows of one season on the training
     data, every member with the specification it chose on the whole series (ETS's
-    components, ARIMA's orders; its parameters re-estimated, starting from the whole
-    series' estimates), and its own bands are rescaled by its standardised errors there, as
-    for every model (:class:`~forecast.evaluation.calibration.ScaledCalibration`,
+    components, ARIMA's orders; its parameters re-estimated as the member's search estimated
+    them, starting from the whole series' estimates), and its own bands are rescaled by its
+    standardised errors there, as for every model
+    (:class:`~forecast.evaluation.calibration.ScaledCalibration`,
     :func:`~forecast.evaluation.calibration.choose_calibration`). Backtests of a calibrated
-    ``auto`` took 2.0 to 2.7 times as long as uncalibrated ones on quarterly, monthly and
-    yearly series and 5.4 times on long daily ones, where ``arima``'s refits dominate
+    ``auto`` took about 1.6 to 2.2 times as long as uncalibrated ones on quarterly, monthly and
+    yearly series and 3.7 times on long daily ones, where ``arima``'s refits dominate
     (``calibrate=False`` skips them); refitting ``auto``'s whole search in every window cost
     about twice as much on monthly, quarterly and yearly series (as much on the long daily
     ones) and covered no better.
