@@ -1,9 +1,11 @@
 """``auto`` with ``calibrate="scaled"`` or ``"auto"``: the rule every model shares (issue 13).
 
-Checked: the point forecast is the uncalibrated combination's and the bands are rescaled;
+Checked: the point forecast is the uncalibrated combination's and the bands are rescaled
+(``ensemble``'s too);
 the inner windows refit the members with the specifications they chose on the whole series
 (a searched ARIMA order as its search estimated it, also after saving);
-intervals nest and contain the point (hypothesis); paths and intervals agree (nothing after a
+intervals nest and contain the point (hypothesis) and paths and intervals agree, for
+``ensemble``'s ``"scaled"`` and ``"auto"`` as well (nothing after a
 backtest's cutoff reaches its window: ``tests/calibration/test_calibration.py``); a saved model
 forecasts as before; a series too short for inner windows warns naming itself; covariates
 reach the inner windows; a choice among candidates is rescaled as well; the call's
@@ -38,15 +40,17 @@ def _monthly(n: int = 60, seed: int = 0, uid: str = "app") -> pd.DataFrame:
     return pd.DataFrame({UNIQUE_ID: uid, DS: ds, Y: y})
 
 
+@pytest.mark.parametrize("name", ["auto", "ensemble"])
 @pytest.mark.parametrize(("calibrate", "kind"), [("scaled", ScaledCalibration), ("auto", None)])
 def test_the_point_is_the_combinations_and_the_bands_are_recalibrated(
-    calibrate: str, kind: type | None
+    name: str, calibrate: str, kind: type | None
 ) -> None:
     series = _monthly()
-    own = fc.models.get("auto", members=MEMBERS, calibrate=False).fit(series)
-    model = fc.models.get("auto", members=MEMBERS, calibrate=calibrate).fit(series)
+    own = fc.models.get(name, members=MEMBERS, calibrate=False).fit(series)
+    model = fc.models.get(name, members=MEMBERS, calibrate=calibrate).fit(series)
     assert isinstance(model.calibration_, kind or Calibration)
-    assert not model.calibrated_  # auto's own conformal rule did not run
+    assert not model.calibrated_  # the combination's own conformal rule did not run
+    assert all(member.calibrate is False for _, member in model.members_)  # replaced: skipped
     mine, theirs = model.predict(12), own.predict(12)
     np.testing.assert_allclose(mine["yhat"], theirs["yhat"])
     assert not np.allclose(mine["yhat_hi_95"], theirs["yhat_hi_95"])
@@ -100,12 +104,15 @@ def test_a_saved_arima_member_still_refits_its_chosen_order(
     pd.testing.assert_frame_equal(loaded.predict(15), model.predict(15))
 
 
-@settings(max_examples=8, deadline=None)
+@pytest.mark.parametrize(("name", "calibrate"), [("auto", "scaled"), ("ensemble", "auto")])
+@settings(max_examples=6, deadline=None)
 @given(seed=st.integers(0, 10**6), n=st.integers(16, 60), h=st.integers(1, 18))
-def test_intervals_nest_and_contain_the_point(seed: int, n: int, h: int) -> None:
+def test_intervals_nest_and_contain_the_point(
+    name: str, calibrate: str, seed: int, n: int, h: int
+) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ForecastWarning)
-        model = fc.models.get("auto", members=MEMBERS, calibrate="scaled").fit(_monthly(n, seed))
+        model = fc.models.get(name, members=MEMBERS, calibrate=calibrate).fit(_monthly(n, seed))
         out = model.predict(h, levels=LEVELS)
     inner_lo = inner_hi = out["yhat"].to_numpy()
     for level in LEVELS:
@@ -115,8 +122,9 @@ def test_intervals_nest_and_contain_the_point(seed: int, n: int, h: int) -> None
         inner_lo, inner_hi = lo, hi
 
 
-def test_paths_and_intervals_agree() -> None:
-    model = fc.models.get("auto", members=MEMBERS, calibrate="scaled").fit(_monthly(72))
+@pytest.mark.parametrize("name", ["auto", "ensemble"])
+def test_paths_and_intervals_agree(name: str) -> None:
+    model = fc.models.get(name, members=MEMBERS, calibrate="scaled").fit(_monthly(72))
     h, n = 12, 4000
     out = model.predict(h, levels=LEVELS)
     paths = model.sample(h, n=n, seed=3)
