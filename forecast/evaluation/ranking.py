@@ -212,8 +212,9 @@ def rank_models(
     DataFrame
         One row per model: ``rank`` (1 = best), ``model``, the metric (mean over series, as
         :func:`forecast.evaluate` with ``by=("model",)`` gives it), ``n`` (scored forecasts),
-        ``n_windows`` (windows both the model and the best forecast), ``dm_statistic`` and
-        ``p_value`` against the best (NaN for the best itself), and ``note``. Of a backtest,
+        ``n_windows`` (windows both the model and the best forecast; for the best, the
+        windows compared), ``dm_statistic`` and ``p_value`` against the best (NaN for the
+        best itself), and ``note``. Of a backtest,
         the ranked models are compared on the same windows (series and cutoff): those every
         ranked model was scored on. When a window failed for some model, the windows not all
         ranked models have are dropped from the ranking and a :class:`ForecastWarning` names
@@ -267,7 +268,7 @@ def rank_models(
     table = _ranked(evaluate(compared, by=(MODEL,)), metric)
     best = table[MODEL].iloc[0]
     rows = [
-        (np.nan, np.nan, np.nan, "best model")
+        (float(len(windows.common)), np.nan, np.nan, "best model")
         if model == best
         else _test_against(compared, metric, model, best, alternative)
         for model in table[MODEL]
