@@ -185,7 +185,8 @@ class ARIMA(Regressors):
     """
 
     capabilities = Capabilities(min_history=8, updates=True, covariates=True)
-    _stored_private = ("_refit_spec",)
+    _stored_private = {"_refit_spec": ArimaSpec, "_warm_params": dict}
+    _searches = True
     estimates_: dict[ArimaSpec, np.ndarray]
     final_estimates_: dict[ArimaSpec, np.ndarray]
 
@@ -253,14 +254,28 @@ class ARIMA(Regressors):
         self._warm_final: dict[ArimaSpec, np.ndarray] = {}
         self._refit_spec: ArimaSpec | None = None
 
+    def fewest_observations(self, seasonal_period: int) -> int:
+        """Fewest observations of a fit: ``2 m + 2`` once a seasonal order was chosen.
+
+        The search considers seasonal orders only on series of that length, so a copy that
+        refits a chosen seasonal order (:meth:`_specified_clone`, in the calibration's inner
+        windows) needs as many; otherwise ``capabilities.min_history``.
+        """
+        own = super().fewest_observations(seasonal_period)
+        spec = getattr(self, "spec_", None) or self._refit_spec
+        if spec is None or spec.m < 2:
+            return own
+        return max(own, 2 * spec.m + 2)
+
     def _specified_clone(self) -> ARIMA:
         """Return an unfitted copy fixed to the order this fit chose (no search on refit).
 
         A searched order is refitted as the search estimated it (:func:`exact_fit`: exact
         likelihood of the differenced series, variance concentrated out), started from this
-        fit's estimates; a fixed ``order`` keeps statsmodels' full fit, as documented.
+        fit's estimates; a fixed ``order`` keeps statsmodels' full fit, as documented. Called
+        once ``_fit`` has chosen the order: by :meth:`_calibration_template` before the fit
+        ends, and by ``auto`` on its fitted members.
         """
-        self._check_fitted()
         fixed = self.clone()
         if self.order is not None:
             fixed._warm_params = {self.spec_: np.asarray(self.results_.params, dtype=float)}

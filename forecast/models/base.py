@@ -123,9 +123,13 @@ class BaseModel:
     three for most, ``"scaled"`` and ``"auto"`` for ``ensemble`` and ``auto`` (whose
     ``"conformal"`` is their own rule). A subclass whose constructor has its own ``calibrate``
     gets none unless it says which."""
-    _stored_private: ClassVar[tuple[str, ...]] = ()
-    """Private attributes that change what a fit estimates (``arima``'s ``_refit_spec`` in the
-    copies :meth:`_specified_clone` makes), saved with the model, unlike warm starts."""
+    _searches: ClassVar[bool] = False
+    """Whether a fit searches among specifications that :meth:`_specified_clone` can fix."""
+    _stored_private: ClassVar[dict[str, type]] = {}
+    """Private attributes that change what a fit estimates, saved with the model: ``arima``'s
+    ``_refit_spec`` and the start values of the copies :meth:`_specified_clone` makes (their
+    ``_warm_params``), so that a loaded model's calibration refits them as the saved one's;
+    each with the type a loaded value must have."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Let every subclass's constructor take ``calibrate``, without writing it.
@@ -489,8 +493,18 @@ class BaseModel:
         return self.clone()
 
     def _calibration_template(self, template: BaseModel) -> BaseModel:
-        """Return the unfitted model that the calibration's inner windows fit: ``template``."""
-        return template
+        """Return the unfitted model that the calibration's inner windows fit.
+
+        ``template`` (an unfitted clone, bound to the call's covariates), or for a model that
+        searches among specifications (``_searches``: ``ets``, ``arima``) the specification
+        this fit chose (:meth:`_specified_clone`), so each inner window re-estimates its
+        parameters rather than searching again.
+        """
+        if not self._searches:
+            return template
+        fixed = self._specified_clone()
+        bind(fixed, bound(template))
+        return fixed
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save the model, fitted or not, to one file; :func:`forecast.models.load` reads it.

@@ -223,6 +223,8 @@ class ETS(BaseModel):
     """
 
     capabilities = Capabilities(min_history=3, updates=True)
+    _searches = True
+    _stored_private = {"_warm_params": dict}
 
     def __init__(
         self,
@@ -259,15 +261,34 @@ class ETS(BaseModel):
         self.seed = check_int(self.name, "seed", seed)
         self._warm_params: dict[ETSSpec, np.ndarray] = {}
 
+    def fewest_observations(self, seasonal_period: int) -> int:
+        """Fewest observations of a fit: two seasons for a seasonal specification, fixed or chosen.
+
+        A fit that searches (``seasonal="auto"``) drops the seasonal candidates on shorter
+        series, so it needs ``capabilities.min_history`` only; a seasonal ``seasonal=`` (or,
+        once fitted, a chosen seasonal specification, which the calibration's inner windows
+        refit) needs ``2 m`` observations.
+        """
+        own = super().fewest_observations(seasonal_period)
+        spec = getattr(self, "spec_", None)
+        seasonal = self.seasonal if spec is None else spec.seasonal
+        m = int(self.seasonal_period or seasonal_period)
+        if seasonal in ("auto", None) or m < 2:
+            return own
+        return max(own, 2 * m)
+
     def _specified_clone(self) -> ETS:
-        """Return an unfitted copy fixed to the specification this fit chose (no search)."""
-        self._check_fitted()
+        """Return an unfitted copy fixed to the specification this fit chose (no search).
+
+        Called once ``_fit`` has chosen it: by :meth:`_calibration_template` before the fit
+        ends, and by ``auto`` on its fitted members.
+        """
         fixed = self.clone()
         fixed.error = self.spec_.error
         fixed.trend = self.spec_.trend
         fixed.damped_trend = self.spec_.damped_trend
         fixed.seasonal = self.spec_.seasonal
-        fixed.warm_start(self)
+        fixed._warm_params = dict(self.estimates_)
         return fixed
 
     def warm_start(self, previous: BaseModel) -> None:

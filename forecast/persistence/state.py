@@ -4,8 +4,8 @@ A model is stored by its registry name, its hyperparameters (the public attribut
 end in ``_``: the constructor's arguments) and its fitted state (the attributes that end in
 ``_``), encoded by :mod:`forecast.persistence.codec`. Loading builds the model with
 :func:`forecast.models.get` (so the constructor checks the hyperparameters again) and sets the
-state. Private attributes (``_warm_params`` ...) carry warm starts between backtest windows and
-are not stored.
+state. Private attributes are not stored (warm starts between backtest windows), except those a
+model class lists in ``_stored_private`` (below).
 
 Fitted results of wrapped libraries are not stored as objects. An adapter per model class
 stores what rebuilds them without estimating anything:
@@ -23,7 +23,9 @@ Nested models (the members of ``ensemble``, the choice of ``auto``, the clone a 
 refits in its inner windows) are stored the same way, inside their parent; a model bound to
 covariates (:func:`forecast.models._covariates.bind`) keeps their frame under ``covariates``,
 and one whose private attributes say what it estimates (``BaseModel._stored_private``:
-``arima``'s copy that refits a chosen order as its search did) keeps them under ``private``.
+``arima``'s copy that refits a chosen order as its search did, and the start values of the
+copies of ``ets`` and ``arima`` that a calibration refits) keeps them under ``private``, so a
+loaded model extends its calibration to longer horizons exactly as the saved one would.
 """
 
 from __future__ import annotations
@@ -274,7 +276,8 @@ def encode_model(encoder: Encoder, model: BaseModel, where: str) -> Json:
         if source is not None:  # the covariates of its inner windows (a calibration's clone)
             node["covariates"] = encoder.value(source.frame, f"{where} {name} covariates")
         private = {k: getattr(model, k) for k in model._stored_private}
-        if any(value is not None for value in private.values()):
+        private = {k: v for k, v in private.items() if v is not None and v != {}}
+        if private:
             node["private"] = encoder.value(private, f"{where} {name} private attributes")
     finally:
         encoder.owner = owner
@@ -321,14 +324,26 @@ def decode_model(decoder: Decoder, node: dict[str, Json], where: str) -> BaseMod
 
 
 def _set_private(model: BaseModel, values: Any, where: str) -> None:
-    """Set the stored private attributes of ``model`` (only those its class stores)."""
-    if not isinstance(values, dict) or not set(values) <= set(model._stored_private):
+    """Set the stored private attributes of ``model``, checked.
+
+    Only those its class stores, each of its type (a dict of arrays for start values).
+    """
+    stored = model._stored_private
+    if not isinstance(values, dict) or not set(values) <= set(stored):
         found = sorted(values) if isinstance(values, dict) else values
         raise ModelFileError(
             f"{where}: model {model.name!r} stores the private attributes "
-            f"{sorted(model._stored_private)}, not {found!r}"
+            f"{sorted(stored)}, not {found!r}"
         )
     for key, value in values.items():
+        arrays = not isinstance(value, dict) or all(
+            isinstance(v, np.ndarray) for v in value.values()
+        )
+        if not isinstance(value, stored[key]) or not arrays:
+            raise ModelFileError(
+                f"{where}: {key} of model {model.name!r} is not a {stored[key].__name__}"
+                + (" of arrays" if stored[key] is dict else "")
+            )
         setattr(model, key, value)
 
 

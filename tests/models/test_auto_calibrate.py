@@ -170,7 +170,9 @@ def test_a_choice_among_candidates_is_rescaled(combine_within: float | None) -> 
     series = _monthly()
     given = {"candidates": ["ets", "theta"], "combine_within": combine_within}
     model = fc.models.get("auto", calibrate="scaled", **given).fit(series)
-    own = fc.models.get("auto", calibrate=False, **given).fit(series)
+    uncalibrated = [fc.models.get(name, calibrate=False) for name in given["candidates"]]
+    own = fc.models.get("auto", calibrate=False, **{**given, "candidates": uncalibrated})
+    own.fit(series)
     assert model.chosen_ == own.chosen_ and isinstance(model.calibration_, ScaledCalibration)
     assert model.chosen_.startswith("median(") == (combine_within is not None)
     mine, theirs = model.predict(6), own.predict(6)

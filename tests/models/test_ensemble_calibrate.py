@@ -34,8 +34,10 @@ def test_the_inner_windows_refit_the_combined_members_with_their_specifications(
         spec.damped_trend,
         spec.seasonal,
     )
-    # each inner window leaves every combined member its fewest observations
-    assert model.fewest_observations(12) == 13  # seasonal_naive: a season and one more
+    # each inner window leaves every combined member its fewest observations: the seasonal
+    # ets chosen needs two seasons, more than seasonal_naive's season and one more
+    assert spec.seasonal is not None and model.fewest_observations(12) == 24
+    assert dict(model.members_)["seasonal_naive"].fewest_observations(12) == 13
 
 
 def test_a_saved_model_forecasts_as_before(tmp_path: pytest.TempPathFactory) -> None:

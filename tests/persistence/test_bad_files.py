@@ -197,11 +197,17 @@ def test_a_json_with_extra_keys_is_refused(saved: Path, edit: Callable[[dict], N
     _refused(saved, "")
 
 
-def test_private_attributes_the_model_does_not_store_are_refused(saved: Path) -> None:
+@pytest.mark.parametrize(
+    ("private", "match"),
+    [({"_evil": 1}, "stores the private attributes"), ({"_warm_params": 1}, "is not a dict")],
+)
+def test_private_attributes_the_model_does_not_store_are_refused(
+    saved: Path, private: dict[str, object], match: str
+) -> None:
     envelope, arrays = _parts(saved)
-    envelope["model"]["private"] = {"_warm_params": 1}
+    envelope["model"]["private"] = private
     _write(saved, envelope, arrays)
-    _refused(saved, "stores the private attributes")
+    _refused(saved, match)
 
 
 def test_any_edit_of_the_model_entry_without_its_digest_is_refused(saved: Path) -> None:
