@@ -480,6 +480,22 @@ class Auto(BaseModel):
         """Whether ``calibrate`` asks for ``auto``'s own conformal rule (True, "conformal")."""
         return calibration_method(self.name, self.calibrate) == "conformal"
 
+    def fewest_observations(self, seasonal_period: int) -> int:
+        """Fewest observations of a fit: fitted, the most that its members (or choice) need.
+
+        The calibration's inner windows refit those with the specifications they chose
+        (:meth:`_calibration_template`), so each window leaves every one of them its own
+        fewest observations (two seasons for a seasonal ``ets``).
+        """
+        own = super().fewest_observations(seasonal_period)
+        if "members_" in vars(self):
+            fitted = [model for _, model in self.members_]
+        elif "model_" in vars(self):
+            fitted = [self.model_]
+        else:
+            return own
+        return max(own, fewest_history(fitted, seasonal_period))
+
     def _calibration_template(self, template: BaseModel) -> BaseModel:
         """Return a combination of the fitted members (or the chosen model), choices fixed.
 

@@ -2,9 +2,9 @@
 
 Checked: the inner windows' model is the chosen specification, not a new search; a seasonal
 choice leaves the inner windows two seasons (ETS), or ``2 m + 2`` observations (ARIMA), so a
-short seasonal series is still calibrated by default; a model that does not search calibrates
-a plain clone. Nothing after a backtest's cutoff reaches its window:
-``tests/calibration/test_calibration.py``.
+short seasonal series is still calibrated by default, and ``auto`` leaves its seasonal ``ets``
+member as many; a model that does not search calibrates a plain clone. Nothing after a
+backtest's cutoff reaches its window: ``tests/calibration/test_calibration.py``.
 """
 
 from __future__ import annotations
@@ -57,6 +57,15 @@ def test_arima_calibrates_the_order_it_chose() -> None:
     assert fixed.fewest_observations(4) == 10 and model.fewest_observations(4) == 10
     assert fc.models.get("arima").fewest_observations(4) == 8
     assert isinstance(model.calibration_, ScaledCalibration)
+
+
+def test_auto_leaves_its_seasonal_ets_member_two_seasons_in_the_inner_windows() -> None:
+    model = fc.models.get("auto").fit(_quarterly(14))
+    ets = dict(model.members_)["ets"]
+    assert ets.spec_.seasonal is not None
+    assert model.fewest_observations(4) == 8  # the windows refit the seasonal ets
+    assert fc.models.get("auto").fewest_observations(4) == 2  # unfitted: its own minimum
+    assert model.calibration_ is not None
 
 
 @pytest.mark.parametrize("name", ["naive", "theta"])

@@ -184,12 +184,16 @@ def test_the_calls_method_reaches_auto() -> None:
     series = pd.concat([_monthly(48, seed, f"app-{seed}") for seed in range(2)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ForecastWarning)
-        own = fc.forecast(series, {"auto": fc.models.get("auto", members=MEMBERS)}, h=6)
-        scaled = fc.forecast(
-            series, {"auto": fc.models.get("auto", members=MEMBERS)}, h=6, calibrate="scaled"
-        )
-    np.testing.assert_allclose(scaled["yhat"], own["yhat"])
-    assert not np.allclose(scaled["yhat_hi_95"], own["yhat_hi_95"])
+        out = {
+            calibrate: fc.forecast(
+                series, {"auto": fc.models.get("auto", members=MEMBERS)}, h=6, calibrate=calibrate
+            )
+            for calibrate in (False, True, "scaled")
+        }
+    scaled = out["scaled"]
+    np.testing.assert_allclose(scaled["yhat"], out[False]["yhat"])
+    for other in (False, True):  # neither the own bands nor auto's conformal rule
+        assert not np.allclose(scaled["yhat_hi_95"], out[other]["yhat_hi_95"])
 
 
 def test_by_default_the_combination_is_calibrated_and_a_choice_keeps_its_candidates() -> None:
