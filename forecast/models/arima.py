@@ -186,7 +186,6 @@ class ARIMA(Regressors):
 
     capabilities = Capabilities(min_history=8, updates=True, covariates=True)
     _stored_private = {"_refit_spec": ArimaSpec, "_warm_params": dict}
-    _searches = True
     estimates_: dict[ArimaSpec, np.ndarray]
     final_estimates_: dict[ArimaSpec, np.ndarray]
 

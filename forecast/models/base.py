@@ -123,8 +123,6 @@ class BaseModel:
     three for most, ``"scaled"`` and ``"auto"`` for ``ensemble`` and ``auto`` (whose
     ``"conformal"`` is their own rule). A subclass whose constructor has its own ``calibrate``
     gets none unless it says which."""
-    _searches: ClassVar[bool] = False
-    """Whether a fit searches among specifications that :meth:`_specified_clone` can fix."""
     _stored_private: ClassVar[dict[str, type]] = {}
     """Private attributes that change what a fit estimates, saved with the model: ``arima``'s
     ``_refit_spec`` and the start values of the copies :meth:`_specified_clone` makes (their
@@ -496,11 +494,11 @@ class BaseModel:
         """Return the unfitted model that the calibration's inner windows fit.
 
         ``template`` (an unfitted clone, bound to the call's covariates), or for a model that
-        searches among specifications (``_searches``: ``ets``, ``arima``) the specification
-        this fit chose (:meth:`_specified_clone`), so each inner window re-estimates its
+        searches among specifications (one that overrides :meth:`_specified_clone`: ``ets``,
+        ``arima``) the specification this fit chose, so each inner window re-estimates its
         parameters rather than searching again.
         """
-        if not self._searches:
+        if type(self)._specified_clone is BaseModel._specified_clone:
             return template
         fixed = self._specified_clone()
         bind(fixed, bound(template))

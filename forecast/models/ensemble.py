@@ -190,12 +190,12 @@ class Ensemble(BaseModel):
     def _fit(self, data: pd.DataFrame, retention: pd.DataFrame | None) -> None:
         # Calibrated, the ensemble's bands and paths come from its own inner windows, so the
         # members named here skip their calibrations (their points are the same either way).
-        calibrated = calibration_method(self.name, self.calibrate) is not None
+        method = calibration_method(self.name, self.calibrate)
         members = build_candidates(
             self.members,
             self.seasonal_period,
             self.freq,
-            calibrate=False if calibrated else None,
+            calibrate=False if method is not None else None,
         )
         series = data[[UNIQUE_ID, DS, Y]]
         self._bind_covariates(data, members)
@@ -203,7 +203,7 @@ class Ensemble(BaseModel):
         prefitted: dict[str, BaseModel] = {}
         if self.members == DEFAULT_MEMBERS:
             members, prefitted = self._default_members_that_fit(series, members)
-            if calibrated:
+            if method is not None:
                 members = self._default_members_with_room(series, members)
         h = int(self.h or max(self.seasonal_period_, 1))
         scores = None
@@ -249,7 +249,7 @@ class Ensemble(BaseModel):
             ]
         weights = np.array([self.weights_[label] for label, _ in members])
         base = None
-        if calibration_method(self.name, self.calibrate) == "conformal":
+        if method == "conformal":
             base = self._calibration(series, members, weights, h, scores)
             if base is None:
                 self.members_ = self._with_their_defaults(data)

@@ -223,7 +223,6 @@ class ETS(BaseModel):
     """
 
     capabilities = Capabilities(min_history=3, updates=True)
-    _searches = True
     _stored_private = {"_warm_params": dict}
 
     def __init__(
