@@ -281,6 +281,8 @@ def main() -> None:
         "scaled with --scaled)",
     )
     args = parser.parse_args()
+    if not args.table and "backtest" in args.groups and not DATA.is_dir():
+        parser.error(f"group backtest reads the example data in {DATA}, which is absent")
     if not args.table:
         names = args.models or single_series_models()
         chosen = args.variants or ["conformal", *(["scaled"] if args.scaled else [])]
