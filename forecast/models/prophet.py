@@ -153,7 +153,13 @@ class ProphetModel(BaseModel):
     simulation: trend changes drawn into the future plus Gaussian noise), whose quantiles give
     every requested level, so no level needs a refit (Prophet's own ``interval_width`` is one
     level per model). ``yhat`` and the paths share one set-up of the future frame and one
-    build of its seasonality features, and the history is never predicted.
+    build of its seasonality features, and the history is never predicted. Out of sample these
+    bands under-cover (67% and 84% at 80% and 95% on the long backtest series, 21% and 35% on
+    quarterly user counts), so by default (``calibrate=None``) they are calibrated on the
+    model's errors in 5 inner windows, per series conformal bands or Prophet's own rescaled,
+    whichever scored better with each window left out (``calibrate="auto"``, about 5 times a
+    fit's cost; :data:`~forecast.models._calibration.AUTO_BY_DEFAULT`); ``calibrate=False``
+    keeps Prophet's own.
 
     References
     ----------

@@ -84,7 +84,7 @@ def test_calibration_keeps_the_point_and_replaces_the_bands(name: str) -> None:
 
 
 def test_calibrate_none_follows_the_measured_default() -> None:
-    for name in sorted(set(NAMES) - OWN - {"retention_feedback", "prophet", "arima"}):
+    for name in sorted(set(NAMES) - OWN - {"retention_feedback", "arima"}):
         model = fc.models.get(name).fit(_series())
         on = name in CALIBRATED_BY_DEFAULT | SCALED_BY_DEFAULT | AUTO_BY_DEFAULT
         assert (model.calibration_ is not None) == on
