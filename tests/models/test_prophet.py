@@ -51,7 +51,7 @@ def test_yhat_equals_prophet_called_directly(
     from prophet import Prophet
 
     data = request.getfixturevalue(frame)
-    model = fc.models.get("prophet", **settings).fit(data)
+    model = fc.models.get("prophet", calibrate=False, **settings).fit(data)
     with quiet_prophet():
         direct = Prophet(**settings).fit(data)
         future = direct.make_future_dataframe(periods=6, freq=freq, include_history=False)
@@ -136,7 +136,7 @@ def test_logging_is_quiet_and_restored(
 ) -> None:
     before = {name: logging.getLogger(name).level for name in ("prophet", "cmdstanpy")}
     with caplog.at_level(logging.INFO):
-        fc.models.get("prophet", weekly_seasonality=False).fit(daily.iloc[:60])
+        fc.models.get("prophet", calibrate=False, weekly_seasonality=False).fit(daily.iloc[:60])
     assert not [
         r
         for r in caplog.records
@@ -146,11 +146,13 @@ def test_logging_is_quiet_and_restored(
 
 
 def test_logistic_growth_estimates_the_capacity(daily: pd.DataFrame) -> None:
-    model = fc.models.get("prophet", growth="logistic").fit(daily)
+    model = fc.models.get("prophet", calibrate=False, growth="logistic").fit(daily)
     assert model.cap_ == pytest.approx(1.2 * daily["y"].max())
     out = model.predict(60)
     assert (out["yhat"] < model.cap_).all()
-    given = fc.models.get("prophet", growth="logistic", cap=200.0, floor=0.0).fit(daily)
+    given = fc.models.get("prophet", calibrate=False, growth="logistic", cap=200.0, floor=0.0).fit(
+        daily
+    )
     assert given.params_["cap"] == 200.0 and given.params_["floor"] == 0.0
 
 
@@ -187,15 +189,15 @@ def test_warm_start_passes_the_previous_estimates(
         return original(self, df, **kwargs)
 
     monkeypatch.setattr(Prophet, "fit", recording)
-    model = fc.models.get("prophet", warm_min_history=190)
+    model = fc.models.get("prophet", calibrate=False, warm_min_history=190)
     model.warm_start(fitted)
     model.fit(daily.iloc[:190])
     assert seen[0]["init"] is fitted.stan_init_
-    short = fc.models.get("prophet", warm_min_history=191)
+    short = fc.models.get("prophet", calibrate=False, warm_min_history=191)
     short.warm_start(fitted)
     short.fit(daily.iloc[:190])
     assert "init" not in seen[1]
-    cold = fc.models.get("prophet").fit(daily.iloc[:190])
+    cold = fc.models.get("prophet", calibrate=False).fit(daily.iloc[:190])
     np.testing.assert_allclose(
         model.predict(5, levels=())["yhat"], cold.predict(5, levels=())["yhat"], rtol=1e-3
     )
@@ -219,7 +221,7 @@ def test_stan_reads_the_same_data_as_from_prophet(twitter: pd.DataFrame) -> None
     # Logistic growth is fitted by CmdStan, from the data file this package writes.
     from prophet import Prophet
 
-    model = fc.models.get("prophet", growth="logistic", cap=300.0).fit(twitter)
+    model = fc.models.get("prophet", calibrate=False, growth="logistic", cap=300.0).fit(twitter)
     with quiet_prophet():
         direct = Prophet(growth="logistic", uncertainty_samples=0).fit(twitter.assign(cap=300.0))
     assert type(model.model_.stan_backend) is not type(direct.stan_backend)

@@ -46,7 +46,7 @@ def test_regressors_equal_prophet_add_regressor(daily: pd.DataFrame) -> None:
     from prophet import Prophet
 
     history, covariates = _split(daily)
-    model = fc.models.get("prophet").fit(history, covariates=covariates)
+    model = fc.models.get("prophet", calibrate=False).fit(history, covariates=covariates)
     out = model.predict(30, covariates=covariates)
     with quiet_prophet():
         direct = Prophet(uncertainty_samples=0)
@@ -64,7 +64,7 @@ def test_regressors_equal_prophet_add_regressor(daily: pd.DataFrame) -> None:
 
 def test_future_covariates_move_the_forecast_by_their_coefficient(daily: pd.DataFrame) -> None:
     history, covariates = _split(daily)
-    model = fc.models.get("prophet").fit(history, covariates=covariates)
+    model = fc.models.get("prophet", calibrate=False).fit(history, covariates=covariates)
     base = model.predict(30, levels=(), covariates=covariates)["yhat"].to_numpy()
     more = covariates.assign(spend=covariates["spend"] + 2.0)
     moved = model.predict(30, levels=(), covariates=more)["yhat"].to_numpy()
@@ -73,7 +73,7 @@ def test_future_covariates_move_the_forecast_by_their_coefficient(daily: pd.Data
 
 def test_missing_future_covariates_are_refused(daily: pd.DataFrame) -> None:
     history, covariates = _split(daily)
-    model = fc.models.get("prophet").fit(history, covariates=covariates)
+    model = fc.models.get("prophet", calibrate=False).fit(history, covariates=covariates)
     with pytest.raises(CovariateError, match="spend"):
         model.predict(30)
     with pytest.raises(CovariateError):
@@ -84,7 +84,7 @@ def test_country_holidays_equal_prophets_own(daily: pd.DataFrame) -> None:
     from prophet import Prophet
 
     history = daily[["ds", "y"]]
-    model = fc.models.get("prophet", holidays="US").fit(history)
+    model = fc.models.get("prophet", calibrate=False, holidays="US").fit(history)
     with quiet_prophet():
         direct = Prophet(uncertainty_samples=0)
         direct.add_country_holidays(country_name="US")
@@ -161,7 +161,9 @@ def test_saved_model_forecasts_with_its_covariates_and_holidays(
     daily: pd.DataFrame, tmp_path: Path
 ) -> None:
     history, covariates = _split(daily)
-    model = fc.models.get("prophet", holidays="CN").fit(history, covariates=covariates)
+    model = fc.models.get("prophet", calibrate=False, holidays="CN").fit(
+        history, covariates=covariates
+    )
     loaded = fc.models.load(model.save(tmp_path / "prophet.zip"))
     np.testing.assert_allclose(
         loaded.predict(30, covariates=covariates)["yhat"],
