@@ -25,6 +25,8 @@ _SAMPLE_BYTES = 64_000
 _DECIMAL_COMMA = re.compile(r"^[-+]?\d+,(\d{1,2}|\d{4,})$|^[-+]?\d{1,3}(\.\d{3})+,\d+$")
 _DECIMAL_POINT = re.compile(r"^[-+]?\d+\.(\d{1,2}|\d{4,})$|^[-+]?\d{1,3}(,\d{3})+\.\d+$")
 _THREE_AFTER = re.compile(r"^[-+]?\d{1,3}[.,]\d{3}$")
+_GROUPED_BY_POINTS = re.compile(r"^[-+]?\d{1,3}(\.\d{3}){2,}$")
+_GROUPED_BY_COMMAS = re.compile(r"^[-+]?\d{1,3}(,\d{3}){2,}$")
 
 
 def _text(path: Path, encoding: str) -> str:
@@ -128,8 +130,9 @@ def read_delimited(
 def detect_decimal(frame: pd.DataFrame, columns: list[str], delimiter: str, path: Path) -> str:
     """Tell the decimal mark of number columns written as text: ``"."`` or ``","``.
 
-    A value such as ``0,45`` or ``1.234,5`` shows a decimal comma, ``0.45`` or ``1,234.5`` a
-    decimal point. When the values show neither (whole numbers), a comma-delimited file has a
+    A value such as ``0,45``, ``1.234,5`` or ``1.234.567`` (a mark used twice separates
+    thousands) shows a decimal comma, ``0.45``, ``1,234.5`` or ``1,234,567`` a decimal
+    point. When the values show neither (whole numbers), a comma-delimited file has a
     decimal point. Values such as ``1,234`` in a file of another delimiter could be either and
     are refused.
 
@@ -144,8 +147,8 @@ def detect_decimal(frame: pd.DataFrame, columns: list[str], delimiter: str, path
     cells = pd.concat(present, ignore_index=True)
     cells = cells.dropna().astype(str).str.replace(r"[\s\u00a0%+]", "", regex=True)
     cells = cells.str.replace(r"^[^\d-]+|[^\d]+$", "", regex=True)  # bounds, words, suffixes
-    comma = cells[cells.str.match(_DECIMAL_COMMA)]
-    point = cells[cells.str.match(_DECIMAL_POINT)]
+    comma = cells[cells.str.match(_DECIMAL_COMMA) | cells.str.match(_GROUPED_BY_POINTS)]
+    point = cells[cells.str.match(_DECIMAL_POINT) | cells.str.match(_GROUPED_BY_COMMAS)]
     if len(comma) and len(point):
         raise SchemaError(
             f"file {str(path)!r} writes numbers with a decimal comma ({comma.iloc[0]!r}) and "

@@ -128,6 +128,29 @@ def test_both_decimal_marks_in_one_file_are_refused(tmp_path: Path):
         fc.read(path)
 
 
+@pytest.mark.parametrize(
+    ("sep", "written", "also", "expected"),
+    [
+        (";", '"1.234.567"', "1.234", [1234567.0, 1234.0]),
+        (";", '"1,234,567"', "1,234", [1234567.0, 1234.0]),
+        (",", '"1.234.567"', '"0,5"', [1234567.0, 0.5]),
+        ("\t", "12.345.678", "999", [12345678.0, 999.0]),
+    ],
+)
+def test_a_mark_used_twice_separates_thousands_and_settles_the_decimal_mark(
+    tmp_path: Path, sep: str, written: str, also: str, expected: list[float]
+):
+    text = f"unique_id{sep}ds{sep}y\na{sep}2024-01-01{sep}{written}\na{sep}2024-01-02{sep}{also}\n"
+    path = _write(tmp_path, "g.txt", text)
+    assert fc.read(path)["y"].tolist() == expected
+
+
+def test_thousands_by_points_beside_a_decimal_point_are_refused(tmp_path: Path):
+    path = _write(tmp_path, "b.csv", "unique_id;ds;y\na;2024-01-01;1.234.567\na;2024-01-02;2.5\n")
+    with pytest.raises(fc.SchemaError, match="decimal comma .*'1.234.567'.* decimal point"):
+        fc.read(path)
+
+
 def test_a_decimal_comma_file_with_a_stray_point_names_its_line(tmp_path: Path):
     path = _write(tmp_path, "s.csv", "unique_id;ds;y\na;2024-01-01;1,5\na;2024-01-02;2.5\n")
     with pytest.raises(fc.SchemaError, match=r"line 3: '2\.5'"):
