@@ -102,8 +102,21 @@ def test_missing_or_infinite_values(bad: float):
     with pytest.raises(
         fc.MissingValueError,
         match=r"column 'y' of series 'kimi/dau/all'.*rows 2.*nothing is filled",
-    ):
+    ) as info:
         fc.validate(series(y=[1.0, 2.0, bad]))
+    assert "fc.fill_gaps(df, method='linear') or --fill linear" in str(info.value)
+
+
+def test_the_fill_a_missing_value_points_to_restores_the_series():
+    frame = series(y=[1.0, np.nan, 3.0], ds=["2024-03-01", "2024-03-02", "2024-03-03"])
+    with pytest.raises(fc.MissingValueError):
+        fc.validate(frame)
+    filled = fc.fill_gaps(frame.dropna(subset=["y"]), method="linear")
+    assert filled["y"].tolist() == [1.0, 2.0, 3.0] and filled["filled"].tolist() == [
+        False,
+        True,
+        False,
+    ]
 
 
 def test_values_that_are_not_numbers():

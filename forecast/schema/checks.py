@@ -282,8 +282,10 @@ def _odd_objects(raw: pd.Series) -> pd.Series:
     )
 
 
-def parse_numbers(df: pd.DataFrame, column: str, what: str) -> pd.Series:
+def parse_numbers(df: pd.DataFrame, column: str, what: str, then: str = "") -> pd.Series:
     """``column`` as float64 of finite real numbers (numbers written as text are read).
+
+    ``then`` follows "Remove those rows" in the error of missing values (what to do next).
 
     Raises
     ------
@@ -326,8 +328,8 @@ def parse_numbers(df: pd.DataFrame, column: str, what: str) -> pd.Series:
             column,
             missing,
             "missing or infinite value(s)",
-            "Remove those rows or fill them yourself before forecasting; nothing is filled for "
-            "you.",
+            f"Remove those rows{then} or fill them yourself before forecasting; nothing is "
+            "filled for you.",
         )
     return numbers
 

@@ -164,7 +164,15 @@ def validate_series(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     out[UNIQUE_ID] = parse_ids(out)
     out[DS] = parse_dates(out, DS)
-    out[Y] = parse_numbers(out, Y, "floats")
+    out[Y] = parse_numbers(
+        out,
+        Y,
+        "floats",
+        then=(
+            ", then fill the dates they leave out with fc.fill_gaps(df, method='linear') or "
+            "--fill linear (filled rows are marked and never scored),"
+        ),
+    )
     out[QUALIFIER] = _parse_qualifier(out) if QUALIFIER in out.columns else "="
     check_duplicates(
         out,
