@@ -46,6 +46,24 @@ def test_every_missing_date_is_filled_once_and_marked(n, missing, method):
     assert fc.schema.series_report(out)["n_missing"].iloc[0] == 0
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(4, 40),
+    missing=st.lists(st.integers(1, 38), max_size=8),
+    blank=st.lists(st.integers(1, 38), max_size=8),
+    method=st.sampled_from([m for m in FILL_METHODS if m not in ("none", "seasonal")]),
+)
+def test_an_empty_value_is_filled_like_a_missing_date(n, missing, blank, method):
+    values = 50 + np.arange(n, dtype=float)
+    keep = _keep(n, missing)
+    empty = ~_keep(n, blank) & keep
+    rows = _series(values, keep)
+    with_blanks = rows.assign(y=np.where(empty[keep], np.nan, rows["y"]))
+    out = fc.fill_gaps(with_blanks, method=method)
+    as_dates = fc.fill_gaps(rows[~empty[keep]], method=method)
+    pd.testing.assert_frame_equal(out, as_dates)
+
+
 @given(
     slope=st.floats(-5, 5),
     level=st.floats(100, 1_000),
@@ -120,9 +138,57 @@ def test_the_cli_fills_a_weekly_gap_and_counts_it(tmp_path: Path):
         cli, ["run", "--data", path, "--model", "naive", "--horizon", "2", "--fill", "linear"]
     )
     assert result.exit_code == 0, result.output
-    assert "filled 1 missing date(s) in 1 series with 'linear'" in result.output
+    assert "filled 1 missing value(s) (dates without a row, or empty cells) in 1 series" in (
+        result.output
+    )
     checked = CliRunner().invoke(cli, ["validate", path, "--fill", "carry-forward"])
     assert checked.exit_code == 0 and "5 rows, 1 filled" in checked.output
+
+
+EMPTY_CELL = (
+    "Date;App;DAU\n01.03.2024;Kimi;1.234.567\n02.03.2024;Kimi;1.301.002\n"
+    "03.03.2024;Kimi;\n04.03.2024;Kimi;1.402.331\n05.03.2024;Kimi;1.450.000\n"
+    "13.03.2024;Kimi;1.800.000\n"
+)
+
+
+def test_an_empty_cell_is_refused_with_its_line_and_filled_when_asked(tmp_path: Path):
+    path = tmp_path / "dau.csv"
+    path.write_text(EMPTY_CELL)
+    columns = {"id": "App", "ds": "Date", "y": "DAU"}
+    with pytest.raises(fc.MissingValueError, match=r"line 4.*--fill linear") as info:
+        fc.read(path, **columns)
+    assert info.value.rows == [4]
+    out = fc.read(path, **columns, fill="linear")
+    assert out["filled"].tolist() == [False, False, True, False, False] + [True] * 7 + [False]
+    assert out["y"].iloc[2] == pytest.approx((1301002 + 1402331) / 2)
+    result = CliRunner().invoke(
+        cli,
+        ["run", "--data", str(path), "--id", "App", "--ds", "Date", "--y", "DAU"]
+        + ["--model", "naive", "--horizon", "2", "--fill", "linear"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "filled 8 missing value(s)" in result.output
+
+
+@pytest.mark.parametrize(
+    ("last", "error", "line"),
+    [("14.03.2024;Kimi;\n", fc.MissingValueError, 8), ("13.03.2024;Kimi;\n", fc.DuplicateError, 8)],
+)
+def test_an_empty_cell_that_filling_cannot_reach_is_refused_with_its_line(
+    tmp_path: Path, last: str, error: type[fc.DataError], line: int
+):
+    path = tmp_path / "dau.csv"
+    path.write_text(EMPTY_CELL + last)
+    with pytest.raises(error, match=rf"dau.csv.*line {line}\b") as info:
+        fc.read(path, id="App", ds="Date", y="DAU", fill="linear")
+    assert info.value.rows == [line]
+
+
+def test_fill_none_leaves_an_empty_cell_refused():
+    frame = pd.DataFrame({"unique_id": "a", "ds": ["2024-01-01", "2024-01-02", "2024-01-03"]})
+    with pytest.raises(fc.MissingValueError, match=r"rows 1"):
+        fc.fill_gaps(frame.assign(y=[1.0, np.nan, 3.0]), method="none")
 
 
 def test_shares_made_of_filled_values_are_never_scored():

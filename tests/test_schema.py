@@ -111,7 +111,7 @@ def test_the_fill_a_missing_value_points_to_restores_the_series():
     frame = series(y=[1.0, np.nan, 3.0], ds=["2024-03-01", "2024-03-02", "2024-03-03"])
     with pytest.raises(fc.MissingValueError):
         fc.validate(frame)
-    filled = fc.fill_gaps(frame.dropna(subset=["y"]), method="linear")
+    filled = fc.fill_gaps(frame, method="linear")
     assert filled["y"].tolist() == [1.0, 2.0, 3.0] and filled["filled"].tolist() == [
         False,
         True,

@@ -117,7 +117,8 @@ def reading_options(command: F) -> F:
         option("--encoding", default="utf-8-sig", show_default=True, help="Text encoding."),
         option("--sheet", metavar="NAME", help="Sheet of an .xlsx workbook  [default: the first]"),
         option("--fill", type=click.Choice(FILL_METHODS),
-               help="Fill missing dates (fc.fill_gaps); filled rows are marked, never scored."),
+               help="Fill missing dates and empty values (fc.fill_gaps); filled rows are "
+                    "marked, never scored."),
     ]  # fmt: skip
     for decorator in reversed(decorators):
         command = decorator(command)
@@ -152,9 +153,13 @@ def read_input(
         given = {
             k: v for k, v in given.items() if k not in ("id", "ds", "y", "unique_id", "layout")
         }
+    if kind == "series":
+        given["fill"] = fill
     options = ReadOptions(kind=kind, **{k: v for k, v in given.items() if v is not None})
     frame = read_with(path, options)
-    return frame if kind == "retention" else _filled(frame, fill)
+    if kind == "series" and fill is not None:
+        _count_filled(frame, fill)
+    return frame
 
 
 def _filled(frame: pd.DataFrame, fill: str | None) -> pd.DataFrame:
@@ -162,12 +167,22 @@ def _filled(frame: pd.DataFrame, fill: str | None) -> pd.DataFrame:
     if fill is None:
         return frame
     from forecast.gaps import fill_gaps
-    from forecast.schema import FILLED
 
     filled = fill_gaps(frame, method=fill)  # type: ignore[arg-type]
-    n_filled, n_series = int(filled[FILLED].sum()), filled.loc[filled[FILLED], UNIQUE_ID].nunique()
-    click.echo(f"filled {n_filled} missing date(s) in {n_series} series with {fill!r}.", err=True)
+    _count_filled(filled, fill)
     return filled
+
+
+def _count_filled(filled: pd.DataFrame, fill: str) -> None:
+    """Say on stderr how many values ``--fill`` filled, in how many series."""
+    from forecast.schema import FILLED
+
+    n_filled, n_series = int(filled[FILLED].sum()), filled.loc[filled[FILLED], UNIQUE_ID].nunique()
+    click.echo(
+        f"filled {n_filled} missing value(s) (dates without a row, or empty cells) in "
+        f"{n_series} series with {fill!r}.",
+        err=True,
+    )
 
 
 def load_input(data: str | None, dataset: str | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:

@@ -28,6 +28,7 @@ from typing import Literal
 import pandas as pd
 
 from forecast.errors import ConfigError, DataError, SchemaError, format_rows
+from forecast.gaps import fill_gaps
 from forecast.io.figures import parse_figures
 from forecast.io.files import read_frame
 from forecast.io.text import detect_decimal, read_delimited, to_number
@@ -75,6 +76,7 @@ class ReadOptions:
     age_unit: str | None = None
     encoding: str = "utf-8-sig"
     sheet: str | None = None
+    fill: str | None = None
 
 
 @dataclass(frozen=True)
@@ -357,6 +359,7 @@ def read(
     age_unit: str | None = None,
     encoding: str = "utf-8-sig",
     sheet: str | None = None,
+    fill: str | None = None,
     validate: bool = True,
 ) -> pd.DataFrame:
     r"""Read a file users have into a series or retention frame, or refuse it with its lines.
@@ -394,6 +397,11 @@ def read(
         The encoding of a text file (UTF-8 by default, with or without a byte-order mark).
     sheet : str, optional
         The sheet of a workbook (the first by default).
+    fill : {"linear", "log-linear", "seasonal", "carry-forward", "none"}, optional
+        Fill the gaps of a series file with this method of :func:`forecast.fill_gaps` (dates
+        without a row and empty values; filled rows are marked ``filled=True``), naming file
+        lines in its errors. Without it an empty value is refused. Filling validates the
+        frame whatever ``validate`` says.
     validate : bool
         Check the result against the data contract (:func:`forecast.validate`), naming file
         lines in errors. With False the frame is returned as read, indexed by file line.
@@ -437,14 +445,18 @@ def read(
         raise ConfigError(f"layout must be 'long' or 'wide', not {layout!r}.")
     options = ReadOptions(
         kind, layout, id, ds, y, unique_id, sep, decimal, dayfirst, date_format, age_unit,
-        encoding, sheet,
+        encoding, sheet, fill,
     )  # fmt: skip
+    if fill is not None and kind != "series":
+        raise ConfigError(f"fill={fill!r} fills the gaps of series; a {kind} file has none.")
     path = Path(path)
     source = _load(path, options)
     try:
         frame = _reshape(_rename(source.frame, options, path), options, path)
         frame = _parse(frame, source, options, path)
         _check_columns(frame, options, path)
+        if fill is not None:
+            return fill_gaps(frame, method=fill)  # type: ignore[arg-type]
         if not validate:
             return frame
         return validate_series(frame) if kind == "series" else validate_retention(frame)

@@ -169,8 +169,8 @@ def validate_series(df: pd.DataFrame) -> pd.DataFrame:
         Y,
         "floats",
         then=(
-            ", then fill the dates they leave out with fc.fill_gaps(df, method='linear') or "
-            "--fill linear (filled rows are marked and never scored),"
+            ", fill them with fc.fill_gaps(df, method='linear') or --fill linear (filled "
+            "rows are marked and never scored),"
         ),
     )
     out[QUALIFIER] = _parse_qualifier(out) if QUALIFIER in out.columns else "="

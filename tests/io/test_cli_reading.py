@@ -88,4 +88,4 @@ def test_reading_options_with_a_bundled_dataset_are_refused_but_fill_applies():
     assert refused.exit_code == 1
     assert "--sep, --dayfirst/--monthfirst say how to read a --data file" in refused.output
     filled = CliRunner().invoke(cli, [*args, "--fill", "none"])
-    assert "filled 0 missing date(s)" in filled.output
+    assert "filled 0 missing value(s)" in filled.output
