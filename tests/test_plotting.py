@@ -72,6 +72,20 @@ def test_saved_png_is_a_real_png(
     assert data[:8] == PNG_HEADER and len(data) > 5_000
 
 
+def test_filled_values_are_hollow_circles_on_the_history_line() -> None:
+    ds = pd.date_range("2024-01-01", periods=8, freq="D")
+    raw = pd.DataFrame({"unique_id": "kimi/dau/all", "ds": ds, "y": [1.0, 2, None, 4, 5, 6, 7, 8]})
+    df = fc.fill_gaps(raw.drop(index=5), method="linear")
+    fig = fc.plot(df, fc.forecast(df, "naive", h=3))
+    ax = fig.axes[0]
+    (marks,) = [c for c in ax.collections if c.get_label() == "filled, not observed"]
+    assert marks.get_offsets()[:, 1].tolist() == [3.0, 6.0]
+    history = next(line for line in ax.get_lines() if line.get_label() == "history")
+    assert np.asarray(history.get_ydata(), dtype=float).tolist() == [1, 2, 3, 4, 5, 6, 7, 8]
+    plain = fc.plot(df.drop(columns="filled"), fc.forecast(df, "naive", h=3))
+    assert not [c for c in plain.axes[0].collections if c.get_label().startswith("filled")]
+
+
 def test_bounds_are_drawn_as_triangles() -> None:
     df = pd.DataFrame(
         {

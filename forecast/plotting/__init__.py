@@ -28,6 +28,7 @@ from forecast.plotting._style import (
 )
 from forecast.schema import (
     DS,
+    FILLED,
     MODEL,
     QUALIFIER,
     UNIQUE_ID,
@@ -124,6 +125,10 @@ def _alphas(levels: tuple[float, ...], n_models: int = 1) -> dict[float, float]:
     }
 
 
+FILLED_LABEL = "filled, not observed"
+"""Legend label of the history points that ``fc.fill_gaps`` filled (hollow circles)."""
+
+
 def _draw_history(ax: Axes, history: pd.DataFrame) -> None:
     points = history[~history[QUALIFIER].isin([">=", "<="])]
     if len(points):
@@ -138,6 +143,20 @@ def _draw_history(ax: Axes, history: pd.DataFrame) -> None:
             label="history",
             zorder=4,
         )
+    if FILLED in history.columns:
+        made_up = points[points[FILLED].astype(bool).to_numpy()]
+        if len(made_up):
+            ax.scatter(
+                made_up[DS],
+                made_up[Y],
+                marker="o",
+                s=22,
+                facecolor="white",
+                edgecolor=_HISTORY_COLOR,
+                linewidth=0.9,
+                label=FILLED_LABEL,
+                zorder=5,
+            )
     for qualifier, marker, label in (
         (">=", "^", "lower bound (>=)"),
         ("<=", "v", "upper bound (<=)"),
@@ -287,7 +306,8 @@ def plot(
     history : DataFrame
         The series that were forecast (``unique_id``, ``ds``, ``y``, optional ``qualifier``).
         Points are drawn as a line; one-sided bounds (``qualifier`` ``>=`` or ``<=``) as
-        upward or downward triangles. History may run past the forecasts' start (to compare
+        upward or downward triangles; values filled by :func:`forecast.fill_gaps` (``filled``)
+        as hollow circles on the line. History may run past the forecasts' start (to compare
         held-out forecasts with what happened); a dashed line marks the forecast origin, the
         last observation before the first forecast.
     forecasts : DataFrame

@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecast.plotting import _HISTORY_COLOR, _MODEL_COLORS, _alphas
+from forecast.plotting import _HISTORY_COLOR, _MODEL_COLORS, FILLED_LABEL, _alphas
 from forecast.schema import (
     CUTOFF,
     DS,
+    FILLED,
     MODEL,
     PART,
     QUALIFIER,
@@ -115,7 +116,7 @@ def _rgba(color: str, alpha: float) -> str:
 def history_traces(
     history: pd.DataFrame, *, legend: bool = True, number: str = ",.6~r"
 ) -> list[Trace]:
-    """History of one series: points as a line, approximations and bounds as their marks."""
+    """History of one series: points as a line; approximations, bounds, filled values marked."""
     qualifier = (
         history[QUALIFIER] if QUALIFIER in history.columns else pd.Series("=", history.index)
     )
@@ -138,6 +139,30 @@ def history_traces(
             "hovertemplate": f"{date_hover(x)}<br>{mark} %{{y:{number}}}<extra>{name}</extra>",
         }
         traces.append(trace)
+    if FILLED in history.columns:
+        made_up = history[history[FILLED].astype(bool).to_numpy() & (qualifier == "=").to_numpy()]
+        if len(made_up):
+            x = dates(made_up[DS])
+            traces.append(
+                {
+                    "type": "scatter",
+                    "name": FILLED_LABEL,
+                    "x": x,
+                    "y": numbers(made_up[Y]),
+                    "mode": "markers",
+                    "marker": {
+                        "color": "white",
+                        "symbol": "circle",
+                        "size": 7,
+                        "line": {"color": _HISTORY_COLOR, "width": 1.4},
+                    },
+                    "legendgroup": FILLED_LABEL,
+                    "showlegend": legend,
+                    "hovertemplate": (
+                        f"{date_hover(x)}<br>filled %{{y:{number}}}<extra>{FILLED_LABEL}</extra>"
+                    ),
+                }
+            )
     return traces
 
 

@@ -165,3 +165,21 @@ def test_choose_series_keeps_worst_first_and_at_most_max(ids, max_series):
     assert len(chosen) == min(len(ids), max_series)
     assert chosen == worst[: len(chosen)]
     assert f"{len(ids):,}" in rule
+
+
+def test_filled_values_get_their_own_hollow_trace():
+    from forecast.reporting.figures import history_traces
+
+    raw = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2024-01-01", periods=5, freq="D"),
+            "y": [1.0, None, 3.0, 4.0, 5.0],
+        }
+    )
+    traces = {t["name"]: t for t in history_traces(fc.fill_gaps(raw, method="linear"))}
+    assert set(traces) == {"history", "filled, not observed"}
+    filled = traces["filled, not observed"]
+    assert filled["x"] == ["2024-01-02"] and filled["y"] == [2]
+    assert filled["marker"]["color"] == "white" and traces["history"]["y"] == [1, 2, 3, 4, 5]
+    assert set(t["name"] for t in history_traces(raw.dropna())) == {"history"}
