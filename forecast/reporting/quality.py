@@ -1,4 +1,4 @@
-"""The data-quality summary of a report's inputs: gaps, bounds and approximate values."""
+"""The data-quality summary of a report's inputs: gaps, filled values, bounds, approximations."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pandas as pd
 
 from forecast.reporting.inputs import ReportInputs
 from forecast.reporting.sections import Section, table_html
-from forecast.schema import PART, QUALIFIER, UNIQUE_ID
+from forecast.schema import DS, FILLED, PART, QUALIFIER, UNIQUE_ID
 from forecast.schema.frequency import series_report
 
 __all__ = ["quality_section"]
@@ -21,6 +21,23 @@ def _qualifier_counts(frame: pd.DataFrame) -> pd.DataFrame:
     marked = frame[frame[QUALIFIER].isin(list(_QUALIFIERS))]
     counts = pd.crosstab(marked[UNIQUE_ID], marked[QUALIFIER].map(_QUALIFIERS))
     return counts.reindex(columns=list(_QUALIFIERS.values()), fill_value=0).reset_index()
+
+
+def _filled_parts(history: pd.DataFrame) -> list[str]:
+    """Say how many history values ``fc.fill_gaps`` filled, with a table of them by series."""
+    if FILLED not in history.columns or not history[FILLED].astype(bool).any():
+        return []
+    filled = history[history[FILLED].astype(bool).to_numpy()]
+    table = (
+        filled.groupby(UNIQUE_ID, sort=True)[DS]
+        .agg(n_filled="size", first="min", last="max")
+        .reset_index()
+    )
+    return [
+        f"<p>{len(filled):,} value(s) of {len(table):,} series were filled (fc.fill_gaps, "
+        "--fill), not observed: drawn as hollow circles, never scored in backtests.</p>",
+        table_html(table, caption="Filled values, by series"),
+    ]
 
 
 def quality_section(inputs: ReportInputs) -> Section:
@@ -41,6 +58,7 @@ def quality_section(inputs: ReportInputs) -> Section:
             "frequency's grid.</p>"
         )
         parts.append(table_html(report, caption="Series: length, span, frequency and gaps"))
+        parts += _filled_parts(history)
         frames.append(history)
     else:
         parts.append(

@@ -183,3 +183,22 @@ def test_filled_values_get_their_own_hollow_trace():
     assert filled["x"] == ["2024-01-02"] and filled["y"] == [2]
     assert filled["marker"]["color"] == "white" and traces["history"]["y"] == [1, 2, 3, 4, 5]
     assert set(t["name"] for t in history_traces(raw.dropna())) == {"history"}
+
+
+def test_the_quality_section_counts_the_filled_values_by_series():
+    from forecast.reporting.inputs import ReportInputs
+    from forecast.reporting.quality import quality_section
+
+    ds = pd.date_range("2024-01-01", periods=6, freq="D")
+    raw = pd.concat(
+        [
+            pd.DataFrame({"unique_id": "a", "ds": ds, "y": [1.0, None, None, 4, 5, 6]}),
+            pd.DataFrame({"unique_id": "b", "ds": ds, "y": [1.0, 2, 3, 4, 5, 6]}),
+        ]
+    )
+    filled = fc.fill_gaps(raw.reset_index(drop=True), method="linear")
+    page = "".join(quality_section(ReportInputs(history=filled)).parts)
+    assert "2 value(s) of 1 series were filled" in page
+    assert "<td>a</td><td>2</td><td>2024-01-02</td><td>2024-01-03</td>" in page
+    plain = "".join(quality_section(ReportInputs(history=raw.dropna())).parts)
+    assert "filled" not in plain
