@@ -28,7 +28,7 @@ from typing import Literal
 import pandas as pd
 
 from forecast.errors import ConfigError, DataError, SchemaError, format_rows
-from forecast.gaps import fill_gaps
+from forecast.gaps import FillMethod, fill_gaps
 from forecast.io.figures import parse_figures
 from forecast.io.files import read_frame
 from forecast.io.text import detect_decimal, read_delimited, to_number
@@ -76,7 +76,7 @@ class ReadOptions:
     age_unit: str | None = None
     encoding: str = "utf-8-sig"
     sheet: str | None = None
-    fill: str | None = None
+    fill: FillMethod | None = None
 
 
 @dataclass(frozen=True)
@@ -359,7 +359,7 @@ def read(
     age_unit: str | None = None,
     encoding: str = "utf-8-sig",
     sheet: str | None = None,
-    fill: str | None = None,
+    fill: FillMethod | None = None,
     validate: bool = True,
 ) -> pd.DataFrame:
     r"""Read a file users have into a series or retention frame, or refuse it with its lines.
@@ -456,7 +456,7 @@ def read(
         frame = _parse(frame, source, options, path)
         _check_columns(frame, options, path)
         if fill is not None:
-            return fill_gaps(frame, method=fill)  # type: ignore[arg-type]
+            return fill_gaps(frame, method=fill)
         if not validate:
             return frame
         return validate_series(frame) if kind == "series" else validate_retention(frame)
