@@ -121,7 +121,9 @@ def test_interval_coverage_on_simulated_markets() -> None:
     covered, total, hits = 0, 0, {"m": 0, "q": 0}
     for seed in range(40):
         series, truth = _pure_bass_market(periods=150, seed=seed, noise=0.05)
-        model = BassDiffusion(target="level", transform="log", prior=None).fit(series.iloc[:120])
+        model = BassDiffusion(target="level", transform="log", prior=None, calibrate=False).fit(
+            series.iloc[:120]
+        )
         forecast = model.predict(30, levels=(80,))
         actual = series["y"].to_numpy()[120:]
         covered += int(
@@ -433,7 +435,11 @@ def test_refit_replaces_state() -> None:
 @settings(max_examples=15, deadline=None)
 @given(st.integers(0, 10_000), st.floats(0.005, 0.15), st.integers(8, 40))
 def test_intervals_nest_for_any_noisy_history(seed: int, noise: float, n: int) -> None:
-    forecast = BassDiffusion().fit(_synthetic(n, noise, seed=seed)).predict(12, levels=(50, 80, 95))
+    forecast = (
+        BassDiffusion(calibrate=False)
+        .fit(_synthetic(n, noise, seed=seed))
+        .predict(12, levels=(50, 80, 95))
+    )
     assert np.all(forecast["yhat_lo_95"] <= forecast["yhat_lo_80"])
     assert np.all(forecast["yhat_lo_80"] <= forecast["yhat_lo_50"])
     assert np.all(forecast["yhat_lo_50"] <= forecast["yhat"])
