@@ -149,6 +149,10 @@ def read_input(
 
     given = _reading()
     fill = given.pop("fill", None)
+    if fill is not None and kind == "retention" and main:
+        raise ConfigError(
+            f"--fill {fill} fills the gaps of series; a retention file has none to fill. Drop it."
+        )
     if not (kind == "series" if main is None else main):
         given = {
             k: v for k, v in given.items() if k not in ("id", "ds", "y", "unique_id", "layout")

@@ -89,3 +89,15 @@ def test_reading_options_with_a_bundled_dataset_are_refused_but_fill_applies():
     assert "--sep, --dayfirst/--monthfirst say how to read a --data file" in refused.output
     filled = CliRunner().invoke(cli, [*args, "--fill", "none"])
     assert "filled 0 missing value(s)" in filled.output
+
+
+def test_fill_with_a_retention_file_is_refused_not_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("cohort,age,retention\n2024-01-01,0,1\n2024-01-01,1,0.5\n")
+    plain = CliRunner().invoke(cli, ["validate", str(path), "--kind", "retention"])
+    assert plain.exit_code == 0, plain.output
+    refused = CliRunner().invoke(
+        cli, ["validate", str(path), "--kind", "retention", "--fill", "linear"]
+    )
+    assert refused.exit_code == 1
+    assert "--fill linear fills the gaps of series; a retention file has none" in refused.output
