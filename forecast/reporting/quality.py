@@ -25,9 +25,11 @@ def _qualifier_counts(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _filled_parts(history: pd.DataFrame) -> list[str]:
     """Say how many history values ``fc.fill_gaps`` filled, with a table of them by series."""
-    if FILLED not in history.columns or not history[FILLED].astype(bool).any():
+    if FILLED not in history.columns:
         return []
     filled = history[history[FILLED].astype(bool).to_numpy()]
+    if filled.empty:
+        return []
     table = (
         filled.groupby(UNIQUE_ID, sort=True)[DS]
         .agg(n_filled="size", first="min", last="max")
