@@ -21,6 +21,7 @@ from typing import Literal
 
 import numpy as np
 
+from forecast.models._arma_likelihood import ArmaLayout, fit_arma
 from forecast.models._statsmodels import aicc, quiet_estimation
 
 __all__ = [
@@ -409,13 +410,14 @@ def exact_fit(
     start_params: np.ndarray | None = None,
     exog: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float, int, float]:
-    """Exact maximum likelihood on the differenced series (SARIMAX, variance concentrated out).
+    """Exact maximum likelihood on the differenced series (SARIMAX's, variance concentrated out).
 
     With regressors ``exog`` (shape ``(n, k)``, differenced with the series) it is a
-    regression with ARIMA errors. Returns the coefficients in SARIMAX's order (without the
-    variance), the log-likelihood, the number of differenced observations and the innovation
-    variance. With regressors and no ``start_params`` the optimiser starts from the CSS
-    estimates (:func:`regression_start`).
+    regression with ARIMA errors, fitted by SARIMAX; without, the same likelihood and optimiser
+    run on :mod:`._arma_likelihood`'s faster evaluation (statsmodels' start values either way).
+    Returns the coefficients in SARIMAX's order (without the variance), the log-likelihood, the
+    number of differenced observations and the innovation variance. With regressors and no
+    ``start_params`` the optimiser starts from the CSS estimates (:func:`regression_start`).
     """
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
@@ -430,9 +432,17 @@ def exact_fit(
         simple_differencing=True,
         concentrate_scale=True,
     )
-    model.ssm.tolerance = _STEADY_TOLERANCE
     if start_params is not None and len(start_params) != model.k_params:
         start_params = None
+    if exog is None:
+        layout = ArmaLayout(spec.p, spec.q, spec.P, spec.Q, spec.m, spec.constant)
+        start = model.start_params if start_params is None else start_params
+        if not np.all(np.isfinite(layout.unconstrain(np.asarray(start, dtype=float)))):
+            start = model.start_params
+        w = _difference(y, spec.d, spec.D, spec.m)
+        params, loglike, sigma2 = fit_arma(w, layout, start, maxiter)
+        return params, loglike, len(w), sigma2
+    model.ssm.tolerance = _STEADY_TOLERANCE
     if model.k_params:
         result = model.fit(start_params=start_params, disp=False, cov_type="none", maxiter=maxiter)
     else:

@@ -230,12 +230,16 @@ def test_refine_falls_back_when_the_exact_fit_fails_from_the_css_start(
 
 
 def test_steady_state_filter_keeps_the_likelihood(monthly: pd.DataFrame) -> None:
+    """With regressors the search's fits run SARIMAX with a steady-state tolerance."""
     y = monthly["y"].to_numpy(dtype=float)
+    spend = np.random.default_rng(2).normal(size=(len(y), 1))
+    y = y + 3 * spend[:, 0]
     spec = ArimaSpec(1, 0, 1, 0, 1, 1, 12, True)
     with quiet_estimation():
-        params, loglike, _, _ = exact_fit(y, spec, 50)
+        params, loglike, _, _ = exact_fit(y, spec, 50, exog=spend)
         full = SARIMAX(
             y,
+            exog=spend,
             order=spec.order,
             seasonal_order=spec.seasonal_order,
             trend="c",
@@ -243,4 +247,4 @@ def test_steady_state_filter_keeps_the_likelihood(monthly: pd.DataFrame) -> None
             concentrate_scale=True,
         )
     assert full.ssm.tolerance < 1e-15  # statsmodels' default: the covariance updated at every step
-    assert full.loglike(params) == pytest.approx(loglike, abs=1e-6)
+    assert full.loglike(params) == pytest.approx(loglike, abs=1e-4)
