@@ -48,12 +48,14 @@ from functools import lru_cache
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from scipy.linalg import lu_factor, lu_solve
-from scipy.optimize import minimize
+from scipy.optimize import fmin_l_bfgs_b
 from scipy.signal import lfilter
 from statsmodels.tsa.statespace.tools import (
     constrain_stationary_univariate,
     unconstrain_stationary_univariate,
 )
+
+from forecast.models._gradient import with_gradient
 
 __all__ = ["ArmaLayout", "concentrated_loglike", "fit_arma"]
 
@@ -269,13 +271,10 @@ def fit_arma(
 
     free = layout.unconstrain(np.asarray(start, dtype=float))
     if layout.k:
-        result = minimize(
-            objective,
-            free,
-            method="L-BFGS-B",
-            options={"maxiter": maxiter, "eps": _GRADIENT_STEP},
-        )
-        free = result.x
+        upper = np.full(layout.k, np.inf)
+        free = fmin_l_bfgs_b(
+            with_gradient(objective, upper, _GRADIENT_STEP), free, maxiter=maxiter
+        )[0]
     params = layout.constrain(free)
     loglike, sigma2 = concentrated_loglike(w, *layout.polynomials(params))
     return params, loglike, sigma2

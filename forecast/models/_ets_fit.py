@@ -27,9 +27,13 @@ import numpy as np
 from scipy.optimize import fmin_l_bfgs_b
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel, ETSResults, ETSResultsWrapper
 
+from forecast.models._gradient import with_gradient
 from forecast.models._statsmodels import aicc
 
 __all__ = ["Estimate", "estimate", "results_for"]
+
+_GRADIENT_STEP = 1e-8
+"""Forward-difference step of the gradient, scipy's default for ``fmin_l_bfgs_b``."""
 
 
 @dataclass(frozen=True)
@@ -82,23 +86,6 @@ def _objective(
     return negative_loglike
 
 
-def _with_gradient(objective, upper: np.ndarray, step: float = 1e-8):
-    """Return the objective with its forward-difference gradient (backward at an upper bound)."""
-
-    def value_and_gradient(x: np.ndarray) -> tuple[float, np.ndarray]:
-        value = objective(x)
-        gradient = np.empty(x.shape[0])
-        shifted = x.copy()
-        for i in range(x.shape[0]):
-            h = step if x[i] + step <= upper[i] else -step
-            shifted[i] = x[i] + h
-            gradient[i] = (objective(shifted) - value) / (shifted[i] - x[i])
-            shifted[i] = x[i]
-        return value, gradient
-
-    return value_and_gradient
-
-
 def estimate(model: ETSModel, start_params: np.ndarray | None, maxiter: int) -> Estimate:
     """Maximum-likelihood estimates of ``model``, as ``model.fit(start_params, maxiter)``.
 
@@ -132,7 +119,7 @@ def estimate(model: ETSModel, start_params: np.ndarray | None, maxiter: int) -> 
     free_bounds = [b for b, keep in zip(bounds, free, strict=True) if keep]
     upper = np.array([high for _, high in free_bounds])
     x, f_min, _ = fmin_l_bfgs_b(
-        _with_gradient(objective, upper),
+        with_gradient(objective, upper, _GRADIENT_STEP),
         np.clip(internal[free], [low for low, _ in free_bounds], upper),
         bounds=free_bounds,
         maxiter=maxiter,
