@@ -155,9 +155,11 @@ class ARIMA(Regressors):
     :mod:`forecast.models._arma_likelihood` (the pre-sample values integrated out, Box, Jenkins
     and Reinsel 2008, section 7.1.4), which equals SARIMAX's to 1e-6 and is 2 to 5 times
     cheaper per evaluation; parameters, their transformation, start values and L-BFGS-B
-    settings are SARIMAX's, so the estimates are its estimates (a monthly M3 search 3 times
-    faster, the same forecasts). With regressors the exact fits are SARIMAX's, treating the
-    Kalman filter as converged once its covariance changes by less than 1e-9 (steady state).
+    settings are SARIMAX's, so the estimates are its estimates up to the optimiser's tolerance
+    (a monthly M3 search 3.6 times faster; on 141 M3 series 134 forecasts scored within 0.001
+    MASE of SARIMAX's fits, 7 chose another optimum). With regressors the exact fits are
+    SARIMAX's, treating the Kalman filter as converged once its covariance changes by less
+    than 1e-9 (steady state).
     The chosen coefficients are put in a SARIMAX on
     the undifferenced series, whose Kalman filter gives the forecasts, the Gaussian intervals,
     simulated paths and updates with new observations.
