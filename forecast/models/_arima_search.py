@@ -188,29 +188,9 @@ def _difference(y: np.ndarray, d: int, D: int, m: int) -> np.ndarray:
     return x
 
 
-def _lag_polynomial(coefficients: np.ndarray, step: int, sign: float) -> np.ndarray:
-    poly = np.zeros(step * len(coefficients) + 1)
-    poly[0] = 1.0
-    poly[step::step] = sign * np.asarray(coefficients, dtype=float)
-    return poly
-
-
-def _polynomials(
-    params: np.ndarray, spec: ArimaSpec, n_exog: int = 0
-) -> tuple[float, np.ndarray, np.ndarray]:
-    """Intercept and the expanded AR and MA lag polynomials from SARIMAX-ordered parameters.
-
-    SARIMAX orders them intercept (if any), ``n_exog`` regression coefficients, AR, MA,
-    seasonal AR, seasonal MA.
-    """
-    i = int(spec.constant) + n_exog
-    intercept = float(params[0]) if spec.constant else 0.0
-    ar, ma = params[i : i + spec.p], params[i + spec.p : i + spec.p + spec.q]
-    j = i + spec.p + spec.q
-    sar, sma = params[j : j + spec.P], params[j + spec.P : j + spec.P + spec.Q]
-    ar_poly = np.convolve(_lag_polynomial(ar, 1, -1.0), _lag_polynomial(sar, max(spec.m, 1), -1.0))
-    ma_poly = np.convolve(_lag_polynomial(ma, 1, 1.0), _lag_polynomial(sma, max(spec.m, 1), 1.0))
-    return intercept, ar_poly, ma_poly
+def _layout(spec: ArimaSpec, n_exog: int = 0) -> ArmaLayout:
+    """Where the blocks of ``spec``'s SARIMAX parameter vector sit (with ``n_exog`` regressors)."""
+    return ArmaLayout(spec.p, spec.q, spec.P, spec.Q, spec.m, spec.constant, n_exog)
 
 
 def _min_root(poly: np.ndarray) -> float:
@@ -267,21 +247,20 @@ def css_fit(
         else np.column_stack([_difference(x, spec.d, spec.D, spec.m) for x in exog.T])
     )
     n_cond = spec.p + max(spec.m, 1) * spec.P
-    k = int(spec.constant) + n_exog + spec.p + spec.q + spec.P + spec.Q
+    layout = _layout(spec, n_exog)
+    k = layout.k
 
     def innovations(params: np.ndarray) -> np.ndarray:
-        intercept, ar_poly, ma_poly = _polynomials(params, spec, n_exog)
-        beta = params[int(spec.constant) : int(spec.constant) + n_exog]
+        intercept, ar_poly, ma_poly = layout.polynomials(params)
+        beta = params[layout.exog]
         errors = w - xw @ beta
         return lfilter([1.0], ma_poly, lfilter(ar_poly, [1.0], errors)[n_cond:] - intercept)
 
     x0 = np.zeros(k)
     if n_exog:
-        x0[int(spec.constant) : int(spec.constant) + n_exog] = _regression_start(
-            w, xw, spec.constant
-        )
+        x0[layout.exog] = _regression_start(w, xw, spec.constant)
     if spec.constant:
-        x0[0] = float(np.mean(w - xw @ x0[1 : 1 + n_exog]))
+        x0[0] = float(np.mean(w - xw @ x0[layout.exog]))
     if start_params is not None and len(start_params) == k:
         x0 = np.asarray(start_params, dtype=float)
     n_used = len(w) - n_cond
@@ -348,7 +327,7 @@ class Search:
         """AICc of an estimate, ``inf`` when its likelihood is not finite or a root is near 1."""
         params, loglike, n_used, _ = estimate
         n_exog = 0 if self.exog is None else self.exog.shape[1]
-        _, ar_poly, ma_poly = _polynomials(params, spec, n_exog)
+        _, ar_poly, ma_poly = _layout(spec, n_exog).polynomials(params)
         if np.isfinite(loglike) and min(_min_root(ar_poly), _min_root(ma_poly)) >= _ROOT_MARGIN:
             return aicc(loglike, len(params) + 1, n_used)
         return np.inf
@@ -435,7 +414,7 @@ def exact_fit(
     if start_params is not None and len(start_params) != model.k_params:
         start_params = None
     if exog is None:
-        layout = ArmaLayout(spec.p, spec.q, spec.P, spec.Q, spec.m, spec.constant)
+        layout = _layout(spec)
         start = model.start_params if start_params is None else start_params
         if not np.all(np.isfinite(layout.unconstrain(np.asarray(start, dtype=float)))):
             start = model.start_params

@@ -68,18 +68,22 @@ _GRADIENT_STEP = 1e-5
 class ArmaLayout:
     """Where each block of a SARIMAX parameter vector sits, and how to expand it.
 
-    SARIMAX orders the coefficients intercept (if any), AR, MA, seasonal AR, seasonal MA.
+    SARIMAX orders the coefficients intercept (if any), ``n_exog`` regression coefficients,
+    AR, MA, seasonal AR, seasonal MA.
     """
 
-    def __init__(self, p: int, q: int, P: int, Q: int, m: int, constant: bool) -> None:
+    def __init__(
+        self, p: int, q: int, P: int, Q: int, m: int, constant: bool, n_exog: int = 0
+    ) -> None:
         self.p, self.q, self.P, self.Q, self.m = p, q, P, Q, max(m, 1)
         self.constant = constant
-        bounds = np.cumsum([int(constant), p, q, P, Q])
-        self.ar = slice(bounds[0], bounds[1])
-        self.ma = slice(bounds[1], bounds[2])
-        self.sar = slice(bounds[2], bounds[3])
-        self.sma = slice(bounds[3], bounds[4])
-        self.k = int(bounds[4])
+        bounds = np.cumsum([int(constant), n_exog, p, q, P, Q])
+        self.exog = slice(bounds[0], bounds[1])
+        self.ar = slice(bounds[1], bounds[2])
+        self.ma = slice(bounds[2], bounds[3])
+        self.sar = slice(bounds[3], bounds[4])
+        self.sma = slice(bounds[4], bounds[5])
+        self.k = int(bounds[5])
 
     def polynomials(self, params: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """Intercept and the expanded AR and MA lag polynomials (leading 1)."""
