@@ -81,6 +81,18 @@ def test_search_recovers_the_coefficients(seed: int) -> None:
     assert model.params_["promo"] == pytest.approx(8.0, abs=0.52)
 
 
+def test_long_series_search_exactly_unless_they_have_regressors() -> None:
+    # approximation=None: CSS (with aicc_exact for the refined candidates) only where the
+    # exact fits would be SARIMAX's, i.e. with regressors, on series longer than 150.
+    history, covariates = simulate(6, n=200)
+    alone = fc.models.get("arima").fit(history)
+    with_regressors = fc.models.get("arima").fit(history, covariates=covariates)
+    assert "aicc_exact" not in alone.candidates_.columns
+    assert with_regressors.candidates_["aicc_exact"].notna().sum() == 1
+    short = fc.models.get("arima").fit(history.iloc[:150], covariates=covariates.iloc[:170])
+    assert "aicc_exact" not in short.candidates_.columns
+
+
 def test_estimators_recover_the_coefficients_with_differences() -> None:
     # A random walk plus 3 x spend: the regression is estimated on the differenced series.
     rng = np.random.default_rng(5)
