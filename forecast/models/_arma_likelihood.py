@@ -207,8 +207,12 @@ def concentrated_loglike(
     ------
     numpy.linalg.LinAlgError
         The autocovariance system or the state's system is singular (a unit root).
+    ValueError
+        ``w`` is empty (a series no longer than its differences).
     """
     n = len(w)
+    if n == 0:
+        raise ValueError("no observations are left after differencing")
     z = w - intercept / float(np.sum(ar)) if intercept else w
     u = lfilter(ar, ma, z)
     plan = _plan(len(ar) - 1, len(ma) - 1)
@@ -263,8 +267,15 @@ def fit_arma(
     -------
     params, loglike, sigma2
         Coefficients in SARIMAX's order, the log-likelihood and the innovation variance.
+
+    Raises
+    ------
+    ValueError
+        ``w`` is empty.
     """
     n = len(w)
+    if n == 0:
+        raise ValueError("no observations are left after differencing")
 
     def objective(free: np.ndarray) -> float:
         try:

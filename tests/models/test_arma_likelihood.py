@@ -123,3 +123,13 @@ def test_fit_recovers_a_simulated_arma() -> None:
     params, _, sigma2 = fit_arma(w[100:], layout, np.zeros(3), 100)
     assert params == pytest.approx([0.6, -0.2, 0.4], abs=0.08)
     assert sigma2 == pytest.approx(1.0, rel=0.1)
+
+
+def test_a_series_no_longer_than_its_differences_is_refused() -> None:
+    # 12 monthly values and one seasonal difference leave nothing to fit: a ValueError, which
+    # the search and the refits of calibration windows treat as a failed fit.
+    y = np.random.default_rng(8).normal(size=12)
+    with pytest.raises(ValueError, match="no observations are left after differencing"):
+        exact_fit(y, ArimaSpec(0, 0, 0, 0, 1, 1, 12), 50, start_params=np.array([0.2]))
+    with pytest.raises(ValueError, match="no observations"):
+        concentrated_loglike(np.empty(0), 0.0, np.ones(1), np.ones(1))
