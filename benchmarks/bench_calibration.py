@@ -93,7 +93,7 @@ def frames(
 
 
 def score(
-    group: str, name: str, calibrate: bool | str, m3_sample: float, markets: int = MARKETS
+    group: str, name: str, calibrate: bool | str | None, m3_sample: float, markets: int = MARKETS
 ) -> dict[str, object]:
     """Backtest ``name`` on the group's series; its averaged coverage, MSIS and width."""
     outs, failed, start = [], 0, time.perf_counter()
@@ -123,7 +123,7 @@ def run(
     names: list[str],
     m3_sample: float = M3_SAMPLE,
     markets: int = MARKETS,
-    variants: tuple[bool | str, ...] = (False, True),
+    variants: tuple[bool | str | None, ...] = (False, True),
 ) -> pd.DataFrame:
     """Score every (group, model) in each ``calibrate`` variant; width as a ratio to own."""
     rows = []
@@ -154,13 +154,22 @@ def store(new: pd.DataFrame) -> pd.DataFrame:
     return merged
 
 
-VARIANTS = {"False": "own", "True": "calibrated", "scaled": "scaled", "auto": "auto"}
-"""The ``calibrated`` column's values (``calibrate=`` of the run) and their names."""
+VARIANTS = {
+    "False": "own",
+    "True": "calibrated",
+    "scaled": "scaled",
+    "auto": "auto",
+    "None": "default",
+}
+"""The ``calibrated`` column's values (``calibrate=`` of the run) and their names; ``default``
+is the model as the registry builds it (``calibrate=None``), whose method can depend on the
+series (:data:`forecast.models._calibration.AUTO_WHEN_SHORT`)."""
 
 
 def read_results() -> pd.DataFrame:
-    """The stored results, ``calibrated`` as text (``False``, ``True`` or ``scaled``)."""
-    return pd.read_csv(RESULTS, dtype={"calibrated": str})
+    """The stored results, ``calibrated`` as text (``False``, ``True``, ``scaled``, ...)."""
+    frame = pd.read_csv(RESULTS, dtype={"calibrated": str})
+    return frame.assign(calibrated=frame["calibrated"].fillna("None"))
 
 
 def table(results: pd.DataFrame) -> str:
@@ -220,9 +229,10 @@ def default_variant(name: str) -> str:
 def defaults(results: pd.DataFrame) -> str:
     """A markdown table: each model's coverage with its defaults, per group, against the goal.
 
-    A cell is coverage at 80 / 95 and MSIS at 95 of the variant the model's defaults give,
-    marked "ok" where both coverages are within 5 points of nominal; the last column counts
-    the groups where the default's MSIS is at most the own bands'.
+    A cell is coverage at 80 / 95 and MSIS at 95 of the variant the model's defaults give
+    (its ``default`` run where there is one: a default that depends on the series), marked
+    "ok" where both coverages are within 5 points of nominal; the last column counts the
+    groups where the default's MSIS is at most the own bands'.
     """
     results = results.assign(variant=results["calibrated"].astype(str).map(VARIANTS))
     groups = [g for g in GROUPS if g in set(results["group"])]
@@ -231,7 +241,8 @@ def defaults(results: pd.DataFrame) -> str:
         "| --- | --- | " + " | ".join("---" for _ in groups) + " | --- |",
     ]
     for name, rows in results.groupby("model"):
-        variant = default_variant(str(name))
+        measured_default = (rows["variant"] == "default").any()
+        variant = "default" if measured_default else default_variant(str(name))
         cells, better, measured = [], 0, 0
         for group in groups:
             mine = rows[(rows["group"] == group) & (rows["variant"] == variant)]
@@ -275,10 +286,10 @@ def main() -> None:
     parser.add_argument(
         "--variants",
         nargs="+",
-        choices=("conformal", "scaled", "auto"),
+        choices=("conformal", "scaled", "auto", "default"),
         default=None,
         help="the calibrate= variants to run besides the own bands (default: conformal, and "
-        "scaled with --scaled)",
+        "scaled with --scaled; 'default' is calibrate=None)",
     )
     args = parser.parse_args()
     if not args.table and "backtest" in args.groups and not DATA.is_dir():
@@ -286,7 +297,8 @@ def main() -> None:
     if not args.table:
         names = args.models or single_series_models()
         chosen = args.variants or ["conformal", *(["scaled"] if args.scaled else [])]
-        variants = (False, *(True if v == "conformal" else v for v in chosen))
+        given = {"conformal": True, "default": None}
+        variants = (False, *(given.get(v, v) for v in chosen))
         store(run(args.groups, names, args.m3_sample, args.markets, variants))
     results = read_results()
     print(table(results))

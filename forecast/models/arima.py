@@ -173,7 +173,12 @@ class ARIMA(Regressors):
     1.299.
     The chosen coefficients are put in a SARIMAX on
     the undifferenced series, whose Kalman filter gives the forecasts, the Gaussian intervals,
-    simulated paths and updates with new observations.
+    simulated paths and updates with new observations. Those Gaussian bands leave out the
+    uncertainty of the order and the coefficients, which on short series is most of it: with
+    ``calibrate=None`` a series of fewer than 100 observations gets ``calibrate="auto"`` (the
+    bands rescaled by, or replaced with, its errors in inner windows that refit the chosen
+    order) and a longer one the Gaussian bands
+    (:data:`~forecast.models._calibration.AUTO_WHEN_SHORT`, with the figures).
 
     With covariates or holidays the model is a regression with ARIMA errors,
     :math:`y_t = x_t^\top \beta + u_t` with :math:`u_t` the ARIMA (SARIMAX's ``exog``, as R's

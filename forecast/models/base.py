@@ -96,7 +96,8 @@ class BaseModel:
         :mod:`forecast.models._calibration`. None, the default, turns it on for the models
         whose own intervals under-cover out of sample
         (``forecast.models._calibration.CALIBRATED_BY_DEFAULT``, conformal,
-        ``SCALED_BY_DEFAULT``, scaled, and ``AUTO_BY_DEFAULT``, auto). Every registered model
+        ``SCALED_BY_DEFAULT``, scaled, ``AUTO_BY_DEFAULT``, auto, and ``AUTO_WHEN_SHORT``,
+        auto on series shorter than a stated length). Every registered model
         takes it; ``ensemble`` and ``auto`` have their own ``calibrate``, whose True is their
         own conformal rule (the default of ``ensemble``).
 
@@ -478,7 +479,8 @@ class BaseModel:
         False when calibration is off, and for ``ensemble`` and ``auto``'s conformal rule,
         which calibrate by their own inner backtests.
         """
-        return calibration_method(self.name, self.calibrate) in self._generic_calibrations
+        n_obs = vars(self).get("n_obs_")
+        return calibration_method(self.name, self.calibrate, n_obs) in self._generic_calibrations
 
     def _specified_clone(self) -> BaseModel:
         """Return an unfitted copy that refits the specification this fitted model chose.

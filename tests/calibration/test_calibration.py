@@ -29,6 +29,7 @@ from forecast.evaluation.calibration import (
 from forecast.evaluation.conformal import Conformal
 from forecast.models._calibration import (
     AUTO_BY_DEFAULT,
+    AUTO_WHEN_SHORT,
     CALIBRATED_BY_DEFAULT,
     SCALED_BY_DEFAULT,
 )
@@ -93,6 +94,23 @@ def test_calibrate_none_follows_the_measured_default() -> None:
         else:
             scaled = isinstance(model.calibration_, ScaledCalibration)
             assert scaled == (name in SCALED_BY_DEFAULT)
+
+
+@pytest.mark.parametrize("name", sorted(AUTO_WHEN_SHORT))
+def test_calibrate_none_calibrates_short_series_only(name: str) -> None:
+    # "auto" below the stated length, the model's own bands from it on; an explicit value
+    # holds at any length.
+    fewest = AUTO_WHEN_SHORT[name]
+    short = fc.models.get(name).fit(_series(fewest - 1))
+    long = fc.models.get(name).fit(_series(fewest))
+    assert set(short.calibration_.choice) == {"conformal", "scaled"}
+    assert long.calibration_ is None
+    assert fc.models.get(name, calibrate=False).fit(_series(fewest - 1)).calibration_ is None
+    assert fc.models.get(name, calibrate="auto").fit(_series(fewest)).calibration_ is not None
+    own = fc.models.get(name, calibrate=False).fit(_series(fewest - 1)).predict(4, levels=(95,))
+    mine = short.predict(4, levels=(95,))
+    np.testing.assert_allclose(mine["yhat"], own["yhat"], rtol=1e-9)
+    assert not np.allclose(mine[level_column(95, "hi")], own[level_column(95, "hi")])
 
 
 @settings(max_examples=25, deadline=None)

@@ -115,7 +115,7 @@ def test_calibrated_forecasts_and_backtests_nest_around_the_point(seed, n, h, mo
     _nested(backtest)
 
 
-def _covariate_model(calibrate: bool | None) -> tuple[fc.models.BaseModel, pd.DataFrame]:
+def _covariate_model(calibrate: bool) -> tuple[fc.models.BaseModel, pd.DataFrame]:
     rng = np.random.default_rng(1)
     n, h = 80, 6
     ds = pd.date_range("2023-01-01", periods=n + h, freq="W")
@@ -130,7 +130,7 @@ def _covariate_model(calibrate: bool | None) -> tuple[fc.models.BaseModel, pd.Da
 @pytest.mark.slow
 def test_a_calibrated_model_gives_its_calibrated_paths_to_a_covariate_scenario() -> None:
     model, future = _covariate_model(True)
-    own_model, _ = _covariate_model(None)
+    own_model, _ = _covariate_model(False)
     assert model.calibration_ is not None
     table = fc.scenario(model, h=6, covariates={"spend": "x1.2"}, baseline=future)
     baseline = table[table["model"] == "baseline"].reset_index(drop=True)
