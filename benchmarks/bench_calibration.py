@@ -217,13 +217,15 @@ def summary(results: pd.DataFrame) -> str:
 def default_variant(name: str) -> str:
     """The variant a model's defaults give: ``own``, ``calibrated``, ``scaled`` or ``auto``.
 
-    The package's own rule (:func:`forecast.models._calibration.calibration_method`) applied
-    to the constructor's default ``calibrate`` (True for ``ensemble``, None for the others).
+    The package's own word for it (:func:`forecast.models._calibration.default_calibration`,
+    for the constructor's default ``calibrate``: True for ``ensemble``, None for the others);
+    a default that depends on the series is ``own`` here, and measured by ``--variants
+    default``.
     """
-    from forecast.models._calibration import calibration_method
+    from forecast.models._calibration import default_calibration
 
-    method = calibration_method(name, fc.models.get(name).calibrate)
-    return {"scaled": "scaled", "auto": "auto", "conformal": "calibrated"}.get(str(method), "own")
+    method = default_calibration(fc.models.get(name))
+    return {"scaled": "scaled", "auto": "auto", "conformal": "calibrated"}.get(method, "own")
 
 
 def defaults(results: pd.DataFrame) -> str:

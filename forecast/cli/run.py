@@ -203,7 +203,11 @@ def _save_plot(history: pd.DataFrame, forecasts: pd.DataFrame, path: str) -> Non
 
 @click.command("models")
 def models_command() -> None:
-    """List the registered models: capabilities first, then a one-line description.
+    """List the registered models: capabilities, default calibration, a one-line description.
+
+    The calibrated column says how a model's bands are calibrated when calibrate is not
+    given: off (its own bands), conformal, scaled, auto, or auto below N observations (see
+    --calibrate of forecast run, and the README's section on intervals).
 
     \b
     Example:

@@ -46,6 +46,7 @@ __all__ = [
     "WINDOWS",
     "calibration_method",
     "calibration_plans",
+    "default_calibration",
     "fewest_history",
     "check_model_calibrate",
     "fit_calibration",
@@ -285,6 +286,34 @@ def calibration_method(model: str, value: object, n_obs: int | None = None) -> s
     if value in ("scaled", "auto"):
         return str(value)
     return "conformal" if value in (True, "conformal") else None
+
+
+def default_calibration(model: BaseModel) -> str:
+    """Say in a word how ``model``'s ``calibrate`` calibrates a fit: its bands' default.
+
+    Parameters
+    ----------
+    model : BaseModel
+        A model as constructed (its ``calibrate`` as given, None for the default).
+
+    Returns
+    -------
+    str
+        ``"conformal"``, ``"scaled"`` or ``"auto"`` (:func:`calibration_method`), ``"auto below
+        N observations"`` for a default that depends on the series' length
+        (:data:`AUTO_WHEN_SHORT`), or ``"off"`` (the model's own bands).
+
+    Examples
+    --------
+    >>> import forecast as fc
+    >>> default_calibration(fc.models.get("arima"))
+    'auto below 100 observations'
+    >>> default_calibration(fc.models.get("arima", calibrate=False))
+    'off'
+    """
+    if model.calibrate is None and model.name in AUTO_WHEN_SHORT:
+        return f"auto below {AUTO_WHEN_SHORT[model.name]} observations"
+    return calibration_method(model.name, model.calibrate) or "off"
 
 
 def check_model_calibrate(model: BaseModel, value: object) -> None:

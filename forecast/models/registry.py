@@ -98,14 +98,21 @@ def available() -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``name``, ``description`` and the fields of :class:`Capabilities`, sorted by name.
+        ``name``, ``description``, the fields of :class:`Capabilities`, sorted by name, and
+        ``calibrated``: how the model's bands are calibrated by default
+        (:func:`~forecast.models._calibration.default_calibration`: ``"off"`` for its own
+        bands, ``"conformal"``, ``"scaled"``, ``"auto"``, or ``"auto below N
+        observations"``).
     """
+    from forecast.models._calibration import default_calibration
+
     rows = []
     for name in sorted(_REGISTRY):
         cls = _REGISTRY[name]
         doc = (cls.__doc__ or "").strip().splitlines()
         row: dict[str, object] = {"name": name, "description": doc[0] if doc else ""}
         row.update(dataclasses.asdict(cls.capabilities))
+        row["calibrated"] = default_calibration(cls())
         rows.append(row)
-    columns = ["name", "description"] + [f.name for f in dataclasses.fields(Capabilities)]
-    return pd.DataFrame(rows, columns=columns)
+    fields = [f.name for f in dataclasses.fields(Capabilities)]
+    return pd.DataFrame(rows, columns=["name", "description", *fields, "calibrated"])

@@ -42,6 +42,10 @@ def test_models_lists_the_registry() -> None:
     names = {line.split()[0] for line in result.output.splitlines()[1:]}
     assert {"naive", "seasonal_naive", "drift", "mean"} <= names
     assert "min_history" in result.output.splitlines()[0]
+    assert "calibrated" in result.output.splitlines()[0]
+    rows = {line.split()[0]: line for line in result.output.splitlines()[1:]}
+    assert "auto below 100 observations" in rows["arima"]
+    assert " scaled " in rows["ets"] and " off " in rows["seasonal_naive"]
 
 
 def test_run_without_a_model_forecasts_with_auto(data_file: Path, tmp_path: Path) -> None:
