@@ -178,7 +178,9 @@ class ARIMA(Regressors):
     ``benchmarks/bench_backtest.py`` (5 windows of 30 days, never used to choose a rule),
     website visitors 1.495 -> 1.289, R page views 1.021 -> 0.722, Peyton Manning page views
     1.198 -> 1.349; monthly retail sales (293 months) 0.352 -> 0.385; Tourism's monthly
-    series longer than 150 (37 of a 10% sample) 1.351 -> 1.299.
+    series longer than 150 (37 of a 10% sample) 1.351 -> 1.299; and four more daily series,
+    better on two, worse on one, level on one (nine sets: geometric mean of the ratios 0.948;
+    BENCHMARKS.md, fifteenth part).
 
     With covariates or holidays the model is a regression with ARIMA errors,
     :math:`y_t = x_t^\top \beta + u_t` with :math:`u_t` the ARIMA (SARIMAX's ``exog``, as R's
